@@ -1,0 +1,17 @@
+export type { OpenOptions } from './store.js';
+export { Store } from './store.js';
+export type {
+  AliasRouteSpec,
+  JournalEntry,
+  JournalOp,
+  Policy,
+  RouteSpec,
+  StoredRoute,
+  StoreErrorCode,
+  TargetRouteSpec,
+  TargetSpec,
+  ZoneContent,
+  ZoneParams,
+  ZoneRow,
+} from './types.js';
+export { StoreError } from './types.js';

@@ -1,0 +1,119 @@
+/** Values the store reads and writes. Zone names are absolute, lowercase, trailing dot. */
+
+export type Policy = 'weighted' | 'fanout';
+
+export interface TargetSpec {
+  /** An ARN (`arn:...`) or an `https://` URL, byte-exact, case preserved. */
+  target: string;
+  /** 0..65535 */
+  weight: number;
+  /** 0..65535 */
+  priority: number;
+}
+
+/** A route with targets (URI records + TXT). */
+export interface TargetRouteSpec {
+  policy: Policy;
+  /** Seconds, 0..172800. */
+  ttl: number;
+  /** At least one. Kept in the given order. */
+  targets: TargetSpec[];
+  metadata?: Record<string, string>;
+}
+
+/** An alias route (CNAME): this name answers as `alias`, an absolute DNS name. */
+export interface AliasRouteSpec {
+  ttl: number;
+  alias: string;
+  metadata?: Record<string, string>;
+}
+
+export type RouteSpec = TargetRouteSpec | AliasRouteSpec;
+
+export interface StoredRoute {
+  zone: string;
+  /** Route path segments joined by '/', e.g. 'orders/created'. */
+  path: string;
+  ttl: number;
+  /** Set for a target route. */
+  policy?: Policy;
+  /** Empty for an alias route. */
+  targets: TargetSpec[];
+  /** Absolute DNS name, set for an alias route. */
+  alias?: string;
+  metadata: Record<string, string>;
+  /** Zone serial at which the route was last written. */
+  serial: number;
+  /** Unix ms of the last write. */
+  updatedAt: number;
+}
+
+/** SOA and NS parameters of a zone; the config supplies them when a zone is created. */
+export interface ZoneParams {
+  /** TTL of the SOA RR. */
+  soaTtl: number;
+  mname: string;
+  rname: string;
+  refresh: number;
+  retry: number;
+  expire: number;
+  /** Negative-caching TTL (RFC 2308 §4). */
+  minimum: number;
+  nsTtl: number;
+  /** Absolute names, at least one. */
+  nameservers: string[];
+}
+
+export interface ZoneRow extends ZoneParams {
+  id: number;
+  name: string;
+  /** RFC 1982 serial, bumped by every write to the zone. */
+  serial: number;
+  /** Emergency-override counter (DESIGN.md §4), bumped by flush. */
+  epoch: number;
+}
+
+export type JournalOp = 'set' | 'delete' | 'flush' | 'import' | 'create';
+
+/** One change, keyed by the zone serial it produced: the future source of IXFR. */
+export interface JournalEntry {
+  zone: string;
+  serial: number;
+  op: JournalOp;
+  /** Route path for set/delete. */
+  path?: string;
+  /** The route before and after (JSON of StoredRoute without zone/serial), when relevant. */
+  before?: unknown;
+  after?: unknown;
+  at: number;
+}
+
+/** A whole zone as `psarn zone import` builds it from a master file. */
+export interface ZoneContent {
+  name: string;
+  /** From the file's SOA/NS at the apex; undefined keeps existing or default parameters. */
+  params?: Partial<ZoneParams>;
+  /** The SOA serial in the file, if any. */
+  serial?: number;
+  /** From `_epoch.<zone>` TXT "epoch=<n>", if any. */
+  epoch?: number;
+  routes: { path: string; spec: RouteSpec }[];
+}
+
+/** The stable codes of StoreError. */
+export type StoreErrorCode =
+  | 'ERR_DB_MISSING'
+  | 'ERR_DB_OPEN'
+  | 'ERR_DB_SCHEMA'
+  | 'ERR_ZONE_NOT_FOUND'
+  | 'ERR_ROUTE_NOT_FOUND'
+  | 'ERR_INVALID_ROUTE';
+
+export class StoreError extends Error {
+  readonly code: StoreErrorCode;
+  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,22 @@
+export { WireError } from './errors.js';
+export type { DecodedMessage, DecodedRecord, QueryOptions } from './message.js';
+export { decodeMessage, encodeQuery, rcodeName, typeCode, typeName } from './message.js';
+export type { EdnsInfo, HeaderInfo, ParsedQuery, QueryParse } from './query.js';
+export { parseQuery } from './query.js';
+export type { AssembleOptions, ReadyAnswer } from './response.js';
+export { assembleResponse, encodeReady, errorResponse } from './response.js';
+export { FrameDecoder, frame } from './tcp.js';
+export type {
+  CnameRecord,
+  DnsRecord,
+  NsRecord,
+  RcodeValue,
+  RecordType,
+  Reply,
+  SoaRecord,
+  TxtRecord,
+  UriRecord,
+} from './types.js';
+export { Class, Opcode, Rcode, Type } from './types.js';
+export type { UriData } from './uri.js';
+export { decodeUriRdata, encodeUriRdata } from './uri.js';
