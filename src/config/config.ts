@@ -1,8 +1,22 @@
 /**
  * psarnd/psarn configuration (DESIGN.md §5): YAML file, then env PSARN_<KEY>, then flags.
  * Validated once at start; a bad value is a ConfigError naming the key and the reason.
+ *
+ * Each layer (file, env, flags) is validated on its own, so an error names where the bad value
+ * came from ("config config/psarnd.yaml: ...", "config env PSARN_DB: ...", "config flag listen: ...").
+ * In the file, a key set to null (or left empty) means "not set", except `demoRoutes: null`,
+ * which turns the demo routes off.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { normalizeNamespace } from '../psarn/name.js';
 import type { ZoneParams } from '../store/types.js';
+import type { ConfigLayer, LogLevel, RawConfig } from './schema.js';
+import { CONFIG_KEYS, DEFAULTS, envKeyFor, hostPortProblem, layerSchema, NUMERIC_KEYS } from './schema.js';
+
+export { CONFIG_KEYS, envKeyFor } from './schema.js';
 
 export interface HostPort {
   host: string;
@@ -28,7 +42,7 @@ export interface Config {
   tcp: { idleTimeoutMs: number; maxConnections: number };
   /** 512..4096. Default 1232. */
   udpPayloadSize: number;
-  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  log: { level: LogLevel };
   /** Resolved path, or null for none. Default config/demo-routes.yaml. */
   demoRoutes: string | null;
 }
@@ -54,17 +68,229 @@ export interface LoadOptions {
   cwd?: string;
 }
 
-/** @throws ConfigError */
-export function loadConfig(_options: LoadOptions = {}): { config: Config; file: string | undefined } {
-  throw new Error('not implemented');
+type Layer = Record<string, unknown>;
+
+/**
+ * Loads the configuration: defaults < file < env < overrides.
+ * @throws ConfigError
+ * @example const { config } = loadConfig({ overrides: { listen: '127.0.0.1:0' } });
+ */
+export function loadConfig(options: LoadOptions = {}): { config: Config; file: string | undefined } {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  let merged: Layer = structuredClone(DEFAULTS);
+  const file = chooseFile(options.file, env, cwd);
+  if (file) {
+    const shown = relativeOrAbsolute(file, cwd);
+    merged = merge(
+      merged,
+      validate(readYamlLayer(file, shown), () => `config ${shown}`),
+    );
+  }
+  const envLayer: Layer = {};
+  for (const key of CONFIG_KEYS) {
+    const value = env[envKeyFor(key)];
+    if (value !== undefined && (value !== '' || key === 'demoRoutes')) setDotted(envLayer, key, fromText(key, value));
+  }
+  merged = merge(
+    merged,
+    validate(envLayer, (key) => `config env ${envKeyFor(key)}`),
+  );
+  const flagLayer: Layer = {};
+  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+    if (value !== undefined) setDotted(flagLayer, key, fromText(key, value));
+  }
+  merged = merge(
+    merged,
+    validate(flagLayer, (key) => `config flag ${key}`),
+  );
+  return { config: finish(merged as RawConfig, cwd), file };
 }
 
-/** "127.0.0.1:8053", "[::1]:53", "localhost:0". @throws ConfigError(key) */
-export function parseHostPort(_value: string, _key: string): HostPort {
-  throw new Error('not implemented');
+/** The configuration with no file, env or flags, paths resolved against `cwd`. */
+export function defaultConfig(cwd: string = process.cwd()): Config {
+  return finish(structuredClone(DEFAULTS), cwd);
+}
+
+function chooseFile(
+  given: string | undefined,
+  env: Record<string, string | undefined>,
+  cwd: string,
+): string | undefined {
+  const named = given || env.PSARN_CONFIG || undefined;
+  if (named) {
+    const path = resolve(cwd, named);
+    if (!existsSync(path)) {
+      const how = given ? '--config' : 'PSARN_CONFIG';
+      throw new ConfigError(
+        '',
+        `config file '${named}' (from ${how}) does not exist; fix the path or leave ${how} unset`,
+      );
+    }
+    return path;
+  }
+  const path = resolve(cwd, 'config/psarnd.yaml');
+  return existsSync(path) ? path : undefined;
+}
+
+function relativeOrAbsolute(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+function readYamlLayer(file: string, shown: string): Layer {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('', `config ${shown}: cannot read the file (${(err as Error).message})`, { cause: err });
+  }
+  const doc = parseDocument(text);
+  const error = doc.errors[0];
+  if (error) {
+    const at = error.linePos?.[0];
+    const reason = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new ConfigError(
+      '',
+      `config ${shown}${at ? `:${at.line}:${at.col}` : ''}: YAML syntax error: ${reason}; fix the file`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const data: unknown = doc.toJS();
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError(
+      '',
+      `config ${shown}: must be a YAML mapping of keys such as listen: 127.0.0.1:8053 (got ${describe(data)})`,
+    );
+  }
+  return dropNulls(data as Layer);
+}
+
+/** null means "not set" (an emptied key), except demoRoutes where it means "none". */
+function dropNulls(layer: Layer, prefix = ''): Layer {
+  const out: Layer = {};
+  for (const [k, v] of Object.entries(layer)) {
+    const key = prefix + k;
+    if (v === null && key !== 'demoRoutes') continue;
+    out[k] = v !== null && typeof v === 'object' && !Array.isArray(v) && !prefix ? dropNulls(v as Layer, `${key}.`) : v;
+  }
+  return out;
+}
+
+/** Env and flag values are text: numbers for numeric keys, lists for nameservers. */
+function fromText(key: string, value: string): unknown {
+  if (NUMERIC_KEYS.has(key)) return /^[+-]?\d+$/.test(value.trim()) ? Number(value) : value;
+  if (key === 'nameservers')
+    return value
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+  if (key === 'demoRoutes' && value === '') return null;
+  return value;
+}
+
+function setDotted(layer: Layer, key: string, value: unknown): void {
+  const [head, tail] = key.split(/\.(.*)/s) as [string, string | undefined];
+  if (tail === undefined) {
+    layer[head] = value;
+  } else {
+    const existing = layer[head];
+    const inner: Layer = existing !== null && typeof existing === 'object' ? (existing as Layer) : {};
+    inner[tail] = value;
+    layer[head] = inner;
+  }
+}
+
+function validate(layer: Layer, source: (key: string) => string): ConfigLayer {
+  const result = layerSchema.safeParse(layer);
+  if (result.success) return result.data;
+  // An unknown key first: a typo usually explains the other complaints.
+  const issues = result.error.issues;
+  const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]!;
+  const parent = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const key = parent ? `${parent}.${issue.keys[0]}` : issue.keys[0]!;
+    const known = CONFIG_KEYS.filter((k) => k.startsWith(parent ? `${parent}.` : '')).map((k) =>
+      parent ? k : k.split('.')[0],
+    );
+    throw new ConfigError(
+      key,
+      `${source(key)}: unknown key '${key}'; check the spelling (known: ${[...new Set(known)].join(', ')})`,
+    );
+  }
+  const key = formatPath(issue.path);
+  const value = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown>)?.[k as PropertyKey], layer);
+  throw new ConfigError(key, `${source(dotted(issue.path))}: ${key} ${issue.message} (got ${describe(value)})`);
+}
+
+function dotted(path: z.core.$ZodIssue['path']): string {
+  return path.filter((p) => typeof p === 'string').join('.');
+}
+
+function formatPath(path: z.core.$ZodIssue['path']): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (value === undefined) return 'nothing';
+  return JSON.stringify(value) ?? String(value);
+}
+
+function merge(base: Layer, top: Layer): Layer {
+  const out: Layer = { ...base };
+  for (const [k, v] of Object.entries(top)) {
+    const b = base[k];
+    const isObj = (x: unknown) => x !== null && typeof x === 'object' && !Array.isArray(x);
+    out[k] = isObj(b) && isObj(v) ? { ...(b as Layer), ...(v as Layer) } : v;
+  }
+  return out;
+}
+
+function finish(raw: RawConfig, cwd: string): Config {
+  return {
+    listen: parseHostPort(raw.listen, 'listen'),
+    http: parseHostPort(raw.http, 'http'),
+    // ':memory:' is better-sqlite3's in-memory database, not a file name.
+    db: raw.db === ':memory:' ? raw.db : resolve(cwd, raw.db),
+    namespace: normalizeNamespace(raw.namespace),
+    nameservers: raw.nameservers.map((n) => `${n.endsWith('.') ? n.slice(0, -1) : n}.`.toLowerCase()),
+    defaultTtl: raw.defaultTtl,
+    epochTtl: raw.epochTtl,
+    soa: { ...raw.soa },
+    tcp: { ...raw.tcp },
+    udpPayloadSize: raw.udpPayloadSize,
+    log: { ...raw.log },
+    demoRoutes: raw.demoRoutes ? resolve(cwd, raw.demoRoutes) : null,
+  };
+}
+
+/**
+ * "127.0.0.1:8053", "[::1]:53", "localhost:0" (port 0: any free port).
+ * @throws ConfigError(key)
+ */
+export function parseHostPort(value: string, key: string): HostPort {
+  const problem = typeof value === 'string' ? hostPortProblem(value) : 'must be a HOST:PORT string';
+  if (problem) throw new ConfigError(key, `${key} ${problem} (got ${describe(value)})`);
+  const colon = value.lastIndexOf(':');
+  const host = value.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return { host, port: Number(value.slice(colon + 1)) };
 }
 
 /** SOA/NS parameters for a zone created under this config (mname = first nameserver, rname = hostmaster.<namespace>, soaTtl and nsTtl 3600). */
-export function zoneParams(_config: Config): ZoneParams {
-  throw new Error('not implemented');
+export function zoneParams(config: Config): ZoneParams {
+  return {
+    soaTtl: 3600,
+    mname: config.nameservers[0]!,
+    rname: `hostmaster.${config.namespace}`,
+    refresh: config.soa.refresh,
+    retry: config.soa.retry,
+    expire: config.soa.expire,
+    minimum: config.soa.minimum,
+    nsTtl: 3600,
+    nameservers: [...config.nameservers],
+  };
 }

@@ -2,6 +2,7 @@ export type { ZoneKey } from './name.js';
 export {
   DEFAULT_NAMESPACE,
   labelsToPath,
+  MAX_NAME_LENGTH,
   nameToPsarn,
   normalizeNamespace,
   parseZoneArg,
@@ -10,4 +11,5 @@ export {
   zoneName,
 } from './name.js';
 export type { Psarn, PsarnErrorCode } from './psarn.js';
-export { formatPsarn, isPsarn, PsarnError, parsePsarn } from './psarn.js';
+export { formatPsarn, isPsarn, MAX_SEGMENT_LENGTH, MAX_SEGMENTS, PsarnError, parsePsarn } from './psarn.js';
+export { parseTargetArg, TargetError, validateTarget } from './target.js';

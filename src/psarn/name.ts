@@ -5,8 +5,26 @@
  * Names are absolute, lowercase, with a trailing dot. Errors are PsarnError.
  */
 import type { Psarn } from './psarn.js';
+import {
+  accountProblem,
+  formatPsarn,
+  MAX_SEGMENT_LENGTH,
+  MAX_SEGMENTS,
+  PsarnError,
+  parsePsarn,
+  partitionProblem,
+  quoteInput,
+  regionProblem,
+  segmentProblem,
+  splitPsarn,
+} from './psarn.js';
 
 export const DEFAULT_NAMESPACE = 'psarn.internal.';
+
+/** RFC 1035 §2.3.4: 255 octets on the wire = 253 characters of text without the final dot. */
+export const MAX_NAME_LENGTH = 253;
+/** Leaves room under the namespace for 8 segments of a psARN plus the zone labels. */
+export const MAX_NAMESPACE_LENGTH = 200;
 
 /** The zone part of a psARN: one zone per account, region and partition. */
 export interface ZoneKey {
@@ -15,35 +33,138 @@ export interface ZoneKey {
   account: string;
 }
 
+/** Why `ns` is not a namespace, or undefined. Labels are LDH (RFC 1123 §2.1). */
+export function namespaceProblem(ns: string): string | undefined {
+  const body = ns.endsWith('.') ? ns.slice(0, -1) : ns;
+  if (body === '') return 'is empty; use a domain such as psarn.internal.';
+  if (body.length > MAX_NAMESPACE_LENGTH) {
+    return `is ${body.length} characters; use at most ${MAX_NAMESPACE_LENGTH} so routes fit in 253`;
+  }
+  const labels = body.split('.');
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i]!;
+    if (label === '') return `label ${i + 1} is empty; remove the extra '.'`;
+    if (label.length > MAX_SEGMENT_LENGTH) return `label ${i + 1} is ${label.length} characters; use at most 63`;
+    if (!/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/.test(label)) {
+      return `label ${i + 1} '${label}' is invalid; use letters, digits and inner hyphens`;
+    }
+  }
+  return undefined;
+}
+
+// The namespace is normalised on every mapping call; one remembered value keeps that free.
+let lastNs = DEFAULT_NAMESPACE;
+let lastNsNormal = DEFAULT_NAMESPACE;
+
 /**
  * Validates and canonicalises a namespace suffix: lowercase, trailing dot added, labels
  * LDH (letters, digits, hyphen) 1..63 bytes, total <= 200 so that routes fit.
  * @throws PsarnError ERR_INVALID_NAME
+ * @example normalizeNamespace('Corp.Example') // 'corp.example.'
  */
-export function normalizeNamespace(_namespace: string): string {
-  throw new Error('not implemented');
+export function normalizeNamespace(namespace: string): string {
+  if (namespace === lastNs) return lastNsNormal;
+  const problem = typeof namespace === 'string' ? namespaceProblem(namespace) : 'is not a string';
+  if (problem) {
+    throw new PsarnError(
+      'ERR_INVALID_NAME',
+      String(namespace),
+      `invalid namespace ${quoteInput(String(namespace))}: ${problem}`,
+    );
+  }
+  const normal = `${namespace.endsWith('.') ? namespace.slice(0, -1) : namespace}.`.toLowerCase();
+  lastNs = namespace;
+  lastNsNormal = normal;
+  return normal;
 }
 
 /**
  * The DNS name of a psARN (a Psarn or its text).
  * @throws PsarnError ERR_INVALID_PSARN (bad psARN) or ERR_INVALID_NAME (name > 253 characters
  *   without the final dot, i.e. > 255 octets on the wire)
+ * @example psarnToName('arn:aws:psarn:us-east-1:123456789012:orders/created')
+ *   // 'created.orders.123456789012.us-east-1.aws.psarn.internal.'
  */
-export function psarnToName(_psarn: Psarn | string, _namespace: string = DEFAULT_NAMESPACE): string {
-  throw new Error('not implemented');
+export function psarnToName(psarn: Psarn | string, namespace: string = DEFAULT_NAMESPACE): string {
+  // An object is re-parsed from its text: a hand-built Psarn gets the same checks as a string.
+  const p = parsePsarn(typeof psarn === 'string' ? psarn : formatPsarn(psarn));
+  const ns = normalizeNamespace(namespace);
+  const name = `${p.path.slice().reverse().join('.')}.${p.account}.${p.region}.${p.partition}.${ns}`;
+  if (name.length - 1 > MAX_NAME_LENGTH) {
+    const text = typeof psarn === 'string' ? psarn : formatPsarn(p);
+    throw new PsarnError(
+      'ERR_INVALID_NAME',
+      text,
+      `invalid psARN ${quoteInput(text)}: its DNS name is ${name.length - 1} characters, over the limit of ${MAX_NAME_LENGTH}; shorten the path`,
+    );
+  }
+  return name;
+}
+
+/** Lowercase, without the final dot; rejects the empty name and names too long. */
+function relativeToNamespace(name: string, ns: string, fail: (problem: string) => never, what: string): string[] {
+  if (typeof name !== 'string') fail('is not a string');
+  const body = (name.endsWith('.') ? name.slice(0, -1) : name).toLowerCase();
+  if (body.length > MAX_NAME_LENGTH) fail(`is ${body.length} characters; a DNS name has at most ${MAX_NAME_LENGTH}`);
+  const suffix = `.${ns.slice(0, -1)}`;
+  if (!body.endsWith(suffix)) fail(`is not under the namespace ${ns}; write ${what}.${ns}`);
+  const rest = body.slice(0, -suffix.length);
+  return rest === '' ? [] : rest.split('.');
 }
 
 /**
  * The psARN of a DNS name (case-insensitive, trailing dot optional).
  * @throws PsarnError ERR_INVALID_NAME naming what is wrong ("not under namespace", "label 2 ...")
+ * @example nameToPsarn('Created.Orders.123456789012.us-east-1.aws.psarn.internal').path // ['orders', 'created']
  */
-export function nameToPsarn(_name: string, _namespace: string = DEFAULT_NAMESPACE): Psarn {
-  throw new Error('not implemented');
+export function nameToPsarn(name: string, namespace: string = DEFAULT_NAMESPACE): Psarn {
+  const ns = normalizeNamespace(namespace);
+  const fail = (problem: string): never => {
+    throw new PsarnError('ERR_INVALID_NAME', String(name), `invalid name ${quoteInput(String(name))}: ${problem}`);
+  };
+  const what = 'SEGMENT...ACCOUNT.REGION.PARTITION';
+  const labels = relativeToNamespace(name, ns, fail, what);
+  const n = labels.length;
+  if (n < 4) fail(`has ${n} label${n === 1 ? '' : 's'} before the namespace, needs at least 4: ${what}.${ns}`);
+  if (n - 3 > MAX_SEGMENTS) fail(`has ${n - 3} path labels; a psARN has at most ${MAX_SEGMENTS}`);
+  for (let i = 0; i < n - 3; i++) {
+    const problem = segmentProblem(labels[i]!, '.');
+    if (problem) fail(`label ${i + 1} ${problem}`);
+  }
+  const [account, region, partition] = labels.slice(n - 3);
+  const problem =
+    withLabel('account', accountProblem(account!)) ??
+    withLabel('region', regionProblem(region!)) ??
+    withLabel('partition', partitionProblem(partition!));
+  if (problem) fail(problem);
+  return { partition: partition!, region: region!, account: account!, path: labels.slice(0, n - 3).reverse() };
 }
 
-/** The zone name of a psARN or ZoneKey: `<account>.<region>.<partition>.<namespace>`. */
-export function zoneName(_of: Psarn | ZoneKey | string, _namespace: string = DEFAULT_NAMESPACE): string {
-  throw new Error('not implemented');
+function withLabel(field: string, problem: string | undefined): string | undefined {
+  return problem === undefined ? undefined : `${field} label ${problem}`;
+}
+
+/**
+ * The zone name of a psARN or ZoneKey: `<account>.<region>.<partition>.<namespace>`.
+ * @example zoneName('arn:aws:psarn:us-east-1:123456789012:orders/created') // '123456789012.us-east-1.aws.psarn.internal.'
+ */
+export function zoneName(of: Psarn | ZoneKey | string, namespace: string = DEFAULT_NAMESPACE): string {
+  const ns = normalizeNamespace(namespace);
+  let key: ZoneKey;
+  if (typeof of === 'string') {
+    key = parsePsarn(of);
+  } else {
+    const problem =
+      withLabel('partition', partitionProblem(of.partition)) ??
+      withLabel('region', regionProblem(of.region)) ??
+      withLabel('account', accountProblem(of.account));
+    if (problem) {
+      const text = `${of.account}.${of.region}.${of.partition}.${ns}`;
+      throw new PsarnError('ERR_INVALID_ZONE', text, `invalid zone ${quoteInput(text)}: ${problem}`);
+    }
+    key = of;
+  }
+  return `${key.account}.${key.region}.${key.partition}.${ns}`.toLowerCase();
 }
 
 /**
@@ -51,24 +172,92 @@ export function zoneName(_of: Psarn | ZoneKey | string, _namespace: string = DEF
  * case-insensitive) into its key.
  * @throws PsarnError ERR_INVALID_ZONE
  */
-export function parseZoneName(_name: string, _namespace: string = DEFAULT_NAMESPACE): ZoneKey {
-  throw new Error('not implemented');
+export function parseZoneName(name: string, namespace: string = DEFAULT_NAMESPACE): ZoneKey {
+  const ns = normalizeNamespace(namespace);
+  return zoneKeyOf(name, ns, (problem) => {
+    throw new PsarnError('ERR_INVALID_ZONE', String(name), `invalid zone ${quoteInput(String(name))}: ${problem}`);
+  });
+}
+
+function zoneKeyOf(name: string, ns: string, fail: (problem: string) => never): ZoneKey {
+  const what = 'ACCOUNT.REGION.PARTITION';
+  const labels = relativeToNamespace(name, ns, fail, what);
+  if (labels.length !== 3) {
+    fail(
+      `has ${labels.length} label${labels.length === 1 ? '' : 's'} before the namespace, needs 3: ${what}.${ns} (e.g. 123456789012.us-east-1.aws.${ns})`,
+    );
+  }
+  const [account, region, partition] = labels as [string, string, string];
+  const problem =
+    withLabel('account', accountProblem(account)) ??
+    withLabel('region', regionProblem(region)) ??
+    withLabel('partition', partitionProblem(partition));
+  if (problem) fail(problem);
+  return { partition, region, account };
 }
 
 /**
  * A CLI `<zone>` argument: a zone's DNS name or any psARN inside it; returns the canonical zone
- * name. @throws PsarnError ERR_INVALID_ZONE naming both accepted forms.
+ * name. A psARN with an empty path (`arn:aws:psarn:us-east-1:123456789012:`) names the zone too.
+ * @throws PsarnError ERR_INVALID_ZONE naming both accepted forms.
+ * @example parseZoneArg('arn:aws:psarn:us-east-1:123456789012:orders') // '123456789012.us-east-1.aws.psarn.internal.'
  */
-export function parseZoneArg(_input: string, _namespace: string = DEFAULT_NAMESPACE): string {
-  throw new Error('not implemented');
+export function parseZoneArg(input: string, namespace: string = DEFAULT_NAMESPACE): string {
+  const ns = normalizeNamespace(namespace);
+  const forms = `give a zone name like 123456789012.us-east-1.aws.${ns} or a psARN inside the zone`;
+  const fail = (problem: string): never => {
+    throw new PsarnError(
+      'ERR_INVALID_ZONE',
+      String(input),
+      `invalid zone ${quoteInput(String(input))}: ${problem}; ${forms}`,
+    );
+  };
+  if (typeof input !== 'string') fail('is not a string');
+  if (/^arn:/i.test(input)) {
+    const parts = splitPsarn(input, (problem) => fail(`psARN ${problem.replace(/; write arn:.*$/, '')}`));
+    if (parts[5] !== '') {
+      try {
+        parsePsarn(input);
+      } catch (err) {
+        fail((err as PsarnError).message.replace(/^invalid psARN '.*?': /s, 'psARN '));
+      }
+    }
+    return `${parts[4]}.${parts[3]}.${parts[1]}.${ns}`.toLowerCase();
+  }
+  const key = zoneKeyOf(input, ns, (problem) =>
+    fail(`zone name ${problem.replace(/(; write | \(e\.g\. \d{12}).*$/, '')}`),
+  );
+  return `${key.account}.${key.region}.${key.partition}.${ns}`;
+}
+
+function isSegmentChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95 || (c >= 65 && c <= 90);
 }
 
 /**
  * Splits a DNS name inside a zone into the route path it maps to, or undefined when the
  * labels cannot be a route path (a label outside the segment grammar, too deep, or the apex).
  * `relativeLabels` are the labels below the zone apex, leftmost first, already lowercase:
- * ['created', 'orders'] -> ['orders', 'created'].
+ * ['created', 'orders'] -> ['orders', 'created']. On the query path: one array, no regex,
+ * never throws.
  */
-export function labelsToPath(_relativeLabels: readonly string[]): string[] | undefined {
-  throw new Error('not implemented');
+export function labelsToPath(relativeLabels: readonly string[]): string[] | undefined {
+  const n = relativeLabels.length;
+  if (n === 0 || n > MAX_SEGMENTS) return undefined;
+  const path = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    let label = relativeLabels[i];
+    if (typeof label !== 'string' || label.length === 0 || label.length > MAX_SEGMENT_LENGTH) return undefined;
+    const first = label.charCodeAt(0);
+    if (first === 45 || first === 95) return undefined;
+    let upper = false;
+    for (let j = 0; j < label.length; j++) {
+      const c = label.charCodeAt(j);
+      if (!isSegmentChar(c)) return undefined;
+      if (c >= 65 && c <= 90) upper = true;
+    }
+    if (upper) label = label.toLowerCase();
+    path[n - 1 - i] = label;
+  }
+  return path;
 }

@@ -1,3 +1,5 @@
+export { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+export { nextSerial, serialGreater } from './serial.js';
 export type { OpenOptions } from './store.js';
 export { Store } from './store.js';
 export type {

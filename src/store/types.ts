@@ -106,6 +106,8 @@ export type StoreErrorCode =
   | 'ERR_DB_OPEN'
   | 'ERR_DB_SCHEMA'
   | 'ERR_ZONE_NOT_FOUND'
+  /** A zone name or SOA/NS parameters outside their ranges. */
+  | 'ERR_INVALID_ZONE'
   | 'ERR_ROUTE_NOT_FOUND'
   | 'ERR_INVALID_ROUTE';
 

@@ -1,6 +1,8 @@
+export { Cursor, Flag, Hdr } from './cursor.js';
 export { WireError } from './errors.js';
 export type { DecodedMessage, DecodedRecord, QueryOptions } from './message.js';
 export { decodeMessage, encodeQuery, rcodeName, typeCode, typeName } from './message.js';
+export { escapeLabel, MAX_LABEL, MAX_NAME_WIRE, parseName, presentName, readName } from './name.js';
 export type { EdnsInfo, HeaderInfo, ParsedQuery, QueryParse } from './query.js';
 export { parseQuery } from './query.js';
 export type { AssembleOptions, ReadyAnswer } from './response.js';

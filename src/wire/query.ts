@@ -4,6 +4,11 @@
  * compression pointers with a jump limit, section counts that match the bytes, OPT rules.
  * Parsing only classifies; the server decides the answer.
  */
+import { Cursor, Flag, Hdr, OPCODE_MASK, OPCODE_SHIFT, u16At } from './cursor.js';
+import { WireError } from './errors.js';
+import { escapeLabel, readName } from './name.js';
+import type { OptInfo, ScanState } from './scan.js';
+import { scanRecords, TYPE_OPT } from './scan.js';
 
 /** EDNS(0) as the requester sent it (RFC 6891 §6.1.2). */
 export interface EdnsInfo {
@@ -58,6 +63,87 @@ export type QueryParse =
   | { kind: 'formerr'; header: HeaderInfo; reason: string; offset: number; questionEnd?: number; edns?: EdnsInfo };
 
 /** Classifies one received message. Never throws. */
-export function parseQuery(_buf: Buffer): QueryParse {
-  throw new Error('not implemented');
+export function parseQuery(buf: Buffer): QueryParse {
+  if (buf.length < Hdr.SIZE) return { kind: 'drop', reason: 'shorter than a DNS header' };
+  const flags = u16At(buf, Hdr.FLAGS);
+  if (flags & Flag.QR) return { kind: 'drop', reason: 'QR set: a response, not a query' };
+  const header: HeaderInfo = {
+    id: u16At(buf, Hdr.ID),
+    opcode: (flags >>> OPCODE_SHIFT) & OPCODE_MASK,
+    rd: (flags & Flag.RD) !== 0,
+    cd: (flags & Flag.CD) !== 0,
+  };
+  // RFC 8906 §3.1.2: an unknown opcode gets NOTIMP whatever follows the header.
+  if (header.opcode !== 0) return { kind: 'notimp', header, reason: `opcode ${header.opcode} not implemented` };
+  const qdcount = u16At(buf, Hdr.QDCOUNT);
+  if (qdcount !== 1) {
+    return { kind: 'formerr', header, reason: `QDCOUNT is ${qdcount}, not 1`, offset: Hdr.QDCOUNT };
+  }
+
+  const cur = new Cursor(buf, Hdr.SIZE);
+  const labelAt: number[] = [];
+  let qtype: number;
+  let qclass: number;
+  try {
+    // A pointer here could only point into the header (RFC 1035 §4.1.4: prior occurrence).
+    readName(cur, labelAt, false);
+    qtype = cur.u16('question type');
+    qclass = cur.u16('question class');
+  } catch (err) {
+    return formerr(header, err);
+  }
+  const questionEnd = cur.pos;
+  if (qtype === TYPE_OPT) {
+    // RFC 6891 §6.1.1: OPT is a pseudo-RR; it cannot be asked for.
+    return { kind: 'formerr', header, reason: 'question type OPT', offset: questionEnd - 4, questionEnd };
+  }
+
+  const state: ScanState = { end: questionEnd };
+  try {
+    scanRecords(buf, questionEnd, [u16At(buf, Hdr.ANCOUNT), u16At(buf, Hdr.NSCOUNT), u16At(buf, Hdr.ARCOUNT)], state);
+  } catch (err) {
+    const bad = formerr(header, err);
+    bad.questionEnd = questionEnd;
+    if (state.opt) bad.edns = ednsInfo(state.opt);
+    return bad;
+  }
+
+  // One copy of the question with A-Z lowered: the labels and the key are latin1 views of it.
+  const lowered = Buffer.allocUnsafe(questionEnd - Hdr.SIZE);
+  for (let i = 0; i < lowered.length; i++) {
+    const b = buf[Hdr.SIZE + i]!;
+    lowered[i] = b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
+  }
+  const labels: string[] = [];
+  let qname = '';
+  for (let i = 0; i < labelAt.length; i += 2) {
+    const start = labelAt[i]! - Hdr.SIZE;
+    const label = lowered.toString('latin1', start, start + labelAt[i + 1]!);
+    labels.push(label);
+    qname += `${escapeLabel(label)}.`;
+  }
+  const query: ParsedQuery = {
+    ...header,
+    labels,
+    qname: qname || '.',
+    qtype,
+    qclass,
+    questionEnd,
+    key: lowered.toString('latin1'),
+  };
+  if (state.opt) query.edns = ednsInfo(state.opt);
+  return { kind: 'query', query };
+}
+
+/** RFC 6891 §6.2.5: a payload size under 512 is treated as 512. */
+function ednsInfo(opt: OptInfo): EdnsInfo {
+  return { udpSize: Math.max(512, opt.udpSize), version: opt.version, do: opt.do };
+}
+
+type FormErr = Extract<QueryParse, { kind: 'formerr' }>;
+
+function formerr(header: HeaderInfo, err: unknown): FormErr {
+  if (err instanceof WireError) return { kind: 'formerr', header, reason: err.message, offset: err.offset };
+  // A bug in the scanner must not escape parseQuery; it still classifies the packet.
+  return { kind: 'formerr', header, reason: `internal: ${String(err)}`, offset: -1 };
 }

@@ -5,8 +5,13 @@
  * and answer owners that point at it do too), appends the ready sections and, when the query
  * had EDNS, an OPT RR (RFC 6891). No full encode per query.
  */
+import { Cursor, Flag, Hdr, OPCODE_MASK, OPCODE_SHIFT, RCODE_MASK } from './cursor.js';
+import { WireError } from './errors.js';
+import { readName } from './name.js';
 import type { EdnsInfo, HeaderInfo } from './query.js';
+import { writeRecord } from './rdata.js';
 import type { RcodeValue, Reply } from './types.js';
+import { Writer } from './writer.js';
 
 export interface ReadyAnswer {
   rcode: RcodeValue;
@@ -23,10 +28,41 @@ export interface ReadyAnswer {
  * Encodes a Reply for the question `questionWire` (name+type+class, name lowercase; the
  * `key` of ParsedQuery as latin1). Owner names equal to the question name or its suffixes
  * become pointers into the question. Throws only on a bug (record not encodable).
+ *
+ * Record names may use presentation escapes (`\.`, `\\`, `\DDD`), the same form as
+ * ParsedQuery.qname, so a qname can be used as an owner as is.
+ * @throws WireError on a record that cannot be encoded (bad name, TXT string over 255 bytes, ...)
  */
-export function encodeReady(_questionWire: Buffer, _reply: Reply): ReadyAnswer {
-  throw new Error('not implemented');
+export function encodeReady(questionWire: Buffer, reply: Reply): ReadyAnswer {
+  const w = new Writer(512);
+  w.bytes(new Uint8Array(Hdr.SIZE));
+  w.bytes(questionWire);
+  const cur = new Cursor(w.buf, Hdr.SIZE, w.len);
+  readName(cur, undefined, false);
+  if (cur.remaining !== QUESTION_FIXED) throw new WireError('questionWire is not one name, type and class', cur.pos);
+  w.seedName(Hdr.SIZE);
+  const bodyStart = w.len;
+  for (const rr of reply.answer) writeRecord(w, rr);
+  for (const rr of reply.authority) writeRecord(w, rr);
+  for (const rr of reply.additional) writeRecord(w, rr);
+  return {
+    rcode: reply.rcode,
+    aa: reply.aa,
+    ancount: reply.answer.length,
+    nscount: reply.authority.length,
+    arcount: reply.additional.length,
+    body: Buffer.from(w.buf.subarray(bodyStart, w.len)),
+  };
 }
+
+/** Question type and class after the name (RFC 1035 §4.1.2). */
+const QUESTION_FIXED = 4;
+/** Root owner, type, class, TTL, rdlength: an OPT without options (RFC 6891 §6.1.2). */
+const OPT_SIZE = 11;
+const TYPE_OPT = 41;
+const OPT_DO = 0x8000;
+/** RFC 6891 §6.1.3: the upper 8 bits of the 12-bit rcode live in the OPT TTL. */
+const EXT_RCODE_SHIFT = 4;
 
 export interface AssembleOptions {
   /**
@@ -44,24 +80,70 @@ export interface AssembleOptions {
  * when `edns` is given (extended rcode high bits, version 0, DO copied, no options).
  */
 export function assembleResponse(
-  _request: Buffer,
-  _query: HeaderInfo & { questionEnd: number; edns?: EdnsInfo },
-  _ready: ReadyAnswer,
-  _options: AssembleOptions,
+  request: Buffer,
+  query: HeaderInfo & { questionEnd: number; edns?: EdnsInfo },
+  ready: ReadyAnswer,
+  options: AssembleOptions,
 ): { buf: Buffer; truncated: boolean } {
-  throw new Error('not implemented');
+  const qEnd = query.questionEnd;
+  const optSize = query.edns ? OPT_SIZE : 0;
+  const full = qEnd + ready.body.length + optSize;
+  const truncated = full > options.maxSize;
+  const size = truncated ? qEnd + optSize : full;
+  const buf = Buffer.allocUnsafe(size);
+  writeHeader(buf, query, ready.rcode, ready.aa, truncated);
+  buf.writeUInt16BE(1, Hdr.QDCOUNT);
+  buf.writeUInt16BE(truncated ? 0 : ready.ancount, Hdr.ANCOUNT);
+  buf.writeUInt16BE(truncated ? 0 : ready.nscount, Hdr.NSCOUNT);
+  buf.writeUInt16BE((truncated ? 0 : ready.arcount) + (query.edns ? 1 : 0), Hdr.ARCOUNT);
+  request.copy(buf, Hdr.SIZE, Hdr.SIZE, qEnd);
+  let pos = qEnd;
+  if (!truncated) pos += ready.body.copy(buf, pos);
+  if (query.edns) writeOpt(buf, pos, ready.rcode, query.edns.do, options.udpPayloadSize);
+  return { buf, truncated };
 }
 
 /**
  * An error reply without answer data (FORMERR, NOTIMP, REFUSED, SERVFAIL, BADVERS): header,
  * the question when `questionEnd` is given, and an OPT when `edns` is given (required for
- * BADVERS, RFC 6891 §6.1.3).
+ * BADVERS, RFC 6891 §6.1.3). BADVERS always carries an OPT, since its rcode does not fit the
+ * header alone.
  */
 export function errorResponse(
-  _request: Buffer,
-  _header: HeaderInfo,
-  _rcode: RcodeValue,
-  _options: { questionEnd?: number; edns?: EdnsInfo; udpPayloadSize: number },
+  request: Buffer,
+  header: HeaderInfo,
+  rcode: RcodeValue,
+  options: { questionEnd?: number; edns?: EdnsInfo; udpPayloadSize: number },
 ): Buffer {
-  throw new Error('not implemented');
+  const qEnd = options.questionEnd ?? Hdr.SIZE;
+  const withOpt = options.edns !== undefined || rcode > RCODE_MASK;
+  const buf = Buffer.allocUnsafe(qEnd + (withOpt ? OPT_SIZE : 0));
+  writeHeader(buf, header, rcode, false, false);
+  buf.writeUInt16BE(options.questionEnd === undefined ? 0 : 1, Hdr.QDCOUNT);
+  buf.writeUInt16BE(0, Hdr.ANCOUNT);
+  buf.writeUInt16BE(0, Hdr.NSCOUNT);
+  buf.writeUInt16BE(withOpt ? 1 : 0, Hdr.ARCOUNT);
+  request.copy(buf, Hdr.SIZE, Hdr.SIZE, qEnd);
+  if (withOpt) writeOpt(buf, qEnd, rcode, options.edns?.do ?? false, options.udpPayloadSize);
+  return buf;
+}
+
+/** Header without counts: QR=1, opcode/RD/CD copied, RA=Z=AD=0 (RFC 1035 §4.1.1, RFC 6840 §5.7). */
+function writeHeader(buf: Buffer, h: HeaderInfo, rcode: number, aa: boolean, tc: boolean): void {
+  let flags = Flag.QR | ((h.opcode & OPCODE_MASK) << OPCODE_SHIFT) | (rcode & RCODE_MASK);
+  if (aa) flags |= Flag.AA;
+  if (tc) flags |= Flag.TC;
+  if (h.rd) flags |= Flag.RD;
+  if (h.cd) flags |= Flag.CD;
+  buf.writeUInt16BE(h.id, Hdr.ID);
+  buf.writeUInt16BE(flags, Hdr.FLAGS);
+}
+
+/** Our OPT: root owner, our payload size, extended rcode, version 0, DO echoed (RFC 3225 §3). */
+function writeOpt(buf: Buffer, pos: number, rcode: number, dnssecOk: boolean, udpPayloadSize: number): void {
+  buf[pos] = 0;
+  buf.writeUInt16BE(TYPE_OPT, pos + 1);
+  buf.writeUInt16BE(udpPayloadSize, pos + 3);
+  buf.writeUInt32BE((((rcode >>> EXT_RCODE_SHIFT) << 24) | (dnssecOk ? OPT_DO : 0)) >>> 0, pos + 5);
+  buf.writeUInt16BE(0, pos + 9);
 }

@@ -2,20 +2,63 @@
  * `psarn zone export`: a zone as an RFC 1035 master file that named-checkzone and kzonecheck
  * accept, and that `zone import` reads back to the same zone (export -> import is the identity).
  * Layout: $ORIGIN and $TTL, SOA, NS, `_epoch` TXT, then each route (URI RRset + TXT, or CNAME)
- * in path order, owners absolute.
+ * in the order given, owners absolute (unambiguous, and a line can be grepped on its own).
  */
 import type { StoredRoute, ZoneRow } from '../store/types.js';
+import {
+  cnameRecord,
+  epochRecord,
+  nsRecords,
+  routeName,
+  routeTxtRecord,
+  soaRecord,
+  uriRecords,
+} from '../zone/records.js';
+import { ZoneFileError } from './errors.js';
+import { formatRecord } from './presentation.js';
 
 export interface ExportOptions {
   /** TTL of the `_epoch` TXT (config epochTtl). */
   epochTtl: number;
 }
 
-/** Writes the file text chunk by chunk (so 1M routes need not sit in one string). */
-export function* exportZone(
-  _zone: ZoneRow,
-  _routes: Iterable<StoredRoute>,
-  _options: ExportOptions,
-): Generator<string> {
-  throw new Error('not implemented');
+/** Routes per yielded chunk: big enough to keep writes few, small enough to stream. */
+const CHUNK_ROUTES = 256;
+
+/**
+ * Writes the file text chunk by chunk (so 1M routes need not sit in one string).
+ * @example for (const chunk of exportZone(zone, store.routes(zone.name), { epochTtl: 5 })) out.write(chunk);
+ * @throws ZoneFileError for a stored route with neither targets nor alias (nothing to write)
+ */
+export function* exportZone(zone: ZoneRow, routes: Iterable<StoredRoute>, options: ExportOptions): Generator<string> {
+  const head = [
+    `; psarn zone ${zone.name} serial ${zone.serial} epoch ${zone.epoch}`,
+    '; read it back with: psarn zone import <file>',
+    `$ORIGIN ${zone.name}`,
+    // Every record carries its TTL; $TTL only keeps checkers from warning about its absence.
+    `$TTL ${zone.soaTtl}`,
+    formatRecord(soaRecord(zone)),
+    ...nsRecords(zone).map(formatRecord),
+    formatRecord(epochRecord(zone, options.epochTtl)),
+  ];
+  yield `${head.join('\n')}\n`;
+
+  let chunk = '';
+  let count = 0;
+  for (const route of routes) {
+    const name = routeName(zone, route.path);
+    if (route.alias !== undefined) {
+      chunk += `${formatRecord(cnameRecord(name, route))}\n`;
+    } else if (route.targets.length > 0) {
+      for (const uri of uriRecords(name, route)) chunk += `${formatRecord(uri)}\n`;
+      chunk += `${formatRecord(routeTxtRecord(name, route, zone.epoch))}\n`;
+    } else {
+      throw new ZoneFileError(`route ${route.path} of ${zone.name} has neither targets nor an alias; fix or delete it`);
+    }
+    if (++count % CHUNK_ROUTES === 0) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk !== '') yield chunk;
 }

@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+# psarnd in a container: multi-stage on the Node.js LTS slim image, non-root, data on /data.
+# Not built in CI (no Docker engine there); see README "Container".
+
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+# better-sqlite3 compiles from source where no prebuilt binary matches.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json tsconfig.json ./
+COPY src ./src
+COPY test ./test
+COPY bench ./bench
+# npm ci runs the "prepare" script, which compiles TypeScript into dist/.
+RUN npm ci && npm prune --omit=dev
+
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production \
+    PSARN_DB=/data/psarn.db \
+    PSARN_LISTEN=0.0.0.0:8053 \
+    PSARN_HTTP=0.0.0.0:9153
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+COPY config ./config
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME ["/data"]
+EXPOSE 8053/udp 8053/tcp 9153/tcp
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:9153/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["node", "dist/src/server/main.js"]

@@ -1,0 +1,151 @@
+/**
+ * The command table: names, flags, usage lines and help text of every `psarn` command
+ * (DESIGN.md §6). Argument parsing and `psarn help` both read it, so they cannot disagree.
+ */
+
+export type FlagSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };
+
+export interface CommandSpec {
+  usage: string;
+  summary: string;
+  /** Flags besides the global ones. */
+  flags: Record<string, FlagSpec>;
+  /** Lines of help after the usage line. */
+  help: string[];
+}
+
+/** Flags every command accepts. */
+export const GLOBAL_FLAGS: Record<string, FlagSpec> = {
+  db: { type: 'string' },
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+export const GLOBAL_HELP = [
+  '--db FILE       the SQLite database (default: config db, env PSARN_DB, ./data/psarn.db)',
+  '--config FILE   the config file (default: env PSARN_CONFIG, config/psarnd.yaml)',
+  '-h, --help      help for the command',
+];
+
+export const COMMANDS: Record<string, CommandSpec> = {
+  'route set': {
+    usage:
+      'psarn route set <psARN> --target <ARN|URL>[=WEIGHT[@PRIORITY]]... [--policy weighted|fanout] [--ttl S] [--meta KEY=VALUE]...',
+    summary: 'create or replace a route',
+    flags: {
+      target: { type: 'string', multiple: true },
+      policy: { type: 'string' },
+      ttl: { type: 'string' },
+      meta: { type: 'string', multiple: true },
+    },
+    help: [
+      'Replaces the whole route in one transaction; creates its zone on first use.',
+      '--target T      an ARN or https:// URL, optionally =WEIGHT (0-65535, default 1) and',
+      '                @PRIORITY (0-65535, default 10); repeat for several targets',
+      '--policy P      weighted (default: one target per call, by weight) or fanout (all)',
+      '--ttl S         seconds a caller caches the route, 0-172800 (default: config defaultTtl)',
+      '--meta K=V      metadata kept with the route; repeatable',
+    ],
+  },
+  'route get': {
+    usage: 'psarn route get <psARN> [--json]',
+    summary: 'show one route',
+    flags: { json: { type: 'boolean' } },
+    help: ['--json          print the route as a JSON object'],
+  },
+  'route list': {
+    usage: 'psarn route list [<prefix psARN or zone>] [--json]',
+    summary: 'list routes, all or under a psARN prefix or a zone',
+    flags: { json: { type: 'boolean' } },
+    help: ['--json          print a JSON array'],
+  },
+  'route delete': {
+    usage: 'psarn route delete <psARN>',
+    summary: 'delete a route',
+    flags: {},
+    help: [],
+  },
+  'route alias': {
+    usage: 'psarn route alias <psARN> <target psARN> [--ttl S]',
+    summary: 'make a psARN answer as another psARN (CNAME)',
+    flags: { ttl: { type: 'string' } },
+    help: ['--ttl S         seconds, 0-172800 (default: config defaultTtl)'],
+  },
+  flush: {
+    usage: 'psarn flush <psARN|zone>',
+    summary: "bump the zone's epoch: every client drops its cached routes of the zone",
+    flags: {},
+    help: ['Clients notice within epochTtl (default 5 s) plus one lookup, whatever the route TTLs.'],
+  },
+  dig: {
+    usage: 'psarn dig <psARN|name> [TYPE] [@HOST[:PORT]] [+short] [+tcp] [+json] [+timeout=S] [+tries=N]',
+    summary: 'query a psarnd server, like dig, and summarise the route',
+    flags: {},
+    help: [
+      'TYPE            URI (default), TXT, CNAME, SOA, NS, ANY, ... or TYPEnnn',
+      '@HOST[:PORT]    the server (default: config listen, 127.0.0.1:8053); IPv6 as @[::1]:8053',
+      '+short          only the answer rdata, one per line',
+      '+tcp            query over TCP (UDP falls back to TCP by itself when the reply is truncated)',
+      '+json           one JSON object',
+      '+timeout=S      seconds to wait per try (default 2)',
+      '+tries=N        UDP tries (default 3)',
+    ],
+  },
+  'zone export': {
+    usage: 'psarn zone export <zone> [--output FILE]',
+    summary: 'write a zone as an RFC 1035 master file',
+    flags: { output: { type: 'string', short: 'o' } },
+    help: [
+      '<zone> is the zone name (123456789012.us-east-1.aws.psarn.internal) or any psARN in it.',
+      '-o, --output F  write to F (atomically) instead of stdout',
+    ],
+  },
+  'zone import': {
+    usage: 'psarn zone import <file>',
+    summary: 'replace zones with the contents of a master file, in one transaction',
+    flags: {},
+    help: ['Every zone in the file is replaced whole; zones not in the file are left alone.'],
+  },
+  'db init': {
+    usage: 'psarn db init',
+    summary: 'create an empty database (no demo routes); other commands never create one',
+    flags: {},
+    help: [],
+  },
+  help: {
+    usage: 'psarn help [command]',
+    summary: 'show help',
+    flags: {},
+    help: [],
+  },
+};
+
+/** Command groups whose second word names the command. */
+export const GROUPS = ['route', 'zone', 'db'] as const;
+
+export function generalHelp(version: string): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const lines = [
+    `psarn ${version}: manage psARN routes in a psarnd database and query psarnd`,
+    '',
+    'Usage: psarn <command> [arguments] [--db FILE] [--config FILE]',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, spec]) => `  ${name.padEnd(width)}  ${spec.summary}`),
+    '',
+    'Global flags:',
+    ...GLOBAL_HELP.map((l) => `  ${l}`),
+    '  --version       print the version',
+    '',
+    "Run 'psarn help <command>' for a command's arguments.",
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export function commandHelp(name: string): string {
+  const spec = COMMANDS[name]!;
+  const lines = [`Usage: ${spec.usage}`, '', `${spec.summary}.`];
+  if (spec.help.length > 0) lines.push('', ...spec.help);
+  lines.push('', 'Global flags:', ...GLOBAL_HELP);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,136 @@
+/** `psarn route set|get|list|delete|alias` (DESIGN.md §6). Inputs are validated before the store opens. */
+import { zoneParams } from '../../config/config.js';
+import { parseZoneArg, psarnToName, zoneName } from '../../psarn/name.js';
+import type { Psarn } from '../../psarn/psarn.js';
+import { formatPsarn, isPsarn, parsePsarn } from '../../psarn/psarn.js';
+import { StoreError } from '../../store/types.js';
+import type { Command } from '../args.js';
+import type { Context } from '../context.js';
+import { CliError, oneLine, usageError } from '../errors.js';
+import { formatRouteBlock, formatRouteLine, routeView } from '../format.js';
+
+type Of<K extends Command['kind']> = Extract<Command, { kind: K }>;
+
+/** Zone and path of a psARN under the configured namespace; its DNS name must fit (253). */
+export function locate(psarn: Psarn, namespace: string): { zone: string; path: string; name: string; text: string } {
+  try {
+    return {
+      zone: zoneName(psarn, namespace),
+      path: psarn.path.join('/'),
+      name: psarnToName(psarn, namespace),
+      text: formatPsarn(psarn),
+    };
+  } catch (err) {
+    throw usageError(oneLine((err as Error).message), err);
+  }
+}
+
+function notFound(what: string, err?: unknown): CliError {
+  return new CliError('ERR_NOT_FOUND', what, err === undefined ? undefined : { cause: err });
+}
+
+export function routeSet(cmd: Of<'route set'>, ctx: Context): void {
+  const at = locate(cmd.psarn, ctx.config.namespace);
+  const params = zoneParams(ctx.config);
+  const spec = {
+    policy: cmd.policy,
+    ttl: cmd.ttl ?? ctx.config.defaultTtl,
+    targets: cmd.targets,
+    metadata: cmd.metadata,
+  };
+  const store = ctx.openStore();
+  try {
+    const serial = store.setRoute(at.zone, at.path, spec, params);
+    ctx.io.stdout.write(`set ${at.text} (zone ${at.zone} serial ${serial})\n`);
+  } finally {
+    store.close();
+  }
+}
+
+export function routeAlias(cmd: Of<'route alias'>, ctx: Context): void {
+  const at = locate(cmd.psarn, ctx.config.namespace);
+  const to = locate(cmd.target, ctx.config.namespace);
+  if (at.name === to.name) {
+    throw usageError(`cannot alias '${at.text}' to itself; give another <target psARN>`);
+  }
+  const params = zoneParams(ctx.config);
+  const store = ctx.openStore();
+  try {
+    const serial = store.setRoute(at.zone, at.path, { ttl: cmd.ttl ?? ctx.config.defaultTtl, alias: to.name }, params);
+    ctx.io.stdout.write(`alias ${at.text} -> ${to.text} (zone ${at.zone} serial ${serial})\n`);
+  } finally {
+    store.close();
+  }
+}
+
+export function routeGet(cmd: Of<'route get'>, ctx: Context): void {
+  const at = locate(cmd.psarn, ctx.config.namespace);
+  const store = ctx.openStore();
+  try {
+    const { route, zone } = store.read(() => ({ route: store.getRoute(at.zone, at.path), zone: store.zone(at.zone) }));
+    if (route === undefined) {
+      throw notFound(`route '${at.text}' not found in ${ctx.config.db}; 'psarn route list' shows the routes`);
+    }
+    const view = routeView(route, ctx.config.namespace, zone?.epoch);
+    ctx.io.stdout.write(cmd.json ? `${JSON.stringify(view, null, 2)}\n` : formatRouteBlock(view));
+  } finally {
+    store.close();
+  }
+}
+
+export function routeDelete(cmd: Of<'route delete'>, ctx: Context): void {
+  const at = locate(cmd.psarn, ctx.config.namespace);
+  const store = ctx.openStore();
+  try {
+    const serial = store.deleteRoute(at.zone, at.path);
+    ctx.io.stdout.write(`deleted ${at.text} (zone ${at.zone} serial ${serial})\n`);
+  } catch (err) {
+    if (err instanceof StoreError && (err.code === 'ERR_ROUTE_NOT_FOUND' || err.code === 'ERR_ZONE_NOT_FOUND')) {
+      throw notFound(
+        `route '${at.text}' not found in ${ctx.config.db}; nothing deleted ('psarn route list' shows the routes)`,
+        err,
+      );
+    }
+    throw err;
+  } finally {
+    store.close();
+  }
+}
+
+/** `[<prefix psARN or zone>]` -> the zone and path prefix to list. */
+export function listScope(scope: string | undefined, namespace: string): { zone?: string; prefix?: string } {
+  if (scope === undefined) return {};
+  if (isPsarn(scope)) {
+    const at = locate(parsePsarn(scope), namespace);
+    return { zone: at.zone, prefix: at.path };
+  }
+  try {
+    return { zone: parseZoneArg(scope, namespace) };
+  } catch (err) {
+    throw usageError(oneLine((err as Error).message), err);
+  }
+}
+
+export function routeList(cmd: Of<'route list'>, ctx: Context): void {
+  const ns = ctx.config.namespace;
+  const { zone, prefix } = listScope(cmd.scope, ns);
+  const store = ctx.openStore();
+  try {
+    store.read(() => {
+      if (zone !== undefined && store.zone(zone) === undefined) {
+        throw notFound(`zone '${zone}' not found in ${ctx.config.db}; 'psarn route list' shows all routes`);
+      }
+      const out = ctx.io.stdout;
+      let n = 0;
+      if (cmd.json) out.write('[');
+      for (const route of store.listRoutes(zone, prefix)) {
+        if (cmd.json) out.write(`${n === 0 ? '\n' : ',\n'}  ${JSON.stringify(routeView(route, ns))}`);
+        else out.write(formatRouteLine(route, ns));
+        n++;
+      }
+      if (cmd.json) out.write(n === 0 ? ']\n' : '\n]\n');
+    });
+  } finally {
+    store.close();
+  }
+}

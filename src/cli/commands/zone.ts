@@ -1,0 +1,102 @@
+/** `psarn zone export|import` (DESIGN.md §6): RFC 1035 master files in and out. */
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { zoneParams } from '../../config/config.js';
+import { parseZoneArg } from '../../psarn/name.js';
+import { exportZone } from '../../zonefile/export.js';
+import { buildZones } from '../../zonefile/import.js';
+import { parseMasterFile } from '../../zonefile/parse.js';
+import type { Command } from '../args.js';
+import type { Context } from '../context.js';
+import { CliError, oneLine, usageError } from '../errors.js';
+
+type Of<K extends Command['kind']> = Extract<Command, { kind: K }>;
+
+export function zoneArg(input: string, namespace: string): string {
+  try {
+    return parseZoneArg(input, namespace);
+  } catch (err) {
+    throw usageError(oneLine((err as Error).message), err);
+  }
+}
+
+export function zoneExport(cmd: Of<'zone export'>, ctx: Context): void {
+  const zone = zoneArg(cmd.zone, ctx.config.namespace);
+  const target = cmd.output === undefined ? undefined : resolve(ctx.io.cwd, cmd.output);
+  const store = ctx.openStore();
+  // --output goes to a temporary file renamed into place, so a failed export leaves no half file.
+  const tmp = target === undefined ? undefined : join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
+  let fd: number | undefined;
+  try {
+    store.read(() => {
+      const row = store.zone(zone);
+      if (row === undefined) {
+        throw new CliError(
+          'ERR_NOT_FOUND',
+          `zone '${zone}' not found in ${ctx.config.db}; 'psarn route list' shows the routes`,
+        );
+      }
+      if (tmp !== undefined) {
+        try {
+          fd = openSync(tmp, 'w');
+        } catch (err) {
+          throw new CliError('ERR_RUNTIME', `cannot write '${cmd.output}': ${(err as Error).message}`, { cause: err });
+        }
+      }
+      for (const chunk of exportZone(row, store.listRoutes(zone), { epochTtl: ctx.config.epochTtl })) {
+        if (fd === undefined) ctx.io.stdout.write(chunk);
+        else writeSync(fd, chunk);
+      }
+    });
+    if (fd !== undefined) {
+      closeSync(fd);
+      fd = undefined;
+      renameSync(tmp!, target!);
+    }
+  } finally {
+    if (fd !== undefined) {
+      closeSync(fd);
+      rmSync(tmp!, { force: true });
+    }
+    store.close();
+  }
+}
+
+export function zoneImport(cmd: Of<'zone import'>, ctx: Context): void {
+  const file = resolve(ctx.io.cwd, cmd.file);
+  const started = ctx.now();
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new CliError('ERR_RUNTIME', `cannot read zone file '${cmd.file}': ${code}; give a readable master file`, {
+      cause: err,
+    });
+  }
+  // Parse and build everything before opening the store: a bad line changes nothing.
+  let zones: ReturnType<typeof buildZones>;
+  try {
+    const lines = parseMasterFile(text, { file: cmd.file, defaultTtl: ctx.config.defaultTtl });
+    zones = buildZones(lines, ctx.config.namespace, cmd.file);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_ZONEFILE') {
+      throw new CliError('ERR_RUNTIME', `${oneLine((err as Error).message)}; nothing imported`, { cause: err });
+    }
+    throw err;
+  }
+  if (zones.length === 0) {
+    throw new CliError('ERR_RUNTIME', `no zone records in '${cmd.file}'; nothing imported`);
+  }
+  const params = zoneParams(ctx.config);
+  const store = ctx.openStore();
+  try {
+    const results = store.importZones(zones, params);
+    const ms = Math.round(ctx.now() - started);
+    for (const r of results) {
+      ctx.io.stdout.write(`imported ${r.routes} routes into ${r.zone} (serial ${r.serial}) in ${ms} ms\n`);
+    }
+  } finally {
+    store.close();
+  }
+}

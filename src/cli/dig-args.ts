@@ -1,0 +1,106 @@
+/**
+ * `psarn dig` arguments, in any order like dig: the name (a psARN or a DNS name), an optional
+ * TYPE, `@HOST[:PORT]` and `+options`. Pure; errors are UsageError (exit 2).
+ */
+import { isIPv6 } from 'node:net';
+import type { Psarn } from '../psarn/psarn.js';
+import { parsePsarn } from '../psarn/psarn.js';
+import { typeCode } from '../wire/message.js';
+import { oneLine, usageError } from './errors.js';
+
+export interface DigArgs {
+  /** The name as typed: a psARN (`psarn` set) or a DNS name. */
+  name: string;
+  psarn?: Psarn;
+  /** Numeric type; URI (256) by default. */
+  qtype: number;
+  /** The server; port undefined means the config's listen port. */
+  server?: { host: string; port?: number };
+  short: boolean;
+  tcp: boolean;
+  json: boolean;
+  timeoutMs: number;
+  tries: number;
+}
+
+const URI = 256;
+const USAGE = 'usage: psarn dig <psARN|name> [TYPE] [@HOST[:PORT]] [+short] [+tcp] [+json]';
+
+/** `@127.0.0.1`, `@127.0.0.1:8053`, `@localhost:53`, `@::1`, `@[::1]:8053`. */
+export function parseServerArg(input: string): { host: string; port?: number } {
+  const text = input.slice(1);
+  const bad = (why: string) => usageError(`invalid server '${input}': ${why}; write @HOST[:PORT], IPv6 as @[::1]:8053`);
+  let host: string;
+  let port: string | undefined;
+  const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(text);
+  if (bracket) {
+    host = bracket[1]!;
+    port = bracket[2];
+    if (!isIPv6(host)) throw bad(`'${host}' is not an IPv6 address`);
+  } else if (isIPv6(text)) {
+    host = text;
+  } else {
+    const colon = text.lastIndexOf(':');
+    host = colon < 0 ? text : text.slice(0, colon);
+    port = colon < 0 ? undefined : text.slice(colon + 1);
+    if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(host)) throw bad('the host is missing or invalid');
+  }
+  if (port === undefined) return { host };
+  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
+    throw bad(`port '${port}' is not 1-65535`);
+  }
+  return { host, port: Number(port) };
+}
+
+function positiveNumber(option: string, value: string, integer: boolean): number {
+  const n = Number(value);
+  if (value === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw usageError(`invalid '+${option}=${value}': use a ${integer ? 'whole ' : ''}number greater than 0`);
+  }
+  return n;
+}
+
+/** @throws CliError ERR_USAGE */
+export function parseDigArgs(args: readonly string[]): DigArgs {
+  let name: string | undefined;
+  let qtype: number | undefined;
+  const out: Omit<DigArgs, 'name' | 'qtype'> = { short: false, tcp: false, json: false, timeoutMs: 2000, tries: 3 };
+  for (const arg of args) {
+    if (arg.startsWith('@')) {
+      if (out.server) throw usageError(`unexpected second server '${arg}'; give one @HOST[:PORT]`);
+      out.server = parseServerArg(arg);
+    } else if (arg.startsWith('+')) {
+      const m = /^\+(no)?([a-z]+)(?:=(.*))?$/.exec(arg);
+      const [, no, option, value] = m ?? [];
+      if (m && value === undefined && (option === 'short' || option === 'tcp' || option === 'json')) {
+        out[option] = no === undefined;
+      } else if (m && no === undefined && value !== undefined && option === 'timeout') {
+        out.timeoutMs = Math.round(positiveNumber(option, value, false) * 1000);
+      } else if (m && no === undefined && value !== undefined && option === 'tries') {
+        out.tries = positiveNumber(option, value, true);
+      } else {
+        throw usageError(`unknown dig option '${arg}'; use +short, +tcp, +json, +timeout=S or +tries=N`);
+      }
+    } else if (!arg.includes('.') && !arg.includes(':') && qtype === undefined && typeCode(arg) !== undefined) {
+      // A word that is a type mnemonic is the type (dig does the same); names have dots.
+      qtype = typeCode(arg);
+    } else if (arg.toUpperCase() === 'IN' && name !== undefined) {
+      // The class, as dig accepts it; psarn serves class IN only.
+    } else if (name === undefined) {
+      if (arg === '') throw usageError(`empty name; ${USAGE}`);
+      name = arg;
+    } else {
+      throw usageError(`unexpected argument '${arg}' for 'psarn dig'; ${USAGE}`);
+    }
+  }
+  if (name === undefined) throw usageError(`missing <psARN|name> for 'psarn dig'; ${USAGE}`);
+  const result: DigArgs = { name, qtype: qtype ?? URI, ...out };
+  if (name.toLowerCase().startsWith('arn:')) {
+    try {
+      result.psarn = parsePsarn(name);
+    } catch (err) {
+      throw usageError(oneLine((err as Error).message), err);
+    }
+  }
+  return result;
+}

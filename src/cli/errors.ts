@@ -1,0 +1,31 @@
+/**
+ * CLI errors. A UsageError (exit 2) is bad input on the command line: an unknown command or
+ * flag, a malformed psARN, target, TTL. A CliError (exit 1) is a runtime failure: a missing
+ * database, a route that does not exist, a server that does not answer. Either prints as one
+ * line on stderr that names the input and says what to do.
+ */
+
+export type CliErrorCode = 'ERR_USAGE' | 'ERR_NOT_FOUND' | 'ERR_RUNTIME';
+
+export class CliError extends Error {
+  readonly code: CliErrorCode;
+  /** Process exit status: 2 for usage errors, 1 for runtime errors. */
+  readonly exitCode: number;
+  constructor(code: CliErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CliError';
+    this.code = code;
+    this.exitCode = code === 'ERR_USAGE' ? 2 : 1;
+  }
+}
+
+/** Bad input on the command line (exit 2). */
+export function usageError(message: string, cause?: unknown): CliError {
+  return new CliError('ERR_USAGE', message, cause === undefined ? undefined : { cause });
+}
+
+/** The first line of a message, so every error stays one line on stderr. */
+export function oneLine(message: string): string {
+  const line = message.split('\n', 1)[0] ?? '';
+  return line.trim();
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+/**
+ * `psarn`: parse -> exec -> print (DESIGN.md §6). `main` runs one command in-process and returns
+ * the exit status: 0 ok, 1 runtime error (missing database, route not found, no reply), 2 usage
+ * error (unknown command or flag, bad argument). Every error is one line on stderr.
+ */
+import { realpathSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { loadConfig } from '../config/config.js';
+import { Store } from '../store/store.js';
+import { packageVersion } from '../version.js';
+import { type Invocation, parseArgv } from './args.js';
+import { dbInit, flush } from './commands/admin.js';
+import { routeAlias, routeDelete, routeGet, routeList, routeSet } from './commands/route.js';
+import { zoneExport, zoneImport } from './commands/zone.js';
+import { commandHelp, generalHelp } from './commands.js';
+import type { Context, Io } from './context.js';
+import { type DigDeps, runDig } from './dig.js';
+import { CliError, oneLine } from './errors.js';
+
+export type { Io } from './context.js';
+
+export interface MainOptions {
+  dig?: DigDeps;
+}
+
+async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<void> {
+  const { command } = inv;
+  if (command.kind === 'help') {
+    io.stdout.write(command.topic ? commandHelp(command.topic) : generalHelp(packageVersion()));
+    return;
+  }
+  if (command.kind === 'version') {
+    io.stdout.write(`psarn ${packageVersion()}\n`);
+    return;
+  }
+  let config: ReturnType<typeof loadConfig>['config'];
+  try {
+    ({ config } = loadConfig({ file: inv.global.config, env: io.env, overrides: { db: inv.global.db }, cwd: io.cwd }));
+  } catch (err) {
+    throw new CliError('ERR_RUNTIME', oneLine((err as Error).message), { cause: err });
+  }
+  const ctx: Context = {
+    config,
+    io,
+    now: () => performance.now(),
+    openStore: () => {
+      try {
+        return Store.open(config.db, { create: false });
+      } catch (err) {
+        throw new CliError('ERR_RUNTIME', oneLine((err as Error).message), { cause: err });
+      }
+    },
+  };
+  switch (command.kind) {
+    case 'route set':
+      return routeSet(command, ctx);
+    case 'route get':
+      return routeGet(command, ctx);
+    case 'route list':
+      return routeList(command, ctx);
+    case 'route delete':
+      return routeDelete(command, ctx);
+    case 'route alias':
+      return routeAlias(command, ctx);
+    case 'flush':
+      return flush(command, ctx);
+    case 'zone export':
+      return zoneExport(command, ctx);
+    case 'zone import':
+      return zoneImport(command, ctx);
+    case 'db init':
+      return dbInit(command, ctx);
+    case 'dig':
+      io.stdout.write(await runDig(command.dig, command.args, config, options.dig));
+      return;
+  }
+}
+
+/**
+ * Runs one `psarn` command. Never throws: errors become one line on stderr and the exit status.
+ * @example const status = await main(['route', 'list'], { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
+ */
+export async function main(argv: readonly string[], io: Io, options: MainOptions = {}): Promise<number> {
+  try {
+    await execute(parseArgv(argv), io, options);
+    return 0;
+  } catch (err) {
+    if (err instanceof CliError) {
+      const line = oneLine(err.message);
+      io.stderr.write(line.startsWith(';;') ? `${line}\n` : `psarn: ${line}\n`);
+      return err.exitCode;
+    }
+    // A bug or an unexpected failure (a database error, a full disk): still one line.
+    const e = err as Error;
+    io.stderr.write(
+      `psarn: ${oneLine(e?.message ?? String(err))}${e?.name && e.name !== 'Error' ? ` (${e.name})` : ''}\n`,
+    );
+    return 1;
+  }
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const status = await main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+  });
+  process.exitCode = status;
+}

@@ -1,0 +1,226 @@
+/**
+ * One DNS exchange with one server (RFC 1035 §4.2): UDP with a per-try timeout and retries,
+ * then TCP (2-byte length framing, RFC 7766 §8) when the reply has TC set. Used by `psarn dig`
+ * and by the client library.
+ *
+ * Every datagram and frame is hostile: a reply is accepted only when it decodes, has QR set,
+ * and its id, question name (case-insensitive) and type match the query (RFC 5452 §9.1); any
+ * other packet is ignored, never trusted.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6, type Socket as NetSocket, connect as tcpConnect } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { DecodedMessage } from '../wire/message.js';
+import { decodeMessage } from '../wire/message.js';
+import { FrameDecoder, frame } from '../wire/tcp.js';
+
+export interface ServerAddress {
+  host: string;
+  port: number;
+}
+
+export interface ExchangeOptions {
+  /** Skip UDP and ask over TCP. Default false. */
+  tcp?: boolean;
+  /** Per try, in ms: how long to wait for a matching reply. Default 2000. */
+  timeoutMs?: number;
+  /** UDP sends before giving up (TCP connects once per try as well). Default 3. */
+  tries?: number;
+  /** Monotonic ms clock for the round-trip time. Default performance.now. */
+  now?: () => number;
+}
+
+export interface ExchangeResult {
+  reply: Buffer;
+  message: DecodedMessage;
+  /** Round trip of the exchange that produced the reply (after a TC retry: the TCP one). */
+  rttMs: number;
+  transport: 'udp' | 'tcp';
+}
+
+export type TransportErrorCode = 'ERR_DNS_TIMEOUT' | 'ERR_DNS_CONNECT';
+
+export class TransportError extends Error {
+  readonly code: TransportErrorCode;
+  readonly server: ServerAddress;
+  constructor(code: TransportErrorCode, server: ServerAddress, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransportError';
+    this.code = code;
+    this.server = server;
+  }
+}
+
+/** `127.0.0.1#8053`, dig's way of writing a server. */
+export function formatServer(server: ServerAddress): string {
+  return `${server.host}#${server.port}`;
+}
+
+interface Expect {
+  id: number;
+  name: string;
+  qtype: number;
+}
+
+/**
+ * Sends `query` (a whole DNS message) to `server` and resolves with the first matching reply.
+ * @throws TransportError ERR_DNS_TIMEOUT (no matching reply in any try) or ERR_DNS_CONNECT
+ *   (refused, unreachable, or the TCP connection closed without a reply)
+ * @example
+ *   const q = encodeQuery({ id: randomInt(65536), name: 'created.orders.123456789012.us-east-1.aws.psarn.internal.', qtype: Type.URI });
+ *   const { message } = await exchange({ host: '127.0.0.1', port: 8053 }, q);
+ */
+export async function exchange(
+  server: ServerAddress,
+  query: Buffer,
+  options: ExchangeOptions = {},
+): Promise<ExchangeResult> {
+  const timeoutMs = options.timeoutMs ?? 2000;
+  const tries = options.tries ?? 3;
+  const now = options.now ?? (() => performance.now());
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new RangeError(`timeoutMs must be > 0, got ${timeoutMs}`);
+  if (!Number.isInteger(tries) || tries < 1) throw new RangeError(`tries must be an integer >= 1, got ${tries}`);
+  const q = decodeMessage(query);
+  const question = q.question[0];
+  if (question === undefined) throw new RangeError('the query has no question');
+  const expect: Expect = { id: q.id, name: question.name.toLowerCase(), qtype: question.qtype };
+
+  if (!options.tcp) {
+    const udp = await udpExchange(server, query, expect, timeoutMs, tries, now);
+    if (!udp.message.tc) return udp;
+  }
+  return tcpExchange(server, query, expect, timeoutMs, tries, now);
+}
+
+/** The decoded reply when `buf` answers the query `expect`, else undefined. */
+function acceptReply(buf: Buffer, expect: Expect): DecodedMessage | undefined {
+  let message: DecodedMessage;
+  try {
+    message = decodeMessage(buf);
+  } catch {
+    return undefined;
+  }
+  const question = message.question[0];
+  if (!message.qr || message.id !== expect.id || message.question.length !== 1 || question === undefined) {
+    return undefined;
+  }
+  if (question.name.toLowerCase() !== expect.name || question.qtype !== expect.qtype) return undefined;
+  return message;
+}
+
+function connectError(server: ServerAddress, proto: string, err: unknown): TransportError {
+  const reason = (err as NodeJS.ErrnoException)?.code ?? (err as Error)?.message ?? String(err);
+  return new TransportError(
+    'ERR_DNS_CONNECT',
+    server,
+    `communications error to ${formatServer(server)} over ${proto}: ${reason}`,
+    { cause: err },
+  );
+}
+
+function timeoutError(server: ServerAddress, proto: string, tries: number, timeoutMs: number): TransportError {
+  return new TransportError(
+    'ERR_DNS_TIMEOUT',
+    server,
+    `no reply from ${formatServer(server)} over ${proto} after ${tries} ${tries === 1 ? 'try' : 'tries'} of ${timeoutMs} ms`,
+  );
+}
+
+function udpExchange(
+  server: ServerAddress,
+  query: Buffer,
+  expect: Expect,
+  timeoutMs: number,
+  tries: number,
+  now: () => number,
+): Promise<ExchangeResult> {
+  return new Promise((resolve, reject) => {
+    const socket: Socket = createSocket(isIPv6(server.host) ? 'udp6' : 'udp4');
+    let attempt = 0;
+    let sentAt = 0;
+    let timer: NodeJS.Timeout | undefined;
+    let done = false;
+    const finish = (err: Error | undefined, result?: ExchangeResult): void => {
+      if (done) return;
+      done = true;
+      if (timer) clearTimeout(timer);
+      socket.close();
+      if (err) reject(err);
+      else resolve(result!);
+    };
+    const send = (): void => {
+      attempt++;
+      sentAt = now();
+      socket.send(query, (err) => {
+        if (err) finish(connectError(server, 'UDP', err));
+      });
+      timer = setTimeout(() => {
+        if (attempt >= tries) finish(timeoutError(server, 'UDP', tries, timeoutMs));
+        else send();
+      }, timeoutMs);
+    };
+    // A connected socket only receives datagrams from the server, and learns of ICMP port
+    // unreachable as ECONNREFUSED instead of waiting for every timeout.
+    socket.on('error', (err) => finish(connectError(server, 'UDP', err)));
+    socket.on('message', (buf) => {
+      const message = acceptReply(buf, expect);
+      if (message) finish(undefined, { reply: buf, message, rttMs: now() - sentAt, transport: 'udp' });
+    });
+    socket.connect(server.port, server.host, send);
+  });
+}
+
+function tcpExchange(
+  server: ServerAddress,
+  query: Buffer,
+  expect: Expect,
+  timeoutMs: number,
+  tries: number,
+  now: () => number,
+): Promise<ExchangeResult> {
+  const framed = frame(query);
+  const once = (): Promise<ExchangeResult | 'timeout'> =>
+    new Promise((resolve, reject) => {
+      const sentAt = now();
+      const decoder = new FrameDecoder();
+      let done = false;
+      const socket: NetSocket = tcpConnect({ host: server.host, port: server.port });
+      const finish = (err: Error | undefined, result?: ExchangeResult | 'timeout'): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        socket.destroy();
+        if (err) reject(err);
+        else resolve(result!);
+      };
+      const timer = setTimeout(() => finish(undefined, 'timeout'), timeoutMs);
+      socket.on('connect', () => socket.write(framed));
+      socket.on('error', (err) => finish(connectError(server, 'TCP', err)));
+      socket.on('close', () =>
+        finish(connectError(server, 'TCP', new Error('connection closed before a matching reply'))),
+      );
+      socket.on('data', (chunk: Buffer) => {
+        let messages: Buffer[];
+        try {
+          messages = decoder.push(chunk);
+        } catch (err) {
+          finish(connectError(server, 'TCP', err));
+          return;
+        }
+        for (const buf of messages) {
+          const message = acceptReply(buf, expect);
+          if (message) {
+            finish(undefined, { reply: buf, message, rttMs: now() - sentAt, transport: 'tcp' });
+            return;
+          }
+        }
+      });
+    });
+  return (async () => {
+    for (let i = 0; i < tries; i++) {
+      const result = await once();
+      if (result !== 'timeout') return result;
+    }
+    throw timeoutError(server, 'TCP', tries, timeoutMs);
+  })();
+}

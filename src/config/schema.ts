@@ -1,0 +1,150 @@
+/**
+ * The config keys (DESIGN.md §5): their defaults, ranges and env names, as one zod schema for
+ * one "layer" (the file, the env, or the flags), where every key is optional.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { z } from 'zod';
+import { namespaceProblem } from '../psarn/name.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** RFC 1982 serial-style 32-bit signed maximum: SOA timers are 32-bit and BIND treats them as signed. */
+export const MAX_SOA_VALUE = 2 ** 31 - 1;
+
+/** Defaults as they are written in YAML (paths relative to the working directory). */
+export const DEFAULTS = {
+  listen: '127.0.0.1:8053',
+  http: '127.0.0.1:9153',
+  db: './data/psarn.db',
+  namespace: 'psarn.internal.',
+  nameservers: ['ns.psarn.internal.'],
+  defaultTtl: 300,
+  epochTtl: 5,
+  soa: { refresh: 3600, retry: 600, expire: 86400, minimum: 30 },
+  tcp: { idleTimeoutMs: 10000, maxConnections: 1000 },
+  udpPayloadSize: 1232,
+  log: { level: 'info' as LogLevel },
+  demoRoutes: 'config/demo-routes.yaml' as string | null,
+};
+
+export type RawConfig = typeof DEFAULTS;
+
+/** Every leaf key, dotted, in file order. */
+export const CONFIG_KEYS = [
+  'listen',
+  'http',
+  'db',
+  'namespace',
+  'nameservers',
+  'defaultTtl',
+  'epochTtl',
+  'soa.refresh',
+  'soa.retry',
+  'soa.expire',
+  'soa.minimum',
+  'tcp.idleTimeoutMs',
+  'tcp.maxConnections',
+  'udpPayloadSize',
+  'log.level',
+  'demoRoutes',
+] as const;
+
+/** Keys whose env/flag text is converted to a number before validation. */
+export const NUMERIC_KEYS: ReadonlySet<string> = new Set([
+  'defaultTtl',
+  'epochTtl',
+  'soa.refresh',
+  'soa.retry',
+  'soa.expire',
+  'soa.minimum',
+  'tcp.idleTimeoutMs',
+  'tcp.maxConnections',
+  'udpPayloadSize',
+]);
+
+/** 'tcp.idleTimeoutMs' -> 'PSARN_TCP_IDLE_TIMEOUT_MS'. */
+export function envKeyFor(key: string): string {
+  return `PSARN_${key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/\./g, '_')
+    .toUpperCase()}`;
+}
+
+/** Why `value` is not HOST:PORT, or undefined. The host is an IPv4 address, a [bracketed] IPv6 address or a host name. */
+export function hostPortProblem(value: string): string | undefined {
+  const usage = 'must be HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:8053 or [::1]:8053';
+  const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
+  if (!m) {
+    if (!value.startsWith('[') && (value.match(/:/g)?.length ?? 0) > 1) {
+      return 'must put an IPv6 address in brackets, e.g. [::1]:8053';
+    }
+    return usage;
+  }
+  if (Number(m[3]) > 65535) return usage;
+  if (m[1] !== undefined)
+    return isIPv6(m[1]) ? undefined : 'must have an IPv6 address inside the brackets, e.g. [::1]:8053';
+  return isIPv4(m[2]!) || hostnameProblem(m[2]!) === undefined ? undefined : usage;
+}
+
+/** Why `name` is not a host name (LDH labels, RFC 1123 §2.1), or undefined. Trailing dot optional. */
+export function hostnameProblem(name: string): string | undefined {
+  const body = name.endsWith('.') ? name.slice(0, -1) : name;
+  if (body.length === 0 || body.length > 253) return 'must be a host name of 1 to 253 characters';
+  const ok = body.split('.').every((l) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l));
+  return ok ? undefined : 'must be a host name: labels of letters, digits and inner hyphens';
+}
+
+function int(min: number, max: number) {
+  const error = `must be an integer from ${min} to ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
+function refined(problem: (v: string) => string | undefined, error: string) {
+  return z.string({ error }).superRefine((v, ctx) => {
+    const p = problem(v);
+    if (p) ctx.addIssue({ code: 'custom', message: p });
+  });
+}
+
+const mapping = 'must be a mapping of keys';
+const hostPort = refined(hostPortProblem, 'must be a HOST:PORT string, e.g. 127.0.0.1:8053');
+
+/** One layer of configuration: every key optional, unknown keys refused (they are typos). */
+export const layerSchema = z
+  .strictObject({
+    listen: hostPort,
+    http: hostPort,
+    db: z.string({ error: 'must be a file path' }).min(1, { error: 'must be a file path, not empty' }),
+    namespace: refined(namespaceProblem, 'must be a domain name such as psarn.internal.'),
+    nameservers: z
+      .array(refined(hostnameProblem, 'must be a host name'), { error: 'must be a list of host names' })
+      .min(1, { error: 'must list at least one name server' }),
+    defaultTtl: int(0, 172800),
+    epochTtl: int(1, 3600),
+    soa: z
+      .strictObject(
+        {
+          refresh: int(1, MAX_SOA_VALUE),
+          retry: int(1, MAX_SOA_VALUE),
+          expire: int(1, MAX_SOA_VALUE),
+          minimum: int(0, 86400),
+        },
+        { error: mapping },
+      )
+      .partial(),
+    tcp: z
+      .strictObject({ idleTimeoutMs: int(100, 600000), maxConnections: int(1, 100000) }, { error: mapping })
+      .partial(),
+    udpPayloadSize: int(512, 4096),
+    log: z
+      .strictObject(
+        { level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }) },
+        { error: mapping },
+      )
+      .partial(),
+    demoRoutes: z.string({ error: 'must be a file path, or null for none' }).nullable(),
+  })
+  .partial();
+
+export type ConfigLayer = z.infer<typeof layerSchema>;

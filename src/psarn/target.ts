@@ -1,0 +1,147 @@
+/**
+ * Route targets (DESIGN.md §3, §6): an AWS ARN or an https:// URL, stored byte-exact in a URI
+ * RR (RFC 7553 §4.4), plus the CLI form `<ARN|URL>[=WEIGHT[@PRIORITY]]`.
+ *
+ * Targets travel as RFC 1035 character data and are printed inside quotes in zone files and
+ * dig output, so whitespace, quotes, backslashes and control characters are refused rather
+ * than escaped: a URL can percent-encode them (RFC 3986 §2.1), and no ARN needs them.
+ */
+import type { TargetSpec } from '../store/types.js';
+import { quoteInput } from './psarn.js';
+
+export const MAX_TARGET_BYTES = 2000;
+export const MAX_WEIGHT = 65535;
+export const DEFAULT_WEIGHT = 1;
+export const DEFAULT_PRIORITY = 10;
+
+export class TargetError extends Error {
+  readonly code = 'ERR_INVALID_TARGET';
+  /** The offending text as given. */
+  readonly input: string;
+  constructor(input: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TargetError';
+    this.input = input;
+  }
+}
+
+const ARN_FORM = 'an ARN has 6 parts arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE';
+
+function fail(input: string, problem: string, cause?: unknown): never {
+  throw new TargetError(input, `invalid target ${quoteInput(input)}: ${problem}`, cause ? { cause } : undefined);
+}
+
+/**
+ * Checks a target string: an ARN `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE` (region may be
+ * empty, account empty or 12 digits, as AWS allows) or an `https://` URL with a host.
+ * @throws TargetError ERR_INVALID_TARGET
+ * @example validateTarget('arn:aws:sqs:us-east-1:123456789012:orders-audit') // ok
+ */
+export function validateTarget(target: string): void {
+  if (typeof target !== 'string') fail(String(target), 'is not a string');
+  if (target === '') fail(target, 'is empty; give an ARN (arn:...) or an https:// URL');
+  const bytes = Buffer.byteLength(target, 'utf8');
+  if (bytes > MAX_TARGET_BYTES) fail(target, `is ${bytes} bytes; the limit is ${MAX_TARGET_BYTES}`);
+  const bad = /[\s"'`\\\u0000-\u001f\u007f-\u009f]/u.exec(target);
+  if (bad) {
+    const c = bad[0];
+    const code = c.charCodeAt(0);
+    const name =
+      code < 0x20 || (code >= 0x7f && code <= 0x9f) ? 'a control character' : /\s/.test(c) ? 'whitespace' : `'${c}'`;
+    fail(
+      target,
+      `has ${name} at position ${bad.index + 1}; targets may not contain whitespace, quotes, backslashes or control characters (percent-encode them in a URL)`,
+    );
+  }
+  if (target.startsWith('arn:')) {
+    validateArn(target);
+  } else if (/^https:\/\//i.test(target)) {
+    validateUrl(target);
+  } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
+    fail(target, `uses ${target.slice(0, target.indexOf(':'))}://; only https:// URLs are allowed`);
+  } else {
+    fail(target, 'is neither an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE) nor an https:// URL');
+  }
+}
+
+function validateArn(target: string): void {
+  const parts = target.split(':');
+  if (parts.length < 6) fail(target, ARN_FORM);
+  const [, partition, service, region, account] = parts as [string, string, string, string, string];
+  const resource = parts.slice(5).join(':');
+  if (!/^[a-z][a-z0-9-]{0,62}$/.test(partition)) {
+    fail(target, `partition '${partition}' is invalid; use lowercase letters, digits or - (e.g. aws)`);
+  }
+  if (!/^[a-z0-9-]{1,63}$/.test(service)) {
+    fail(target, `service '${service}' is invalid; use lowercase letters, digits or - (e.g. lambda)`);
+  }
+  if (!/^[a-z0-9-]{0,63}$/.test(region)) {
+    fail(
+      target,
+      `region '${region}' is invalid; use lowercase letters, digits or - (e.g. us-east-1), or leave it empty`,
+    );
+  }
+  if (account !== '' && !/^[0-9]{12}$/.test(account)) {
+    fail(target, `account '${account}' is invalid; use the 12-digit account id or leave it empty`);
+  }
+  if (resource === '') fail(target, `resource is empty; ${ARN_FORM}`);
+}
+
+function validateUrl(target: string): void {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch (err) {
+    fail(target, 'is not a valid URL; write https://HOST[:PORT]/PATH', err);
+  }
+  if (url.protocol !== 'https:') fail(target, 'is not an https:// URL');
+  if (url.hostname === '') fail(target, 'has no host; write https://HOST[:PORT]/PATH');
+  // Targets are published in DNS: a password in one would be readable by anyone who can query.
+  if (url.username !== '' || url.password !== '') {
+    fail(target, 'has user or password information; targets are public in DNS, so pass credentials another way');
+  }
+}
+
+/** "70000" -> problem text, or undefined when the digits are a valid 0..65535 value. */
+function rangeProblem(what: string, digits: string): string | undefined {
+  const n = Number(digits);
+  return n <= MAX_WEIGHT ? undefined : `${what} ${digits} is out of range; use an integer from 0 to ${MAX_WEIGHT}`;
+}
+
+/**
+ * Parses the CLI form `<ARN|URL>[=WEIGHT[@PRIORITY]]`; weight defaults to 1, priority to 10.
+ *
+ * The suffix is taken from the LAST `=` only when what follows is `DIGITS` or `DIGITS@DIGITS`,
+ * so a URL keeps an `=` in its query (`https://h/p?a=b`) unless it ends in `=digits`; write
+ * such a URL as `https://h/p?n=5=1` (explicit weight) to keep its `=5`. For an ARN, a suffix
+ * that looks like a mistyped weight (`=`, `=@5`, `=-1`) is an error rather than part of the ARN.
+ * @throws TargetError ERR_INVALID_TARGET
+ * @example parseTargetArg('arn:aws:lambda:us-east-1:123456789012:function:f=90@20')
+ *   // { target: 'arn:aws:lambda:us-east-1:123456789012:function:f', weight: 90, priority: 20 }
+ */
+export function parseTargetArg(arg: string): TargetSpec {
+  if (typeof arg !== 'string') fail(String(arg), 'is not a string');
+  let target = arg;
+  let weight = DEFAULT_WEIGHT;
+  let priority = DEFAULT_PRIORITY;
+  const eq = arg.lastIndexOf('=');
+  if (eq >= 0) {
+    const suffix = arg.slice(eq + 1);
+    const m = /^(\d+)(?:@(\d+))?$/.exec(suffix);
+    if (m) {
+      const problem =
+        rangeProblem('weight', m[1]!) ?? (m[2] === undefined ? undefined : rangeProblem('priority', m[2]));
+      if (problem) fail(arg, problem);
+      target = arg.slice(0, eq);
+      weight = Number(m[1]);
+      if (m[2] !== undefined) priority = Number(m[2]);
+    } else if (arg.startsWith('arn:') && /^[-+]?\d*(@[-+]?\d*)?$/.test(suffix)) {
+      fail(
+        arg,
+        `'=${suffix}' is not a weight; write =WEIGHT or =WEIGHT@PRIORITY with integers from 0 to ${MAX_WEIGHT}`,
+      );
+    }
+  }
+  validateTarget(target);
+  return { target, weight, priority };
+}

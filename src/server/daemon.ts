@@ -1,0 +1,140 @@
+/**
+ * psarnd wired together: store, zone view, answer cache, handler, UDP/TCP/HTTP listeners, the
+ * change poll, reload and drain. Only this file and main.ts know all the collaborators.
+ */
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config, HostPort } from '../config/config.js';
+import { Store } from '../store/store.js';
+import { AnswerCache } from '../zone/cache.js';
+import { StoreZoneView, type ZoneChanges } from '../zone/store-view.js';
+import { loadDemoRoutes } from './demo.js';
+import { QueryHandler } from './handler.js';
+import { listenHttp, type HttpListener } from './http.js';
+import { DaemonMetrics } from './metrics.js';
+import { listenTcp, type TcpListener } from './tcp-listener.js';
+import { listenUdp, type UdpListener } from './udp-listener.js';
+
+export interface DaemonOptions {
+  log: Logger;
+  /** How often to look for changes written by other processes. Default 100 ms (DESIGN.md §5: served within 1 s). */
+  pollMs?: number;
+  /** A registry to put the metrics in (default: a new one). */
+  registry?: Registry;
+}
+
+export interface Daemon {
+  /** Bound DNS address (UDP and TCP share the port). */
+  readonly dns: HostPort;
+  readonly http: HostPort;
+  readonly metrics: DaemonMetrics;
+  /** Applies a new config (SIGHUP). Keys that need a restart are logged and left as they were. */
+  reload(config: Config): void;
+  /** Picks up changes now (the poll does this every pollMs). */
+  poll(): void;
+  /** Stops accepting, drains TCP, closes the store. */
+  close(): Promise<void>;
+}
+
+/** Keys whose change needs a restart: sockets and the database are opened once. */
+const RESTART_KEYS = ['listen', 'http', 'db', 'namespace'] as const;
+
+export async function startDaemon(config: Config, options: DaemonOptions): Promise<Daemon> {
+  const { log } = options;
+  const metrics = new DaemonMetrics(options.registry !== undefined ? { registry: options.registry } : {});
+  const store = Store.open(config.db, { create: true });
+  let current = config;
+  let udp: UdpListener | undefined;
+  let tcp: TcpListener | undefined;
+  let http: HttpListener | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let ready = false;
+  try {
+    if (store.isEmpty() && config.demoRoutes !== null) {
+      const loaded = loadDemoRoutes(store, config.demoRoutes, config);
+      log.info({ file: config.demoRoutes, routes: loaded }, 'empty database: loaded the demo routes');
+    }
+    const view = new StoreZoneView(store, { epochTtl: config.epochTtl });
+    const cache = new AnswerCache();
+    const handler = new QueryHandler({ view, cache, metrics, log, udpPayloadSize: config.udpPayloadSize });
+
+    const applyChanges = (changes: ZoneChanges | undefined): void => {
+      if (changes === undefined) return;
+      const touched = [...changes.changed, ...changes.added];
+      cache.invalidate([...touched.map((z) => z.name), ...changes.removed], changes.added.length + changes.removed.length > 0);
+      for (const zone of touched) {
+        metrics.zoneSerial.labels(zone.name).set(zone.serial);
+        metrics.zoneEpoch.labels(zone.name).set(zone.epoch);
+      }
+      for (const name of changes.removed) {
+        metrics.zoneSerial.remove(name);
+        metrics.zoneEpoch.remove(name);
+      }
+      metrics.zones.set(view.zones().length);
+      metrics.changesApplied.inc(touched.length + changes.removed.length);
+      for (const zone of changes.changed) log.info({ zone: zone.name, serial: zone.serial, epoch: zone.epoch }, 'zone changed');
+    };
+    const poll = (): void => {
+      try {
+        applyChanges(view.refresh());
+      } catch (error) {
+        log.error({ err: error }, 'reading changes from the store failed; will retry');
+      }
+      metrics.cacheEntries.set(cache.size);
+    };
+    applyChanges(view.refresh(true));
+    log.info({ zones: view.zones().length }, 'zones loaded');
+
+    udp = await listenUdp(config.listen, handler, log);
+    // TCP on the port UDP got, so `listen: host:0` gives one port for both.
+    tcp = await listenTcp({ host: config.listen.host, port: udp.address.port }, handler, {
+      ...config.tcp,
+      metrics,
+      log,
+    });
+    ready = true;
+    http = await listenHttp(config.http, { registry: metrics.registry, ready: () => ready, log });
+    timer = setInterval(poll, options.pollMs ?? 100);
+    log.info({ dns: udp.address, http: http.address, db: config.db }, 'psarnd serving');
+
+    const listeners = { udp, tcp, http };
+    return {
+      dns: udp.address,
+      http: http.address,
+      metrics,
+      poll,
+      reload(next: Config) {
+        for (const key of RESTART_KEYS) {
+          if (JSON.stringify(next[key]) !== JSON.stringify(current[key])) {
+            log.warn({ key }, `config key '${key}' changed; restart psarnd to apply it`);
+          }
+        }
+        log.level = next.log.level;
+        listeners.tcp.configure(next.tcp);
+        handler.udpPayloadSize = next.udpPayloadSize;
+        if (next.epochTtl !== view.epochTtl) {
+          view.epochTtl = next.epochTtl;
+          cache.clear();
+        }
+        current = { ...next, listen: current.listen, http: current.http, db: current.db, namespace: current.namespace };
+        log.info('config reloaded');
+      },
+      async close() {
+        ready = false;
+        clearInterval(timer);
+        await listeners.udp.close();
+        await listeners.tcp.close();
+        await listeners.http.close();
+        store.close();
+        log.info('psarnd stopped');
+      },
+    };
+  } catch (error) {
+    clearInterval(timer);
+    await udp?.close();
+    await tcp?.close(0);
+    await http?.close();
+    store.close();
+    throw error;
+  }
+}

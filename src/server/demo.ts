@@ -1,0 +1,24 @@
+/**
+ * First start: an empty database gets the demo routes (config demoRoutes), so a new user has
+ * something to dig at once. All zones in one transaction: a crash half-way leaves the database
+ * empty, and the next start tries again.
+ */
+import type { Config } from '../config/config.js';
+import { zoneParams } from '../config/config.js';
+import { loadRoutesFile, toStoreRoute } from '../config/routes-file.js';
+import type { Store } from '../store/store.js';
+import type { ZoneContent } from '../store/types.js';
+
+/** @returns the number of routes loaded. @throws RoutesFileError naming the file and key. */
+export function loadDemoRoutes(store: Store, file: string, config: Config): number {
+  const zones = new Map<string, ZoneContent>();
+  const entries = loadRoutesFile(file);
+  for (const entry of entries) {
+    const { zone, path, spec } = toStoreRoute(entry, { defaultTtl: config.defaultTtl, namespace: config.namespace });
+    let content = zones.get(zone);
+    if (content === undefined) zones.set(zone, (content = { name: zone, routes: [] }));
+    content.routes.push({ path, spec });
+  }
+  store.importZones([...zones.values()], zoneParams(config));
+  return entries.length;
+}

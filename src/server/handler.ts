@@ -1,0 +1,146 @@
+/**
+ * One packet in, one reply out (or nothing). Decides nothing about sockets: the listeners carry
+ * bytes, this classifies the query, serves ready answers from the cache, and on a miss asks the
+ * answer function inside one store snapshot. One catch per packet: a bug answers SERVFAIL and
+ * increments a counter instead of taking the daemon down (CoreDNS's recover in ServeDNS).
+ */
+import type { Logger } from 'pino';
+import { type Answer, answer } from '../zone/answer.js';
+import type { AnswerCache } from '../zone/cache.js';
+import type { ZoneView } from '../zone/view.js';
+import { type ParsedQuery, parseQuery } from '../wire/query.js';
+import { assembleResponse, encodeReady, errorResponse, type ReadyAnswer } from '../wire/response.js';
+import { Class, Rcode } from '../wire/types.js';
+import type { DaemonMetrics, Proto } from './metrics.js';
+
+/** TCP replies may use the whole 16-bit length (RFC 7766 §8). */
+const TCP_MAX = 65535;
+/** Without EDNS a UDP reply must fit in 512 bytes (RFC 1035 §4.2.1). */
+const UDP_CLASSIC = 512;
+
+export interface HandlerOptions {
+  view: ZoneView & { read<T>(fn: () => T): T };
+  cache: AnswerCache;
+  metrics: DaemonMetrics;
+  log: Logger;
+  /** Our EDNS(0) UDP payload size (config udpPayloadSize). */
+  udpPayloadSize: number;
+}
+
+export class QueryHandler {
+  readonly #options: HandlerOptions;
+  udpPayloadSize: number;
+
+  constructor(options: HandlerOptions) {
+    this.#options = options;
+    this.udpPayloadSize = options.udpPayloadSize;
+  }
+
+  /** The reply to one received message, or undefined when it must be dropped. */
+  handle(request: Buffer, proto: Proto): Buffer | undefined {
+    const { metrics } = this.#options;
+    const started = process.hrtime.bigint();
+    let reply: Buffer | undefined;
+    let rcode: number = Rcode.SERVFAIL;
+    try {
+      const parsed = parseQuery(request);
+      switch (parsed.kind) {
+        case 'drop':
+          metrics.malformed.labels(proto, 'dropped').inc();
+          return undefined;
+        case 'notimp':
+          rcode = Rcode.NOTIMP;
+          reply = errorResponse(request, parsed.header, Rcode.NOTIMP, { udpPayloadSize: this.udpPayloadSize });
+          break;
+        case 'formerr':
+          metrics.malformed.labels(proto, 'formerr').inc();
+          rcode = Rcode.FORMERR;
+          reply = errorResponse(request, parsed.header, Rcode.FORMERR, {
+            ...(parsed.questionEnd !== undefined ? { questionEnd: parsed.questionEnd } : {}),
+            ...(parsed.edns !== undefined ? { edns: parsed.edns } : {}),
+            udpPayloadSize: this.udpPayloadSize,
+          });
+          break;
+        case 'query': {
+          const query = parsed.query;
+          metrics.request(proto, query.qtype);
+          ({ reply, rcode } = this.#answer(request, query, proto));
+        }
+      }
+    } catch (error) {
+      reply = this.#servfail(request, proto, error);
+      rcode = Rcode.SERVFAIL;
+    }
+    metrics.response(proto, rcode);
+    metrics.duration.labels(proto).observe(Number(process.hrtime.bigint() - started) / 1e9);
+    return reply;
+  }
+
+  #answer(request: Buffer, query: ParsedQuery, proto: Proto): { reply: Buffer; rcode: number } {
+    const header = query;
+    const errorOptions = {
+      questionEnd: query.questionEnd,
+      ...(query.edns !== undefined ? { edns: query.edns } : {}),
+      udpPayloadSize: this.udpPayloadSize,
+    };
+    // RFC 6891 §6.1.3: an EDNS version we do not implement gets BADVERS, and no answer data.
+    if (query.edns !== undefined && query.edns.version > 0) {
+      return { reply: errorResponse(request, header, Rcode.BADVERS, errorOptions), rcode: Rcode.BADVERS };
+    }
+    // DESIGN.md §5: psarn serves class IN only; any other class is REFUSED.
+    if (query.qclass !== Class.IN) {
+      return { reply: errorResponse(request, header, Rcode.REFUSED, errorOptions), rcode: Rcode.REFUSED };
+    }
+    const ready = this.#ready(query);
+    const maxSize =
+      proto === 'tcp'
+        ? TCP_MAX
+        : query.edns !== undefined
+          ? Math.min(query.edns.udpSize, this.udpPayloadSize)
+          : UDP_CLASSIC;
+    const { buf, truncated } = assembleResponse(request, query, ready, {
+      maxSize,
+      udpPayloadSize: this.udpPayloadSize,
+    });
+    if (truncated) this.#options.metrics.truncated.labels(proto).inc();
+    return { reply: buf, rcode: ready.rcode };
+  }
+
+  #ready(query: ParsedQuery): ReadyAnswer {
+    const { cache, view, metrics } = this.#options;
+    const cached = cache.get(query.key);
+    if (cached !== undefined) {
+      metrics.cacheHits.inc();
+      return cached;
+    }
+    metrics.cacheMisses.inc();
+    const found: Answer = view.read(() => answer({ labels: query.labels, qtype: query.qtype }, view));
+    const ready = encodeReady(Buffer.from(query.key, 'latin1'), found.reply);
+    cache.set(query.key, ready, found.zones);
+    return ready;
+  }
+
+  #servfail(request: Buffer, proto: Proto, error: unknown): Buffer | undefined {
+    this.#options.metrics.internalErrors.labels(proto).inc();
+    this.#options.log.error({ err: error, proto }, 'internal error answering a query; replied SERVFAIL');
+    if (request.length < 12) return undefined;
+    try {
+      const parsed = parseQuery(request);
+      if (parsed.kind === 'query') {
+        return errorResponse(request, parsed.query, Rcode.SERVFAIL, {
+          questionEnd: parsed.query.questionEnd,
+          ...(parsed.query.edns !== undefined ? { edns: parsed.query.edns } : {}),
+          udpPayloadSize: this.udpPayloadSize,
+        });
+      }
+    } catch {
+      // The codec itself failed: fall through to a bare header reply.
+    }
+    const header = { id: request.readUInt16BE(0), opcode: (request[2]! >> 3) & 0xf, rd: (request[2]! & 1) === 1, cd: false };
+    try {
+      return errorResponse(request, header, Rcode.SERVFAIL, { udpPayloadSize: this.udpPayloadSize });
+    } catch {
+      return undefined;
+    }
+  }
+}

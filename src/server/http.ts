@@ -1,0 +1,59 @@
+/** HTTP side: /metrics (Prometheus text), /health (liveness), /ready (zones loaded, listeners up). */
+import { createServer, type Server } from 'node:http';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { HostPort } from '../config/config.js';
+
+export interface HttpListener {
+  readonly address: HostPort;
+  close(): Promise<void>;
+}
+
+export async function listenHttp(
+  at: HostPort,
+  options: { registry: Registry; ready: () => boolean; log: Logger },
+): Promise<HttpListener> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (path === '/metrics') {
+      options.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': options.registry.contentType }).end(text),
+        (error: unknown) => {
+          options.log.error({ err: error }, 'metrics collection failed');
+          res.writeHead(500).end();
+        },
+      );
+    } else if (path === '/health') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}\n');
+    } else if (path === '/ready') {
+      const ready = options.ready();
+      res
+        .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
+        .end(ready ? '{"status":"ready"}\n' : '{"status":"starting"}\n');
+    } else {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}\n');
+    }
+  });
+  server.on('error', (error) => options.log.error({ err: error }, 'http server error'));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: at.host, port: at.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = server.address();
+  if (bound === null || typeof bound === 'string') throw new Error('http listener has no address');
+  return {
+    address: { host: bound.address, port: bound.port },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

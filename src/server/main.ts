@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+/**
+ * psarnd [--config FILE] [--db FILE] [--listen HOST:PORT] [--http HOST:PORT]
+ * Reads the config, starts the daemon, and handles signals: SIGTERM/SIGINT drain and exit 0,
+ * SIGHUP reloads the config.
+ */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { type LoadOptions, loadConfig } from '../config/config.js';
+import { packageVersion as version } from '../version.js';
+import { startDaemon } from './daemon.js';
+
+const USAGE = `usage: psarnd [--config FILE] [--db FILE] [--listen HOST:PORT] [--http HOST:PORT]
+
+  --config FILE        config file (default: env PSARN_CONFIG, else config/psarnd.yaml)
+  --db FILE            SQLite database (default ./data/psarn.db)
+  --listen HOST:PORT   DNS over UDP and TCP (default 127.0.0.1:8053)
+  --http HOST:PORT     /metrics /health /ready (default 127.0.0.1:9153)
+  --version, --help`;
+
+
+export async function main(argv: string[]): Promise<number> {
+  let values: { config?: string; db?: string; listen?: string; http?: string; help?: boolean; version?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string' },
+        db: { type: 'string' },
+        listen: { type: 'string' },
+        http: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    process.stderr.write(`psarnd: ${(error as Error).message}; see psarnd --help\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`psarnd ${version()}\n`);
+    return 0;
+  }
+  const loadOptions: LoadOptions = {
+    env: process.env,
+    overrides: { db: values.db, listen: values.listen, http: values.http },
+    ...(values.config !== undefined ? { file: values.config } : {}),
+  };
+  let loaded: ReturnType<typeof loadConfig>;
+  try {
+    loaded = loadConfig(loadOptions);
+  } catch (error) {
+    process.stderr.write(`psarnd: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const log = pino({ level: loaded.config.log.level, base: { service: 'psarnd' } });
+  let daemon: Awaited<ReturnType<typeof startDaemon>>;
+  try {
+    daemon = await startDaemon(loaded.config, { log });
+  } catch (error) {
+    log.fatal({ err: error }, 'psarnd could not start');
+    process.stderr.write(`psarnd: ${(error as Error).message}\n`);
+    return 1;
+  }
+  log.info({ config: loaded.file ?? null, version: version() }, 'config loaded');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'draining');
+      daemon.close().then(
+        () => resolve(0),
+        (error: unknown) => {
+          log.error({ err: error }, 'error while stopping');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      try {
+        daemon.reload(loadConfig(loadOptions).config);
+      } catch (error) {
+        log.error({ err: error }, 'config reload failed; keeping the running config');
+      }
+    });
+  });
+}
+
+function isEntryPoint(): boolean {
+  if (process.argv[1] === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

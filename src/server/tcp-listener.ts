@@ -1,0 +1,147 @@
+/**
+ * DNS over TCP (RFC 7766): 2-byte length framing, pipelining (replies in order, each written as
+ * soon as its query is read), an idle timeout, and a connection cap. At the cap the connection
+ * idle longest is closed to admit the new one (RFC 7766 §6.2.3: servers may close idle
+ * connections under pressure), so idle connections cannot starve the service. A peer that does
+ * not read its replies is paused, then dropped.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { HostPort } from '../config/config.js';
+import { FrameDecoder, frame } from '../wire/tcp.js';
+import type { QueryHandler } from './handler.js';
+import type { DaemonMetrics } from './metrics.js';
+
+export interface TcpOptions {
+  idleTimeoutMs: number;
+  maxConnections: number;
+}
+
+/** Unsent reply bytes at which a connection stops reading, and at which it is dropped. */
+const PAUSE_AT = 256 * 1024;
+const DROP_AT = 4 * 1024 * 1024;
+
+interface Conn {
+  socket: Socket;
+  lastActive: number;
+  timer: NodeJS.Timeout;
+}
+
+export interface TcpListener {
+  readonly address: HostPort;
+  readonly connections: number;
+  /** New limits apply to new activity (SIGHUP). */
+  configure(options: TcpOptions): void;
+  /** Stops accepting, lets open connections finish what they have read, then closes them. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function listenTcp(
+  at: HostPort,
+  handler: QueryHandler,
+  options: TcpOptions & { metrics: DaemonMetrics; log: Logger; now?: () => number },
+): Promise<TcpListener> {
+  const { metrics, log } = options;
+  const now = options.now ?? (() => performance.now());
+  let limits: TcpOptions = { idleTimeoutMs: options.idleTimeoutMs, maxConnections: options.maxConnections };
+  const conns = new Set<Conn>();
+  let closing = false;
+
+  const drop = (conn: Conn): void => {
+    clearTimeout(conn.timer);
+    conn.socket.destroy();
+  };
+
+  const evictIdlest = (): boolean => {
+    let idlest: Conn | undefined;
+    for (const conn of conns) {
+      if (conn.socket.writableLength > 0) continue;
+      if (idlest === undefined || conn.lastActive < idlest.lastActive) idlest = conn;
+    }
+    if (idlest === undefined) return false;
+    metrics.tcpEvicted.inc();
+    drop(idlest);
+    conns.delete(idlest);
+    return true;
+  };
+
+  const server: Server = createServer({ noDelay: true }, (socket) => {
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    if (conns.size >= limits.maxConnections && !evictIdlest()) {
+      socket.destroy();
+      return;
+    }
+    const decoder = new FrameDecoder();
+    const conn: Conn = {
+      socket,
+      lastActive: now(),
+      timer: setTimeout(() => drop(conn), limits.idleTimeoutMs),
+    };
+    conns.add(conn);
+    metrics.tcpConnections.set(conns.size);
+    socket.on('data', (chunk: Buffer) => {
+      let messages: Buffer[];
+      try {
+        messages = decoder.push(chunk);
+      } catch (error) {
+        log.debug({ err: error }, 'tcp framing error; closing');
+        drop(conn);
+        return;
+      }
+      for (const message of messages) {
+        if (message.length === 0) continue;
+        conn.lastActive = now();
+        conn.timer.refresh();
+        const reply = handler.handle(message, 'tcp');
+        if (reply !== undefined && !socket.destroyed) socket.write(frame(reply));
+      }
+      if (socket.writableLength > DROP_AT) drop(conn);
+      else if (socket.writableLength > PAUSE_AT) {
+        socket.pause();
+        socket.once('drain', () => socket.resume());
+      }
+    });
+    socket.on('error', (error) => log.debug({ err: error }, 'tcp connection error'));
+    socket.on('close', () => {
+      clearTimeout(conn.timer);
+      conns.delete(conn);
+      metrics.tcpConnections.set(conns.size);
+    });
+  });
+  server.on('error', (error) => log.error({ err: error }, 'tcp server error'));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: at.host, port: at.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = server.address();
+  if (bound === null || typeof bound === 'string') throw new Error('tcp listener has no address');
+  return {
+    address: { host: bound.address, port: bound.port },
+    get connections() {
+      return conns.size;
+    },
+    configure(next: TcpOptions) {
+      limits = { ...next };
+    },
+    async close(graceMs = 2000) {
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Replies are written as queries are read, so ending each connection flushes them.
+      for (const conn of conns) {
+        clearTimeout(conn.timer);
+        conn.socket.end();
+      }
+      const deadline = setTimeout(() => {
+        for (const conn of conns) conn.socket.destroy();
+      }, graceMs);
+      await closed;
+      clearTimeout(deadline);
+    },
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * Every SQL statement of psarn, prepared once per connection, and the mapping from rows to the
+ * values of types.ts. Route reads are one statement each (routes LEFT JOIN targets), so a single
+ * read is always one snapshot, and listing can stream without a second statement per route.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import type { JournalEntry, JournalOp, Policy, StoredRoute, ZoneParams, ZoneRow } from './types.js';
+
+const ZONE_COLUMNS = `id, name, serial, epoch, soa_ttl AS soaTtl, mname, rname, refresh, retry, expire, minimum,
+  ns_ttl AS nsTtl, nameservers`;
+
+const ROUTE_SELECT = `SELECT z.name AS zone, r.path, r.policy, r.ttl, r.alias, r.metadata, r.serial,
+  r.updated_at AS updatedAt, t.target, t.weight, t.priority
+  FROM zones z JOIN routes r ON r.zone_id = z.id
+  LEFT JOIN targets t ON t.zone_id = r.zone_id AND t.path = r.path`;
+
+export interface ZoneDbRow extends Omit<ZoneRow, 'nameservers'> {
+  nameservers: string;
+}
+
+export interface RouteJoinRow {
+  zone: string;
+  path: string;
+  policy: Policy | null;
+  ttl: number;
+  alias: string | null;
+  metadata: string;
+  serial: number;
+  updatedAt: number;
+  target: string | null;
+  weight: number | null;
+  priority: number | null;
+}
+
+interface JournalDbRow {
+  zone: string;
+  serial: number;
+  op: JournalOp;
+  path: string | null;
+  before: string | null;
+  after: string | null;
+  at: number;
+}
+
+/** Named parameters of the zone INSERT/UPDATE (camelCase, as ZoneParams). */
+export type ZoneParamsRow = Omit<ZoneParams, 'nameservers'> & { nameservers: string };
+
+/** The prepared statements of one connection. Named explicitly: better-sqlite3's own statement type cannot be named in declarations. */
+export interface Statements {
+  dataVersion: Statement<unknown[], number>;
+  zones: Statement<unknown[], ZoneDbRow>;
+  zone: Statement<unknown[], ZoneDbRow>;
+  isEmpty: Statement<unknown[], number>;
+  insertZone: Statement<unknown[], never>;
+  updateZoneParams: Statement<unknown[], never>;
+  setSerialEpoch: Statement<unknown[], never>;
+  route: Statement<unknown[], RouteJoinRow>;
+  routeById: Statement<unknown[], RouteJoinRow>;
+  routesAll: Statement<unknown[], RouteJoinRow>;
+  routesOfZone: Statement<unknown[], RouteJoinRow>;
+  routesUnder: Statement<unknown[], RouteJoinRow>;
+  hasDescendants: Statement<unknown[], number>;
+  countRoutes: Statement<unknown[], number>;
+  upsertRoute: Statement<unknown[], never>;
+  insertRoute: Statement<unknown[], never>;
+  insertTarget: Statement<unknown[], never>;
+  deleteTargets: Statement<unknown[], never>;
+  deleteRoute: Statement<unknown[], never>;
+  deleteZoneTargets: Statement<unknown[], never>;
+  deleteZoneRoutes: Statement<unknown[], never>;
+  appendJournal: Statement<unknown[], never>;
+  journalSince: Statement<unknown[], JournalDbRow>;
+}
+
+export function prepareStatements(db: Database): Statements {
+  const s = <R = unknown>(sql: string): Statement<unknown[], R> => db.prepare<unknown[], R>(sql);
+  // One column, returned bare (`.pluck()`).
+  const one = <R>(sql: string): Statement<unknown[], R> => db.prepare<unknown[], R>(sql).pluck();
+  return {
+    dataVersion: one<number>('PRAGMA data_version'),
+    zones: s<ZoneDbRow>(`SELECT ${ZONE_COLUMNS} FROM zones ORDER BY name`),
+    zone: s<ZoneDbRow>(`SELECT ${ZONE_COLUMNS} FROM zones WHERE name = ?`),
+    isEmpty: one<number>('SELECT NOT EXISTS (SELECT 1 FROM zones)'),
+    insertZone: s<never>(
+      `INSERT INTO zones (name, serial, epoch, soa_ttl, mname, rname, refresh, retry, expire, minimum, ns_ttl, nameservers)
+       VALUES (@name, @serial, @epoch, @soaTtl, @mname, @rname, @refresh, @retry, @expire, @minimum, @nsTtl, @nameservers)`,
+    ),
+    updateZoneParams: s<never>(
+      `UPDATE zones SET soa_ttl = @soaTtl, mname = @mname, rname = @rname, refresh = @refresh, retry = @retry,
+       expire = @expire, minimum = @minimum, ns_ttl = @nsTtl, nameservers = @nameservers WHERE id = @id`,
+    ),
+    setSerialEpoch: s<never>('UPDATE zones SET serial = ?, epoch = ? WHERE id = ?'),
+
+    route: s<RouteJoinRow>(`${ROUTE_SELECT} WHERE z.name = ? AND r.path = ? ORDER BY t.seq`),
+    routeById: s<RouteJoinRow>(`${ROUTE_SELECT} WHERE z.id = ? AND r.path = ? ORDER BY t.seq`),
+    // (zone name, path, seq) order walks zones by their name index, then each zone's routes and
+    // targets by primary key: no temporary sort, so 1M routes stream in constant memory.
+    routesAll: s<RouteJoinRow>(`${ROUTE_SELECT} ORDER BY z.name, r.path, t.seq`),
+    routesOfZone: s<RouteJoinRow>(`${ROUTE_SELECT} WHERE z.name = ? ORDER BY r.path, t.seq`),
+    // [prefix, prefix + '0') is an index range; the second test drops siblings such as
+    // 'orders-x' that sort inside it ('-' < '/' < '0').
+    routesUnder: s<RouteJoinRow>(
+      `${ROUTE_SELECT} WHERE z.name = @zone AND r.path >= @prefix AND r.path < @prefix || '0'
+       AND (r.path = @prefix OR substr(r.path, length(@prefix) + 1, 1) = '/') ORDER BY r.path, t.seq`,
+    ),
+    // Paths with prefix p + '/' are exactly the strings strictly between p + '/' and p + '0' in
+    // byte order (BINARY collation): '0' is the character right after '/' in ASCII, and a path
+    // never ends with '/', so no path equals either bound. See hasDescendants in store.ts.
+    hasDescendants: one<number>(
+      `SELECT EXISTS (SELECT 1 FROM routes WHERE zone_id = (SELECT id FROM zones WHERE name = ?)
+       AND path > ? AND path < ?)`,
+    ),
+    countRoutes: one<number>('SELECT count(*) FROM routes WHERE zone_id = ?'),
+
+    upsertRoute: s<never>(
+      `INSERT INTO routes (zone_id, path, policy, ttl, alias, metadata, serial, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (zone_id, path) DO UPDATE SET policy = excluded.policy, ttl = excluded.ttl,
+       alias = excluded.alias, metadata = excluded.metadata, serial = excluded.serial, updated_at = excluded.updated_at`,
+    ),
+    insertRoute: s<never>(
+      `INSERT INTO routes (zone_id, path, policy, ttl, alias, metadata, serial, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    insertTarget: s<never>(
+      'INSERT INTO targets (zone_id, path, seq, target, weight, priority) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    deleteTargets: s<never>('DELETE FROM targets WHERE zone_id = ? AND path = ?'),
+    deleteRoute: s<never>('DELETE FROM routes WHERE zone_id = ? AND path = ?'),
+    deleteZoneTargets: s<never>('DELETE FROM targets WHERE zone_id = ?'),
+    deleteZoneRoutes: s<never>('DELETE FROM routes WHERE zone_id = ?'),
+
+    appendJournal: s<never>(
+      'INSERT INTO journal (zone_id, serial, op, path, before, after, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    // Rows after the one that produced `since` (journal seq order, since serials wrap); the
+    // caller drops any not ahead of `since` in RFC 1982 terms.
+    journalSince: s<JournalDbRow>(
+      `SELECT z.name AS zone, j.serial, j.op, j.path, j.before, j.after, j.at
+       FROM journal j JOIN zones z ON z.id = j.zone_id
+       WHERE z.name = @zone AND j.seq > coalesce(
+         (SELECT max(seq) FROM journal WHERE zone_id = z.id AND serial = @since), 0)
+       ORDER BY j.seq`,
+    ),
+  };
+}
+
+export function toZoneRow(row: ZoneDbRow): ZoneRow {
+  return { ...row, nameservers: JSON.parse(row.nameservers) as string[] };
+}
+
+/** The SOA/NS parameters of a zone row, without its identity and counters. */
+export function paramsOf(zone: ZoneRow): ZoneParams {
+  const { soaTtl, mname, rname, refresh, retry, expire, minimum, nsTtl, nameservers } = zone;
+  return { soaTtl, mname, rname, refresh, retry, expire, minimum, nsTtl, nameservers };
+}
+
+export function toParamsRow(p: ZoneParams): ZoneParamsRow {
+  return {
+    soaTtl: p.soaTtl,
+    mname: p.mname,
+    rname: p.rname,
+    refresh: p.refresh,
+    retry: p.retry,
+    expire: p.expire,
+    minimum: p.minimum,
+    nsTtl: p.nsTtl,
+    nameservers: JSON.stringify(p.nameservers),
+  };
+}
+
+export function toJournalEntry(row: JournalDbRow): JournalEntry {
+  const entry: JournalEntry = { zone: row.zone, serial: row.serial, op: row.op, at: row.at };
+  if (row.path !== null) entry.path = row.path;
+  if (row.before !== null) entry.before = JSON.parse(row.before);
+  if (row.after !== null) entry.after = JSON.parse(row.after);
+  return entry;
+}
+
+/** Folds join rows (ordered by zone, path, seq) into routes, one at a time. */
+export function* groupRoutes(rows: Iterable<RouteJoinRow>): Generator<StoredRoute> {
+  let current: StoredRoute | undefined;
+  for (const row of rows) {
+    if (current === undefined || current.path !== row.path || current.zone !== row.zone) {
+      if (current !== undefined) yield current;
+      current = {
+        zone: row.zone,
+        path: row.path,
+        ttl: row.ttl,
+        targets: [],
+        metadata: JSON.parse(row.metadata) as Record<string, string>,
+        serial: row.serial,
+        updatedAt: row.updatedAt,
+      };
+      if (row.policy !== null) current.policy = row.policy;
+      if (row.alias !== null) current.alias = row.alias;
+    }
+    if (row.target !== null) {
+      current.targets.push({ target: row.target, weight: row.weight!, priority: row.priority! });
+    }
+  }
+  if (current !== undefined) yield current;
+}
+
+/** The route as the journal records it: StoredRoute without zone and serial. */
+export function journalRoute(route: StoredRoute | undefined): string | null {
+  if (route === undefined) return null;
+  const { zone: _zone, serial: _serial, ...rest } = route;
+  return JSON.stringify(rest);
+}

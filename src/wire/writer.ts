@@ -1,0 +1,115 @@
+/**
+ * A growable message writer with name compression (RFC 1035 §4.1.4). The compression table maps
+ * each name suffix, ASCII-lowercased (RFC 4343: names compare case-insensitively), to the
+ * offset where it was first written; only offsets below 0x4000 can be pointer targets.
+ */
+import { Cursor } from './cursor.js';
+import { WireError } from './errors.js';
+import { readName } from './name.js';
+
+const POINTER = 0xc000;
+/** A pointer holds 14 bits of offset. */
+const MAX_POINTER_TARGET = 0x3fff;
+const MAX_MESSAGE = 0xffff;
+
+export class Writer {
+  buf: Buffer;
+  len = 0;
+  readonly #table = new Map<string, number>();
+
+  constructor(initial = 512) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  #ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    if (this.len + n > MAX_MESSAGE) throw new WireError('message would exceed 65535 bytes', this.len);
+    const next = Buffer.allocUnsafe(Math.min(MAX_MESSAGE, Math.max(this.buf.length * 2, this.len + n)));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+
+  u8(v: number): void {
+    this.#ensure(1);
+    this.buf[this.len++] = v;
+  }
+
+  u16(v: number): void {
+    this.#ensure(2);
+    this.buf.writeUInt16BE(v, this.len);
+    this.len += 2;
+  }
+
+  u32(v: number): void {
+    this.#ensure(4);
+    this.buf.writeUInt32BE(v, this.len);
+    this.len += 4;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.#ensure(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+
+  /** Overwrites a u16 already written (an rdlength once the rdata is known). */
+  patch16(offset: number, v: number): void {
+    this.buf.writeUInt16BE(v, offset);
+  }
+
+  /**
+   * Registers the uncompressed name already written at `offset` (e.g. the question) as a
+   * compression target for its suffixes.
+   */
+  seedName(offset: number): void {
+    const labelAt: number[] = [];
+    readName(new Cursor(this.buf, offset, this.len), labelAt, false);
+    const labels: Uint8Array[] = [];
+    for (let i = 0; i < labelAt.length; i += 2)
+      labels.push(this.buf.subarray(labelAt[i]!, labelAt[i]! + labelAt[i + 1]!));
+    const keys = suffixKeys(labels);
+    let at = offset;
+    for (let i = 0; i < labels.length; i++) {
+      this.#remember(keys[i]!, at);
+      at += 1 + labels[i]!.length;
+    }
+  }
+
+  /** Writes a name (labels from parseName), compressed against every name written so far. */
+  name(labels: readonly Uint8Array[], compress = true): void {
+    const keys = suffixKeys(labels);
+    for (let i = 0; i < labels.length; i++) {
+      const target = compress ? this.#table.get(keys[i]!) : undefined;
+      if (target !== undefined) {
+        this.u16(POINTER | target);
+        return;
+      }
+      const label = labels[i]!;
+      if (compress) this.#remember(keys[i]!, this.len);
+      this.u8(label.length);
+      this.bytes(label);
+    }
+    this.u8(0);
+  }
+
+  #remember(key: string, offset: number): void {
+    if (offset <= MAX_POINTER_TARGET && !this.#table.has(key)) this.#table.set(key, offset);
+  }
+}
+
+/** Lowercased latin1 keys of each suffix: keys[i] stands for labels[i..] with length octets. */
+function suffixKeys(labels: readonly Uint8Array[]): string[] {
+  const parts: string[] = [];
+  for (const label of labels) {
+    let s = String.fromCharCode(label.length);
+    for (const b of label) s += String.fromCharCode(b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
+    parts.push(s);
+  }
+  const keys: string[] = new Array(labels.length);
+  let acc = '';
+  for (let i = labels.length - 1; i >= 0; i--) {
+    acc = parts[i]! + acc;
+    keys[i] = acc;
+  }
+  return keys;
+}

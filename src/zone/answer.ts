@@ -1,0 +1,135 @@
+/**
+ * The answer function: a parsed question and a zone view in, a Reply out (DESIGN.md §3, §4).
+ * Pure given the view. Lookup outcomes are values (CoreDNS plugin/file/lookup.go style) and
+ * turn into an RCODE in one place.
+ */
+import { labelsToPath } from '../psarn/name.js';
+import type { ZoneRow } from '../store/types.js';
+import { type DnsRecord, Rcode, type RcodeValue, type Reply, Type } from '../wire/types.js';
+import {
+  cnameRecord,
+  EPOCH_LABEL,
+  epochRecord,
+  negativeSoaRecord,
+  nsRecords,
+  routeName,
+  routeTxtRecord,
+  soaRecord,
+  uriRecords,
+} from './records.js';
+import { nameLabels, type ZoneView } from './view.js';
+
+/** Longest CNAME chain followed (DESIGN.md §3); a longer chain or a loop is SERVFAIL. */
+export const MAX_CNAME_CHAIN = 8;
+
+export interface Question {
+  /** Labels of the name, leftmost first, lowercase (no root label). */
+  labels: readonly string[];
+  qtype: number;
+}
+
+/** What one name holds for one type. */
+type Lookup =
+  | { kind: 'success'; answer: DnsRecord[]; additional: DnsRecord[] }
+  | { kind: 'cname'; record: DnsRecord & { type: 'CNAME' } }
+  | { kind: 'nodata' }
+  | { kind: 'nxdomain' };
+
+export interface Answer {
+  reply: Reply;
+  /** Names of the zones the reply was read from: a cached reply is valid while they are unchanged. */
+  zones: string[];
+}
+
+function lookup(view: ZoneView, zone: ZoneRow, labels: readonly string[], qtype: number): Lookup {
+  const depth = labels.length - nameLabels(zone.name).length;
+  if (depth === 0) {
+    if (qtype === Type.SOA) return { kind: 'success', answer: [soaRecord(zone)], additional: [] };
+    if (qtype === Type.NS) return { kind: 'success', answer: nsRecords(zone), additional: [] };
+    // RFC 8482 lets ANY be answered with a subset; the apex's own records are small.
+    if (qtype === Type.ANY) return { kind: 'success', answer: [soaRecord(zone), ...nsRecords(zone)], additional: [] };
+    return { kind: 'nodata' };
+  }
+  const relative = labels.slice(0, depth);
+  if (depth === 1 && relative[0] === EPOCH_LABEL) {
+    if (qtype === Type.TXT || qtype === Type.ANY) {
+      return { kind: 'success', answer: [epochRecord(zone, view.epochTtl)], additional: [] };
+    }
+    return { kind: 'nodata' };
+  }
+  const segments = labelsToPath(relative);
+  if (segments === undefined) return { kind: 'nxdomain' };
+  const path = segments.join('/');
+  const route = view.getRoute(zone, path);
+  if (route === undefined) return view.hasDescendants(zone, path) ? { kind: 'nodata' } : { kind: 'nxdomain' };
+  const name = routeName(zone, path);
+  if (route.alias !== undefined) {
+    const record = cnameRecord(name, route);
+    if (qtype === Type.CNAME || qtype === Type.ANY) return { kind: 'success', answer: [record], additional: [] };
+    return { kind: 'cname', record };
+  }
+  switch (qtype) {
+    case Type.URI:
+      // The TXT rides in additional so one round trip gives the client policy and epoch.
+      return { kind: 'success', answer: uriRecords(name, route), additional: [routeTxtRecord(name, route, zone.epoch)] };
+    case Type.TXT:
+      return { kind: 'success', answer: [routeTxtRecord(name, route, zone.epoch)], additional: [] };
+    case Type.ANY:
+      return {
+        kind: 'success',
+        answer: [...uriRecords(name, route), routeTxtRecord(name, route, zone.epoch)],
+        additional: [],
+      };
+    default:
+      return { kind: 'nodata' };
+  }
+}
+
+function reply(rcode: RcodeValue, aa: boolean, answer: DnsRecord[] = [], authority: DnsRecord[] = []): Reply {
+  return { rcode, aa, answer, authority, additional: [] };
+}
+
+/**
+ * Answers one question of class IN. Zone transfers are not offered (REFUSED, as Knot and NSD
+ * answer when a transfer is not allowed); a name outside every zone is REFUSED without AA.
+ */
+export function answer(question: Question, view: ZoneView): Answer {
+  const { qtype } = question;
+  if (qtype === Type.AXFR || qtype === Type.IXFR) return { reply: reply(Rcode.REFUSED, false), zones: [] };
+  const first = view.findZone(question.labels);
+  if (first === undefined) return { reply: reply(Rcode.REFUSED, false), zones: [] };
+
+  const chain: DnsRecord[] = [];
+  const zones = [first.name];
+  const seen = new Set<string>();
+  let zone = first;
+  let labels = question.labels;
+  for (;;) {
+    const name = `${labels.join('.')}.`;
+    if (seen.has(name)) return { reply: reply(Rcode.SERVFAIL, false), zones }; // CNAME loop
+    seen.add(name);
+    const found = lookup(view, zone, labels, qtype);
+    switch (found.kind) {
+      case 'success':
+        return {
+          reply: { rcode: Rcode.NOERROR, aa: true, answer: [...chain, ...found.answer], authority: [], additional: found.additional },
+          zones,
+        };
+      case 'nodata':
+        return { reply: reply(Rcode.NOERROR, true, chain, [negativeSoaRecord(zone)]), zones };
+      case 'nxdomain':
+        // RFC 6604: after a CNAME the RCODE is that of the last name in the chain.
+        return { reply: reply(Rcode.NXDOMAIN, true, chain, [negativeSoaRecord(zone)]), zones };
+      case 'cname': {
+        chain.push(found.record);
+        if (chain.length > MAX_CNAME_CHAIN) return { reply: reply(Rcode.SERVFAIL, false), zones };
+        labels = nameLabels(found.record.target);
+        const next = view.findZone(labels);
+        // A target outside our zones is the resolver's to follow (RFC 1034 §4.3.2 step 3a).
+        if (next === undefined) return { reply: reply(Rcode.NOERROR, true, chain), zones };
+        zone = next;
+        if (!zones.includes(zone.name)) zones.push(zone.name);
+      }
+    }
+  }
+}

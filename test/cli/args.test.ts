@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseArgv } from '../../src/cli/args.js';
+import { CliError } from '../../src/cli/errors.js';
+
+const P = 'arn:aws:psarn:us-east-1:123456789012:orders/created';
+const L1 = 'arn:aws:lambda:us-east-1:123456789012:function:orders-v1';
+const L2 = 'arn:aws:lambda:us-east-1:123456789012:function:orders-v2';
+const psarn = { partition: 'aws', region: 'us-east-1', account: '123456789012', path: ['orders', 'created'] };
+
+function usage(argv: string[]): CliError {
+  try {
+    parseArgv(argv);
+  } catch (err) {
+    assert.ok(err instanceof CliError, `expected CliError, got ${err}`);
+    assert.equal(err.code, 'ERR_USAGE');
+    assert.equal(err.exitCode, 2);
+    assert.ok(!err.message.includes('\n'), `one line: ${err.message}`);
+    return err;
+  }
+  assert.fail(`expected a usage error for ${argv.join(' ')}`);
+}
+
+describe('parseArgv: accepted', () => {
+  const table: [string[], unknown][] = [
+    [
+      ['route', 'set', P, '--target', `${L1}=90`, '--target', `${L2}=10@20`],
+      {
+        global: {},
+        command: {
+          kind: 'route set',
+          psarn,
+          policy: 'weighted',
+          metadata: {},
+          targets: [
+            { target: L1, weight: 90, priority: 10 },
+            { target: L2, weight: 10, priority: 20 },
+          ],
+        },
+      },
+    ],
+    [
+      [
+        '--db',
+        'x.db',
+        'route',
+        'set',
+        P.toUpperCase().replace('ARN:AWS:PSARN', 'arn:aws:psarn'),
+        `--target=${L1}`,
+        '--policy',
+        'fanout',
+        '--ttl',
+        '0',
+        '--meta',
+        'team=orders',
+        '--meta',
+        'k=a=b',
+      ],
+      {
+        global: { db: 'x.db' },
+        command: {
+          kind: 'route set',
+          psarn,
+          policy: 'fanout',
+          ttl: 0,
+          metadata: { team: 'orders', k: 'a=b' },
+          targets: [{ target: L1, weight: 1, priority: 10 }],
+        },
+      },
+    ],
+    [
+      ['route', 'get', P, '--json', '--config', 'c.yaml'],
+      { global: { config: 'c.yaml' }, command: { kind: 'route get', psarn, json: true } },
+    ],
+    [['route', 'get', P], { global: {}, command: { kind: 'route get', psarn, json: false } }],
+    [['route', 'list'], { global: {}, command: { kind: 'route list', json: false } }],
+    [['route', 'list', 'x.y', '--json'], { global: {}, command: { kind: 'route list', scope: 'x.y', json: true } }],
+    [['route', 'delete', P], { global: {}, command: { kind: 'route delete', psarn } }],
+    [
+      ['route', 'alias', 'arn:aws:psarn:us-east-1:123456789012:orders/latest', P, '--ttl', '172800'],
+      {
+        global: {},
+        command: { kind: 'route alias', psarn: { ...psarn, path: ['orders', 'latest'] }, target: psarn, ttl: 172800 },
+      },
+    ],
+    [['flush', P], { global: {}, command: { kind: 'flush', scope: P } }],
+    [
+      ['zone', 'export', 'z', '-o', 'out.zone'],
+      { global: {}, command: { kind: 'zone export', zone: 'z', output: 'out.zone' } },
+    ],
+    [['zone', 'export', 'z'], { global: {}, command: { kind: 'zone export', zone: 'z' } }],
+    [['zone', 'import', 'f.zone'], { global: {}, command: { kind: 'zone import', file: 'f.zone' } }],
+    [['db', 'init', '--db', '/tmp/x.db'], { global: { db: '/tmp/x.db' }, command: { kind: 'db init' } }],
+    [['--version'], { global: {}, command: { kind: 'version' } }],
+    [['--help'], { global: {}, command: { kind: 'help' } }],
+    [['help'], { global: {}, command: { kind: 'help' } }],
+    [['help', 'route', 'set'], { global: {}, command: { kind: 'help', topic: 'route set' } }],
+    [['route', 'set', '--help'], { global: {}, command: { kind: 'help', topic: 'route set' } }],
+    [['dig', '-h'], { global: {}, command: { kind: 'help', topic: 'dig' } }],
+  ];
+  for (const [argv, expected] of table) {
+    it(argv.join(' '), () => {
+      assert.deepEqual(parseArgv(argv), expected);
+    });
+  }
+});
+
+describe('parseArgv: usage errors (exit 2, one line naming the input)', () => {
+  const table: [string, string[], RegExp][] = [
+    ['no command', [], /missing command/],
+    ['unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
+    ['unknown subcommand', ['route', 'move'], /unknown command 'route move'.*route set/],
+    ['missing subcommand', ['zone'], /missing command after 'zone'.*zone export/],
+    ['unknown flag', ['route', 'list', '--bogus'], /unknown flag '--bogus' for 'psarn route list'/],
+    ['flag of another command', ['route', 'get', P, '--ttl', '5'], /unknown flag '--ttl' for 'psarn route get'/],
+    ['missing flag value', ['route', 'set', P, '--target'], /--target/],
+    [
+      'malformed psARN',
+      ['route', 'get', 'arn:aws:psarn:us-east-1:12345:orders'],
+      /invalid psARN 'arn:aws:psarn:us-east-1:12345:orders'/,
+    ],
+    ['psARN with a dot', ['route', 'delete', 'arn:aws:psarn:us-east-1:123456789012:orders/a.b'], /invalid psARN/],
+    ['missing psARN', ['route', 'get'], /missing <psARN> for 'psarn route get'/],
+    ['extra argument', ['route', 'get', P, 'extra'], /unexpected argument 'extra'/],
+    ['no targets', ['route', 'set', P], /missing --target/],
+    ['malformed ARN target', ['route', 'set', P, '--target', 'arn:aws:lambda'], /invalid target 'arn:aws:lambda'/],
+    ['not an ARN or URL', ['route', 'set', P, '--target', 'orders-v1'], /invalid target 'orders-v1'/],
+    ['http URL', ['route', 'set', P, '--target', 'http://example.com/x'], /only https/],
+    ['weight 70000', ['route', 'set', P, '--target', `${L1}=70000`], /weight 70000 is out of range/],
+    ['priority -1', ['route', 'set', P, '--target', `${L1}=1@-1`], /not a weight/],
+    ['priority 65536', ['route', 'set', P, '--target', `${L1}=1@65536`], /priority 65536 is out of range/],
+    ['TTL 172801', ['route', 'set', P, '--target', L1, '--ttl', '172801'], /invalid --ttl '172801'/],
+    ['TTL not a number', ['route', 'set', P, '--target', L1, '--ttl', '5m'], /invalid --ttl '5m'/],
+    ['negative TTL', ['route', 'set', P, '--target', L1, '--ttl=-1'], /invalid --ttl '-1'/],
+    ['bad policy', ['route', 'set', P, '--target', L1, '--policy', 'random'], /invalid --policy 'random'/],
+    ['bad meta', ['route', 'set', P, '--target', L1, '--meta', 'novalue'], /invalid --meta 'novalue'/],
+    ['meta twice', ['route', 'set', P, '--target', L1, '--meta', 'a=1', '--meta', 'a=2'], /given twice/],
+    ['alias missing target', ['route', 'alias', P], /missing <target psARN>/],
+    ['zone import without file', ['zone', 'import'], /missing <file>/],
+    ['db init with an argument', ['db', 'init', 'x'], /unexpected argument 'x'/],
+    ['help for an unknown command', ['help', 'nope'], /unknown command 'nope'/],
+  ];
+  for (const [title, argv, pattern] of table) {
+    it(title, () => {
+      assert.match(usage(argv).message, pattern);
+    });
+  }
+});

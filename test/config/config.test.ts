@@ -1,0 +1,361 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import {
+  ConfigError,
+  defaultConfig,
+  envKeyFor,
+  loadConfig,
+  parseHostPort,
+  zoneParams,
+} from '../../src/config/config.js';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+
+const dirs: string[] = [];
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'psarn-config-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** A working directory holding config/psarnd.yaml with `yaml`. */
+function withConfig(yaml: string): string {
+  const dir = tempDir();
+  mkdirSync(join(dir, 'config'));
+  writeFileSync(join(dir, 'config/psarnd.yaml'), yaml);
+  return dir;
+}
+
+function configError(fn: () => unknown, key: string, message: string): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof ConfigError, String(err));
+    assert.equal(err.code, 'ERR_CONFIG');
+    assert.equal(err.message, message);
+    assert.equal(err.key, key);
+    return true;
+  });
+}
+
+describe('loadConfig', () => {
+  it('gives the defaults when there is no file, env or flag', () => {
+    const cwd = tempDir();
+    const { config, file } = loadConfig({ cwd, env: {} });
+    assert.equal(file, undefined);
+    assert.deepEqual(config, {
+      listen: { host: '127.0.0.1', port: 8053 },
+      http: { host: '127.0.0.1', port: 9153 },
+      db: join(cwd, 'data/psarn.db'),
+      namespace: 'psarn.internal.',
+      nameservers: ['ns.psarn.internal.'],
+      defaultTtl: 300,
+      epochTtl: 5,
+      soa: { refresh: 3600, retry: 600, expire: 86400, minimum: 30 },
+      tcp: { idleTimeoutMs: 10000, maxConnections: 1000 },
+      udpPayloadSize: 1232,
+      log: { level: 'info' },
+      demoRoutes: join(cwd, 'config/demo-routes.yaml'),
+    });
+    assert.deepEqual(config, defaultConfig(cwd));
+  });
+
+  it('config/psarnd.yaml sets every key, to exactly the defaults', () => {
+    const { config, file } = loadConfig({ cwd: ROOT, env: {} });
+    assert.equal(file, join(ROOT, 'config/psarnd.yaml'));
+    assert.deepEqual(config, defaultConfig(ROOT));
+    // Every key is written out in the shipped file (a commented-out key would load too).
+    const text = readFileSync(file!, 'utf8');
+    for (const key of [
+      'listen',
+      'http',
+      'db',
+      'namespace',
+      'nameservers',
+      'defaultTtl',
+      'epochTtl',
+      'soa',
+      'refresh',
+      'retry',
+      'expire',
+      'minimum',
+      'tcp',
+      'idleTimeoutMs',
+      'maxConnections',
+      'udpPayloadSize',
+      'log',
+      'level',
+      'demoRoutes',
+    ]) {
+      assert.match(text, new RegExp(`^\\s*${key}:`, 'm'), key);
+    }
+  });
+
+  it('applies defaults < file < env < overrides', () => {
+    const cwd = withConfig('listen: 127.0.0.1:1000\ndefaultTtl: 60\nepochTtl: 7\ntcp: { maxConnections: 5 }\n');
+    const env = { PSARN_DEFAULT_TTL: '70', PSARN_EPOCH_TTL: '8', PSARN_TCP_IDLE_TIMEOUT_MS: '200' };
+    const { config } = loadConfig({ cwd, env, overrides: { epochTtl: '9', db: '/tmp/x.db', http: '[::1]:0' } });
+    assert.deepEqual(config.listen, { host: '127.0.0.1', port: 1000 }); // file
+    assert.equal(config.defaultTtl, 70); // env over file
+    assert.equal(config.epochTtl, 9); // flag over env
+    assert.deepEqual(config.tcp, { idleTimeoutMs: 200, maxConnections: 5 }); // nested keys merge
+    assert.equal(config.db, '/tmp/x.db');
+    assert.deepEqual(config.http, { host: '::1', port: 0 });
+    assert.equal(config.udpPayloadSize, 1232); // default
+  });
+
+  it('reads every env key', () => {
+    const cwd = tempDir();
+    const env = {
+      PSARN_LISTEN: '0.0.0.0:53',
+      PSARN_HTTP: 'localhost:0',
+      PSARN_DB: 'db/p.db',
+      PSARN_NAMESPACE: 'Routes.Example.COM',
+      PSARN_NAMESERVERS: 'ns1.example.com, NS2.example.com.',
+      PSARN_DEFAULT_TTL: '0',
+      PSARN_EPOCH_TTL: '3600',
+      PSARN_SOA_REFRESH: '1',
+      PSARN_SOA_RETRY: '2',
+      PSARN_SOA_EXPIRE: '2147483647',
+      PSARN_SOA_MINIMUM: '0',
+      PSARN_TCP_IDLE_TIMEOUT_MS: '100',
+      PSARN_TCP_MAX_CONNECTIONS: '100000',
+      PSARN_UDP_PAYLOAD_SIZE: '4096',
+      PSARN_LOG_LEVEL: 'silent',
+      PSARN_DEMO_ROUTES: '',
+    };
+    const { config } = loadConfig({ cwd, env });
+    assert.deepEqual(config, {
+      listen: { host: '0.0.0.0', port: 53 },
+      http: { host: 'localhost', port: 0 },
+      db: join(cwd, 'db/p.db'),
+      namespace: 'routes.example.com.',
+      nameservers: ['ns1.example.com.', 'ns2.example.com.'],
+      defaultTtl: 0,
+      epochTtl: 3600,
+      soa: { refresh: 1, retry: 2, expire: 2147483647, minimum: 0 },
+      tcp: { idleTimeoutMs: 100, maxConnections: 100000 },
+      udpPayloadSize: 4096,
+      log: { level: 'silent' },
+      demoRoutes: null,
+    });
+  });
+
+  it('maps keys to env names', () => {
+    assert.equal(envKeyFor('tcp.idleTimeoutMs'), 'PSARN_TCP_IDLE_TIMEOUT_MS');
+    assert.equal(envKeyFor('udpPayloadSize'), 'PSARN_UDP_PAYLOAD_SIZE');
+    assert.equal(envKeyFor('demoRoutes'), 'PSARN_DEMO_ROUTES');
+    assert.equal(envKeyFor('soa.minimum'), 'PSARN_SOA_MINIMUM');
+  });
+
+  it('resolves db and demoRoutes against cwd; demoRoutes null or "" turns it off', () => {
+    const cwd = withConfig('db: sub/x.db\ndemoRoutes: my/routes.yaml\n');
+    const { config } = loadConfig({ cwd, env: {} });
+    assert.equal(config.db, join(cwd, 'sub/x.db'));
+    assert.equal(config.demoRoutes, join(cwd, 'my/routes.yaml'));
+    assert.equal(loadConfig({ cwd: withConfig('demoRoutes: null\n'), env: {} }).config.demoRoutes, null);
+    assert.equal(loadConfig({ cwd: withConfig('demoRoutes: ""\n'), env: {} }).config.demoRoutes, null);
+    assert.equal(loadConfig({ cwd, env: {}, overrides: { demoRoutes: '' } }).config.demoRoutes, null);
+    assert.equal(loadConfig({ cwd, env: {}, overrides: { db: ':memory:' } }).config.db, ':memory:');
+  });
+
+  it('treats an empty key or an empty file as not set', () => {
+    const { config } = loadConfig({ cwd: withConfig('listen:\ntcp:\n'), env: {} });
+    assert.deepEqual(config, defaultConfig(config.db.slice(0, -'/data/psarn.db'.length)));
+    assert.equal(loadConfig({ cwd: withConfig('# nothing\n'), env: {} }).config.defaultTtl, 300);
+  });
+
+  it('chooses the file: option, then PSARN_CONFIG, then config/psarnd.yaml', () => {
+    const cwd = withConfig('defaultTtl: 1\n');
+    writeFileSync(join(cwd, 'a.yaml'), 'defaultTtl: 2\n');
+    writeFileSync(join(cwd, 'b.yaml'), 'defaultTtl: 3\n');
+    assert.equal(loadConfig({ cwd, env: {} }).config.defaultTtl, 1);
+    assert.equal(loadConfig({ cwd, env: { PSARN_CONFIG: 'b.yaml' } }).config.defaultTtl, 3);
+    const r = loadConfig({ cwd, file: 'a.yaml', env: { PSARN_CONFIG: 'b.yaml' } });
+    assert.equal(r.config.defaultTtl, 2);
+    assert.equal(r.file, join(cwd, 'a.yaml'));
+  });
+
+  it('refuses a named file that does not exist', () => {
+    const cwd = tempDir();
+    configError(
+      () => loadConfig({ cwd, file: 'nope.yaml', env: {} }),
+      '',
+      "config file 'nope.yaml' (from --config) does not exist; fix the path or leave --config unset",
+    );
+    configError(
+      () => loadConfig({ cwd, env: { PSARN_CONFIG: '/no/such.yaml' } }),
+      '',
+      "config file '/no/such.yaml' (from PSARN_CONFIG) does not exist; fix the path or leave PSARN_CONFIG unset",
+    );
+  });
+
+  it('reports a YAML syntax error with the file and line', () => {
+    const cwd = withConfig('listen: 127.0.0.1:8053\nnameservers: [a.example,\n');
+    configError(
+      () => loadConfig({ cwd, env: {} }),
+      '',
+      'config config/psarnd.yaml:3:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]; fix the file',
+    );
+    configError(
+      () => loadConfig({ cwd: withConfig('db: a\ndb: b\n'), env: {} }),
+      '',
+      'config config/psarnd.yaml:2:1: YAML syntax error: Map keys must be unique; fix the file',
+    );
+    configError(
+      () => loadConfig({ cwd: withConfig('- listen\n'), env: {} }),
+      '',
+      'config config/psarnd.yaml: must be a YAML mapping of keys such as listen: 127.0.0.1:8053 (got ["listen"])',
+    );
+  });
+
+  it('refuses unknown keys, naming them', () => {
+    configError(
+      () => loadConfig({ cwd: withConfig('listen: 127.0.0.1:1\nlisten_port: 53\n'), env: {} }),
+      'listen_port',
+      "config config/psarnd.yaml: unknown key 'listen_port'; check the spelling (known: listen, http, db, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, log, demoRoutes)",
+    );
+    configError(
+      () => loadConfig({ cwd: withConfig('tcp:\n  maxConnections: 0\n  idleTimeout: 5\n'), env: {} }),
+      'tcp.idleTimeout',
+      "config config/psarnd.yaml: unknown key 'tcp.idleTimeout'; check the spelling (known: tcp.idleTimeoutMs, tcp.maxConnections)",
+    );
+  });
+
+  const F = 'config config/psarnd.yaml';
+  const rangeErrors: [string, string, string][] = [
+    [
+      'listen: 127.0.0.1:65536',
+      'listen',
+      "listen must be HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:8053 or [::1]:8053 (got '127.0.0.1:65536')",
+    ],
+    ['listen: 8053', 'listen', 'listen must be a HOST:PORT string, e.g. 127.0.0.1:8053 (got 8053)'],
+    ['http: "::1:9153"', 'http', "http must put an IPv6 address in brackets, e.g. [::1]:8053 (got '::1:9153')"],
+    [
+      'http: "[nope]:1"',
+      'http',
+      "http must have an IPv6 address inside the brackets, e.g. [::1]:8053 (got '[nope]:1')",
+    ],
+    [
+      'http: "bad_host:1"',
+      'http',
+      "http must be HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:8053 or [::1]:8053 (got 'bad_host:1')",
+    ],
+    ['db: ""', 'db', "db must be a file path, not empty (got '')"],
+    ['db: 5', 'db', 'db must be a file path (got 5)'],
+    ['namespace: a..b', 'namespace', "namespace label 2 is empty; remove the extra '.' (got 'a..b')"],
+    ['nameservers: []', 'nameservers', 'nameservers must list at least one name server (got [])'],
+    ['nameservers: ns.example.', 'nameservers', "nameservers must be a list of host names (got 'ns.example.')"],
+    [
+      'nameservers: [ok.example, "bad name"]',
+      'nameservers[1]',
+      "nameservers[1] must be a host name: labels of letters, digits and inner hyphens (got 'bad name')",
+    ],
+    ['defaultTtl: -1', 'defaultTtl', 'defaultTtl must be an integer from 0 to 172800 (got -1)'],
+    ['defaultTtl: 172801', 'defaultTtl', 'defaultTtl must be an integer from 0 to 172800 (got 172801)'],
+    ['defaultTtl: 1.5', 'defaultTtl', 'defaultTtl must be an integer from 0 to 172800 (got 1.5)'],
+    ['defaultTtl: "300"', 'defaultTtl', "defaultTtl must be an integer from 0 to 172800 (got '300')"],
+    ['epochTtl: 0', 'epochTtl', 'epochTtl must be an integer from 1 to 3600 (got 0)'],
+    ['epochTtl: 3601', 'epochTtl', 'epochTtl must be an integer from 1 to 3600 (got 3601)'],
+    ['soa: { refresh: 0 }', 'soa.refresh', 'soa.refresh must be an integer from 1 to 2147483647 (got 0)'],
+    ['soa: { retry: 2147483648 }', 'soa.retry', 'soa.retry must be an integer from 1 to 2147483647 (got 2147483648)'],
+    ['soa: { expire: -5 }', 'soa.expire', 'soa.expire must be an integer from 1 to 2147483647 (got -5)'],
+    ['soa: { minimum: 86401 }', 'soa.minimum', 'soa.minimum must be an integer from 0 to 86400 (got 86401)'],
+    ['soa: 5', 'soa', 'soa must be a mapping of keys (got 5)'],
+    [
+      'tcp: { idleTimeoutMs: 99 }',
+      'tcp.idleTimeoutMs',
+      'tcp.idleTimeoutMs must be an integer from 100 to 600000 (got 99)',
+    ],
+    [
+      'tcp: { idleTimeoutMs: 600001 }',
+      'tcp.idleTimeoutMs',
+      'tcp.idleTimeoutMs must be an integer from 100 to 600000 (got 600001)',
+    ],
+    [
+      'tcp: { maxConnections: -3 }',
+      'tcp.maxConnections',
+      'tcp.maxConnections must be an integer from 1 to 100000 (got -3)',
+    ],
+    [
+      'tcp: { maxConnections: 100001 }',
+      'tcp.maxConnections',
+      'tcp.maxConnections must be an integer from 1 to 100000 (got 100001)',
+    ],
+    ['udpPayloadSize: 511', 'udpPayloadSize', 'udpPayloadSize must be an integer from 512 to 4096 (got 511)'],
+    ['udpPayloadSize: 4097', 'udpPayloadSize', 'udpPayloadSize must be an integer from 512 to 4096 (got 4097)'],
+    [
+      'log: { level: verbose }',
+      'log.level',
+      "log.level must be one of fatal, error, warn, info, debug, trace, silent (got 'verbose')",
+    ],
+    ['demoRoutes: 3', 'demoRoutes', 'demoRoutes must be a file path, or null for none (got 3)'],
+  ];
+  for (const [yaml, key, message] of rangeErrors) {
+    it(`file: ${yaml}`, () =>
+      configError(() => loadConfig({ cwd: withConfig(`${yaml}\n`), env: {} }), key, `${F}: ${message}`));
+  }
+
+  it('names the env variable or flag a bad value came from', () => {
+    const cwd = tempDir();
+    configError(
+      () => loadConfig({ cwd, env: { PSARN_TCP_MAX_CONNECTIONS: 'many' } }),
+      'tcp.maxConnections',
+      "config env PSARN_TCP_MAX_CONNECTIONS: tcp.maxConnections must be an integer from 1 to 100000 (got 'many')",
+    );
+    configError(
+      () => loadConfig({ cwd, env: {}, overrides: { listen: 'localhost' } }),
+      'listen',
+      "config flag listen: listen must be HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:8053 or [::1]:8053 (got 'localhost')",
+    );
+    configError(
+      () => loadConfig({ cwd, env: {}, overrides: { ttl: '5' } }),
+      'ttl',
+      "config flag ttl: unknown key 'ttl'; check the spelling (known: listen, http, db, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, log, demoRoutes)",
+    );
+  });
+});
+
+describe('parseHostPort', () => {
+  it('parses IPv4, [IPv6] and names, port 0..65535', () => {
+    assert.deepEqual(parseHostPort('127.0.0.1:8053', 'listen'), { host: '127.0.0.1', port: 8053 });
+    assert.deepEqual(parseHostPort('[::1]:53', 'listen'), { host: '::1', port: 53 });
+    assert.deepEqual(parseHostPort('localhost:0', 'listen'), { host: 'localhost', port: 0 });
+    assert.deepEqual(parseHostPort('h.example:65535', 'x'), { host: 'h.example', port: 65535 });
+  });
+  it('throws ConfigError naming the key', () => {
+    for (const bad of ['127.0.0.1', ':53', '127.0.0.1:-1', '127.0.0.1:99999', '1.2.3.4:5x', '']) {
+      configError(
+        () => parseHostPort(bad, 'http'),
+        'http',
+        `http must be HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:8053 or [::1]:8053 (got '${bad}')`,
+      );
+    }
+  });
+});
+
+describe('zoneParams', () => {
+  it('derives SOA and NS parameters from the config', () => {
+    const config = loadConfig({
+      cwd: tempDir(),
+      env: { PSARN_NAMESERVERS: 'a.example,b.example', PSARN_SOA_MINIMUM: '10' },
+    }).config;
+    assert.deepEqual(zoneParams(config), {
+      soaTtl: 3600,
+      mname: 'a.example.',
+      rname: 'hostmaster.psarn.internal.',
+      refresh: 3600,
+      retry: 600,
+      expire: 86400,
+      minimum: 10,
+      nsTtl: 3600,
+      nameservers: ['a.example.', 'b.example.'],
+    });
+  });
+});

@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { loadRoutesFile, parseRoutesYaml, RoutesFileError, toStoreRoute } from '../../src/config/routes-file.js';
+import { formatPsarn, parsePsarn } from '../../src/psarn/index.js';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+const A = 'arn:aws:psarn:us-east-1:123456789012';
+const L = 'arn:aws:lambda:us-east-1:123456789012:function';
+
+function fails(yaml: string, key: string, message: string): void {
+  assert.throws(
+    () => parseRoutesYaml(yaml, 'r.yaml'),
+    (err: unknown) => {
+      assert.ok(err instanceof RoutesFileError, String(err));
+      assert.equal(err.code, 'ERR_ROUTES_FILE');
+      assert.equal(err.key, key);
+      assert.equal(err.message, `routes file r.yaml: ${message}`);
+      return true;
+    },
+  );
+}
+
+describe('demo routes', () => {
+  it('config/demo-routes.yaml holds the four routes of DESIGN.md §5', () => {
+    const routes = loadRoutesFile(resolve(ROOT, 'config/demo-routes.yaml'));
+    assert.deepEqual(
+      routes.map((r) => [formatPsarn(r.psarn), r.ttl, r.spec]),
+      [
+        [
+          `${A}:orders/created`,
+          undefined,
+          {
+            policy: 'weighted',
+            targets: [
+              { target: `${L}:orders-created-v1`, weight: 90, priority: 10 },
+              { target: `${L}:orders-created-v2`, weight: 10, priority: 10 },
+            ],
+          },
+        ],
+        [
+          `${A}:orders/audit`,
+          undefined,
+          {
+            policy: 'fanout',
+            targets: [
+              { target: 'arn:aws:sqs:us-east-1:123456789012:orders-audit', weight: 1, priority: 10 },
+              { target: 'arn:aws:sns:us-east-1:123456789012:orders-audit', weight: 1, priority: 10 },
+            ],
+          },
+        ],
+        [
+          `${A}:payments/charge`,
+          undefined,
+          {
+            policy: 'weighted',
+            targets: [
+              { target: `${L}:payments-charge`, weight: 1, priority: 10 },
+              { target: `${L}:payments-charge-backup`, weight: 1, priority: 20 },
+            ],
+          },
+        ],
+        [`${A}:orders/latest`, undefined, { alias: parsePsarn(`${A}:orders/created`) }],
+      ],
+    );
+  });
+});
+
+describe('parseRoutesYaml', () => {
+  it('parses both target forms, defaults, ttl, metadata and aliases', () => {
+    const routes = parseRoutesYaml(`
+routes:
+  - psarn: ${A}:Orders/X
+    ttl: 60
+    metadata: { owner: team-a }
+    targets:
+      - ${L}:f=5@20
+      - { target: "https://h.example/hook?a=b", weight: 0 }
+  - psarn: ${A}:y
+    ttl: 0
+    alias: ${A}:orders/x
+`);
+    assert.deepEqual(routes, [
+      {
+        psarn: parsePsarn(`${A}:orders/x`),
+        ttl: 60,
+        metadata: { owner: 'team-a' },
+        spec: {
+          policy: 'weighted',
+          targets: [
+            { target: `${L}:f`, weight: 5, priority: 20 },
+            { target: 'https://h.example/hook?a=b', weight: 0, priority: 10 },
+          ],
+        },
+      },
+      { psarn: parsePsarn(`${A}:y`), ttl: 0, spec: { alias: parsePsarn(`${A}:orders/x`) } },
+    ]);
+    assert.deepEqual(parseRoutesYaml('routes: []\n'), []);
+  });
+
+  const cases: [string, string, string][] = [
+    ['', '', 'the file must be a mapping with a routes: list (got null)'],
+    ['routes: 5\n', 'routes', 'routes must be a list of routes (got 5)'],
+    ['route: []\n', 'route', "unknown key 'route'; check the spelling"],
+    [
+      'routes:\n  - targets: [x]\n',
+      'routes[0].psarn',
+      'routes[0].psarn must be a psARN such as arn:aws:psarn:us-east-1:123456789012:orders/created (got nothing)',
+    ],
+    [
+      `routes:\n  - psarn: ${A}:a/.b\n    targets: [${L}:f]\n`,
+      'routes[0].psarn',
+      `routes[0].psarn is not a valid psARN: '${A}:a/.b': segment 2 has '.'; use letters, digits, - or _`,
+    ],
+    [`routes:\n  - psarn: ${A}:a\n`, 'routes[0].targets', 'routes[0].targets must be a list of targets (got nothing)'],
+    [
+      `routes:\n  - psarn: ${A}:a\n    targets: []\n`,
+      'routes[0].targets',
+      'routes[0].targets must list at least one target (got [])',
+    ],
+    [
+      `routes:\n  - psarn: ${A}:a\n    targets: [${L}:f]\n    policy: random\n`,
+      'routes[0].policy',
+      "routes[0].policy must be weighted or fanout (got 'random')",
+    ],
+    [
+      `routes:\n  - psarn: ${A}:a\n    ttl: 172801\n    targets: [${L}:f]\n`,
+      'routes[0].ttl',
+      'routes[0].ttl must be an integer from 0 to 172800 (got 172801)',
+    ],
+    [
+      `routes:\n  - psarn: ${A}:a\n    targets: [${L}:f]\n  - psarn: ${A}:b\n    targets:\n      - { target: ${L}:g, weight: 70000 }\n`,
+      'routes[1].targets[0].weight',
+      'routes[1].targets[0].weight must be an integer from 0 to 65535 (got 70000)',
+    ],
+    [
+      `routes:\n  - psarn: ${A}:a\n    targets:\n      - { target: ${L}:g, wieght: 7 }\n`,
+      'routes[0].targets[0].wieght',
+      "unknown key 'routes[0].targets[0].wieght'; check the spelling",
+    ],
+    [
+      `routes:\n  - psarn: ${A}:a\n    targets:\n      - { target: "arn:aws:lambda" }\n`,
+      'routes[0].targets[0].target',
+      "routes[0].targets[0].target is not a valid target: 'arn:aws:lambda': an ARN has 6 parts arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE",
+    ],
+    [
+      `routes:\n  - psarn: ${A}:a\n    targets: ["http://x.example/=5"]\n`,
+      'routes[0].targets[0]',
+      "routes[0].targets[0] is not a valid target: 'http://x.example/': uses http://; only https:// URLs are allowed",
+    ],
+    [
+      `routes:\n  - psarn: ${A}:a\n    targets: [${L}:f]\n  - psarn: ${A}:A\n    targets: [${L}:f]\n`,
+      'routes[1].psarn',
+      `routes[1].psarn repeats the route of routes[0] (${A}:a); keep one`,
+    ],
+    [
+      `routes:\n  - psarn: ${A}:a\n    alias: ${A}:A\n`,
+      'routes[0].alias',
+      'routes[0].alias points to the route itself; an alias must name another psARN',
+    ],
+    [
+      `routes:\n  - psarn: ${A}:a\n    alias: ${A}:b\n    targets: [${L}:f]\n`,
+      'routes[0]',
+      'routes[0] has both alias and targets; a route is one or the other',
+    ],
+    [
+      `routes:\n  - psarn: ${A}:a\n    alias: ${A}:b\n    policy: fanout\n`,
+      'routes[0].policy',
+      "unknown key 'routes[0].policy'; check the spelling",
+    ],
+    [
+      'routes: [a,\n',
+      '',
+      'r.yaml:2:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]; fix the file',
+    ],
+  ];
+  for (const [yaml, key, message] of cases) {
+    it(`rejects ${JSON.stringify(yaml.slice(0, 60))} at '${key}'`, () => {
+      if (message.startsWith('r.yaml:')) {
+        assert.throws(
+          () => parseRoutesYaml(yaml, 'r.yaml'),
+          (err: unknown) => {
+            assert.ok(err instanceof RoutesFileError);
+            assert.equal(err.message, `routes file ${message}`);
+            return true;
+          },
+        );
+      } else {
+        fails(yaml, key, message);
+      }
+    });
+  }
+
+  it('names an unreadable file', () => {
+    assert.throws(
+      () => loadRoutesFile('/no/such/routes.yaml'),
+      /^RoutesFileError: routes file \/no\/such\/routes\.yaml: cannot read it \(ENOENT/,
+    );
+  });
+});
+
+describe('toStoreRoute', () => {
+  it('gives the zone, path and store spec, with the default TTL and the alias as a DNS name', () => {
+    const [target, alias] = parseRoutesYaml(`
+routes:
+  - { psarn: "${A}:orders/created", targets: ["${L}:f=90"] }
+  - { psarn: "${A}:orders/latest", ttl: 30, alias: "${A}:orders/created" }
+`);
+    const options = { defaultTtl: 300, namespace: 'psarn.internal.' };
+    assert.deepEqual(toStoreRoute(target!, options), {
+      zone: '123456789012.us-east-1.aws.psarn.internal.',
+      path: 'orders/created',
+      spec: { ttl: 300, policy: 'weighted', targets: [{ target: `${L}:f`, weight: 90, priority: 10 }] },
+    });
+    assert.deepEqual(toStoreRoute(alias!, options), {
+      zone: '123456789012.us-east-1.aws.psarn.internal.',
+      path: 'orders/latest',
+      spec: { ttl: 30, alias: 'created.orders.123456789012.us-east-1.aws.psarn.internal.' },
+    });
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * An in-memory ZoneView built from master-file text, so answer tests are written in zone-file
+ * syntax (STYLE.md) and need no database.
+ */
+import { normalizeNamespace } from '../../src/psarn/name.js';
+import type { StoredRoute, ZoneParams, ZoneRow } from '../../src/store/types.js';
+import { findDeepestZone, type ZoneView } from '../../src/zone/view.js';
+import { buildZones } from '../../src/zonefile/import.js';
+import { parseMasterFile } from '../../src/zonefile/parse.js';
+
+export const DEFAULT_PARAMS: ZoneParams = {
+  soaTtl: 3600,
+  mname: 'ns.psarn.internal.',
+  rname: 'hostmaster.psarn.internal.',
+  refresh: 3600,
+  retry: 600,
+  expire: 86400,
+  minimum: 30,
+  nsTtl: 3600,
+  nameservers: ['ns.psarn.internal.'],
+};
+
+export class MemoryView implements ZoneView {
+  readonly epochTtl: number;
+  readonly zones = new Map<string, ZoneRow>();
+  readonly routes = new Map<string, Map<string, StoredRoute>>();
+
+  constructor(text: string, options: { epochTtl?: number; namespace?: string } = {}) {
+    this.epochTtl = options.epochTtl ?? 5;
+    const namespace = normalizeNamespace(options.namespace ?? 'psarn.internal.');
+    let id = 1;
+    for (const content of buildZones(parseMasterFile(text), namespace)) {
+      const zone: ZoneRow = {
+        ...DEFAULT_PARAMS,
+        ...content.params,
+        id: id++,
+        name: content.name,
+        serial: content.serial ?? 1,
+        epoch: content.epoch ?? 1,
+      };
+      this.zones.set(zone.name, zone);
+      const routes = new Map<string, StoredRoute>();
+      for (const { path, spec } of content.routes) {
+        const base = { zone: zone.name, path, ttl: spec.ttl, metadata: {}, serial: zone.serial, updatedAt: 0 };
+        routes.set(
+          path,
+          'alias' in spec
+            ? { ...base, targets: [], alias: spec.alias }
+            : { ...base, policy: spec.policy, targets: spec.targets },
+        );
+      }
+      this.routes.set(zone.name, routes);
+    }
+  }
+
+  read<T>(fn: () => T): T {
+    return fn();
+  }
+
+  findZone(labels: readonly string[]): ZoneRow | undefined {
+    return findDeepestZone(this.zones, labels);
+  }
+
+  getRoute(zone: ZoneRow, path: string): StoredRoute | undefined {
+    return this.routes.get(zone.name)?.get(path);
+  }
+
+  hasDescendants(zone: ZoneRow, path: string): boolean {
+    for (const key of this.routes.get(zone.name)?.keys() ?? []) if (key.startsWith(`${path}/`)) return true;
+    return false;
+  }
+}

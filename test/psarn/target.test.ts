@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseTargetArg, TargetError, validateTarget } from '../../src/psarn/index.js';
+
+const FN = 'arn:aws:lambda:us-east-1:123456789012:function:orders-created-v1';
+const FORBIDDEN =
+  'targets may not contain whitespace, quotes, backslashes or control characters (percent-encode them in a URL)';
+
+function rejects(fn: () => unknown, input: string, problem: string): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof TargetError);
+    assert.equal(err.code, 'ERR_INVALID_TARGET');
+    assert.equal(err.message, `invalid target '${input}': ${problem}`);
+    return true;
+  });
+}
+
+describe('validateTarget', () => {
+  const valid = [
+    FN,
+    `${FN}:live`,
+    'arn:aws:sqs:us-east-1:123456789012:orders-audit',
+    'arn:aws:sns:us-east-1:123456789012:orders-audit',
+    'arn:aws:events:us-east-1:123456789012:event-bus/default',
+    'arn:aws:states:us-east-1:123456789012:stateMachine:Checkout',
+    'arn:aws:s3:::my-bucket/key=1',
+    'arn:aws-cn:lambda:cn-north-1:123456789012:function:F',
+    'https://example.com',
+    'https://hooks.example.com:8443/orders/created?token=abc&x=%20y#frag',
+    'HTTPS://Example.COM/Path',
+    'https://[::1]:8443/x',
+    `https://example.com/${'a'.repeat(1980)}`,
+  ];
+  for (const target of valid) {
+    it(`accepts ${target.slice(0, 70)}`, () => validateTarget(target));
+  }
+
+  const six = 'an ARN has 6 parts arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE';
+  const invalid: [string, string, string?][] = [
+    ['', 'is empty; give an ARN (arn:...) or an https:// URL'],
+    ['arn:aws:lambda', six],
+    ['arn:aws:lambda:us-east-1:123456789012', six],
+    ['arn:aws:lambda:us-east-1:123456789012:', `resource is empty; ${six}`],
+    [
+      'arn::lambda:us-east-1:123456789012:function:f',
+      "partition '' is invalid; use lowercase letters, digits or - (e.g. aws)",
+    ],
+    [
+      'arn:AWS:lambda:us-east-1:123456789012:function:f',
+      "partition 'AWS' is invalid; use lowercase letters, digits or - (e.g. aws)",
+    ],
+    [
+      'arn:aws::us-east-1:123456789012:function:f',
+      "service '' is invalid; use lowercase letters, digits or - (e.g. lambda)",
+    ],
+    [
+      'arn:aws:Lambda:us-east-1:123456789012:function:f',
+      "service 'Lambda' is invalid; use lowercase letters, digits or - (e.g. lambda)",
+    ],
+    [
+      'arn:aws:lambda:us_east_1:123456789012:function:f',
+      "region 'us_east_1' is invalid; use lowercase letters, digits or - (e.g. us-east-1), or leave it empty",
+    ],
+    [
+      'arn:aws:lambda:us-east-1:1234:function:f',
+      "account '1234' is invalid; use the 12-digit account id or leave it empty",
+    ],
+    [`${FN} `, `has whitespace at position ${FN.length + 1}; ${FORBIDDEN}`],
+    [`${FN}"`, `has '"' at position ${FN.length + 1}; ${FORBIDDEN}`],
+    [`${FN}'`, `has ''' at position ${FN.length + 1}; ${FORBIDDEN}`],
+    ['https://a.example/\\x', `has '\\' at position 19; ${FORBIDDEN}`],
+    ['https://a.example/\tx', `has a control character at position 19; ${FORBIDDEN}`, 'https://a.example/\\x09x'],
+    ['https://a.example/\u00a0', `has whitespace at position 19; ${FORBIDDEN}`],
+    ['http://example.com/x', 'uses http://; only https:// URLs are allowed'],
+    ['example.com/x', 'is neither an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE) nor an https:// URL'],
+    [
+      'ARN:aws:lambda:us-east-1:123456789012:function:f',
+      'is neither an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE) nor an https:// URL',
+    ],
+    ['https://', 'is not a valid URL; write https://HOST[:PORT]/PATH'],
+    ['https://exa mple', `has whitespace at position 12; ${FORBIDDEN}`],
+    [
+      'https://a:b@example.com/',
+      'has user or password information; targets are public in DNS, so pass credentials another way',
+    ],
+  ];
+  for (const [target, problem, shown] of invalid) {
+    it(`rejects ${JSON.stringify(target)}`, () => rejects(() => validateTarget(target), shown ?? target, problem));
+  }
+
+  it('limits a target to 2000 bytes, counting UTF-8', () => {
+    const ok = `https://example.com/${'a'.repeat(2000 - 20)}`;
+    validateTarget(ok);
+    assert.throws(() => validateTarget(`${ok}a`), /is 2001 bytes; the limit is 2000$/);
+    assert.throws(() => validateTarget(`https://example.com/${'é'.repeat(991)}`), /is 2002 bytes/);
+  });
+});
+
+describe('parseTargetArg', () => {
+  const cases: [string, string, number, number][] = [
+    [FN, FN, 1, 10],
+    [`${FN}=90`, FN, 90, 10],
+    [`${FN}=0@20`, FN, 0, 20],
+    [`${FN}=65535@65535`, FN, 65535, 65535],
+    [`${FN}=007@0`, FN, 7, 0],
+    ['https://h.example/p?a=b', 'https://h.example/p?a=b', 1, 10],
+    ['https://h.example/p?a=b=5', 'https://h.example/p?a=b', 5, 10],
+    ['https://h.example/p?n=5=1@2', 'https://h.example/p?n=5', 1, 2],
+    ['https://h.example/p?x=', 'https://h.example/p?x=', 1, 10],
+    ['arn:aws:s3:::bucket/k=v', 'arn:aws:s3:::bucket/k=v', 1, 10],
+  ];
+  for (const [arg, target, weight, priority] of cases) {
+    it(`parses ${arg.slice(-40)}`, () => assert.deepEqual(parseTargetArg(arg), { target, weight, priority }));
+  }
+
+  const bad: [string, string][] = [
+    [`${FN}=65536`, 'weight 65536 is out of range; use an integer from 0 to 65535'],
+    [`${FN}=1@70000`, 'priority 70000 is out of range; use an integer from 0 to 65535'],
+    [`${FN}=99999999999999999999`, 'weight 99999999999999999999 is out of range; use an integer from 0 to 65535'],
+    [`${FN}=`, "'=' is not a weight; write =WEIGHT or =WEIGHT@PRIORITY with integers from 0 to 65535"],
+    [`${FN}=-1`, "'=-1' is not a weight; write =WEIGHT or =WEIGHT@PRIORITY with integers from 0 to 65535"],
+    [`${FN}=5@`, "'=5@' is not a weight; write =WEIGHT or =WEIGHT@PRIORITY with integers from 0 to 65535"],
+    [`${FN}=@5`, "'=@5' is not a weight; write =WEIGHT or =WEIGHT@PRIORITY with integers from 0 to 65535"],
+  ];
+  for (const [arg, problem] of bad) {
+    it(`rejects ${arg.slice(-30)}`, () => rejects(() => parseTargetArg(arg), arg, problem));
+  }
+
+  it('names the target part when the target itself is bad', () => {
+    rejects(
+      () => parseTargetArg('arn:aws:lambda=90'),
+      'arn:aws:lambda',
+      'an ARN has 6 parts arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE',
+    );
+  });
+});
