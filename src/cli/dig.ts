@@ -46,9 +46,9 @@ export async function runDig(
     result = await exchange(server, query, { tcp: dig.tcp, timeoutMs: dig.timeoutMs, tries: dig.tries });
   } catch (err) {
     if (err instanceof TransportError) {
-      const what =
-        err.code === 'ERR_DNS_TIMEOUT' ? 'connection timed out; no servers could be reached' : 'communications error';
-      throw new CliError('ERR_RUNTIME', `;; ${what}: ${err.message}; is psarnd running there? (see @HOST[:PORT])`, {
+      // dig's words for a timeout; a connect error's message already says "communications error to ...".
+      const what = err.code === 'ERR_DNS_TIMEOUT' ? 'connection timed out; no servers could be reached: ' : '';
+      throw new CliError('ERR_RUNTIME', `;; ${what}${err.message}; is psarnd running there? (see @HOST[:PORT])`, {
         cause: err,
       });
     }

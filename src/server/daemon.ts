@@ -56,7 +56,14 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     }
     const view = new StoreZoneView(store, { epochTtl: config.epochTtl });
     const cache = new AnswerCache();
-    const handler = new QueryHandler({ view, cache, metrics, log, udpPayloadSize: config.udpPayloadSize });
+    const handler = new QueryHandler({
+      view,
+      cache,
+      metrics,
+      log,
+      udpPayloadSize: config.udpPayloadSize,
+      refresh: () => poll(),
+    });
 
     const applyChanges = (changes: ZoneChanges | undefined): void => {
       if (changes === undefined) return;

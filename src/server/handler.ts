@@ -19,7 +19,9 @@ const TCP_MAX = 65535;
 const UDP_CLASSIC = 512;
 
 export interface HandlerOptions {
-  view: ZoneView & { read<T>(fn: () => T): T };
+  view: ZoneView & { read<T>(fn: () => T): T; takeNewer?(): boolean };
+  /** Picks up store changes now; called when a cache miss read a zone newer than the cache knows. */
+  refresh?: () => void;
   cache: AnswerCache;
   metrics: DaemonMetrics;
   log: Logger;
@@ -116,6 +118,8 @@ export class QueryHandler {
     metrics.cacheMisses.inc();
     const found: Answer = view.read(() => answer({ labels: query.labels, qtype: query.qtype }, view));
     const ready = encodeReady(Buffer.from(query.key, 'latin1'), found.reply);
+    // Invalidate first, then cache: this entry is current, the ones of the older serial are not.
+    if (view.takeNewer?.()) this.#options.refresh?.();
     cache.set(query.key, ready, found.zones);
     return ready;
   }

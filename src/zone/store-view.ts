@@ -18,6 +18,7 @@ export class StoreZoneView implements ZoneView {
   readonly #store: Store;
   #zones = new Map<string, ZoneRow>();
   #dataVersion = Number.NaN;
+  #sawNewer = false;
 
   constructor(store: Store, options: { epochTtl: number }) {
     this.#store = store;
@@ -59,8 +60,21 @@ export class StoreZoneView implements ZoneView {
 
   findZone(labels: readonly string[]): ZoneRow | undefined {
     const known = findDeepestZone(this.#zones, labels);
+    if (known === undefined) return undefined;
     // Read the row again inside the caller's transaction, so serial and epoch match the routes read.
-    return known === undefined ? undefined : (this.#store.zone(known.name) ?? known);
+    const fresh = this.#store.zone(known.name) ?? known;
+    if (fresh.serial !== known.serial) this.#sawNewer = true;
+    return fresh;
+  }
+
+  /**
+   * True (once) when a lookup since the last call read a zone newer than the last refresh: the
+   * caller should refresh before caching, so answers of other names do not lag behind it.
+   */
+  takeNewer(): boolean {
+    const newer = this.#sawNewer;
+    this.#sawNewer = false;
+    return newer;
   }
 
   getRoute(zone: ZoneRow, path: string): StoredRoute | undefined {

@@ -6,9 +6,9 @@
  */
 import { labelsToPath, nameToPsarn, normalizeNamespace, parseZoneName, validateTarget } from '../psarn/index.js';
 import type { Policy, TargetSpec, ZoneContent, ZoneParams } from '../store/types.js';
+import type { DnsRecord, TxtRecord } from '../wire/types.js';
 import type { RouteTxt } from '../zone/records.js';
 import { EPOCH_LABEL, parseRouteTxt, TXT_VERSION } from '../zone/records.js';
-import type { DnsRecord, TxtRecord } from '../wire/types.js';
 import { ZoneFileError } from './errors.js';
 import type { ParsedLine } from './parse.js';
 
@@ -64,7 +64,10 @@ export function buildZones(lines: ParsedLine[], namespace: string, file?: string
     at.line = line;
     if (place?.owner !== owner) place = locate(owner, ns, zones, at);
     if (record === undefined) {
-      fail(at, `type ${otherType} is not supported at ${place.name}; psarn zones hold only SOA, NS, URI, TXT and CNAME`);
+      fail(
+        at,
+        `type ${otherType} is not supported at ${place.name}; psarn zones hold only SOA, NS, URI, TXT and CNAME`,
+      );
     }
     if (place.route) addRouteRecord(place.zone, place.route, record, ns, at);
     else if (place.epoch) {
@@ -129,9 +132,10 @@ function addApexRecord(zone: ZoneAcc, rec: DnsRecord, at: At): void {
     return;
   }
   if (rec.type === 'NS') {
-    const params = (zone.params ??= {});
-    const nameservers = (params.nameservers ??= []);
-    if (!nameservers.includes(rec.target)) nameservers.push(rec.target);
+    zone.params ??= {};
+    const params = zone.params;
+    params.nameservers ??= [];
+    if (!params.nameservers.includes(rec.target)) params.nameservers.push(rec.target);
     // RFC 2181 §5.2: one TTL per RRset; take the smallest, as for URI.
     params.nsTtl = params.nsTtl === undefined ? rec.ttl : Math.min(params.nsTtl, rec.ttl);
     return;

@@ -10,8 +10,9 @@
  * regex, does not decode `\"`/`\\`/`\DDD`, flattens parentheses with a regex that breaks on a
  * `(` inside a quoted string, and neither reports line numbers. Both keep TXT as raw text.
  */
-import { Type } from '../wire/types.js';
+
 import type { DnsRecord } from '../wire/types.js';
+import { Type } from '../wire/types.js';
 import { ZoneFileError } from './errors.js';
 import { decodeString, forEachEntry, type Token } from './lexer.js';
 
@@ -60,7 +61,11 @@ export function parseMasterFile(text: string, options: ParseOptions = {}): Parse
     if (!blankOwner && !first.quoted && first.text.charCodeAt(0) === 36 /* $ */) {
       const directive = first.text.toUpperCase();
       if (directive === '$INCLUDE') {
-        raise('$INCLUDE is not supported: import one self-contained file (paste the included records in place)', line, file);
+        raise(
+          '$INCLUDE is not supported: import one self-contained file (paste the included records in place)',
+          line,
+          file,
+        );
       }
       if (directive !== '$ORIGIN' && directive !== '$TTL') {
         raise(`unknown directive ${first.text}; psarn reads $ORIGIN and $TTL`, line, file);
@@ -105,7 +110,8 @@ export function parseMasterFile(text: string, options: ParseOptions = {}): Parse
         inClass = true;
         continue;
       }
-      if (CLASSES.has(upper) || /^CLASS\d+$/.test(upper)) raise(`class ${tok.text} is not supported; use IN`, line, file);
+      if (CLASSES.has(upper) || /^CLASS\d+$/.test(upper))
+        raise(`class ${tok.text} is not supported; use IN`, line, file);
       break;
     }
     const typeTok = tokens[k];
@@ -122,7 +128,11 @@ export function parseMasterFile(text: string, options: ParseOptions = {}): Parse
     }
     const rd = tokens.slice(k + 1);
     if (rd.length > 0 && rd[0]!.text === '\\#' && !rd[0]!.quoted) {
-      raise(`generic rdata (RFC 3597 \\#) is not supported for ${type}; write the record in its usual form`, line, file);
+      raise(
+        `generic rdata (RFC 3597 \\#) is not supported for ${type}; write the record in its usual form`,
+        line,
+        file,
+      );
     }
     out.push({ record: parseRdata(type, owner, ttl!, rd, origin, line, file), owner, line });
   });
@@ -204,7 +214,8 @@ function qualify(text: string, origin: string | undefined, line: number, file?: 
       name = base === '.' ? `${lower}.` : `${lower}.${base}`;
     }
   }
-  if (name !== '.' && (name.startsWith('.') || name.includes('..'))) raise(`name '${text}' has an empty label`, line, file);
+  if (name !== '.' && (name.startsWith('.') || name.includes('..')))
+    raise(`name '${text}' has an empty label`, line, file);
   // RFC 1035 §2.3.4: 255 octets on the wire = 253 characters plus the final dot.
   if (name.length > 254) raise(`name '${text}' is longer than 253 characters`, line, file);
   return name;
@@ -213,26 +224,39 @@ function qualify(text: string, origin: string | undefined, line: number, file?: 
 /** A TTL in seconds, plain or with BIND's units (`1h30m`, `2d`). */
 function parseTtl(tok: Token, line: number, file?: string): number {
   const s = tok.text;
-  let value: number;
-  if (/^\d+$/.test(s)) value = Number(s);
-  else if (/^(\d+[smhdw])+$/i.test(s)) {
+  let value = digits(s); // plain seconds, the common case
+  if (value < 0 && /^(\d+[smhdw])+$/i.test(s)) {
     value = 0;
     for (const m of s.matchAll(/(\d+)([smhdw])/gi)) value += Number(m[1]) * UNIT[m[2]!.toLowerCase()]!;
-  } else throw new ZoneFileError(`'${s}' is not a TTL; use seconds or units like 1h, 30m, 2d`, line, file);
+  } else if (value < 0)
+    throw new ZoneFileError(`'${s}' is not a TTL; use seconds or units like 1h, 30m, 2d`, line, file);
   if (value > MAX_TTL) throw new ZoneFileError(`TTL '${s}' is over 2147483647 (RFC 2181 §8)`, line, file);
   return value;
 }
 
 function parseUint(tok: Token, max: number, what: string, line: number, file?: string): number {
-  if (tok.quoted || !/^\d{1,10}$/.test(tok.text) || Number(tok.text) > max) {
-    throw new ZoneFileError(`${what} '${tok.text}' must be an integer 0..${max}`, line, file);
+  const value = tok.quoted ? -1 : digits(tok.text);
+  if (value < 0 || value > max) raise(`${what} '${tok.text}' must be an integer 0..${max}`, line, file);
+  return value;
+}
+
+/** The value of 1..10 decimal digits, or -1: a loop, as regular expressions cost on the hot path. */
+function digits(s: string): number {
+  const n = s.length;
+  if (n === 0 || n > 10) return -1;
+  let value = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    value = value * 10 + c;
   }
-  return Number(tok.text);
+  return value;
 }
 
 /** The type mnemonic, upper case; RFC 3597 `TYPE256` reads as URI. */
 function typeName(text: string): string {
   const upper = text.toUpperCase();
+  if (!upper.startsWith('TYPE')) return upper;
   const m = /^TYPE(\d{1,5})$/.exec(upper);
   if (m) return TYPE_BY_CODE.get(Number(m[1])) ?? upper;
   return upper;

@@ -21,7 +21,9 @@ const exportText = (zone: ZoneRow, routes: StoredRoute[]) => [...exportZone(zone
 /** What import should give back for a zone and its stored routes. */
 function expected(zone: ZoneRow, routes: StoredRoute[]): ZoneContent {
   const spec = (r: StoredRoute): RouteSpec =>
-    r.alias !== undefined ? { ttl: r.ttl, alias: r.alias } : { policy: r.policy ?? 'weighted', ttl: r.ttl, targets: r.targets };
+    r.alias !== undefined
+      ? { ttl: r.ttl, alias: r.alias }
+      : { policy: r.policy ?? 'weighted', ttl: r.ttl, targets: r.targets };
   return {
     name: zone.name,
     serial: zone.serial,
@@ -74,12 +76,19 @@ describe('exportZone', () => {
     const built = buildZones(parseMasterFile(text, { file: 'export.zone' }), NS, 'export.zone');
     assert.deepEqual(built, [expected(zone, routes)]);
     // The fixture really holds each kind of route.
-    assert.ok(routes.some((r) => r.alias) && routes.some((r) => r.policy === 'fanout') && routes.some((r) => r.policy === 'weighted'));
+    assert.ok(
+      routes.some((r) => r.alias) &&
+        routes.some((r) => r.policy === 'fanout') &&
+        routes.some((r) => r.policy === 'weighted'),
+    );
   });
 
   it('refuses a stored route with neither targets nor alias', () => {
     const bad: StoredRoute = { ...makeRoutes(1)[0]!, targets: [] };
-    assert.throws(() => exportText(zone, [bad]), (e: unknown) => e instanceof ZoneFileError && /neither targets nor an alias/.test(e.message));
+    assert.throws(
+      () => exportText(zone, [bad]),
+      (e: unknown) => e instanceof ZoneFileError && /neither targets nor an alias/.test(e.message),
+    );
   });
 
   it('named-checkzone accepts the exported zone', (t) => {

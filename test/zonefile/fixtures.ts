@@ -49,9 +49,7 @@ export function makeRoutes(count: number, zone = ZONE): StoredRoute[] {
     const n = 1 + (i % 3);
     const targets = Array.from({ length: n }, (_, j) => ({
       target:
-        j === 1
-          ? ODD_TARGETS[i % ODD_TARGETS.length]!
-          : `arn:aws:lambda:us-east-1:123456789012:function:Fn-${i}-${j}`,
+        j === 1 ? ODD_TARGETS[i % ODD_TARGETS.length]! : `arn:aws:lambda:us-east-1:123456789012:function:Fn-${i}-${j}`,
       weight: (i * 7 + j * 13) % 65536,
       priority: j === 2 ? 20 : 10,
     }));

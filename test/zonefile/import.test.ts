@@ -68,7 +68,11 @@ describe('buildZones', () => {
           },
           {
             path: 'payments/charge',
-            spec: { policy: 'weighted', ttl: 30, targets: [{ target: 'https://backup.example.com/charge', weight: 1, priority: 20 }] },
+            spec: {
+              policy: 'weighted',
+              ttl: 30,
+              targets: [{ target: 'https://backup.example.com/charge', weight: 1, priority: 20 }],
+            },
           },
           { path: 'orders/latest', spec: { ttl: 15, alias: `created.orders.${ZONE}` } },
         ],
@@ -101,7 +105,11 @@ describe('buildZones', () => {
     assert.deepEqual(
       zone!.routes.map((r) => r.spec),
       [
-        { policy: 'weighted', ttl: 0, targets: [{ target: 'arn:aws:sqs:us-east-1:123456789012:q', weight: 0, priority: 0 }] },
+        {
+          policy: 'weighted',
+          ttl: 0,
+          targets: [{ target: 'arn:aws:sqs:us-east-1:123456789012:q', weight: 0, priority: 0 }],
+        },
         {
           policy: 'weighted',
           ttl: 172800,
@@ -123,10 +131,25 @@ describe('buildZones errors name the line', () => {
     ['reserved _label', `_other.${ZONE} 1 TXT "a"`, 1, /not a route name/],
     ['nine segments', `${'a.'.repeat(9)}${ZONE} 1 URI 1 1 ${Q}`, 1, /not a route name/],
     ['TXT without URI', `$ORIGIN ${ZONE}\nx 1 URI 1 1 ${Q}\ny 1 TXT "v=psarn1"`, 3, /TXT at y\..* has no URI/],
-    ['TXT without v=psarn1', `x.${ZONE} 1 URI 1 1 ${Q}\nx.${ZONE} 1 TXT "policy=fanout"`, 2, /must start with "v=psarn1"/],
+    [
+      'TXT without v=psarn1',
+      `x.${ZONE} 1 URI 1 1 ${Q}\nx.${ZONE} 1 TXT "policy=fanout"`,
+      2,
+      /must start with "v=psarn1"/,
+    ],
     ['bad policy', `x.${ZONE} 1 URI 1 1 ${Q}\nx.${ZONE} 1 TXT "v=psarn1" "policy=random"`, 2, /policy must be/],
-    ['second TXT', `x.${ZONE} 1 URI 1 1 ${Q}\nx.${ZONE} 1 TXT "v=psarn1"\nx.${ZONE} 1 TXT "v=psarn1"`, 3, /second TXT.*line 2/],
-    ['CNAME beside URI', `$ORIGIN ${ZONE}\nx 1 CNAME y\nx 1 URI 1 1 ${Q}`, 2, /CNAME at x\..* beside other data \(line 3\).*RFC 1034/],
+    [
+      'second TXT',
+      `x.${ZONE} 1 URI 1 1 ${Q}\nx.${ZONE} 1 TXT "v=psarn1"\nx.${ZONE} 1 TXT "v=psarn1"`,
+      3,
+      /second TXT.*line 2/,
+    ],
+    [
+      'CNAME beside URI',
+      `$ORIGIN ${ZONE}\nx 1 CNAME y\nx 1 URI 1 1 ${Q}`,
+      2,
+      /CNAME at x\..* beside other data \(line 3\).*RFC 1034/,
+    ],
     ['CNAME beside TXT', `$ORIGIN ${ZONE}\nx 1 TXT "v=psarn1"\nx 1 CNAME y`, 3, /beside other data \(line 2\)/],
     ['two CNAMEs', `$ORIGIN ${ZONE}\nx 1 CNAME y\nx 1 CNAME z`, 3, /second CNAME/],
     ['CNAME out of namespace', `x.${ZONE} 1 CNAME www.example.com.`, 1, /target must be a psARN name/],

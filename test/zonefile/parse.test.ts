@@ -98,7 +98,7 @@ describe('parseMasterFile errors name the line', () => {
     ['not UTF-8', 'x. 1 TXT "\\255"', 1, /not UTF-8/],
     ['TXT over 255 bytes', `x. 1 TXT "${'a'.repeat(256)}"`, 1, /over 255 bytes/],
     ['empty label', 'a..b. 1 TXT "a"', 1, /empty label/],
-    ['name too long', `${'a'.repeat(60)}.`.repeat(5) + ' 1 TXT "a"', 1, /longer than 253/],
+    ['name too long', `${'a.'.repeat(127)}b. 1 TXT "a"`, 1, /longer than 253/],
     ['SOA arity', 'a. 1 SOA ns. host. 1 2 3 4', 1, /SOA needs mname rname/],
     ['RFC 3597 rdata', 'a. 1 TXT \\# 2 0141', 1, /generic rdata/],
   ];

@@ -10,17 +10,21 @@ const R = `created.orders.${Z}`;
 describe('formatRecord', () => {
   const table: [DnsRecord, string][] = [
     [
-      { name: R, ttl: 300, type: 'URI', priority: 10, weight: 90, target: 'arn:aws:lambda:us-east-1:123456789012:function:A' },
+      {
+        name: R,
+        ttl: 300,
+        type: 'URI',
+        priority: 10,
+        weight: 90,
+        target: 'arn:aws:lambda:us-east-1:123456789012:function:A',
+      },
       `${R}\t300\tIN\tURI\t10 90 "arn:aws:lambda:us-east-1:123456789012:function:A"`,
     ],
     [
       { name: R, ttl: 0, type: 'TXT', strings: ['v=psarn1', 'policy=fanout', 'epoch=7'] },
       `${R}\t0\tIN\tTXT\t"v=psarn1" "policy=fanout" "epoch=7"`,
     ],
-    [
-      { name: `latest.orders.${Z}`, ttl: 60, type: 'CNAME', target: R },
-      `latest.orders.${Z}\t60\tIN\tCNAME\t${R}`,
-    ],
+    [{ name: `latest.orders.${Z}`, ttl: 60, type: 'CNAME', target: R }, `latest.orders.${Z}\t60\tIN\tCNAME\t${R}`],
     [{ name: Z, ttl: 3600, type: 'NS', target: 'ns.psarn.internal.' }, `${Z}\t3600\tIN\tNS\tns.psarn.internal.`],
     [
       {
@@ -46,7 +50,10 @@ describe('formatRecord', () => {
   }
 
   it('formatRdata gives the rdata alone', () => {
-    assert.equal(formatRdata({ name: R, ttl: 1, type: 'URI', priority: 0, weight: 65535, target: 'https://x/y' }), '0 65535 "https://x/y"');
+    assert.equal(
+      formatRdata({ name: R, ttl: 1, type: 'URI', priority: 0, weight: 65535, target: 'https://x/y' }),
+      '0 65535 "https://x/y"',
+    );
   });
 });
 
