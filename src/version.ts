@@ -9,8 +9,12 @@ export function packageVersion(): string {
     const url = new URL(rel, import.meta.url);
     if (existsSync(url)) {
       const pkg = JSON.parse(readFileSync(url, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'psarn' && pkg.version !== undefined) return (cached = pkg.version);
+      if (pkg.name === 'psarn' && pkg.version !== undefined) {
+        cached = pkg.version;
+        return cached;
+      }
     }
   }
-  return (cached = '0.0.0');
+  cached = '0.0.0';
+  return cached;
 }

@@ -6,7 +6,6 @@
  * dig output, so whitespace, quotes, backslashes and control characters are refused rather
  * than escaped: a URL can percent-encode them (RFC 3986 §2.1), and no ARN needs them.
  */
-import type { TargetSpec } from '../store/types.js';
 import { quoteInput } from './psarn.js';
 
 export const MAX_TARGET_BYTES = 2000;
@@ -119,6 +118,13 @@ function rangeProblem(what: string, digits: string): string | undefined {
  * @example parseTargetArg('arn:aws:lambda:us-east-1:123456789012:function:f=90@20')
  *   // { target: 'arn:aws:lambda:us-east-1:123456789012:function:f', weight: 90, priority: 20 }
  */
+/** A target with its weight and priority (the store's TargetSpec has the same shape). */
+export interface TargetSpec {
+  target: string;
+  weight: number;
+  priority: number;
+}
+
 export function parseTargetArg(arg: string): TargetSpec {
   if (typeof arg !== 'string') fail(String(arg), 'is not a string');
   let target = arg;

@@ -10,7 +10,7 @@ import { AnswerCache } from '../zone/cache.js';
 import { StoreZoneView, type ZoneChanges } from '../zone/store-view.js';
 import { loadDemoRoutes } from './demo.js';
 import { QueryHandler } from './handler.js';
-import { listenHttp, type HttpListener } from './http.js';
+import { type HttpListener, listenHttp } from './http.js';
 import { DaemonMetrics } from './metrics.js';
 import { listenTcp, type TcpListener } from './tcp-listener.js';
 import { listenUdp, type UdpListener } from './udp-listener.js';
@@ -68,7 +68,10 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     const applyChanges = (changes: ZoneChanges | undefined): void => {
       if (changes === undefined) return;
       const touched = [...changes.changed, ...changes.added];
-      cache.invalidate([...touched.map((z) => z.name), ...changes.removed], changes.added.length + changes.removed.length > 0);
+      cache.invalidate(
+        [...touched.map((z) => z.name), ...changes.removed],
+        changes.added.length + changes.removed.length > 0,
+      );
       for (const zone of touched) {
         metrics.zoneSerial.labels(zone.name).set(zone.serial);
         metrics.zoneEpoch.labels(zone.name).set(zone.epoch);
@@ -79,7 +82,8 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       }
       metrics.zones.set(view.zones().length);
       metrics.changesApplied.inc(touched.length + changes.removed.length);
-      for (const zone of changes.changed) log.info({ zone: zone.name, serial: zone.serial, epoch: zone.epoch }, 'zone changed');
+      for (const zone of changes.changed)
+        log.info({ zone: zone.name, serial: zone.serial, epoch: zone.epoch }, 'zone changed');
     };
     const poll = (): void => {
       try {

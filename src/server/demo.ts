@@ -15,8 +15,8 @@ export function loadDemoRoutes(store: Store, file: string, config: Config): numb
   const entries = loadRoutesFile(file);
   for (const entry of entries) {
     const { zone, path, spec } = toStoreRoute(entry, { defaultTtl: config.defaultTtl, namespace: config.namespace });
-    let content = zones.get(zone);
-    if (content === undefined) zones.set(zone, (content = { name: zone, routes: [] }));
+    const content = zones.get(zone) ?? { name: zone, routes: [] };
+    zones.set(zone, content);
     content.routes.push({ path, spec });
   }
   store.importZones([...zones.values()], zoneParams(config));

@@ -5,12 +5,12 @@
  * increments a counter instead of taking the daemon down (CoreDNS's recover in ServeDNS).
  */
 import type { Logger } from 'pino';
-import { type Answer, answer } from '../zone/answer.js';
-import type { AnswerCache } from '../zone/cache.js';
-import type { ZoneView } from '../zone/view.js';
 import { type ParsedQuery, parseQuery } from '../wire/query.js';
 import { assembleResponse, encodeReady, errorResponse, type ReadyAnswer } from '../wire/response.js';
 import { Class, Rcode } from '../wire/types.js';
+import { type Answer, answer } from '../zone/answer.js';
+import type { AnswerCache } from '../zone/cache.js';
+import type { ZoneView } from '../zone/view.js';
 import type { DaemonMetrics, Proto } from './metrics.js';
 
 /** TCP replies may use the whole 16-bit length (RFC 7766 §8). */
@@ -140,7 +140,12 @@ export class QueryHandler {
     } catch {
       // The codec itself failed: fall through to a bare header reply.
     }
-    const header = { id: request.readUInt16BE(0), opcode: (request[2]! >> 3) & 0xf, rd: (request[2]! & 1) === 1, cd: false };
+    const header = {
+      id: request.readUInt16BE(0),
+      opcode: (request[2]! >> 3) & 0xf,
+      rd: (request[2]! & 1) === 1,
+      cd: false,
+    };
     try {
       return errorResponse(request, header, Rcode.SERVFAIL, { udpPayloadSize: this.udpPayloadSize });
     } catch {

@@ -20,7 +20,6 @@ const USAGE = `usage: psarnd [--config FILE] [--db FILE] [--listen HOST:PORT] [-
   --http HOST:PORT     /metrics /health /ready (default 127.0.0.1:9153)
   --version, --help`;
 
-
 export async function main(argv: string[]): Promise<number> {
   let values: { config?: string; db?: string; listen?: string; http?: string; help?: boolean; version?: boolean };
   try {

@@ -56,7 +56,8 @@ export class DaemonMetrics {
   readonly #responseChildren = new Map<string, Counter.Internal>();
 
   constructor(options: { registry?: Registry; defaultMetrics?: boolean } = {}) {
-    const registers = [(this.registry = options.registry ?? new Registry())];
+    this.registry = options.registry ?? new Registry();
+    const registers = [this.registry];
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
     this.requests = new Counter({
       name: 'psarn_dns_requests_total',

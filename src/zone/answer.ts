@@ -71,7 +71,11 @@ function lookup(view: ZoneView, zone: ZoneRow, labels: readonly string[], qtype:
   switch (qtype) {
     case Type.URI:
       // The TXT rides in additional so one round trip gives the client policy and epoch.
-      return { kind: 'success', answer: uriRecords(name, route), additional: [routeTxtRecord(name, route, zone.epoch)] };
+      return {
+        kind: 'success',
+        answer: uriRecords(name, route),
+        additional: [routeTxtRecord(name, route, zone.epoch)],
+      };
     case Type.TXT:
       return { kind: 'success', answer: [routeTxtRecord(name, route, zone.epoch)], additional: [] };
     case Type.ANY:
@@ -112,7 +116,13 @@ export function answer(question: Question, view: ZoneView): Answer {
     switch (found.kind) {
       case 'success':
         return {
-          reply: { rcode: Rcode.NOERROR, aa: true, answer: [...chain, ...found.answer], authority: [], additional: found.additional },
+          reply: {
+            rcode: Rcode.NOERROR,
+            aa: true,
+            answer: [...chain, ...found.answer],
+            authority: [],
+            additional: found.additional,
+          },
           zones,
         };
       case 'nodata':

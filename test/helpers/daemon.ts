@@ -70,7 +70,10 @@ export async function startPsarnd(options: StartOptions = {}): Promise<RunningDa
   let buffered = '';
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const serving = new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`psarnd did not start in time; stderr: ${stderr}`)), options.timeoutMs ?? 15000);
+    const timer = setTimeout(
+      () => reject(new Error(`psarnd did not start in time; stderr: ${stderr}`)),
+      options.timeoutMs ?? 15000,
+    );
     proc.stdout!.setEncoding('utf8').on('data', (s: string) => {
       buffered += s;
       let nl = buffered.indexOf('\n');

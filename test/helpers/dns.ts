@@ -23,7 +23,12 @@ export function udpRaw(server: HostPort, bytes: Buffer, timeoutMs = 1000): Promi
 }
 
 /** Sends raw messages over one TCP connection; resolves with the replies (in order) once `expect` arrived or timeout. */
-export function tcpRaw(server: HostPort, messages: Buffer[], expect = messages.length, timeoutMs = 2000): Promise<Buffer[]> {
+export function tcpRaw(
+  server: HostPort,
+  messages: Buffer[],
+  expect = messages.length,
+  timeoutMs = 2000,
+): Promise<Buffer[]> {
   return new Promise((resolve) => {
     const replies: Buffer[] = [];
     const decoder = new FrameDecoder();
@@ -53,7 +58,7 @@ export async function query(
   qtype: number,
   options: Partial<QueryOptions> & { tcp?: boolean } = {},
 ): Promise<DecodedMessage> {
-  const id = (nextId++ & 0xffff) || 1;
+  const id = nextId++ & 0xffff || 1;
   const bytes = encodeQuery({ id, name, qtype, ...options });
   const reply = options.tcp ? (await tcpRaw(server, [bytes]))[0] : await udpRaw(server, bytes);
   if (reply === undefined) throw new Error(`no reply for ${name}/${qtype}`);

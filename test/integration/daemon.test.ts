@@ -4,9 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { encodeQuery } from '../../src/wire/message.js';
+import { decodeMessage, encodeQuery } from '../../src/wire/message.js';
 import { Rcode, Type } from '../../src/wire/types.js';
-import { decodeMessage } from '../../src/wire/message.js';
 import { type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
 import { query, tcpRaw, udpRaw } from '../helpers/dns.js';
 
@@ -29,13 +28,10 @@ describe('psarnd over UDP and TCP', () => {
       assert.equal(m.rcode, Rcode.NOERROR);
       assert.equal(m.aa, true);
       assert.equal(m.ra, false);
-      assert.deepEqual(
-        m.answer.map((r) => ('weight' in r ? `${r.priority} ${r.weight} ${r.target}` : '')).sort(),
-        [
-          '10 10 arn:aws:lambda:us-east-1:123456789012:function:orders-created-v2',
-          '10 90 arn:aws:lambda:us-east-1:123456789012:function:orders-created-v1',
-        ],
-      );
+      assert.deepEqual(m.answer.map((r) => ('weight' in r ? `${r.priority} ${r.weight} ${r.target}` : '')).sort(), [
+        '10 10 arn:aws:lambda:us-east-1:123456789012:function:orders-created-v2',
+        '10 90 arn:aws:lambda:us-east-1:123456789012:function:orders-created-v1',
+      ]);
       assert.equal(m.additional.length, 1);
       const txt = m.additional[0]!;
       assert.equal(txt.type, 'TXT');

@@ -43,9 +43,13 @@ describe('dig and kdig', () => {
       '--target',
       `arn:aws:lambda:us-east-1:123456789012:function:fleet-member-with-a-long-name-${i}`,
     ]).flat();
-    await run(process.execPath, [...entryArgs('cli'), 'route', 'set', 'arn:aws:psarn:us-east-1:123456789012:fleet/big', ...targets, '--db', d.db], {
-      cwd: projectRoot,
-    });
+    await run(
+      process.execPath,
+      [...entryArgs('cli'), 'route', 'set', 'arn:aws:psarn:us-east-1:123456789012:fleet/big', ...targets, '--db', d.db],
+      {
+        cwd: projectRoot,
+      },
+    );
     for (let i = 0; i < 100 && (await query(d.dns, BIG, Type.TXT)).answer.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -71,7 +75,10 @@ describe('dig and kdig', () => {
       const nx = await dig(transport, `nope.${Z}`, 'URI');
       assert.equal(nx.status, 'NXDOMAIN');
       assert.ok(nx.flags.includes('aa'));
-      assert.match(nx.text, /AUTHORITY SECTION:\n\S+\s+30\s+IN\s+SOA\s+ns\.psarn\.internal\. hostmaster\.psarn\.internal\./);
+      assert.match(
+        nx.text,
+        /AUTHORITY SECTION:\n\S+\s+30\s+IN\s+SOA\s+ns\.psarn\.internal\. hostmaster\.psarn\.internal\./,
+      );
       const refused = await dig(transport, 'example.com', 'A');
       assert.equal(refused.status, 'REFUSED');
       assert.ok(!refused.flags.includes('aa'));

@@ -52,10 +52,15 @@ function mutate(base: Buffer, rand: () => number): Buffer {
     if (pick < 0.35 && b.length > 0) b[at] = b[at]! ^ (1 << Math.floor(rand() * 8));
     else if (pick < 0.5 && b.length > 0) b[at] = Math.floor(rand() * 256);
     else if (pick < 0.6) b = b.subarray(0, at);
-    else if (pick < 0.7) b = Buffer.concat([b.subarray(0, at), Buffer.from([Math.floor(rand() * 256)]), b.subarray(at)]);
+    else if (pick < 0.7)
+      b = Buffer.concat([b.subarray(0, at), Buffer.from([Math.floor(rand() * 256)]), b.subarray(at)]);
     else if (pick < 0.8 && b.length >= 12) b.writeUInt16BE(Math.floor(rand() * 4), 4 + 2 * Math.floor(rand() * 4));
     else if (pick < 0.9 && b.length > 13) b[12 + Math.floor(rand() * (b.length - 12))] = 0xc0 | Math.floor(rand() * 64);
-    else b = Buffer.concat([b, Buffer.from(Array.from({ length: Math.floor(rand() * 20) }, () => Math.floor(rand() * 256)))]);
+    else
+      b = Buffer.concat([
+        b,
+        Buffer.from(Array.from({ length: Math.floor(rand() * 20) }, () => Math.floor(rand() * 256))),
+      ]);
   }
   // Mostly keep QR clear so the daemon parses further instead of dropping.
   if (b.length > 2 && rand() < 0.9) b[2] = b[2]! & 0x7f;

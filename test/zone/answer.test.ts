@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { rcodeName, typeCode } from '../../src/wire/message.js';
 import { answer } from '../../src/zone/answer.js';
 import { nameLabels } from '../../src/zone/view.js';
-import { typeCode } from '../../src/wire/message.js';
-import { rcodeName } from '../../src/wire/message.js';
 import { formatRecord } from '../../src/zonefile/presentation.js';
 import { MemoryView } from '../helpers/memory-view.js';
 
 const Z = '123456789012.us-east-1.aws.psarn.internal.';
-const chain = Array.from({ length: 9 }, (_, i) => `chain${i} 60 IN CNAME ${i === 8 ? 'created.orders' : `chain${i + 1}`}`);
+const chain = Array.from(
+  { length: 9 },
+  (_, i) => `chain${i} 60 IN CNAME ${i === 8 ? 'created.orders' : `chain${i + 1}`}`,
+);
 const ZONE = `
 $ORIGIN ${Z}
 @ 3600 IN SOA ns.psarn.internal. hostmaster.psarn.internal. 7 3600 600 86400 30
@@ -34,7 +36,16 @@ cross 30 IN CNAME created.orders.${Z}
 `;
 const view = new MemoryView(`${ZONE}\n${OTHER}`, { epochTtl: 5 });
 // `zone import` only takes aliases to psARN names; a CNAME leaving our zones can still be in the store.
-view.routes.get(Z)!.set('away', { zone: Z, path: 'away', ttl: 60, targets: [], alias: 'www.example.com.', metadata: {}, serial: 7, updatedAt: 0 });
+view.routes.get(Z)!.set('away', {
+  zone: Z,
+  path: 'away',
+  ttl: 60,
+  targets: [],
+  alias: 'www.example.com.',
+  metadata: {},
+  serial: 7,
+  updatedAt: 0,
+});
 
 interface Expect {
   rcode: string;
@@ -72,16 +83,41 @@ const createdTxt = rr(`${created} 300 IN TXT "v=psarn1" "policy=weighted" "epoch
 const negative = soa(Z, 30, 7, 30);
 
 const cases: [string, string, string, Expect][] = [
-  ['URI answers the set with the TXT in additional', created, 'URI', { rcode: 'NOERROR', answer: [v1, v2], additional: [createdTxt] }],
+  [
+    'URI answers the set with the TXT in additional',
+    created,
+    'URI',
+    { rcode: 'NOERROR', answer: [v1, v2], additional: [createdTxt] },
+  ],
   ['TXT answers the TXT', created, 'TXT', { rcode: 'NOERROR', answer: [createdTxt] }],
   ['ANY answers URI and TXT (RFC 8482)', created, 'ANY', { rcode: 'NOERROR', answer: [v1, v2, createdTxt] }],
-  ['names compare case-insensitively', `CREATED.Orders.${Z.toUpperCase()}`, 'URI', { rcode: 'NOERROR', answer: [v1, v2], additional: [createdTxt] }],
-  ['fanout policy in the TXT', `audit.orders.${Z}`, 'TXT', { rcode: 'NOERROR', answer: [rr(`audit.orders.${Z} 120 IN TXT "v=psarn1" "policy=fanout" "epoch=3"`)] }],
+  [
+    'names compare case-insensitively',
+    `CREATED.Orders.${Z.toUpperCase()}`,
+    'URI',
+    { rcode: 'NOERROR', answer: [v1, v2], additional: [createdTxt] },
+  ],
+  [
+    'fanout policy in the TXT',
+    `audit.orders.${Z}`,
+    'TXT',
+    { rcode: 'NOERROR', answer: [rr(`audit.orders.${Z} 120 IN TXT "v=psarn1" "policy=fanout" "epoch=3"`)] },
+  ],
   ['other type at a route: NODATA with the SOA', created, 'A', { rcode: 'NOERROR', authority: [negative] }],
-  ['unknown name: NXDOMAIN with the SOA (RFC 2308)', `nope.orders.${Z}`, 'URI', { rcode: 'NXDOMAIN', authority: [negative] }],
+  [
+    'unknown name: NXDOMAIN with the SOA (RFC 2308)',
+    `nope.orders.${Z}`,
+    'URI',
+    { rcode: 'NXDOMAIN', authority: [negative] },
+  ],
   ['empty non-terminal: NODATA (RFC 8020)', `orders.${Z}`, 'URI', { rcode: 'NOERROR', authority: [negative] }],
   ['below a route: NXDOMAIN', `x.created.orders.${Z}`, 'URI', { rcode: 'NXDOMAIN', authority: [negative] }],
-  ['label outside the segment grammar: NXDOMAIN', `bad!label.${Z}`, 'URI', { rcode: 'NXDOMAIN', authority: [negative] }],
+  [
+    'label outside the segment grammar: NXDOMAIN',
+    `bad!label.${Z}`,
+    'URI',
+    { rcode: 'NXDOMAIN', authority: [negative] },
+  ],
   ['apex SOA', Z, 'SOA', { rcode: 'NOERROR', answer: [soa(Z, 3600, 7, 30)] }],
   ['apex NS', Z, 'NS', { rcode: 'NOERROR', answer: [rr(`${Z} 3600 IN NS ns.psarn.internal.`)] }],
   ['apex URI: NODATA', Z, 'URI', { rcode: 'NOERROR', authority: [negative] }],
@@ -89,16 +125,31 @@ const cases: [string, string, string, Expect][] = [
   ['_epoch URI: NODATA', `_epoch.${Z}`, 'URI', { rcode: 'NOERROR', authority: [negative] }],
   ['outside every zone: REFUSED without AA', 'www.example.com.', 'URI', { rcode: 'REFUSED', aa: false }],
   ['namespace itself: REFUSED', 'psarn.internal.', 'SOA', { rcode: 'REFUSED', aa: false }],
-  ['account with no zone: REFUSED', 'x.999999999999.us-east-1.aws.psarn.internal.', 'URI', { rcode: 'REFUSED', aa: false }],
+  [
+    'account with no zone: REFUSED',
+    'x.999999999999.us-east-1.aws.psarn.internal.',
+    'URI',
+    { rcode: 'REFUSED', aa: false },
+  ],
   [
     'alias: CNAME then the target URI set and TXT',
     `latest.orders.${Z}`,
     'URI',
     { rcode: 'NOERROR', answer: [rr(`latest.orders.${Z} 60 IN CNAME ${created}`), v1, v2], additional: [createdTxt] },
   ],
-  ['alias queried for CNAME: the CNAME alone', `latest.orders.${Z}`, 'CNAME', { rcode: 'NOERROR', answer: [rr(`latest.orders.${Z} 60 IN CNAME ${created}`)] }],
+  [
+    'alias queried for CNAME: the CNAME alone',
+    `latest.orders.${Z}`,
+    'CNAME',
+    { rcode: 'NOERROR', answer: [rr(`latest.orders.${Z} 60 IN CNAME ${created}`)] },
+  ],
   ['CNAME loop: SERVFAIL', `loop1.${Z}`, 'URI', { rcode: 'SERVFAIL', aa: false }],
-  ['CNAME out of our zones: the CNAME alone', `away.${Z}`, 'URI', { rcode: 'NOERROR', answer: [rr(`away.${Z} 60 IN CNAME www.example.com.`)] }],
+  [
+    'CNAME out of our zones: the CNAME alone',
+    `away.${Z}`,
+    'URI',
+    { rcode: 'NOERROR', answer: [rr(`away.${Z} 60 IN CNAME www.example.com.`)] },
+  ],
   [
     'CNAME to a missing name: NXDOMAIN of the last name (RFC 6604)',
     `dangling.${Z}`,
@@ -110,7 +161,10 @@ const cases: [string, string, string, Expect][] = [
     'CNAME across zones',
     `cross.210987654321.eu-west-1.aws.psarn.internal.`,
     'TXT',
-    { rcode: 'NOERROR', answer: [rr(`cross.210987654321.eu-west-1.aws.psarn.internal. 30 IN CNAME ${created}`), createdTxt] },
+    {
+      rcode: 'NOERROR',
+      answer: [rr(`cross.210987654321.eu-west-1.aws.psarn.internal. 30 IN CNAME ${created}`), createdTxt],
+    },
   ],
   [
     'second zone negative TTL is min(SOA TTL, minimum)',
@@ -142,7 +196,10 @@ describe('answer', () => {
   });
 
   it('reports the zones a reply was read from', () => {
-    const { zones } = answer({ labels: nameLabels(`cross.210987654321.eu-west-1.aws.psarn.internal.`), qtype: 16 }, view);
+    const { zones } = answer(
+      { labels: nameLabels(`cross.210987654321.eu-west-1.aws.psarn.internal.`), qtype: 16 },
+      view,
+    );
     assert.deepEqual(zones, ['210987654321.eu-west-1.aws.psarn.internal.', Z]);
   });
 });

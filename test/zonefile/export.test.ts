@@ -119,15 +119,18 @@ describe('exportZone', () => {
   it('parses and builds a 100k-route file (timing printed, not asserted)', (t) => {
     const big = makeRoutes(100_000);
     const t0 = performance.now();
-    const text = exportText(zone, big);
+    const chunks = [...exportZone(zone, big, { epochTtl: 5 })];
     const t1 = performance.now();
-    const lines = parseMasterFile(text);
+    // A file read gives one flat string; flattening the chunks is not part of either figure.
+    const text = Buffer.from(chunks.join('')).toString();
     const t2 = performance.now();
-    const [built] = buildZones(lines, NS);
+    const lines = parseMasterFile(text);
     const t3 = performance.now();
+    const [built] = buildZones(lines, NS);
+    const t4 = performance.now();
     assert.equal(built!.routes.length, 100_000);
     t.diagnostic(
-      `100k routes, ${(text.length / 1e6).toFixed(1)} MB, ${lines.length} records: export ${(t1 - t0).toFixed(0)} ms, parse ${(t2 - t1).toFixed(0)} ms, build ${(t3 - t2).toFixed(0)} ms`,
+      `100k routes, ${(text.length / 1e6).toFixed(1)} MB, ${lines.length} records: export ${(t1 - t0).toFixed(0)} ms, parse ${(t3 - t2).toFixed(0)} ms, build ${(t4 - t3).toFixed(0)} ms`,
     );
   });
 });

@@ -1,0 +1,52 @@
+/**
+ * The import direction of STYLE.md: psarn and wire import nothing of ours; store and zone build
+ * on them; client uses psarn and wire only; only the main files wire real collaborators.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const underTsx = import.meta.url.endsWith('.ts');
+const root = fileURLToPath(new URL(underTsx ? '../src/' : '../../src/', import.meta.url));
+
+/** Folders each folder may import from (besides itself). */
+const ALLOWED: Record<string, string[]> = {
+  psarn: [],
+  wire: [],
+  store: ['psarn'],
+  zone: ['psarn', 'store', 'wire'],
+  zonefile: ['psarn', 'store', 'wire', 'zone'],
+  config: ['psarn', 'store'],
+  client: ['psarn', 'wire'],
+  server: ['config', 'psarn', 'store', 'wire', 'zone', 'zonefile', '.'],
+  cli: ['client', 'config', 'psarn', 'store', 'wire', 'zone', 'zonefile', '.'],
+  '.': ['psarn', 'wire', 'client', 'store', 'zone', 'zonefile', 'config'],
+};
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    if (statSync(p).isDirectory()) return files(p);
+    return /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts') && !f.endsWith('.map') ? [p] : [];
+  });
+}
+
+describe('architecture', () => {
+  it('modules import only in the allowed direction', () => {
+    const problems: string[] = [];
+    for (const file of files(root)) {
+      const rel = relative(root, file);
+      const folder = rel.includes(sep) ? rel.split(sep)[0]! : '.';
+      const text = readFileSync(file, 'utf8');
+      for (const match of text.matchAll(/from '(\.[^']+)'/g)) {
+        const target = relative(root, join(file, '..', match[1]!));
+        const targetFolder = target.includes(sep) ? target.split(sep)[0]! : '.';
+        if (targetFolder === folder) continue;
+        if (!(ALLOWED[folder] ?? []).includes(targetFolder)) problems.push(`${rel} imports ${target}`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+});

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import { QueryHandler } from '../../src/server/handler.js';
+import { DaemonMetrics } from '../../src/server/metrics.js';
+import { decodeMessage, encodeQuery } from '../../src/wire/message.js';
+import { Rcode, Type } from '../../src/wire/types.js';
+import { AnswerCache } from '../../src/zone/cache.js';
+import { MemoryView } from '../helpers/memory-view.js';
+
+const Z = '123456789012.us-east-1.aws.psarn.internal.';
+const ZONE = `
+$ORIGIN ${Z}
+@ 3600 IN SOA ns.psarn.internal. hostmaster.psarn.internal. 1 3600 600 86400 30
+@ 3600 IN NS ns.psarn.internal.
+created.orders 300 IN URI 10 90 "arn:aws:lambda:us-east-1:123456789012:function:v1"
+created.orders 300 IN URI 10 10 "arn:aws:lambda:us-east-1:123456789012:function:v2"
+`;
+
+function setup(view = new MemoryView(ZONE)) {
+  const metrics = new DaemonMetrics({ defaultMetrics: false });
+  const handler = new QueryHandler({
+    view,
+    cache: new AnswerCache(),
+    metrics,
+    log: pino({ level: 'silent' }),
+    udpPayloadSize: 1232,
+  });
+  return { handler, metrics, view };
+}
+
+async function value(metrics: DaemonMetrics, name: string): Promise<number> {
+  const metric = metrics.registry.getSingleMetric(name);
+  assert.ok(metric, name);
+  return (await metric.get()).values.reduce((sum, v) => sum + v.value, 0);
+}
+
+describe('QueryHandler', () => {
+  it('serves the second query from the ready answer, with its own id and case', async () => {
+    const { handler, metrics } = setup();
+    const first = handler.handle(encodeQuery({ id: 1, name: `created.orders.${Z}`, qtype: Type.URI }), 'udp')!;
+    const second = handler.handle(encodeQuery({ id: 2, name: `CREATED.orders.${Z}`, qtype: Type.URI }), 'udp')!;
+    assert.equal(await value(metrics, 'psarn_answer_cache_hits_total'), 1);
+    assert.equal(await value(metrics, 'psarn_answer_cache_misses_total'), 1);
+    const a = decodeMessage(first);
+    const b = decodeMessage(second);
+    assert.equal(b.id, 2);
+    assert.equal(b.question[0]!.name, `CREATED.orders.${Z}`);
+    assert.deepEqual(b.answer, a.answer);
+    // Same length: only the id and the question's case differ.
+    assert.equal(first.length, second.length);
+  });
+
+  it('an exception while answering is SERVFAIL and a counted internal error', async () => {
+    const view = new MemoryView(ZONE);
+    view.getRoute = () => {
+      throw new Error('boom');
+    };
+    const { handler, metrics } = setup(view);
+    const reply = handler.handle(encodeQuery({ id: 9, name: `created.orders.${Z}`, qtype: Type.URI }), 'tcp');
+    assert.ok(reply);
+    const m = decodeMessage(reply);
+    assert.equal(m.rcode, Rcode.SERVFAIL);
+    assert.equal(m.id, 9);
+    assert.equal(await value(metrics, 'psarn_dns_internal_errors_total'), 1);
+  });
+
+  it('truncates over the requester size on UDP but not on TCP', () => {
+    const { handler } = setup();
+    const q = encodeQuery({ id: 3, name: `created.orders.${Z}`, qtype: Type.URI, edns: false });
+    const full = handler.handle(q, 'tcp')!;
+    assert.ok(full.length < 512, 'fixture fits 512');
+    // The classic 512 limit applies without EDNS; the fixture fits, so no TC.
+    assert.equal(decodeMessage(handler.handle(q, 'udp')!).tc, false);
+  });
+
+  it('drops short packets and counts them', async () => {
+    const { handler, metrics } = setup();
+    assert.equal(handler.handle(Buffer.alloc(5), 'udp'), undefined);
+    assert.equal(await value(metrics, 'psarn_dns_malformed_total'), 1);
+  });
+});

@@ -1,0 +1,40 @@
+/** The metric naming rule, linted (as CoreDNS does): psarn_ prefix, snake_case, units in the name, bounded labels. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DaemonMetrics } from '../../src/server/metrics.js';
+
+describe('daemon metrics', () => {
+  const metrics = new DaemonMetrics({ defaultMetrics: false });
+  const all = metrics.registry.getMetricsAsArray();
+
+  it('follow the naming rule', () => {
+    assert.ok(all.length >= 10);
+    for (const m of all) {
+      const { name, type, help } = m as unknown as { name: string; type: string; help: string };
+      assert.match(name, /^psarn_[a-z0-9]+(_[a-z0-9]+)*$/, name);
+      if (type === 'counter') assert.match(name, /_total$/, `${name}: counters end in _total`);
+      else assert.doesNotMatch(name, /_total$/, `${name}: only counters end in _total`);
+      if (type === 'histogram') assert.match(name, /_seconds$/, `${name}: durations are in seconds`);
+      assert.ok(help.length > 10, `${name} has help text`);
+    }
+  });
+
+  it('never label by query name', () => {
+    for (const m of all) {
+      const labels = (m as unknown as { labelNames: string[] }).labelNames;
+      for (const label of labels) assert.ok(!['name', 'qname', 'psarn', 'target'].includes(label), label);
+    }
+  });
+
+  it('fold unknown qtypes and rcodes into "other"', async () => {
+    metrics.request('udp', 65000);
+    metrics.request('udp', 256);
+    metrics.response('tcp', 23);
+    const requests = (await metrics.requests.get()).values.map((v) => v.labels.qtype);
+    assert.deepEqual(requests.sort(), ['URI', 'other']);
+    assert.deepEqual(
+      (await metrics.responses.get()).values.map((v) => v.labels.rcode),
+      ['other'],
+    );
+  });
+});
