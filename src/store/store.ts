@@ -105,7 +105,8 @@ export class Store {
 
   /**
    * Runs fn inside one read transaction (a consistent snapshot across several reads). Nests:
-   * an inner read() becomes a savepoint of the outer one and shares its snapshot.
+   * an inner read() becomes a savepoint of the outer one and shares its snapshot. Do not write
+   * inside fn: upgrading a snapshot another process has moved past fails with SQLITE_BUSY_SNAPSHOT.
    * @example const { zone, route } = store.read(() => ({ zone: store.zone(z), route: store.getRoute(z, p) }));
    */
   read<T>(fn: () => T): T {
