@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import {
   ConfigError,
   defaultConfig,
@@ -12,8 +11,9 @@ import {
   parseHostPort,
   zoneParams,
 } from '../../src/config/config.js';
+import { projectRoot } from '../helpers/daemon.js';
 
-const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+const ROOT = projectRoot;
 
 const dirs: string[] = [];
 after(() => {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { loadRoutesFile, parseRoutesYaml, RoutesFileError, toStoreRoute } from '../../src/config/routes-file.js';
 import { formatPsarn, parsePsarn } from '../../src/psarn/index.js';
+import { projectRoot } from '../helpers/daemon.js';
 
-const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+const ROOT = projectRoot;
 const A = 'arn:aws:psarn:us-east-1:123456789012';
 const L = 'arn:aws:lambda:us-east-1:123456789012:function';
 
