@@ -4,7 +4,6 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { runTimed } from './proc.js';
 
 export interface DnsperfStats {
@@ -134,10 +133,8 @@ export async function cpuPerQuery(
     };
   }
   const before = cpuSeconds(target.pid);
-  const started = performance.now();
   const stats = await runDnsperf(dnsperf, { port: target.port, queryFile: options.queryFile, seconds: options.seconds, rate: options.rate });
   const used = cpuSeconds(target.pid) - before;
-  void started;
   return {
     qps: stats.qps,
     completed: stats.completed,

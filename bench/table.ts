@@ -1,0 +1,41 @@
+/** The printed result: one row per figure, and the machine it was measured on. */
+import { cpus, freemem, totalmem } from 'node:os';
+
+export interface Row {
+  figure: string;
+  value: string;
+  unit: string;
+  notes: string;
+}
+
+/** Nearest-rank percentile (p in 0..100) of samples; NaN for none. */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(rank, sorted.length) - 1]!;
+}
+
+/** A number with `digits` decimals and thousands separators. */
+export function fmt(n: number, digits = 0): string {
+  if (!Number.isFinite(n)) return 'n/a';
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+export function formatTable(rows: readonly Row[]): string {
+  const head: Row = { figure: 'figure', value: 'value', unit: 'unit', notes: 'command / notes' };
+  const all = [head, ...rows];
+  const w = (key: keyof Row) => Math.max(...all.map((r) => r[key].length));
+  const [wf, wv, wu] = [w('figure'), w('value'), w('unit')];
+  const line = (r: Row) => `${r.figure.padEnd(wf)}  ${r.value.padStart(wv)}  ${r.unit.padEnd(wu)}  ${r.notes}`.trimEnd();
+  return [line(head), '-'.repeat(wf + wv + wu + 6 + 15), ...rows.map(line)].join('\n');
+}
+
+export function machine(): string {
+  const cpu = cpus();
+  return [
+    `nproc: ${cpu.length} (${cpu[0]?.model.trim() ?? 'unknown cpu'})`,
+    `memory: ${fmt(totalmem() / 2 ** 30, 1)} GiB total, ${fmt(freemem() / 2 ** 30, 1)} GiB free`,
+    `node: ${process.version} (${process.platform} ${process.arch})`,
+  ].join('\n');
+}
