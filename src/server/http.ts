@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { HostPort } from '../config/config.js';
+import { listenOn } from './listen.js';
 
 export interface HttpListener {
   readonly address: HostPort;
@@ -39,17 +40,9 @@ export async function listenHttp(
     }
   });
   server.on('error', (error) => options.log.error({ err: error }, 'http server error'));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: at.host, port: at.port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = server.address();
-  if (bound === null || typeof bound === 'string') throw new Error('http listener has no address');
+  const address = await listenOn(server, at);
   return {
-    address: { host: bound.address, port: bound.port },
+    address,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

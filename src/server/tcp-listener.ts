@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { HostPort } from '../config/config.js';
 import { FrameDecoder, frame } from '../wire/tcp.js';
 import type { QueryHandler } from './handler.js';
+import { listenOn } from './listen.js';
 import type { DaemonMetrics } from './metrics.js';
 
 export interface TcpOptions {
@@ -112,17 +113,9 @@ export async function listenTcp(
     });
   });
   server.on('error', (error) => log.error({ err: error }, 'tcp server error'));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: at.host, port: at.port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = server.address();
-  if (bound === null || typeof bound === 'string') throw new Error('tcp listener has no address');
+  const address = await listenOn(server, at);
   return {
-    address: { host: bound.address, port: bound.port },
+    address,
     get connections() {
       return conns.size;
     },

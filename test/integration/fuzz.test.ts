@@ -9,20 +9,9 @@ import { decodeMessage, encodeQuery } from '../../src/wire/message.js';
 import { Rcode, Type } from '../../src/wire/types.js';
 import { type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
 import { query, tcpRaw } from '../helpers/dns.js';
+import { prng } from '../wire/build.js';
 
 const Z = '123456789012.us-east-1.aws.psarn.internal.';
-
-/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function seeds(): Buffer[] {
   const names = [`created.orders.${Z}`, `latest.orders.${Z}`, `orders.${Z}`, `_epoch.${Z}`, Z, 'example.com.'];
