@@ -66,7 +66,7 @@ export class Store {
       if (!create) {
         throw new StoreError(
           'ERR_DB_MISSING',
-          `database '${file}' does not exist; start psarnd once to create it, or pass --db FILE`,
+          `database '${file}' does not exist; start psarnd once or run 'psarn db init' to create it, or pass --db FILE`,
         );
       }
       mkdirSync(dirname(file), { recursive: true });

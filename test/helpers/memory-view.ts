@@ -3,22 +3,11 @@
  * syntax (STYLE.md) and need no database.
  */
 import { normalizeNamespace } from '../../src/psarn/name.js';
-import type { StoredRoute, ZoneParams, ZoneRow } from '../../src/store/types.js';
+import type { StoredRoute, ZoneRow } from '../../src/store/types.js';
 import { findDeepestZone, type ZoneView } from '../../src/zone/view.js';
 import { buildZones } from '../../src/zonefile/import.js';
 import { parseMasterFile } from '../../src/zonefile/parse.js';
-
-export const DEFAULT_PARAMS: ZoneParams = {
-  soaTtl: 3600,
-  mname: 'ns.psarn.internal.',
-  rname: 'hostmaster.psarn.internal.',
-  refresh: 3600,
-  retry: 600,
-  expire: 86400,
-  minimum: 30,
-  nsTtl: 3600,
-  nameservers: ['ns.psarn.internal.'],
-};
+import { PARAMS } from './fixtures.js';
 
 export class MemoryView implements ZoneView {
   readonly epochTtl: number;
@@ -31,7 +20,7 @@ export class MemoryView implements ZoneView {
     let id = 1;
     for (const content of buildZones(parseMasterFile(text), namespace)) {
       const zone: ZoneRow = {
-        ...DEFAULT_PARAMS,
+        ...PARAMS,
         ...content.params,
         id: id++,
         name: content.name,

@@ -2,22 +2,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TargetRouteSpec, ZoneParams } from '../../src/store/index.js';
+import type { TargetRouteSpec } from '../../src/store/index.js';
 
-export const ZONE = '123456789012.us-east-1.aws.psarn.internal.';
+export { PARAMS, ZONE } from '../helpers/fixtures.js';
 export const ZONE2 = '210987654321.eu-west-1.aws.psarn.internal.';
-
-export const PARAMS: ZoneParams = {
-  soaTtl: 3600,
-  mname: 'ns.psarn.internal.',
-  rname: 'hostmaster.psarn.internal.',
-  refresh: 3600,
-  retry: 600,
-  expire: 86400,
-  minimum: 30,
-  nsTtl: 3600,
-  nameservers: ['ns.psarn.internal.'],
-};
 
 export function lambda(name: string): string {
   return `arn:aws:lambda:us-east-1:123456789012:function:${name}`;

@@ -64,7 +64,7 @@ describe('Store.open', () => {
         assert.ok(err instanceof StoreError);
         assert.equal(err.code, 'ERR_DB_MISSING');
         assert.match(err.message, new RegExp(file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
-        assert.match(err.message, /start psarnd once to create it, or pass --db FILE/);
+        assert.match(err.message, /start psarnd once or run 'psarn db init' to create it, or pass --db FILE/);
         return true;
       },
     );

@@ -1,7 +1,8 @@
 /** Hand-built zones and routes for the zonefile tests (no store needed). */
 import type { StoredRoute, ZoneRow } from '../../src/store/types.js';
+import { PARAMS, ZONE } from '../helpers/fixtures.js';
 
-export const ZONE = '123456789012.us-east-1.aws.psarn.internal.';
+export { ZONE } from '../helpers/fixtures.js';
 
 export function makeZone(overrides: Partial<ZoneRow> = {}): ZoneRow {
   return {
@@ -9,14 +10,8 @@ export function makeZone(overrides: Partial<ZoneRow> = {}): ZoneRow {
     name: ZONE,
     serial: 2024061501,
     epoch: 3,
+    ...PARAMS,
     soaTtl: 300,
-    mname: 'ns.psarn.internal.',
-    rname: 'hostmaster.psarn.internal.',
-    refresh: 3600,
-    retry: 600,
-    expire: 86400,
-    minimum: 30,
-    nsTtl: 3600,
     nameservers: ['ns.psarn.internal.', 'ns2.example.net.'],
     ...overrides,
   };

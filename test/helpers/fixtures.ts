@@ -1,0 +1,18 @@
+/** Values several test folders share. */
+import type { ZoneParams } from '../../src/store/types.js';
+
+/** The demo zone. */
+export const ZONE = '123456789012.us-east-1.aws.psarn.internal.';
+
+/** The SOA/NS parameters the default config gives a new zone. */
+export const PARAMS: ZoneParams = {
+  soaTtl: 3600,
+  mname: 'ns.psarn.internal.',
+  rname: 'hostmaster.psarn.internal.',
+  refresh: 3600,
+  retry: 600,
+  expire: 86400,
+  minimum: 30,
+  nsTtl: 3600,
+  nameservers: ['ns.psarn.internal.'],
+};
