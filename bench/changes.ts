@@ -4,7 +4,6 @@
  * psarnd in a bounded tight loop until it serves the new set. The time from exit to that first
  * right answer is one sample.
  */
-import { performance } from 'node:perf_hooks';
 import { targetKey, UdpProbe } from './probe.js';
 import { type HostPort, psarnCli } from './proc.js';
 import { type BenchTarget, routeDnsName, routePsarn } from './zonefile.js';
@@ -47,7 +46,12 @@ export async function measureChangeLatency(
   try {
     for (let i = 0; i < options.changes; i++) {
       const set = sets[i % 2]!;
-      const args = ['route', 'set', routePsarn(options.route), ...set.flatMap((t) => ['--target', `${t.target}=${t.weight}`])];
+      const args = [
+        'route',
+        'set',
+        routePsarn(options.route),
+        ...set.flatMap((t) => ['--target', `${t.target}=${t.weight}`]),
+      ];
       const run = await psarnCli(db, args, 60_000);
       cliTotal += run.ms;
       const servedAt = await probe.waitFor(name, targetKey(set), {

@@ -42,6 +42,8 @@ export interface DnsperfOptions {
   tcp?: boolean;
   /** Offered rate (-Q); none means as fast as the server answers. */
   rate?: number;
+  /** Passes through the query file (-n); the run ends at whichever of -l and -n comes first. */
+  passes?: number;
 }
 
 export function dnsperfArgs(o: DnsperfOptions): string[] {
@@ -50,13 +52,17 @@ export function dnsperfArgs(o: DnsperfOptions): string[] {
     ...['-c', String(o.clients ?? 4), '-q', String(o.outstanding ?? 200)],
     ...(o.tcp ? ['-m', 'tcp'] : []),
     ...(o.rate !== undefined ? ['-Q', String(o.rate)] : []),
+    ...(o.passes !== undefined ? ['-n', String(o.passes)] : []),
   ];
 }
 
 /** One dnsperf run to its time limit (killed 30 s past it). */
 export async function runDnsperf(dnsperf: string, options: DnsperfOptions): Promise<DnsperfStats> {
   const args = dnsperfArgs(options);
-  const result = await runTimed(dnsperf, args, { timeoutMs: (options.seconds + 30) * 1000, env: { ...process.env } as Record<string, string> });
+  const result = await runTimed(dnsperf, args, {
+    timeoutMs: (options.seconds + 30) * 1000,
+    env: { ...process.env } as Record<string, string>,
+  });
   return parseDnsperf(result.stdout + result.stderr);
 }
 
@@ -115,8 +121,18 @@ export async function cpuPerQuery(
   options: { queryFile: string; rate: number; seconds: number },
 ): Promise<CpuPerQuery> {
   if (existsSync(CPU_SCRIPT)) {
-    const args = [CPU_SCRIPT, String(target.pid), String(target.port), options.queryFile, String(options.rate), String(options.seconds)];
-    const result = await runTimed('bash', args, { timeoutMs: (options.seconds + 30) * 1000, env: { ...process.env } as Record<string, string> });
+    const args = [
+      CPU_SCRIPT,
+      String(target.pid),
+      String(target.port),
+      options.queryFile,
+      String(options.rate),
+      String(options.seconds),
+    ];
+    const result = await runTimed('bash', args, {
+      timeoutMs: (options.seconds + 30) * 1000,
+      env: { ...process.env } as Record<string, string>,
+    });
     const fields = new Map([...result.stdout.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
     const get = (key: string): number => {
       const v = Number(fields.get(key));
@@ -133,7 +149,12 @@ export async function cpuPerQuery(
     };
   }
   const before = cpuSeconds(target.pid);
-  const stats = await runDnsperf(dnsperf, { port: target.port, queryFile: options.queryFile, seconds: options.seconds, rate: options.rate });
+  const stats = await runDnsperf(dnsperf, {
+    port: target.port,
+    queryFile: options.queryFile,
+    seconds: options.seconds,
+    rate: options.rate,
+  });
   const used = cpuSeconds(target.pid) - before;
   return {
     qps: stats.qps,

@@ -31,7 +31,8 @@ export class UdpProbe {
 
   /** The URI target set served for `name`, as a targetKey; undefined on timeout or an undecodable reply. */
   ask(name: string, timeoutMs: number): Promise<string | undefined> {
-    const id = (this.#id = (this.#id + 1) & 0xffff);
+    this.#id = (this.#id + 1) & 0xffff;
+    const id = this.#id;
     const query = encodeQuery({ id, name, qtype: Type.URI });
     return new Promise((resolve) => {
       const timer = setTimeout(() => {

@@ -118,7 +118,10 @@ export async function startPsarnd(db: string, timeoutMs = 60_000): Promise<Runni
   });
   try {
     const dns = await new Promise<HostPort>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`psarnd did not log "psarnd serving" in ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`psarnd did not log "psarnd serving" in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       let buffered = '';
       proc.stdout!.setEncoding('utf8').on('data', (s: string) => {
         buffered += s;

@@ -1,5 +1,5 @@
 /** The printed result: one row per figure, and the machine it was measured on. */
-import { cpus, freemem, totalmem } from 'node:os';
+import { availableParallelism, cpus, freemem, totalmem } from 'node:os';
 
 export interface Row {
   figure: string;
@@ -27,14 +27,15 @@ export function formatTable(rows: readonly Row[]): string {
   const all = [head, ...rows];
   const w = (key: keyof Row) => Math.max(...all.map((r) => r[key].length));
   const [wf, wv, wu] = [w('figure'), w('value'), w('unit')];
-  const line = (r: Row) => `${r.figure.padEnd(wf)}  ${r.value.padStart(wv)}  ${r.unit.padEnd(wu)}  ${r.notes}`.trimEnd();
+  const line = (r: Row) =>
+    `${r.figure.padEnd(wf)}  ${r.value.padStart(wv)}  ${r.unit.padEnd(wu)}  ${r.notes}`.trimEnd();
   return [line(head), '-'.repeat(wf + wv + wu + 6 + 15), ...rows.map(line)].join('\n');
 }
 
 export function machine(): string {
   const cpu = cpus();
   return [
-    `nproc: ${cpu.length} (${cpu[0]?.model.trim() ?? 'unknown cpu'})`,
+    `nproc: ${availableParallelism()} (${cpu[0]?.model.trim() ?? 'unknown cpu'})`,
     `memory: ${fmt(totalmem() / 2 ** 30, 1)} GiB total, ${fmt(freemem() / 2 ** 30, 1)} GiB free`,
     `node: ${process.version} (${process.platform} ${process.arch})`,
   ].join('\n');
