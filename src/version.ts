@@ -1,20 +1,30 @@
-/** The package version, read once from package.json (found from dist/src or src alike). */
+/** Where the psarn package itself lives (found from dist/src or src alike), and its version. */
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-let cached: string | undefined;
+let root: { dir: string; version: string } | undefined;
 
-export function packageVersion(): string {
-  if (cached !== undefined) return cached;
+function find(): { dir: string; version: string } {
+  if (root !== undefined) return root;
   for (const rel of ['../package.json', '../../package.json']) {
     const url = new URL(rel, import.meta.url);
-    if (existsSync(url)) {
-      const pkg = JSON.parse(readFileSync(url, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'psarn' && pkg.version !== undefined) {
-        cached = pkg.version;
-        return cached;
-      }
+    if (!existsSync(url)) continue;
+    const pkg = JSON.parse(readFileSync(url, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'psarn') {
+      root = { dir: dirname(fileURLToPath(url)), version: pkg.version ?? '0.0.0' };
+      return root;
     }
   }
-  cached = '0.0.0';
-  return cached;
+  root = { dir: process.cwd(), version: '0.0.0' };
+  return root;
+}
+
+export function packageVersion(): string {
+  return find().version;
+}
+
+/** The folder holding the package's package.json (and its config/ folder). */
+export function packageRoot(): string {
+  return find().dir;
 }

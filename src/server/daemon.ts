@@ -8,7 +8,7 @@ import type { Config, HostPort } from '../config/config.js';
 import { Store } from '../store/store.js';
 import { AnswerCache } from '../zone/cache.js';
 import { StoreZoneView, type ZoneChanges } from '../zone/store-view.js';
-import { loadDemoRoutes } from './demo.js';
+import { demoRoutesFile, loadDemoRoutes } from './demo.js';
 import { QueryHandler } from './handler.js';
 import { type HttpListener, listenHttp } from './http.js';
 import { DaemonMetrics } from './metrics.js';
@@ -51,8 +51,9 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   let ready = false;
   try {
     if (store.isEmpty() && config.demoRoutes !== null) {
-      const loaded = loadDemoRoutes(store, config.demoRoutes, config);
-      log.info({ file: config.demoRoutes, routes: loaded }, 'empty database: loaded the demo routes');
+      const file = demoRoutesFile(config.demoRoutes);
+      const loaded = loadDemoRoutes(store, file, config);
+      log.info({ file, routes: loaded }, 'empty database: loaded the demo routes');
     }
     const view = new StoreZoneView(store, { epochTtl: config.epochTtl });
     const cache = new AnswerCache();

@@ -3,11 +3,26 @@
  * something to dig at once. All zones in one transaction: a crash half-way leaves the database
  * empty, and the next start tries again.
  */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Config } from '../config/config.js';
 import { zoneParams } from '../config/config.js';
 import { loadRoutesFile, toStoreRoute } from '../config/routes-file.js';
 import type { Store } from '../store/store.js';
 import type { ZoneContent } from '../store/types.js';
+import { packageRoot } from '../version.js';
+
+const DEFAULT_FILE = join('config', 'demo-routes.yaml');
+
+/**
+ * The demo routes file to load. The default path is relative to the working directory; when
+ * psarnd runs elsewhere (installed globally, a service unit) and that file is absent, the
+ * package's own copy is used. A file the user named must exist.
+ */
+export function demoRoutesFile(configured: string, cwd = process.cwd()): string {
+  if (existsSync(configured) || configured !== resolve(cwd, DEFAULT_FILE)) return configured;
+  return join(packageRoot(), DEFAULT_FILE);
+}
 
 /** @returns the number of routes loaded. @throws RoutesFileError naming the file and key. */
 export function loadDemoRoutes(store: Store, file: string, config: Config): number {
