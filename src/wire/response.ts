@@ -45,13 +45,17 @@ export function encodeReady(questionWire: Buffer, reply: Reply): ReadyAnswer {
   for (const rr of reply.answer) writeRecord(w, rr);
   for (const rr of reply.authority) writeRecord(w, rr);
   for (const rr of reply.additional) writeRecord(w, rr);
+  // A ready answer lives in a cache: give it memory of its own. A copy from Node's shared 8 KiB
+  // pool would keep the whole slab (and every short-lived buffer in it) alive with it.
+  const body = Buffer.allocUnsafeSlow(w.len - bodyStart);
+  w.buf.copy(body, 0, bodyStart, w.len);
   return {
     rcode: reply.rcode,
     aa: reply.aa,
     ancount: reply.answer.length,
     nscount: reply.authority.length,
     arcount: reply.additional.length,
-    body: Buffer.from(w.buf.subarray(bodyStart, w.len)),
+    body,
   };
 }
 
