@@ -5,11 +5,11 @@
 
 import { nameToPsarn } from '../psarn/name.js';
 import { formatPsarn } from '../psarn/psarn.js';
+import { parseRouteTxt, TXT_VERSION } from '../psarn/txt.js';
 import type { Policy } from '../store/types.js';
 import type { DecodedMessage, DecodedRecord } from '../wire/message.js';
 import { rcodeName, typeName } from '../wire/message.js';
 import type { DnsRecord, TxtRecord, UriRecord } from '../wire/types.js';
-import { parseRouteTxt, TXT_VERSION } from '../zone/records.js';
 import { formatRdata, formatRecord } from '../zonefile/presentation.js';
 import { computeShares, formatShare, type ShareRole } from './shares.js';
 

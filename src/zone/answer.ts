@@ -4,11 +4,11 @@
  * turn into an RCODE in one place.
  */
 import { labelsToPath } from '../psarn/name.js';
+import { EPOCH_LABEL } from '../psarn/txt.js';
 import type { ZoneRow } from '../store/types.js';
 import { type DnsRecord, Rcode, type RcodeValue, type Reply, Type } from '../wire/types.js';
 import {
   cnameRecord,
-  EPOCH_LABEL,
   epochRecord,
   negativeSoaRecord,
   nsRecords,

@@ -2,13 +2,10 @@
  * The records a zone serves, derived from stored rows (DESIGN.md §3, §4). The answer path and
  * `zone export` both build records here, so what dig shows and what a file holds agree.
  */
-import type { Policy, StoredRoute, ZoneRow } from '../store/types.js';
-import type { CnameRecord, NsRecord, SoaRecord, TxtRecord, UriRecord } from '../wire/types.js';
+import { EPOCH_LABEL, TXT_VERSION } from '../psarn/txt.js';
+import type { StoredRoute, ZoneRow } from '../store/types.js';
 
-/** First character-string of every route TXT. */
-export const TXT_VERSION = 'v=psarn1';
-/** Label of the epoch record under each zone apex. */
-export const EPOCH_LABEL = '_epoch';
+import type { CnameRecord, NsRecord, SoaRecord, TxtRecord, UriRecord } from '../wire/types.js';
 
 export function soaRecord(zone: ZoneRow): SoaRecord {
   return {
@@ -69,36 +66,4 @@ export function routeTxtRecord(name: string, route: StoredRoute, epoch: number):
 
 export function cnameRecord(name: string, route: StoredRoute): CnameRecord {
   return { name, ttl: route.ttl, type: 'CNAME', target: route.alias ?? '.' };
-}
-
-/** What a route TXT says; undefined fields were absent. Unknown `key=value` strings are ignored. */
-export interface RouteTxt {
-  version?: string;
-  policy?: Policy;
-  epoch?: number;
-}
-
-/**
- * Reads a route TXT (`"v=psarn1" "policy=weighted" "epoch=3"`) or an `_epoch` TXT.
- * @throws Error naming the string when a known key has a bad value.
- */
-export function parseRouteTxt(strings: readonly string[]): RouteTxt {
-  const out: RouteTxt = {};
-  for (const s of strings) {
-    const eq = s.indexOf('=');
-    if (eq < 0) continue;
-    const key = s.slice(0, eq);
-    const value = s.slice(eq + 1);
-    if (key === 'v') out.version = value;
-    else if (key === 'policy') {
-      if (value !== 'weighted' && value !== 'fanout') {
-        throw new Error(`TXT string '${s}': policy must be weighted or fanout`);
-      }
-      out.policy = value;
-    } else if (key === 'epoch') {
-      if (!/^\d{1,15}$/.test(value)) throw new Error(`TXT string '${s}': epoch must be a non-negative integer`);
-      out.epoch = Number(value);
-    }
-  }
-  return out;
 }

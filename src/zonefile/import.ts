@@ -5,10 +5,9 @@
  * its line. Records of several zones may share a file.
  */
 import { labelsToPath, nameToPsarn, normalizeNamespace, parseZoneName, validateTarget } from '../psarn/index.js';
+import { EPOCH_LABEL, parseRouteTxt, type RouteTxt, TXT_VERSION } from '../psarn/txt.js';
 import type { Policy, TargetSpec, ZoneContent, ZoneParams } from '../store/types.js';
 import type { DnsRecord, TxtRecord } from '../wire/types.js';
-import type { RouteTxt } from '../zone/records.js';
-import { EPOCH_LABEL, parseRouteTxt, TXT_VERSION } from '../zone/records.js';
 import { ZoneFileError } from './errors.js';
 import type { ParsedLine } from './parse.js';
 

@@ -1,0 +1,42 @@
+/**
+ * The route TXT (DESIGN.md §3, §4): `"v=psarn1" "policy=weighted" "epoch=3"` at a route, and
+ * `"epoch=3"` at `_epoch.<zone>`. Pure: the server writes it, `zone import`, dig and the client
+ * library read it.
+ */
+
+/** First character-string of every route TXT. */
+export const TXT_VERSION = 'v=psarn1';
+/** Label of the epoch record under each zone apex. */
+export const EPOCH_LABEL = '_epoch';
+
+/** What a route TXT says; undefined fields were absent. Unknown `key=value` strings are ignored. */
+export interface RouteTxt {
+  version?: string;
+  policy?: 'weighted' | 'fanout';
+  epoch?: number;
+}
+
+/**
+ * Reads a route TXT (`"v=psarn1" "policy=weighted" "epoch=3"`) or an `_epoch` TXT.
+ * @throws Error naming the string when a known key has a bad value.
+ */
+export function parseRouteTxt(strings: readonly string[]): RouteTxt {
+  const out: RouteTxt = {};
+  for (const s of strings) {
+    const eq = s.indexOf('=');
+    if (eq < 0) continue;
+    const key = s.slice(0, eq);
+    const value = s.slice(eq + 1);
+    if (key === 'v') out.version = value;
+    else if (key === 'policy') {
+      if (value !== 'weighted' && value !== 'fanout') {
+        throw new Error(`TXT string '${s}': policy must be weighted or fanout`);
+      }
+      out.policy = value;
+    } else if (key === 'epoch') {
+      if (!/^\d{1,15}$/.test(value)) throw new Error(`TXT string '${s}': epoch must be a non-negative integer`);
+      out.epoch = Number(value);
+    }
+  }
+  return out;
+}
