@@ -1,0 +1,34 @@
+/** Values of the client library (DESIGN.md §7). Times are Unix milliseconds from the injected clock. */
+
+export type Policy = 'weighted' | 'fanout';
+
+export interface RouteTarget {
+  /** An ARN (`arn:...`) or an `https://` URL, byte-exact. */
+  target: string;
+  priority: number;
+  weight: number;
+}
+
+/** A route as the client sees it. */
+export interface Route {
+  /** The psARN asked for, canonical lowercase. */
+  psarn: string;
+  /** Its DNS name (absolute, lowercase). */
+  name: string;
+  policy: Policy;
+  /** Seconds, after the minTtl/maxTtl clamp. */
+  ttl: number;
+  /** When the cached answer expires (ms). */
+  expiresAt: number;
+  /** The zone epoch the answer carried (DESIGN.md §4). */
+  epoch: number;
+  /** True when served past its TTL because no server answered (RFC 8767). */
+  stale: boolean;
+  /** In the order the server gave them. */
+  targets: RouteTarget[];
+}
+
+/** Unix milliseconds. Injected so tests of TTL expiry are exact. */
+export type Clock = () => number;
+/** Uniform in [0, 1). Injected so tests of weight splits are exact. */
+export type Random = () => number;
