@@ -9,7 +9,7 @@ import { parsePsarn } from '../psarn/psarn.js';
 import { parseTargetArg } from '../psarn/target.js';
 import type { Policy, TargetSpec } from '../store/types.js';
 import { COMMANDS, type FlagSpec, GLOBAL_FLAGS, GROUPS } from './commands.js';
-import { type DigArgs, parseDigArgs } from './dig-args.js';
+import { type DigArgs, parseDigArgs, parseServerArg } from './dig-args.js';
 import { oneLine, usageError } from './errors.js';
 
 export const MAX_TTL = 172800;
@@ -36,9 +36,20 @@ export type Command =
   | { kind: 'route alias'; psarn: Psarn; target: Psarn; ttl?: number }
   | { kind: 'flush'; scope: string }
   | { kind: 'dig'; dig: DigArgs; args: string[] }
+  | { kind: 'resolve'; psarn: Psarn; server?: ServerArg; json: boolean }
+  | { kind: 'invoke'; psarn: Psarn; server?: ServerArg; payload: PayloadArg; event: boolean; json: boolean }
   | { kind: 'zone export'; zone: string; output?: string }
   | { kind: 'zone import'; file: string }
   | { kind: 'db init' };
+
+/** `@HOST[:PORT]` of `resolve` and `invoke`; no port means the config's listen port. */
+export interface ServerArg {
+  host: string;
+  port?: number;
+}
+
+/** `--payload`: JSON text already parsed, or a file to read (`@FILE`). */
+export type PayloadArg = { json: unknown } | { file: string };
 
 export interface Invocation {
   global: GlobalFlags;
@@ -182,6 +193,36 @@ export function parseTarget(input: string): TargetSpec {
   }
 }
 
+/**
+ * `--payload` of `psarn invoke`: `@FILE` names a file (read by the command), anything else must
+ * be JSON text. The default, when the flag is absent, is `{}`.
+ */
+export function parsePayloadArg(input: string): PayloadArg {
+  if (input.startsWith('@')) {
+    if (input.length === 1) throw usageError("invalid --payload '@': give a file after @, e.g. --payload @event.json");
+    return { file: input.slice(1) };
+  }
+  try {
+    return { json: JSON.parse(input) as unknown };
+  } catch (err) {
+    const shown = input.length > 40 ? `${input.slice(0, 40)}...` : input;
+    throw usageError(
+      `invalid --payload '${oneLine(shown)}': not JSON (${oneLine((err as Error).message)}); give JSON text such as '{"id":42}' or @FILE`,
+      err,
+    );
+  }
+}
+
+/** `<psARN> [@HOST[:PORT]]` in any order, for `resolve` and `invoke`. */
+function psarnAndServer(name: string, rest: string[]): { psarn: Psarn; server?: ServerArg } {
+  const servers = rest.filter((a) => a.startsWith('@'));
+  const others = rest.filter((a) => !a.startsWith('@'));
+  if (servers.length > 1) throw usageError(`unexpected second server '${servers[1]}'; give one @HOST[:PORT]`);
+  expectArgs(name, others, 1, 1, '<psARN>');
+  const psarn = psarnArg(others[0]!);
+  return servers[0] === undefined ? { psarn } : { psarn, server: parseServerArg(servers[0]) };
+}
+
 function strings(v: Values[string]): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
@@ -226,6 +267,16 @@ function buildCommand(name: string, rest: string[], v: Values): Command {
       return { kind: name, scope: rest[0]! };
     case 'dig':
       return { kind: name, dig: parseDigArgs(rest), args: rest };
+    case 'resolve':
+      return { kind: name, ...psarnAndServer(name, rest), json: v.json === true };
+    case 'invoke':
+      return {
+        kind: name,
+        ...psarnAndServer(name, rest),
+        payload: typeof v.payload === 'string' ? parsePayloadArg(v.payload) : { json: {} },
+        event: v.event === true,
+        json: v.json === true,
+      };
     case 'zone export':
       expectArgs(name, rest, 1, 1, '<zone>');
       return { kind: name, zone: rest[0]!, ...(typeof v.output === 'string' ? { output: v.output } : {}) };

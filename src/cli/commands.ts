@@ -91,6 +91,31 @@ export const COMMANDS: Record<string, CommandSpec> = {
       '+tries=N        UDP tries (default 3)',
     ],
   },
+  resolve: {
+    usage: 'psarn resolve <psARN> [@HOST[:PORT]] [--json]',
+    summary: 'resolve a psARN the way the client library does and show the route it gets',
+    flags: { json: { type: 'boolean' } },
+    help: [
+      'Asks psarnd through PsarnClient: policy, TTL, epoch, expiry, cache state, DNS queries sent,',
+      "and each target's priority, weight and share of traffic.",
+      '@HOST[:PORT]    the server (default: config listen, 127.0.0.1:8053); IPv6 as @[::1]:8053',
+      '--json          print the Route object plus cache and queries',
+    ],
+  },
+  invoke: {
+    usage: 'psarn invoke <psARN> [--payload JSON|@FILE] [--event] [@HOST[:PORT]] [--json]',
+    summary: 'send an event to a psARN: resolve, then invoke its real targets (AWS SDK, https)',
+    flags: { payload: { type: 'string' }, event: { type: 'boolean' }, json: { type: 'boolean' } },
+    help: [
+      'AWS calls follow the SDK configuration of the environment: AWS_REGION, the credential chain,',
+      'AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>. Exit 0 when a target accepted the event,',
+      '1 when every target failed (each failure is printed), 2 for bad input.',
+      '--payload P     the event: JSON text (default {}), or @FILE (JSON when it parses, else text)',
+      '--event         Lambda targets are invoked asynchronously (InvocationType Event)',
+      '@HOST[:PORT]    the server (default: config listen, 127.0.0.1:8053)',
+      "--json          print the result: psarn, policy, stale, delivered, and each target's outcome",
+    ],
+  },
   'zone export': {
     usage: 'psarn zone export <zone> [--output FILE]',
     summary: 'write a zone as an RFC 1035 master file',

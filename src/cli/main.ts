@@ -75,6 +75,12 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
     case 'dig':
       io.stdout.write(await runDig(command.dig, command.args, config, options.dig));
       return;
+    case 'resolve':
+    case 'invoke': {
+      // Loaded on demand: the client library pulls in the AWS SDK, which other commands never need.
+      const { invokeCommand, resolveCommand } = await import('./commands/client.js');
+      return command.kind === 'resolve' ? resolveCommand(command, ctx) : invokeCommand(command, ctx);
+    }
   }
 }
 

@@ -6,14 +6,19 @@
  * const result = await client.invoke('arn:aws:psarn:us-east-1:123456789012:orders/created', { id: 42 });
  */
 import type { Registry } from 'prom-client';
-import type { Invoker } from './invokers/invoker.js';
-import type { ResolverOptions } from './resolver.js';
-import type { Route } from './types.js';
+import { type ClientErrorCode, PsarnClientError, type TargetFailure } from './errors.js';
+import { defaultInvokers } from './invokers/index.js';
+import type { InvokeResponse, Invoker } from './invokers/invoker.js';
+import { ClientMetrics } from './metrics.js';
+import { type ResolverOptions, RouteResolver } from './resolver.js';
+import { fanoutTargets, NONE, pickWeighted } from './selection.js';
+import { systemRandom } from './system.js';
+import type { Random, Route } from './types.js';
 
 export interface PsarnClientOptions extends ResolverOptions {
-  /** Invokers tried before the built-in ones (first whose canInvoke matches wins). */
+  /** Invokers tried before the built-in ones (the first whose canInvoke matches wins). */
   invokers?: Invoker[];
-  /** Options for the AWS SDK clients the built-in invokers create (region, credentials, ...). */
+  /** Options for the AWS SDK clients the built-in invokers create (region, credentials, endpoint, ...). */
   awsClientConfig?: Record<string, unknown>;
   /** Put the client metrics in this registry. */
   registry?: Registry;
@@ -28,7 +33,7 @@ export interface InvokeOptions {
 
 /** One target's outcome. */
 export type TargetOutcome =
-  | { target: string; service: string; ok: true; response: import('./invokers/invoker.js').InvokeResponse }
+  | { target: string; service: string; ok: true; response: InvokeResponse }
   | { target: string; service: string; ok: false; error: Error };
 
 export interface InvokeResult {
@@ -40,27 +45,133 @@ export interface InvokeResult {
   outcomes: TargetOutcome[];
 }
 
+function isInvoker(value: unknown): value is Invoker {
+  const v = value as Invoker;
+  return typeof v?.service === 'string' && typeof v.canInvoke === 'function' && typeof v.invoke === 'function';
+}
+
 export class PsarnClient {
-  constructor(_options: PsarnClientOptions = {}) {
-    throw new Error('not implemented');
+  readonly #resolver: RouteResolver;
+  readonly #invokers: Invoker[];
+  readonly #random: Random;
+  readonly #metrics: ClientMetrics | undefined;
+
+  constructor(options: PsarnClientOptions = {}) {
+    const { invokers = [], awsClientConfig, registry, ...resolverOptions } = options;
+    if (!Array.isArray(invokers) || !invokers.every(isInvoker)) {
+      throw new PsarnClientError(
+        'ERR_INVALID_OPTION',
+        'invokers must be an array of { service, canInvoke(), invoke() }',
+      );
+    }
+    this.#metrics = registry === undefined ? undefined : new ClientMetrics(registry);
+    this.#random = options.random ?? systemRandom;
+    this.#resolver = new RouteResolver({
+      ...resolverOptions,
+      ...(this.#metrics !== undefined ? { metrics: this.#metrics } : {}),
+    });
+    this.#invokers = [
+      ...invokers,
+      ...defaultInvokers(awsClientConfig !== undefined ? { clientConfig: awsClientConfig } : {}),
+    ];
   }
 
-  resolve(_psarn: string): Promise<Route> {
-    throw new Error('not implemented');
+  /** The route of a psARN as this client sees it (cached, stale, ...). */
+  resolve(psarn: string): Promise<Route> {
+    return this.#resolver.resolve(psarn);
+  }
+
+  /** The resolver, for cache state and query counts (`psarn resolve`, tests). */
+  get resolver(): RouteResolver {
+    return this.#resolver;
   }
 
   /**
    * Sends an event to a psARN. weighted: one target picked by weight from the lowest priority
-   * group with untried targets, failing over on error; fanout: every target with weight > 0 in
-   * parallel. Resolves when some target accepted the event; rejects otherwise (never drops silently).
-   * @throws PsarnClientError ERR_ALL_TARGETS_FAILED (with failures), and the resolve errors
+   * group with untried targets, the next one tried when it fails (failover); fanout: every
+   * target with weight > 0 in parallel. Resolves when some target accepted the event, with every
+   * outcome listed; rejects otherwise — an event is never dropped silently.
+   * @throws PsarnClientError ERR_ALL_TARGETS_FAILED (with `failures`), and the errors of resolve()
    */
-  invoke(_psarn: string, _payload: unknown, _options: InvokeOptions = {}): Promise<InvokeResult> {
-    throw new Error('not implemented');
+  async invoke(psarn: string, payload: unknown, options: InvokeOptions = {}): Promise<InvokeResult> {
+    const route = await this.#resolver.resolve(psarn);
+    const outcomes =
+      route.policy === 'fanout'
+        ? await this.#fanout(route, payload, options)
+        : await this.#weighted(route, payload, options);
+    if (!outcomes.some((o) => o.ok)) {
+      const failures: TargetFailure[] = outcomes.flatMap((o) => (o.ok ? [] : [{ target: o.target, error: o.error }]));
+      const detail = failures.map((f) => `${f.target}: ${f.error.message}`).join('; ');
+      const code: ClientErrorCode = 'ERR_ALL_TARGETS_FAILED';
+      throw new PsarnClientError(
+        code,
+        failures.length === 0
+          ? `no target of ${route.psarn} can take the event: every target is drained (weight 0)`
+          : `every target of ${route.psarn} failed: ${detail}`,
+        { psarn: route.psarn, failures, cause: failures.at(-1)?.error },
+      );
+    }
+    return { psarn: route.psarn, policy: route.policy, stale: route.stale, outcomes };
   }
 
   /** Adds an invoker ahead of the others. */
-  registerInvoker(_invoker: Invoker): void {
-    throw new Error('not implemented');
+  registerInvoker(invoker: Invoker): void {
+    if (!isInvoker(invoker)) {
+      throw new PsarnClientError('ERR_INVALID_OPTION', 'an invoker needs service, canInvoke() and invoke()');
+    }
+    this.#invokers.unshift(invoker);
+  }
+
+  async #weighted(route: Route, payload: unknown, options: InvokeOptions): Promise<TargetOutcome[]> {
+    const outcomes: TargetOutcome[] = [];
+    const tried = new Set<number>();
+    for (
+      let i = pickWeighted(route.targets, this.#random);
+      i !== NONE;
+      i = pickWeighted(route.targets, this.#random, tried)
+    ) {
+      tried.add(i);
+      const outcome = await this.#invokeOne(route, route.targets[i]!.target, payload, options);
+      outcomes.push(outcome);
+      if (outcome.ok) break;
+    }
+    return outcomes;
+  }
+
+  #fanout(route: Route, payload: unknown, options: InvokeOptions): Promise<TargetOutcome[]> {
+    return Promise.all(fanoutTargets(route.targets).map((t) => this.#invokeOne(route, t.target, payload, options)));
+  }
+
+  async #invokeOne(route: Route, target: string, payload: unknown, options: InvokeOptions): Promise<TargetOutcome> {
+    const invoker = this.#invokers.find((inv) => inv.canInvoke(target));
+    if (invoker === undefined) {
+      const error = new PsarnClientError(
+        'ERR_NO_INVOKER',
+        `no invoker handles target '${target}'; register one with registerInvoker()`,
+        {
+          psarn: route.psarn,
+        },
+      );
+      this.#metrics?.invocations.labels('none', 'error').inc();
+      return { target, service: 'none', ok: false, error };
+    }
+    const stop = this.#metrics?.invokeDuration.labels(invoker.service).startTimer();
+    try {
+      const response = await invoker.invoke({
+        target,
+        payload,
+        psarn: route.psarn,
+        ...(options.invocationType !== undefined ? { invocationType: options.invocationType } : {}),
+        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      });
+      this.#metrics?.invocations.labels(invoker.service, 'ok').inc();
+      return { target, service: invoker.service, ok: true, response };
+    } catch (err) {
+      this.#metrics?.invocations.labels(invoker.service, 'error').inc();
+      const error = err instanceof Error ? err : new Error(String(err));
+      return { target, service: invoker.service, ok: false, error };
+    } finally {
+      stop?.();
+    }
   }
 }

@@ -4,41 +4,62 @@
  * for the answer's TTL (clamped); negative caching from the SOA (RFC 2308); single-flight;
  * serve-stale (RFC 8767); and the lazy epoch check of §4 — no timers, so it works in a frozen
  * Lambda.
+ *
+ * Decisions where the design is silent:
+ * - A route answer carries its zone's epoch, so it counts as a reading of `_epoch`: an answer
+ *   under a grown epoch drops the zone's older entries at once, and `_epoch` is only asked when
+ *   a fresh cached entry is about to be served and its zone was not read for `epochTtl`.
+ * - A failed `_epoch` read is retried after `staleRefreshMs` (RFC 8767 §5's failure recheck
+ *   timer), not on every call: with every server down, calls must not each wait for timeouts.
+ * - Negative answers are not served stale: once expired, no answer is ERR_NO_SERVER.
+ * - For an alias whose target is in another zone, the entry follows the target zone's epoch.
  */
+import { nameToPsarn, psarnToName, zoneName } from '../psarn/name.js';
+import { formatPsarn, parsePsarn } from '../psarn/psarn.js';
+import { EPOCH_LABEL } from '../psarn/txt.js';
+import { Type } from '../wire/types.js';
+import { DnsClient, type DnsOutcome } from './dns-client.js';
+import { PsarnClientError } from './errors.js';
+import type { ResolvedOptions, ResolverOptions } from './resolver-options.js';
+import { resolveOptions } from './resolver-options.js';
 
-import type { ClientMetrics } from './metrics.js';
-import type { ServerAddress } from './transport.js';
-import type { Clock, Random, Route } from './types.js';
+import type { CacheEntry } from './route-cache.js';
+import { RouteCache } from './route-cache.js';
+import { readEpoch, readRoute } from './route-reader.js';
+import { formatServer } from './transport.js';
+import type { Route } from './types.js';
 
-export interface ResolverOptions {
-  /** "host:port" strings or addresses, tried in order (failover). Default ['127.0.0.1:8053']. */
-  servers?: (string | ServerAddress)[];
-  /** Per try per server, ms. Default 500. */
-  timeoutMs?: number;
-  /** Tries per server before failing over to the next. Default 2. */
-  tries?: number;
-  /** Clamp of the answer TTL, seconds. Defaults 0 and 172800. */
-  minTtl?: number;
-  maxTtl?: number;
-  /** How long past expiry a route may be served stale when no server answers, seconds. Default 86400. */
-  maxStale?: number;
-  /** After a failed refresh, serve stale without asking again for this long, ms. Default 30000 (RFC 8767 §5). */
-  staleRefreshMs?: number;
-  /** How often a zone's epoch is re-read, seconds. Default 5 (the server's epochTtl). */
-  epochTtl?: number;
-  /** Cached routes at most. Default 10000. */
-  maxEntries?: number;
-  /** DNS namespace of psARN names. Default 'psarn.internal.'. */
-  namespace?: string;
-  now?: Clock;
-  /** For query ids (and nothing else). Default crypto-strength random ids. */
-  random?: Random;
-  metrics?: ClientMetrics;
+export type { ResolverOptions } from './resolver-options.js';
+
+interface Parsed {
+  /** Canonical psARN text. */
+  psarn: string;
+  name: string;
+  zone: string;
 }
 
+export type CacheState = 'fresh' | 'stale' | 'expired' | 'negative' | 'absent';
+
+/**
+ * @example
+ * const resolver = new RouteResolver({ servers: ['127.0.0.1:8053'] });
+ * const route = await resolver.resolve('arn:aws:psarn:us-east-1:123456789012:orders/created');
+ * route.targets; // [{ target: 'arn:aws:lambda:...:orders-created-v1', priority: 10, weight: 90 }, ...]
+ */
 export class RouteResolver {
-  constructor(_options: ResolverOptions = {}) {
-    throw new Error('not implemented');
+  readonly #o: ResolvedOptions;
+  readonly #dns: DnsClient;
+  readonly #cache: RouteCache;
+  readonly #inflight = new Map<string, Promise<Route>>();
+  readonly #epochReads = new Map<string, Promise<void>>();
+  /** psARN text as given -> parsed, so a hit does not re-run the grammar. Bounded. */
+  readonly #parsed = new Map<string, Parsed>();
+
+  constructor(options: ResolverOptions = {}) {
+    this.#o = resolveOptions(options);
+    const { servers, timeoutMs, tries, random, metrics } = this.#o;
+    this.#dns = new DnsClient({ servers, timeoutMs, tries, random, metrics, exchange: this.#o.exchange });
+    this.#cache = new RouteCache(this.#o.maxEntries);
   }
 
   /**
@@ -46,17 +67,208 @@ export class RouteResolver {
    * one name share one query), else stale (RFC 8767) up to maxStale.
    * @throws PsarnClientError ERR_INVALID_PSARN, ERR_ROUTE_NOT_FOUND, ERR_NO_SERVER, ERR_BAD_ANSWER
    */
-  resolve(_psarn: string): Promise<Route> {
-    throw new Error('not implemented');
+  async resolve(psarn: string): Promise<Route> {
+    const p = this.#parse(psarn);
+    const now = this.#o.now();
+    let entry = this.#cache.peek(p.name);
+    if (entry !== undefined && now < entry.expiresAt) {
+      const zone = this.#cache.peekZone(entry.zone);
+      if (zone !== undefined && now - zone.checkedAt >= this.#o.epochTtl * 1000 && now >= zone.retryAfter) {
+        await this.#readEpoch(entry.zone);
+      }
+      entry = this.#cache.get(p.name);
+      if (entry !== undefined && now < entry.expiresAt) return this.#fromCache(entry, p, false);
+    }
+    // RFC 8767 §5: a refresh failed a moment ago; answer stale at once instead of waiting again.
+    if (entry?.kind === 'route' && now < entry.retryAfter && now < this.#staleUntil(entry)) {
+      return this.#fromCache(entry, p, true);
+    }
+    let route: Route;
+    try {
+      route = copyRoute(await this.#fetchShared(p));
+    } catch (err) {
+      if (err instanceof PsarnClientError && err.code === 'ERR_ROUTE_NOT_FOUND') this.#count('negative');
+      throw err;
+    }
+    this.#count(route.stale ? 'stale' : 'miss');
+    return route;
   }
 
   /** How many DNS queries this resolver has sent (for tests and the CLI). */
   get queries(): number {
-    throw new Error('not implemented');
+    return this.#dns.sent;
   }
 
   /** Cache state of a psARN for `psarn resolve`: 'fresh' | 'stale' | 'expired' | 'negative' | 'absent'. */
-  cacheState(_psarn: string): 'fresh' | 'stale' | 'expired' | 'negative' | 'absent' {
-    throw new Error('not implemented');
+  cacheState(psarn: string): CacheState {
+    const entry = this.#cache.peek(this.#parse(psarn).name);
+    if (entry === undefined) return 'absent';
+    const now = this.#o.now();
+    if (now < entry.expiresAt) return entry.kind === 'negative' ? 'negative' : 'fresh';
+    return entry.kind === 'route' && now < this.#staleUntil(entry) ? 'stale' : 'expired';
+  }
+
+  #parse(psarn: string): Parsed {
+    const known = this.#parsed.get(psarn);
+    if (known !== undefined) return known;
+    let parsed: Parsed;
+    try {
+      const p = parsePsarn(psarn);
+      parsed = { psarn: formatPsarn(p), name: psarnToName(p, this.#o.namespace), zone: zoneName(p, this.#o.namespace) };
+    } catch (err) {
+      throw new PsarnClientError('ERR_INVALID_PSARN', (err as Error).message, { cause: err, psarn: String(psarn) });
+    }
+    if (this.#parsed.size >= this.#o.maxEntries) this.#parsed.clear();
+    this.#parsed.set(psarn, parsed);
+    return parsed;
+  }
+
+  #staleUntil(entry: CacheEntry): number {
+    return entry.expiresAt + this.#o.maxStale * 1000;
+  }
+
+  #count(outcome: 'hit' | 'miss' | 'stale' | 'negative'): void {
+    this.#o.metrics?.lookups.inc({ outcome });
+  }
+
+  #fromCache(entry: CacheEntry, p: Parsed, stale: boolean): Route {
+    if (entry.kind === 'negative') {
+      this.#count('negative');
+      throw notFound(p, entry.rcode);
+    }
+    this.#count(stale ? 'stale' : 'hit');
+    return copyRoute({ ...entry.route, psarn: p.psarn, stale });
+  }
+
+  /** Single-flight (DESIGN.md §7): concurrent misses for one name share one query. */
+  #fetchShared(p: Parsed): Promise<Route> {
+    let pending = this.#inflight.get(p.name);
+    if (pending === undefined) {
+      pending = this.#fetch(p).finally(() => this.#inflight.delete(p.name));
+      this.#inflight.set(p.name, pending);
+    }
+    return pending;
+  }
+
+  async #fetch(p: Parsed): Promise<Route> {
+    const out = await this.#dns.query(p.name, Type.URI);
+    const now = this.#o.now();
+    if (!out.ok) return this.#noAnswer(p, out, now);
+    const read = readRoute(out.message, p.name, this.#o);
+    switch (read.kind) {
+      case 'servfail':
+        return this.#noAnswer(p, { ok: false, tried: [out.server], cause: new Error('SERVFAIL') }, now);
+      case 'bad':
+        this.#o.metrics?.dnsErrors.inc({ reason: 'answer' });
+        throw new PsarnClientError(
+          'ERR_BAD_ANSWER',
+          `${formatServer(out.server)} gave no usable answer for psARN '${p.psarn}' (${p.name} URI): ${read.reason}`,
+          { psarn: p.psarn },
+        );
+      case 'negative': {
+        const zone = read.zone ?? p.zone;
+        const entry: CacheEntry = {
+          kind: 'negative',
+          rcode: read.rcode,
+          zone,
+          epoch: this.#cache.peekZone(zone)?.epoch,
+          expiresAt: now + read.ttl * 1000,
+          retryAfter: 0,
+        };
+        if (read.ttl > 0) this.#cache.set(p.name, entry, now);
+        else this.#cache.delete(p.name);
+        throw notFound(p, read.rcode);
+      }
+      case 'route': {
+        const zone = read.finalName === p.name ? p.zone : zoneOfName(read.finalName, this.#o.namespace, p.zone);
+        this.#learnEpoch(zone, read.epoch, now, false);
+        const route: Route = {
+          psarn: p.psarn,
+          name: p.name,
+          policy: read.policy,
+          ttl: read.ttl,
+          expiresAt: now + read.ttl * 1000,
+          epoch: read.epoch,
+          stale: false,
+          targets: read.targets,
+        };
+        // TTL 0: use once, never cache (RFC 1035 §3.2.1).
+        if (read.ttl > 0)
+          this.#cache.set(
+            p.name,
+            { kind: 'route', route, zone, epoch: read.epoch, expiresAt: route.expiresAt, retryAfter: 0 },
+            now,
+          );
+        else this.#cache.delete(p.name);
+        return route;
+      }
+    }
+  }
+
+  /** No server answered (timeouts, connect errors, SERVFAIL): serve stale or fail (RFC 8767 §4). */
+  #noAnswer(p: Parsed, out: DnsOutcome & { ok: false }, now: number): Route {
+    const entry = this.#cache.peek(p.name);
+    if (entry?.kind === 'route' && now < this.#staleUntil(entry)) {
+      entry.retryAfter = now + this.#o.staleRefreshMs;
+      return { ...entry.route, stale: true };
+    }
+    if (entry !== undefined && now >= entry.expiresAt) this.#cache.delete(p.name);
+    const tried = out.tried.map(formatServer).join(', ');
+    throw new PsarnClientError(
+      'ERR_NO_SERVER',
+      `no server answered for psARN '${p.psarn}' (${p.name} URI); tried ${tried}: ${out.cause.message}. Check that psarnd runs and the servers option`,
+      { cause: out.cause, psarn: p.psarn },
+    );
+  }
+
+  /** Re-reads `_epoch.<zone>` (DESIGN.md §4); single-flight per zone; never throws for the network. */
+  #readEpoch(zone: string): Promise<void> {
+    let pending = this.#epochReads.get(zone);
+    if (pending === undefined) {
+      pending = (async () => {
+        const out = await this.#dns.query(`${EPOCH_LABEL}.${zone}`, Type.TXT);
+        const now = this.#o.now();
+        const state = this.#cache.zone(zone, now);
+        if (!out.ok) {
+          state.retryAfter = now + this.#o.staleRefreshMs;
+          return;
+        }
+        const read = readEpoch(out.message);
+        if (read.kind === 'bad') {
+          this.#o.metrics?.dnsErrors.inc({ reason: 'answer' });
+          state.checkedAt = now;
+          return;
+        }
+        this.#learnEpoch(zone, read.epoch, now, true);
+      })().finally(() => this.#epochReads.delete(zone));
+      this.#epochReads.set(zone, pending);
+    }
+    return pending;
+  }
+
+  #learnEpoch(zone: string, epoch: number, now: number, force: boolean): void {
+    if (this.#cache.learnEpoch(zone, epoch, now, force) > 0) this.#o.metrics?.epochFlushes.inc();
+  }
+}
+
+function copyRoute(route: Route): Route {
+  return { ...route, targets: route.targets.map((t) => ({ ...t })) };
+}
+
+function notFound(p: Parsed, rcode: 'NXDOMAIN' | 'NODATA'): PsarnClientError {
+  const why = rcode === 'NXDOMAIN' ? 'the name does not exist (NXDOMAIN)' : 'the name has no URI records (NODATA)';
+  return new PsarnClientError(
+    'ERR_ROUTE_NOT_FOUND',
+    `no route for psARN '${p.psarn}' (${p.name}): ${why}; create it with psarn route set`,
+    { psarn: p.psarn },
+  );
+}
+
+/** The zone of a route name (an alias target), or `fallback` when the name is not a psARN name. */
+function zoneOfName(name: string, namespace: string, fallback: string): string {
+  try {
+    return zoneName(nameToPsarn(name, namespace), namespace);
+  } catch {
+    return fallback;
   }
 }

@@ -1,0 +1,96 @@
+/**
+ * A DNS stub over several servers (RFC 1035 §4.2.1, RFC 1536 §1): each server gets `tries`
+ * UDP sends with a per-try timeout (TCP on TC) through `exchange()`; the first server that
+ * answers wins and the next query starts with it, so a dead first server costs its timeouts
+ * once, not on every query. SERVFAIL counts as no answer and fails over (RFC 8767 §4 treats it
+ * like a timeout); any other rcode is an answer for the caller to judge.
+ */
+import { randomInt } from 'node:crypto';
+import type { DecodedMessage } from '../wire/message.js';
+import { encodeQuery } from '../wire/message.js';
+import { Rcode } from '../wire/types.js';
+import type { ClientMetrics } from './metrics.js';
+import type { ServerAddress } from './transport.js';
+import { formatServer, exchange as realExchange, TransportError } from './transport.js';
+import type { Random } from './types.js';
+
+export interface DnsClientOptions {
+  servers: ServerAddress[];
+  timeoutMs: number;
+  tries: number;
+  random?: Random | undefined;
+  metrics?: ClientMetrics | undefined;
+  /** For tests: a fake server function instead of sockets. */
+  exchange?: typeof realExchange | undefined;
+}
+
+export type DnsOutcome =
+  | { ok: true; message: DecodedMessage; server: ServerAddress }
+  | { ok: false; tried: ServerAddress[]; cause: Error };
+
+export class DnsClient {
+  readonly #servers: ServerAddress[];
+  readonly #timeoutMs: number;
+  readonly #tries: number;
+  readonly #random: Random | undefined;
+  readonly #metrics: ClientMetrics | undefined;
+  readonly #exchange: typeof realExchange;
+  /** Index of the server that answered last: the next query starts there. */
+  #start = 0;
+  #sent = 0;
+
+  constructor(options: DnsClientOptions) {
+    this.#servers = options.servers;
+    this.#timeoutMs = options.timeoutMs;
+    this.#tries = options.tries;
+    this.#random = options.random;
+    this.#metrics = options.metrics;
+    this.#exchange = options.exchange ?? realExchange;
+  }
+
+  /** Exchanges sent (one per server asked). */
+  get sent(): number {
+    return this.#sent;
+  }
+
+  /** The server the next query goes to first. */
+  get preferred(): ServerAddress {
+    return this.#servers[this.#start]!;
+  }
+
+  /** Asks `name` `qtype` of each server in turn until one answers. Never throws for network failures. */
+  async query(name: string, qtype: number): Promise<DnsOutcome> {
+    const tried: ServerAddress[] = [];
+    let cause: Error = new Error('no servers');
+    const n = this.#servers.length;
+    for (let i = 0; i < n; i++) {
+      const index = (this.#start + i) % n;
+      const server = this.#servers[index]!;
+      tried.push(server);
+      // RFC 5452 §9.2: an unpredictable id per query.
+      const query = encodeQuery({ id: this.#nextId(), name, qtype });
+      this.#sent++;
+      try {
+        const result = await this.#exchange(server, query, { timeoutMs: this.#timeoutMs, tries: this.#tries });
+        this.#metrics?.dnsDuration.observe({ transport: result.transport }, result.rttMs / 1000);
+        if (result.message.rcode === Rcode.SERVFAIL) {
+          this.#metrics?.dnsErrors.inc({ reason: 'answer' });
+          cause = new Error(`${formatServer(server)} answered SERVFAIL for ${name}`);
+          continue;
+        }
+        this.#start = index;
+        return { ok: true, message: result.message, server };
+      } catch (err) {
+        if (!(err instanceof TransportError)) throw err;
+        this.#metrics?.dnsErrors.inc({ reason: err.code === 'ERR_DNS_TIMEOUT' ? 'timeout' : 'connect' });
+        cause = err;
+      }
+    }
+    return { ok: false, tried, cause };
+  }
+
+  #nextId(): number {
+    if (this.#random === undefined) return randomInt(1, 65536);
+    return Math.min(65535, 1 + Math.floor(this.#random() * 65535));
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Errors of the built-in invokers. A stable `code` per kind of failure; the SDK's or fetch's own
+ * error stays in `cause`, so a caller can still look at its `name` (e.g. `ResourceNotFoundException`).
+ */
+
+export type InvokerErrorCode =
+  /** The target does not have the shape this invoker needs (e.g. an events ARN that is not an event bus). */
+  | 'ERR_INVALID_TARGET'
+  /** The call did not complete: the SDK or fetch threw (service exception, network, timeout, bad checksum). */
+  | 'ERR_TARGET_FAILED'
+  /** The service answered but refused the event: Lambda FunctionError, a failed PutEvents entry, HTTP non-2xx. */
+  | 'ERR_TARGET_REJECTED';
+
+export class InvokerError extends Error {
+  readonly code: InvokerErrorCode;
+  /** The invoker's service name (lambda, sqs, sns, events, states, https). */
+  readonly service: string;
+  readonly target: string;
+  /** HTTP status (https) or Lambda StatusCode, when the target answered. */
+  readonly statusCode: number | undefined;
+
+  constructor(
+    code: InvokerErrorCode,
+    message: string,
+    options: { service: string; target: string; statusCode?: number; cause?: unknown },
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'InvokerError';
+    this.code = code;
+    this.service = options.service;
+    this.target = options.target;
+    this.statusCode = options.statusCode;
+  }
+}

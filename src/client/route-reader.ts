@@ -1,0 +1,124 @@
+/**
+ * Reading a route out of one DNS reply (DESIGN.md §3). Pure: the resolver asks, this decides.
+ * Outcomes are values (CoreDNS style): a route, a negative answer, SERVFAIL, or an unusable
+ * answer with the reason.
+ */
+
+import { parseRouteTxt, TXT_VERSION } from '../psarn/txt.js';
+import type { DecodedMessage, DecodedRecord } from '../wire/message.js';
+import { rcodeName } from '../wire/message.js';
+import type { SoaRecord, TxtRecord } from '../wire/types.js';
+import { Rcode } from '../wire/types.js';
+import type { Policy, RouteTarget } from './types.js';
+
+/** Longest CNAME chain followed inside one answer (DESIGN.md §3; the server stops at 8 too). */
+export const MAX_CNAME_STEPS = 8;
+
+export interface TtlClamp {
+  /** Seconds. */
+  minTtl: number;
+  maxTtl: number;
+}
+
+export type RouteAnswer =
+  | {
+      kind: 'route';
+      /** The name the records were found at, after the CNAME chain. */
+      finalName: string;
+      policy: Policy;
+      epoch: number;
+      /** Seconds, clamped. */
+      ttl: number;
+      targets: RouteTarget[];
+    }
+  | {
+      kind: 'negative';
+      rcode: 'NXDOMAIN' | 'NODATA';
+      /** Seconds, clamped; 0 (do not cache) when the reply had no SOA (RFC 2308 §5). */
+      ttl: number;
+      /** Owner of the SOA in authority: the zone that said no. */
+      zone: string | undefined;
+    }
+  | { kind: 'servfail' }
+  | { kind: 'bad'; reason: string };
+
+export function clampTtl(ttl: number, clamp: TtlClamp): number {
+  return Math.min(clamp.maxTtl, Math.max(clamp.minTtl, ttl));
+}
+
+/**
+ * Reads the reply to a URI query for `name` (absolute, lowercase).
+ * @example readRoute(reply, 'created.orders.123456789012.us-east-1.aws.psarn.internal.', { minTtl: 0, maxTtl: 172800 })
+ */
+export function readRoute(message: DecodedMessage, name: string, clamp: TtlClamp): RouteAnswer {
+  if (message.rcode === Rcode.SERVFAIL) return { kind: 'servfail' };
+  if (message.rcode !== Rcode.NOERROR && message.rcode !== Rcode.NXDOMAIN) {
+    return { kind: 'bad', reason: `the server answered ${rcodeName(message.rcode)}` };
+  }
+  // RFC 1034 §3.6.2 / RFC 2181 §10.1: follow owner -> target through the answer section.
+  let current = name.toLowerCase();
+  let minTtl = Number.POSITIVE_INFINITY;
+  for (let steps = 0; ; steps++) {
+    const cname = message.answer.find((r) => r.type === 'CNAME' && r.name === current);
+    if (cname === undefined || !('target' in cname)) break;
+    if (steps === MAX_CNAME_STEPS) return { kind: 'bad', reason: `CNAME chain from ${name} is longer than 8` };
+    minTtl = Math.min(minTtl, cname.ttl);
+    current = cname.target;
+  }
+  const uris = message.answer.filter((r) => r.type === 'URI' && r.name === current);
+  if (message.rcode === Rcode.NXDOMAIN || uris.length === 0) {
+    // NXDOMAIN and NODATA are both "no route"; RFC 2308 §5: TTL = min(SOA TTL, SOA MINIMUM).
+    const soa = message.authority.find((r): r is SoaRecord & { class: number } => r.type === 'SOA');
+    const rcode = message.rcode === Rcode.NXDOMAIN ? 'NXDOMAIN' : 'NODATA';
+    if (soa === undefined) return { kind: 'negative', rcode, ttl: 0, zone: undefined };
+    const ttl = Math.min(minTtl, soa.ttl, soa.minimum);
+    return { kind: 'negative', rcode, ttl: clampTtl(ttl, clamp), zone: soa.name };
+  }
+  const targets: RouteTarget[] = [];
+  for (const r of uris) {
+    if (r.type !== 'URI' || !('priority' in r)) continue;
+    minTtl = Math.min(minTtl, r.ttl);
+    targets.push({ target: r.target, priority: r.priority, weight: r.weight });
+  }
+  let policy: Policy = 'weighted';
+  let epoch = 0;
+  const txt = routeTxt([...message.answer, ...message.additional], current);
+  if (txt !== undefined) {
+    try {
+      const parsed = parseRouteTxt(txt.strings);
+      policy = parsed.policy ?? 'weighted';
+      epoch = parsed.epoch ?? 0;
+    } catch (err) {
+      return { kind: 'bad', reason: `route TXT at ${current}: ${(err as Error).message}` };
+    }
+    minTtl = Math.min(minTtl, txt.ttl);
+  }
+  return { kind: 'route', finalName: current, policy, epoch, ttl: clampTtl(minTtl, clamp), targets };
+}
+
+/** The route TXT (first string "v=psarn1") at `owner`; other TXT records there are not ours. */
+function routeTxt(records: DecodedRecord[], owner: string): TxtRecord | undefined {
+  for (const r of records) {
+    if (r.type === 'TXT' && r.name === owner && 'strings' in r && r.strings.includes(TXT_VERSION)) return r;
+  }
+  return undefined;
+}
+
+/**
+ * The epoch in the reply to `_epoch.<zone>` TXT (DESIGN.md §4), or a reason it has none.
+ * @example readEpoch(reply) // { kind: 'epoch', epoch: 3 }
+ */
+export function readEpoch(message: DecodedMessage): { kind: 'epoch'; epoch: number } | { kind: 'bad'; reason: string } {
+  if (message.rcode !== Rcode.NOERROR)
+    return { kind: 'bad', reason: `the server answered ${rcodeName(message.rcode)}` };
+  for (const r of message.answer) {
+    if (r.type !== 'TXT' || !('strings' in r)) continue;
+    try {
+      const { epoch } = parseRouteTxt(r.strings);
+      if (epoch !== undefined) return { kind: 'epoch', epoch };
+    } catch (err) {
+      return { kind: 'bad', reason: (err as Error).message };
+    }
+  }
+  return { kind: 'bad', reason: 'the _epoch answer has no epoch= TXT' };
+}

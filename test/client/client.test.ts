@@ -1,0 +1,170 @@
+/**
+ * PsarnClient end to end against the real psarnd (demo routes), with recording invokers standing
+ * in for the targets: proportions, failover, fanout, errors, query counts and the epoch flush.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { Registry } from 'prom-client';
+import { PsarnClient } from '../../src/client/client.js';
+import { PsarnClientError } from '../../src/client/errors.js';
+import type { InvokeRequest, Invoker } from '../../src/client/invokers/invoker.js';
+import { entryArgs, projectRoot, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
+import { prng } from '../wire/build.js';
+
+const run = promisify(execFile);
+const ACCOUNT = 'arn:aws:psarn:us-east-1:123456789012';
+const CREATED = `${ACCOUNT}:orders/created`;
+
+/** Handles every ARN; records calls; fails for targets in `failing`. */
+class Recorder implements Invoker {
+  readonly service = 'recorder';
+  readonly calls: InvokeRequest[] = [];
+  readonly failing = new Set<string>();
+  canInvoke(target: string): boolean {
+    return target.startsWith('arn:');
+  }
+  async invoke(request: InvokeRequest) {
+    this.calls.push(request);
+    if (this.failing.has(request.target)) throw new Error(`${request.target} is down`);
+    return { id: `ok-${this.calls.length}` };
+  }
+  count(suffix: string): number {
+    return this.calls.filter((c) => c.target.endsWith(suffix)).length;
+  }
+}
+
+describe('PsarnClient against psarnd', () => {
+  let d: RunningDaemon;
+  const cli = (...args: string[]) =>
+    run(process.execPath, [...entryArgs('cli'), ...args, '--db', d.db], { cwd: projectRoot });
+
+  before(async () => {
+    d = await startPsarnd();
+  });
+  after(async () => {
+    await d?.stop();
+  });
+
+  const client = (recorder: Recorder, extra: Record<string, unknown> = {}) =>
+    new PsarnClient({ servers: [`${d.dns.host}:${d.dns.port}`], invokers: [recorder], ...extra });
+
+  it('splits the demo canary 90/10 within a couple of points, with one DNS query', async () => {
+    const recorder = new Recorder();
+    const c = client(recorder, { random: prng(42) });
+    for (let i = 0; i < 4000; i++) await c.invoke(CREATED, { i });
+    const v1 = recorder.count('orders-created-v1') / 40;
+    assert.ok(Math.abs(v1 - 90) < 2, `v1 got ${v1}%`);
+    assert.equal(recorder.count('orders-created-v1') + recorder.count('orders-created-v2'), 4000);
+    assert.equal(c.resolver.queries, 1);
+  });
+
+  it('30/50/20 after a route change, within a couple of points', async () => {
+    const psarn = `${ACCOUNT}:canary/three`;
+    await cli(
+      'route',
+      'set',
+      psarn,
+      '--target',
+      'arn:aws:lambda:us-east-1:123456789012:function:a=30',
+      '--target',
+      'arn:aws:lambda:us-east-1:123456789012:function:b=50',
+      '--target',
+      'arn:aws:lambda:us-east-1:123456789012:function:c=20',
+    );
+    const recorder = new Recorder();
+    const c = client(recorder, { random: prng(7) });
+    for (let i = 0; i < 5000; i++) await c.invoke(psarn, i);
+    for (const [fn, pct] of [
+      ['a', 30],
+      ['b', 50],
+      ['c', 20],
+    ] as const) {
+      const got = recorder.count(`:function:${fn}`) / 50;
+      assert.ok(Math.abs(got - pct) < 2, `${fn}: ${got}% vs ${pct}%`);
+    }
+  });
+
+  it('fails over to the priority-20 backup when the primary fails', async () => {
+    const recorder = new Recorder();
+    recorder.failing.add('arn:aws:lambda:us-east-1:123456789012:function:payments-charge');
+    const result = await client(recorder).invoke(`${ACCOUNT}:payments/charge`, { amount: 1 });
+    assert.deepEqual(
+      result.outcomes.map((o) => [o.target.split(':').at(-1), o.ok]),
+      [
+        ['payments-charge', false],
+        ['payments-charge-backup', true],
+      ],
+    );
+  });
+
+  it('fans out to every target of orders/audit', async () => {
+    const recorder = new Recorder();
+    const result = await client(recorder).invoke(`${ACCOUNT}:orders/audit`, { audit: true });
+    assert.equal(result.policy, 'fanout');
+    assert.deepEqual(recorder.calls.map((c) => c.target).sort(), [
+      'arn:aws:sns:us-east-1:123456789012:orders-audit',
+      'arn:aws:sqs:us-east-1:123456789012:orders-audit',
+    ]);
+    assert.ok(recorder.calls.every((c) => JSON.stringify(c.payload) === '{"audit":true}'));
+  });
+
+  it('rejects with every cause when every target fails: the event is never dropped silently', async () => {
+    const recorder = new Recorder();
+    recorder.failing.add('arn:aws:lambda:us-east-1:123456789012:function:payments-charge');
+    recorder.failing.add('arn:aws:lambda:us-east-1:123456789012:function:payments-charge-backup');
+    await assert.rejects(client(recorder).invoke(`${ACCOUNT}:payments/charge`, 1), (err: unknown) => {
+      assert.ok(err instanceof PsarnClientError);
+      assert.equal(err.code, 'ERR_ALL_TARGETS_FAILED');
+      assert.equal(err.failures.length, 2);
+      assert.match(err.message, /payments-charge-backup is down/);
+      return true;
+    });
+  });
+
+  it('an unknown psARN rejects with ERR_ROUTE_NOT_FOUND; a malformed one with ERR_INVALID_PSARN', async () => {
+    const c = client(new Recorder());
+    await assert.rejects(c.invoke(`${ACCOUNT}:orders/nope`, 1), { code: 'ERR_ROUTE_NOT_FOUND' });
+    await assert.rejects(c.invoke('arn:aws:psarn:us-east-1:1:x', 1), { code: 'ERR_INVALID_PSARN' });
+  });
+
+  it('follows the alias orders/latest to the targets of orders/created', async () => {
+    const recorder = new Recorder();
+    await client(recorder).invoke(`${ACCOUNT}:orders/latest`, 1);
+    assert.match(recorder.calls[0]!.target, /orders-created-v[12]$/);
+  });
+
+  it('picks up a flush within epochTtl even when the TTL is an hour', async () => {
+    const psarn = `${ACCOUNT}:long/lived`;
+    await cli('route', 'set', psarn, '--target', 'arn:aws:sqs:us-east-1:123456789012:old', '--ttl', '3600');
+    let now = Date.now();
+    const recorder = new Recorder();
+    const c = client(recorder, { now: () => now, epochTtl: 5 });
+    await c.invoke(psarn, 1);
+    await cli('route', 'set', psarn, '--target', 'arn:aws:sqs:us-east-1:123456789012:new', '--ttl', '3600');
+    await cli('flush', psarn);
+    await new Promise((r) => setTimeout(r, 300)); // the daemon picks the change up (polls every 100 ms)
+    now += 4000;
+    await c.invoke(psarn, 2);
+    assert.equal(
+      recorder.calls.at(-1)!.target,
+      'arn:aws:sqs:us-east-1:123456789012:old',
+      'still cached inside epochTtl',
+    );
+    now += 1500;
+    await c.invoke(psarn, 3);
+    assert.equal(recorder.calls.at(-1)!.target, 'arn:aws:sqs:us-east-1:123456789012:new');
+  });
+
+  it('counts lookups and invocations in the registry it is given', async () => {
+    const registry = new Registry();
+    const c = client(new Recorder(), { registry });
+    await c.invoke(CREATED, 1);
+    await c.invoke(CREATED, 2);
+    const text = await registry.metrics();
+    assert.match(text, /psarn_client_invocations_total\{service="recorder",outcome="ok"\} 2/);
+    assert.match(text, /psarn_client_lookups_total\{outcome="hit"\} 1/);
+    assert.doesNotMatch(text, /orders/);
+  });
+});
