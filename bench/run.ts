@@ -3,6 +3,7 @@
  *   1. import time of N routes (env BENCH_ROUTES, default 100000) with the real CLI
  *   2. psarnd start to first correct answer on that database, and its RSS
  *   3. saturation qps over UDP and TCP (dnsperf) and server CPU per query at 20k qps
+ *   2b. client: cached resolve + pick per second, uncached resolve round trip p50/p99
  *   4. change-to-served latency of 30 `psarn route set` under ~20k qps of background load
  * Everything runs on 127.0.0.1; every child is killed on the way out, also on error.
  */
@@ -11,12 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { measureChangeLatency } from './changes.js';
+import { measureClient } from './client.js';
 import { startLoad } from './dnsperf.js';
 import { targetKey, UdpProbe } from './probe.js';
 import { procStatusKiB, psarnCli, startPsarnd, which } from './proc.js';
 import { type BenchServer, CPU_RATE, measureServer, skippedRows } from './servers.js';
 import { fmt, formatTable, machine, percentile, type Row } from './table.js';
-import { importedTargets, routeDnsName, writeQueryFile, writeZoneFile } from './zonefile.js';
+import { importedTargets, routeDnsName, routePsarn, writeQueryFile, writeZoneFile } from './zonefile.js';
 
 const DEFAULT_ROUTES = 100_000;
 const CHANGES = 30;
@@ -103,6 +105,10 @@ async function bench(rows: Row[], dir: string, cleanups: (() => Promise<void>)[]
       notes: `VmRSS of /proc/PID/status, ${fmt(routes)} routes loaded`,
     },
   );
+
+  // Client figures, before any load: resolve through the client library's resolver.
+  say('client resolve figures');
+  rows.push(...(await measureClient(daemon.dns, routePsarn(probeRoute))));
 
   // 3. Throughput, one server after another.
   const dnsperf = which('dnsperf');

@@ -11,8 +11,9 @@ import { encodeQuery } from '../wire/message.js';
 import { Rcode } from '../wire/types.js';
 import type { ClientMetrics } from './metrics.js';
 import type { ServerAddress } from './transport.js';
-import { formatServer, exchange as realExchange, TransportError } from './transport.js';
+import { acceptReply, formatServer, exchange as realExchange, TransportError } from './transport.js';
 import type { Random } from './types.js';
+import { UdpChannel } from './udp-channel.js';
 
 export interface DnsClientOptions {
   servers: ServerAddress[];
@@ -38,6 +39,8 @@ export class DnsClient {
   /** Index of the server that answered last: the next query starts there. */
   #start = 0;
   #sent = 0;
+  /** One long-lived UDP channel per server (index-aligned with #servers). */
+  readonly #channels: UdpChannel[];
 
   constructor(options: DnsClientOptions) {
     this.#servers = options.servers;
@@ -46,6 +49,12 @@ export class DnsClient {
     this.#random = options.random;
     this.#metrics = options.metrics;
     this.#exchange = options.exchange ?? realExchange;
+    this.#channels = this.#servers.map((server) => new UdpChannel(server, acceptReply));
+  }
+
+  /** Closes the UDP channels (they are unref'd, so this is only needed for a tidy shutdown). */
+  close(): void {
+    for (const channel of this.#channels) channel.close();
   }
 
   /** Exchanges sent (one per server asked). */
@@ -68,10 +77,16 @@ export class DnsClient {
       const server = this.#servers[index]!;
       tried.push(server);
       // RFC 5452 §9.2: an unpredictable id per query.
-      const query = encodeQuery({ id: this.#nextId(), name, qtype });
+      const id = this.#nextId();
+      const query = encodeQuery({ id, name, qtype });
       this.#sent++;
       try {
-        const result = await this.#exchange(server, query, { timeoutMs: this.#timeoutMs, tries: this.#tries });
+        const result = await this.#exchange(server, query, {
+          timeoutMs: this.#timeoutMs,
+          tries: this.#tries,
+          channel: this.#channels[index]!,
+          question: { id, name: name.toLowerCase(), qtype },
+        });
         this.#metrics?.dnsDuration.observe({ transport: result.transport }, result.rttMs / 1000);
         if (result.message.rcode === Rcode.SERVFAIL) {
           this.#metrics?.dnsErrors.inc({ reason: 'answer' });

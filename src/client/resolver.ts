@@ -85,7 +85,7 @@ export class RouteResolver {
     }
     let route: Route;
     try {
-      route = copyRoute(await this.#fetchShared(p));
+      route = await this.#fetchShared(p);
     } catch (err) {
       if (err instanceof PsarnClientError && err.code === 'ERR_ROUTE_NOT_FOUND') this.#count('negative');
       throw err;
@@ -137,7 +137,9 @@ export class RouteResolver {
       throw notFound(p, entry.rcode);
     }
     this.#count(stale ? 'stale' : 'hit');
-    return copyRoute({ ...entry.route, psarn: p.psarn, stale });
+    if (!stale) return entry.route;
+    entry.staleRoute ??= freezeRoute({ ...entry.route, stale: true });
+    return entry.staleRoute;
   }
 
   /** Single-flight (DESIGN.md §7): concurrent misses for one name share one query. */
@@ -182,7 +184,7 @@ export class RouteResolver {
       case 'route': {
         const zone = read.finalName === p.name ? p.zone : zoneOfName(read.finalName, this.#o.namespace, p.zone);
         this.#learnEpoch(zone, read.epoch, now, false);
-        const route: Route = {
+        const route: Route = freezeRoute({
           psarn: p.psarn,
           name: p.name,
           policy: read.policy,
@@ -191,7 +193,7 @@ export class RouteResolver {
           epoch: read.epoch,
           stale: false,
           targets: read.targets,
-        };
+        });
         // TTL 0: use once, never cache (RFC 1035 §3.2.1).
         if (read.ttl > 0)
           this.#cache.set(
@@ -210,7 +212,8 @@ export class RouteResolver {
     const entry = this.#cache.peek(p.name);
     if (entry?.kind === 'route' && now < this.#staleUntil(entry)) {
       entry.retryAfter = now + this.#o.staleRefreshMs;
-      return { ...entry.route, stale: true };
+      entry.staleRoute ??= freezeRoute({ ...entry.route, stale: true });
+      return entry.staleRoute;
     }
     if (entry !== undefined && now >= entry.expiresAt) this.#cache.delete(p.name);
     const tried = out.tried.map(formatServer).join(', ');
@@ -251,8 +254,14 @@ export class RouteResolver {
   }
 }
 
-function copyRoute(route: Route): Route {
-  return { ...route, targets: route.targets.map((t) => ({ ...t })) };
+/**
+ * Routes are handed out frozen, the same object to every caller while the cache holds it: a hit
+ * costs no copy, and no caller can change what the others see.
+ */
+function freezeRoute(route: Route): Route {
+  for (const t of route.targets) Object.freeze(t);
+  Object.freeze(route.targets);
+  return Object.freeze(route);
 }
 
 function notFound(p: Parsed, rcode: 'NXDOMAIN' | 'NODATA'): PsarnClientError {

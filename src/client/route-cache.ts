@@ -20,7 +20,7 @@ interface EntryBase {
 }
 
 export type CacheEntry =
-  | (EntryBase & { kind: 'route'; route: Route })
+  | (EntryBase & { kind: 'route'; route: Route /** The same route marked stale, made once. */; staleRoute?: Route })
   | (EntryBase & { kind: 'negative'; rcode: 'NXDOMAIN' | 'NODATA' });
 
 export interface ZoneState {

@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import type { DecodedMessage } from '../wire/message.js';
 import { decodeMessage } from '../wire/message.js';
 import { FrameDecoder, frame } from '../wire/tcp.js';
+import type { Question, UdpChannel } from './udp-channel.js';
 
 export interface ServerAddress {
   host: string;
@@ -28,6 +29,10 @@ export interface ExchangeOptions {
   tries?: number;
   /** Monotonic ms clock for the round-trip time. Default performance.now. */
   now?: () => number;
+  /** Send UDP through this long-lived channel (the resolver's) instead of a socket per query. */
+  channel?: UdpChannel;
+  /** The query's id and question, when the caller has them: saves decoding the query again. */
+  question?: Question;
 }
 
 export interface ExchangeResult {
@@ -56,11 +61,7 @@ export function formatServer(server: ServerAddress): string {
   return `${server.host}#${server.port}`;
 }
 
-interface Expect {
-  id: number;
-  name: string;
-  qtype: number;
-}
+type Expect = Question;
 
 /**
  * Sends `query` (a whole DNS message) to `server` and resolves with the first matching reply.
@@ -80,20 +81,26 @@ export async function exchange(
   const now = options.now ?? (() => performance.now());
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new RangeError(`timeoutMs must be > 0, got ${timeoutMs}`);
   if (!Number.isInteger(tries) || tries < 1) throw new RangeError(`tries must be an integer >= 1, got ${tries}`);
-  const q = decodeMessage(query);
-  const question = q.question[0];
-  if (question === undefined) throw new RangeError('the query has no question');
-  const expect: Expect = { id: q.id, name: question.name.toLowerCase(), qtype: question.qtype };
+  const expect = options.question ?? questionOf(query);
 
   if (!options.tcp) {
-    const udp = await udpExchange(server, query, expect, timeoutMs, tries, now);
+    const udp = options.channel
+      ? await channelExchange(options.channel, query, expect, timeoutMs, tries, now)
+      : await udpExchange(server, query, expect, timeoutMs, tries, now);
     if (!udp.message.tc) return udp;
   }
   return tcpExchange(server, query, expect, timeoutMs, tries, now);
 }
 
+function questionOf(query: Buffer): Expect {
+  const q = decodeMessage(query);
+  const question = q.question[0];
+  if (question === undefined) throw new RangeError('the query has no question');
+  return { id: q.id, name: question.name.toLowerCase(), qtype: question.qtype };
+}
+
 /** The decoded reply when `buf` answers the query `expect`, else undefined. */
-function acceptReply(buf: Buffer, expect: Expect): DecodedMessage | undefined {
+export function acceptReply(buf: Buffer, expect: Expect): DecodedMessage | undefined {
   let message: DecodedMessage;
   try {
     message = decodeMessage(buf);
@@ -167,6 +174,43 @@ function udpExchange(
       if (message) finish(undefined, { reply: buf, message, rttMs: now() - sentAt, transport: 'udp' });
     });
     socket.connect(server.port, server.host, send);
+  });
+}
+
+function channelExchange(
+  channel: UdpChannel,
+  query: Buffer,
+  expect: Expect,
+  timeoutMs: number,
+  tries: number,
+  now: () => number,
+): Promise<ExchangeResult> {
+  const server = channel.server;
+  return new Promise((resolve, reject) => {
+    let attempt = 0;
+    let sentAt = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const onReply = ({ buf, message }: { buf: Buffer; message: DecodedMessage }): void => {
+      clearTimeout(timer);
+      channel.cancel(expect, onReply);
+      resolve({ reply: buf, message, rttMs: now() - sentAt, transport: 'udp' });
+    };
+    const onError = (err: Error): void => {
+      clearTimeout(timer);
+      channel.cancel(expect, onReply);
+      reject(connectError(server, 'UDP', err));
+    };
+    const send = (): void => {
+      attempt++;
+      sentAt = now();
+      channel.send(query, expect, onReply, onError).catch(onError);
+      timer = setTimeout(() => {
+        if (attempt < tries) return send();
+        channel.cancel(expect, onReply);
+        reject(timeoutError(server, 'UDP', tries, timeoutMs));
+      }, timeoutMs);
+    };
+    send();
   });
 }
 

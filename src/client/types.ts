@@ -9,7 +9,7 @@ export interface RouteTarget {
   weight: number;
 }
 
-/** A route as the client sees it. */
+/** A route as the client sees it. Frozen: the resolver hands the same object to every caller. */
 export interface Route {
   /** The psARN asked for, canonical lowercase. */
   psarn: string;

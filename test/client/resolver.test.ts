@@ -109,12 +109,19 @@ describe('RouteResolver: answers and TTL', () => {
     assert.equal(fake.calls.length, 2);
   });
 
-  it('a cached route is a copy: mutating it does not change the cache', async () => {
+  it('a cached route is frozen: no caller can change what the others see', async () => {
     const { resolver } = setup(() => route(NAME, 300, 1, V1));
     const a = await resolver.resolve(PSARN);
-    a.targets[0]!.weight = 0;
-    a.targets.pop();
-    assert.deepEqual((await resolver.resolve(PSARN)).targets, [{ target: V1, priority: 10, weight: 90 }]);
+    assert.throws(() => {
+      a.targets[0]!.weight = 0;
+    }, TypeError);
+    assert.throws(() => a.targets.pop(), TypeError);
+    assert.throws(() => {
+      a.stale = true;
+    }, TypeError);
+    const b = await resolver.resolve(PSARN);
+    assert.equal(b, a, 'a hit hands out the cached object, no copy');
+    assert.deepEqual(b.targets, [{ target: V1, priority: 10, weight: 90 }]);
   });
 
   it('clamps the TTL to minTtl and maxTtl', async () => {
@@ -293,7 +300,7 @@ describe('RouteResolver: servers', () => {
         r.targets.map((t) => t.target),
         [V1, V2],
       );
-    assert.notEqual(all[0], all[1]);
+    assert.ok(Object.isFrozen(all[0]) && all.every((r) => r === all[0]), 'one shared, frozen route');
   });
 
   it('concurrent misses share a failure too', async () => {
