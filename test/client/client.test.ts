@@ -168,3 +168,28 @@ describe('PsarnClient against psarnd', () => {
     assert.doesNotMatch(text, /orders/);
   });
 });
+
+describe('PsarnClient with psarnd down', () => {
+  it('keeps invoking from stale routes, marked stale, without waiting on the dead server each time', async () => {
+    const d = await startPsarnd();
+    let now = Date.now();
+    const recorder = new Recorder();
+    const c = new PsarnClient({
+      servers: [`${d.dns.host}:${d.dns.port}`],
+      invokers: [recorder],
+      now: () => now,
+      timeoutMs: 200,
+      tries: 1,
+    });
+    const fresh = await c.invoke(CREATED, 1);
+    assert.equal(fresh.stale, false);
+    await d.stop();
+    now += 301_000; // past the demo route's 300 s TTL
+    const first = await c.invoke(CREATED, 2);
+    assert.equal(first.stale, true);
+    const started = performance.now();
+    for (let i = 0; i < 100; i++) assert.equal((await c.invoke(CREATED, i)).stale, true);
+    assert.ok(performance.now() - started < 1000, 'stale answers come at once inside the 30 s re-check window');
+    assert.equal(recorder.calls.length, 102, 'every event reached a target');
+  });
+});
