@@ -78,6 +78,9 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
     case 'resolve':
     case 'invoke': {
       // Loaded on demand: the client library pulls in the AWS SDK, which other commands never need.
+      // The SDK's multi-line Node-version notice would break the one-line stderr of the CLI;
+      // the user can still turn it back on by setting the variable to false.
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       const { invokeCommand, resolveCommand } = await import('./commands/client.js');
       return command.kind === 'resolve' ? resolveCommand(command, ctx) : invokeCommand(command, ctx);
     }
