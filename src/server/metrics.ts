@@ -2,9 +2,10 @@
  * Prometheus metrics of psarnd. Names follow CoreDNS (`coredns_dns_requests_total` ->
  * `psarn_dns_requests_total`): snake_case, `psarn_` prefix, counters end in `_total`, durations
  * in `_seconds`; label values come from small fixed sets, never from the query name.
- * Children are bound once per label set so the hot path only increments.
+ * The per-query metrics are hot-metrics series (an add per query); the rest are prom-client's.
  */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { type CounterSeries, type HistogramSeries, HotCounter, HotHistogram } from './hot-metrics.js';
 
 export type Proto = 'udp' | 'tcp';
 
@@ -35,16 +36,28 @@ const RCODE_LABELS: Record<number, string> = {
   16: 'BADVERS',
 };
 
+/** The series one transport's queries touch, bound once. */
+export interface ProtoSeries {
+  duration: HistogramSeries;
+  truncated: CounterSeries;
+  dropped: CounterSeries;
+  formerr: CounterSeries;
+  internalErrors: CounterSeries;
+  /** By qtype / rcode number. */
+  requests: Map<number, CounterSeries>;
+  responses: Map<number, CounterSeries>;
+}
+
 export class DaemonMetrics {
   readonly registry: Registry;
-  readonly requests: Counter<'proto' | 'qtype'>;
-  readonly responses: Counter<'proto' | 'rcode'>;
-  readonly duration: Histogram<'proto'>;
-  readonly truncated: Counter<'proto'>;
-  readonly malformed: Counter<'proto' | 'reason'>;
-  readonly internalErrors: Counter<'proto'>;
-  readonly cacheHits: Counter;
-  readonly cacheMisses: Counter;
+  readonly requests: HotCounter<'proto' | 'qtype'>;
+  readonly responses: HotCounter<'proto' | 'rcode'>;
+  readonly duration: HotHistogram<'proto'>;
+  readonly truncated: HotCounter<'proto'>;
+  readonly malformed: HotCounter<'proto' | 'reason'>;
+  readonly internalErrors: HotCounter<'proto'>;
+  readonly cacheHits: HotCounter;
+  readonly cacheMisses: HotCounter;
   readonly cacheEntries: Gauge;
   readonly zoneSerial: Gauge<'zone'>;
   readonly zoneEpoch: Gauge<'zone'>;
@@ -52,58 +65,63 @@ export class DaemonMetrics {
   readonly tcpConnections: Gauge;
   readonly tcpEvicted: Counter;
   readonly changesApplied: Counter;
-  readonly #requestChildren = new Map<string, Counter.Internal>();
-  readonly #responseChildren = new Map<string, Counter.Internal>();
+  readonly udp: ProtoSeries;
+  readonly tcp: ProtoSeries;
+  /** Ready-answer cache outcomes, for either transport. */
+  readonly hit: CounterSeries;
+  readonly miss: CounterSeries;
 
   constructor(options: { registry?: Registry; defaultMetrics?: boolean } = {}) {
     this.registry = options.registry ?? new Registry();
     const registers = [this.registry];
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
-    this.requests = new Counter({
+    this.requests = new HotCounter({
       name: 'psarn_dns_requests_total',
       help: 'DNS requests received, by transport and query type.',
       labelNames: ['proto', 'qtype'],
       registers,
     });
-    this.responses = new Counter({
+    this.responses = new HotCounter({
       name: 'psarn_dns_responses_total',
       help: 'DNS responses sent, by transport and RCODE.',
       labelNames: ['proto', 'rcode'],
       registers,
     });
-    this.duration = new Histogram({
+    this.duration = new HotHistogram({
       name: 'psarn_dns_request_duration_seconds',
       help: 'Time from receiving a DNS request to handing its reply to the socket.',
       labelNames: ['proto'],
       buckets: [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.1],
       registers,
     });
-    this.truncated = new Counter({
+    this.truncated = new HotCounter({
       name: 'psarn_dns_truncated_total',
       help: 'Responses sent with TC set because they exceeded the UDP payload size.',
       labelNames: ['proto'],
       registers,
     });
-    this.malformed = new Counter({
+    this.malformed = new HotCounter({
       name: 'psarn_dns_malformed_total',
       help: 'Requests that were malformed: dropped, or answered FORMERR.',
       labelNames: ['proto', 'reason'],
       registers,
     });
-    this.internalErrors = new Counter({
+    this.internalErrors = new HotCounter({
       name: 'psarn_dns_internal_errors_total',
       help: 'Requests answered SERVFAIL because of an internal error (a bug); see the log.',
       labelNames: ['proto'],
       registers,
     });
-    this.cacheHits = new Counter({
+    this.cacheHits = new HotCounter({
       name: 'psarn_answer_cache_hits_total',
       help: 'Requests answered from ready wire answers.',
+      labelNames: [],
       registers,
     });
-    this.cacheMisses = new Counter({
+    this.cacheMisses = new HotCounter({
       name: 'psarn_answer_cache_misses_total',
       help: 'Requests answered by reading the store.',
+      labelNames: [],
       registers,
     });
     this.cacheEntries = new Gauge({
@@ -115,15 +133,17 @@ export class DaemonMetrics {
       name: 'psarn_zone_serial',
       help: 'SOA serial of each zone.',
       labelNames: ['zone'],
+      aggregator: 'max',
       registers,
     });
     this.zoneEpoch = new Gauge({
       name: 'psarn_zone_epoch',
       help: 'Emergency-override epoch of each zone.',
       labelNames: ['zone'],
+      aggregator: 'max',
       registers,
     });
-    this.zones = new Gauge({ name: 'psarn_zones', help: 'Zones served.', registers });
+    this.zones = new Gauge({ name: 'psarn_zones', help: 'Zones served.', aggregator: 'max', registers });
     this.tcpConnections = new Gauge({
       name: 'psarn_dns_tcp_connections',
       help: 'Open DNS TCP connections.',
@@ -139,25 +159,41 @@ export class DaemonMetrics {
       help: 'Zone changes picked up from the store.',
       registers,
     });
+    this.hit = this.cacheHits.series();
+    this.miss = this.cacheMisses.series();
+    this.udp = this.#bind('udp');
+    this.tcp = this.#bind('tcp');
+  }
+
+  #bind(proto: Proto): ProtoSeries {
+    return {
+      duration: this.duration.series({ proto }),
+      truncated: this.truncated.series({ proto }),
+      dropped: this.malformed.series({ proto, reason: 'dropped' }),
+      formerr: this.malformed.series({ proto, reason: 'formerr' }),
+      internalErrors: this.internalErrors.series({ proto }),
+      requests: new Map(),
+      responses: new Map(),
+    };
   }
 
   request(proto: Proto, qtype: number): void {
-    const key = `${proto}/${qtype}`;
-    let child = this.#requestChildren.get(key);
-    if (child === undefined) {
-      child = this.requests.labels(proto, QTYPE_LABELS[qtype] ?? 'other');
-      this.#requestChildren.set(key, child);
+    const bound = this[proto];
+    let series = bound.requests.get(qtype);
+    if (series === undefined) {
+      series = this.requests.series({ proto, qtype: QTYPE_LABELS[qtype] ?? 'other' });
+      bound.requests.set(qtype, series);
     }
-    child.inc();
+    series.value++;
   }
 
   response(proto: Proto, rcode: number): void {
-    const key = `${proto}/${rcode}`;
-    let child = this.#responseChildren.get(key);
-    if (child === undefined) {
-      child = this.responses.labels(proto, RCODE_LABELS[rcode] ?? 'other');
-      this.#responseChildren.set(key, child);
+    const bound = this[proto];
+    let series = bound.responses.get(rcode);
+    if (series === undefined) {
+      series = this.responses.series({ proto, rcode: RCODE_LABELS[rcode] ?? 'other' });
+      bound.responses.set(rcode, series);
     }
-    child.inc();
+    series.value++;
   }
 }

@@ -49,4 +49,15 @@ describe('AnswerCache', () => {
     assert.ok(cache.get('key999'), 'the newest entry stays');
     assert.equal(cache.get('key0'), undefined);
   });
+
+  it('keeps what is used through generation turnover, and drops what is not', () => {
+    const cache = new AnswerCache({ maxBytes: 20_000 });
+    cache.set('hot', ready(100), ['z.']);
+    cache.set('cold', ready(100), ['z.']);
+    for (let i = 0; i < 2000; i++) {
+      cache.set(`filler${i}`, ready(100), ['z.']);
+      if (i % 10 === 0) assert.ok(cache.get('hot'), `hot lost at ${i}`);
+    }
+    assert.equal(cache.get('cold'), undefined);
+  });
 });
