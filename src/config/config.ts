@@ -42,6 +42,8 @@ export interface Config {
   tcp: { idleTimeoutMs: number; maxConnections: number };
   /** 512..4096. Default 1232. */
   udpPayloadSize: number;
+  /** DNS worker processes sharing the sockets (node:cluster); 1 serves in the main process. Default 1. */
+  workers: number;
   log: { level: LogLevel };
   /** Resolved path, or null for none. Default config/demo-routes.yaml. */
   demoRoutes: string | null;
@@ -263,6 +265,7 @@ function finish(raw: RawConfig, cwd: string): Config {
     soa: { ...raw.soa },
     tcp: { ...raw.tcp },
     udpPayloadSize: raw.udpPayloadSize,
+    workers: raw.workers,
     log: { ...raw.log },
     demoRoutes: raw.demoRoutes ? resolve(cwd, raw.demoRoutes) : null,
   };

@@ -24,6 +24,7 @@ export const DEFAULTS = {
   soa: { refresh: 3600, retry: 600, expire: 86400, minimum: 30 },
   tcp: { idleTimeoutMs: 10000, maxConnections: 1000 },
   udpPayloadSize: 1232,
+  workers: 1,
   log: { level: 'info' as LogLevel },
   demoRoutes: 'config/demo-routes.yaml' as string | null,
 };
@@ -46,6 +47,7 @@ export const CONFIG_KEYS = [
   'tcp.idleTimeoutMs',
   'tcp.maxConnections',
   'udpPayloadSize',
+  'workers',
   'log.level',
   'demoRoutes',
 ] as const;
@@ -61,6 +63,7 @@ export const NUMERIC_KEYS: ReadonlySet<string> = new Set([
   'tcp.idleTimeoutMs',
   'tcp.maxConnections',
   'udpPayloadSize',
+  'workers',
 ]);
 
 /** 'tcp.idleTimeoutMs' -> 'PSARN_TCP_IDLE_TIMEOUT_MS'. */
@@ -137,6 +140,7 @@ export const layerSchema = z
       .strictObject({ idleTimeoutMs: int(100, 600000), maxConnections: int(1, 100000) }, { error: mapping })
       .partial(),
     udpPayloadSize: int(512, 4096),
+    workers: int(1, 64),
     log: z
       .strictObject(
         { level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }) },

@@ -21,12 +21,15 @@ export interface DaemonOptions {
   pollMs?: number;
   /** A registry to put the metrics in (default: a new one). */
   registry?: Registry;
+  /** Serve HTTP (/metrics /health /ready). A cluster worker leaves that to the primary. Default true. */
+  http?: boolean;
 }
 
 export interface Daemon {
   /** Bound DNS address (UDP and TCP share the port). */
   readonly dns: HostPort;
-  readonly http: HostPort;
+  /** Bound HTTP address; undefined when started with `http: false`. */
+  readonly http: HostPort | undefined;
   readonly metrics: DaemonMetrics;
   /** Applies a new config (SIGHUP). Keys that need a restart are logged and left as they were. */
   reload(config: Config): void;
@@ -39,6 +42,26 @@ export interface Daemon {
 /** Keys whose change needs a restart: sockets and the database are opened once. */
 const RESTART_KEYS = ['listen', 'http', 'db', 'namespace'] as const;
 
+/**
+ * Opens the database once, creating and migrating it, and loads the demo routes into an empty
+ * one: done before any DNS worker opens the file, so workers never race to do it.
+ */
+export function prepareStore(config: Config, log: Logger): void {
+  const store = Store.open(config.db, { create: true });
+  try {
+    loadDemoIfEmpty(store, config, log);
+  } finally {
+    store.close();
+  }
+}
+
+function loadDemoIfEmpty(store: Store, config: Config, log: Logger): void {
+  if (!store.isEmpty() || config.demoRoutes === null) return;
+  const file = demoRoutesFile(config.demoRoutes);
+  const loaded = loadDemoRoutes(store, file, config);
+  log.info({ file, routes: loaded }, 'empty database: loaded the demo routes');
+}
+
 export async function startDaemon(config: Config, options: DaemonOptions): Promise<Daemon> {
   const { log } = options;
   const metrics = new DaemonMetrics(options.registry !== undefined ? { registry: options.registry } : {});
@@ -50,11 +73,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   let timer: NodeJS.Timeout | undefined;
   let ready = false;
   try {
-    if (store.isEmpty() && config.demoRoutes !== null) {
-      const file = demoRoutesFile(config.demoRoutes);
-      const loaded = loadDemoRoutes(store, file, config);
-      log.info({ file, routes: loaded }, 'empty database: loaded the demo routes');
-    }
+    loadDemoIfEmpty(store, config, log);
     const view = new StoreZoneView(store, { epochTtl: config.epochTtl });
     const cache = new AnswerCache();
     const handler = new QueryHandler({
@@ -105,14 +124,25 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       log,
     });
     ready = true;
-    http = await listenHttp(config.http, { registry: metrics.registry, ready: () => ready, log });
+    if (options.http !== false) {
+      const { registry } = metrics;
+      http = await listenHttp(config.http, {
+        metrics: () => registry.metrics(),
+        contentType: registry.contentType,
+        ready: () => ready,
+        log,
+      });
+    }
     timer = setInterval(poll, options.pollMs ?? 100);
-    log.info({ dns: udp.address, http: http.address, db: config.db }, 'psarnd serving');
+    log.info(
+      { dns: udp.address, http: http?.address, db: config.db },
+      options.http === false ? 'worker serving' : 'psarnd serving',
+    );
 
     const listeners = { udp, tcp, http };
     return {
       dns: udp.address,
-      http: http.address,
+      http: http?.address,
       metrics,
       poll,
       reload(next: Config) {
@@ -136,7 +166,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         clearInterval(timer);
         await listeners.udp.close();
         await listeners.tcp.close();
-        await listeners.http.close();
+        await listeners.http?.close();
         store.close();
         log.info('psarnd stopped');
       },

@@ -1,7 +1,6 @@
 /** HTTP side: /metrics (Prometheus text), /health (liveness), /ready (zones loaded, listeners up). */
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import type { HostPort } from '../config/config.js';
 import { listenOn } from './listen.js';
 
@@ -12,7 +11,13 @@ export interface HttpListener {
 
 export async function listenHttp(
   at: HostPort,
-  options: { registry: Registry; ready: () => boolean; log: Logger },
+  options: {
+    /** The Prometheus text: a registry's, or the cluster's sum over its workers. */
+    metrics: () => Promise<string>;
+    contentType: string;
+    ready: () => boolean;
+    log: Logger;
+  },
 ): Promise<HttpListener> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -21,8 +26,8 @@ export async function listenHttp(
       return;
     }
     if (path === '/metrics') {
-      options.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': options.registry.contentType }).end(text),
+      options.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': options.contentType }).end(text),
         (error: unknown) => {
           options.log.error({ err: error }, 'metrics collection failed');
           res.writeHead(500).end();

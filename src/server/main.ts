@@ -4,24 +4,35 @@
  * Reads the config, starts the daemon, and handles signals: SIGTERM/SIGINT drain and exit 0,
  * SIGHUP reloads the config.
  */
+import cluster from 'node:cluster';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { type LoadOptions, loadConfig } from '../config/config.js';
 import { packageVersion as version } from '../version.js';
+import { announceWorker, startPrimary } from './cluster.js';
 import { startDaemon } from './daemon.js';
 
-const USAGE = `usage: psarnd [--config FILE] [--db FILE] [--listen HOST:PORT] [--http HOST:PORT]
+const USAGE = `usage: psarnd [--config FILE] [--db FILE] [--listen HOST:PORT] [--http HOST:PORT] [--workers N]
 
   --config FILE        config file (default: env PSARN_CONFIG, else config/psarnd.yaml)
   --db FILE            SQLite database (default ./data/psarn.db)
   --listen HOST:PORT   DNS over UDP and TCP (default 127.0.0.1:8053)
   --http HOST:PORT     /metrics /health /ready (default 127.0.0.1:9153)
+  --workers N          DNS worker processes sharing the sockets (default 1: serve in this process)
   --version, --help`;
 
 export async function main(argv: string[]): Promise<number> {
-  let values: { config?: string; db?: string; listen?: string; http?: string; help?: boolean; version?: boolean };
+  let values: {
+    config?: string;
+    db?: string;
+    listen?: string;
+    http?: string;
+    workers?: string;
+    help?: boolean;
+    version?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -30,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
         db: { type: 'string' },
         listen: { type: 'string' },
         http: { type: 'string' },
+        workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -50,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const loadOptions: LoadOptions = {
     env: process.env,
-    overrides: { db: values.db, listen: values.listen, http: values.http },
+    overrides: { db: values.db, listen: values.listen, http: values.http, workers: values.workers },
     ...(values.config !== undefined ? { file: values.config } : {}),
   };
   let loaded: ReturnType<typeof loadConfig>;
@@ -60,16 +72,37 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`psarnd: ${(error as Error).message}\n`);
     return 1;
   }
-  const log = pino({ level: loaded.config.log.level, base: { service: 'psarnd' } });
-  let daemon: Awaited<ReturnType<typeof startDaemon>>;
+  const { config } = loaded;
+  const role = config.workers > 1 ? (cluster.isPrimary ? 'primary' : 'worker') : 'single';
+  const log = pino({
+    level: config.log.level,
+    base: { service: 'psarnd', ...(role === 'worker' ? { worker: cluster.worker?.id } : {}) },
+  });
+  let running: { close(): Promise<void>; reload(): void };
   try {
-    daemon = await startDaemon(loaded.config, { log });
+    if (role === 'primary') {
+      const primary = await startPrimary(config, { log });
+      running = { close: () => primary.close(), reload: () => primary.reload() };
+    } else {
+      const daemon = await startDaemon(config, { log, http: role !== 'worker' });
+      if (role === 'worker') announceWorker(daemon.metrics.registry, daemon.dns);
+      running = {
+        close: () => daemon.close(),
+        reload: () => {
+          try {
+            daemon.reload(loadConfig(loadOptions).config);
+          } catch (error) {
+            log.error({ err: error }, 'config reload failed; keeping the running config');
+          }
+        },
+      };
+    }
   } catch (error) {
     log.fatal({ err: error }, 'psarnd could not start');
     process.stderr.write(`psarnd: ${(error as Error).message}\n`);
     return 1;
   }
-  log.info({ config: loaded.file ?? null, version: version() }, 'config loaded');
+  if (role !== 'worker') log.info({ config: loaded.file ?? null, version: version() }, 'config loaded');
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -77,7 +110,7 @@ export async function main(argv: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, 'draining');
-      daemon.close().then(
+      running.close().then(
         () => resolve(0),
         (error: unknown) => {
           log.error({ err: error }, 'error while stopping');
@@ -87,13 +120,9 @@ export async function main(argv: string[]): Promise<number> {
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => {
-      try {
-        daemon.reload(loadConfig(loadOptions).config);
-      } catch (error) {
-        log.error({ err: error }, 'config reload failed; keeping the running config');
-      }
-    });
+    process.on('SIGHUP', () => running.reload());
+    // A worker whose primary is gone has nobody to serve metrics or restart it: stop.
+    if (role === 'worker') process.on('disconnect', () => stop('disconnect'));
   });
 }
 

@@ -60,6 +60,7 @@ describe('loadConfig', () => {
       soa: { refresh: 3600, retry: 600, expire: 86400, minimum: 30 },
       tcp: { idleTimeoutMs: 10000, maxConnections: 1000 },
       udpPayloadSize: 1232,
+      workers: 1,
       log: { level: 'info' },
       demoRoutes: join(cwd, 'config/demo-routes.yaml'),
     });
@@ -89,6 +90,7 @@ describe('loadConfig', () => {
       'idleTimeoutMs',
       'maxConnections',
       'udpPayloadSize',
+      'workers',
       'log',
       'level',
       'demoRoutes',
@@ -127,6 +129,7 @@ describe('loadConfig', () => {
       PSARN_TCP_IDLE_TIMEOUT_MS: '100',
       PSARN_TCP_MAX_CONNECTIONS: '100000',
       PSARN_UDP_PAYLOAD_SIZE: '4096',
+      PSARN_WORKERS: '2',
       PSARN_LOG_LEVEL: 'silent',
       PSARN_DEMO_ROUTES: '',
     };
@@ -142,6 +145,7 @@ describe('loadConfig', () => {
       soa: { refresh: 1, retry: 2, expire: 2147483647, minimum: 0 },
       tcp: { idleTimeoutMs: 100, maxConnections: 100000 },
       udpPayloadSize: 4096,
+      workers: 2,
       log: { level: 'silent' },
       demoRoutes: null,
     });
@@ -219,7 +223,7 @@ describe('loadConfig', () => {
     configError(
       () => loadConfig({ cwd: withConfig('listen: 127.0.0.1:1\nlisten_port: 53\n'), env: {} }),
       'listen_port',
-      "config config/psarnd.yaml: unknown key 'listen_port'; check the spelling (known: listen, http, db, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, log, demoRoutes)",
+      "config config/psarnd.yaml: unknown key 'listen_port'; check the spelling (known: listen, http, db, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, workers, log, demoRoutes)",
     );
     configError(
       () => loadConfig({ cwd: withConfig('tcp:\n  maxConnections: 0\n  idleTimeout: 5\n'), env: {} }),
@@ -290,6 +294,7 @@ describe('loadConfig', () => {
     ],
     ['udpPayloadSize: 511', 'udpPayloadSize', 'udpPayloadSize must be an integer from 512 to 4096 (got 511)'],
     ['udpPayloadSize: 4097', 'udpPayloadSize', 'udpPayloadSize must be an integer from 512 to 4096 (got 4097)'],
+    ['workers: 0', 'workers', 'workers must be an integer from 1 to 64 (got 0)'],
     [
       'log: { level: verbose }',
       'log.level',
@@ -317,7 +322,7 @@ describe('loadConfig', () => {
     configError(
       () => loadConfig({ cwd, env: {}, overrides: { ttl: '5' } }),
       'ttl',
-      "config flag ttl: unknown key 'ttl'; check the spelling (known: listen, http, db, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, log, demoRoutes)",
+      "config flag ttl: unknown key 'ttl'; check the spelling (known: listen, http, db, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, workers, log, demoRoutes)",
     );
   });
 });

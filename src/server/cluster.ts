@@ -1,0 +1,122 @@
+/**
+ * psarnd with `workers` > 1 (node:cluster): the primary prepares the database once, forks the
+ * DNS workers, serves HTTP with the workers' metrics summed (prom-client's AggregatorRegistry),
+ * restarts a worker that dies, and passes SIGHUP and SIGTERM on. Each worker is a whole
+ * single-process daemon without HTTP: it shares the UDP socket (one handle, the kernel hands
+ * each datagram to one reader) and the TCP listener (the primary spreads connections), and has
+ * its own database connection, change pickup and answer cache.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+import { AggregatorRegistry, type Registry } from 'prom-client';
+import type { Config, HostPort } from '../config/config.js';
+import { prepareStore } from './daemon.js';
+import { type HttpListener, listenHttp } from './http.js';
+
+/** Sent by a worker once its listeners are up. */
+export interface WorkerReady {
+  type: 'psarn:ready';
+  dns: HostPort;
+}
+
+export function isWorkerReady(message: unknown): message is WorkerReady {
+  return (message as WorkerReady | undefined)?.type === 'psarn:ready';
+}
+
+export interface Primary {
+  readonly dns: HostPort;
+  readonly http: HostPort;
+  /** Passes SIGHUP to every worker (each re-reads the config). */
+  reload(): void;
+  /** SIGTERM to every worker, waits for them (bounded), closes HTTP. */
+  close(): Promise<void>;
+}
+
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+export async function startPrimary(config: Config, options: { log: Logger }): Promise<Primary> {
+  const { log } = options;
+  const count = config.workers;
+  prepareStore(config, log);
+  const aggregator = new AggregatorRegistry();
+  const ready = new Set<number>();
+  let dns: HostPort | undefined;
+  let stopping = false;
+  let allReady: () => void = () => {};
+  const started = new Promise<void>((resolve) => {
+    allReady = resolve;
+  });
+
+  const fork = (): Worker => {
+    const worker = cluster.fork();
+    worker.on('message', (message: unknown) => {
+      if (!isWorkerReady(message)) return;
+      ready.add(worker.id);
+      dns = message.dns;
+      if (ready.size === count) allReady();
+    });
+    return worker;
+  };
+  cluster.on('exit', (worker, code, signal) => {
+    ready.delete(worker.id);
+    if (stopping) return;
+    log.error({ pid: worker.process.pid, code, signal }, 'DNS worker exited; starting another');
+    fork();
+  });
+  for (let i = 0; i < count; i++) fork();
+
+  let timeout: NodeJS.Timeout | undefined;
+  await Promise.race([
+    started,
+    new Promise<never>((_, reject) => {
+      timeout = setTimeout(
+        () => reject(new Error(`the ${count} DNS workers did not start within ${START_TIMEOUT_MS} ms`)),
+        START_TIMEOUT_MS,
+      );
+    }),
+  ]).finally(() => clearTimeout(timeout));
+
+  const http: HttpListener = await listenHttp(config.http, {
+    metrics: () => aggregator.clusterMetrics(),
+    contentType: aggregator.contentType,
+    ready: () => ready.size === count,
+    log,
+  });
+  const workers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+  log.info({ dns, http: http.address, db: config.db, workers: count }, 'psarnd serving');
+  return {
+    dns: dns!,
+    http: http.address,
+    reload() {
+      for (const worker of workers()) worker.process.kill('SIGHUP');
+    },
+    async close() {
+      stopping = true;
+      const exits = workers().map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            if (worker.isDead()) return resolve();
+            worker.once('exit', () => resolve());
+            worker.process.kill('SIGTERM');
+          }),
+      );
+      const deadline = setTimeout(() => {
+        for (const worker of workers()) worker.process.kill('SIGKILL');
+      }, STOP_TIMEOUT_MS);
+      await Promise.all(exits);
+      clearTimeout(deadline);
+      await http.close();
+      log.info('psarnd stopped');
+    },
+  };
+}
+
+/** In a worker: answer the primary's metric requests with this registry, and say we are up. */
+export function announceWorker(registry: Registry, dns: HostPort): void {
+  AggregatorRegistry.setRegistries([registry]);
+  // Constructing one installs the worker-side listener for the primary's requests.
+  new AggregatorRegistry();
+  const message: WorkerReady = { type: 'psarn:ready', dns };
+  process.send?.(message);
+}

@@ -1,0 +1,90 @@
+/**
+ * psarnd --workers 2 (node:cluster): both transports served, a CLI change picked up by every
+ * worker, metrics summed over the workers, and SIGTERM stops the workers and exits 0.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { Rcode, Type } from '../../src/wire/types.js';
+import { entryArgs, projectRoot, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
+import { query } from '../helpers/dns.js';
+
+const run = promisify(execFile);
+const Z = '123456789012.us-east-1.aws.psarn.internal.';
+const CREATED = `created.orders.${Z}`;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('psarnd --workers 2', () => {
+  let d: RunningDaemon;
+  before(async () => {
+    d = await startPsarnd({ args: ['--workers', '2'] });
+  });
+  after(async () => {
+    await d?.stop();
+  });
+
+  it('serves UDP and TCP', async () => {
+    for (const tcp of [false, true]) {
+      const m = await query(d.dns, CREATED, Type.URI, { tcp });
+      assert.equal(m.rcode, Rcode.NOERROR);
+      assert.equal(m.answer.length, 2);
+    }
+  });
+
+  it('every worker picks up a CLI change within 1 s', async () => {
+    await run(
+      process.execPath,
+      [
+        ...entryArgs('cli'),
+        'route',
+        'set',
+        'arn:aws:psarn:us-east-1:123456789012:w/x',
+        '--target',
+        'arn:aws:sqs:us-east-1:123456789012:q',
+        '--db',
+        d.db,
+      ],
+      { cwd: projectRoot },
+    );
+    const deadline = performance.now() + 1000;
+    let served = 0;
+    // Many queries, so both workers (the kernel spreads datagrams) must have the route.
+    while (performance.now() < deadline && served < 50) {
+      const m = await query(d.dns, `x.w.${Z}`, Type.URI);
+      served = m.rcode === Rcode.NOERROR && m.answer.length === 1 ? served + 1 : 0;
+    }
+    assert.equal(served, 50);
+  });
+
+  it('sums the workers’ metrics on /metrics', async () => {
+    const base = `http://${d.http.host}:${d.http.port}`;
+    const count = async () => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      const m = /^psarn_dns_requests_total\{proto="udp",qtype="URI"\} (\d+)/m.exec(text);
+      return Number(m?.[1] ?? 0);
+    };
+    const before = await count();
+    for (let i = 0; i < 200; i++) await query(d.dns, CREATED, Type.URI);
+    assert.equal((await count()) - before, 200);
+    assert.equal((await fetch(`${base}/ready`)).status, 200);
+  });
+
+  it('stops its workers and exits 0 on SIGTERM', async () => {
+    const { stdout } = await run('pgrep', ['-P', String(d.proc.pid)]);
+    const workers = stdout.trim().split('\n').map(Number);
+    assert.equal(workers.length, 2, `children of the primary: ${stdout}`);
+    assert.equal(await d.stop('SIGTERM'), 0);
+    // Reaped by the primary before it exits; allow the kernel a moment to forget them.
+    for (let i = 0; i < 40 && workers.some(alive); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(workers.filter(alive), []);
+  });
+});
