@@ -40,7 +40,7 @@ export interface Daemon {
 }
 
 /** Keys whose change needs a restart: sockets and the database are opened once. */
-const RESTART_KEYS = ['listen', 'http', 'db', 'namespace'] as const;
+const RESTART_KEYS = ['listen', 'http', 'db', 'namespace', 'workers'] as const;
 
 /**
  * Opens the database once, creating and migrating it, and loads the demo routes into an empty
