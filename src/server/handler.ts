@@ -19,8 +19,12 @@ const TCP_MAX = 65535;
 const UDP_CLASSIC = 512;
 
 export interface HandlerOptions {
-  view: ZoneView & { read<T>(fn: () => T): T; takeNewer?(): boolean };
-  /** Picks up store changes now; called when a cache miss read a zone newer than the cache knows. */
+  view: ZoneView & { read<T>(fn: () => T): T };
+  /**
+   * Picks up store changes now (cheap when there are none). Called before every cache miss, so
+   * the zone rows (serial, epoch) are as current as the routes the miss reads, and answers
+   * cached for an older serial are dropped first.
+   */
   refresh?: () => void;
   cache: AnswerCache;
   metrics: DaemonMetrics;
@@ -116,10 +120,9 @@ export class QueryHandler {
       return cached;
     }
     metrics.miss.value++;
+    this.#options.refresh?.();
     const found: Answer = view.read(() => answer({ labels: query.labels, qtype: query.qtype }, view));
     const ready = encodeReady(Buffer.from(query.key, 'latin1'), found.reply);
-    // Invalidate first, then cache: this entry is current, the ones of the older serial are not.
-    if (view.takeNewer?.()) this.#options.refresh?.();
     cache.set(query.key, ready, found.zones);
     return ready;
   }

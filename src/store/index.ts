@@ -7,6 +7,7 @@ export type {
   JournalEntry,
   JournalOp,
   Policy,
+  RouteData,
   RouteSpec,
   StoredRoute,
   StoreErrorCode,

@@ -32,6 +32,8 @@ export interface RouteJoinRow {
   priority: number | null;
 }
 
+export type RouteDataRow = Pick<RouteJoinRow, 'policy' | 'ttl' | 'alias' | 'target' | 'weight' | 'priority'>;
+
 interface JournalDbRow {
   zone: string;
   serial: number;
@@ -56,6 +58,7 @@ export interface Statements {
   setSerialEpoch: Statement<unknown[], never>;
   route: Statement<unknown[], RouteJoinRow>;
   routeById: Statement<unknown[], RouteJoinRow>;
+  routeData: Statement<unknown[], RouteDataRow>;
   routesAll: Statement<unknown[], RouteJoinRow>;
   routesOfZone: Statement<unknown[], RouteJoinRow>;
   routesUnder: Statement<unknown[], RouteJoinRow>;
@@ -93,6 +96,11 @@ export function prepareStatements(db: Database): Statements {
 
     route: s<RouteJoinRow>(`${ROUTE_SELECT} WHERE z.name = ? AND r.path = ? ORDER BY t.seq`),
     routeById: s<RouteJoinRow>(`${ROUTE_SELECT} WHERE z.id = ? AND r.path = ? ORDER BY t.seq`),
+    routeData: s<RouteDataRow>(
+      `SELECT r.policy, r.ttl, r.alias, t.target, t.weight, t.priority FROM routes r
+       LEFT JOIN targets t ON t.zone_id = r.zone_id AND t.path = r.path
+       WHERE r.zone_id = ? AND r.path = ? ORDER BY t.seq`,
+    ),
     // (zone name, path, seq) order walks zones by their name index, then each zone's routes and
     // targets by primary key: no temporary sort, so 1M routes stream in constant memory.
     routesAll: s<RouteJoinRow>(`${ROUTE_SELECT} ORDER BY z.name, r.path, t.seq`),

@@ -19,7 +19,7 @@ import {
   toParamsRow,
   toZoneRow,
 } from './statements.js';
-import type { JournalEntry, RouteSpec, StoredRoute, ZoneContent, ZoneParams, ZoneRow } from './types.js';
+import type { JournalEntry, RouteData, RouteSpec, StoredRoute, ZoneContent, ZoneParams, ZoneRow } from './types.js';
 import { StoreError } from './types.js';
 import { checkParams, checkRoute, checkZoneName } from './validate.js';
 
@@ -120,6 +120,23 @@ export class Store {
   zone(name: string): ZoneRow | undefined {
     const row = this.#q.zone.get(name);
     return row === undefined ? undefined : toZoneRow(row);
+  }
+
+  /**
+   * The answering part of a route, by zone id: one statement (so one snapshot), no metadata.
+   * This is the read of every answer-cache miss in psarnd.
+   */
+  routeData(zoneId: number, path: string): RouteData | undefined {
+    const rows = this.#q.routeData.all(zoneId, path);
+    const first = rows[0];
+    if (first === undefined) return undefined;
+    const route: RouteData = { ttl: first.ttl, targets: [] };
+    if (first.policy !== null) route.policy = first.policy;
+    if (first.alias !== null) route.alias = first.alias;
+    for (const row of rows) {
+      if (row.target !== null) route.targets.push({ target: row.target, weight: row.weight!, priority: row.priority! });
+    }
+    return route;
   }
 
   getRoute(zone: string, path: string): StoredRoute | undefined {

@@ -30,6 +30,9 @@ export interface AliasRouteSpec {
 
 export type RouteSpec = TargetRouteSpec | AliasRouteSpec;
 
+/** What answering needs of a route: the hot read of a cache miss, without metadata or history. */
+export type RouteData = Pick<StoredRoute, 'ttl' | 'policy' | 'targets' | 'alias'>;
+
 export interface StoredRoute {
   zone: string;
   /** Route path segments joined by '/', e.g. 'orders/created'. */

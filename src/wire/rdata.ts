@@ -4,7 +4,6 @@
  * well-known types only, which is why URI targets are plain bytes.
  */
 import { WireError } from './errors.js';
-import { parseName } from './name.js';
 import type { DnsRecord } from './types.js';
 import { Class, Type } from './types.js';
 import { encodeUriRdata } from './uri.js';
@@ -24,7 +23,7 @@ export function writeRecord(w: Writer, rr: DnsRecord): void {
   if (!Number.isInteger(rr.ttl) || rr.ttl < 0 || rr.ttl > MAX_TTL) {
     throw new WireError(`TTL ${rr.ttl} of ${rr.name} ${rr.type} is outside 0..2147483647`);
   }
-  w.name(parseName(rr.name));
+  w.nameText(rr.name);
   w.u16(typeCodeOf(rr));
   w.u16(Class.IN);
   w.u32(rr.ttl);
@@ -39,11 +38,11 @@ export function writeRecord(w: Writer, rr: DnsRecord): void {
       break;
     case 'CNAME':
     case 'NS':
-      w.name(parseName(rr.target));
+      w.nameText(rr.target);
       break;
     case 'SOA':
-      w.name(parseName(rr.mname));
-      w.name(parseName(rr.rname));
+      w.nameText(rr.mname);
+      w.nameText(rr.rname);
       for (const v of [rr.serial, rr.refresh, rr.retry, rr.expire, rr.minimum]) {
         if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
           throw new WireError(`SOA field ${v} of ${rr.name} is not a u32`);

@@ -5,7 +5,7 @@
  */
 import { Cursor } from './cursor.js';
 import { WireError } from './errors.js';
-import { readName } from './name.js';
+import { escapeLabel, parseName, readName } from './name.js';
 
 const POINTER = 0xc000;
 /** A pointer holds 14 bits of offset. */
@@ -16,6 +16,8 @@ export class Writer {
   buf: Buffer;
   len = 0;
   readonly #table = new Map<string, number>();
+  /** Presentation text (lowercase) of the seeded name's suffixes -> offset: the common case, no parsing. */
+  readonly #text = new Map<string, number>();
 
   constructor(initial = 512) {
     this.buf = Buffer.allocUnsafe(initial);
@@ -69,10 +71,35 @@ export class Writer {
       labels.push(this.buf.subarray(labelAt[i]!, labelAt[i]! + labelAt[i + 1]!));
     const keys = suffixKeys(labels);
     let at = offset;
+    const texts = labels.map(
+      (l) =>
+        `${escapeLabel(
+          Buffer.from(l)
+            .toString('latin1')
+            .replace(/[A-Z]+/g, (m) => m.toLowerCase()),
+        )}.`,
+    );
     for (let i = 0; i < labels.length; i++) {
       this.#remember(keys[i]!, at);
+      if (at <= MAX_POINTER_TARGET) this.#text.set(texts.slice(i).join(''), at);
       at += 1 + labels[i]!.length;
     }
+  }
+
+  /**
+   * Writes a name given in presentation form. A name equal to the seeded name or one of its
+   * suffixes (an owner that is the question, a zone apex above it) is a pointer found without
+   * parsing; any other name is parsed (memoised) and compressed as `name()` does.
+   */
+  nameText(name: string, compress = true): void {
+    if (compress) {
+      const at = this.#text.get(name);
+      if (at !== undefined) {
+        this.u16(POINTER | at);
+        return;
+      }
+    }
+    this.name(parsedName(name), compress);
   }
 
   /** Writes a name (labels from parseName), compressed against every name written so far. */
@@ -95,6 +122,20 @@ export class Writer {
   #remember(key: string, offset: number): void {
     if (offset <= MAX_POINTER_TARGET && !this.#table.has(key)) this.#table.set(key, offset);
   }
+}
+
+/** parseName, memoised: the same few names (nameservers, zone apexes) recur in every answer. */
+const parsed = new Map<string, Uint8Array[]>();
+const PARSED_MAX = 4096;
+
+function parsedName(name: string): Uint8Array[] {
+  let labels = parsed.get(name);
+  if (labels === undefined) {
+    labels = parseName(name);
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    parsed.set(name, labels);
+  }
+  return labels;
 }
 
 /** Lowercased latin1 keys of each suffix: keys[i] stands for labels[i..] with length octets. */

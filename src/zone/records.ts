@@ -3,7 +3,7 @@
  * `zone export` both build records here, so what dig shows and what a file holds agree.
  */
 import { EPOCH_LABEL, TXT_VERSION } from '../psarn/txt.js';
-import type { StoredRoute, ZoneRow } from '../store/types.js';
+import type { RouteData, ZoneRow } from '../store/types.js';
 
 import type { CnameRecord, NsRecord, SoaRecord, TxtRecord, UriRecord } from '../wire/types.js';
 
@@ -44,7 +44,7 @@ export function routeName(zone: ZoneRow | string, path: string): string {
 }
 
 /** The URI RRset of a target route, in stored order. */
-export function uriRecords(name: string, route: StoredRoute): UriRecord[] {
+export function uriRecords(name: string, route: RouteData): UriRecord[] {
   return route.targets.map((t) => ({
     name,
     ttl: route.ttl,
@@ -55,7 +55,7 @@ export function uriRecords(name: string, route: StoredRoute): UriRecord[] {
   }));
 }
 
-export function routeTxtRecord(name: string, route: StoredRoute, epoch: number): TxtRecord {
+export function routeTxtRecord(name: string, route: RouteData, epoch: number): TxtRecord {
   return {
     name,
     ttl: route.ttl,
@@ -64,6 +64,6 @@ export function routeTxtRecord(name: string, route: StoredRoute, epoch: number):
   };
 }
 
-export function cnameRecord(name: string, route: StoredRoute): CnameRecord {
+export function cnameRecord(name: string, route: RouteData): CnameRecord {
   return { name, ttl: route.ttl, type: 'CNAME', target: route.alias ?? '.' };
 }

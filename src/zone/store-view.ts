@@ -3,7 +3,7 @@
  * answer-cache miss, inside one read transaction so a reply never mixes two versions of a route.
  */
 import type { Store } from '../store/store.js';
-import type { StoredRoute, ZoneRow } from '../store/types.js';
+import type { RouteData, ZoneRow } from '../store/types.js';
 import { findDeepestZone, type ZoneView } from './view.js';
 
 /** Zones whose content changed since the last refresh. */
@@ -18,7 +18,6 @@ export class StoreZoneView implements ZoneView {
   readonly #store: Store;
   #zones = new Map<string, ZoneRow>();
   #dataVersion = Number.NaN;
-  #sawNewer = false;
 
   constructor(store: Store, options: { epochTtl: number }) {
     this.#store = store;
@@ -58,27 +57,16 @@ export class StoreZoneView implements ZoneView {
     return this.#store.read(fn);
   }
 
-  findZone(labels: readonly string[]): ZoneRow | undefined {
-    const known = findDeepestZone(this.#zones, labels);
-    if (known === undefined) return undefined;
-    // Read the row again inside the caller's transaction, so serial and epoch match the routes read.
-    const fresh = this.#store.zone(known.name) ?? known;
-    if (fresh.serial !== known.serial) this.#sawNewer = true;
-    return fresh;
-  }
-
   /**
-   * True (once) when a lookup since the last call read a zone newer than the last refresh: the
-   * caller should refresh before caching, so answers of other names do not lag behind it.
+   * The zone rows are those of the last refresh; the caller refreshes before a cache miss
+   * (a data_version check), so serial and epoch are as current as the routes it then reads.
    */
-  takeNewer(): boolean {
-    const newer = this.#sawNewer;
-    this.#sawNewer = false;
-    return newer;
+  findZone(labels: readonly string[]): ZoneRow | undefined {
+    return findDeepestZone(this.#zones, labels);
   }
 
-  getRoute(zone: ZoneRow, path: string): StoredRoute | undefined {
-    return this.#store.getRoute(zone.name, path);
+  getRoute(zone: ZoneRow, path: string): RouteData | undefined {
+    return this.#store.routeData(zone.id, path);
   }
 
   hasDescendants(zone: ZoneRow, path: string): boolean {

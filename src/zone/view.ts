@@ -3,7 +3,7 @@
  * pure and testable: tests build an in-memory view from zone-file text; the daemon uses the
  * store-backed view.
  */
-import type { StoredRoute, ZoneRow } from '../store/types.js';
+import type { RouteData, ZoneRow } from '../store/types.js';
 
 export interface ZoneView {
   /** TTL of `_epoch` answers (config epochTtl). */
@@ -14,7 +14,7 @@ export interface ZoneView {
    */
   findZone(labels: readonly string[]): ZoneRow | undefined;
   /** The route at `path` ('orders/created') of a zone. */
-  getRoute(zone: ZoneRow, path: string): StoredRoute | undefined;
+  getRoute(zone: ZoneRow, path: string): RouteData | undefined;
   /** True when a route exists below `path` (the name is an empty non-terminal, RFC 8020). */
   hasDescendants(zone: ZoneRow, path: string): boolean;
 }
