@@ -56,7 +56,8 @@ export function routeView(route: StoredRoute, namespace: string, epoch?: number)
   };
 }
 
-function table(rows: string[][]): string[] {
+/** Columns padded to their widest cell, two spaces apart; the last column is not padded. */
+export function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   return rows.map((r) =>
     r

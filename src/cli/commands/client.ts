@@ -21,6 +21,7 @@ import { formatPsarn } from '../../psarn/psarn.js';
 import type { Command, PayloadArg } from '../args.js';
 import type { Context } from '../context.js';
 import { CliError, oneLine, usageError } from '../errors.js';
+import { table } from '../format.js';
 import { computeShares, formatShare } from '../shares.js';
 
 type Of<K extends Command['kind']> = Extract<Command, { kind: K }>;
@@ -54,16 +55,6 @@ function clientFor(cmd: Of<'resolve'> | Of<'invoke'>, ctx: Context): { client: P
   const server = { host: cmd.server?.host ?? ctx.config.listen.host, port: cmd.server?.port ?? ctx.config.listen.port };
   const client = new PsarnClient({ servers: [server], namespace: ctx.config.namespace, epochTtl: ctx.config.epochTtl });
   return { client, server };
-}
-
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) =>
-    r
-      .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
-      .join('  ')
-      .trimEnd(),
-  );
 }
 
 /** The text of `psarn resolve`. Pure. */
