@@ -88,10 +88,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     const applyChanges = (changes: ZoneChanges | undefined): void => {
       if (changes === undefined) return;
       const touched = [...changes.changed, ...changes.added];
-      cache.invalidate(
-        [...touched.map((z) => z.name), ...changes.removed],
-        changes.added.length + changes.removed.length > 0,
-      );
+      cache.invalidate(changes.keys);
       for (const zone of touched) {
         metrics.zoneSerial.labels(zone.name).set(zone.serial);
         metrics.zoneEpoch.labels(zone.name).set(zone.epoch);

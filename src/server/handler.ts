@@ -123,7 +123,7 @@ export class QueryHandler {
     this.#options.refresh?.();
     const found: Answer = view.read(() => answer({ labels: query.labels, qtype: query.qtype }, view));
     const ready = encodeReady(Buffer.from(query.key, 'latin1'), found.reply);
-    cache.set(query.key, ready, found.zones);
+    cache.set(query.key, ready, found.deps);
     return ready;
   }
 

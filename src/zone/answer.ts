@@ -7,6 +7,7 @@ import { labelsToPath } from '../psarn/name.js';
 import { EPOCH_LABEL } from '../psarn/txt.js';
 import type { ZoneRow } from '../store/types.js';
 import { type DnsRecord, Rcode, type RcodeValue, type Reply, Type } from '../wire/types.js';
+import { epochKey, pathKey, serialKey, ZONE_SET, zoneKey } from './deps.js';
 import {
   cnameRecord,
   epochRecord,
@@ -37,13 +38,14 @@ type Lookup =
 
 export interface Answer {
   reply: Reply;
-  /** Names of the zones the reply was read from: a cached reply is valid while they are unchanged. */
-  zones: string[];
+  /** What the reply was read from (src/zone/deps.ts): a cached reply is valid while these are unchanged. */
+  deps: string[];
 }
 
-function lookup(view: ZoneView, zone: ZoneRow, labels: readonly string[], qtype: number): Lookup {
+function lookup(view: ZoneView, zone: ZoneRow, labels: readonly string[], qtype: number, deps: string[]): Lookup {
   const depth = labels.length - nameLabels(zone.name).length;
   if (depth === 0) {
+    deps.push(serialKey(zone.name));
     if (qtype === Type.SOA) return { kind: 'success', answer: [soaRecord(zone)], additional: [] };
     if (qtype === Type.NS) return { kind: 'success', answer: nsRecords(zone), additional: [] };
     // RFC 8482 lets ANY be answered with a subset; the apex's own records are small.
@@ -52,6 +54,7 @@ function lookup(view: ZoneView, zone: ZoneRow, labels: readonly string[], qtype:
   }
   const relative = labels.slice(0, depth);
   if (depth === 1 && relative[0] === EPOCH_LABEL) {
+    deps.push(epochKey(zone.name));
     if (qtype === Type.TXT || qtype === Type.ANY) {
       return { kind: 'success', answer: [epochRecord(zone, view.epochTtl)], additional: [] };
     }
@@ -62,6 +65,7 @@ function lookup(view: ZoneView, zone: ZoneRow, labels: readonly string[], qtype:
   const path = segments.join('/');
   const route = view.getRoute(zone, path);
   if (route === undefined) return view.hasDescendants(zone, path) ? { kind: 'nodata' } : { kind: 'nxdomain' };
+  deps.push(pathKey(zone.name, path), epochKey(zone.name));
   const name = routeName(zone, path);
   if (route.alias !== undefined) {
     const record = cnameRecord(name, route);
@@ -99,20 +103,20 @@ function reply(rcode: RcodeValue, aa: boolean, answer: DnsRecord[] = [], authori
  */
 export function answer(question: Question, view: ZoneView): Answer {
   const { qtype } = question;
-  if (qtype === Type.AXFR || qtype === Type.IXFR) return { reply: reply(Rcode.REFUSED, false), zones: [] };
+  if (qtype === Type.AXFR || qtype === Type.IXFR) return { reply: reply(Rcode.REFUSED, false), deps: [ZONE_SET] };
   const first = view.findZone(question.labels);
-  if (first === undefined) return { reply: reply(Rcode.REFUSED, false), zones: [] };
+  if (first === undefined) return { reply: reply(Rcode.REFUSED, false), deps: [ZONE_SET] };
 
   const chain: DnsRecord[] = [];
-  const zones = [first.name];
+  const deps = [zoneKey(first.name)];
   const seen = new Set<string>();
   let zone = first;
   let labels = question.labels;
   for (;;) {
     const name = `${labels.join('.')}.`;
-    if (seen.has(name)) return { reply: reply(Rcode.SERVFAIL, false), zones }; // CNAME loop
+    if (seen.has(name)) return { reply: reply(Rcode.SERVFAIL, false), deps }; // CNAME loop
     seen.add(name);
-    const found = lookup(view, zone, labels, qtype);
+    const found = lookup(view, zone, labels, qtype, deps);
     switch (found.kind) {
       case 'success':
         return {
@@ -123,22 +127,24 @@ export function answer(question: Question, view: ZoneView): Answer {
             authority: [],
             additional: found.additional,
           },
-          zones,
+          deps,
         };
       case 'nodata':
-        return { reply: reply(Rcode.NOERROR, true, chain, [negativeSoaRecord(zone)]), zones };
+        deps.push(serialKey(zone.name));
+        return { reply: reply(Rcode.NOERROR, true, chain, [negativeSoaRecord(zone)]), deps };
       case 'nxdomain':
+        deps.push(serialKey(zone.name));
         // RFC 6604: after a CNAME the RCODE is that of the last name in the chain.
-        return { reply: reply(Rcode.NXDOMAIN, true, chain, [negativeSoaRecord(zone)]), zones };
+        return { reply: reply(Rcode.NXDOMAIN, true, chain, [negativeSoaRecord(zone)]), deps };
       case 'cname': {
         chain.push(found.record);
-        if (chain.length > MAX_CNAME_CHAIN) return { reply: reply(Rcode.SERVFAIL, false), zones };
+        if (chain.length > MAX_CNAME_CHAIN) return { reply: reply(Rcode.SERVFAIL, false), deps };
         labels = nameLabels(found.record.target);
         const next = view.findZone(labels);
         // A target outside our zones is the resolver's to follow (RFC 1034 §4.3.2 step 3a).
-        if (next === undefined) return { reply: reply(Rcode.NOERROR, true, chain), zones };
+        if (next === undefined) return { reply: reply(Rcode.NOERROR, true, chain), deps };
         zone = next;
-        if (!zones.includes(zone.name)) zones.push(zone.name);
+        if (!deps.includes(zoneKey(zone.name))) deps.push(zoneKey(zone.name));
       }
     }
   }

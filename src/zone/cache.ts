@@ -1,7 +1,8 @@
 /**
  * Ready wire answers by question (the lowercased wire question as latin1 text), bounded in
- * bytes. An entry stays valid while the zones it was read from keep their generation; a change
- * to a zone bumps its generation, so invalidation is O(1) and lazy.
+ * bytes. An entry stays valid while the keys it depends on (src/zone/deps.ts) keep their
+ * generation; a change bumps the generations of the keys it touches, so invalidation is O(1)
+ * per key and lazy.
  *
  * Eviction is by two generations rather than a strict LRU (lru-cache's recency bookkeeping was
  * a tenth of the per-query time): new and recently used entries live in `young`; when `young`
@@ -16,9 +17,6 @@ interface Entry {
   gens: number[];
   bytes: number;
 }
-
-/** Key of the generation that answers outside every zone (REFUSED) depend on: the zone set. */
-const ZONE_SET = '';
 
 export class AnswerCache {
   readonly #half: number;
@@ -53,20 +51,18 @@ export class AnswerCache {
     return entry.ready;
   }
 
-  /** Stores a ready answer read from `zones` (empty: an answer outside every zone). */
-  set(key: string, ready: ReadyAnswer, zones: readonly string[]): void {
-    const deps = zones.length > 0 ? [...zones] : [ZONE_SET];
+  /** Stores a ready answer that depends on `deps` (src/zone/deps.ts). */
+  set(key: string, ready: ReadyAnswer, deps: readonly string[]): void {
     const bytes = ready.body.length + key.length * 2 + 160;
     const previous = this.#young.get(key);
     if (previous !== undefined) this.#youngBytes -= previous.bytes;
     this.#old.delete(key);
-    this.#add(key, { ready, deps, gens: deps.map((z) => this.#gens.get(z) ?? 0), bytes });
+    this.#add(key, { ready, deps: [...deps], gens: deps.map((d) => this.#gens.get(d) ?? 0), bytes });
   }
 
-  /** Drops every answer read from these zones; `zoneSet` also drops answers outside all zones. */
-  invalidate(zones: readonly string[], zoneSet = false): void {
-    for (const zone of zones) this.#gens.set(zone, (this.#gens.get(zone) ?? 0) + 1);
-    if (zoneSet) this.#gens.set(ZONE_SET, (this.#gens.get(ZONE_SET) ?? 0) + 1);
+  /** Drops every answer that depends on one of these keys. */
+  invalidate(keys: readonly string[]): void {
+    for (const key of keys) this.#gens.set(key, (this.#gens.get(key) ?? 0) + 1);
   }
 
   clear(): void {

@@ -4,11 +4,14 @@
  */
 import type { Store } from '../store/store.js';
 import type { RouteData, ZoneRow } from '../store/types.js';
+import { changedKeys, ZONE_SET, zoneKey } from './deps.js';
 import { findDeepestZone, type ZoneView } from './view.js';
 
 /** Zones whose content changed since the last refresh. */
 export interface ZoneChanges {
   changed: ZoneRow[];
+  /** The answer-cache keys (src/zone/deps.ts) the changes invalidate, read from the journal. */
+  keys: string[];
   added: ZoneRow[];
   removed: string[];
 }
@@ -40,13 +43,23 @@ export class StoreZoneView implements ZoneView {
     this.#dataVersion = version;
     const next = new Map<string, ZoneRow>();
     for (const zone of this.#store.zones()) next.set(zone.name, zone);
-    const changes: ZoneChanges = { changed: [], added: [], removed: [] };
+    const changes: ZoneChanges = { changed: [], keys: [], added: [], removed: [] };
     for (const [name, zone] of next) {
       const before = this.#zones.get(name);
-      if (before === undefined) changes.added.push(zone);
-      else if (before.serial !== zone.serial || before.epoch !== zone.epoch) changes.changed.push(zone);
+      if (before === undefined) {
+        changes.added.push(zone);
+        changes.keys.push(zoneKey(name), ZONE_SET);
+      } else if (before.serial !== zone.serial || before.epoch !== zone.epoch) {
+        changes.changed.push(zone);
+        changes.keys.push(...changedKeys(name, this.#store.journal(name, before.serial)));
+      }
     }
-    for (const name of this.#zones.keys()) if (!next.has(name)) changes.removed.push(name);
+    for (const name of this.#zones.keys()) {
+      if (!next.has(name)) {
+        changes.removed.push(name);
+        changes.keys.push(zoneKey(name), ZONE_SET);
+      }
+    }
     this.#zones = next;
     const any = changes.changed.length + changes.added.length + changes.removed.length > 0;
     return any ? changes : undefined;

@@ -104,6 +104,23 @@ describe('changes written by the CLI', () => {
     assert.equal(await epochOf(NAME, Type.URI, 'additional'), before + 1);
   });
 
+  it('leave the cached answers of other routes warm', async () => {
+    const metric = async (name: string) => {
+      const text = await (await fetch(`http://${d.http.host}:${d.http.port}/metrics`)).text();
+      return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1]);
+    };
+    const created = `created.orders.${Z}`;
+    await query(d.dns, created, Type.URI); // cached now
+    await cli('route', 'set', `${PSARN}2`, '--target', 'arn:aws:sqs:us-east-1:123456789012:other');
+    const deadline = performance.now() + 1000;
+    while ((await query(d.dns, `flop2.flip.${Z}`, Type.URI)).answer.length === 0 && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const misses = await metric('psarn_answer_cache_misses_total');
+    assert.equal((await query(d.dns, created, Type.URI)).rcode, Rcode.NOERROR);
+    assert.equal(await metric('psarn_answer_cache_misses_total'), misses, 'served from the cache');
+  });
+
   it('delete turns the route into NXDOMAIN', async () => {
     await cli('route', 'delete', PSARN);
     const deadline = performance.now() + 1000;

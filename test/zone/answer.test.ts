@@ -195,11 +195,24 @@ describe('answer', () => {
     assert.deepEqual(got.answer.slice(-2), [v1, v2]);
   });
 
-  it('reports the zones a reply was read from', () => {
-    const { zones } = answer(
-      { labels: nameLabels(`cross.210987654321.eu-west-1.aws.psarn.internal.`), qtype: 16 },
-      view,
-    );
-    assert.deepEqual(zones, ['210987654321.eu-west-1.aws.psarn.internal.', Z]);
+  it('reports what a reply was read from, so a change invalidates only what it touches', () => {
+    const other = '210987654321.eu-west-1.aws.psarn.internal.';
+    const deps = (name: string, qtype: number) => answer({ labels: nameLabels(name), qtype }, view).deps;
+    // A CNAME across zones: both zones, both routes, both epochs.
+    assert.deepEqual(deps(`cross.${other}`, 16), [
+      `z:${other}`,
+      `p:${other}|cross`,
+      `e:${other}`,
+      `z:${Z}`,
+      `p:${Z}|orders/created`,
+      `e:${Z}`,
+    ]);
+    // A route answer does not depend on the serial: setting another route leaves it cached.
+    assert.deepEqual(deps(created, 256), [`z:${Z}`, `p:${Z}|orders/created`, `e:${Z}`]);
+    // Negative answers carry the SOA, so they depend on the serial.
+    assert.deepEqual(deps(`nope.${Z}`, 256), [`z:${Z}`, `s:${Z}`]);
+    assert.deepEqual(deps(Z, 6), [`z:${Z}`, `s:${Z}`]);
+    assert.deepEqual(deps(`_epoch.${Z}`, 16), [`z:${Z}`, `e:${Z}`]);
+    assert.deepEqual(deps('www.example.com.', 1), ['']);
   });
 });

@@ -26,12 +26,16 @@ describe('AnswerCache', () => {
     assert.equal(cache.get('k'), undefined);
   });
 
-  it('answers outside every zone depend on the zone set only', () => {
+  it('an entry is dropped only when one of its own keys changes', () => {
     const cache = new AnswerCache();
-    cache.set('refused', ready(10), []);
-    cache.invalidate(['z1.']);
+    cache.set('route-a', ready(10), ['z:z1.', 'p:z1.|a', 'e:z1.']);
+    cache.set('route-b', ready(10), ['z:z1.', 'p:z1.|b', 'e:z1.']);
+    cache.set('refused', ready(10), ['']);
+    cache.invalidate(['s:z1.', 'p:z1.|a']);
+    assert.equal(cache.get('route-a'), undefined);
+    assert.ok(cache.get('route-b'));
     assert.ok(cache.get('refused'));
-    cache.invalidate([], true);
+    cache.invalidate(['']);
     assert.equal(cache.get('refused'), undefined);
   });
 
