@@ -3,8 +3,8 @@
  * cpu-per-query script; their text output parsed into numbers.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { runTimed } from './proc.js';
+import { existsSync } from 'node:fs';
+import { cpuSeconds, runTimed } from './proc.js';
 
 export interface DnsperfStats {
   sent: number;
@@ -112,15 +112,17 @@ export const CPU_SCRIPT = process.env.BENCH_CPU_SCRIPT ?? '/work/shared/bench/cp
 
 /**
  * Offers `rate` qps for `seconds` and reports the server's CPU time (utime + stime from
- * /proc/PID/stat) per completed query. Runs cpu-per-query.sh when it is there, else does the
- * same here (same dnsperf flags, same arithmetic).
+ * /proc/PID/stat) per completed query. Runs cpu-per-query.sh when it is there and the server is
+ * one process; for a server of several processes (`cpuPids`, e.g. psarnd --workers: the primary
+ * and its workers) or without the script, does the same here (same dnsperf flags, same
+ * arithmetic) with the CPU time summed over the processes.
  */
 export async function cpuPerQuery(
   dnsperf: string,
-  target: { pid: number; port: number },
+  target: { pid: number; port: number; cpuPids?: () => number[] },
   options: { queryFile: string; rate: number; seconds: number },
 ): Promise<CpuPerQuery> {
-  if (existsSync(CPU_SCRIPT)) {
+  if (existsSync(CPU_SCRIPT) && target.cpuPids === undefined) {
     const args = [
       CPU_SCRIPT,
       String(target.pid),
@@ -148,29 +150,26 @@ export async function cpuPerQuery(
       how: `bash ${CPU_SCRIPT} PID PORT QUERYFILE ${options.rate} ${options.seconds}`,
     };
   }
-  const before = cpuSeconds(target.pid);
+  const pids = target.cpuPids?.() ?? [target.pid];
+  const before = new Map(pids.map((pid) => [pid, cpuSeconds(pid)]));
   const stats = await runDnsperf(dnsperf, {
     port: target.port,
     queryFile: options.queryFile,
     seconds: options.seconds,
     rate: options.rate,
   });
-  const used = cpuSeconds(target.pid) - before;
+  let used = 0;
+  for (const [pid, start] of before) used += cpuSeconds(pid) - start;
+  const how =
+    target.cpuPids !== undefined
+      ? `cpu-per-query.sh's formula over ${pids.length} processes (primary + workers, summed): dnsperf -l ${options.seconds} -c 4 -q 200 -Q ${options.rate}`
+      : `in-process equivalent of cpu-per-query.sh (${CPU_SCRIPT} not found): dnsperf -l ${options.seconds} -c 4 -q 200 -Q ${options.rate}`;
   return {
     qps: stats.qps,
     completed: stats.completed,
     lost: stats.lost,
     avgLatencyMs: stats.avgLatencyMs,
     cpuUsPerQuery: stats.completed > 0 ? (used * 1e6) / stats.completed : Number.NaN,
-    how: `in-process equivalent of cpu-per-query.sh (${CPU_SCRIPT} not found): dnsperf -Q ${options.rate} -l ${options.seconds}`,
+    how,
   };
-}
-
-/** utime + stime of a process in seconds (fields 14 and 15 of /proc/PID/stat, in clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name, which is in parentheses and may hold spaces.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // rest[0] is field 3 (state): utime is field 14, stime field 15.
-  return (Number(rest[11]) + Number(rest[12])) / 100;
 }

@@ -2,8 +2,8 @@
  * Child processes of the bench: every one bounded by a timeout and killed on the way out.
  * Wall times come from performance.now() around spawn and exit.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { configFile, entryArgs, projectRoot } from './paths.js';
@@ -96,12 +96,15 @@ export interface RunningPsarnd {
   stop(): Promise<void>;
 }
 
-/** Spawns psarnd on the database at 127.0.0.1 port 0 and resolves once it logged "psarnd serving". */
-export async function startPsarnd(db: string, timeoutMs = 60_000): Promise<RunningPsarnd> {
+/**
+ * Spawns psarnd on the database at 127.0.0.1 port 0 and resolves once it logged "psarnd serving".
+ * `extraArgs` go after the bench's own flags (e.g. `--workers 2`).
+ */
+export async function startPsarnd(db: string, timeoutMs = 60_000, extraArgs: string[] = []): Promise<RunningPsarnd> {
   const spawnedAt = performance.now();
   const proc = spawn(
     process.execPath,
-    [...entryArgs('server'), '--db', db, '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0'],
+    [...entryArgs('server'), '--db', db, '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', ...extraArgs],
     { cwd: projectRoot, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
@@ -175,4 +178,78 @@ export function which(name: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Whether psarnd's --help lists a flag (e.g. `--workers`, which arrives with the cluster mode). */
+export async function psarndHasFlag(flag: string): Promise<boolean> {
+  try {
+    const result = await runTimed(process.execPath, [...entryArgs('server'), '--help'], { timeoutMs: 30_000 });
+    return new RegExp(`(^|\\s)${flag}(\\s|=|$)`, 'm').test(result.stdout + result.stderr);
+  } catch {
+    return false;
+  }
+}
+
+/** Fields after the command name of /proc/PID/stat (rest[0] is field 3, state), or undefined. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name is in parentheses and may hold spaces.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** A process that exists and is not a zombie. */
+export function isAlive(pid: number): boolean {
+  const state = statFields(pid)?.[0];
+  return state !== undefined && state !== 'Z' && state !== 'X';
+}
+
+/** The command name of a process (/proc/PID/comm), or undefined. */
+export function procComm(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Live child processes of `pid` (field 4 of /proc/N/stat is the parent), like `pgrep -P PID`. */
+export function childPids(pid: number): number[] {
+  const children: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return children;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = statFields(Number(entry));
+    if (fields !== undefined && Number(fields[1]) === pid && fields[0] !== 'Z') children.push(Number(entry));
+  }
+  return children.sort((a, b) => a - b);
+}
+
+let clockTicks: number | undefined;
+/** Clock ticks per second of /proc/PID/stat times (getconf CLK_TCK; 100 on Linux when getconf fails). */
+function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/** utime + stime of a process in seconds (fields 14 and 15 of /proc/PID/stat); 0 once it is gone. */
+export function cpuSeconds(pid: number): number {
+  const rest = statFields(pid);
+  if (rest === undefined) return 0;
+  // rest[0] is field 3 (state): utime is field 14, stime field 15.
+  return (Number(rest[11]) + Number(rest[12])) / ticksPerSecond();
 }

@@ -16,6 +16,19 @@ export function percentile(samples: readonly number[], p: number): number {
   return sorted[Math.min(rank, sorted.length) - 1]!;
 }
 
+/** The median of samples (the mean of the middle two for an even count); NaN for none. */
+export function median(samples: readonly number[]): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** A row that only titles the rows after it (printed as a line of its own). */
+export function section(title: string): Row {
+  return { figure: `== ${title}`, value: '', unit: '', notes: '' };
+}
+
 /** A number with `digits` decimals and thousands separators. */
 export function fmt(n: number, digits = 0): string {
   if (!Number.isFinite(n)) return 'n/a';
@@ -24,11 +37,14 @@ export function fmt(n: number, digits = 0): string {
 
 export function formatTable(rows: readonly Row[]): string {
   const head: Row = { figure: 'figure', value: 'value', unit: 'unit', notes: 'command / notes' };
-  const all = [head, ...rows];
+  const isSection = (r: Row) => r.figure.startsWith('== ') && r.value === '';
+  const all = [head, ...rows.filter((r) => !isSection(r))];
   const w = (key: keyof Row) => Math.max(...all.map((r) => r[key].length));
   const [wf, wv, wu] = [w('figure'), w('value'), w('unit')];
   const line = (r: Row) =>
-    `${r.figure.padEnd(wf)}  ${r.value.padStart(wv)}  ${r.unit.padEnd(wu)}  ${r.notes}`.trimEnd();
+    isSection(r)
+      ? `\n${r.figure}`
+      : `${r.figure.padEnd(wf)}  ${r.value.padStart(wv)}  ${r.unit.padEnd(wu)}  ${r.notes}`.trimEnd();
   return [line(head), '-'.repeat(wf + wv + wu + 6 + 15), ...rows.map(line)].join('\n');
 }
 
