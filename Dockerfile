@@ -32,4 +32,4 @@ EXPOSE 8053/udp 8053/tcp 9153/tcp
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9153/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "dist/src/server/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "dist/src/server/main.js"]

@@ -102,9 +102,20 @@ export interface RunningPsarnd {
  */
 export async function startPsarnd(db: string, timeoutMs = 60_000, extraArgs: string[] = []): Promise<RunningPsarnd> {
   const spawnedAt = performance.now();
+  // The node flags psarnd's shebang, `npm start` and the Dockerfile use (src/server/main.ts).
   const proc = spawn(
     process.execPath,
-    [...entryArgs('server'), '--db', db, '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', ...extraArgs],
+    [
+      '--max-semi-space-size=4',
+      ...entryArgs('server'),
+      '--db',
+      db,
+      '--listen',
+      '127.0.0.1:0',
+      '--http',
+      '127.0.0.1:0',
+      ...extraArgs,
+    ],
     { cwd: projectRoot, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));

@@ -29,6 +29,11 @@ export interface OpenOptions {
   readonly?: boolean;
   /** Unix ms clock, for updatedAt and journal times. */
   now?: () => number;
+  /**
+   * SQLite page cache in KiB (default 65536). Imports want it large; the daemon, whose reads
+   * are point lookups the OS file cache also holds, keeps it small so its RSS stays bounded.
+   */
+  cacheKiB?: number;
 }
 
 /** How long a write waits for another process's write lock (the daemon vs. the CLI) before SQLITE_BUSY. */
@@ -84,7 +89,7 @@ export class Store {
       db.pragma('foreign_keys = ON');
       // 64 MiB of page cache (default 2 MiB): a 100k-route import touches ~20 MB of b-tree pages,
       // and evicting them mid-transaction more than doubles its time. Pages are allocated on use.
-      db.pragma(`cache_size = ${-CACHE_KIB}`);
+      db.pragma(`cache_size = ${-(options.cacheKiB ?? CACHE_KIB)}`);
       migrate(db, file, readonly);
       return new Store(file, db, options.now ?? Date.now);
     } catch (err) {
