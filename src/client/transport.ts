@@ -63,6 +63,13 @@ export function formatServer(server: ServerAddress): string {
 
 type Expect = Question;
 
+/** How long to wait for each try, how many tries, and the clock for the round-trip time. */
+interface Attempts {
+  timeoutMs: number;
+  tries: number;
+  now: () => number;
+}
+
 /**
  * Sends `query` (a whole DNS message) to `server` and resolves with the first matching reply.
  * @throws TransportError ERR_DNS_TIMEOUT (no matching reply in any try) or ERR_DNS_CONNECT
@@ -82,14 +89,15 @@ export async function exchange(
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new RangeError(`timeoutMs must be > 0, got ${timeoutMs}`);
   if (!Number.isInteger(tries) || tries < 1) throw new RangeError(`tries must be an integer >= 1, got ${tries}`);
   const expect = options.question ?? questionOf(query);
+  const attempts: Attempts = { timeoutMs, tries, now };
 
   if (!options.tcp) {
     const udp = options.channel
-      ? await channelExchange(options.channel, query, expect, timeoutMs, tries, now)
-      : await udpExchange(server, query, expect, timeoutMs, tries, now);
+      ? await channelExchange(options.channel, query, expect, attempts)
+      : await udpExchange(server, query, expect, attempts);
     if (!udp.message.tc) return udp;
   }
-  return tcpExchange(server, query, expect, timeoutMs, tries, now);
+  return tcpExchange(server, query, expect, attempts);
 }
 
 function questionOf(query: Buffer): Expect {
@@ -137,9 +145,7 @@ function udpExchange(
   server: ServerAddress,
   query: Buffer,
   expect: Expect,
-  timeoutMs: number,
-  tries: number,
-  now: () => number,
+  { timeoutMs, tries, now }: Attempts,
 ): Promise<ExchangeResult> {
   return new Promise((resolve, reject) => {
     const socket: Socket = createSocket(isIPv6(server.host) ? 'udp6' : 'udp4');
@@ -181,9 +187,7 @@ function channelExchange(
   channel: UdpChannel,
   query: Buffer,
   expect: Expect,
-  timeoutMs: number,
-  tries: number,
-  now: () => number,
+  { timeoutMs, tries, now }: Attempts,
 ): Promise<ExchangeResult> {
   const server = channel.server;
   return new Promise((resolve, reject) => {
@@ -218,9 +222,7 @@ function tcpExchange(
   server: ServerAddress,
   query: Buffer,
   expect: Expect,
-  timeoutMs: number,
-  tries: number,
-  now: () => number,
+  { timeoutMs, tries, now }: Attempts,
 ): Promise<ExchangeResult> {
   const framed = frame(query);
   const once = (): Promise<ExchangeResult | 'timeout'> =>

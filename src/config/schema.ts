@@ -52,19 +52,13 @@ export const CONFIG_KEYS = [
   'demoRoutes',
 ] as const;
 
-/** Keys whose env/flag text is converted to a number before validation. */
-export const NUMERIC_KEYS: ReadonlySet<string> = new Set([
-  'defaultTtl',
-  'epochTtl',
-  'soa.refresh',
-  'soa.retry',
-  'soa.expire',
-  'soa.minimum',
-  'tcp.idleTimeoutMs',
-  'tcp.maxConnections',
-  'udpPayloadSize',
-  'workers',
-]);
+/** Keys whose env/flag text is converted to a number before validation: those with a numeric default. */
+export const NUMERIC_KEYS: ReadonlySet<string> = new Set(
+  CONFIG_KEYS.filter(
+    (key) =>
+      typeof key.split('.').reduce<unknown>((o, part) => (o as Record<string, unknown>)[part], DEFAULTS) === 'number',
+  ),
+);
 
 /** 'tcp.idleTimeoutMs' -> 'PSARN_TCP_IDLE_TIMEOUT_MS'. */
 export function envKeyFor(key: string): string {
