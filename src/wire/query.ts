@@ -10,6 +10,9 @@ import { escapeLabel, readName } from './name.js';
 import type { OptInfo, ScanState } from './scan.js';
 import { scanRecords, TYPE_OPT } from './scan.js';
 
+/** Question type and class after the name (RFC 1035 §4.1.2). */
+const QUESTION_FIXED = 4;
+
 /** EDNS(0) as the requester sent it (RFC 6891 §6.1.2). */
 export interface EdnsInfo {
   /** The requester's UDP payload size, raised to 512 when it advertised less. */
@@ -108,13 +111,28 @@ export function parseQuery(buf: Buffer): QueryParse {
     return bad;
   }
 
-  // One copy of the question with A-Z lowered: the key, and the labels as slices of it.
-  const lowered = Buffer.allocUnsafe(questionEnd - Hdr.SIZE);
-  for (let i = 0; i < lowered.length; i++) {
-    const b = buf[Hdr.SIZE + i]!;
-    lowered[i] = b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
+  // The key: the question with A-Z lowered in the name only (type and class are binary: 0x0041
+  // is HTTPS, not 'A'). Most queries are lowercase already, and then need no copy.
+  const nameEnd = questionEnd - QUESTION_FIXED;
+  let upper = false;
+  for (let i = Hdr.SIZE; i < nameEnd; i++) {
+    const b = buf[i]!;
+    if (b >= 0x41 && b <= 0x5a) {
+      upper = true;
+      break;
+    }
   }
-  const query = new Query(header, lowered.toString('latin1'), labelAt, qtype, qclass, questionEnd);
+  let key: string;
+  if (!upper) key = buf.toString('latin1', Hdr.SIZE, questionEnd);
+  else {
+    const lowered = Buffer.allocUnsafe(questionEnd - Hdr.SIZE);
+    for (let i = 0; i < lowered.length; i++) {
+      const b = buf[Hdr.SIZE + i]!;
+      lowered[i] = Hdr.SIZE + i < nameEnd && b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
+    }
+    key = lowered.toString('latin1');
+  }
+  const query = new Query(header, key, labelAt, qtype, qclass, questionEnd);
   if (state.opt) query.edns = ednsInfo(state.opt);
   return { kind: 'query', query };
 }

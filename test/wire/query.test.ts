@@ -213,3 +213,16 @@ describe('parseQuery accepts', () => {
     }
   });
 });
+
+describe('parseQuery key', () => {
+  it('lowercases the name only: type 0x0041 (HTTPS) and 0x0061 stay distinct', () => {
+    const key = (name: string, qtype: number) => {
+      const r = parseQuery(encodeQuery({ id: 1, name, qtype, edns: false }));
+      assert.equal(r.kind, 'query');
+      return r.kind === 'query' ? r.query.key : '';
+    };
+    assert.notEqual(key('a.example.', 0x41), key('a.example.', 0x61));
+    assert.equal(key('A.Example.', 0x41), key('a.example.', 0x41));
+    assert.equal(key('A.Example.', 0x41).slice(-4), Buffer.from([0, 0x41, 0, 1]).toString('latin1'));
+  });
+});
