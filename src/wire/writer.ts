@@ -18,6 +18,8 @@ export class Writer {
   readonly #table = new Map<string, number>();
   /** Presentation text (lowercase) of the seeded name's suffixes -> offset: the common case, no parsing. */
   readonly #text = new Map<string, number>();
+  /** Offsets of seeded names whose wire keys are not in #table yet. */
+  readonly #seeded: number[] = [];
 
   constructor(initial = 512) {
     this.buf = Buffer.allocUnsafe(initial);
@@ -61,29 +63,35 @@ export class Writer {
 
   /**
    * Registers the uncompressed name already written at `offset` (e.g. the question) as a
-   * compression target for its suffixes.
+   * compression target for its suffixes. Its presentation suffixes go in the text table at once
+   * (cheap); its wire keys only when a name that is not one of them is written (#seedKeys).
    */
   seedName(offset: number): void {
     const labelAt: number[] = [];
     readName(new Cursor(this.buf, offset, this.len), labelAt, false);
-    const labels: Uint8Array[] = [];
-    for (let i = 0; i < labelAt.length; i += 2)
-      labels.push(this.buf.subarray(labelAt[i]!, labelAt[i]! + labelAt[i + 1]!));
-    const keys = suffixKeys(labels);
-    let at = offset;
-    const texts = labels.map(
-      (l) =>
-        `${escapeLabel(
-          Buffer.from(l)
-            .toString('latin1')
-            .replace(/[A-Z]+/g, (m) => m.toLowerCase()),
-        )}.`,
-    );
-    for (let i = 0; i < labels.length; i++) {
-      this.#remember(keys[i]!, at);
-      if (at <= MAX_POINTER_TARGET) this.#text.set(texts.slice(i).join(''), at);
-      at += 1 + labels[i]!.length;
+    let suffix = '';
+    for (let i = labelAt.length - 2; i >= 0; i -= 2) {
+      const start = labelAt[i]!;
+      const text = this.buf.toString('latin1', start, start + labelAt[i + 1]!);
+      suffix = `${escapeLabel(/[A-Z]/.test(text) ? text.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : text)}.${suffix}`;
+      // A label's length octet sits just before it.
+      if (start - 1 <= MAX_POINTER_TARGET) this.#text.set(suffix, start - 1);
     }
+    this.#seeded.push(offset);
+  }
+
+  /** Puts the seeded names' wire suffixes in the compression table (once, on first need). */
+  #seedKeys(): void {
+    for (const offset of this.#seeded) {
+      const labelAt: number[] = [];
+      readName(new Cursor(this.buf, offset, this.len), labelAt, false);
+      const labels: Uint8Array[] = [];
+      for (let i = 0; i < labelAt.length; i += 2)
+        labels.push(this.buf.subarray(labelAt[i]!, labelAt[i]! + labelAt[i + 1]!));
+      const keys = suffixKeys(labels);
+      for (let i = 0; i < labels.length; i++) this.#remember(keys[i]!, labelAt[2 * i]! - 1);
+    }
+    this.#seeded.length = 0;
   }
 
   /**
@@ -104,6 +112,7 @@ export class Writer {
 
   /** Writes a name (labels from parseName), compressed against every name written so far. */
   name(labels: readonly Uint8Array[], compress = true): void {
+    if (this.#seeded.length > 0) this.#seedKeys();
     const keys = suffixKeys(labels);
     for (let i = 0; i < labels.length; i++) {
       const target = compress ? this.#table.get(keys[i]!) : undefined;
