@@ -3,6 +3,7 @@
  * keep-alive connection pool and resolved credentials, so one per call would be wasteful, and
  * one per service would send every call to a single region.
  */
+import { type InvokeRequest, type InvokeResponse, type Invoker, parseArn } from './invoker.js';
 
 /** What every AWS invoker takes. */
 export interface AwsInvokerOptions {
@@ -60,4 +61,23 @@ export class AwsClientCache {
     for (const client of this.#clients.values()) (client as Destroyable).destroy?.();
     this.#clients.clear();
   }
+}
+
+/**
+ * What the AWS invokers share: the client cache (one SDK client per service and region) and
+ * `canInvoke` by the ARN's service field. Each subclass names its service and makes the call.
+ */
+export abstract class AwsInvoker implements Invoker {
+  abstract readonly service: string;
+  protected readonly clients: AwsClientCache;
+
+  constructor(options: AwsInvokerOptions = {}) {
+    this.clients = options.clients ?? new AwsClientCache(options.clientConfig);
+  }
+
+  canInvoke(target: string): boolean {
+    return parseArn(target)?.service === this.service;
+  }
+
+  abstract invoke(request: InvokeRequest): Promise<InvokeResponse>;
 }

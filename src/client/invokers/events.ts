@@ -1,8 +1,8 @@
 /** EventBridge targets: `arn:<partition>:events:<region>:<account>:event-bus/<name>` → PutEvents. */
 import { EventBridgeClient, type EventBridgeClientConfig, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { AwsClientCache, type AwsInvokerOptions } from './aws-clients.js';
+import { AwsInvoker } from './aws-clients.js';
 import { InvokerError } from './errors.js';
-import { type InvokeRequest, type InvokeResponse, type Invoker, parseArn, payloadText } from './invoker.js';
+import { type InvokeRequest, type InvokeResponse, parseArn, payloadText } from './invoker.js';
 import { awsCall, awsTarget } from './shared.js';
 
 const FORM = 'arn:<partition>:events:<region>:<account>:event-bus/<name>';
@@ -31,22 +31,12 @@ export function eventDetail(payload: unknown): string {
  * Puts one event on a bus: Source `psarn`, DetailType the psARN's path (`orders/created`), so
  * rules can match on it. PutEvents answers 200 even when the entry failed; a failed entry rejects.
  */
-export class EventsInvoker implements Invoker {
+export class EventsInvoker extends AwsInvoker {
   readonly service = 'events';
-  readonly #clients: AwsClientCache;
-
-  constructor(options: AwsInvokerOptions = {}) {
-    this.#clients = options.clients ?? new AwsClientCache(options.clientConfig);
-  }
-
-  canInvoke(target: string): boolean {
-    return parseArn(target)?.service === 'events';
-  }
-
   async invoke(request: InvokeRequest): Promise<InvokeResponse> {
     const { target } = request;
     const arn = awsTarget(target, 'events', /^event-bus\/[\w.\-/]+$/, FORM);
-    const client = this.#clients.client(
+    const client = this.clients.client(
       'events',
       arn.region,
       (c) => new EventBridgeClient(c as EventBridgeClientConfig),

@@ -1,8 +1,8 @@
 /** Lambda targets: `arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]` → Invoke. */
 import { InvokeCommand, LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
-import { AwsClientCache, type AwsInvokerOptions } from './aws-clients.js';
+import { AwsInvoker } from './aws-clients.js';
 import { InvokerError } from './errors.js';
-import { type InvokeRequest, type InvokeResponse, type Invoker, parseArn, payloadBytes } from './invoker.js';
+import { type InvokeRequest, type InvokeResponse, payloadBytes } from './invoker.js';
 import { awsCall, awsTarget, decodeBody } from './shared.js';
 
 const FORM = 'arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]';
@@ -14,22 +14,12 @@ const FORM = 'arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualif
  * const lambda = new LambdaInvoker();
  * await lambda.invoke({ target: 'arn:aws:lambda:us-east-1:123456789012:function:f', payload: { id: 1 }, psarn });
  */
-export class LambdaInvoker implements Invoker {
+export class LambdaInvoker extends AwsInvoker {
   readonly service = 'lambda';
-  readonly #clients: AwsClientCache;
-
-  constructor(options: AwsInvokerOptions = {}) {
-    this.#clients = options.clients ?? new AwsClientCache(options.clientConfig);
-  }
-
-  canInvoke(target: string): boolean {
-    return parseArn(target)?.service === 'lambda';
-  }
-
   async invoke(request: InvokeRequest): Promise<InvokeResponse> {
     const { target } = request;
     const arn = awsTarget(target, 'lambda', /^function:[^:]+(:[^:]+)?$/, FORM);
-    const client = this.#clients.client('lambda', arn.region, (c) => new LambdaClient(c as LambdaClientConfig));
+    const client = this.clients.client('lambda', arn.region, (c) => new LambdaClient(c as LambdaClientConfig));
     // The full ARN (qualifier included) is a valid FunctionName and keeps account and region exact.
     const command = new InvokeCommand({
       FunctionName: target,

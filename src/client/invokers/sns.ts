@@ -1,7 +1,7 @@
 /** SNS targets: `arn:<partition>:sns:<region>:<account>:<topic>` → Publish. */
 import { PublishCommand, SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
-import { AwsClientCache, type AwsInvokerOptions } from './aws-clients.js';
-import { type InvokeRequest, type InvokeResponse, type Invoker, parseArn, payloadText } from './invoker.js';
+import { AwsInvoker } from './aws-clients.js';
+import { type InvokeRequest, type InvokeResponse, payloadText } from './invoker.js';
 import { awsCall, awsTarget, fifoIds } from './shared.js';
 
 const FORM = 'arn:<partition>:sns:<region>:<account>:<topic>';
@@ -10,22 +10,12 @@ const FORM = 'arn:<partition>:sns:<region>:<account>:<topic>';
  * Publishes the payload text to a topic. FIFO topics (`.fifo`) get the same group and
  * deduplication ids as FIFO queues (see fifoIds).
  */
-export class SnsInvoker implements Invoker {
+export class SnsInvoker extends AwsInvoker {
   readonly service = 'sns';
-  readonly #clients: AwsClientCache;
-
-  constructor(options: AwsInvokerOptions = {}) {
-    this.#clients = options.clients ?? new AwsClientCache(options.clientConfig);
-  }
-
-  canInvoke(target: string): boolean {
-    return parseArn(target)?.service === 'sns';
-  }
-
   async invoke(request: InvokeRequest): Promise<InvokeResponse> {
     const { target } = request;
     const arn = awsTarget(target, 'sns', /^[\w-]+(\.fifo)?$/, FORM);
-    const client = this.#clients.client('sns', arn.region, (c) => new SNSClient(c as SNSClientConfig));
+    const client = this.clients.client('sns', arn.region, (c) => new SNSClient(c as SNSClientConfig));
     const message = payloadText(request.payload);
     const command = new PublishCommand({
       TopicArn: target,

@@ -1,7 +1,7 @@
 /** SQS targets: `arn:<partition>:sqs:<region>:<account>:<queue>` → SendMessage. */
 import { SendMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
-import { AwsClientCache, type AwsInvokerOptions } from './aws-clients.js';
-import { type InvokeRequest, type InvokeResponse, type Invoker, parseArn, payloadText } from './invoker.js';
+import { AwsInvoker } from './aws-clients.js';
+import { type InvokeRequest, type InvokeResponse, payloadText } from './invoker.js';
 import { awsCall, awsTarget, fifoIds } from './shared.js';
 
 const FORM = 'arn:<partition>:sqs:<region>:<account>:<queue>';
@@ -26,18 +26,8 @@ export function queueUrl(arn: { partition: string; region: string; account: stri
  * MessageDeduplicationId = SHA-256 of the body (see fifoIds). The SDK checks the MD5 of the body
  * in the answer; a mismatch fails the call.
  */
-export class SqsInvoker implements Invoker {
+export class SqsInvoker extends AwsInvoker {
   readonly service = 'sqs';
-  readonly #clients: AwsClientCache;
-
-  constructor(options: AwsInvokerOptions = {}) {
-    this.#clients = options.clients ?? new AwsClientCache(options.clientConfig);
-  }
-
-  canInvoke(target: string): boolean {
-    return parseArn(target)?.service === 'sqs';
-  }
-
   async invoke(request: InvokeRequest): Promise<InvokeResponse> {
     const { target } = request;
     const arn = awsTarget(target, 'sqs', /^[\w-]+(\.fifo)?$/, FORM);
@@ -45,7 +35,7 @@ export class SqsInvoker implements Invoker {
     // silently ignores AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL and a profile's endpoint_url. The
     // client is per region and the URL is built from the same region, so the SDK's own endpoint
     // resolution (which honours all of those, FIPS and dual-stack too) reaches the same host.
-    const client = this.#clients.client(
+    const client = this.clients.client(
       'sqs',
       arn.region,
       (c) => new SQSClient({ useQueueUrlAsEndpoint: false, ...c } as SQSClientConfig),

@@ -1,7 +1,7 @@
 /** Step Functions targets: `arn:<partition>:states:<region>:<account>:stateMachine:<name>` → StartExecution. */
 import { SFNClient, type SFNClientConfig, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { AwsClientCache, type AwsInvokerOptions } from './aws-clients.js';
-import { type InvokeRequest, type InvokeResponse, type Invoker, parseArn, payloadText } from './invoker.js';
+import { AwsInvoker } from './aws-clients.js';
+import { type InvokeRequest, type InvokeResponse, payloadText } from './invoker.js';
 import { awsCall, awsTarget } from './shared.js';
 
 const FORM = 'arn:<partition>:states:<region>:<account>:stateMachine:<name>[:<version or alias>]';
@@ -11,22 +11,12 @@ const FORM = 'arn:<partition>:states:<region>:<account>:stateMachine:<name>[:<ve
  * a non-JSON string is refused by the service). Resolves with the execution ARN; it does not wait
  * for the execution to finish.
  */
-export class StatesInvoker implements Invoker {
+export class StatesInvoker extends AwsInvoker {
   readonly service = 'states';
-  readonly #clients: AwsClientCache;
-
-  constructor(options: AwsInvokerOptions = {}) {
-    this.#clients = options.clients ?? new AwsClientCache(options.clientConfig);
-  }
-
-  canInvoke(target: string): boolean {
-    return parseArn(target)?.service === 'states';
-  }
-
   async invoke(request: InvokeRequest): Promise<InvokeResponse> {
     const { target } = request;
     const arn = awsTarget(target, 'states', /^stateMachine:[^:]+(:[^:]+)?$/, FORM);
-    const client = this.#clients.client('states', arn.region, (c) => new SFNClient(c as SFNClientConfig));
+    const client = this.clients.client('states', arn.region, (c) => new SFNClient(c as SFNClientConfig));
     const command = new StartExecutionCommand({ stateMachineArn: target, input: payloadText(request.payload) });
     const out = await awsCall('states', target, 'Step Functions StartExecution', request.timeoutMs, (o) =>
       client.send(command, o),
