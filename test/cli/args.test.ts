@@ -1,25 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseArgv } from '../../src/cli/args.js';
-import { CliError } from '../../src/cli/errors.js';
+import { usage } from './helpers.js';
 
 const P = 'arn:aws:psarn:us-east-1:123456789012:orders/created';
 const L1 = 'arn:aws:lambda:us-east-1:123456789012:function:orders-v1';
 const L2 = 'arn:aws:lambda:us-east-1:123456789012:function:orders-v2';
 const psarn = { partition: 'aws', region: 'us-east-1', account: '123456789012', path: ['orders', 'created'] };
-
-function usage(argv: string[]): CliError {
-  try {
-    parseArgv(argv);
-  } catch (err) {
-    assert.ok(err instanceof CliError, `expected CliError, got ${err}`);
-    assert.equal(err.code, 'ERR_USAGE');
-    assert.equal(err.exitCode, 2);
-    assert.ok(!err.message.includes('\n'), `one line: ${err.message}`);
-    return err;
-  }
-  assert.fail(`expected a usage error for ${argv.join(' ')}`);
-}
 
 describe('parseArgv: accepted', () => {
   const table: [string[], unknown][] = [

@@ -9,10 +9,9 @@ import { createSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { type PayloadArg, parseArgv, parsePayloadArg } from '../../src/cli/args.js';
-import { CliError } from '../../src/cli/errors.js';
 import { type FakeAws, startFakeAws } from '../client/invokers/fake-aws.js';
 import { entryArgs, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
-import { type RunResult, Sandbox } from './helpers.js';
+import { type RunResult, Sandbox, usage } from './helpers.js';
 
 const ACCOUNT = 'arn:aws:psarn:us-east-1:123456789012';
 const CREATED = `${ACCOUNT}:orders/created`;
@@ -26,18 +25,6 @@ const PAY_BACKUP = 'arn:aws:lambda:us-east-1:123456789012:function:payments-char
 const QUEUE = 'arn:aws:sqs:us-east-1:123456789012:orders-audit';
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:orders-audit';
 const psarn = { partition: 'aws', region: 'us-east-1', account: '123456789012', path: ['orders', 'created'] };
-
-function usage(argv: string[]): CliError {
-  try {
-    parseArgv(argv);
-  } catch (err) {
-    assert.ok(err instanceof CliError, `expected CliError, got ${err}`);
-    assert.equal(err.exitCode, 2);
-    assert.ok(!err.message.includes('\n'), `one line: ${err.message}`);
-    return err;
-  }
-  assert.fail(`expected a usage error for ${argv.join(' ')}`);
-}
 
 describe('parseArgv: resolve and invoke', () => {
   const accepted: [string[], unknown][] = [

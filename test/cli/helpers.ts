@@ -1,7 +1,10 @@
 /** Runs `psarn` commands in-process against a temp folder (no config file, env empty). */
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgv } from '../../src/cli/args.js';
+import { CliError } from '../../src/cli/errors.js';
 import { type MainOptions, main } from '../../src/cli/main.js';
 
 export interface RunResult {
@@ -45,4 +48,18 @@ export class Sandbox {
   cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The usage error parseArgv throws for argv: exit 2, code ERR_USAGE, one line. Fails the test when none. */
+export function usage(argv: string[]): CliError {
+  try {
+    parseArgv(argv);
+  } catch (err) {
+    assert.ok(err instanceof CliError, `expected CliError, got ${err}`);
+    assert.equal(err.code, 'ERR_USAGE');
+    assert.equal(err.exitCode, 2);
+    assert.ok(!err.message.includes('\n'), `one line: ${err.message}`);
+    return err;
+  }
+  assert.fail(`expected a usage error for ${argv.join(' ')}`);
 }
