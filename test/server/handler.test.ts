@@ -65,13 +65,28 @@ describe('QueryHandler', () => {
     assert.equal(await value(metrics, 'psarn_dns_internal_errors_total'), 1);
   });
 
-  it('truncates over the requester size on UDP but not on TCP', () => {
-    const { handler } = setup();
-    const q = encodeQuery({ id: 3, name: `created.orders.${Z}`, qtype: Type.URI, edns: false });
-    const full = handler.handle(q, 'tcp')!;
-    assert.ok(full.length < 512, 'fixture fits 512');
-    // The classic 512 limit applies without EDNS; the fixture fits, so no TC.
-    assert.equal(decodeMessage(handler.handle(q, 'udp')!).tc, false);
+  it('truncates over the requester size on UDP but not on TCP', async () => {
+    // 12 targets of ~70 bytes: about 1 KB of answer, over 512 and under 1232.
+    const big = Array.from(
+      { length: 12 },
+      (_, i) => `big.fleet 300 IN URI 10 1 "arn:aws:lambda:us-east-1:123456789012:function:fleet-member-${i}"`,
+    );
+    const { handler, metrics } = setup(new MemoryView(`${ZONE}\n${big.join('\n')}`));
+    const name = `big.fleet.${Z}`;
+    const plain = encodeQuery({ id: 3, name, qtype: Type.URI, edns: false });
+    const tcp = decodeMessage(handler.handle(plain, 'tcp')!);
+    assert.equal(tcp.tc, false);
+    assert.equal(tcp.answer.length, 12);
+    // Without EDNS the UDP limit is 512 (RFC 1035 §4.2.1): header and question only, TC set.
+    const udp = decodeMessage(handler.handle(plain, 'udp')!);
+    assert.equal(udp.tc, true);
+    assert.equal(udp.answer.length, 0);
+    assert.equal(udp.question[0]?.name, name);
+    // With EDNS 1232 it fits.
+    const edns = decodeMessage(handler.handle(encodeQuery({ id: 4, name, qtype: Type.URI }), 'udp')!);
+    assert.equal(edns.tc, false);
+    assert.equal(edns.answer.length, 12);
+    assert.equal(await value(metrics, 'psarn_dns_truncated_total'), 1);
   });
 
   it('drops short packets and counts them', async () => {
