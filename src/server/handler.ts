@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { type ParsedQuery, parseQuery } from '../wire/query.js';
 import { assembleResponse, encodeReady, errorResponse, type ReadyAnswer } from '../wire/response.js';
-import { Class, Rcode } from '../wire/types.js';
+import { Class, Rcode, type RcodeValue } from '../wire/types.js';
 import { type Answer, answer } from '../zone/answer.js';
 import type { AnswerCache } from '../zone/cache.js';
 import type { ZoneView } from '../zone/view.js';
@@ -83,20 +83,12 @@ export class QueryHandler {
   }
 
   #answer(request: Buffer, query: ParsedQuery, proto: Proto): { reply: Buffer; rcode: number } {
-    const header = query;
-    const errorOptions = {
-      questionEnd: query.questionEnd,
-      ...(query.edns !== undefined ? { edns: query.edns } : {}),
-      udpPayloadSize: this.udpPayloadSize,
-    };
     // RFC 6891 §6.1.3: an EDNS version we do not implement gets BADVERS, and no answer data.
     if (query.edns !== undefined && query.edns.version > 0) {
-      return { reply: errorResponse(request, header, Rcode.BADVERS, errorOptions), rcode: Rcode.BADVERS };
+      return { reply: this.#error(request, query, Rcode.BADVERS), rcode: Rcode.BADVERS };
     }
     // DESIGN.md §5: psarn serves class IN only; any other class is REFUSED.
-    if (query.qclass !== Class.IN) {
-      return { reply: errorResponse(request, header, Rcode.REFUSED, errorOptions), rcode: Rcode.REFUSED };
-    }
+    if (query.qclass !== Class.IN) return { reply: this.#error(request, query, Rcode.REFUSED), rcode: Rcode.REFUSED };
     const ready = this.#ready(query);
     const maxSize =
       proto === 'tcp'
@@ -127,19 +119,22 @@ export class QueryHandler {
     return ready;
   }
 
+  /** A reply without answer data to a well-formed query: its question and EDNS echoed. */
+  #error(request: Buffer, query: ParsedQuery, rcode: RcodeValue): Buffer {
+    return errorResponse(request, query, rcode, {
+      questionEnd: query.questionEnd,
+      ...(query.edns !== undefined ? { edns: query.edns } : {}),
+      udpPayloadSize: this.udpPayloadSize,
+    });
+  }
+
   #servfail(request: Buffer, proto: Proto, error: unknown): Buffer | undefined {
     this.#options.metrics[proto].internalErrors.value++;
     this.#options.log.error({ err: error, proto }, 'internal error answering a query; replied SERVFAIL');
     if (request.length < 12) return undefined;
     try {
       const parsed = parseQuery(request);
-      if (parsed.kind === 'query') {
-        return errorResponse(request, parsed.query, Rcode.SERVFAIL, {
-          questionEnd: parsed.query.questionEnd,
-          ...(parsed.query.edns !== undefined ? { edns: parsed.query.edns } : {}),
-          udpPayloadSize: this.udpPayloadSize,
-        });
-      }
+      if (parsed.kind === 'query') return this.#error(request, parsed.query, Rcode.SERVFAIL);
     } catch {
       // The codec itself failed: fall through to a bare header reply.
     }

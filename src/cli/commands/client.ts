@@ -81,15 +81,19 @@ export function formatResolved(route: Route, extra: { cache: string; queries: nu
   return `${lines.join('\n')}\n`;
 }
 
-export async function resolveCommand(cmd: Of<'resolve'>, ctx: Context): Promise<void> {
-  const psarn = formatPsarn(cmd.psarn);
-  const { client, server } = clientFor(cmd, ctx);
-  let route: Route;
+/** The route, or the resolve error as the CLI's one-line error. */
+async function resolveOrExplain(client: PsarnClient, server: ServerAddress, psarn: string): Promise<Route> {
   try {
-    route = await client.resolve(psarn);
+    return await client.resolve(psarn);
   } catch (err) {
     throw clientError(err, server, psarn);
   }
+}
+
+export async function resolveCommand(cmd: Of<'resolve'>, ctx: Context): Promise<void> {
+  const psarn = formatPsarn(cmd.psarn);
+  const { client, server } = clientFor(cmd, ctx);
+  const route = await resolveOrExplain(client, server, psarn);
   const cache = client.resolver.cacheState(psarn);
   const queries = client.resolver.queries;
   ctx.io.stdout.write(
@@ -179,12 +183,7 @@ export async function invokeCommand(cmd: Of<'invoke'>, ctx: Context): Promise<vo
   const { client, server } = clientFor(cmd, ctx);
   // Resolve first (the invoke then hits the cache): the summary needs the policy and staleness
   // even when every target fails, and a resolve error is reported as such.
-  let route: Route;
-  try {
-    route = await client.resolve(psarn);
-  } catch (err) {
-    throw clientError(err, server, psarn);
-  }
+  const route = await resolveOrExplain(client, server, psarn);
   let view: InvokeView;
   let failure: PsarnClientError | undefined;
   try {
