@@ -19,7 +19,7 @@ export interface WorkerReady {
   dns: HostPort;
 }
 
-export function isWorkerReady(message: unknown): message is WorkerReady {
+function isWorkerReady(message: unknown): message is WorkerReady {
   return (message as WorkerReady | undefined)?.type === 'psarn:ready';
 }
 
