@@ -44,6 +44,8 @@ export interface Config {
   udpPayloadSize: number;
   /** DNS worker processes sharing the sockets (node:cluster); 1 serves in the main process. Default 1. */
   workers: number;
+  /** Answer URI/TXT/ANY questions of target routes from an in-memory index of every route. Default true. */
+  routeIndex: boolean;
   log: { level: LogLevel };
   /** Resolved path, or null for none. Default config/demo-routes.yaml. */
   demoRoutes: string | null;
@@ -191,6 +193,7 @@ function fromText(key: string, value: string): unknown {
       .map((s) => s.trim())
       .filter((s) => s !== '');
   if (key === 'demoRoutes' && value === '') return null;
+  if (key === 'routeIndex' && (value === 'true' || value === 'false')) return value === 'true';
   return value;
 }
 
@@ -266,6 +269,7 @@ function finish(raw: RawConfig, cwd: string): Config {
     tcp: { ...raw.tcp },
     udpPayloadSize: raw.udpPayloadSize,
     workers: raw.workers,
+    routeIndex: raw.routeIndex,
     log: { ...raw.log },
     demoRoutes: raw.demoRoutes ? resolve(cwd, raw.demoRoutes) : null,
   };

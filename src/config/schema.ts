@@ -25,6 +25,7 @@ export const DEFAULTS = {
   tcp: { idleTimeoutMs: 10000, maxConnections: 1000 },
   udpPayloadSize: 1232,
   workers: 1,
+  routeIndex: true,
   log: { level: 'info' as LogLevel },
   demoRoutes: 'config/demo-routes.yaml' as string | null,
 };
@@ -48,6 +49,7 @@ export const CONFIG_KEYS = [
   'tcp.maxConnections',
   'udpPayloadSize',
   'workers',
+  'routeIndex',
   'log.level',
   'demoRoutes',
 ] as const;
@@ -135,6 +137,7 @@ export const layerSchema = z
       .partial(),
     udpPayloadSize: int(512, 4096),
     workers: int(1, 64),
+    routeIndex: z.boolean({ error: 'must be true or false' }),
     log: z
       .strictObject(
         { level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }) },

@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client';
 import type { Config, HostPort } from '../config/config.js';
 import { Store } from '../store/store.js';
 import { AnswerCache } from '../zone/cache.js';
+import { RouteIndexer } from '../zone/route-indexer.js';
 import { StoreZoneView, type ZoneChanges } from '../zone/store-view.js';
 import { demoRoutesFile, loadDemoRoutes } from './demo.js';
 import { QueryHandler } from './handler.js';
@@ -40,7 +41,7 @@ export interface Daemon {
 }
 
 /** Keys whose change needs a restart: sockets and the database are opened once. */
-const RESTART_KEYS = ['listen', 'http', 'db', 'namespace', 'workers'] as const;
+const RESTART_KEYS = ['listen', 'http', 'db', 'namespace', 'workers', 'routeIndex'] as const;
 
 /**
  * Opens the database once, creating and migrating it, and loads the demo routes into an empty
@@ -74,13 +75,29 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   let timer: NodeJS.Timeout | undefined;
   let ready = false;
   let lastMissRefresh = Number.NEGATIVE_INFINITY;
+  let indexer: RouteIndexer | undefined;
   try {
     loadDemoIfEmpty(store, config, log);
     const view = new StoreZoneView(store, { epochTtl: config.epochTtl });
     const cache = new AnswerCache();
+    indexer = new RouteIndexer({
+      store,
+      zones: () => view.zones(),
+      inline: store.file === ':memory:',
+      onBuilt: ({ routes, bytes, seconds }) => {
+        metrics.indexRoutes.set(routes);
+        metrics.indexBytes.set(bytes);
+        metrics.indexBuildSeconds.set(seconds);
+        metrics.indexBuilds.inc();
+        log.info({ routes, bytes, seconds: Number(seconds.toFixed(3)) }, 'route index built');
+      },
+      onError: (error) => log.error({ err: error }, 'building the route index failed; answering from the store'),
+    });
+    const routes = indexer;
     const handler = new QueryHandler({
       view,
       cache,
+      routes,
       metrics,
       log,
       udpPayloadSize: config.udpPayloadSize,
@@ -99,6 +116,12 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       if (changes === undefined) return;
       const touched = [...changes.changed, ...changes.added];
       cache.invalidate(changes.keys);
+      routes.apply(changes);
+      const index = routes.index;
+      if (index !== undefined) {
+        metrics.indexRoutes.set(index.size);
+        metrics.indexBytes.set(index.bytes);
+      }
       for (const zone of touched) {
         metrics.zoneSerial.labels(zone.name).set(zone.serial);
         metrics.zoneEpoch.labels(zone.name).set(zone.epoch);
@@ -122,6 +145,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     };
     applyChanges(view.refresh(true));
     log.info({ zones: view.zones().length }, 'zones loaded');
+    if (config.routeIndex) routes.rebuild();
 
     udp = await listenUdp(config.listen, handler, log);
     // TCP on the port UDP got, so `listen: host:0` gives one port for both.
@@ -174,6 +198,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         await listeners.udp.close();
         await listeners.tcp.close();
         await listeners.http?.close();
+        await routes.close();
         store.close();
         log.info('psarnd stopped');
       },
@@ -183,6 +208,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     await udp?.close();
     await tcp?.close(0);
     await http?.close();
+    await indexer?.close();
     store.close();
     throw error;
   }

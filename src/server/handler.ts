@@ -7,9 +7,10 @@
 import type { Logger } from 'pino';
 import { type ParsedQuery, parseQuery } from '../wire/query.js';
 import { assembleResponse, encodeReady, errorResponse, type ReadyAnswer } from '../wire/response.js';
-import { Class, Rcode, type RcodeValue } from '../wire/types.js';
+import { Class, Rcode, type RcodeValue, Type } from '../wire/types.js';
 import { type Answer, answer } from '../zone/answer.js';
 import type { AnswerCache } from '../zone/cache.js';
+import type { IndexedBody, RouteIndex } from '../zone/route-index.js';
 import type { ZoneView } from '../zone/view.js';
 import type { DaemonMetrics, Proto } from './metrics.js';
 
@@ -17,6 +18,9 @@ import type { DaemonMetrics, Proto } from './metrics.js';
 const TCP_MAX = 65535;
 /** Without EDNS a UDP reply must fit in 512 bytes (RFC 1035 §4.2.1). */
 const UDP_CLASSIC = 512;
+/** The question starts after the 12-byte header; its name ends 4 bytes (type, class) before questionEnd. */
+const HEADER_SIZE = 12;
+const QUESTION_FIXED = 4;
 
 export interface HandlerOptions {
   view: ZoneView & { read<T>(fn: () => T): T };
@@ -27,6 +31,8 @@ export interface HandlerOptions {
    */
   refresh?: () => void;
   cache: AnswerCache;
+  /** Every target route, answered without the store (src/zone/route-index.ts); checked before the cache. */
+  routes?: { readonly index: RouteIndex | undefined };
   metrics: DaemonMetrics;
   log: Logger;
   /** Our EDNS(0) UDP payload size (config udpPayloadSize). */
@@ -36,6 +42,9 @@ export interface HandlerOptions {
 export class QueryHandler {
   readonly #options: HandlerOptions;
   udpPayloadSize: number;
+  /** Where route-index answers are written, then copied into the reply (one per handler, reused). */
+  readonly #scratch = Buffer.allocUnsafeSlow(TCP_MAX);
+  readonly #body: IndexedBody = { length: 0, ancount: 0, arcount: 0 };
 
   constructor(options: HandlerOptions) {
     this.#options = options;
@@ -89,7 +98,7 @@ export class QueryHandler {
     }
     // DESIGN.md §5: psarn serves class IN only; any other class is REFUSED.
     if (query.qclass !== Class.IN) return { reply: this.#error(request, query, Rcode.REFUSED), rcode: Rcode.REFUSED };
-    const ready = this.#ready(query);
+    const ready = this.#indexed(request, query) ?? this.#ready(query);
     const maxSize =
       proto === 'tcp'
         ? TCP_MAX
@@ -102,6 +111,26 @@ export class QueryHandler {
     });
     if (truncated) this.#options.metrics[proto].truncated.value++;
     return { reply: buf, rcode: ready.rcode };
+  }
+
+  /** The answer from the route index, for URI, TXT and ANY questions of an indexed route. */
+  #indexed(request: Buffer, query: ParsedQuery): ReadyAnswer | undefined {
+    const { qtype } = query;
+    if (qtype !== Type.URI && qtype !== Type.TXT && qtype !== Type.ANY) return undefined;
+    const index = this.#options.routes?.index;
+    if (index === undefined) return undefined;
+    const ref = index.lookup(request, HEADER_SIZE, query.questionEnd - QUESTION_FIXED);
+    if (ref < 0 || !index.writeBody(ref, qtype, this.#scratch, this.#body)) return undefined;
+    this.#options.metrics.indexHit.value++;
+    const body = this.#body;
+    return {
+      rcode: Rcode.NOERROR,
+      aa: true,
+      ancount: body.ancount,
+      nscount: 0,
+      arcount: body.arcount,
+      body: this.#scratch.subarray(0, body.length),
+    };
   }
 
   #ready(query: ParsedQuery): ReadyAnswer {

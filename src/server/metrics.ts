@@ -59,6 +59,11 @@ export class DaemonMetrics {
   readonly cacheHits: HotCounter;
   readonly cacheMisses: HotCounter;
   readonly cacheEntries: Gauge;
+  readonly indexHits: HotCounter;
+  readonly indexRoutes: Gauge;
+  readonly indexBytes: Gauge;
+  readonly indexBuilds: Counter;
+  readonly indexBuildSeconds: Gauge;
   readonly zoneSerial: Gauge<'zone'>;
   readonly zoneEpoch: Gauge<'zone'>;
   readonly zones: Gauge;
@@ -70,6 +75,8 @@ export class DaemonMetrics {
   /** Ready-answer cache outcomes, for either transport. */
   readonly hit: CounterSeries;
   readonly miss: CounterSeries;
+  /** Answers written from the route index. */
+  readonly indexHit: CounterSeries;
 
   constructor(options: { registry?: Registry; defaultMetrics?: boolean } = {}) {
     this.registry = options.registry ?? new Registry();
@@ -129,6 +136,34 @@ export class DaemonMetrics {
       help: 'Ready wire answers held.',
       registers,
     });
+    this.indexHits = new HotCounter({
+      name: 'psarn_route_index_hits_total',
+      help: 'Requests answered from the route index (URI, TXT, ANY of a target route), before the cache.',
+      labelNames: [],
+      registers,
+    });
+    this.indexRoutes = new Gauge({
+      name: 'psarn_route_index_routes',
+      help: 'Routes in the route index; 0 until its first build is done.',
+      aggregator: 'max',
+      registers,
+    });
+    this.indexBytes = new Gauge({
+      name: 'psarn_route_index_bytes',
+      help: 'Memory held by the route index (arena and table).',
+      registers,
+    });
+    this.indexBuilds = new Counter({
+      name: 'psarn_route_index_builds_total',
+      help: 'Route index builds adopted (start, imports, new zones).',
+      registers,
+    });
+    this.indexBuildSeconds = new Gauge({
+      name: 'psarn_route_index_build_seconds',
+      help: 'Duration of the last route index build.',
+      aggregator: 'max',
+      registers,
+    });
     this.zoneSerial = new Gauge({
       name: 'psarn_zone_serial',
       help: 'SOA serial of each zone.',
@@ -161,6 +196,7 @@ export class DaemonMetrics {
     });
     this.hit = this.cacheHits.series();
     this.miss = this.cacheMisses.series();
+    this.indexHit = this.indexHits.series();
     this.udp = this.#bind('udp');
     this.tcp = this.#bind('tcp');
   }

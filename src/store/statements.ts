@@ -33,6 +33,7 @@ export interface RouteJoinRow {
 }
 
 export type RouteDataRow = Pick<RouteJoinRow, 'policy' | 'ttl' | 'alias' | 'target' | 'weight' | 'priority'>;
+export type ZoneRouteDataRow = RouteDataRow & { path: string };
 
 interface JournalDbRow {
   zone: string;
@@ -59,6 +60,7 @@ export interface Statements {
   route: Statement<unknown[], RouteJoinRow>;
   routeById: Statement<unknown[], RouteJoinRow>;
   routeData: Statement<unknown[], RouteDataRow>;
+  routeDataOfZone: Statement<unknown[], ZoneRouteDataRow>;
   routesAll: Statement<unknown[], RouteJoinRow>;
   routesOfZone: Statement<unknown[], RouteJoinRow>;
   routesUnder: Statement<unknown[], RouteJoinRow>;
@@ -100,6 +102,11 @@ export function prepareStatements(db: Database): Statements {
       `SELECT r.policy, r.ttl, r.alias, t.target, t.weight, t.priority FROM routes r
        LEFT JOIN targets t ON t.zone_id = r.zone_id AND t.path = r.path
        WHERE r.zone_id = ? AND r.path = ? ORDER BY t.seq`,
+    ),
+    routeDataOfZone: s<ZoneRouteDataRow>(
+      `SELECT r.path, r.policy, r.ttl, r.alias, t.target, t.weight, t.priority FROM routes r
+       LEFT JOIN targets t ON t.zone_id = r.zone_id AND t.path = r.path
+       WHERE r.zone_id = ? ORDER BY r.path, t.seq`,
     ),
     // (zone name, path, seq) order walks zones by their name index, then each zone's routes and
     // targets by primary key: no temporary sort, so 1M routes stream in constant memory.

@@ -144,6 +144,27 @@ export class Store {
     return route;
   }
 
+  /**
+   * Every route of a zone as [path, RouteData], in path order: the route index's build reads a
+   * zone with this. Same rules as listRoutes: one snapshot, the connection busy until it ends.
+   */
+  *routeDataOfZone(zoneId: number): IterableIterator<[string, RouteData]> {
+    let path: string | undefined;
+    let route: RouteData | undefined;
+    for (const row of this.#q.routeDataOfZone.iterate(zoneId)) {
+      if (row.path !== path) {
+        if (route !== undefined) yield [path!, route];
+        path = row.path;
+        route = { ttl: row.ttl, targets: [] };
+        if (row.policy !== null) route.policy = row.policy;
+        if (row.alias !== null) route.alias = row.alias;
+      }
+      if (row.target !== null)
+        route!.targets.push({ target: row.target, weight: row.weight!, priority: row.priority! });
+    }
+    if (route !== undefined) yield [path!, route];
+  }
+
   getRoute(zone: string, path: string): StoredRoute | undefined {
     return groupRoutes(this.#q.route.all(zone, path)).next().value ?? undefined;
   }

@@ -111,60 +111,71 @@ export function parseQuery(buf: Buffer): QueryParse {
     return bad;
   }
 
-  // The key: the question with A-Z lowered in the name only (type and class are binary: 0x0041
-  // is HTTPS, not 'A'). Most queries are lowercase already, and then need no copy.
-  const nameEnd = questionEnd - QUESTION_FIXED;
-  let upper = false;
-  for (let i = Hdr.SIZE; i < nameEnd; i++) {
-    const b = buf[i]!;
-    if (b >= 0x41 && b <= 0x5a) {
-      upper = true;
-      break;
-    }
-  }
-  let key: string;
-  if (!upper) key = buf.toString('latin1', Hdr.SIZE, questionEnd);
-  else {
-    const lowered = Buffer.allocUnsafe(questionEnd - Hdr.SIZE);
-    for (let i = 0; i < lowered.length; i++) {
-      const b = buf[Hdr.SIZE + i]!;
-      lowered[i] = Hdr.SIZE + i < nameEnd && b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
-    }
-    key = lowered.toString('latin1');
-  }
-  const query = new Query(header, key, labelAt, qtype, qclass, questionEnd);
+  const query = new Query(buf, header, labelAt, qtype, qclass, questionEnd);
   if (state.opt) query.edns = ednsInfo(state.opt);
   return { kind: 'query', query };
 }
 
 /**
- * A parsed query. `labels` and `qname` are built on first use: a query answered from a ready
- * answer needs only `key`, so the hot path makes no per-label strings.
+ * A parsed query. `key`, `labels` and `qname` are built on first use: a query answered from the
+ * route index needs none of them, one answered from a ready answer only `key`. The request
+ * buffer is read for them, so they must be read while it is (within the handler's call).
  */
 class Query implements ParsedQuery {
   readonly id: number;
   readonly opcode: number;
   readonly rd: boolean;
   readonly cd: boolean;
-  readonly key: string;
   readonly qtype: number;
   readonly qclass: number;
   readonly questionEnd: number;
   edns?: EdnsInfo;
+  readonly #buf: Buffer;
   /** Offset and length pairs of each label in the request. */
   readonly #labelAt: number[];
+  #key: string | undefined;
   #labels: string[] | undefined;
 
-  constructor(header: HeaderInfo, key: string, labelAt: number[], qtype: number, qclass: number, questionEnd: number) {
+  constructor(buf: Buffer, header: HeaderInfo, labelAt: number[], qtype: number, qclass: number, questionEnd: number) {
     this.id = header.id;
     this.opcode = header.opcode;
     this.rd = header.rd;
     this.cd = header.cd;
-    this.key = key;
+    this.#buf = buf;
     this.#labelAt = labelAt;
     this.qtype = qtype;
     this.qclass = qclass;
     this.questionEnd = questionEnd;
+  }
+
+  /**
+   * The question with A-Z lowered in the name only (type and class are binary: 0x0041 is
+   * HTTPS, not 'A'). Most queries are lowercase already, and then need no copy.
+   */
+  get key(): string {
+    if (this.#key === undefined) {
+      const buf = this.#buf;
+      const end = this.questionEnd;
+      const nameEnd = end - QUESTION_FIXED;
+      let upper = false;
+      for (let i = Hdr.SIZE; i < nameEnd; i++) {
+        const b = buf[i]!;
+        if (b >= 0x41 && b <= 0x5a) {
+          upper = true;
+          break;
+        }
+      }
+      if (!upper) this.#key = buf.toString('latin1', Hdr.SIZE, end);
+      else {
+        const lowered = Buffer.allocUnsafe(end - Hdr.SIZE);
+        for (let i = 0; i < lowered.length; i++) {
+          const b = buf[Hdr.SIZE + i]!;
+          lowered[i] = Hdr.SIZE + i < nameEnd && b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
+        }
+        this.#key = lowered.toString('latin1');
+      }
+    }
+    return this.#key;
   }
 
   get labels(): string[] {

@@ -3,7 +3,7 @@
  * answer-cache miss, inside one read transaction so a reply never mixes two versions of a route.
  */
 import type { Store } from '../store/store.js';
-import type { RouteData, ZoneRow } from '../store/types.js';
+import type { JournalEntry, RouteData, ZoneRow } from '../store/types.js';
 import { changedKeys, ZONE_SET, zoneKey } from './deps.js';
 import { findDeepestZone, type ZoneView } from './view.js';
 
@@ -12,6 +12,8 @@ export interface ZoneChanges {
   changed: ZoneRow[];
   /** The answer-cache keys (src/zone/deps.ts) the changes invalidate, read from the journal. */
   keys: string[];
+  /** Per changed zone, its journal entries since the last refresh (empty when the journal has none). */
+  entries: Map<string, JournalEntry[]>;
   added: ZoneRow[];
   removed: string[];
 }
@@ -43,15 +45,17 @@ export class StoreZoneView implements ZoneView {
     this.#dataVersion = version;
     const next = new Map<string, ZoneRow>();
     for (const zone of this.#store.zones()) next.set(zone.name, zone);
-    const changes: ZoneChanges = { changed: [], keys: [], added: [], removed: [] };
+    const changes: ZoneChanges = { changed: [], keys: [], entries: new Map(), added: [], removed: [] };
     for (const [name, zone] of next) {
       const before = this.#zones.get(name);
       if (before === undefined) {
         changes.added.push(zone);
         changes.keys.push(zoneKey(name), ZONE_SET);
       } else if (before.serial !== zone.serial || before.epoch !== zone.epoch) {
+        const entries = this.#store.journal(name, before.serial);
         changes.changed.push(zone);
-        changes.keys.push(...changedKeys(name, this.#store.journal(name, before.serial)));
+        changes.entries.set(name, entries);
+        changes.keys.push(...changedKeys(name, entries));
       }
     }
     for (const name of this.#zones.keys()) {

@@ -1,0 +1,149 @@
+/**
+ * Keeps a RouteIndex in step with the store. The first index is built at start (in a worker
+ * thread, so answering starts at once and the answer function serves every name meanwhile);
+ * after that each picked-up change is applied in place: a `set` re-reads that one route, a
+ * `delete` removes it, a flush only changes the zone's epoch. What the journal cannot name (an
+ * import, a new zone) drops the zone from the index and schedules a rebuild, after which the
+ * changes committed while it ran are applied from the journal. The index only accelerates: a
+ * name it does not hold goes to the answer function, so a stale-free fallback always exists.
+ */
+import type { Store } from '../store/store.js';
+import type { JournalEntry, ZoneRow } from '../store/types.js';
+import type { RouteIndex } from './route-index.js';
+import { type BuiltRouteIndex, buildInWorker, buildRouteIndex, type WorkerBuild } from './route-index-build.js';
+import type { ZoneChanges } from './store-view.js';
+
+export interface RouteIndexerOptions {
+  store: Store;
+  /** The zones as the view last read them (serial, epoch). */
+  zones: () => ZoneRow[];
+  /** Build in this thread instead of a worker: tests, and ':memory:' databases a worker cannot open. */
+  inline?: boolean;
+  /** Called after every build is adopted. */
+  onBuilt?: (info: { routes: number; bytes: number; seconds: number }) => void;
+  onError?: (error: unknown) => void;
+  /** Monotonic seconds (for the build duration). */
+  now?: () => number;
+}
+
+export class RouteIndexer {
+  readonly #options: RouteIndexerOptions;
+  #index: RouteIndex | undefined;
+  #build: WorkerBuild | undefined;
+  #again = false;
+  #closed = false;
+
+  constructor(options: RouteIndexerOptions) {
+    this.#options = options;
+  }
+
+  /** The index to answer from; undefined until the first build is adopted. */
+  get index(): RouteIndex | undefined {
+    return this.#index;
+  }
+
+  /** True while a build runs. */
+  get building(): boolean {
+    return this.#build !== undefined;
+  }
+
+  /** Starts a build now, or once the running one ends. */
+  rebuild(): void {
+    if (this.#closed) return;
+    if (this.#build !== undefined) {
+      this.#again = true;
+      return;
+    }
+    const now = this.#options.now ?? (() => performance.now() / 1000);
+    const started = now();
+    if (this.#options.inline === true) {
+      try {
+        this.#adopt(buildRouteIndex(this.#options.store), now() - started);
+      } catch (error) {
+        this.#options.onError?.(error);
+      }
+      return;
+    }
+    const build = buildInWorker(this.#options.store.file);
+    this.#build = build;
+    build.result.then(
+      (built) => {
+        this.#build = undefined;
+        if (this.#closed) return;
+        this.#adopt(built, now() - started);
+        if (this.#again) {
+          this.#again = false;
+          this.rebuild();
+        }
+      },
+      (error: unknown) => {
+        this.#build = undefined;
+        if (!this.#closed) this.#options.onError?.(error);
+      },
+    );
+  }
+
+  /** Applies what a view refresh picked up. */
+  apply(changes: ZoneChanges): void {
+    const index = this.#index;
+    if (index === undefined) return; // the build in flight reads past these, or the journal covers them
+    let rebuild = changes.added.length > 0;
+    for (const name of changes.removed) index.dropZone(name);
+    for (const zone of changes.changed) {
+      if (!index.hasZone(zone.name)) continue; // dropped earlier; a rebuild is on its way
+      index.setZone(zone.name, zone.epoch);
+      if (!this.#applyEntries(index, zone, changes.entries.get(zone.name) ?? [])) rebuild = true;
+    }
+    if (rebuild) this.rebuild();
+  }
+
+  /** Stops a running build. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#build?.terminate();
+  }
+
+  #adopt(built: BuiltRouteIndex, seconds: number): void {
+    const { index, serials } = built;
+    const { store } = this.#options;
+    const current = new Set<string>();
+    let again = false;
+    for (const zone of this.#options.zones()) {
+      current.add(zone.name);
+      const serial = serials.get(zone.name);
+      if (serial === undefined || !index.hasZone(zone.name)) {
+        again = true; // created after the snapshot
+        continue;
+      }
+      index.setZone(zone.name, zone.epoch);
+      if (serial !== zone.serial && !this.#applyEntries(index, zone, store.journal(zone.name, serial))) again = true;
+    }
+    for (const name of serials.keys()) if (!current.has(name)) index.dropZone(name);
+    this.#index = index;
+    this.#options.onBuilt?.({ routes: index.size, bytes: index.bytes, seconds });
+    if (again) this.rebuild();
+  }
+
+  /**
+   * Applies journal entries by re-reading each named route. @returns false when an entry does
+   * not name what it changed (import, create, or no entries at all): the zone is dropped from
+   * the index and needs a rebuild.
+   */
+  #applyEntries(index: RouteIndex, zone: ZoneRow, entries: readonly JournalEntry[]): boolean {
+    const named =
+      entries.length > 0 &&
+      entries.every((e) => e.op === 'flush' || ((e.op === 'set' || e.op === 'delete') && e.path !== undefined));
+    if (!named) {
+      index.dropZone(zone.name);
+      return false;
+    }
+    const { store } = this.#options;
+    for (const entry of entries) {
+      if (entry.path === undefined || entry.op === 'flush') continue;
+      const route = entry.op === 'set' ? store.routeData(zone.id, entry.path) : undefined;
+      if (route === undefined) index.delete(zone.name, entry.path);
+      else index.set(zone.name, entry.path, route);
+    }
+    return true;
+  }
+}
