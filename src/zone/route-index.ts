@@ -506,7 +506,7 @@ function hashName(buf: Uint8Array, start: number, end: number): number {
   let h = HASH_SEED;
   let i = start;
   for (; i + 4 <= end; i += 4) {
-    const k = (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24)) | 0x20202020;
+    const k = buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24) | 0x20202020;
     h ^= mixK(k);
     h = (h << 13) | (h >>> 19);
     h = (Math.imul(h, 5) + 0xe6546b64) | 0;
