@@ -4,7 +4,8 @@
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
-# better-sqlite3 compiles from source where no prebuilt binary matches.
+# better-sqlite3 compiles from source where no prebuilt binary matches, and npm ci's install
+# script compiles the native UDP batcher (src/native) with node-gyp: both need these.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
@@ -24,6 +25,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
+# The native UDP batcher built by npm ci's install script (psarnd falls back to node:dgram without it).
+COPY --from=build /app/src/native/build/Release/udp_batch.node ./src/native/build/Release/udp_batch.node
 COPY config ./config
 RUN mkdir -p /data && chown node:node /data
 USER node

@@ -13,9 +13,10 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { normalizeNamespace } from '../psarn/name.js';
 import type { ZoneParams } from '../store/types.js';
-import type { ConfigLayer, LogLevel, RawConfig } from './schema.js';
+import type { ConfigLayer, LogLevel, RawConfig, UdpIo } from './schema.js';
 import { CONFIG_KEYS, DEFAULTS, envKeyFor, hostPortProblem, layerSchema, NUMERIC_KEYS } from './schema.js';
 
+export type { UdpIo } from './schema.js';
 export { CONFIG_KEYS, envKeyFor } from './schema.js';
 
 export interface HostPort {
@@ -42,6 +43,8 @@ export interface Config {
   tcp: { idleTimeoutMs: number; maxConnections: number };
   /** 512..4096. Default 1232. */
   udpPayloadSize: number;
+  /** UDP carrier: 'auto' (recvmmsg when the native addon is built, else dgram), 'recvmmsg' (required), 'dgram'. */
+  udpIo: UdpIo;
   /** DNS worker processes sharing the sockets (node:cluster); 1 serves in the main process. Default 1. */
   workers: number;
   /** Answer URI/TXT/ANY questions of target routes from an in-memory index of every route. Default true. */
@@ -268,6 +271,7 @@ function finish(raw: RawConfig, cwd: string): Config {
     soa: { ...raw.soa },
     tcp: { ...raw.tcp },
     udpPayloadSize: raw.udpPayloadSize,
+    udpIo: raw.udpIo,
     workers: raw.workers,
     routeIndex: raw.routeIndex,
     log: { ...raw.log },

@@ -9,6 +9,10 @@ import { namespaceProblem } from '../psarn/name.js';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** How psarnd carries UDP: the native recvmmsg/sendmmsg batcher, node:dgram, or the first that works. */
+export const UDP_IO = ['auto', 'recvmmsg', 'dgram'] as const;
+export type UdpIo = (typeof UDP_IO)[number];
+
 /** RFC 1982 serial-style 32-bit signed maximum: SOA timers are 32-bit and BIND treats them as signed. */
 export const MAX_SOA_VALUE = 2 ** 31 - 1;
 
@@ -24,6 +28,7 @@ export const DEFAULTS = {
   soa: { refresh: 3600, retry: 600, expire: 86400, minimum: 30 },
   tcp: { idleTimeoutMs: 10000, maxConnections: 1000 },
   udpPayloadSize: 1232,
+  udpIo: 'auto' as UdpIo,
   workers: 1,
   routeIndex: true,
   log: { level: 'info' as LogLevel },
@@ -48,6 +53,7 @@ export const CONFIG_KEYS = [
   'tcp.idleTimeoutMs',
   'tcp.maxConnections',
   'udpPayloadSize',
+  'udpIo',
   'workers',
   'routeIndex',
   'log.level',
@@ -136,6 +142,7 @@ export const layerSchema = z
       .strictObject({ idleTimeoutMs: int(100, 600000), maxConnections: int(1, 100000) }, { error: mapping })
       .partial(),
     udpPayloadSize: int(512, 4096),
+    udpIo: z.enum(UDP_IO, { error: `must be one of ${UDP_IO.join(', ')}` }),
     workers: int(1, 64),
     routeIndex: z.boolean({ error: 'must be true or false' }),
     log: z

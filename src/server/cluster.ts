@@ -2,11 +2,14 @@
  * psarnd with `workers` > 1 (node:cluster): the primary prepares the database once, forks the
  * DNS workers, serves HTTP with the workers' metrics summed (prom-client's AggregatorRegistry),
  * restarts a worker that dies, and passes SIGHUP and SIGTERM on. Each worker is a whole
- * single-process daemon without HTTP: it shares the UDP socket (one handle, the kernel hands
- * each datagram to one reader) and the TCP listener (the primary spreads connections), and has
- * its own database connection, change pickup and answer cache.
+ * single-process daemon without HTTP: it binds the UDP port itself with SO_REUSEPORT on the
+ * native carrier (the kernel spreads datagrams by source), or shares the primary's socket on
+ * node:dgram; it shares the TCP listener (the primary spreads connections), and has its own
+ * database connection, change pickup, answer cache and route index.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { createSocket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Config, HostPort } from '../config/config.js';
@@ -32,6 +35,9 @@ export interface Primary {
   close(): Promise<void>;
 }
 
+/** The DNS port a worker binds, set by the primary (see freePort). */
+export const CLUSTER_PORT_ENV = 'PSARN_CLUSTER_PORT';
+
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -48,8 +54,11 @@ export async function startPrimary(config: Config, options: { log: Logger }): Pr
     allReady = resolve;
   });
 
+  // Workers on the native UDP carrier each bind the port (SO_REUSEPORT), so `listen: host:0`
+  // must become one concrete port for all of them: the primary picks a free one.
+  const port = config.listen.port === 0 ? await freePort(config.listen.host) : config.listen.port;
   const fork = (): Worker => {
-    const worker = cluster.fork();
+    const worker = cluster.fork({ [CLUSTER_PORT_ENV]: String(port) });
     worker.on('message', (message: unknown) => {
       if (!isWorkerReady(message)) return;
       ready.add(worker.id);
@@ -119,4 +128,16 @@ export function announceWorker(registry: Registry, dns: HostPort): void {
   new AggregatorRegistry();
   const message: WorkerReady = { type: 'psarn:ready', dns };
   process.send?.(message);
+}
+
+/** A UDP port free on `host` right now (bound to port 0, then closed). */
+function freePort(host: string): Promise<number> {
+  const socket = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
+  return new Promise<number>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, host, () => {
+      const { port } = socket.address();
+      socket.close(() => resolve(port));
+    });
+  });
 }

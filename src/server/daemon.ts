@@ -24,6 +24,8 @@ export interface DaemonOptions {
   registry?: Registry;
   /** Serve HTTP (/metrics /health /ready). A cluster worker leaves that to the primary. Default true. */
   http?: boolean;
+  /** Bind UDP with SO_REUSEPORT (cluster workers on the native carrier each bind the port). */
+  reusePort?: boolean;
 }
 
 export interface Daemon {
@@ -41,7 +43,7 @@ export interface Daemon {
 }
 
 /** Keys whose change needs a restart: sockets and the database are opened once. */
-const RESTART_KEYS = ['listen', 'http', 'db', 'namespace', 'workers', 'routeIndex'] as const;
+const RESTART_KEYS = ['listen', 'http', 'db', 'namespace', 'workers', 'routeIndex', 'udpIo'] as const;
 
 /**
  * Opens the database once, creating and migrating it, and loads the demo routes into an empty
@@ -147,7 +149,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     log.info({ zones: view.zones().length }, 'zones loaded');
     if (config.routeIndex) routes.rebuild();
 
-    udp = await listenUdp(config.listen, handler, log);
+    udp = await listenUdp(config.listen, handler, log, { io: config.udpIo, reusePort: options.reusePort === true });
     // TCP on the port UDP got, so `listen: host:0` gives one port for both.
     tcp = await listenTcp({ host: config.listen.host, port: udp.address.port }, handler, {
       ...config.tcp,
@@ -166,7 +168,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     }
     timer = setInterval(poll, options.pollMs ?? 100);
     log.info(
-      { dns: udp.address, http: http?.address, db: config.db },
+      { dns: udp.address, udp: udp.io, http: http?.address, db: config.db },
       options.http === false ? 'worker serving' : 'psarnd serving',
     );
 

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { type LoadOptions, loadConfig } from '../config/config.js';
 import { packageVersion as version } from '../version.js';
-import { announceWorker, startPrimary } from './cluster.js';
+import { announceWorker, CLUSTER_PORT_ENV, startPrimary } from './cluster.js';
 import { startDaemon } from './daemon.js';
 
 const USAGE = `usage: psarnd [--config FILE] [--db FILE] [--listen HOST:PORT] [--http HOST:PORT] [--workers N]
@@ -88,7 +88,12 @@ export async function main(argv: string[]): Promise<number> {
       const primary = await startPrimary(config, { log });
       running = { close: () => primary.close(), reload: () => primary.reload() };
     } else {
-      const daemon = await startDaemon(config, { log, http: role !== 'worker' });
+      const port = process.env[CLUSTER_PORT_ENV];
+      const serving =
+        role === 'worker' && port !== undefined
+          ? { ...config, listen: { ...config.listen, port: Number(port) } }
+          : config;
+      const daemon = await startDaemon(serving, { log, http: role !== 'worker', reusePort: role === 'worker' });
       if (role === 'worker') announceWorker(daemon.metrics.registry, daemon.dns);
       running = {
         close: () => daemon.close(),

@@ -1,16 +1,60 @@
-/** DNS over UDP: receive, hand to the handler, send the reply. Carries bytes; decides nothing. */
+/**
+ * DNS over UDP: receive, hand to the handler, send the reply. Carries bytes; decides nothing.
+ * Two carriers: the native recvmmsg/sendmmsg batcher (src/server/udp-batch.ts, Linux) when it is
+ * built, and node:dgram everywhere else (config `udpIo`).
+ */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
-import type { HostPort } from '../config/config.js';
+import type { HostPort, UdpIo } from '../config/config.js';
 import type { QueryHandler } from './handler.js';
+import { listenUdpBatch, loadUdpBatch } from './udp-batch.js';
 
 export interface UdpListener {
   readonly address: HostPort;
+  /** The carrier in use. */
+  readonly io: 'recvmmsg' | 'dgram';
   close(): Promise<void>;
 }
 
-export async function listenUdp(at: HostPort, handler: QueryHandler, log: Logger): Promise<UdpListener> {
+export interface UdpListenOptions {
+  /** Default 'auto': recvmmsg when the addon loads, else dgram (logged once with the reason). */
+  io?: UdpIo;
+  /** SO_REUSEPORT on the recvmmsg socket: each cluster worker binds the port itself. */
+  reusePort?: boolean;
+}
+
+export async function listenUdp(
+  at: HostPort,
+  handler: QueryHandler,
+  log: Logger,
+  options: UdpListenOptions = {},
+): Promise<UdpListener> {
+  const io = options.io ?? 'auto';
+  if (io !== 'dgram') {
+    const native = loadUdpBatch();
+    if (native.ok) return listenBatched(at, handler, log, options.reusePort === true);
+    if (io === 'recvmmsg')
+      throw new Error(`udpIo is recvmmsg, but the native UDP batcher is unavailable: ${native.reason}`);
+    log.info({ reason: native.reason }, 'native UDP batching unavailable; serving UDP with node:dgram');
+  }
+  return listenDgram(at, handler, log);
+}
+
+async function listenBatched(
+  at: HostPort,
+  handler: QueryHandler,
+  log: Logger,
+  reusePort: boolean,
+): Promise<UdpListener> {
+  const socket = await listenUdpBatch(at, (message) => handler.handle(message, 'udp'), {
+    reusePort,
+    onError: (error) => log.warn({ err: error }, 'udp socket error'),
+  });
+  return { address: socket.address, io: 'recvmmsg', close: () => socket.close() };
+}
+
+async function listenDgram(at: HostPort, handler: QueryHandler, log: Logger): Promise<UdpListener> {
   const socket: Socket = createSocket({ type: isIPv6(at.host) ? 'udp6' : 'udp4', reuseAddr: false });
   socket.on('message', (message, rinfo) => {
     const reply = handler.handle(message, 'udp');
@@ -29,6 +73,7 @@ export async function listenUdp(at: HostPort, handler: QueryHandler, log: Logger
   const bound = socket.address();
   return {
     address: { host: bound.address, port: bound.port },
+    io: 'dgram',
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
 }

@@ -60,6 +60,7 @@ describe('loadConfig', () => {
       soa: { refresh: 3600, retry: 600, expire: 86400, minimum: 30 },
       tcp: { idleTimeoutMs: 10000, maxConnections: 1000 },
       udpPayloadSize: 1232,
+      udpIo: 'auto',
       workers: 1,
       routeIndex: true,
       log: { level: 'info' },
@@ -130,6 +131,7 @@ describe('loadConfig', () => {
       PSARN_TCP_IDLE_TIMEOUT_MS: '100',
       PSARN_TCP_MAX_CONNECTIONS: '100000',
       PSARN_UDP_PAYLOAD_SIZE: '4096',
+      PSARN_UDP_IO: 'dgram',
       PSARN_WORKERS: '2',
       PSARN_ROUTE_INDEX: 'false',
       PSARN_LOG_LEVEL: 'silent',
@@ -147,6 +149,7 @@ describe('loadConfig', () => {
       soa: { refresh: 1, retry: 2, expire: 2147483647, minimum: 0 },
       tcp: { idleTimeoutMs: 100, maxConnections: 100000 },
       udpPayloadSize: 4096,
+      udpIo: 'dgram',
       workers: 2,
       routeIndex: false,
       log: { level: 'silent' },
@@ -226,7 +229,7 @@ describe('loadConfig', () => {
     configError(
       () => loadConfig({ cwd: withConfig('listen: 127.0.0.1:1\nlisten_port: 53\n'), env: {} }),
       'listen_port',
-      "config config/psarnd.yaml: unknown key 'listen_port'; check the spelling (known: listen, http, db, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, workers, routeIndex, log, demoRoutes)",
+      "config config/psarnd.yaml: unknown key 'listen_port'; check the spelling (known: listen, http, db, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes)",
     );
     configError(
       () => loadConfig({ cwd: withConfig('tcp:\n  maxConnections: 0\n  idleTimeout: 5\n'), env: {} }),
@@ -298,6 +301,7 @@ describe('loadConfig', () => {
     ['udpPayloadSize: 511', 'udpPayloadSize', 'udpPayloadSize must be an integer from 512 to 4096 (got 511)'],
     ['udpPayloadSize: 4097', 'udpPayloadSize', 'udpPayloadSize must be an integer from 512 to 4096 (got 4097)'],
     ['workers: 0', 'workers', 'workers must be an integer from 1 to 64 (got 0)'],
+    ['udpIo: epoll', 'udpIo', "udpIo must be one of auto, recvmmsg, dgram (got 'epoll')"],
     ['routeIndex: yes please', 'routeIndex', "routeIndex must be true or false (got 'yes please')"],
     [
       'log: { level: verbose }',
@@ -326,7 +330,7 @@ describe('loadConfig', () => {
     configError(
       () => loadConfig({ cwd, env: {}, overrides: { ttl: '5' } }),
       'ttl',
-      "config flag ttl: unknown key 'ttl'; check the spelling (known: listen, http, db, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, workers, routeIndex, log, demoRoutes)",
+      "config flag ttl: unknown key 'ttl'; check the spelling (known: listen, http, db, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes)",
     );
   });
 });
