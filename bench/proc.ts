@@ -3,7 +3,7 @@
  * Wall times come from performance.now() around spawn and exit.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
+import { accessSync, appendFileSync, constants, readdirSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { configFile, entryArgs, projectRoot } from './paths.js';
@@ -86,12 +86,26 @@ export interface HostPort {
   port: number;
 }
 
+export interface IndexBuilt {
+  at: number;
+  routes: number;
+  seconds: number;
+}
+
 export interface RunningPsarnd {
   proc: ChildProcess;
   pid: number;
   dns: HostPort;
   /** performance.now() just before spawn. */
   spawnedAt: number;
+  /** The UDP carrier psarnd logged ('recvmmsg' or 'dgram'; for --workers, the first worker's). */
+  udpIo: string | undefined;
+  /**
+   * Resolves once `count` "route index built" lines were logged (one per DNS process: 1, or the
+   * number of workers), with performance.now() of the last and its routes and build seconds;
+   * undefined after timeoutMs.
+   */
+  indexBuilt(count: number, timeoutMs: number): Promise<IndexBuilt | undefined>;
   /** Sends SIGTERM, then SIGKILL after a grace time; resolves once it exited. */
   stop(): Promise<void>;
 }
@@ -130,6 +144,9 @@ export async function startPsarnd(db: string, timeoutMs = 60_000, extraArgs: str
   proc.stderr!.setEncoding('utf8').on('data', (s: string) => {
     stderr = (stderr + s).slice(-4000);
   });
+  let udpIo: string | undefined;
+  const builds: IndexBuilt[] = [];
+  const buildWaiters = new Set<() => void>();
   try {
     const dns = await new Promise<HostPort>((resolve, reject) => {
       const timer = setTimeout(
@@ -137,16 +154,28 @@ export async function startPsarnd(db: string, timeoutMs = 60_000, extraArgs: str
         timeoutMs,
       );
       let buffered = '';
+      // BENCH_PSARND_LOG=FILE keeps psarnd's log lines (every psarnd of the run, appended).
+      const logFile = process.env.BENCH_PSARND_LOG;
       proc.stdout!.setEncoding('utf8').on('data', (s: string) => {
+        if (logFile) appendFileSync(logFile, s);
         buffered += s;
         for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
           const line = buffered.slice(0, nl);
           buffered = buffered.slice(nl + 1);
-          let entry: { msg?: unknown; dns?: HostPort };
+          let entry: { msg?: unknown; dns?: HostPort; udp?: string; routes?: number; seconds?: number };
           try {
             entry = JSON.parse(line) as typeof entry;
           } catch {
             continue;
+          }
+          if (entry.udp !== undefined) udpIo ??= entry.udp;
+          if (entry.msg === 'route index built') {
+            builds.push({
+              at: performance.now(),
+              routes: entry.routes ?? Number.NaN,
+              seconds: entry.seconds ?? Number.NaN,
+            });
+            for (const wake of buildWaiters) wake();
           }
           if (entry.msg === 'psarnd serving' && entry.dns !== undefined) {
             clearTimeout(timer);
@@ -159,7 +188,32 @@ export async function startPsarnd(db: string, timeoutMs = 60_000, extraArgs: str
         reject(new Error(`psarnd exited before serving: ${stderr.trim()}`));
       });
     });
-    return { proc, pid: proc.pid!, dns, spawnedAt, stop };
+    const indexBuilt = (count: number, timeoutMs: number): Promise<IndexBuilt | undefined> =>
+      new Promise((resolve) => {
+        const check = (): void => {
+          if (builds.length < count) return;
+          finish(builds[count - 1]);
+        };
+        const finish = (result: IndexBuilt | undefined): void => {
+          clearTimeout(timer);
+          buildWaiters.delete(check);
+          resolve(result);
+        };
+        const timer = setTimeout(() => finish(undefined), timeoutMs);
+        buildWaiters.add(check);
+        check();
+      });
+    return {
+      proc,
+      pid: proc.pid!,
+      dns,
+      spawnedAt,
+      stop,
+      get udpIo() {
+        return udpIo;
+      },
+      indexBuilt,
+    };
   } catch (error) {
     await stop();
     throw error;

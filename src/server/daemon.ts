@@ -85,7 +85,9 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     indexer = new RouteIndexer({
       store,
       zones: () => view.zones(),
-      inline: store.file === ':memory:',
+      // A worker cannot open ':memory:', and under tsx (src/*.ts run directly) there is no
+      // compiled worker file: build in this thread then.
+      inline: store.file === ':memory:' || import.meta.url.endsWith('.ts'),
       onBuilt: ({ routes, bytes, seconds }) => {
         metrics.indexRoutes.set(routes);
         metrics.indexBytes.set(bytes);

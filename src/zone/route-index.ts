@@ -117,8 +117,28 @@ export class RouteIndex {
       return;
     }
     if (this.#zones.length > 0xffff) throw new RangeError('more than 65536 zones in one route index');
+    const apex = nameWire(name);
+    // Names of an enclosing zone that fall in this one are now this one's (the deepest zone answers).
+    for (const outer of this.#zoneSlots.values()) {
+      const outerApex = this.#zones[outer]!.apex;
+      if (outerApex.length < apex.length && endsWithLabels(apex, apex.length, outerApex)) {
+        this.#dropCovered(outer, apex.subarray(0, apex.length - outerApex.length));
+      }
+    }
     this.#zoneSlots.set(name, this.#zones.length);
-    this.#zones.push({ name, apex: nameWire(name), valid: true, epochText: text });
+    this.#zones.push({ name, apex, valid: true, epochText: text });
+  }
+
+  /** Removes the entries of zone `slot` whose relative name ends with the labels `below` (a new inner zone). */
+  #dropCovered(slot: number, below: Buffer): void {
+    for (let i = 0; i < this.#refs.length; i++) {
+      const r = this.#refs[i]! - 1;
+      if (r < 0 || this.#zoneOf(r) !== slot) continue;
+      const chunk = this.#chunks[r >>> OFFSET_BITS]!;
+      const start = (r & OFFSET_MASK) + 1;
+      const rel = chunk.subarray(start, start + chunk[start - 1]!);
+      if (endsWithLabels(rel, rel.length, below)) this.#remove(i, r);
+    }
   }
 
   /** Forgets a zone: its entries are no longer found (and count as dead bytes). */
@@ -152,7 +172,7 @@ export class RouteIndex {
     const hash = hashName(this.#nameBuf, 0, len);
     this.#removeName(hash, len);
     if (route.alias !== undefined || route.policy === undefined || route.targets.length === 0) return false;
-    if (path === '_epoch') return false;
+    if (path === '_epoch' || this.#inDeeperZone(slot, len)) return false;
     const relLen = len - this.#zones[slot]!.apex.length;
     // Targets as prefix id + suffix bytes.
     const parts: { prefix: number; suffix: Buffer }[] = [];
@@ -186,6 +206,7 @@ export class RouteIndex {
     }
     this.#insert(hash, ref);
     this.#liveBytes += size;
+    this.#maybeCompact();
     return true;
   }
 
@@ -353,6 +374,19 @@ export class RouteIndex {
     return true;
   }
 
+  /**
+   * Whether the name in #nameBuf[0, len) lies in another declared zone below `slot`'s: that zone
+   * answers it (the deepest zone does), so it is not indexed under this one.
+   */
+  #inDeeperZone(slot: number, len: number): boolean {
+    const own = this.#zones[slot]!.apex.length;
+    for (const other of this.#zoneSlots.values()) {
+      const apex = this.#zones[other]!.apex;
+      if (other !== slot && apex.length > own && endsWithLabels(this.#nameBuf, len, apex)) return true;
+    }
+    return false;
+  }
+
   /** The entry's size in bytes. */
   #entrySize(ref: number): number {
     const chunk = this.#chunks[ref >>> OFFSET_BITS]!;
@@ -434,20 +468,25 @@ export class RouteIndex {
 
   /** Room for `size` bytes in the arena: the current chunk, or a new one twice as big (up to 16 MiB). */
   #reserve(size: number): number {
-    let c = this.#chunks.length - 1;
-    if (c < 0 || this.#chunkUsed[c]! + size > this.#chunks[c]!.length) {
-      if (this.#chunks.length >= MAX_CHUNKS) this.#compact();
+    if (!this.#fits(size) && this.#chunks.length >= MAX_CHUNKS) this.#compact();
+    if (!this.#fits(size)) {
       if (this.#chunks.length >= MAX_CHUNKS) throw new RangeError('route index is full');
-      const last = this.#chunks[c];
+      const last = this.#chunks[this.#chunks.length - 1];
       const length = last === undefined ? FIRST_CHUNK : Math.min(MAX_CHUNK, last.length * 2);
       // Own memory (not Node's pool): the chunk is transferable and lives as long as the index.
       this.#chunks.push(Buffer.allocUnsafeSlow(Math.max(length, size)));
       this.#chunkUsed.push(0);
-      c++;
     }
+    const c = this.#chunks.length - 1;
     const ref = (c << OFFSET_BITS) | this.#chunkUsed[c]!;
     this.#chunkUsed[c]! += size;
     return ref;
+  }
+
+  /** Whether the current chunk has `size` bytes left. */
+  #fits(size: number): boolean {
+    const c = this.#chunks.length - 1;
+    return c >= 0 && this.#chunkUsed[c]! + size <= this.#chunks[c]!.length;
   }
 
   /** Rewrites the arena without dead entries once they outweigh the live ones (and 8 MiB). */
@@ -532,6 +571,20 @@ function mixK(k: number): number {
 /** Whether byte b of a question equals byte c of a stored (lowercase) name, ignoring ASCII case. */
 function sameByte(b: number, c: number): boolean {
   return b === c || (b >= 0x41 && b <= 0x5a && (b | 0x20) === c);
+}
+
+/**
+ * Whether the wire labels in name[0, len) end with the bytes `suffix` at a label boundary
+ * (suffix: whole labels, with or without the root label, like the name).
+ */
+function endsWithLabels(name: Uint8Array, len: number, suffix: Uint8Array): boolean {
+  const at = len - suffix.length;
+  if (at < 0) return false;
+  let p = 0;
+  while (p < at) p += 1 + name[p]!;
+  if (p !== at) return false;
+  for (let i = 0; i < suffix.length; i++) if (name[at + i] !== suffix[i]) return false;
+  return true;
 }
 
 /** An absolute lowercase name ("a.b." or ".") in wire form, ending with the root label. */

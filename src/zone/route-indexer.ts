@@ -7,6 +7,7 @@
  * changes committed while it ran are applied from the journal. The index only accelerates: a
  * name it does not hold goes to the answer function, so a stale-free fallback always exists.
  */
+import { serialGreater } from '../store/serial.js';
 import type { Store } from '../store/store.js';
 import type { JournalEntry, ZoneRow } from '../store/types.js';
 import type { RouteIndex } from './route-index.js';
@@ -78,7 +79,13 @@ export class RouteIndexer {
       },
       (error: unknown) => {
         this.#build = undefined;
-        if (!this.#closed) this.#options.onError?.(error);
+        if (this.#closed) return;
+        this.#options.onError?.(error);
+        // A change that asked for a build while this one ran still needs it (once).
+        if (this.#again) {
+          this.#again = false;
+          this.rebuild();
+        }
       },
     );
   }
@@ -89,6 +96,9 @@ export class RouteIndexer {
     if (index === undefined) return; // the build in flight reads past these, or the journal covers them
     let rebuild = changes.added.length > 0;
     for (const name of changes.removed) index.dropZone(name);
+    // Declared at once: it takes its names from an enclosing zone's entries (the deepest zone
+    // answers); its own routes are indexed by the rebuild, and answered from the store until then.
+    for (const zone of changes.added) index.setZone(zone.name, zone.epoch);
     for (const zone of changes.changed) {
       if (!index.hasZone(zone.name)) continue; // dropped earlier; a rebuild is on its way
       index.setZone(zone.name, zone.epoch);
@@ -116,7 +126,10 @@ export class RouteIndexer {
         continue;
       }
       index.setZone(zone.name, zone.epoch);
-      if (serial !== zone.serial && !this.#applyEntries(index, zone, store.journal(zone.name, serial))) again = true;
+      // Only what the view has seen past the snapshot: a snapshot ahead of the view (a commit
+      // the next poll picks up) already holds it, and that poll re-applies it harmlessly.
+      if (serialGreater(zone.serial, serial) && !this.#applyEntries(index, zone, store.journal(zone.name, serial)))
+        again = true;
     }
     for (const name of serials.keys()) if (!current.has(name)) index.dropZone(name);
     this.#index = index;
