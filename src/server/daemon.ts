@@ -152,6 +152,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     if (config.routeIndex) routes.rebuild();
 
     udp = await listenUdp(config.listen, handler, log, { io: config.udpIo, reusePort: options.reusePort === true });
+    metrics.udpDrops = udp.drops;
     // TCP on the port UDP got, so `listen: host:0` gives one port for both.
     tcp = await listenTcp({ host: config.listen.host, port: udp.address.port }, handler, {
       ...config.tcp,

@@ -69,6 +69,9 @@ export class DaemonMetrics {
   readonly zones: Gauge;
   readonly tcpConnections: Gauge;
   readonly tcpEvicted: Counter;
+  readonly udpDropped: Counter<'reason'>;
+  /** What the UDP carrier dropped so far (the native carrier counts; node:dgram does not). */
+  udpDrops: () => { sendFailed: number; oversized: number } = () => ({ sendFailed: 0, oversized: 0 });
   readonly changesApplied: Counter;
   readonly udp: ProtoSeries;
   readonly tcp: ProtoSeries;
@@ -188,6 +191,22 @@ export class DaemonMetrics {
       name: 'psarn_dns_tcp_connections_evicted_total',
       help: 'Idle TCP connections closed to admit new ones at the connection cap.',
       registers,
+    });
+    const metrics = this;
+    const seen = { sendFailed: 0, oversized: 0 };
+    this.udpDropped = new Counter({
+      name: 'psarn_dns_udp_dropped_total',
+      help: 'UDP datagrams the native carrier dropped: replies the kernel refused (send_failed), queries over 4096 bytes (oversized).',
+      labelNames: ['reason'],
+      registers,
+      // Read from the carrier's counters at scrape time, like the hot series.
+      collect() {
+        const now = metrics.udpDrops();
+        this.inc({ reason: 'send_failed' }, now.sendFailed - seen.sendFailed);
+        this.inc({ reason: 'oversized' }, now.oversized - seen.oversized);
+        seen.sendFailed = now.sendFailed;
+        seen.oversized = now.oversized;
+      },
     });
     this.changesApplied = new Counter({
       name: 'psarn_zone_changes_total',

@@ -14,6 +14,8 @@ export interface UdpListener {
   readonly address: HostPort;
   /** The carrier in use. */
   readonly io: 'recvmmsg' | 'dgram';
+  /** Datagrams dropped by the carrier (always 0 on node:dgram, which reports send errors as events). */
+  drops(): { sendFailed: number; oversized: number };
   close(): Promise<void>;
 }
 
@@ -51,7 +53,15 @@ async function listenBatched(
     reusePort,
     onError: (error) => log.warn({ err: error }, 'udp socket error'),
   });
-  return { address: socket.address, io: 'recvmmsg', close: () => socket.close() };
+  return {
+    address: socket.address,
+    io: 'recvmmsg',
+    drops: () => {
+      const stats = socket.stats();
+      return { sendFailed: stats.sendErrors, oversized: stats.truncated };
+    },
+    close: () => socket.close(),
+  };
 }
 
 async function listenDgram(at: HostPort, handler: QueryHandler, log: Logger): Promise<UdpListener> {
@@ -74,6 +84,7 @@ async function listenDgram(at: HostPort, handler: QueryHandler, log: Logger): Pr
   return {
     address: { host: bound.address, port: bound.port },
     io: 'dgram',
+    drops: () => ({ sendFailed: 0, oversized: 0 }),
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
 }

@@ -26,6 +26,22 @@ describe('daemon metrics', () => {
     }
   });
 
+  it('read the UDP carrier drops at scrape time, as increments', async () => {
+    const m = new DaemonMetrics({ defaultMetrics: false });
+    const drops = { sendFailed: 0, oversized: 0 };
+    m.udpDrops = () => ({ ...drops });
+    const value = async (reason: string) =>
+      (await m.udpDropped.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
+    assert.equal(await value('send_failed'), 0);
+    drops.sendFailed = 3;
+    drops.oversized = 1;
+    assert.equal(await value('send_failed'), 3);
+    assert.equal(await value('oversized'), 1);
+    drops.sendFailed = 5;
+    assert.equal(await value('send_failed'), 5);
+    assert.equal(await value('oversized'), 1);
+  });
+
   it('fold unknown qtypes and rcodes into "other"', async () => {
     metrics.request('udp', 65000);
     metrics.request('udp', 256);
