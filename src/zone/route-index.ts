@@ -1,7 +1,7 @@
 /**
  * Every target route of the served zones, packed into a few large buffers and found by the wire
  * form of the question: the answer to a URI, TXT or ANY question for a route comes from here
- * without a store read, an object per route or an encode, so 1M routes cost ~80 bytes each and a
+ * without a store read, an object per route or an encode, so 1M routes cost ~90 bytes each and a
  * question for any of them is answered at cache-hit cost. Anything else (alias routes, other
  * types, names not here) is the answer function's, behind it; a name missing here means only
  * "not indexed", never "does not exist".
@@ -171,8 +171,10 @@ export class RouteIndex {
     if (len < 0) return false;
     const hash = hashName(this.#nameBuf, 0, len);
     this.#removeName(hash, len);
-    if (route.alias !== undefined || route.policy === undefined || route.targets.length === 0) return false;
-    if (path === '_epoch' || this.#inDeeperZone(slot, len)) return false;
+    if (!this.#indexable(slot, path, len, route)) {
+      this.#maybeCompact();
+      return false;
+    }
     const relLen = len - this.#zones[slot]!.apex.length;
     // Targets as prefix id + suffix bytes.
     const parts: { prefix: number; suffix: Buffer }[] = [];
@@ -182,7 +184,10 @@ export class RouteIndex {
       parts.push(part);
       size += 8 + part.suffix.length;
     }
-    if (size > MAX_ENTRY || route.targets.length > 0xffff) return false;
+    if (size > MAX_ENTRY || route.targets.length > 0xffff) {
+      this.#maybeCompact();
+      return false;
+    }
     const ref = this.#reserve(size);
     const chunk = this.#chunks[ref >>> OFFSET_BITS]!;
     let p = ref & OFFSET_MASK;
@@ -208,6 +213,12 @@ export class RouteIndex {
     this.#liveBytes += size;
     this.#maybeCompact();
     return true;
+  }
+
+  /** A target route of this zone's own (not an alias, not `_epoch`, not inside a deeper zone). */
+  #indexable(slot: number, path: string, len: number, route: RouteData): boolean {
+    if (route.alias !== undefined || route.policy === undefined || route.targets.length === 0) return false;
+    return path !== '_epoch' && !this.#inDeeperZone(slot, len);
   }
 
   /** Removes a route (nothing when it is not indexed). */
