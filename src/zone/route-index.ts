@@ -258,10 +258,7 @@ export class RouteIndex {
     let p = ref & OFFSET_MASK;
     p += 1 + chunk[p]!;
     const zone = this.#zones[(chunk[p]! << 8) | chunk[p + 1]!]!;
-    const ttl0 = chunk[p + 2]!;
-    const ttl1 = chunk[p + 3]!;
-    const ttl2 = chunk[p + 4]!;
-    const ttl3 = chunk[p + 5]!;
+    const ttl = ((chunk[p + 2]! << 24) | (chunk[p + 3]! << 16) | (chunk[p + 4]! << 8) | chunk[p + 5]!) >>> 0;
     const policy = chunk[p + 6]!;
     const n = (chunk[p + 7]! << 8) | chunk[p + 8]!;
     p += 9;
@@ -272,18 +269,7 @@ export class RouteIndex {
         const suffixLen = (chunk[p + 6]! << 8) | chunk[p + 7]!;
         const rdlen = 4 + prefix.length + suffixLen;
         if (w + 12 + rdlen > out.length) return false;
-        out[w] = OWNER_POINTER >>> 8;
-        out[w + 1] = OWNER_POINTER & 0xff;
-        out[w + 2] = Type.URI >>> 8;
-        out[w + 3] = Type.URI & 0xff;
-        out[w + 4] = 0;
-        out[w + 5] = CLASS_IN;
-        out[w + 6] = ttl0;
-        out[w + 7] = ttl1;
-        out[w + 8] = ttl2;
-        out[w + 9] = ttl3;
-        out[w + 10] = rdlen >>> 8;
-        out[w + 11] = rdlen & 0xff;
+        rrHead(out, w, Type.URI, ttl, rdlen);
         out[w + 12] = chunk[p]!;
         out[w + 13] = chunk[p + 1]!;
         out[w + 14] = chunk[p + 2]!;
@@ -302,18 +288,7 @@ export class RouteIndex {
     const epochText = zone.epochText;
     const rdlen = 3 + VERSION_TEXT.length + policyText.length + epochText.length;
     if (w + 12 + rdlen > out.length) return false;
-    out[w] = OWNER_POINTER >>> 8;
-    out[w + 1] = OWNER_POINTER & 0xff;
-    out[w + 2] = Type.TXT >>> 8;
-    out[w + 3] = Type.TXT & 0xff;
-    out[w + 4] = 0;
-    out[w + 5] = CLASS_IN;
-    out[w + 6] = ttl0;
-    out[w + 7] = ttl1;
-    out[w + 8] = ttl2;
-    out[w + 9] = ttl3;
-    out[w + 10] = rdlen >>> 8;
-    out[w + 11] = rdlen & 0xff;
+    rrHead(out, w, Type.TXT, ttl, rdlen);
     w = writeString(out, w + 12, VERSION_TEXT);
     w = writeString(out, w, policyText);
     w = writeString(out, w, epochText);
@@ -610,6 +585,22 @@ function nameWire(name: string): Buffer {
   }
   out[p] = 0;
   return out;
+}
+
+/** An RR's owner (a pointer to the question), type, class IN, TTL and rdlength: 12 bytes at w. */
+function rrHead(out: Uint8Array, w: number, type: number, ttl: number, rdlen: number): void {
+  out[w] = OWNER_POINTER >>> 8;
+  out[w + 1] = OWNER_POINTER & 0xff;
+  out[w + 2] = type >>> 8;
+  out[w + 3] = type & 0xff;
+  out[w + 4] = 0;
+  out[w + 5] = CLASS_IN;
+  out[w + 6] = ttl >>> 24;
+  out[w + 7] = (ttl >>> 16) & 0xff;
+  out[w + 8] = (ttl >>> 8) & 0xff;
+  out[w + 9] = ttl & 0xff;
+  out[w + 10] = rdlen >>> 8;
+  out[w + 11] = rdlen & 0xff;
 }
 
 function writeString(out: Uint8Array, w: number, text: Uint8Array): number {
