@@ -149,7 +149,7 @@ export class Store {
    * zone with this, `pageSize` routes at a time (a page of routes, then their targets). Call it
    * inside read() so every page comes from one snapshot.
    */
-  *routeDataOfZone(zoneId: number, pageSize = 8192): IterableIterator<[string, RouteData]> {
+  *routeDataOfZone(zoneId: number, pageSize = 2048): IterableIterator<[string, RouteData]> {
     let after = '';
     for (;;) {
       const routes = this.#q.routesPage.all(zoneId, after, pageSize);
