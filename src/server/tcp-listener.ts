@@ -1,6 +1,6 @@
 /**
- * DNS over TCP (RFC 7766): 2-byte length framing, pipelining (replies in order, each written as
- * soon as its query is read), an idle timeout, and a connection cap. At the cap the connection
+ * DNS over TCP (RFC 7766): 2-byte length framing, pipelining (replies in order, those to one
+ * read written together as soon as they are answered), an idle timeout, and a connection cap. At the cap the connection
  * idle longest is closed to admit the new one (RFC 7766 §6.2.3: servers may close idle
  * connections under pressure), so idle connections cannot starve the service. A peer that does
  * not read its replies is paused, then dropped.
@@ -8,7 +8,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config/config.js';
-import { FrameDecoder, frame } from '../wire/tcp.js';
+import { FrameDecoder, frame, frameAll } from '../wire/tcp.js';
 import type { QueryHandler } from './handler.js';
 import { listenOn } from './listen.js';
 import type { DaemonMetrics } from './metrics.js';
@@ -92,13 +92,22 @@ export async function listenTcp(
         drop(conn);
         return;
       }
+      const replies: Buffer[] = [];
+      let active = false;
       for (const message of messages) {
+        // An empty frame is not activity: a peer trickling zero bytes must still time out.
         if (message.length === 0) continue;
+        active = true;
+        const reply = handler.handle(message, 'tcp');
+        if (reply !== undefined) replies.push(reply);
+      }
+      if (active) {
         conn.lastActive = now();
         conn.timer.refresh();
-        const reply = handler.handle(message, 'tcp');
-        if (reply !== undefined && !socket.destroyed) socket.write(frame(reply));
       }
+      // The replies to everything this read brought, in order, in one write (one syscall, not one each).
+      if (replies.length > 0 && !socket.destroyed)
+        socket.write(replies.length === 1 ? frame(replies[0]!) : frameAll(replies));
       if (socket.writableLength > DROP_AT) drop(conn);
       else if (socket.writableLength > PAUSE_AT) {
         socket.pause();

@@ -7,7 +7,7 @@ export type { EdnsInfo, HeaderInfo, ParsedQuery, QueryParse } from './query.js';
 export { parseQuery } from './query.js';
 export type { AssembleOptions, ReadyAnswer } from './response.js';
 export { assembleResponse, encodeReady, errorResponse } from './response.js';
-export { FrameDecoder, frame } from './tcp.js';
+export { FrameDecoder, frame, frameAll } from './tcp.js';
 export type {
   CnameRecord,
   DnsRecord,

@@ -17,6 +17,28 @@ export function frame(message: Buffer): Buffer {
 }
 
 /**
+ * Several messages framed back to back in one buffer: the replies to one read of pipelined
+ * queries go out in one write (RFC 7766 §6.2.1.1 lets replies share segments).
+ */
+export function frameAll(messages: readonly Buffer[]): Buffer {
+  let total = 0;
+  for (const message of messages) {
+    if (message.length > MAX_MESSAGE) {
+      throw new WireError(`message of ${message.length} bytes exceeds the 65535 a TCP frame carries`);
+    }
+    total += PREFIX + message.length;
+  }
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const message of messages) {
+    out.writeUInt16BE(message.length, at);
+    out.set(message, at + PREFIX);
+    at += PREFIX + message.length;
+  }
+  return out;
+}
+
+/**
  * Splits a TCP byte stream into messages. Push chunks as they arrive; each call returns the
  * complete messages found so far (zero or more), keeping a partial tail. Bounded: holds at
  * most one message (<= 65535 bytes) of partial data. A zero-length frame is returned as an

@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FrameDecoder, frame, WireError } from '../../src/wire/index.js';
+import { FrameDecoder, frame, frameAll, WireError } from '../../src/wire/index.js';
 
 const messages = [Buffer.from('first message'), Buffer.alloc(0), Buffer.from([1]), Buffer.alloc(300, 7)];
 const stream = Buffer.concat(messages.map(frame));
 
 describe('TCP framing (RFC 1035 §4.2.2)', () => {
+  it('frameAll frames several messages back to back, as frame does one by one', () => {
+    assert.deepEqual(frameAll(messages), stream);
+    assert.deepEqual(frameAll([Buffer.from([1])]), frame(Buffer.from([1])));
+    assert.deepEqual(frameAll([]), Buffer.alloc(0));
+    assert.throws(() => frameAll([Buffer.alloc(1), Buffer.alloc(65536)]), WireError);
+  });
+
   it('frame prefixes the big-endian length and refuses over 65535 bytes', () => {
     assert.deepEqual(frame(Buffer.from([9, 8])), Buffer.from([0, 2, 9, 8]));
     assert.equal(frame(Buffer.alloc(65535)).length, 65537);
