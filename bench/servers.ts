@@ -205,7 +205,10 @@ export function sideBySideRows(options: {
         if (ref !== TARGET_REFERENCE) notes = `${better}; no target against ${ref}`;
         else if (target === undefined) notes = `${better}; reported, no target`;
         else notes = `${better}; ${verdict(ratio, target)}`;
-        if (p !== psarnds[0]) notes += ' (psarnd uses more than one process; the references run one worker thread)';
+        if (p !== psarnds[0]) {
+          notes +=
+            ' (psarnd uses more than one process, the references one worker thread; the targets are for psarnd as it runs by default, one process, and apply here only for comparison)';
+        }
         rows.push({ figure, value: fmt(ratio, 2), unit: '×', notes });
       }
     }
