@@ -5,6 +5,7 @@
  * increments a counter instead of taking the daemon down (CoreDNS's recover in ServeDNS).
  */
 import type { Logger } from 'pino';
+import { Hdr } from '../wire/cursor.js';
 import { type ParsedQuery, parseQuery } from '../wire/query.js';
 import { assembleResponse, encodeReady, errorResponse, type ReadyAnswer } from '../wire/response.js';
 import { Class, Rcode, type RcodeValue, Type } from '../wire/types.js';
@@ -18,8 +19,7 @@ import type { DaemonMetrics, Proto } from './metrics.js';
 const TCP_MAX = 65535;
 /** Without EDNS a UDP reply must fit in 512 bytes (RFC 1035 §4.2.1). */
 const UDP_CLASSIC = 512;
-/** The question starts after the 12-byte header; its name ends 4 bytes (type, class) before questionEnd. */
-const HEADER_SIZE = 12;
+/** The question's name ends 4 bytes (type, class) before questionEnd. */
 const QUESTION_FIXED = 4;
 
 export interface HandlerOptions {
@@ -119,7 +119,7 @@ export class QueryHandler {
     if (qtype !== Type.URI && qtype !== Type.TXT && qtype !== Type.ANY) return undefined;
     const index = this.#options.routes?.index;
     if (index === undefined) return undefined;
-    const ref = index.lookup(request, HEADER_SIZE, query.questionEnd - QUESTION_FIXED);
+    const ref = index.lookup(request, Hdr.SIZE, query.questionEnd - QUESTION_FIXED);
     if (ref < 0 || !index.writeBody(ref, qtype, this.#scratch, this.#body)) return undefined;
     this.#options.metrics.indexHit.value++;
     const body = this.#body;
