@@ -14,6 +14,9 @@ import type { RouteIndex } from './route-index.js';
 import { type BuiltRouteIndex, buildInWorker, buildRouteIndex, type WorkerBuild } from './route-index-build.js';
 import type { ZoneChanges } from './store-view.js';
 
+/** After a build that could not be brought up to date, the next try. */
+const RETRY_MS = 30_000;
+
 export interface RouteIndexerOptions {
   store: Store;
   /** The zones as the view last read them (serial, epoch). */
@@ -33,6 +36,7 @@ export class RouteIndexer {
   #build: WorkerBuild | undefined;
   #again = false;
   #closed = false;
+  #retry: NodeJS.Timeout | undefined;
 
   constructor(options: RouteIndexerOptions) {
     this.#options = options;
@@ -90,10 +94,26 @@ export class RouteIndexer {
     );
   }
 
-  /** Applies what a view refresh picked up. */
+  /**
+   * Applies what a view refresh picked up. Never throws: if applying fails (a store read, a bug),
+   * the index is dropped and rebuilt, so it can never go on answering a change it missed.
+   */
   apply(changes: ZoneChanges): void {
     const index = this.#index;
     if (index === undefined) return; // the build in flight reads past these, or the journal covers them
+    let rebuild: boolean;
+    try {
+      rebuild = this.#applyChanges(index, changes);
+    } catch (error) {
+      this.#index = undefined;
+      this.#options.onError?.(error);
+      rebuild = true;
+    }
+    if (rebuild) this.rebuild();
+  }
+
+  /** @returns whether a rebuild is needed. */
+  #applyChanges(index: RouteIndex, changes: ZoneChanges): boolean {
     let rebuild = changes.added.length > 0;
     for (const name of changes.removed) index.dropZone(name);
     // Declared at once: it takes its names from an enclosing zone's entries (the deepest zone
@@ -104,16 +124,36 @@ export class RouteIndexer {
       index.setZone(zone.name, zone.epoch);
       if (!this.#applyEntries(index, zone, changes.entries.get(zone.name) ?? [])) rebuild = true;
     }
-    if (rebuild) this.rebuild();
+    return rebuild;
   }
 
   /** Stops a running build. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#retry);
     await this.#build?.terminate();
   }
 
+  /** Adopts a build after applying what was committed since its snapshot; on failure, tries again in RETRY_MS. */
   #adopt(built: BuiltRouteIndex, seconds: number): void {
+    let again: boolean;
+    try {
+      again = this.#catchUp(built);
+    } catch (error) {
+      // The store answers meanwhile; try again later rather than build in a loop.
+      this.#options.onError?.(error);
+      this.#retry ??= setTimeout(() => {
+        this.#retry = undefined;
+        this.rebuild();
+      }, RETRY_MS).unref();
+      return;
+    }
+    this.#options.onBuilt?.({ routes: built.index.size, bytes: built.index.bytes, seconds });
+    if (again) this.rebuild();
+  }
+
+  /** Brings a build up to the view and makes it the index. @returns whether another build is needed. */
+  #catchUp(built: BuiltRouteIndex): boolean {
     const { index, serials } = built;
     const { store } = this.#options;
     const current = new Set<string>();
@@ -133,8 +173,7 @@ export class RouteIndexer {
     }
     for (const name of serials.keys()) if (!current.has(name)) index.dropZone(name);
     this.#index = index;
-    this.#options.onBuilt?.({ routes: index.size, bytes: index.bytes, seconds });
-    if (again) this.rebuild();
+    return again;
   }
 
   /**

@@ -173,6 +173,28 @@ describe('RouteIndexer, built inline', () => {
     assert.deepEqual(h.builds, [3], 'applied in place, no rebuild');
   });
 
+  it('a change it fails to apply drops the index and rebuilds it: never a stale answer', () => {
+    start();
+    const read = store.routeData.bind(store);
+    let fail = true;
+    store.routeData = (zoneId, path) => {
+      if (fail) throw new Error('SQLITE_IOERR: disk I/O error (injected)');
+      return read(zoneId, path);
+    };
+    store.setRoute(Z, 'orders/created', weighted('v9'), PARAMS);
+    try {
+      h.poll();
+      fail = false; // the rebuild (inline, inside poll) already ran: fail only the first read
+    } finally {
+      store.routeData = read;
+    }
+    assert.equal(h.errors.length, 1);
+    assert.match(String(h.errors[0]), /injected/);
+    assert.deepEqual(h.builds, [3, 3], 'rebuilt after the failure');
+    assertServed(h, [[Z, 'orders/created']]);
+    assert.deepEqual(h.ask(routeName(Z, 'orders/created'), Type.URI).targets, [lambda('v9')]);
+  });
+
   it('a target route turned into an alias leaves the index (the CNAME comes from the answer function)', () => {
     start();
     store.setRoute(Z, 'orders/audit', alias(Z2, 'payments/charge'), PARAMS);
