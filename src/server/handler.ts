@@ -5,7 +5,7 @@
  * increments a counter instead of taking the daemon down (CoreDNS's recover in ServeDNS).
  */
 import type { Logger } from 'pino';
-import { Hdr } from '../wire/cursor.js';
+import { Hdr, QUESTION_FIXED } from '../wire/cursor.js';
 import { type ParsedQuery, parseQuery } from '../wire/query.js';
 import { assembleResponse, encodeReady, errorResponse, type ReadyAnswer } from '../wire/response.js';
 import { Class, Rcode, type RcodeValue, Type } from '../wire/types.js';
@@ -19,8 +19,6 @@ import type { DaemonMetrics, Proto } from './metrics.js';
 const TCP_MAX = 65535;
 /** Without EDNS a UDP reply must fit in 512 bytes (RFC 1035 §4.2.1). */
 const UDP_CLASSIC = 512;
-/** The question's name ends 4 bytes (type, class) before questionEnd. */
-const QUESTION_FIXED = 4;
 
 export interface HandlerOptions {
   view: ZoneView & { read<T>(fn: () => T): T };

@@ -30,6 +30,8 @@ export const OPCODE_SHIFT = 11;
 export const OPCODE_MASK = 0xf;
 export const RCODE_MASK = 0xf;
 
+/** Question type and class after the name (RFC 1035 §4.1.2). */
+export const QUESTION_FIXED = 4;
 /** Fixed RR fields after the owner name: type, class, ttl, rdlength (RFC 1035 §4.1.3). */
 export const RR_FIXED = 10;
 /** The smallest possible RR: root owner plus the fixed fields. */

@@ -4,14 +4,11 @@
  * compression pointers with a jump limit, section counts that match the bytes, OPT rules.
  * Parsing only classifies; the server decides the answer.
  */
-import { Cursor, Flag, Hdr, OPCODE_MASK, OPCODE_SHIFT, u16At } from './cursor.js';
+import { Cursor, Flag, Hdr, OPCODE_MASK, OPCODE_SHIFT, QUESTION_FIXED, u16At } from './cursor.js';
 import { WireError } from './errors.js';
 import { escapeLabel, readName } from './name.js';
 import type { OptInfo, ScanState } from './scan.js';
 import { scanRecords, TYPE_OPT } from './scan.js';
-
-/** Question type and class after the name (RFC 1035 §4.1.2). */
-const QUESTION_FIXED = 4;
 
 /** EDNS(0) as the requester sent it (RFC 6891 §6.1.2). */
 export interface EdnsInfo {

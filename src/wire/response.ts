@@ -5,7 +5,7 @@
  * and answer owners that point at it do too), appends the ready sections and, when the query
  * had EDNS, an OPT RR (RFC 6891). No full encode per query.
  */
-import { Cursor, Flag, Hdr, OPCODE_MASK, OPCODE_SHIFT, RCODE_MASK } from './cursor.js';
+import { Cursor, Flag, Hdr, OPCODE_MASK, OPCODE_SHIFT, QUESTION_FIXED, RCODE_MASK } from './cursor.js';
 import { WireError } from './errors.js';
 import { readName } from './name.js';
 import type { EdnsInfo, HeaderInfo } from './query.js';
@@ -59,8 +59,6 @@ export function encodeReady(questionWire: Buffer, reply: Reply): ReadyAnswer {
   };
 }
 
-/** Question type and class after the name (RFC 1035 §4.1.2). */
-const QUESTION_FIXED = 4;
 /** Root owner, type, class, TTL, rdlength: an OPT without options (RFC 6891 §6.1.2). */
 const OPT_SIZE = 11;
 const TYPE_OPT = 41;
