@@ -23,6 +23,7 @@
  */
 import { TXT_VERSION } from '../psarn/txt.js';
 import type { RouteData } from '../store/types.js';
+import { parseName } from '../wire/name.js';
 import { Type } from '../wire/types.js';
 
 const MAX_CHUNK = 16 * 1024 * 1024;
@@ -573,18 +574,12 @@ function endsWithLabels(name: Uint8Array, len: number, suffix: Uint8Array): bool
   return true;
 }
 
-/** An absolute lowercase name ("a.b." or ".") in wire form, ending with the root label. */
+/** An absolute lowercase zone name ("a.b." or "."; presentation escapes allowed) in wire form, root label included. */
 function nameWire(name: string): Buffer {
-  const labels = name === '.' ? [] : name.slice(0, -1).split('.');
-  const out = Buffer.alloc(labels.reduce((n, l) => n + 1 + Buffer.byteLength(l, 'latin1'), 1));
-  let p = 0;
-  for (const label of labels) {
-    out[p] = Buffer.byteLength(label, 'latin1');
-    out.write(label, p + 1, 'latin1');
-    p += 1 + out[p]!;
-  }
-  out[p] = 0;
-  return out;
+  const parts: Uint8Array[] = [];
+  for (const label of parseName(name)) parts.push(Uint8Array.of(label.length), label);
+  parts.push(Uint8Array.of(0));
+  return Buffer.concat(parts);
 }
 
 /** An RR's owner (a pointer to the question), type, class IN, TTL and rdlength: 12 bytes at w. */
