@@ -3,17 +3,14 @@
  * in for the targets: proportions, failover, fanout, errors, query counts and the epoch flush.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
 import { PsarnClient } from '../../src/client/client.js';
 import { PsarnClientError } from '../../src/client/errors.js';
 import type { InvokeRequest, Invoker } from '../../src/client/invokers/invoker.js';
-import { entryArgs, projectRoot, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
+import { cliOn, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
 import { prng } from '../wire/build.js';
 
-const run = promisify(execFile);
 const ACCOUNT = 'arn:aws:psarn:us-east-1:123456789012';
 const CREATED = `${ACCOUNT}:orders/created`;
 
@@ -37,8 +34,7 @@ class Recorder implements Invoker {
 
 describe('PsarnClient against psarnd', () => {
   let d: RunningDaemon;
-  const cli = (...args: string[]) =>
-    run(process.execPath, [...entryArgs('cli'), ...args, '--db', d.db], { cwd: projectRoot });
+  const cli = (...args: string[]) => cliOn(d, ...args);
 
   before(async () => {
     d = await startPsarnd();

@@ -4,17 +4,14 @@
  * Time is the injected clock; the only real waits are for the daemon to pick up a CLI write.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { RouteResolver } from '../../src/client/resolver.js';
 import type { Route } from '../../src/client/types.js';
 import { Type } from '../../src/wire/types.js';
-import { entryArgs, projectRoot, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
+import { cliOn, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
 import { query } from '../helpers/dns.js';
 import { manualClock, ZONE } from './fake-dns.js';
 
-const run = promisify(execFile);
 const ARN = 'arn:aws:psarn:us-east-1:123456789012:';
 const FN = 'arn:aws:lambda:us-east-1:123456789012:function:';
 
@@ -33,8 +30,7 @@ describe('RouteResolver against psarnd', () => {
   let d: RunningDaemon;
   const clock = manualClock();
   let resolver: RouteResolver;
-  const cli = (...args: string[]) =>
-    run(process.execPath, [...entryArgs('cli'), ...args, '--db', d.db], { cwd: projectRoot });
+  const cli = (...args: string[]) => cliOn(d, ...args);
 
   before(async () => {
     d = await startPsarnd();

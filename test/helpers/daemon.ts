@@ -2,11 +2,12 @@
  * Starts the real psarnd as a child process on 127.0.0.1 with port 0 and learns its ports from
  * its JSON log line "psarnd serving". Works from the compiled tests (dist/test) and under tsx.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 export interface HostPort {
   host: string;
@@ -21,6 +22,13 @@ export const projectRoot = underTsx ? base : join(base, '..');
 /** argv to run one of our entry points ('server' or 'cli') with node. */
 export function entryArgs(entry: 'server' | 'cli'): string[] {
   return underTsx ? ['--import', 'tsx', join(base, 'src', entry, 'main.ts')] : [join(base, 'src', entry, 'main.js')];
+}
+
+const execFileAsync = promisify(execFile);
+
+/** Runs the psarn CLI on a running daemon's database; resolves with its output, rejects on a non-zero exit. */
+export function cliOn(d: { db: string }, ...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return execFileAsync(process.execPath, [...entryArgs('cli'), ...args, '--db', d.db], { cwd: projectRoot });
 }
 
 export interface RunningDaemon {

@@ -4,15 +4,12 @@
  * set or the new one, never a mix.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import type { DecodedMessage } from '../../src/wire/message.js';
 import { Rcode, Type } from '../../src/wire/types.js';
-import { entryArgs, projectRoot, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
+import { cliOn, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
 import { query } from '../helpers/dns.js';
 
-const run = promisify(execFile);
 const Z = '123456789012.us-east-1.aws.psarn.internal.';
 const PSARN = 'arn:aws:psarn:us-east-1:123456789012:flip/flop';
 const NAME = `flop.flip.${Z}`;
@@ -35,8 +32,7 @@ async function serial(d: RunningDaemon): Promise<number> {
 
 describe('changes written by the CLI', () => {
   let d: RunningDaemon;
-  const cli = (...args: string[]) =>
-    run(process.execPath, [...entryArgs('cli'), ...args, '--db', d.db], { cwd: projectRoot });
+  const cli = (...args: string[]) => cliOn(d, ...args);
 
   before(async () => {
     d = await startPsarnd();

@@ -22,6 +22,7 @@ import { nameLabels } from '../../src/zone/view.js';
 import { formatRecord } from '../../src/zonefile/presentation.js';
 import { PARAMS, ZONE as Z } from '../helpers/fixtures.js';
 import { MemoryView } from '../helpers/memory-view.js';
+import { prng as mulberry32 } from '../wire/build.js';
 
 const Z2 = '210987654321.eu-west-1.aws.psarn.internal.';
 const SEED = Number(process.env.PSARN_TEST_SEED ?? 0x5eed1234);
@@ -38,16 +39,10 @@ const TCP_MAX = 65535;
 /** Where writeBody writes, as the handler's scratch: one for the file, not 64 KiB per call. */
 const scratch = Buffer.allocUnsafe(TCP_MAX);
 
-/** mulberry32: small, fast, and the same sequence on every run for a seed. */
+/** Integers below n, from build.ts's seeded mulberry32: the same sequence on every run. */
 function prng(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n) => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
+  const next = mulberry32(seed);
+  return (n) => Math.floor(next() * n);
 }
 
 /** An empty view of Z (epoch 0) and Z2 (the largest epoch a u32 holds), routes added with put(). */
