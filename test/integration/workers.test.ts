@@ -40,6 +40,13 @@ describe('psarnd --workers 2', () => {
     }
   });
 
+  it('every worker serves the one port the primary reports (listen port 0 picked once, by the primary)', () => {
+    const workers = d.logs.filter((l) => l.msg === 'worker serving');
+    assert.equal(workers.length, 2);
+    for (const w of workers) assert.deepEqual(w.dns, d.dns);
+    assert.notEqual(d.dns.port, 0);
+  });
+
   it('every worker picks up a CLI change within 1 s', async () => {
     await run(
       process.execPath,
