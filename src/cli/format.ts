@@ -1,10 +1,9 @@
 /**
  * Output of the route commands, pure: a StoredRoute as a readable block, a list line, or JSON.
  */
-import { nameToPsarn, parseZoneName } from '../psarn/name.js';
+import { nameToPsarn, parseZoneName, routeName } from '../psarn/name.js';
 import { formatPsarn } from '../psarn/psarn.js';
 import type { StoredRoute } from '../store/types.js';
-import { routeName } from '../zone/records.js';
 import { computeShares, formatShare } from './shares.js';
 
 /** The psARN of a stored route. */

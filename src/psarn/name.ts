@@ -89,7 +89,7 @@ export function psarnToName(psarn: Psarn | string, namespace: string = DEFAULT_N
   // An object is re-parsed from its text: a hand-built Psarn gets the same checks as a string.
   const p = parsePsarn(typeof psarn === 'string' ? psarn : formatPsarn(psarn));
   const ns = normalizeNamespace(namespace);
-  const name = `${p.path.slice().reverse().join('.')}.${p.account}.${p.region}.${p.partition}.${ns}`;
+  const name = routeName(`${p.account}.${p.region}.${p.partition}.${ns}`, p.path);
   if (name.length - 1 > MAX_NAME_LENGTH) {
     const text = typeof psarn === 'string' ? psarn : formatPsarn(p);
     throw new PsarnError(
@@ -232,6 +232,39 @@ export function parseZoneArg(input: string, namespace: string = DEFAULT_NAMESPAC
 
 function isSegmentChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95 || (c >= 65 && c <= 90);
+}
+
+/**
+ * The DNS name of a route: its path's segments reversed, under the zone apex. The one mapping
+ * from a path to a name: psarnToName, the answer function, `zone export` and the route index
+ * (routePathWire) all go through here. `path` is 'orders/created' or its segments.
+ * @example routeName('123456789012.us-east-1.aws.psarn.internal.', 'orders/created')
+ *   // 'created.orders.123456789012.us-east-1.aws.psarn.internal.'
+ */
+export function routeName(apex: string, path: string | readonly string[]): string {
+  return `${pathLabels(path).join('.')}.${apex}`;
+}
+
+/** A route path's labels, leftmost first: 'orders/created' -> ['created', 'orders']. */
+export function pathLabels(path: string | readonly string[]): string[] {
+  return (typeof path === 'string' ? path.split('/') : [...path]).reverse();
+}
+
+/**
+ * Writes a route path's labels in wire form (length octet, bytes; no root label) into `out` at
+ * 0. @returns their length, or -1 when a label is empty, over 63 bytes, or the labels would
+ * leave fewer than `room` bytes of a 255-octet name (RFC 1035 §3.1).
+ */
+export function routePathWire(path: string, out: Buffer, room: number): number {
+  let p = 0;
+  for (const label of pathLabels(path)) {
+    const bytes = Buffer.byteLength(label, 'latin1');
+    if (bytes === 0 || bytes > 63 || p + 1 + bytes + room > 255) return -1;
+    out[p] = bytes;
+    out.write(label, p + 1, 'latin1');
+    p += 1 + bytes;
+  }
+  return p;
 }
 
 /**

@@ -9,6 +9,16 @@ export const TXT_VERSION = 'v=psarn1';
 /** Label of the epoch record under each zone apex. */
 export const EPOCH_LABEL = '_epoch';
 
+/** The `epoch=<n>` character-string, in a route TXT and at `_epoch.<zone>`. */
+export function epochString(epoch: number): string {
+  return `epoch=${epoch}`;
+}
+
+/** The character-strings of a route TXT: what the server writes (src/zone/route-wire.ts) and `zone export` prints. */
+export function routeTxtStrings(policy: 'weighted' | 'fanout', epoch: number): [string, string, string] {
+  return [TXT_VERSION, `policy=${policy}`, epochString(epoch)];
+}
+
 /** What a route TXT says; undefined fields were absent. Unknown `key=value` strings are ignored. */
 export interface RouteTxt {
   version?: string;

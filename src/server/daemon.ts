@@ -9,6 +9,7 @@ import { Store } from '../store/store.js';
 import { AnswerCache } from '../zone/cache.js';
 import { RouteIndexer } from '../zone/route-indexer.js';
 import { StoreZoneView, type ZoneChanges } from '../zone/store-view.js';
+import { ZoneSync } from '../zone/zone-sync.js';
 import { demoRoutesFile, loadDemoRoutes } from './demo.js';
 import { QueryHandler } from './handler.js';
 import { type HttpListener, listenHttp } from './http.js';
@@ -74,14 +75,14 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   let udp: UdpListener | undefined;
   let tcp: TcpListener | undefined;
   let http: HttpListener | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let sync: ZoneSync | undefined;
   let ready = false;
-  let lastMissRefresh = Number.NEGATIVE_INFINITY;
   let indexer: RouteIndexer | undefined;
   try {
     loadDemoIfEmpty(store, config, log);
     const view = new StoreZoneView(store, { epochTtl: config.epochTtl });
     const cache = new AnswerCache();
+    metrics.cacheSize = () => cache.size;
     indexer = new RouteIndexer({
       store,
       zones: () => view.zones(),
@@ -98,56 +99,18 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       onError: (error) => log.error({ err: error }, 'building the route index failed; answering from the store'),
     });
     const routes = indexer;
+    sync = new ZoneSync({ view, cache, index: routes, pollMs: options.pollMs ?? 100 });
     const handler = new QueryHandler({
-      view,
+      view: sync.view,
       cache,
       routes,
       metrics,
       log,
       udpPayloadSize: config.udpPayloadSize,
-      // At most once a millisecond: under a storm of misses the data_version check itself
-      // showed in profiles. An answer read in that millisecond is keyed to what it read, so
-      // the change, once picked up, invalidates it.
-      refresh: () => {
-        const now = performance.now();
-        if (now - lastMissRefresh < 1) return;
-        lastMissRefresh = now;
-        poll();
-      },
     });
-
-    const applyChanges = (changes: ZoneChanges | undefined): void => {
-      if (changes === undefined) return;
-      const touched = [...changes.changed, ...changes.added];
-      cache.invalidate(changes.keys);
-      routes.apply(changes);
-      const index = routes.index;
-      if (index !== undefined) {
-        metrics.indexRoutes.set(index.size);
-        metrics.indexBytes.set(index.bytes);
-      }
-      for (const zone of touched) {
-        metrics.zoneSerial.labels(zone.name).set(zone.serial);
-        metrics.zoneEpoch.labels(zone.name).set(zone.epoch);
-      }
-      for (const name of changes.removed) {
-        metrics.zoneSerial.remove(name);
-        metrics.zoneEpoch.remove(name);
-      }
-      metrics.zones.set(view.zones().length);
-      metrics.changesApplied.inc(touched.length + changes.removed.length);
-      for (const zone of changes.changed)
-        log.info({ zone: zone.name, serial: zone.serial, epoch: zone.epoch }, 'zone changed');
-    };
-    const poll = (): void => {
-      try {
-        applyChanges(view.refresh());
-      } catch (error) {
-        log.error({ err: error }, 'reading changes from the store failed; will retry');
-      }
-      metrics.cacheEntries.set(cache.size);
-    };
-    applyChanges(view.refresh(true));
+    sync.onChange(({ changes, zones }) => recordChanges(changes, zones.length, metrics, log, routes));
+    sync.onError((error) => log.error({ err: error }, 'reading changes from the store failed; will retry'));
+    sync.start();
     log.info({ zones: view.zones().length }, 'zones loaded');
     if (config.routeIndex) routes.rebuild();
 
@@ -169,7 +132,6 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         log,
       });
     }
-    timer = setInterval(poll, options.pollMs ?? 100);
     log.info(
       { dns: udp.address, udp: udp.io, http: http?.address, db: config.db },
       options.http === false ? 'worker serving' : 'psarnd serving',
@@ -180,7 +142,9 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       dns: udp.address,
       http: http?.address,
       metrics,
-      poll,
+      poll: () => {
+        sync?.poll();
+      },
       reload(next: Config) {
         for (const key of RESTART_KEYS) {
           if (JSON.stringify(next[key]) !== JSON.stringify(current[key])) {
@@ -199,7 +163,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       },
       async close() {
         ready = false;
-        clearInterval(timer);
+        sync?.stop();
         await listeners.udp.close();
         await listeners.tcp.close();
         await listeners.http?.close();
@@ -209,7 +173,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       },
     };
   } catch (error) {
-    clearInterval(timer);
+    sync?.stop();
     await udp?.close();
     await tcp?.close(0);
     await http?.close();
@@ -217,4 +181,32 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     store.close();
     throw error;
   }
+}
+
+/** Gauges and logs after a pickup applied changes (a ZoneSync listener). */
+function recordChanges(
+  changes: ZoneChanges,
+  zones: number,
+  metrics: DaemonMetrics,
+  log: Logger,
+  routes: RouteIndexer,
+): void {
+  const touched = [...changes.changed, ...changes.added];
+  const index = routes.index;
+  if (index !== undefined) {
+    metrics.indexRoutes.set(index.size);
+    metrics.indexBytes.set(index.bytes);
+  }
+  for (const zone of touched) {
+    metrics.zoneSerial.labels(zone.name).set(zone.serial);
+    metrics.zoneEpoch.labels(zone.name).set(zone.epoch);
+  }
+  for (const name of changes.removed) {
+    metrics.zoneSerial.remove(name);
+    metrics.zoneEpoch.remove(name);
+  }
+  metrics.zones.set(zones);
+  metrics.changesApplied.inc(touched.length + changes.removed.length);
+  for (const zone of changes.changed)
+    log.info({ zone: zone.name, serial: zone.serial, epoch: zone.epoch }, 'zone changed');
 }

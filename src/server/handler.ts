@@ -7,11 +7,13 @@
 import type { Logger } from 'pino';
 import { Hdr, QUESTION_FIXED } from '../wire/cursor.js';
 import { type ParsedQuery, parseQuery } from '../wire/query.js';
-import { assembleResponse, encodeReady, errorResponse, type ReadyAnswer } from '../wire/response.js';
+import { assembleResponse, errorResponse, type ReadyAnswer } from '../wire/response.js';
 import { Class, Rcode, type RcodeValue, Type } from '../wire/types.js';
 import { type Answer, answer } from '../zone/answer.js';
 import type { AnswerCache } from '../zone/cache.js';
-import type { IndexedBody, RouteIndex } from '../zone/route-index.js';
+import { encodeAnswer } from '../zone/encode.js';
+import type { RouteIndex } from '../zone/route-index.js';
+import type { RouteRecords } from '../zone/route-wire.js';
 import type { ZoneView } from '../zone/view.js';
 import type { DaemonMetrics, Proto } from './metrics.js';
 
@@ -21,13 +23,12 @@ const TCP_MAX = 65535;
 const UDP_CLASSIC = 512;
 
 export interface HandlerOptions {
-  view: ZoneView & { read<T>(fn: () => T): T };
   /**
-   * Picks up store changes now (cheap when there are none). Called before every cache miss, so
-   * the zone rows (serial, epoch) are as current as the routes the miss reads, and answers
-   * cached for an older serial are dropped first.
+   * What a miss reads, in one store snapshot. The handler only reads: changes are picked up by
+   * ZoneSync (src/zone/zone-sync.ts), which keeps the view, the cache and the index in step, and
+   * whose view catches up with the store before a read (one freshness rule for every path).
    */
-  refresh?: () => void;
+  view: ZoneView & { read<T>(fn: () => T): T };
   cache: AnswerCache;
   /** Every target route, answered without the store (src/zone/route-index.ts); checked before the cache. */
   routes?: { readonly index: RouteIndex | undefined };
@@ -42,7 +43,7 @@ export class QueryHandler {
   udpPayloadSize: number;
   /** Where route-index answers are written, then copied into the reply (one per handler, reused). */
   readonly #scratch = Buffer.allocUnsafeSlow(TCP_MAX);
-  readonly #body: IndexedBody = { length: 0, ancount: 0, arcount: 0 };
+  readonly #records: RouteRecords = { end: 0, ancount: 0, arcount: 0, additionalAt: 0 };
 
   constructor(options: HandlerOptions) {
     this.#options = options;
@@ -118,16 +119,17 @@ export class QueryHandler {
     const index = this.#options.routes?.index;
     if (index === undefined) return undefined;
     const ref = index.lookup(request, Hdr.SIZE, query.questionEnd - QUESTION_FIXED);
-    if (ref < 0 || !index.writeBody(ref, qtype, this.#scratch, this.#body)) return undefined;
+    const records = this.#records;
+    if (ref < 0 || !index.writeRecords(ref, qtype, this.#scratch, records)) return undefined;
     this.#options.metrics.indexHit.value++;
-    const body = this.#body;
     return {
       rcode: Rcode.NOERROR,
       aa: true,
-      ancount: body.ancount,
+      ancount: records.ancount,
       nscount: 0,
-      arcount: body.arcount,
-      body: this.#scratch.subarray(0, body.length),
+      arcount: records.arcount,
+      body: this.#scratch.subarray(0, records.end),
+      additionalAt: records.additionalAt,
     };
   }
 
@@ -139,9 +141,8 @@ export class QueryHandler {
       return cached;
     }
     metrics.miss.value++;
-    this.#options.refresh?.();
     const found: Answer = view.read(() => answer({ labels: query.labels, qtype: query.qtype }, view));
-    const ready = encodeReady(Buffer.from(query.key, 'latin1'), found.reply);
+    const ready = encodeAnswer(Buffer.from(query.key, 'latin1'), found);
     cache.set(query.key, ready, found.deps);
     return ready;
   }

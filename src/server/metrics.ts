@@ -59,6 +59,8 @@ export class DaemonMetrics {
   readonly cacheHits: HotCounter;
   readonly cacheMisses: HotCounter;
   readonly cacheEntries: Gauge;
+  /** The answer cache's size, read into psarn_answer_cache_entries when scraped (the daemon sets it). */
+  cacheSize: (() => number) | undefined;
   readonly indexHits: HotCounter;
   readonly indexRoutes: Gauge;
   readonly indexBytes: Gauge;
@@ -134,10 +136,15 @@ export class DaemonMetrics {
       labelNames: [],
       registers,
     });
+    const self = this;
     this.cacheEntries = new Gauge({
       name: 'psarn_answer_cache_entries',
       help: 'Ready wire answers held.',
       registers,
+      // Read when scraped: nothing on the query path keeps it.
+      collect() {
+        if (self.cacheSize !== undefined) this.set(self.cacheSize());
+      },
     });
     this.indexHits = new HotCounter({
       name: 'psarn_route_index_hits_total',

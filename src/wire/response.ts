@@ -22,7 +22,18 @@ export interface ReadyAnswer {
   arcount: number;
   /** Answer, authority and additional sections, compressed against the question at offset 12. */
   body: Buffer;
+  /** Where the additional section starts in `body` (body.length when it is empty). */
+  additionalAt: number;
 }
+
+/**
+ * Records a caller appends after a Reply's own (the route records of src/zone/route-wire.ts),
+ * writing into `w.buf` at `w.len` with the names already in the message to point at. Only for
+ * replies whose authority and additional sections are empty.
+ * @returns the records written: answer-section ones, then additional ones from `additionalAt`
+ *   (an offset in `w.buf`).
+ */
+export type ReadyTail = (w: Writer) => { ancount: number; arcount: number; additionalAt: number };
 
 /**
  * Encodes a Reply for the question `questionWire` (name+type+class, name lowercase; the
@@ -33,7 +44,7 @@ export interface ReadyAnswer {
  * ParsedQuery.qname, so a qname can be used as an owner as is.
  * @throws WireError on a record that cannot be encoded (bad name, TXT string over 255 bytes, ...)
  */
-export function encodeReady(questionWire: Buffer, reply: Reply): ReadyAnswer {
+export function encodeReady(questionWire: Buffer, reply: Reply, tail?: ReadyTail): ReadyAnswer {
   const w = new Writer(512);
   w.bytes(new Uint8Array(Hdr.SIZE));
   w.bytes(questionWire);
@@ -44,7 +55,18 @@ export function encodeReady(questionWire: Buffer, reply: Reply): ReadyAnswer {
   const bodyStart = w.len;
   for (const rr of reply.answer) writeRecord(w, rr);
   for (const rr of reply.authority) writeRecord(w, rr);
+  let additionalAt = w.len;
   for (const rr of reply.additional) writeRecord(w, rr);
+  let ancount = reply.answer.length;
+  let arcount = reply.additional.length;
+  if (tail !== undefined) {
+    if (reply.authority.length + reply.additional.length > 0)
+      throw new WireError('a tail after authority or additional records');
+    const added = tail(w);
+    ancount += added.ancount;
+    arcount += added.arcount;
+    additionalAt = added.additionalAt;
+  }
   // A ready answer lives in a cache: give it memory of its own. A copy from Node's shared 8 KiB
   // pool would keep the whole slab (and every short-lived buffer in it) alive with it.
   const body = Buffer.allocUnsafeSlow(w.len - bodyStart);
@@ -52,10 +74,11 @@ export function encodeReady(questionWire: Buffer, reply: Reply): ReadyAnswer {
   return {
     rcode: reply.rcode,
     aa: reply.aa,
-    ancount: reply.answer.length,
+    ancount,
     nscount: reply.authority.length,
-    arcount: reply.additional.length,
+    arcount,
     body,
+    additionalAt: additionalAt - bodyStart,
   };
 }
 

@@ -25,6 +25,11 @@ export class Writer {
     this.buf = Buffer.allocUnsafe(initial);
   }
 
+  /** Makes room for `n` more bytes (for a caller that writes into `buf` at `len` itself). */
+  room(n: number): void {
+    this.#ensure(n);
+  }
+
   #ensure(n: number): void {
     if (this.len + n <= this.buf.length) return;
     if (this.len + n > MAX_MESSAGE) throw new WireError('message would exceed 65535 bytes', this.len);
@@ -108,6 +113,18 @@ export class Writer {
       }
     }
     this.name(parsedName(name), compress);
+  }
+
+  /**
+   * The offset of a name (presentation form) written or seeded earlier in full, for a
+   * compression pointer to it; undefined when the message holds it nowhere.
+   */
+  offsetOf(name: string): number | undefined {
+    const at = this.#text.get(name);
+    if (at !== undefined) return at;
+    if (this.#seeded.length > 0) this.#seedKeys();
+    const keys = suffixKeys(parsedName(name));
+    return keys.length > 0 ? this.#table.get(keys[0]!) : undefined;
   }
 
   /** Writes a name (labels from parseName), compressed against every name written so far. */

@@ -3,21 +3,13 @@
  * Pure given the view. Lookup outcomes are values (CoreDNS plugin/file/lookup.go style) and
  * turn into an RCODE in one place.
  */
-import { labelsToPath } from '../psarn/name.js';
+import { labelsToPath, routeName } from '../psarn/name.js';
 import { EPOCH_LABEL } from '../psarn/txt.js';
-import type { ZoneRow } from '../store/types.js';
+import type { RouteData, ZoneRow } from '../store/types.js';
 import { type DnsRecord, Rcode, type RcodeValue, type Reply, Type } from '../wire/types.js';
 import { epochKey, pathKey, serialKey, ZONE_SET, zoneKey } from './deps.js';
-import {
-  cnameRecord,
-  epochRecord,
-  negativeSoaRecord,
-  nsRecords,
-  routeName,
-  routeTxtRecord,
-  soaRecord,
-  uriRecords,
-} from './records.js';
+import { cnameRecord, epochRecord, negativeSoaRecord, nsRecords, soaRecord } from './records.js';
+import { isRouteQuestion } from './route-wire.js';
 import { nameLabels, type ZoneView } from './view.js';
 
 /** Longest CNAME chain followed (DESIGN.md §3); a longer chain or a loop is SERVFAIL. */
@@ -29,15 +21,31 @@ export interface Question {
   qtype: number;
 }
 
+/**
+ * A target route's records for a URI, TXT or ANY question: left as data, for the one route-record
+ * encoder (src/zone/route-wire.ts) that the route index uses too.
+ */
+export interface RouteAnswer {
+  /** The route's name (the question, or the last CNAME's target): every record's owner. */
+  owner: string;
+  route: RouteData;
+  epoch: number;
+  qtype: number;
+}
+
 /** What one name holds for one type. */
 type Lookup =
-  | { kind: 'success'; answer: DnsRecord[]; additional: DnsRecord[] }
+  | { kind: 'success'; answer: DnsRecord[] }
+  | { kind: 'route'; route: RouteAnswer }
   | { kind: 'cname'; record: DnsRecord & { type: 'CNAME' } }
   | { kind: 'nodata' }
   | { kind: 'nxdomain' };
 
 export interface Answer {
+  /** The reply; for a target route, its answer section holds only the CNAMEs that led there. */
   reply: Reply;
+  /** A target route's records, which follow the reply's answer section (zone/encode.ts). */
+  route?: RouteAnswer;
   /** What the reply was read from (src/zone/deps.ts): a cached reply is valid while these are unchanged. */
   deps: string[];
 }
@@ -46,17 +54,17 @@ function lookup(view: ZoneView, zone: ZoneRow, labels: readonly string[], qtype:
   const depth = labels.length - nameLabels(zone.name).length;
   if (depth === 0) {
     deps.push(serialKey(zone.name));
-    if (qtype === Type.SOA) return { kind: 'success', answer: [soaRecord(zone)], additional: [] };
-    if (qtype === Type.NS) return { kind: 'success', answer: nsRecords(zone), additional: [] };
+    if (qtype === Type.SOA) return { kind: 'success', answer: [soaRecord(zone)] };
+    if (qtype === Type.NS) return { kind: 'success', answer: nsRecords(zone) };
     // RFC 8482 lets ANY be answered with a subset; the apex's own records are small.
-    if (qtype === Type.ANY) return { kind: 'success', answer: [soaRecord(zone), ...nsRecords(zone)], additional: [] };
+    if (qtype === Type.ANY) return { kind: 'success', answer: [soaRecord(zone), ...nsRecords(zone)] };
     return { kind: 'nodata' };
   }
   const relative = labels.slice(0, depth);
   if (depth === 1 && relative[0] === EPOCH_LABEL) {
     deps.push(epochKey(zone.name));
     if (qtype === Type.TXT || qtype === Type.ANY) {
-      return { kind: 'success', answer: [epochRecord(zone, view.epochTtl)], additional: [] };
+      return { kind: 'success', answer: [epochRecord(zone, view.epochTtl)] };
     }
     return { kind: 'nodata' };
   }
@@ -66,31 +74,14 @@ function lookup(view: ZoneView, zone: ZoneRow, labels: readonly string[], qtype:
   const route = view.getRoute(zone, path);
   if (route === undefined) return view.hasDescendants(zone, path) ? { kind: 'nodata' } : { kind: 'nxdomain' };
   deps.push(pathKey(zone.name, path), epochKey(zone.name));
-  const name = routeName(zone, path);
+  const name = routeName(zone.name, path);
   if (route.alias !== undefined) {
     const record = cnameRecord(name, route);
-    if (qtype === Type.CNAME || qtype === Type.ANY) return { kind: 'success', answer: [record], additional: [] };
+    if (qtype === Type.CNAME || qtype === Type.ANY) return { kind: 'success', answer: [record] };
     return { kind: 'cname', record };
   }
-  switch (qtype) {
-    case Type.URI:
-      // The TXT rides in additional so one round trip gives the client policy and epoch.
-      return {
-        kind: 'success',
-        answer: uriRecords(name, route),
-        additional: [routeTxtRecord(name, route, zone.epoch)],
-      };
-    case Type.TXT:
-      return { kind: 'success', answer: [routeTxtRecord(name, route, zone.epoch)], additional: [] };
-    case Type.ANY:
-      return {
-        kind: 'success',
-        answer: [...uriRecords(name, route), routeTxtRecord(name, route, zone.epoch)],
-        additional: [],
-      };
-    default:
-      return { kind: 'nodata' };
-  }
+  if (!isRouteQuestion(qtype)) return { kind: 'nodata' };
+  return { kind: 'route', route: { owner: name, route, epoch: zone.epoch, qtype } };
 }
 
 function reply(rcode: RcodeValue, aa: boolean, answer: DnsRecord[] = [], authority: DnsRecord[] = []): Reply {
@@ -119,16 +110,9 @@ export function answer(question: Question, view: ZoneView): Answer {
     const found = lookup(view, zone, labels, qtype, deps);
     switch (found.kind) {
       case 'success':
-        return {
-          reply: {
-            rcode: Rcode.NOERROR,
-            aa: true,
-            answer: [...chain, ...found.answer],
-            authority: [],
-            additional: found.additional,
-          },
-          deps,
-        };
+        return { reply: reply(Rcode.NOERROR, true, [...chain, ...found.answer]), deps };
+      case 'route':
+        return { reply: reply(Rcode.NOERROR, true, chain), route: found.route, deps };
       case 'nodata':
         deps.push(serialKey(zone.name));
         return { reply: reply(Rcode.NOERROR, true, chain, [negativeSoaRecord(zone)]), deps };

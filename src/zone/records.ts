@@ -2,7 +2,7 @@
  * The records a zone serves, derived from stored rows (DESIGN.md §3, §4). The answer path and
  * `zone export` both build records here, so what dig shows and what a file holds agree.
  */
-import { EPOCH_LABEL, TXT_VERSION } from '../psarn/txt.js';
+import { EPOCH_LABEL, epochString, routeTxtStrings } from '../psarn/txt.js';
 import type { RouteData, ZoneRow } from '../store/types.js';
 
 import type { CnameRecord, NsRecord, SoaRecord, TxtRecord, UriRecord } from '../wire/types.js';
@@ -35,12 +35,7 @@ export function nsRecords(zone: ZoneRow): NsRecord[] {
 
 /** `_epoch.<zone> TXT "epoch=<n>"`, with the short TTL that bounds the override (DESIGN.md §4). */
 export function epochRecord(zone: ZoneRow, epochTtl: number): TxtRecord {
-  return { name: `${EPOCH_LABEL}.${zone.name}`, ttl: epochTtl, type: 'TXT', strings: [`epoch=${zone.epoch}`] };
-}
-
-export function routeName(zone: ZoneRow | string, path: string): string {
-  const apex = typeof zone === 'string' ? zone : zone.name;
-  return `${path.split('/').reverse().join('.')}.${apex}`;
+  return { name: `${EPOCH_LABEL}.${zone.name}`, ttl: epochTtl, type: 'TXT', strings: [epochString(zone.epoch)] };
 }
 
 /** The URI RRset of a target route, in stored order. */
@@ -60,7 +55,7 @@ export function routeTxtRecord(name: string, route: RouteData, epoch: number): T
     name,
     ttl: route.ttl,
     type: 'TXT',
-    strings: [TXT_VERSION, `policy=${route.policy ?? 'weighted'}`, `epoch=${epoch}`],
+    strings: routeTxtStrings(route.policy ?? 'weighted', epoch),
   };
 }
 

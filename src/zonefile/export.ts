@@ -4,16 +4,9 @@
  * Layout: $ORIGIN and $TTL, SOA, NS, `_epoch` TXT, then each route (URI RRset + TXT, or CNAME)
  * in the order given, owners absolute (unambiguous, and a line can be grepped on its own).
  */
+import { routeName } from '../psarn/name.js';
 import type { StoredRoute, ZoneRow } from '../store/types.js';
-import {
-  cnameRecord,
-  epochRecord,
-  nsRecords,
-  routeName,
-  routeTxtRecord,
-  soaRecord,
-  uriRecords,
-} from '../zone/records.js';
+import { cnameRecord, epochRecord, nsRecords, routeTxtRecord, soaRecord, uriRecords } from '../zone/records.js';
 import { ZoneFileError } from './errors.js';
 import { formatRecord } from './presentation.js';
 
@@ -46,7 +39,7 @@ export function* exportZone(zone: ZoneRow, routes: Iterable<StoredRoute>, option
   let chunk = '';
   let count = 0;
   for (const route of routes) {
-    const name = routeName(zone, route.path);
+    const name = routeName(zone.name, route.path);
     if (route.alias !== undefined) {
       chunk += `${formatRecord(cnameRecord(name, route))}\n`;
     } else if (route.targets.length > 0) {

@@ -13,11 +13,13 @@ import { DaemonMetrics, type Proto } from '../../src/server/metrics.js';
 import type { RouteData, TargetSpec, ZoneRow } from '../../src/store/types.js';
 import { decodeMessage, encodeQuery, type QueryOptions } from '../../src/wire/message.js';
 import { parseQuery } from '../../src/wire/query.js';
-import { assembleResponse, encodeReady } from '../../src/wire/response.js';
+import { assembleResponse } from '../../src/wire/response.js';
 import { type DnsRecord, Rcode, Type } from '../../src/wire/types.js';
 import { answer } from '../../src/zone/answer.js';
 import { AnswerCache } from '../../src/zone/cache.js';
-import { type IndexedBody, RouteIndex } from '../../src/zone/route-index.js';
+import { encodeAnswer } from '../../src/zone/encode.js';
+import { RouteIndex } from '../../src/zone/route-index.js';
+import type { RouteRecords } from '../../src/zone/route-wire.js';
 import { nameLabels } from '../../src/zone/view.js';
 import { formatRecord } from '../../src/zonefile/presentation.js';
 import { PARAMS, ZONE as Z } from '../helpers/fixtures.js';
@@ -104,9 +106,17 @@ function present(index: RouteIndex, name: string, qtype: number): string[] | und
   if (parsed.kind !== 'query') throw new Error(`${name}: ${parsed.kind}`);
   const ref = index.lookup(request, 12, parsed.query.questionEnd - 4);
   if (ref < 0) return undefined;
-  const body: IndexedBody = { length: 0, ancount: 0, arcount: 0 };
-  assert.ok(index.writeBody(ref, qtype, scratch, body));
-  const ready = { ...body, rcode: Rcode.NOERROR, aa: true, nscount: 0, body: scratch.subarray(0, body.length) };
+  const body: RouteRecords = { end: 0, ancount: 0, arcount: 0, additionalAt: 0 };
+  assert.ok(index.writeRecords(ref, qtype, scratch, body));
+  const ready = {
+    rcode: Rcode.NOERROR,
+    aa: true,
+    ancount: body.ancount,
+    nscount: 0,
+    arcount: body.arcount,
+    additionalAt: body.additionalAt,
+    body: scratch.subarray(0, body.end),
+  };
   const reply = assembleResponse(request, parsed.query, ready, { maxSize: TCP_MAX, udpPayloadSize: 1232 });
   const m = decodeMessage(reply.buf);
   return [...m.answer, ...m.additional].map((r) => formatRecord(r as DnsRecord));
@@ -121,15 +131,15 @@ function rr(line: string): string {
 /** The body the answer function's reply encodes to, for a question in lowercase. */
 function expectedBody(view: MemoryView, name: string, qtype: number): Buffer {
   const question = Buffer.concat([wire(name.toLowerCase()), Buffer.from([qtype >> 8, qtype & 0xff, 0, 1])]);
-  return encodeReady(question, answer({ labels: nameLabels(name), qtype }, view).reply).body;
+  return encodeAnswer(question, answer({ labels: nameLabels(name), qtype }, view)).body;
 }
 
 function indexedBody(index: RouteIndex, name: string, qtype: number): Buffer | undefined {
   const ref = find(index, name);
   if (ref < 0) return undefined;
-  const body: IndexedBody = { length: 0, ancount: 0, arcount: 0 };
-  assert.ok(index.writeBody(ref, qtype, scratch, body), `${name}: writeBody`);
-  return Buffer.from(scratch.subarray(0, body.length));
+  const body: RouteRecords = { end: 0, ancount: 0, arcount: 0, additionalAt: 0 };
+  assert.ok(index.writeRecords(ref, qtype, scratch, body), `${name}: writeBody`);
+  return Buffer.from(scratch.subarray(0, body.end));
 }
 
 /** Two handlers over one view: one with the route index, one answering through the answer function. */
@@ -512,22 +522,22 @@ describe('RouteIndex', () => {
     assert.equal(index.size, 2);
   });
 
-  it('writeBody returns false for a qtype other than URI, TXT, ANY and when out is too small', () => {
+  it('writeRecords returns false for a qtype other than URI, TXT, ANY and when out is too small', () => {
     const index = fresh();
     index.set(Z, 'orders/created', weighted(`${LAMBDA}v1`, `${LAMBDA}v2`));
     const ref = find(index, created);
-    const body: IndexedBody = { length: 0, ancount: 0, arcount: 0 };
+    const body: RouteRecords = { end: 0, ancount: 0, arcount: 0, additionalAt: 0 };
     for (const qtype of [Type.A, Type.AAAA, Type.CNAME, Type.SOA, Type.NS])
-      assert.equal(index.writeBody(ref, qtype, Buffer.alloc(TCP_MAX), body), false, `qtype ${qtype}`);
-    assert.ok(index.writeBody(ref, Type.ANY, Buffer.alloc(TCP_MAX), body));
-    const size = body.length;
+      assert.equal(index.writeRecords(ref, qtype, Buffer.alloc(TCP_MAX), body), false, `qtype ${qtype}`);
+    assert.ok(index.writeRecords(ref, Type.ANY, Buffer.alloc(TCP_MAX), body));
+    const size = body.end;
     for (const qtype of [Type.URI, Type.TXT, Type.ANY]) {
-      assert.equal(index.writeBody(ref, qtype, Buffer.alloc(0), body), false, `qtype ${qtype}, empty out`);
+      assert.equal(index.writeRecords(ref, qtype, Buffer.alloc(0), body), false, `qtype ${qtype}, empty out`);
     }
     // Room for both URI records but not the TXT after them; then exactly enough.
-    assert.equal(index.writeBody(ref, Type.ANY, Buffer.alloc(size - 1), body), false);
-    assert.equal(index.writeBody(ref, Type.ANY, Buffer.alloc(size), body), true);
-    assert.deepEqual(body, { length: size, ancount: 3, arcount: 0 });
+    assert.equal(index.writeRecords(ref, Type.ANY, Buffer.alloc(size - 1), body), false);
+    assert.equal(index.writeRecords(ref, Type.ANY, Buffer.alloc(size), body), true);
+    assert.deepEqual(body, { end: size, ancount: 3, arcount: 0, additionalAt: size });
   });
 
   it('finds every one of many names, including names the hash folds together', () => {

@@ -1,0 +1,144 @@
+/**
+ * The packed form of a target route: what the route-record encoder (route-wire.ts) reads, and
+ * what the route index keeps for each route in its arena. Offsets are named here the way
+ * wire/cursor.ts names the DNS header's; nothing else knows the layout.
+ *
+ *   body    TTL u32 | POLICY u8 | COUNT u16 | COUNT × target
+ *   target  PRIORITY u16 | WEIGHT u16 | PREFIX u16 | SUFFIX_LEN u16 | suffix bytes
+ *
+ * A target's text is an interned prefix (its id in a prefix table; 0 is the empty prefix) then
+ * its own suffix bytes (UTF-8): the index shares `arn:aws:lambda:us-east-1:123456789012:function:`
+ * among every function of an account, and a body packed for one answer uses prefix 0 throughout.
+ */
+import type { RouteData } from '../store/types.js';
+import { u16At } from '../wire/cursor.js';
+
+/** Offsets in a route body. */
+export const Body = {
+  TTL: 0,
+  POLICY: 4,
+  COUNT: 5,
+  /** The first target. */
+  TARGETS: 7,
+} as const;
+
+/** Offsets in one target of a body. */
+export const Target = {
+  PRIORITY: 0,
+  WEIGHT: 2,
+  PREFIX: 4,
+  SUFFIX_LEN: 6,
+  /** The suffix bytes. */
+  SUFFIX: 8,
+} as const;
+
+export const Policy = { WEIGHTED: 0, FANOUT: 1 } as const;
+
+/** A body holds at most this many targets (COUNT is a u16). */
+export const MAX_TARGETS = 0xffff;
+
+/** A target of a route, split for packing: interned prefix id and the bytes that follow it. */
+export interface PackedTarget {
+  priority: number;
+  weight: number;
+  prefix: number;
+  suffix: Buffer;
+}
+
+/** Interns a target prefix (the text up to and including its last ':' or '/'); undefined: not interned. */
+export type Intern = (prefix: string) => number | undefined;
+
+/** Shorter prefixes are not worth an id. */
+const MIN_PREFIX = 8;
+
+/** The route's targets split for packing; without `intern` every target is prefix 0 + its whole text. */
+export function packTargets(route: RouteData, intern?: Intern): PackedTarget[] {
+  return route.targets.map((t) => {
+    if (intern !== undefined) {
+      const cut = Math.max(t.target.lastIndexOf(':'), t.target.lastIndexOf('/')) + 1;
+      const id = cut >= MIN_PREFIX ? intern(t.target.slice(0, cut)) : undefined;
+      if (id !== undefined) {
+        return { priority: t.priority, weight: t.weight, prefix: id, suffix: Buffer.from(t.target.slice(cut), 'utf8') };
+      }
+    }
+    return { priority: t.priority, weight: t.weight, prefix: 0, suffix: Buffer.from(t.target, 'utf8') };
+  });
+}
+
+/** Bytes the body of these targets takes. */
+export function bodySize(targets: readonly PackedTarget[]): number {
+  let size = Body.TARGETS;
+  for (const t of targets) size += Target.SUFFIX + t.suffix.length;
+  return size;
+}
+
+/** Writes a body at `out[at]`; the caller sized `out` with bodySize. @returns the offset past it. */
+export function writeBody(out: Buffer, at: number, route: RouteData, targets: readonly PackedTarget[]): number {
+  out.writeUInt32BE(route.ttl, at + Body.TTL);
+  out[at + Body.POLICY] = route.policy === 'fanout' ? Policy.FANOUT : Policy.WEIGHTED;
+  out.writeUInt16BE(targets.length, at + Body.COUNT);
+  let p = at + Body.TARGETS;
+  for (const t of targets) {
+    out.writeUInt16BE(t.priority, p + Target.PRIORITY);
+    out.writeUInt16BE(t.weight, p + Target.WEIGHT);
+    out.writeUInt16BE(t.prefix, p + Target.PREFIX);
+    out.writeUInt16BE(t.suffix.length, p + Target.SUFFIX_LEN);
+    t.suffix.copy(out, p + Target.SUFFIX);
+    p += Target.SUFFIX + t.suffix.length;
+  }
+  return p;
+}
+
+/** A route packed on its own (prefix 0 for every target): the store path's input to the encoder. */
+export function packRoute(route: RouteData): Buffer {
+  const targets = packTargets(route);
+  const out = Buffer.allocUnsafe(bodySize(targets));
+  writeBody(out, 0, route, targets);
+  return out;
+}
+
+export function u32(buf: Uint8Array, at: number): number {
+  return ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
+}
+
+/** The size of the body at `buf[at]`. */
+export function bodySizeAt(buf: Uint8Array, at: number): number {
+  const n = u16At(buf, at + Body.COUNT);
+  let p = at + Body.TARGETS;
+  for (let i = 0; i < n; i++) p += Target.SUFFIX + u16At(buf, p + Target.SUFFIX_LEN);
+  return p - at;
+}
+
+/**
+ * An index entry: the route's name below its zone apex (wire labels, lowercase), the zone's slot,
+ * then the body. Offsets from the entry's start; ZONE and the body follow the name.
+ */
+export const Entry = {
+  REL_LEN: 0,
+  REL: 1,
+  /** After the name: the zone slot, u16. */
+  ZONE_AFTER_REL: 0,
+  /** After the name: the body. */
+  BODY_AFTER_REL: 2,
+} as const;
+
+/** Bytes before the body of an entry whose relative name is `relLen` bytes. */
+export function entryHeadSize(relLen: number): number {
+  return Entry.REL + relLen + Entry.BODY_AFTER_REL;
+}
+
+/** Offset of the body of the entry at `buf[at]`. */
+export function entryBodyAt(buf: Uint8Array, at: number): number {
+  return at + entryHeadSize(buf[at + Entry.REL_LEN]!);
+}
+
+/** Zone slot of the entry at `buf[at]`. */
+export function entryZone(buf: Uint8Array, at: number): number {
+  return u16At(buf, at + Entry.REL + buf[at + Entry.REL_LEN]! + Entry.ZONE_AFTER_REL);
+}
+
+/** Size of the entry at `buf[at]`. */
+export function entrySizeAt(buf: Uint8Array, at: number): number {
+  const body = entryBodyAt(buf, at);
+  return body - at + bodySizeAt(buf, body);
+}
