@@ -22,11 +22,14 @@ ENV NODE_ENV=production \
     PSARN_LISTEN=0.0.0.0:8053 \
     PSARN_HTTP=0.0.0.0:9153
 WORKDIR /app
+# package.json: "type": "module" makes dist/**/*.js ES modules.
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 # The native UDP batcher built by npm ci's install script. The build stage has a compiler, so a
 # missing file fails the image build instead of shipping psarnd on the slower node:dgram carrier.
+# dist/src/server/udp-batch.js looks for it at ../../../src/native/build/Release/ (addonCandidates
+# in src/server/udp-batch.ts), so it keeps the path it was built at: /app/src/native/build/Release.
 COPY --from=build /app/src/native/build/Release/udp_batch.node ./src/native/build/Release/udp_batch.node
 COPY config ./config
 RUN mkdir -p /data && chown node:node /data

@@ -9,10 +9,12 @@
  *
  * Memory is shared with JS and owned by it (the GC frees it): JS allocates the input slots, the
  * output slots, their two Int32Array length tables and a Float64Array of counters, and passes
- * them to open(); napi references keep them alive until the socket's close callback.
+ * them to open(); napi references keep them alive until the socket's close callback. JS writes
+ * each reply straight into its output slot (no copy here or there); out_lens says how long.
  *
  * Exports: open(config) -> handle, address(handle) -> [host, port], close(handle, done) -> bool,
- * and the constants BATCH, SLOT_IN, SLOT_OUT, STATS, available.
+ * the constants BATCH, SLOT_IN, SLOT_OUT, STATS (the counter count), STAT (counter name -> index
+ * in the Float64Array, from stat_names below) and available.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* recvmmsg, sendmmsg, struct mmsghdr */
@@ -40,8 +42,16 @@ enum {
   MAX_ROUNDS = 8,    /* batches per poll callback, then back to the event loop (fairness) */
 };
 
-/* Counter slots in the shared Float64Array. */
-enum { STAT_RECEIVED, STAT_SENT, STAT_SEND_ERRORS, STAT_TRUNCATED, STAT_COUNT };
+/* Counter slots in the shared Float64Array; JS finds each by the name in stat_names (exported as STAT). */
+typedef enum { STAT_RECEIVED, STAT_SENT, STAT_SEND_ERRORS, STAT_TRUNCATED, STAT_COUNT } stat_slot;
+
+/* The names udp-batch.ts reads the counters by (BatchUdpStats); it refuses an addon whose names differ. */
+static const char* const stat_names[STAT_COUNT] = {
+    [STAT_RECEIVED] = "received",
+    [STAT_SENT] = "sent",
+    [STAT_SEND_ERRORS] = "sendErrors",
+    [STAT_TRUNCATED] = "truncated",
+};
 
 /* napi references held while the socket is open. */
 enum { REF_INPUT, REF_IN_LENS, REF_OUTPUT, REF_OUT_LENS, REF_STATS, REF_ON_BATCH, REF_ON_ERROR, REF_ON_CLOSE, REF_COUNT };
@@ -110,18 +120,25 @@ static bool call_js(udp_batch* s, int which, size_t argc, const napi_value* argv
   return napi_make_callback(s->env, s->async, global, fn, argc, argv, &result) == napi_ok;
 }
 
-/* Takes a pending JS exception, if any, and hands it to onError(error); never lets it escape. */
-static void report_pending_exception(udp_batch* s) {
+/*
+ * Takes the pending JS exception, if there is one, into *exception and clears it. Every call into
+ * JS from a libuv callback ends here when it fails: an exception left pending would make every
+ * later Node-API call of this callback fail, and nothing above a libuv callback would catch it.
+ * Returns false when none was pending (the call failed because JS cannot run any more).
+ */
+static bool take_exception(napi_env env, napi_value* exception) {
   bool pending = false;
-  napi_value exception;
-  if (napi_is_exception_pending(s->env, &pending) != napi_ok || !pending) return;
-  if (napi_get_and_clear_last_exception(s->env, &exception) != napi_ok) return;
-  if (!call_js(s, REF_ON_ERROR, 1, &exception)) {
-    /* onError itself threw: the TS side never lets it, so this is a last resort. Drop it. */
-    if (napi_is_exception_pending(s->env, &pending) == napi_ok && pending) {
-      napi_get_and_clear_last_exception(s->env, &exception);
-    }
-  }
+  if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) return false;
+  return napi_get_and_clear_last_exception(env, exception) == napi_ok;
+}
+
+/*
+ * call_js for onError and done: the TS side never lets them throw, so whatever they throw anyway
+ * is dropped here, a last resort rather than a path.
+ */
+static void call_js_dropping(udp_batch* s, int which, size_t argc, const napi_value* argv) {
+  napi_value dropped;
+  if (!call_js(s, which, argc, argv)) take_exception(s->env, &dropped);
 }
 
 /*
@@ -137,13 +154,7 @@ static void report_errno(udp_batch* s, int err, const char* syscall) {
       napi_create_string_utf8(s->env, syscall, NAPI_AUTO_LENGTH, &argv[2]) != napi_ok) {
     return;
   }
-  if (!call_js(s, REF_ON_ERROR, 3, argv)) {
-    bool pending = false;
-    napi_value exception;
-    if (napi_is_exception_pending(s->env, &pending) == napi_ok && pending) {
-      napi_get_and_clear_last_exception(s->env, &exception);
-    }
-  }
+  call_js_dropping(s, REF_ON_ERROR, 3, argv);
 }
 
 /* ---------------------------------------------------------------- the data path */
@@ -224,11 +235,11 @@ static void send_batch(udp_batch* s, int n) {
 /* Calls onBatch(n). An exception goes to onError; returns false when JS cannot run any more. */
 static bool deliver_batch(udp_batch* s, int n) {
   napi_value argv[1];
+  napi_value exception;
   if (napi_create_int32(s->env, n, &argv[0]) != napi_ok) return false;
   if (call_js(s, REF_ON_BATCH, 1, argv)) return true;
-  bool pending = false;
-  if (napi_is_exception_pending(s->env, &pending) != napi_ok || !pending) return false;
-  report_pending_exception(s);
+  if (!take_exception(s->env, &exception)) return false;
+  call_js_dropping(s, REF_ON_ERROR, 1, &exception);
   return true;
 }
 
@@ -284,13 +295,7 @@ static void on_closed(uv_handle_t* handle) {
   if (!s->tearing_down && s->refs[REF_ON_CLOSE] != NULL) {
     napi_handle_scope scope;
     if (napi_open_handle_scope(s->env, &scope) == napi_ok) {
-      if (!call_js(s, REF_ON_CLOSE, 0, NULL)) {
-        bool pending = false;
-        napi_value exception;
-        if (napi_is_exception_pending(s->env, &pending) == napi_ok && pending) {
-          napi_get_and_clear_last_exception(s->env, &exception);
-        }
-      }
+      call_js_dropping(s, REF_ON_CLOSE, 0, NULL);
       napi_close_handle_scope(s->env, scope);
     }
   }
@@ -606,6 +611,16 @@ static bool set_int(napi_env env, napi_value exports, const char* name, int32_t 
   return napi_create_int32(env, value, &v) == napi_ok && napi_set_named_property(env, exports, name, v) == napi_ok;
 }
 
+/* exports.STAT = { received: 0, sent: 1, ... }, frozen: the counter names and their slots. */
+static bool set_stat_names(napi_env env, napi_value exports) {
+  napi_value names;
+  if (napi_create_object(env, &names) != napi_ok) return false;
+  for (int i = 0; i < STAT_COUNT; i++) {
+    if (!set_int(env, names, stat_names[i], i)) return false;
+  }
+  return napi_object_freeze(env, names) == napi_ok && napi_set_named_property(env, exports, "STAT", names) == napi_ok;
+}
+
 static bool set_fn(napi_env env, napi_value exports, const char* name, napi_callback cb) {
   napi_value fn;
   return napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == napi_ok &&
@@ -617,6 +632,7 @@ NAPI_MODULE_INIT() {
   if (napi_get_boolean(env, true, &yes) != napi_ok || napi_set_named_property(env, exports, "available", yes) != napi_ok ||
       !set_int(env, exports, "BATCH", BATCH) || !set_int(env, exports, "SLOT_IN", SLOT_IN) ||
       !set_int(env, exports, "SLOT_OUT", SLOT_OUT) || !set_int(env, exports, "STATS", STAT_COUNT) ||
+      !set_stat_names(env, exports) ||
       !set_fn(env, exports, "open", js_open) || !set_fn(env, exports, "address", js_address) ||
       !set_fn(env, exports, "close", js_close)) {
     return NULL;

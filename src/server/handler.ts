@@ -44,10 +44,28 @@ export class QueryHandler {
   /** Where route-index answers are written, then copied into the reply (one per handler, reused). */
   readonly #scratch = Buffer.allocUnsafeSlow(TCP_MAX);
   readonly #records: RouteRecords = { end: 0, ancount: 0, arcount: 0, additionalAt: 0 };
+  /** Where the reply of the current handleInto goes (ReplyTarget of wire/response.ts); undefined: a new Buffer. */
+  #out: Buffer | undefined;
+  #outOffset = 0;
 
   constructor(options: HandlerOptions) {
     this.#options = options;
     this.udpPayloadSize = options.udpPayloadSize;
+  }
+
+  /**
+   * handle, with the reply written into `out` at `offset` instead of a new Buffer (the native UDP
+   * carrier's send slot): returns its length, or -1 when the message must be dropped. The bytes
+   * are handle's, to the byte; a reply that does not fit in `out` is a bug, answered as one.
+   */
+  handleInto(request: Buffer, proto: Proto, out: Buffer, offset: number): number {
+    this.#out = out;
+    this.#outOffset = offset;
+    try {
+      return this.handle(request, proto)?.length ?? -1;
+    } finally {
+      this.#out = undefined;
+    }
   }
 
   /** The reply to one received message, or undefined when it must be dropped. */
@@ -64,7 +82,11 @@ export class QueryHandler {
           return undefined;
         case 'notimp':
           rcode = Rcode.NOTIMP;
-          reply = errorResponse(request, parsed.header, Rcode.NOTIMP, { udpPayloadSize: this.udpPayloadSize });
+          reply = errorResponse(request, parsed.header, Rcode.NOTIMP, {
+            udpPayloadSize: this.udpPayloadSize,
+            out: this.#out,
+            outOffset: this.#outOffset,
+          });
           break;
         case 'formerr':
           metrics[proto].formerr.value++;
@@ -73,6 +95,8 @@ export class QueryHandler {
             ...(parsed.questionEnd !== undefined ? { questionEnd: parsed.questionEnd } : {}),
             ...(parsed.edns !== undefined ? { edns: parsed.edns } : {}),
             udpPayloadSize: this.udpPayloadSize,
+            out: this.#out,
+            outOffset: this.#outOffset,
           });
           break;
         case 'query': {
@@ -107,6 +131,8 @@ export class QueryHandler {
     const { buf, truncated } = assembleResponse(request, query, ready, {
       maxSize,
       udpPayloadSize: this.udpPayloadSize,
+      out: this.#out,
+      outOffset: this.#outOffset,
     });
     if (truncated) this.#options.metrics[proto].truncated.value++;
     return { reply: buf, rcode: ready.rcode };
@@ -153,6 +179,8 @@ export class QueryHandler {
       questionEnd: query.questionEnd,
       ...(query.edns !== undefined ? { edns: query.edns } : {}),
       udpPayloadSize: this.udpPayloadSize,
+      out: this.#out,
+      outOffset: this.#outOffset,
     });
   }
 
@@ -173,7 +201,11 @@ export class QueryHandler {
       cd: false,
     };
     try {
-      return errorResponse(request, header, Rcode.SERVFAIL, { udpPayloadSize: this.udpPayloadSize });
+      return errorResponse(request, header, Rcode.SERVFAIL, {
+        udpPayloadSize: this.udpPayloadSize,
+        out: this.#out,
+        outOffset: this.#outOffset,
+      });
     } catch {
       return undefined;
     }

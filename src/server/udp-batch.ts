@@ -5,15 +5,15 @@
  * the node:dgram listener. Carries bytes; decides nothing.
  */
 import { lookup } from 'node:dns/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isIP, isIPv6 } from 'node:net';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Why the batched UDP path is not available (for a log line), e.g. "not Linux (darwin)". */
 export type UdpIoReason = string;
 
+/** The addon's counters, by the names its STAT export gives them (stat_names in udp_batch.c). */
 export interface BatchUdpStats {
   /** Datagrams taken from the socket, truncated ones included. */
   received: number;
@@ -31,6 +31,21 @@ export interface BatchUdpSocket {
   /** Stops reading and closes the socket; resolves once the port is free. Safe to call twice. */
   close(): Promise<void>;
 }
+
+/**
+ * Writes the reply to `message` into `out` at `offset` and returns its length; a length of 0 or
+ * less (-1 by convention) sends nothing. `out` has SLOT_OUT (65536) bytes from `offset` for it;
+ * a longer length is dropped and counted as a send error. Bytes of `out` outside
+ * `[offset, offset + length)` are not the writer's.
+ */
+export type ReplyWriter = (message: Buffer, out: Buffer, offset: number) => number;
+
+/**
+ * What answers a datagram: a function returning a new Buffer (copied into the send slot; simple,
+ * for tests and tools), or `{ writeInto }` writing the reply into the send slot itself (the
+ * daemon: no Buffer per reply and no copy).
+ */
+export type PacketHandler = ((message: Buffer) => Buffer | undefined) | { writeInto: ReplyWriter };
 
 export interface BatchUdpOptions {
   /** SO_REUSEPORT: every process of a node:cluster binds the same port and the kernel spreads datagrams. */
@@ -61,47 +76,88 @@ interface NativeBinding {
   readonly SLOT_IN: number;
   readonly SLOT_OUT: number;
   readonly STATS: number;
+  /** Counter name -> its slot in the stats Float64Array. */
+  readonly STAT: Readonly<Record<string, unknown>>;
   open(config: NativeConfig): NativeHandle;
   address(handle: NativeHandle): [string, number];
   close(handle: NativeHandle, done: () => void): boolean;
 }
 
-const ADDON = join('src', 'native', 'build', 'Release', 'udp_batch.node');
-let loaded: { ok: true; binding: NativeBinding } | { ok: false; reason: UdpIoReason } | undefined;
+/** The counter names this module reads; the addon's STAT must name exactly these. */
+const STAT_NAMES = ['received', 'sent', 'sendErrors', 'truncated'] as const satisfies readonly (keyof BatchUdpStats)[];
+type StatSlots = Readonly<Record<keyof BatchUdpStats, number>>;
 
-/** The folder with psarn's package.json, walking up from this module (dist/src/server or src/server). */
-function packageRoot(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) {
-      try {
-        if ((JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown }).name === 'psarn') return dir;
-      } catch {
-        // Not ours or unreadable: keep walking.
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+/**
+ * Where the addon is, relative to this module, for each folder this module runs from: node-gyp
+ * builds it in src/native/build/Release, and this module is either tsc's output in
+ * dist/src/server/ (the daemon, the tests, the Dockerfile's /app/dist/src/server) or the source in
+ * src/server/ (run directly). A short fixed list, first hit wins, every path inside the package:
+ * no walking up the tree, so neither a stray package.json nor a copy of psarn inside another
+ * package can change which file loads.
+ */
+const LAYOUTS: readonly (readonly [moduleDir: string, addon: string])[] = [
+  ['/dist/src/server/', '../../../src/native/build/Release/udp_batch.node'],
+  ['/dist/src/server/', '../native/build/Release/udp_batch.node'], // an addon copied beside dist/src
+  ['/src/server/', '../native/build/Release/udp_batch.node'],
+];
+
+/** The absolute paths tried for the addon, in order, for this module's URL (or another, in tests). */
+export function addonCandidates(moduleUrl: string | URL = import.meta.url): string[] {
+  const here = new URL('.', moduleUrl);
+  const paths = LAYOUTS.filter(([dir]) => here.pathname.endsWith(dir)).map(([, addon]) => new URL(addon, here));
+  return [...new Set(paths.map((url) => fileURLToPath(url)))];
 }
 
-function load(): NonNullable<typeof loaded> {
-  if (loaded !== undefined) return loaded;
-  loaded = (() => {
+/**
+ * The addon's counter slots by name, or why they cannot be used: every name of BatchUdpStats must
+ * map to its own slot below `count`, and the addon must have no counter this module does not read.
+ */
+export function statSlots(stat: unknown, count: number): StatSlots | string {
+  if (typeof stat !== 'object' || stat === null) return 'it exports no STAT counter names';
+  const names = Object.keys(stat).sort();
+  const wanted = [...STAT_NAMES].sort();
+  if (names.join() !== wanted.join()) return `its counters are [${names}], this module reads [${wanted}]`;
+  const slots = stat as Record<string, unknown>;
+  const taken = new Set<unknown>();
+  for (const name of STAT_NAMES) {
+    const slot = slots[name];
+    if (!Number.isInteger(slot) || (slot as number) < 0 || (slot as number) >= count || taken.has(slot)) {
+      return `its counter ${name} has slot ${String(slot)} (want a distinct integer 0..${count - 1})`;
+    }
+    taken.add(slot);
+  }
+  return slots as StatSlots;
+}
+
+type Loaded = { ok: true; binding: NativeBinding; slots: StatSlots } | { ok: false; reason: UdpIoReason };
+let loaded: Loaded | undefined;
+
+function load(): Loaded {
+  loaded ??= (() => {
     if (process.platform !== 'linux') return { ok: false, reason: `not Linux (${process.platform})` };
-    const root = packageRoot();
-    if (root === undefined) return { ok: false, reason: 'psarn package.json not found above this module' };
-    const file = join(root, ADDON);
-    if (!existsSync(file)) return { ok: false, reason: `${file} not built (run npm run build:native)` };
+    const candidates = addonCandidates();
+    if (candidates.length === 0) {
+      return { ok: false, reason: `${fileURLToPath(import.meta.url)} is not in src/server/ or dist/src/server/` };
+    }
+    const file = candidates.find((path) => existsSync(path));
+    if (file === undefined) {
+      return {
+        ok: false,
+        reason: `udp_batch.node not built (run npm run build:native); looked for ${candidates.join(', ')}`,
+      };
+    }
+    let binding: NativeBinding;
     try {
-      const binding = createRequire(import.meta.url)(file) as NativeBinding;
-      if (binding.available !== true) return { ok: false, reason: `${file} has no batched UDP on this system` };
-      return { ok: true, binding };
+      binding = createRequire(import.meta.url)(file) as NativeBinding;
     } catch (error) {
       return { ok: false, reason: `${file} failed to load: ${(error as Error).message}` };
     }
+    if (binding.available !== true) return { ok: false, reason: `${file} has no batched UDP on this system` };
+    const slots = statSlots(binding.STAT, binding.STATS);
+    if (typeof slots === 'string') {
+      return { ok: false, reason: `${file} is from another version: ${slots} (run npm run build:native)` };
+    }
+    return { ok: true, binding, slots };
   })();
   return loaded;
 }
@@ -131,20 +187,35 @@ async function resolveHost(host: string): Promise<string> {
   return (await lookup(host, { family: 4 })).address;
 }
 
+/** A function returning a Buffer, as a ReplyWriter: the reply copied into the slot. */
+function copyingWriter(onPacket: (message: Buffer) => Buffer | undefined, slotOut: number): ReplyWriter {
+  return (message, out, offset) => {
+    const reply = onPacket(message);
+    if (reply === undefined) return -1;
+    if (reply.length <= slotOut) out.set(reply, offset); // a longer one is counted, not sent
+    return reply.length;
+  };
+}
+
 /**
- * Binds host:port and calls onPacket for every datagram; a returned Buffer is sent back to the
- * sender. `message` is a view into a receive slot that the next batch overwrites: it is valid only
- * during the call, so copy what must outlive it (a returned Buffer is copied at once, so returning
- * a view of `message` is fine). Replies over 64 KiB are dropped and counted as send errors.
- * Bind errors reject with Node's errno codes (EADDRINUSE, EACCES, EADDRNOTAVAIL, ...).
+ * Binds host:port and answers every datagram with onPacket (see PacketHandler): a returned Buffer
+ * is copied into the send slot, a `writeInto` writes there itself. `message` is a view into a
+ * receive slot that the next batch overwrites: it is valid only during the call, so copy what must
+ * outlive it (returning a view of `message` is fine: it is copied at once). Replies over 64 KiB are
+ * dropped and counted as send errors. Bind errors reject with Node's errno codes (EADDRINUSE,
+ * EACCES, EADDRNOTAVAIL, ...).
  * @example
- * const socket = await listenUdpBatch({ host: '127.0.0.1', port: 0 }, (q) => handler.handle(q, 'udp'), {});
+ * const socket = await listenUdpBatch(
+ *   { host: '127.0.0.1', port: 0 },
+ *   { writeInto: (q, out, offset) => handler.handleInto(q, 'udp', out, offset) },
+ *   {},
+ * );
  * console.log(socket.address.port, socket.stats().received);
  * await socket.close();
  */
 export async function listenUdpBatch(
   at: { host: string; port: number },
-  onPacket: (message: Buffer) => Buffer | undefined,
+  onPacket: PacketHandler,
   options: BatchUdpOptions,
 ): Promise<BatchUdpSocket> {
   const native = load();
@@ -159,6 +230,8 @@ export async function listenUdpBatch(
     });
   }
   const { BATCH, SLOT_IN, SLOT_OUT, STATS } = native.binding;
+  const { slots } = native;
+  const write = typeof onPacket === 'function' ? copyingWriter(onPacket, SLOT_OUT) : onPacket.writeInto;
   const host = await resolveHost(at.host);
   const report = (error: unknown): void => {
     try {
@@ -181,20 +254,16 @@ export async function listenUdpBatch(
       const length = inLens[i]!;
       if (length < 0) continue; // over SLOT_IN: dropped, counted natively
       const start = i * SLOT_IN;
-      let reply: Buffer | undefined;
+      let written: number;
       try {
-        reply = onPacket(input.subarray(start, start + length));
+        written = write(input.subarray(start, start + length), output, i * SLOT_OUT);
       } catch (error) {
         report(error);
         continue;
       }
-      if (reply === undefined) continue;
-      if (reply.length > SLOT_OUT) {
-        outLens[i] = SLOT_OUT + 1; // counted as a send error natively
-        continue;
-      }
-      output.set(reply, i * SLOT_OUT);
-      outLens[i] = reply.length;
+      // Longer than the slot: counted as a send error natively, nothing sent. (A writer that did
+      // write that much overran into later slots, each rewritten or left unsent after this one.)
+      if (written > 0) outLens[i] = written > SLOT_OUT ? SLOT_OUT + 1 : written;
     }
   };
   const onError = (error: unknown, code?: string, syscall?: string): void => {
@@ -230,7 +299,12 @@ export async function listenUdpBatch(
   let closing: Promise<void> | undefined;
   return {
     address: { host: boundHost, port: boundPort },
-    stats: () => ({ received: counters[0]!, sent: counters[1]!, sendErrors: counters[2]!, truncated: counters[3]! }),
+    stats: () => ({
+      received: counters[slots.received]!,
+      sent: counters[slots.sent]!,
+      sendErrors: counters[slots.sendErrors]!,
+      truncated: counters[slots.truncated]!,
+    }),
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         native.binding.close(handle, resolve);

@@ -49,16 +49,22 @@ async function listenBatched(
   log: Logger,
   reusePort: boolean,
 ): Promise<UdpListener> {
-  const socket = await listenUdpBatch(at, (message) => handler.handle(message, 'udp'), {
-    reusePort,
-    onError: (error) => log.warn({ err: error }, 'udp socket error'),
-  });
+  // The reply is written straight into the send slot: no Buffer per reply, no copy.
+  const writeInto = (message: Buffer, out: Buffer, offset: number) => handler.handleInto(message, 'udp', out, offset);
+  const socket = await listenUdpBatch(
+    at,
+    { writeInto },
+    {
+      reusePort,
+      onError: (error) => log.warn({ err: error }, 'udp socket error'),
+    },
+  );
   return {
     address: socket.address,
     io: 'recvmmsg',
     drops: () => {
-      const stats = socket.stats();
-      return { sendFailed: stats.sendErrors, oversized: stats.truncated };
+      const { sendErrors, truncated } = socket.stats();
+      return { sendFailed: sendErrors, oversized: truncated };
     },
     close: () => socket.close(),
   };

@@ -89,7 +89,28 @@ const OPT_DO = 0x8000;
 /** RFC 6891 §6.1.3: the upper 8 bits of the 12-bit rcode live in the OPT TTL. */
 const EXT_RCODE_SHIFT = 4;
 
-export interface AssembleOptions {
+/**
+ * Where a reply is written: by default a new Buffer; given `out`, into `out` at `outOffset`
+ * (default 0), and the Buffer returned is then the view of `out` the reply fills (the native UDP
+ * carrier's send slot: no allocation and no copy per reply). Same bytes either way.
+ */
+export interface ReplyTarget {
+  out?: Buffer | undefined;
+  outOffset?: number;
+}
+
+/** A reply of `size` bytes: a new Buffer, or the view of target.out it goes in (RangeError when it does not fit). */
+function replyBuffer(size: number, target: ReplyTarget): Buffer {
+  const { out } = target;
+  if (out === undefined) return Buffer.allocUnsafe(size);
+  const offset = target.outOffset ?? 0;
+  if (!(offset >= 0 && offset + size <= out.length)) {
+    throw new RangeError(`a ${size}-byte reply does not fit at offset ${offset} of a ${out.length}-byte buffer`);
+  }
+  return out.subarray(offset, offset + size);
+}
+
+export interface AssembleOptions extends ReplyTarget {
   /**
    * Largest reply allowed (UDP: min(requester's size or 512 without EDNS, our udpPayloadSize);
    * TCP: 65535). A larger reply is cut to header + question (+ OPT) with TC set (RFC 2181 §9).
@@ -115,7 +136,7 @@ export function assembleResponse(
   const full = qEnd + ready.body.length + optSize;
   const truncated = full > options.maxSize;
   const size = truncated ? qEnd + optSize : full;
-  const buf = Buffer.allocUnsafe(size);
+  const buf = replyBuffer(size, options);
   writeHeader(buf, query, ready.rcode, ready.aa, truncated);
   buf.writeUInt16BE(1, Hdr.QDCOUNT);
   buf.writeUInt16BE(truncated ? 0 : ready.ancount, Hdr.ANCOUNT);
@@ -142,11 +163,11 @@ export function errorResponse(
   request: Buffer,
   header: HeaderInfo,
   rcode: RcodeValue,
-  options: { questionEnd?: number; edns?: EdnsInfo; udpPayloadSize: number },
+  options: { questionEnd?: number; edns?: EdnsInfo; udpPayloadSize: number } & ReplyTarget,
 ): Buffer {
   const qEnd = options.questionEnd ?? Hdr.SIZE;
   const withOpt = options.edns !== undefined || rcode > RCODE_MASK;
-  const buf = Buffer.allocUnsafe(qEnd + (withOpt ? OPT_SIZE : 0));
+  const buf = replyBuffer(qEnd + (withOpt ? OPT_SIZE : 0), options);
   writeHeader(buf, header, rcode, false, false);
   buf.writeUInt16BE(options.questionEnd === undefined ? 0 : 1, Hdr.QDCOUNT);
   buf.writeUInt16BE(0, Hdr.ANCOUNT);

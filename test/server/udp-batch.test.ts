@@ -7,10 +7,20 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { type BatchUdpSocket, listenUdpBatch, loadUdpBatch } from '../../src/server/udp-batch.js';
+import {
+  addonCandidates,
+  type BatchUdpSocket,
+  listenUdpBatch,
+  loadUdpBatch,
+  statSlots,
+} from '../../src/server/udp-batch.js';
 
 const run = promisify(execFile);
 const HOST = '127.0.0.1';
@@ -143,6 +153,56 @@ describe('listenUdpBatch (recvmmsg/sendmmsg addon)', { skip }, () => {
     for (const text of ['drop', 'huge', 'ping']) c.send(server.address.port, text);
     assert.deepEqual(texts(await c.waitFor(1)), ['ping']);
     assert.deepEqual(server.stats(), { received: 3, sent: 1, sendErrors: 1, truncated: 0 });
+  });
+
+  it('writeInto writes each reply in its send slot of one shared buffer, nothing copied', async () => {
+    const calls: { out: Buffer; offset: number }[] = [];
+    const server = await listen(
+      { host: HOST, port: 0 },
+      {
+        writeInto: (message, out, offset) => {
+          calls.push({ out, offset });
+          const prefix = out.write('in-place:', offset, 'latin1');
+          out.set(message, offset + prefix);
+          return prefix + message.length;
+        },
+      },
+      {},
+    );
+    const c = await client();
+    for (const text of ['a', 'bb', 'ccc']) c.send(server.address.port, text);
+    assert.deepEqual(texts(await c.waitFor(3)).sort(), ['in-place:a', 'in-place:bb', 'in-place:ccc']);
+    // One output buffer of 64 slots of 64 KiB for the socket's life; each reply at its slot's start.
+    assert.equal(calls.length, 3);
+    assert.equal(new Set(calls.map((call) => call.out)).size, 1);
+    assert.equal(calls[0]!.out.length, 64 * 65536);
+    for (const { offset } of calls) assert.equal(offset % 65536, 0);
+    assert.deepEqual(server.stats(), { received: 3, sent: 3, sendErrors: 0, truncated: 0 });
+  });
+
+  it('writeInto: -1 and 0 send nothing, over 64 KiB is a send error, a throw goes to onError', async () => {
+    const errors: unknown[] = [];
+    const server = await listen(
+      { host: HOST, port: 0 },
+      {
+        writeInto: (message, out, offset) => {
+          const text = message.toString();
+          if (text === 'drop') return -1;
+          if (text === 'empty') return 0;
+          if (text === 'huge') return 65537;
+          if (text === 'boom') throw new Error('bug in the writer');
+          return out.write(`ok:${text}`, offset, 'latin1');
+        },
+      },
+      { onError: (error) => errors.push(error) },
+    );
+    const c = await client();
+    // Replies to one client leave in order: had any of the first four been sent, it would come first.
+    for (const text of ['drop', 'empty', 'huge', 'boom', 'ping']) c.send(server.address.port, text);
+    assert.deepEqual(texts(await c.waitFor(1)), ['ok:ping']);
+    assert.deepEqual(server.stats(), { received: 5, sent: 1, sendErrors: 1, truncated: 0 });
+    assert.equal(errors.length, 1);
+    assert.match((errors[0] as Error).message, /bug in the writer/);
   });
 
   it('hands a throwing onPacket to onError and keeps serving, even when onError throws too', async () => {
@@ -313,5 +373,73 @@ describe('listenUdpBatch (recvmmsg/sendmmsg addon)', { skip }, () => {
         code: 'ERR_SOCKET_BAD_PORT',
       },
     );
+  });
+});
+
+describe('finding the addon', () => {
+  it('looks only inside the package: src/native from dist/src/server/ and from src/server/', () => {
+    // The Dockerfile's layout: /app/dist/src/server/udp-batch.js and the addon copied to /app/src/native/...
+    assert.deepEqual(addonCandidates('file:///app/dist/src/server/udp-batch.js'), [
+      '/app/src/native/build/Release/udp_batch.node',
+      '/app/dist/src/native/build/Release/udp_batch.node',
+    ]);
+    assert.deepEqual(addonCandidates('file:///repo/src/server/udp-batch.ts'), [
+      '/repo/src/native/build/Release/udp_batch.node',
+    ]);
+    // Anywhere else (a bundle): no guess above the module's folder.
+    assert.deepEqual(addonCandidates('file:///opt/bundle/psarnd.js'), []);
+  });
+
+  it('takes the counter names and slots the addon exports, and refuses ones this module does not read', () => {
+    const good = { received: 0, sent: 1, sendErrors: 2, truncated: 3 };
+    assert.deepEqual(statSlots(good, 4), good);
+    // Any order of slots, as long as each name has its own.
+    const shuffled = { truncated: 0, sendErrors: 1, received: 2, sent: 3 };
+    assert.deepEqual(statSlots(shuffled, 4), shuffled);
+    assert.match(String(statSlots(undefined, 4)), /no STAT/);
+    assert.match(
+      String(statSlots({ received: 0, sent: 1, sendErrors: 2 }, 4)),
+      /counters are \[received,sendErrors,sent\]/,
+    );
+    assert.match(String(statSlots({ ...good, dropped: 4 }, 5)), /counters are/);
+    assert.match(String(statSlots({ ...good, truncated: 2 }, 4)), /truncated has slot 2/);
+    assert.match(String(statSlots({ ...good, truncated: 4 }, 4)), /truncated has slot 4/);
+    assert.match(String(statSlots({ ...good, sent: 1.5 }, 4)), /sent has slot 1.5/);
+  });
+
+  describe('from a copy of the compiled module, under a package.json that is not psarn', { skip }, () => {
+    const root = mkdtempSync(join(tmpdir(), 'psarn-addon-'));
+    after(() => rmSync(root, { recursive: true, force: true }));
+    const compiled = fileURLToPath(MODULE_URL);
+    const addon = addonCandidates(MODULE_URL).find((path) => existsSync(path));
+    const place = (from: string, to: string): void => {
+      mkdirSync(dirname(to), { recursive: true });
+      copyFileSync(from, to);
+    };
+    /** loadUdpBatch() of the module at `path`, in a child process (a module loads its addon once). */
+    const loadIn = async (path: string): Promise<{ ok: boolean; reason?: string }> => {
+      const script = `const m = await import(${JSON.stringify(new URL(`file://${path}`).href)});
+        console.log(JSON.stringify(m.loadUdpBatch()));`;
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { timeout: 10_000 });
+      return JSON.parse(stdout) as { ok: boolean; reason?: string };
+    };
+    // "type": "module" so the copied .js runs as ESM; the name is not psarn, and no parent has a psarn package.json.
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'not-psarn', type: 'module' }));
+
+    it('says where it looked when the addon is not built', async () => {
+      place(compiled, join(root, 'dist/src/server/udp-batch.js'));
+      const result = await loadIn(join(root, 'dist/src/server/udp-batch.js'));
+      assert.equal(result.ok, false);
+      assert.match(result.reason!, /not built \(run npm run build:native\)/);
+      assert.ok(result.reason!.includes(join(root, 'src/native/build/Release/udp_batch.node')), result.reason);
+    });
+
+    it('loads it from src/native beside dist/ (the Dockerfile layout) and beside src/server/', async () => {
+      assert.ok(addon, 'the addon is built');
+      place(addon, join(root, 'src/native/build/Release/udp_batch.node'));
+      assert.deepEqual(await loadIn(join(root, 'dist/src/server/udp-batch.js')), { ok: true });
+      place(compiled, join(root, 'src/server/udp-batch.js'));
+      assert.deepEqual(await loadIn(join(root, 'src/server/udp-batch.js')), { ok: true });
+    });
   });
 });
