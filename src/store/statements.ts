@@ -4,7 +4,7 @@
  * read is always one snapshot, and listing can stream without a second statement per route.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import type { JournalEntry, JournalOp, Policy, StoredRoute, ZoneParams, ZoneRow } from './types.js';
+import type { JournalEntry, JournalOp, Policy, RoutePage, StoredRoute, ZoneParams, ZoneRow } from './types.js';
 
 const ZONE_COLUMNS = `id, name, serial, epoch, soa_ttl AS soaTtl, mname, rname, refresh, retry, expire, minimum,
   ns_ttl AS nsTtl, nameservers`;
@@ -33,13 +33,6 @@ export interface RouteJoinRow {
 }
 
 export type RouteDataRow = Pick<RouteJoinRow, 'policy' | 'ttl' | 'alias' | 'target' | 'weight' | 'priority'>;
-export type RoutePageRow = Pick<RouteJoinRow, 'path' | 'policy' | 'ttl' | 'alias'>;
-export interface TargetRangeRow {
-  path: string;
-  target: string;
-  weight: number;
-  priority: number;
-}
 
 interface JournalDbRow {
   zone: string;
@@ -66,8 +59,8 @@ export interface Statements {
   route: Statement<unknown[], RouteJoinRow>;
   routeById: Statement<unknown[], RouteJoinRow>;
   routeData: Statement<unknown[], RouteDataRow>;
-  routesPage: Statement<unknown[], RoutePageRow>;
-  targetsRange: Statement<unknown[], TargetRangeRow>;
+  routesPage: Statement<unknown[], RoutePage['routes'][number]>;
+  targetsRange: Statement<unknown[], RoutePage['targets'][number]>;
   routesAll: Statement<unknown[], RouteJoinRow>;
   routesOfZone: Statement<unknown[], RouteJoinRow>;
   routesUnder: Statement<unknown[], RouteJoinRow>;
@@ -112,14 +105,14 @@ export function prepareStatements(db: Database): Statements {
     ),
     // The route index's build reads a zone in batches: a page of routes, then the targets of
     // that path range, both primary-key range scans (a join seeks the targets once per route:
-    // 7.5 s against 5.2 s for 1M routes).
-    routesPage: s<RoutePageRow>(
+    // 7.5 s against 5.2 s for 1M routes), as arrays rather than objects (4.2 -> 2.6 s of CPU).
+    routesPage: s<RoutePage['routes'][number]>(
       'SELECT path, policy, ttl, alias FROM routes WHERE zone_id = ? AND path > ? ORDER BY path LIMIT ?',
-    ),
-    targetsRange: s<TargetRangeRow>(
+    ).raw(true),
+    targetsRange: s<RoutePage['targets'][number]>(
       `SELECT path, target, weight, priority FROM targets WHERE zone_id = ? AND path > ? AND path <= ?
        ORDER BY path, seq`,
-    ),
+    ).raw(true),
     // (zone name, path, seq) order walks zones by their name index, then each zone's routes and
     // targets by primary key: no temporary sort, so 1M routes stream in constant memory.
     routesAll: s<RouteJoinRow>(`${ROUTE_SELECT} ORDER BY z.name, r.path, t.seq`),

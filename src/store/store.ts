@@ -19,7 +19,16 @@ import {
   toParamsRow,
   toZoneRow,
 } from './statements.js';
-import type { JournalEntry, RouteData, RouteSpec, StoredRoute, ZoneContent, ZoneParams, ZoneRow } from './types.js';
+import type {
+  JournalEntry,
+  RouteData,
+  RoutePage,
+  RouteSpec,
+  StoredRoute,
+  ZoneContent,
+  ZoneParams,
+  ZoneRow,
+} from './types.js';
 import { StoreError } from './types.js';
 import { checkParams, checkRoute, checkZoneName } from './validate.js';
 
@@ -145,30 +154,28 @@ export class Store {
   }
 
   /**
-   * Every route of a zone as [path, RouteData], in path order: the route index's build reads a
-   * zone with this, `pageSize` routes at a time (a page of routes, then their targets). Call it
-   * inside read() so every page comes from one snapshot.
+   * Every route of a zone in pages of `pageSize` routes, in path order, as rows (RoutePage): the
+   * route index's build reads a zone with this. Call it inside read() so every page comes from
+   * one snapshot.
    */
-  *routeDataOfZone(zoneId: number, pageSize = 2048): IterableIterator<[string, RouteData]> {
+  *routePagesOfZone(zoneId: number, pageSize = 2048): IterableIterator<RoutePage> {
     let after = '';
     for (;;) {
       const routes = this.#q.routesPage.all(zoneId, after, pageSize);
       if (routes.length === 0) return;
-      const last = routes[routes.length - 1]!.path;
+      const last = routes[routes.length - 1]![0];
       const targets = this.#q.targetsRange.all(zoneId, after, last);
+      // Both lists are in path order (targets by seq within a path): a merge.
+      const first = new Int32Array(routes.length + 1);
       let t = 0;
-      for (const row of routes) {
-        const route: RouteData = { ttl: row.ttl, targets: [] };
-        if (row.policy !== null) route.policy = row.policy;
-        if (row.alias !== null) route.alias = row.alias;
-        // Both lists are in path order (targets by seq within a path): a merge.
-        while (t < targets.length && targets[t]!.path < row.path) t++;
-        for (; t < targets.length && targets[t]!.path === row.path; t++) {
-          const target = targets[t]!;
-          route.targets.push({ target: target.target, weight: target.weight, priority: target.priority });
-        }
-        yield [row.path, route];
+      for (let i = 0; i < routes.length; i++) {
+        const path = routes[i]![0];
+        while (t < targets.length && targets[t]![0] < path) t++;
+        first[i] = t;
+        while (t < targets.length && targets[t]![0] === path) t++;
       }
+      first[routes.length] = t;
+      yield { routes, targets, first };
       after = last;
     }
   }

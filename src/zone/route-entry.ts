@@ -37,63 +37,62 @@ export const Policy = { WEIGHTED: 0, FANOUT: 1 } as const;
 /** A body holds at most this many targets (COUNT is a u16). */
 export const MAX_TARGETS = 0xffff;
 
-/** A target of a route, split for packing: interned prefix id and the bytes that follow it. */
-export interface PackedTarget {
-  priority: number;
-  weight: number;
-  prefix: number;
-  suffix: Buffer;
-}
-
-/** Interns a target prefix (the text up to and including its last ':' or '/'); undefined: not interned. */
-export type Intern = (prefix: string) => number | undefined;
-
 /** Shorter prefixes are not worth an id. */
 const MIN_PREFIX = 8;
 
-/** The route's targets split for packing; without `intern` every target is prefix 0 + its whole text. */
-export function packTargets(route: RouteData, intern?: Intern): PackedTarget[] {
-  return route.targets.map((t) => {
-    if (intern !== undefined) {
-      const cut = Math.max(t.target.lastIndexOf(':'), t.target.lastIndexOf('/')) + 1;
-      const id = cut >= MIN_PREFIX ? intern(t.target.slice(0, cut)) : undefined;
-      if (id !== undefined) {
-        return { priority: t.priority, weight: t.weight, prefix: id, suffix: Buffer.from(t.target.slice(cut), 'utf8') };
-      }
-    }
-    return { priority: t.priority, weight: t.weight, prefix: 0, suffix: Buffer.from(t.target, 'utf8') };
-  });
+/**
+ * Where a target's prefix ends: just past its last ':' or '/' (`arn:aws:lambda:us-east-1:
+ * 123456789012:function:`, `https://api.example.com/v1/`), or 0 when that prefix is too short to
+ * be worth interning.
+ */
+export function prefixEnd(target: string): number {
+  const cut = Math.max(target.lastIndexOf(':'), target.lastIndexOf('/')) + 1;
+  return cut >= MIN_PREFIX ? cut : 0;
 }
 
-/** Bytes the body of these targets takes. */
-export function bodySize(targets: readonly PackedTarget[]): number {
-  let size = Body.TARGETS;
-  for (const t of targets) size += Target.SUFFIX + t.suffix.length;
-  return size;
+/** Writes a body's fixed part at `out[at]`. @returns the offset of its first target. */
+export function writeBodyHead(out: Buffer, at: number, ttl: number, policy: number, count: number): number {
+  out.writeUInt32BE(ttl, at + Body.TTL);
+  out[at + Body.POLICY] = policy;
+  out.writeUInt16BE(count, at + Body.COUNT);
+  return at + Body.TARGETS;
 }
 
-/** Writes a body at `out[at]`; the caller sized `out` with bodySize. @returns the offset past it. */
-export function writeBody(out: Buffer, at: number, route: RouteData, targets: readonly PackedTarget[]): number {
-  out.writeUInt32BE(route.ttl, at + Body.TTL);
-  out[at + Body.POLICY] = route.policy === 'fanout' ? Policy.FANOUT : Policy.WEIGHTED;
-  out.writeUInt16BE(targets.length, at + Body.COUNT);
-  let p = at + Body.TARGETS;
-  for (const t of targets) {
-    out.writeUInt16BE(t.priority, p + Target.PRIORITY);
-    out.writeUInt16BE(t.weight, p + Target.WEIGHT);
-    out.writeUInt16BE(t.prefix, p + Target.PREFIX);
-    out.writeUInt16BE(t.suffix.length, p + Target.SUFFIX_LEN);
-    t.suffix.copy(out, p + Target.SUFFIX);
-    p += Target.SUFFIX + t.suffix.length;
-  }
-  return p;
+/**
+ * Writes one target at `out[at]`: `suffixLen` is Buffer.byteLength(suffix) (the caller sized
+ * `out` with it). @returns the offset past it.
+ */
+export function writeTarget(
+  out: Buffer,
+  at: number,
+  priority: number,
+  weight: number,
+  prefix: number,
+  suffix: string,
+  suffixLen: number,
+): number {
+  out.writeUInt16BE(priority, at + Target.PRIORITY);
+  out.writeUInt16BE(weight, at + Target.WEIGHT);
+  out.writeUInt16BE(prefix, at + Target.PREFIX);
+  out.writeUInt16BE(suffixLen, at + Target.SUFFIX_LEN);
+  out.write(suffix, at + Target.SUFFIX, suffixLen, 'utf8');
+  return at + Target.SUFFIX + suffixLen;
 }
 
-/** A route packed on its own (prefix 0 for every target): the store path's input to the encoder. */
+export function policyCode(policy: string | null | undefined): number {
+  return policy === 'fanout' ? Policy.FANOUT : Policy.WEIGHTED;
+}
+
+/** A route packed on its own (prefix 0, the empty prefix, for every target): the store path's input to the encoder. */
 export function packRoute(route: RouteData): Buffer {
-  const targets = packTargets(route);
-  const out = Buffer.allocUnsafe(bodySize(targets));
-  writeBody(out, 0, route, targets);
+  const lengths = route.targets.map((t) => Buffer.byteLength(t.target, 'utf8'));
+  let size = Body.TARGETS;
+  for (const len of lengths) size += Target.SUFFIX + len;
+  const out = Buffer.allocUnsafe(size);
+  let p = writeBodyHead(out, 0, route.ttl, policyCode(route.policy), route.targets.length);
+  route.targets.forEach((t, i) => {
+    p = writeTarget(out, p, t.priority, t.weight, 0, t.target, lengths[i]!);
+  });
   return out;
 }
 

@@ -28,7 +28,7 @@ export function buildRouteIndex(store: Store): BuiltRouteIndex {
     for (const zone of store.zones()) {
       index.setZone(zone.name, zone.epoch);
       serials.set(zone.name, zone.serial);
-      for (const [path, route] of store.routeDataOfZone(zone.id)) index.set(zone.name, path, route);
+      for (const page of store.routePagesOfZone(zone.id)) index.load(zone.name, page);
     }
     return { index, serials };
   });

@@ -16,20 +16,23 @@
  * by every function of an account), so an entry holds only what differs.
  */
 import { routePathWire } from '../psarn/name.js';
-import type { RouteData } from '../store/types.js';
+import type { RouteData, RoutePage } from '../store/types.js';
 import { Hdr } from '../wire/cursor.js';
 import { Arena, type ArenaSnapshot, type LiveRefs } from './arena.js';
 import { hashName, NameTable, type NameTableSnapshot } from './name-table.js';
 import {
-  bodySize,
+  Body,
   Entry,
   entryBodyAt,
   entryHeadSize,
   entrySizeAt,
   entryZone,
   MAX_TARGETS,
-  packTargets,
-  writeBody,
+  policyCode,
+  prefixEnd,
+  Target,
+  writeBodyHead,
+  writeTarget,
 } from './route-entry.js';
 import { isRouteQuestion, type RouteRecords, type RouteSource, writeRouteRecords } from './route-wire.js';
 import { endsWithLabels, ZoneSlots } from './zone-slots.js';
@@ -62,15 +65,13 @@ export class RouteIndex {
       this.#table.moveRef(slot, move(ref));
     });
   };
-  readonly #intern = (prefix: string): number | undefined => {
-    let id = this.#prefixIds.get(prefix);
-    if (id === undefined && this.#prefixes.length < MAX_PREFIXES) {
-      id = this.#prefixes.length;
-      this.#prefixIds.set(prefix, id);
-      this.#prefixes.push(Buffer.from(prefix, 'utf8'));
-    }
-    return id;
-  };
+  /** The last prefix interned and its id: consecutive targets mostly share one (an account's functions). */
+  #lastPrefix = '';
+  #lastPrefixId = 0;
+  /** Per target of the route being packed: prefix id, where its suffix starts, the suffix's bytes. */
+  #ids: number[] = [];
+  #cuts: number[] = [];
+  #lens: number[] = [];
 
   constructor(snapshot?: RouteIndexSnapshot) {
     this.#zones = new ZoneSlots(snapshot?.zones);
@@ -129,34 +130,85 @@ export class RouteIndex {
   set(zone: string, path: string, route: RouteData): boolean {
     const slot = this.#zones.slotOf(zone);
     if (slot === undefined) return false;
+    const page: RoutePage = {
+      routes: [[path, route.policy ?? null, route.ttl, route.alias ?? null]],
+      targets: route.targets.map((t) => [path, t.target, t.weight, t.priority]),
+      first: Int32Array.of(0, route.targets.length),
+    };
+    const indexed = this.#put(slot, page, 0, true);
+    this.#arena.maybeCompact(this.#live);
+    return indexed;
+  }
+
+  /**
+   * Indexes a page of a zone's routes into an index that holds none of them yet (a build: the
+   * store's pages of one zone, each path once), without looking for entries to replace.
+   */
+  load(zone: string, page: RoutePage): void {
+    const slot = this.#zones.slotOf(zone);
+    if (slot === undefined) return;
+    for (let i = 0; i < page.routes.length; i++) this.#put(slot, page, i, false);
+  }
+
+  /** Packs route i of `page` into the arena and the table. @returns whether it is indexed. */
+  #put(slot: number, page: RoutePage, i: number, replace: boolean): boolean {
+    const [path, policy, ttl, alias] = page.routes[i]!;
     const len = this.#routeName(slot, path);
     if (len < 0) return false;
     const hash = hashName(this.#nameBuf, 0, len);
-    this.#removeName(hash, len);
-    const indexable =
-      route.alias === undefined &&
-      route.policy !== undefined &&
-      route.targets.length > 0 &&
-      route.targets.length <= MAX_TARGETS &&
-      path !== '_epoch' &&
-      !this.#zones.inDeeperZone(slot, this.#nameBuf, len);
+    if (replace) this.#removeName(hash, len);
+    const from = page.first[i]!;
+    const n = page.first[i + 1]! - from;
+    if (alias !== null || policy === null || n === 0 || n > MAX_TARGETS || path === '_epoch') return false;
+    if (this.#zones.inDeeperZone(slot, this.#nameBuf, len)) return false;
     const relLen = len - this.#zones.apex(slot).length;
-    const targets = indexable ? packTargets(route, this.#intern) : [];
-    const size = entryHeadSize(relLen) + bodySize(targets);
-    if (!indexable || size > MAX_ENTRY) {
-      this.#arena.maybeCompact(this.#live);
-      return false;
+    let size = entryHeadSize(relLen) + Body.TARGETS;
+    for (let j = 0; j < n; j++) {
+      const target = page.targets[from + j]![1];
+      let cut = prefixEnd(target);
+      let id = 0;
+      if (cut > 0) {
+        const found = this.#intern(target, cut);
+        if (found === undefined) cut = 0;
+        else id = found;
+      }
+      const suffixLen = Buffer.byteLength(target, 'utf8') - this.#prefixes[id]!.length;
+      this.#ids[j] = id;
+      this.#cuts[j] = cut;
+      this.#lens[j] = suffixLen;
+      size += Target.SUFFIX + suffixLen;
     }
+    if (size > MAX_ENTRY) return false;
     const ref = this.#arena.reserve(size, this.#live);
     const chunk = this.#arena.chunk(ref);
     const at = this.#arena.offset(ref);
     chunk[at + Entry.REL_LEN] = relLen;
     this.#nameBuf.copy(chunk, at + Entry.REL, 0, relLen);
     chunk.writeUInt16BE(slot, at + Entry.REL + relLen + Entry.ZONE_AFTER_REL);
-    writeBody(chunk, entryBodyAt(chunk, at), route, targets);
+    let p = writeBodyHead(chunk, entryBodyAt(chunk, at), ttl, policyCode(policy), n);
+    for (let j = 0; j < n; j++) {
+      const [, target, weight, priority] = page.targets[from + j]!;
+      const cut = this.#cuts[j]!;
+      p = writeTarget(chunk, p, priority, weight, this.#ids[j]!, cut > 0 ? target.slice(cut) : target, this.#lens[j]!);
+    }
     this.#table.insert(hash, ref);
-    this.#arena.maybeCompact(this.#live);
     return true;
+  }
+
+  /** The id of `target`'s first `cut` characters as a prefix, interned now if new; undefined when the table is full. */
+  #intern(target: string, cut: number): number | undefined {
+    if (cut === this.#lastPrefix.length && target.startsWith(this.#lastPrefix)) return this.#lastPrefixId;
+    const prefix = target.slice(0, cut);
+    let id = this.#prefixIds.get(prefix);
+    if (id === undefined) {
+      if (this.#prefixes.length >= MAX_PREFIXES) return undefined;
+      id = this.#prefixes.length;
+      this.#prefixIds.set(prefix, id);
+      this.#prefixes.push(Buffer.from(prefix, 'utf8'));
+    }
+    this.#lastPrefix = prefix;
+    this.#lastPrefixId = id;
+    return id;
   }
 
   /** Removes a route (nothing when it is not indexed). */
