@@ -4,14 +4,20 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { QueryHandler } from '../../src/server/handler.js';
+import { DaemonMetrics } from '../../src/server/metrics.js';
 import { Store } from '../../src/store/index.js';
 import type { ZoneRow } from '../../src/store/types.js';
+import { decodeMessage, encodeQuery } from '../../src/wire/message.js';
+import { Type } from '../../src/wire/types.js';
 import { AnswerCache } from '../../src/zone/cache.js';
 import { pathKey, serialKey } from '../../src/zone/deps.js';
+import { RouteIndexer } from '../../src/zone/route-indexer.js';
 import type { ZoneChanges } from '../../src/zone/store-view.js';
 import { StoreZoneView } from '../../src/zone/store-view.js';
 import { type SyncedView, type SyncTimers, ZoneSync } from '../../src/zone/zone-sync.js';
-import { PARAMS, tempDir, weighted, ZONE as Z } from '../store/helpers.js';
+import { lambda, PARAMS, tempDir, weighted, ZONE as Z } from '../store/helpers.js';
 
 /** A timer that fires only when the test says so. */
 function fakeTimers(): SyncTimers & { fire(): void; armed: () => boolean; ms: number | undefined } {
@@ -188,6 +194,54 @@ describe('ZoneSync', () => {
         assert.equal(cache.get('created'), undefined, 'the changed route is dropped');
         assert.ok(cache.get('other'), 'an untouched route stays cached');
       } finally {
+        reader.close();
+        writer.close();
+      }
+    });
+
+    it('one freshness rule: the index and the store path serve a change from the same pickup', () => {
+      const file = tmp.file('rule.db');
+      const writer = Store.open(file, { create: true });
+      const reader = Store.open(file, { create: false });
+      const indexer = new RouteIndexer({ store: reader, zones: () => view.zones(), inline: true });
+      const view = new StoreZoneView(reader, { epochTtl: 5 });
+      try {
+        writer.setRoute(Z, 'orders/created', weighted('v1'), PARAMS);
+        writer.setRoute(Z, 'orders/latest', { ttl: 60, alias: `created.orders.${Z}` }, PARAMS);
+        const cache = new AnswerCache();
+        let now = 0;
+        const sync = new ZoneSync({ view, cache, index: indexer, timers: fakeTimers(), now: () => now });
+        sync.start();
+        indexer.rebuild();
+        const metrics = new DaemonMetrics({ defaultMetrics: false });
+        const handler = new QueryHandler({
+          view: sync.view,
+          cache,
+          routes: indexer,
+          metrics,
+          log: pino({ level: 'silent' }),
+          udpPayloadSize: 1232,
+        });
+        const targets = (name: string): string[] =>
+          decodeMessage(handler.handle(encodeQuery({ id: 1, name, qtype: Type.URI }), 'udp')!).answer.flatMap((r) =>
+            r.type === 'URI' && 'target' in r ? [r.target] : [],
+          );
+        const created = `created.orders.${Z}`;
+        const latest = `latest.orders.${Z}`;
+        assert.deepEqual(targets(created), [lambda('v1')]); // from the index
+        assert.deepEqual(targets(latest), [lambda('v1')]); // through the alias: the store path, now cached
+
+        writer.setRoute(Z, 'orders/created', weighted('v2'), PARAMS);
+        assert.deepEqual(targets(created), [lambda('v1')], 'the index: as of the last pickup');
+        assert.deepEqual(targets(latest), [lambda('v1')], 'the cache: as of the last pickup');
+        now += 5;
+        // A miss (a name never asked) reads the store: its view picks up first, for every path.
+        targets(`other.orders.${Z}`);
+        assert.deepEqual(targets(created), [lambda('v2')], 'the index took the change in the same pickup');
+        assert.deepEqual(targets(latest), [lambda('v2')], 'and the cached alias answer was dropped by it');
+        assert.ok(metrics.indexHit.value >= 3);
+      } finally {
+        void indexer.close();
         reader.close();
         writer.close();
       }
