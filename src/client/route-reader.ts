@@ -6,13 +6,10 @@
 
 import { parseRouteTxt, TXT_VERSION } from '../psarn/txt.js';
 import type { DecodedMessage, DecodedRecord } from '../wire/message.js';
-import { rcodeName } from '../wire/message.js';
+import { rcodeName } from '../wire/mnemonics.js';
 import type { SoaRecord, TxtRecord } from '../wire/types.js';
-import { Rcode } from '../wire/types.js';
+import { MAX_CNAME_CHAIN, Rcode } from '../wire/types.js';
 import type { Policy, RouteTarget } from './types.js';
-
-/** Longest CNAME chain followed inside one answer (DESIGN.md §3; the server stops at 8 too). */
-export const MAX_CNAME_STEPS = 8;
 
 export interface TtlClamp {
   /** Seconds. */
@@ -61,7 +58,9 @@ export function readRoute(message: DecodedMessage, name: string, clamp: TtlClamp
   for (let steps = 0; ; steps++) {
     const cname = message.answer.find((r) => r.type === 'CNAME' && r.name === current);
     if (cname === undefined || !('target' in cname)) break;
-    if (steps === MAX_CNAME_STEPS) return { kind: 'bad', reason: `CNAME chain from ${name} is longer than 8` };
+    if (steps === MAX_CNAME_CHAIN) {
+      return { kind: 'bad', reason: `CNAME chain from ${name} is longer than ${MAX_CNAME_CHAIN}` };
+    }
     minTtl = Math.min(minTtl, cname.ttl);
     current = cname.target;
   }

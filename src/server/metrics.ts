@@ -5,36 +5,25 @@
  * The per-query metrics are hot-metrics series (an add per query); the rest are prom-client's.
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Rcode, Type } from '../wire/types.js';
 import { type CounterSeries, type HistogramSeries, HotCounter, HotHistogram } from './hot-metrics.js';
 
 export type Proto = 'udp' | 'tcp';
 
 /** qtype label values; anything else counts as "other" so a peer cannot grow the series. */
-const QTYPE_LABELS: Record<number, string> = {
-  1: 'A',
-  2: 'NS',
-  5: 'CNAME',
-  6: 'SOA',
-  12: 'PTR',
-  15: 'MX',
-  16: 'TXT',
-  28: 'AAAA',
-  33: 'SRV',
-  251: 'IXFR',
-  252: 'AXFR',
-  255: 'ANY',
-  256: 'URI',
-};
+const QTYPE_LABELS = new Map<number, string>(
+  (['A', 'NS', 'CNAME', 'SOA', 'PTR', 'MX', 'TXT', 'AAAA', 'SRV', 'IXFR', 'AXFR', 'ANY', 'URI'] as const).map(
+    (name) => [Type[name], name],
+  ),
+);
 
-const RCODE_LABELS: Record<number, string> = {
-  0: 'NOERROR',
-  1: 'FORMERR',
-  2: 'SERVFAIL',
-  3: 'NXDOMAIN',
-  4: 'NOTIMP',
-  5: 'REFUSED',
-  16: 'BADVERS',
-};
+/** rcode label values: the rcodes psarnd sends (anything else would be a bug: "other"). */
+const RCODE_LABELS = new Map<number, string>(
+  (['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'BADVERS'] as const).map((name) => [
+    Rcode[name],
+    name,
+  ]),
+);
 
 /** The series one transport's queries touch, bound once. */
 export interface ProtoSeries {
@@ -236,7 +225,7 @@ export class DaemonMetrics {
     const bound = this[proto];
     let series = bound.requests.get(qtype);
     if (series === undefined) {
-      series = this.requests.series({ proto, qtype: QTYPE_LABELS[qtype] ?? 'other' });
+      series = this.requests.series({ proto, qtype: QTYPE_LABELS.get(qtype) ?? 'other' });
       bound.requests.set(qtype, series);
     }
     series.value++;
@@ -246,7 +235,7 @@ export class DaemonMetrics {
     const bound = this[proto];
     let series = bound.responses.get(rcode);
     if (series === undefined) {
-      series = this.responses.series({ proto, rcode: RCODE_LABELS[rcode] ?? 'other' });
+      series = this.responses.series({ proto, rcode: RCODE_LABELS.get(rcode) ?? 'other' });
       bound.responses.set(rcode, series);
     }
     series.value++;

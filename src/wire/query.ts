@@ -8,7 +8,8 @@ import { Cursor, Flag, Hdr, OPCODE_MASK, OPCODE_SHIFT, QUESTION_FIXED, u16At } f
 import { WireError } from './errors.js';
 import { escapeLabel, readName } from './name.js';
 import type { OptInfo, ScanState } from './scan.js';
-import { scanRecords, TYPE_OPT } from './scan.js';
+import { scanRecords } from './scan.js';
+import { Type } from './types.js';
 
 /** EDNS(0) as the requester sent it (RFC 6891 §6.1.2). */
 export interface EdnsInfo {
@@ -93,7 +94,7 @@ export function parseQuery(buf: Buffer): QueryParse {
     return formerr(header, err);
   }
   const questionEnd = cur.pos;
-  if (qtype === TYPE_OPT) {
+  if (qtype === Type.OPT) {
     // RFC 6891 §6.1.1: OPT is a pseudo-RR; it cannot be asked for.
     return { kind: 'formerr', header, reason: 'question type OPT', offset: questionEnd - 4, questionEnd };
   }

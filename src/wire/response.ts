@@ -5,12 +5,24 @@
  * and answer owners that point at it do too), appends the ready sections and, when the query
  * had EDNS, an OPT RR (RFC 6891). No full encode per query.
  */
-import { Cursor, Flag, Hdr, OPCODE_MASK, OPCODE_SHIFT, QUESTION_FIXED, RCODE_MASK } from './cursor.js';
+import {
+  Cursor,
+  Flag,
+  Hdr,
+  OPCODE_MASK,
+  OPCODE_SHIFT,
+  OptTtl,
+  QUESTION_FIXED,
+  RCODE_HEADER_BITS,
+  RCODE_MASK,
+  RR_MIN,
+} from './cursor.js';
 import { WireError } from './errors.js';
 import { readName } from './name.js';
 import type { EdnsInfo, HeaderInfo } from './query.js';
 import { writeRecord } from './rdata.js';
 import type { RcodeValue, Reply } from './types.js';
+import { Type } from './types.js';
 import { Writer } from './writer.js';
 
 export interface ReadyAnswer {
@@ -60,11 +72,7 @@ export function encodeReady(questionWire: Buffer, reply: Reply): ReadyAnswer {
 }
 
 /** Root owner, type, class, TTL, rdlength: an OPT without options (RFC 6891 §6.1.2). */
-const OPT_SIZE = 11;
-const TYPE_OPT = 41;
-const OPT_DO = 0x8000;
-/** RFC 6891 §6.1.3: the upper 8 bits of the 12-bit rcode live in the OPT TTL. */
-const EXT_RCODE_SHIFT = 4;
+const OPT_SIZE = RR_MIN;
 
 export interface AssembleOptions {
   /**
@@ -148,8 +156,9 @@ function writeHeader(buf: Buffer, h: HeaderInfo, rcode: number, aa: boolean, tc:
 /** Our OPT: root owner, our payload size, extended rcode, version 0, DO echoed (RFC 3225 §3). */
 function writeOpt(buf: Buffer, pos: number, rcode: number, dnssecOk: boolean, udpPayloadSize: number): void {
   buf[pos] = 0;
-  buf.writeUInt16BE(TYPE_OPT, pos + 1);
+  buf.writeUInt16BE(Type.OPT, pos + 1);
   buf.writeUInt16BE(udpPayloadSize, pos + 3);
-  buf.writeUInt32BE((((rcode >>> EXT_RCODE_SHIFT) << 24) | (dnssecOk ? OPT_DO : 0)) >>> 0, pos + 5);
+  const ttl = ((rcode >>> RCODE_HEADER_BITS) << OptTtl.EXT_RCODE_SHIFT) | (dnssecOk ? OptTtl.DO : 0);
+  buf.writeUInt32BE(ttl >>> 0, pos + 5);
   buf.writeUInt16BE(0, pos + 9);
 }

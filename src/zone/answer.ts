@@ -6,7 +6,7 @@
 import { labelsToPath } from '../psarn/name.js';
 import { EPOCH_LABEL } from '../psarn/txt.js';
 import type { ZoneRow } from '../store/types.js';
-import { type DnsRecord, Rcode, type RcodeValue, type Reply, Type } from '../wire/types.js';
+import { type DnsRecord, MAX_CNAME_CHAIN, Rcode, type RcodeValue, type Reply, Type } from '../wire/types.js';
 import { epochKey, pathKey, serialKey, ZONE_SET, zoneKey } from './deps.js';
 import {
   cnameRecord,
@@ -19,9 +19,6 @@ import {
   uriRecords,
 } from './records.js';
 import { nameLabels, type ZoneView } from './view.js';
-
-/** Longest CNAME chain followed (DESIGN.md §3); a longer chain or a loop is SERVFAIL. */
-export const MAX_CNAME_CHAIN = 8;
 
 export interface Question {
   /** Labels of the name, leftmost first, lowercase (no root label). */

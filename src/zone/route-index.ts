@@ -24,7 +24,7 @@
 import { TXT_VERSION } from '../psarn/txt.js';
 import type { RouteData } from '../store/types.js';
 import { parseName } from '../wire/name.js';
-import { Type } from '../wire/types.js';
+import { Class, Type } from '../wire/types.js';
 
 const MAX_CHUNK = 16 * 1024 * 1024;
 const FIRST_CHUNK = 1024 * 1024;
@@ -49,7 +49,6 @@ const HASH_SEED = 0x9747b28c;
 
 /** Owner of every record written here: a pointer to the question name at offset 12. */
 const OWNER_POINTER = 0xc00c;
-const CLASS_IN = 1;
 
 /** What writeBody wrote, reused between calls (no allocation per answer). */
 export interface IndexedBody {
@@ -589,7 +588,7 @@ function rrHead(out: Uint8Array, w: number, type: number, ttl: number, rdlen: nu
   out[w + 2] = type >>> 8;
   out[w + 3] = type & 0xff;
   out[w + 4] = 0;
-  out[w + 5] = CLASS_IN;
+  out[w + 5] = Class.IN;
   out[w + 6] = ttl >>> 24;
   out[w + 7] = (ttl >>> 16) & 0xff;
   out[w + 8] = (ttl >>> 8) & 0xff;
