@@ -42,7 +42,7 @@ export class QueryHandler {
   udpPayloadSize: number;
   /** Where route-index answers are written, then copied into the reply (one per handler, reused). */
   readonly #scratch = Buffer.allocUnsafeSlow(TCP_MAX);
-  readonly #body: IndexedBody = { length: 0, ancount: 0, arcount: 0 };
+  readonly #body: IndexedBody = { length: 0, ancount: 0, arcount: 0, additionalAt: 0 };
 
   constructor(options: HandlerOptions) {
     this.#options = options;
@@ -128,6 +128,7 @@ export class QueryHandler {
       nscount: 0,
       arcount: body.arcount,
       body: this.#scratch.subarray(0, body.length),
+      additionalAt: body.additionalAt,
     };
   }
 

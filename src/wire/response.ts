@@ -34,6 +34,11 @@ export interface ReadyAnswer {
   arcount: number;
   /** Answer, authority and additional sections, compressed against the question at offset 12. */
   body: Buffer;
+  /**
+   * Offset in `body` where the additional section starts (`body.length` when there is none):
+   * a reply too big for the requester drops that section before it sets TC (RFC 2181 §9).
+   */
+  additionalAt: number;
 }
 
 /**
@@ -56,6 +61,7 @@ export function encodeReady(questionWire: Buffer, reply: Reply): ReadyAnswer {
   const bodyStart = w.len;
   for (const rr of reply.answer) writeRecord(w, rr);
   for (const rr of reply.authority) writeRecord(w, rr);
+  const additionalAt = w.len - bodyStart;
   for (const rr of reply.additional) writeRecord(w, rr);
   // A ready answer lives in a cache: give it memory of its own. A copy from Node's shared 8 KiB
   // pool would keep the whole slab (and every short-lived buffer in it) alive with it.
@@ -68,6 +74,7 @@ export function encodeReady(questionWire: Buffer, reply: Reply): ReadyAnswer {
     nscount: reply.authority.length,
     arcount: reply.additional.length,
     body,
+    additionalAt,
   };
 }
 
@@ -77,7 +84,8 @@ const OPT_SIZE = RR_MIN;
 export interface AssembleOptions {
   /**
    * Largest reply allowed (UDP: min(requester's size or 512 without EDNS, our udpPayloadSize);
-   * TCP: 65535). A larger reply is cut to header + question (+ OPT) with TC set (RFC 2181 §9).
+   * TCP: 65535). A larger reply loses its additional section first; when the answer and
+   * authority do not fit either, it is cut to header + question (+ OPT) with TC set (RFC 2181 §9).
    */
   maxSize: number;
   /** Our advertised UDP payload size, put in the reply's OPT (default 1232). */
@@ -97,21 +105,28 @@ export function assembleResponse(
 ): { buf: Buffer; truncated: boolean } {
   const qEnd = query.questionEnd;
   const optSize = query.edns ? OPT_SIZE : 0;
-  const full = qEnd + ready.body.length + optSize;
-  const truncated = full > options.maxSize;
-  const size = truncated ? qEnd + optSize : full;
-  const buf = Buffer.allocUnsafe(size);
+  // RFC 2181 §9: TC only when the required data does not fit. The additional section is not
+  // required (the client asks for it itself): drop it whole, and keep what precedes it.
+  let bodyLength = ready.body.length;
+  let arcount = ready.arcount;
+  if (qEnd + bodyLength + optSize > options.maxSize) {
+    bodyLength = ready.additionalAt;
+    arcount = 0;
+  }
+  const truncated = qEnd + bodyLength + optSize > options.maxSize;
+  if (truncated) bodyLength = 0;
+  const buf = Buffer.allocUnsafe(qEnd + bodyLength + optSize);
   writeHeader(buf, query, ready.rcode, ready.aa, truncated);
   buf.writeUInt16BE(1, Hdr.QDCOUNT);
   buf.writeUInt16BE(truncated ? 0 : ready.ancount, Hdr.ANCOUNT);
   buf.writeUInt16BE(truncated ? 0 : ready.nscount, Hdr.NSCOUNT);
-  buf.writeUInt16BE((truncated ? 0 : ready.arcount) + (query.edns ? 1 : 0), Hdr.ARCOUNT);
+  buf.writeUInt16BE(arcount + (query.edns ? 1 : 0), Hdr.ARCOUNT);
   // TypedArray#set: Buffer#copy's argument checks cost more than the copy at these sizes.
   buf.set(request.subarray(Hdr.SIZE, qEnd), Hdr.SIZE);
   let pos = qEnd;
-  if (!truncated) {
-    buf.set(ready.body, pos);
-    pos += ready.body.length;
+  if (bodyLength > 0) {
+    buf.set(bodyLength === ready.body.length ? ready.body : ready.body.subarray(0, bodyLength), pos);
+    pos += bodyLength;
   }
   if (query.edns) writeOpt(buf, pos, ready.rcode, query.edns.do, options.udpPayloadSize);
   return { buf, truncated };

@@ -55,6 +55,8 @@ export interface IndexedBody {
   length: number;
   ancount: number;
   arcount: number;
+  /** Where the additional section starts (`length` when there is none): see ReadyAnswer. */
+  additionalAt: number;
 }
 
 /** Transferable contents of an index: what a build worker posts back (see route-index-build.ts). */
@@ -288,6 +290,8 @@ export class RouteIndex {
     const epochText = zone.epochText;
     const rdlen = 3 + VERSION_TEXT.length + policyText.length + epochText.length;
     if (w + 12 + rdlen > out.length) return false;
+    // For URI the TXT is the additional section; for TXT and ANY it ends the answer.
+    const txtAt = w;
     rrHead(out, w, Type.TXT, ttl, rdlen);
     w = writeString(out, w + 12, VERSION_TEXT);
     w = writeString(out, w, policyText);
@@ -295,6 +299,7 @@ export class RouteIndex {
     result.length = w;
     result.ancount = qtype === Type.URI ? n : qtype === Type.TXT ? 1 : n + 1;
     result.arcount = qtype === Type.URI ? 1 : 0;
+    result.additionalAt = qtype === Type.URI ? txtAt : w;
     return true;
   }
 

@@ -4,7 +4,7 @@ import type { ReadyAnswer } from '../../src/wire/response.js';
 import { AnswerCache } from '../../src/zone/cache.js';
 
 function ready(bytes: number): ReadyAnswer {
-  return { rcode: 0, aa: true, ancount: 1, nscount: 0, arcount: 0, body: Buffer.alloc(bytes) };
+  return { rcode: 0, aa: true, ancount: 1, nscount: 0, arcount: 0, body: Buffer.alloc(bytes), additionalAt: bytes };
 }
 
 describe('AnswerCache', () => {

@@ -104,7 +104,7 @@ function present(index: RouteIndex, name: string, qtype: number): string[] | und
   if (parsed.kind !== 'query') throw new Error(`${name}: ${parsed.kind}`);
   const ref = index.lookup(request, 12, parsed.query.questionEnd - 4);
   if (ref < 0) return undefined;
-  const body: IndexedBody = { length: 0, ancount: 0, arcount: 0 };
+  const body: IndexedBody = { length: 0, ancount: 0, arcount: 0, additionalAt: 0 };
   assert.ok(index.writeBody(ref, qtype, scratch, body));
   const ready = { ...body, rcode: Rcode.NOERROR, aa: true, nscount: 0, body: scratch.subarray(0, body.length) };
   const reply = assembleResponse(request, parsed.query, ready, { maxSize: TCP_MAX, udpPayloadSize: 1232 });
@@ -118,18 +118,23 @@ function rr(line: string): string {
   return [owner, ttl, cls, type, rest.join(' ')].join('\t');
 }
 
-/** The body the answer function's reply encodes to, for a question in lowercase. */
-function expectedBody(view: MemoryView, name: string, qtype: number): Buffer {
+/** The body the answer function's reply encodes to, for a question in lowercase, and where its additional section starts. */
+function expectedBody(view: MemoryView, name: string, qtype: number): { body: Buffer; additionalAt: number } {
   const question = Buffer.concat([wire(name.toLowerCase()), Buffer.from([qtype >> 8, qtype & 0xff, 0, 1])]);
-  return encodeReady(question, answer({ labels: nameLabels(name), qtype }, view).reply).body;
+  const { body, additionalAt } = encodeReady(question, answer({ labels: nameLabels(name), qtype }, view).reply);
+  return { body, additionalAt };
 }
 
-function indexedBody(index: RouteIndex, name: string, qtype: number): Buffer | undefined {
+function indexedBody(
+  index: RouteIndex,
+  name: string,
+  qtype: number,
+): { body: Buffer; additionalAt: number } | undefined {
   const ref = find(index, name);
   if (ref < 0) return undefined;
-  const body: IndexedBody = { length: 0, ancount: 0, arcount: 0 };
+  const body: IndexedBody = { length: 0, ancount: 0, arcount: 0, additionalAt: 0 };
   assert.ok(index.writeBody(ref, qtype, scratch, body), `${name}: writeBody`);
-  return Buffer.from(scratch.subarray(0, body.length));
+  return { body: Buffer.from(scratch.subarray(0, body.length)), additionalAt: body.additionalAt };
 }
 
 /** Two handlers over one view: one with the route index, one answering through the answer function. */
@@ -263,6 +268,8 @@ describe('RouteIndex answers as the answer function does', () => {
     const { ask, hits } = pair(view, index);
     let asked = 0;
     let truncated = 0;
+    /** URI replies that fit only without their additional TXT (RFC 2181 §9). */
+    let dropped = 0;
     for (const { name } of routes) {
       for (const qtype of [Type.URI, Type.TXT, Type.ANY]) {
         for (const qname of [name, name.toUpperCase(), mixedCase(rand, name)]) {
@@ -277,7 +284,9 @@ describe('RouteIndex answers as the answer function does', () => {
                     `index  ${got.toString('hex')}\nanswer ${want.toString('hex')}`,
                 );
               }
-              if (decodeMessage(got).tc) truncated++;
+              const m = decodeMessage(got);
+              if (m.tc) truncated++;
+              else if (qtype === Type.URI && m.additional.length === 0) dropped++;
             }
           }
         }
@@ -286,6 +295,7 @@ describe('RouteIndex answers as the answer function does', () => {
     assert.equal(hits(), asked, 'every question was answered from the index');
     // The sizes were chosen so both kinds occur: the comparison covered truncation too.
     assert.ok(truncated > 0 && truncated < asked, `truncated ${truncated} of ${asked}`);
+    assert.ok(dropped > 0, 'some URI replies lost only their additional TXT');
   });
 
   it('leaves every other question to the answer function, which answers as before', () => {
@@ -516,7 +526,7 @@ describe('RouteIndex', () => {
     const index = fresh();
     index.set(Z, 'orders/created', weighted(`${LAMBDA}v1`, `${LAMBDA}v2`));
     const ref = find(index, created);
-    const body: IndexedBody = { length: 0, ancount: 0, arcount: 0 };
+    const body: IndexedBody = { length: 0, ancount: 0, arcount: 0, additionalAt: 0 };
     for (const qtype of [Type.A, Type.AAAA, Type.CNAME, Type.SOA, Type.NS])
       assert.equal(index.writeBody(ref, qtype, Buffer.alloc(TCP_MAX), body), false, `qtype ${qtype}`);
     assert.ok(index.writeBody(ref, Type.ANY, Buffer.alloc(TCP_MAX), body));
@@ -527,7 +537,7 @@ describe('RouteIndex', () => {
     // Room for both URI records but not the TXT after them; then exactly enough.
     assert.equal(index.writeBody(ref, Type.ANY, Buffer.alloc(size - 1), body), false);
     assert.equal(index.writeBody(ref, Type.ANY, Buffer.alloc(size), body), true);
-    assert.deepEqual(body, { length: size, ancount: 3, arcount: 0 });
+    assert.deepEqual(body, { length: size, ancount: 3, arcount: 0, additionalAt: size });
   });
 
   it('finds every one of many names, including names the hash folds together', () => {
