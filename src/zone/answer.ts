@@ -67,6 +67,9 @@ function lookup(view: ZoneView, zone: ZoneRow, labels: readonly string[], qtype:
   if (route.alias !== undefined) {
     const record = cnameRecord(name, route);
     if (qtype === Type.CNAME || qtype === Type.ANY) return { kind: 'success', answer: [record], additional: [] };
+    // RFC 4035 §2.5, RFC 2181 §10.1.1: RRSIG and NSEC may sit beside a CNAME, so a question for
+    // them is about the alias itself, not its target; we hold neither (NODATA), as Knot answers.
+    if (qtype === Type.RRSIG || qtype === Type.NSEC) return { kind: 'nodata' };
     return { kind: 'cname', record };
   }
   switch (qtype) {
@@ -111,7 +114,8 @@ export function answer(question: Question, view: ZoneView): Answer {
   let labels = question.labels;
   for (;;) {
     const name = `${labels.join('.')}.`;
-    if (seen.has(name)) return { reply: reply(Rcode.SERVFAIL, false), deps }; // CNAME loop
+    // A loop: answer the chain so far, each CNAME once, and let the resolver judge (as Knot does).
+    if (seen.has(name)) return { reply: reply(Rcode.NOERROR, true, chain), deps };
     seen.add(name);
     const found = lookup(view, zone, labels, qtype, deps);
     switch (found.kind) {
@@ -134,8 +138,10 @@ export function answer(question: Question, view: ZoneView): Answer {
         // RFC 6604: after a CNAME the RCODE is that of the last name in the chain.
         return { reply: reply(Rcode.NXDOMAIN, true, chain, [negativeSoaRecord(zone)]), deps };
       case 'cname': {
+        // RFC 1034 §4.3.2 step 3a: past the limit, answer the chain so far (NOERROR, AA, as Knot
+        // does); the resolver continues from its last target. SERVFAIL would fail the resolution.
+        if (chain.length === MAX_CNAME_CHAIN) return { reply: reply(Rcode.NOERROR, true, chain), deps };
         chain.push(found.record);
-        if (chain.length > MAX_CNAME_CHAIN) return { reply: reply(Rcode.SERVFAIL, false), deps };
         labels = nameLabels(found.record.target);
         const next = view.findZone(labels);
         // A target outside our zones is the resolver's to follow (RFC 1034 §4.3.2 step 3a).
