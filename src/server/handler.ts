@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { Hdr, QUESTION_FIXED } from '../wire/cursor.js';
-import { type ParsedQuery, parseQuery } from '../wire/query.js';
+import { type EdnsInfo, type HeaderInfo, type ParsedQuery, parseQuery } from '../wire/query.js';
 import { assembleResponse, encodeReady, errorResponse, type ReadyAnswer } from '../wire/response.js';
 import { Class, Rcode, type RcodeValue, Type } from '../wire/types.js';
 import { type Answer, answer } from '../zone/answer.js';
@@ -63,16 +63,12 @@ export class QueryHandler {
           return undefined;
         case 'notimp':
           rcode = Rcode.NOTIMP;
-          reply = errorResponse(request, parsed.header, Rcode.NOTIMP, { udpPayloadSize: this.udpPayloadSize });
+          reply = this.#reject(request, parsed, Rcode.NOTIMP);
           break;
         case 'formerr':
           metrics[proto].formerr.value++;
           rcode = Rcode.FORMERR;
-          reply = errorResponse(request, parsed.header, Rcode.FORMERR, {
-            ...(parsed.questionEnd !== undefined ? { questionEnd: parsed.questionEnd } : {}),
-            ...(parsed.edns !== undefined ? { edns: parsed.edns } : {}),
-            udpPayloadSize: this.udpPayloadSize,
-          });
+          reply = this.#reject(request, parsed, Rcode.FORMERR);
           break;
         case 'query': {
           const query = parsed.query;
@@ -96,6 +92,8 @@ export class QueryHandler {
     }
     // DESIGN.md §5: psarn serves class IN only; any other class is REFUSED.
     if (query.qclass !== Class.IN) return { reply: this.#error(request, query, Rcode.REFUSED), rcode: Rcode.REFUSED };
+    // QTYPE 0 is reserved (RFC 6895 §3.1), never a type to look up: NOTIMP, as Knot answers.
+    if (query.qtype === 0) return { reply: this.#error(request, query, Rcode.NOTIMP), rcode: Rcode.NOTIMP };
     const ready = this.#indexed(request, query) ?? this.#ready(query);
     const maxSize =
       proto === 'tcp'
@@ -145,6 +143,18 @@ export class QueryHandler {
     const ready = encodeReady(Buffer.from(query.key, 'latin1'), found.reply);
     cache.set(query.key, ready, found.deps);
     return ready;
+  }
+
+  /**
+   * The reply to a message refused before any lookup (NOTIMP, FORMERR): its question and EDNS
+   * echoed as far as the parser could read them (RFC 6891 §7: an OPT when the request had one).
+   */
+  #reject(request: Buffer, parsed: { header: HeaderInfo; questionEnd?: number; edns?: EdnsInfo }, rcode: RcodeValue) {
+    return errorResponse(request, parsed.header, rcode, {
+      ...(parsed.questionEnd !== undefined ? { questionEnd: parsed.questionEnd } : {}),
+      ...(parsed.edns !== undefined ? { edns: parsed.edns } : {}),
+      udpPayloadSize: this.udpPayloadSize,
+    });
   }
 
   /** A reply without answer data to a well-formed query: its question and EDNS echoed. */
