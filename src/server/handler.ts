@@ -59,14 +59,14 @@ export class QueryHandler {
       const parsed = parseQuery(request);
       switch (parsed.kind) {
         case 'drop':
-          metrics[proto].dropped.value++;
+          metrics.dropped(proto);
           return undefined;
         case 'notimp':
           rcode = Rcode.NOTIMP;
           reply = this.#reject(request, parsed, Rcode.NOTIMP);
           break;
         case 'formerr':
-          metrics[proto].formerr.value++;
+          metrics.formerr(proto);
           rcode = Rcode.FORMERR;
           reply = this.#reject(request, parsed, Rcode.FORMERR);
           break;
@@ -81,7 +81,7 @@ export class QueryHandler {
       rcode = Rcode.SERVFAIL;
     }
     metrics.response(proto, rcode);
-    metrics.duration.observe(metrics[proto].duration, (performance.now() - started) / 1000);
+    metrics.observeDuration(proto, (performance.now() - started) / 1000);
     return reply;
   }
 
@@ -105,7 +105,7 @@ export class QueryHandler {
       maxSize,
       udpPayloadSize: this.udpPayloadSize,
     });
-    if (truncated) this.#options.metrics[proto].truncated.value++;
+    if (truncated) this.#options.metrics.truncated(proto);
     return { reply: buf, rcode: ready.rcode };
   }
 
@@ -117,7 +117,7 @@ export class QueryHandler {
     if (index === undefined) return undefined;
     const ref = index.lookup(request, Hdr.SIZE, query.questionEnd - QUESTION_FIXED);
     if (ref < 0 || !index.writeBody(ref, qtype, this.#scratch, this.#body)) return undefined;
-    this.#options.metrics.indexHit.value++;
+    this.#options.metrics.indexHit();
     const body = this.#body;
     return {
       rcode: Rcode.NOERROR,
@@ -134,10 +134,10 @@ export class QueryHandler {
     const { cache, view, metrics } = this.#options;
     const cached = cache.get(query.key);
     if (cached !== undefined) {
-      metrics.hit.value++;
+      metrics.cacheHit();
       return cached;
     }
-    metrics.miss.value++;
+    metrics.cacheMiss();
     this.#options.refresh?.();
     const found: Answer = view.read(() => answer({ labels: query.labels, qtype: query.qtype }, view));
     const ready = encodeReady(Buffer.from(query.key, 'latin1'), found.reply);
@@ -167,7 +167,7 @@ export class QueryHandler {
   }
 
   #servfail(request: Buffer, proto: Proto, error: unknown): Buffer | undefined {
-    this.#options.metrics[proto].internalErrors.value++;
+    this.#options.metrics.internalError(proto);
     this.#options.log.error({ err: error, proto }, 'internal error answering a query; replied SERVFAIL');
     if (request.length < 12) return undefined;
     try {

@@ -26,7 +26,7 @@ const RCODE_LABELS = new Map<number, string>(
 );
 
 /** The series one transport's queries touch, bound once. */
-export interface ProtoSeries {
+interface ProtoSeries {
   duration: HistogramSeries;
   truncated: CounterSeries;
   dropped: CounterSeries;
@@ -37,12 +37,17 @@ export interface ProtoSeries {
   responses: Map<number, CounterSeries>;
 }
 
+/**
+ * The daemon's metrics. The query path counts through the methods (`dropped(proto)`,
+ * `cacheHit()`, ...), each an add to a series bound at construction: no label hashing and no
+ * prom-client call per query.
+ */
 export class DaemonMetrics {
   readonly registry: Registry;
   readonly requests: HotCounter<'proto' | 'qtype'>;
   readonly responses: HotCounter<'proto' | 'rcode'>;
-  readonly duration: HotHistogram<'proto'>;
-  readonly truncated: HotCounter<'proto'>;
+  readonly requestDuration: HotHistogram<'proto'>;
+  readonly truncations: HotCounter<'proto'>;
   readonly malformed: HotCounter<'proto' | 'reason'>;
   readonly internalErrors: HotCounter<'proto'>;
   readonly cacheHits: HotCounter;
@@ -62,13 +67,13 @@ export class DaemonMetrics {
   /** What the UDP carrier dropped so far (the native carrier counts; node:dgram does not). */
   udpDrops: () => { sendFailed: number; oversized: number } = () => ({ sendFailed: 0, oversized: 0 });
   readonly changesApplied: Counter;
-  readonly udp: ProtoSeries;
-  readonly tcp: ProtoSeries;
+  readonly #udp: ProtoSeries;
+  readonly #tcp: ProtoSeries;
   /** Ready-answer cache outcomes, for either transport. */
-  readonly hit: CounterSeries;
-  readonly miss: CounterSeries;
+  readonly #hit: CounterSeries;
+  readonly #miss: CounterSeries;
   /** Answers written from the route index. */
-  readonly indexHit: CounterSeries;
+  readonly #indexHit: CounterSeries;
 
   constructor(options: { registry?: Registry; defaultMetrics?: boolean } = {}) {
     this.registry = options.registry ?? new Registry();
@@ -86,14 +91,14 @@ export class DaemonMetrics {
       labelNames: ['proto', 'rcode'],
       registers,
     });
-    this.duration = new HotHistogram({
+    this.requestDuration = new HotHistogram({
       name: 'psarn_dns_request_duration_seconds',
       help: 'Time from receiving a DNS request to handing its reply to the socket.',
       labelNames: ['proto'],
       buckets: [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.1],
       registers,
     });
-    this.truncated = new HotCounter({
+    this.truncations = new HotCounter({
       name: 'psarn_dns_truncated_total',
       help: 'Responses sent with TC set because they exceeded the UDP payload size.',
       labelNames: ['proto'],
@@ -202,17 +207,17 @@ export class DaemonMetrics {
       help: 'Zone changes picked up from the store.',
       registers,
     });
-    this.hit = this.cacheHits.series();
-    this.miss = this.cacheMisses.series();
-    this.indexHit = this.indexHits.series();
-    this.udp = this.#bind('udp');
-    this.tcp = this.#bind('tcp');
+    this.#hit = this.cacheHits.series();
+    this.#miss = this.cacheMisses.series();
+    this.#indexHit = this.indexHits.series();
+    this.#udp = this.#bind('udp');
+    this.#tcp = this.#bind('tcp');
   }
 
   #bind(proto: Proto): ProtoSeries {
     return {
-      duration: this.duration.series({ proto }),
-      truncated: this.truncated.series({ proto }),
+      duration: this.requestDuration.series({ proto }),
+      truncated: this.truncations.series({ proto }),
       dropped: this.malformed.series({ proto, reason: 'dropped' }),
       formerr: this.malformed.series({ proto, reason: 'formerr' }),
       internalErrors: this.internalErrors.series({ proto }),
@@ -221,8 +226,13 @@ export class DaemonMetrics {
     };
   }
 
+  #proto(proto: Proto): ProtoSeries {
+    return proto === 'udp' ? this.#udp : this.#tcp;
+  }
+
+  /** A query received, by qtype. */
   request(proto: Proto, qtype: number): void {
-    const bound = this[proto];
+    const bound = this.#proto(proto);
     let series = bound.requests.get(qtype);
     if (series === undefined) {
       series = this.requests.series({ proto, qtype: QTYPE_LABELS.get(qtype) ?? 'other' });
@@ -231,13 +241,52 @@ export class DaemonMetrics {
     series.value++;
   }
 
+  /** A reply sent, by rcode. */
   response(proto: Proto, rcode: number): void {
-    const bound = this[proto];
+    const bound = this.#proto(proto);
     let series = bound.responses.get(rcode);
     if (series === undefined) {
       series = this.responses.series({ proto, rcode: RCODE_LABELS.get(rcode) ?? 'other' });
       bound.responses.set(rcode, series);
     }
     series.value++;
+  }
+
+  /** Time from a request in to its reply out, in seconds. */
+  observeDuration(proto: Proto, seconds: number): void {
+    this.requestDuration.observe(this.#proto(proto).duration, seconds);
+  }
+
+  /** A message dropped without reply (too short for a header, or a response). */
+  dropped(proto: Proto): void {
+    this.#proto(proto).dropped.value++;
+  }
+
+  /** A malformed query answered FORMERR. */
+  formerr(proto: Proto): void {
+    this.#proto(proto).formerr.value++;
+  }
+
+  /** A reply sent with TC set. */
+  truncated(proto: Proto): void {
+    this.#proto(proto).truncated.value++;
+  }
+
+  /** A bug caught while answering, replied SERVFAIL. */
+  internalError(proto: Proto): void {
+    this.#proto(proto).internalErrors.value++;
+  }
+
+  cacheHit(): void {
+    this.#hit.value++;
+  }
+
+  cacheMiss(): void {
+    this.#miss.value++;
+  }
+
+  /** An answer written from the route index. */
+  indexHit(): void {
+    this.#indexHit.value++;
   }
 }

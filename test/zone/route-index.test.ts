@@ -161,7 +161,7 @@ function pair(view: MemoryView, index: RouteIndex) {
       assert.ok(got && want);
       return { got, want };
     },
-    hits: () => indexed.metrics.indexHit.value,
+    hits: () => indexed.metrics.indexHits.series().value,
   };
 }
 
