@@ -1,9 +1,12 @@
 /**
  * The import direction of STYLE.md: psarn and wire import nothing of ours; store and zone build
  * on them; client uses psarn and wire only; only the main files wire real collaborators.
+ * And dns-packet is for tests only: the independent decoder our encoders are checked against,
+ * never what they are built on.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -48,5 +51,23 @@ describe('architecture', () => {
       }
     }
     assert.deepEqual(problems, []);
+  });
+
+  it('nothing under src/ imports dns-packet, and the package does not depend on it', () => {
+    const importers = files(root).filter((file) =>
+      /(?:from\s*|import\s*\(\s*|require\s*\(\s*|import\s+)['"]dns-packet(?:\/[^'"]*)?['"]/.test(
+        readFileSync(file, 'utf8'),
+      ),
+    );
+    assert.deepEqual(
+      importers.map((f) => relative(root, f)),
+      [],
+    );
+    const pkg = createRequire(import.meta.url)(join(root, '..', 'package.json')) as {
+      dependencies?: Record<string, string>;
+      devDependencies?: Record<string, string>;
+    };
+    assert.equal(pkg.dependencies?.['dns-packet'], undefined, 'dns-packet is a devDependency');
+    assert.ok(pkg.devDependencies?.['dns-packet'], 'the tests decode with dns-packet');
   });
 });

@@ -5,14 +5,15 @@
 import { isIPv6 } from 'node:net';
 import type { Psarn } from '../psarn/psarn.js';
 import { parsePsarn } from '../psarn/psarn.js';
-import { typeCode } from '../wire/message.js';
+import { typeCode } from '../wire/mnemonics.js';
+import { Type } from '../wire/types.js';
 import { oneLine, usageError } from './errors.js';
 
 export interface DigArgs {
   /** The name as typed: a psARN (`psarn` set) or a DNS name. */
   name: string;
   psarn?: Psarn;
-  /** Numeric type; URI (256) by default. */
+  /** Numeric type; Type.URI (256) by default. */
   qtype: number;
   /** The server; port undefined means the config's listen port. */
   server?: { host: string; port?: number };
@@ -23,7 +24,6 @@ export interface DigArgs {
   tries: number;
 }
 
-const URI = 256;
 const USAGE = 'usage: psarn dig <psARN|name> [TYPE] [@HOST[:PORT]] [+short] [+tcp] [+json]';
 
 /** `@127.0.0.1`, `@127.0.0.1:8053`, `@localhost:53`, `@::1`, `@[::1]:8053`. */
@@ -94,7 +94,7 @@ export function parseDigArgs(args: readonly string[]): DigArgs {
     }
   }
   if (name === undefined) throw usageError(`missing <psARN|name> for 'psarn dig'; ${USAGE}`);
-  const result: DigArgs = { name, qtype: qtype ?? URI, ...out };
+  const result: DigArgs = { name, qtype: qtype ?? Type.URI, ...out };
   if (name.toLowerCase().startsWith('arn:')) {
     try {
       result.psarn = parsePsarn(name);

@@ -8,7 +8,7 @@ import { formatPsarn } from '../psarn/psarn.js';
 import { parseRouteTxt, TXT_VERSION } from '../psarn/txt.js';
 import type { Policy } from '../store/types.js';
 import type { DecodedMessage, DecodedRecord } from '../wire/message.js';
-import { rcodeName, typeName } from '../wire/message.js';
+import { className, opcodeName, rcodeName, typeName } from '../wire/mnemonics.js';
 import type { DnsRecord, TxtRecord, UriRecord } from '../wire/types.js';
 import { formatRdata, formatRecord } from '../zonefile/presentation.js';
 import { computeShares, formatShare, type ShareRole } from './shares.js';
@@ -34,13 +34,6 @@ export interface PsarnSummary {
   epoch?: number;
   ttl: number;
   targets: { target: string; priority: number; weight: number; share: number; role: ShareRole }[];
-}
-
-const OPCODES = ['QUERY', 'IQUERY', 'STATUS', 'OPCODE3', 'NOTIFY', 'UPDATE'];
-const CLASSES: Record<number, string> = { 1: 'IN', 3: 'CH', 4: 'HS', 254: 'NONE', 255: 'ANY' };
-
-export function className(c: number): string {
-  return CLASSES[c] ?? `CLASS${c}`;
 }
 
 function isRaw(r: DecodedRecord): r is Extract<DecodedRecord, { rdata: Buffer }> {
@@ -150,7 +143,7 @@ export function formatDig(m: DecodedMessage, ctx: DigContext): string {
   const lines = [
     `; <<>> psarn dig <<>> ${ctx.args.join(' ')}`,
     ';; Got answer:',
-    `;; ->>HEADER<<- opcode: ${OPCODES[m.opcode] ?? `OPCODE${m.opcode}`}, status: ${rcodeName(m.rcode)}, id: ${m.id}`,
+    `;; ->>HEADER<<- opcode: ${opcodeName(m.opcode)}, status: ${rcodeName(m.rcode)}, id: ${m.id}`,
     `;; flags: ${flagList(m).join(' ')}; QUERY: ${m.question.length}, ANSWER: ${m.answer.length}, AUTHORITY: ${m.authority.length}, ADDITIONAL: ${arcount}`,
   ];
   if (m.edns) {

@@ -6,13 +6,10 @@
 
 import { parseRouteTxt, TXT_VERSION } from '../psarn/txt.js';
 import type { DecodedMessage, DecodedRecord } from '../wire/message.js';
-import { rcodeName } from '../wire/message.js';
+import { rcodeName } from '../wire/mnemonics.js';
 import type { SoaRecord, TxtRecord } from '../wire/types.js';
-import { Rcode } from '../wire/types.js';
+import { MAX_CNAME_CHAIN, Rcode } from '../wire/types.js';
 import type { Policy, RouteTarget } from './types.js';
-
-/** Longest CNAME chain followed inside one answer (DESIGN.md §3; the server stops at 8 too). */
-export const MAX_CNAME_STEPS = 8;
 
 export interface TtlClamp {
   /** Seconds. */
@@ -58,10 +55,13 @@ export function readRoute(message: DecodedMessage, name: string, clamp: TtlClamp
   // RFC 1034 §3.6.2 / RFC 2181 §10.1: follow owner -> target through the answer section.
   let current = name.toLowerCase();
   let minTtl = Number.POSITIVE_INFINITY;
-  for (let steps = 0; ; steps++) {
+  let steps = 0;
+  for (; ; steps++) {
     const cname = message.answer.find((r) => r.type === 'CNAME' && r.name === current);
     if (cname === undefined || !('target' in cname)) break;
-    if (steps === MAX_CNAME_STEPS) return { kind: 'bad', reason: `CNAME chain from ${name} is longer than 8` };
+    if (steps === MAX_CNAME_CHAIN) {
+      return { kind: 'bad', reason: `CNAME chain from ${name} is longer than ${MAX_CNAME_CHAIN}` };
+    }
     minTtl = Math.min(minTtl, cname.ttl);
     current = cname.target;
   }
@@ -70,6 +70,11 @@ export function readRoute(message: DecodedMessage, name: string, clamp: TtlClamp
     // NXDOMAIN and NODATA are both "no route"; RFC 2308 §5: TTL = min(SOA TTL, SOA MINIMUM).
     const soa = message.authority.find((r): r is SoaRecord & { class: number } => r.type === 'SOA');
     const rcode = message.rcode === Rcode.NXDOMAIN ? 'NXDOMAIN' : 'NODATA';
+    if (rcode === 'NODATA' && steps > 0 && soa === undefined) {
+      // RFC 1034 §4.3.2 step 3a: the server stopped following (a chain over its limit, a loop,
+      // a target outside its zones) and left the rest to a resolver; this one does not recurse.
+      return { kind: 'bad', reason: `CNAME chain from ${name} stops at ${current}, which the server did not answer` };
+    }
     if (soa === undefined) return { kind: 'negative', rcode, ttl: 0, zone: undefined };
     const ttl = Math.min(minTtl, soa.ttl, soa.minimum);
     return { kind: 'negative', rcode, ttl: clampTtl(ttl, clamp), zone: soa.name };

@@ -6,14 +6,14 @@
  */
 import type { Logger } from 'pino';
 import { Hdr, QUESTION_FIXED } from '../wire/cursor.js';
-import { type ParsedQuery, parseQuery } from '../wire/query.js';
+import { type EdnsInfo, type HeaderInfo, type ParsedQuery, parseQuery } from '../wire/query.js';
 import { assembleResponse, errorResponse, type ReadyAnswer } from '../wire/response.js';
-import { Class, Rcode, type RcodeValue, Type } from '../wire/types.js';
+import { Class, Rcode, type RcodeValue } from '../wire/types.js';
 import { type Answer, answer } from '../zone/answer.js';
 import type { AnswerCache } from '../zone/cache.js';
 import { encodeAnswer } from '../zone/encode.js';
 import type { RouteIndex } from '../zone/route-index.js';
-import type { RouteRecords } from '../zone/route-wire.js';
+import { isRouteQuestion, type RouteRecords } from '../zone/route-wire.js';
 import type { ZoneView } from '../zone/view.js';
 import type { DaemonMetrics, Proto } from './metrics.js';
 
@@ -78,26 +78,16 @@ export class QueryHandler {
       const parsed = parseQuery(request);
       switch (parsed.kind) {
         case 'drop':
-          metrics[proto].dropped.value++;
+          metrics.dropped(proto);
           return undefined;
         case 'notimp':
           rcode = Rcode.NOTIMP;
-          reply = errorResponse(request, parsed.header, Rcode.NOTIMP, {
-            udpPayloadSize: this.udpPayloadSize,
-            out: this.#out,
-            outOffset: this.#outOffset,
-          });
+          reply = this.#reject(request, parsed, Rcode.NOTIMP);
           break;
         case 'formerr':
-          metrics[proto].formerr.value++;
+          metrics.formerr(proto);
           rcode = Rcode.FORMERR;
-          reply = errorResponse(request, parsed.header, Rcode.FORMERR, {
-            ...(parsed.questionEnd !== undefined ? { questionEnd: parsed.questionEnd } : {}),
-            ...(parsed.edns !== undefined ? { edns: parsed.edns } : {}),
-            udpPayloadSize: this.udpPayloadSize,
-            out: this.#out,
-            outOffset: this.#outOffset,
-          });
+          reply = this.#reject(request, parsed, Rcode.FORMERR);
           break;
         case 'query': {
           const query = parsed.query;
@@ -110,7 +100,7 @@ export class QueryHandler {
       rcode = Rcode.SERVFAIL;
     }
     metrics.response(proto, rcode);
-    metrics.duration.observe(metrics[proto].duration, (performance.now() - started) / 1000);
+    metrics.observeDuration(proto, (performance.now() - started) / 1000);
     return reply;
   }
 
@@ -121,6 +111,8 @@ export class QueryHandler {
     }
     // DESIGN.md §5: psarn serves class IN only; any other class is REFUSED.
     if (query.qclass !== Class.IN) return { reply: this.#error(request, query, Rcode.REFUSED), rcode: Rcode.REFUSED };
+    // QTYPE 0 is reserved (RFC 6895 §3.1), never a type to look up: NOTIMP, as Knot answers.
+    if (query.qtype === 0) return { reply: this.#error(request, query, Rcode.NOTIMP), rcode: Rcode.NOTIMP };
     const ready = this.#indexed(request, query) ?? this.#ready(query);
     const maxSize =
       proto === 'tcp'
@@ -134,20 +126,20 @@ export class QueryHandler {
       out: this.#out,
       outOffset: this.#outOffset,
     });
-    if (truncated) this.#options.metrics[proto].truncated.value++;
+    if (truncated) this.#options.metrics.truncated(proto);
     return { reply: buf, rcode: ready.rcode };
   }
 
   /** The answer from the route index, for URI, TXT and ANY questions of an indexed route. */
   #indexed(request: Buffer, query: ParsedQuery): ReadyAnswer | undefined {
     const { qtype } = query;
-    if (qtype !== Type.URI && qtype !== Type.TXT && qtype !== Type.ANY) return undefined;
+    if (!isRouteQuestion(qtype)) return undefined;
     const index = this.#options.routes?.index;
     if (index === undefined) return undefined;
     const ref = index.lookup(request, Hdr.SIZE, query.questionEnd - QUESTION_FIXED);
     const records = this.#records;
     if (ref < 0 || !index.writeRecords(ref, qtype, this.#scratch, records)) return undefined;
-    this.#options.metrics.indexHit.value++;
+    this.#options.metrics.indexHit();
     return {
       rcode: Rcode.NOERROR,
       aa: true,
@@ -163,14 +155,28 @@ export class QueryHandler {
     const { cache, view, metrics } = this.#options;
     const cached = cache.get(query.key);
     if (cached !== undefined) {
-      metrics.hit.value++;
+      metrics.cacheHit();
       return cached;
     }
-    metrics.miss.value++;
+    metrics.cacheMiss();
     const found: Answer = view.read(() => answer({ labels: query.labels, qtype: query.qtype }, view));
     const ready = encodeAnswer(Buffer.from(query.key, 'latin1'), found);
     cache.set(query.key, ready, found.deps);
     return ready;
+  }
+
+  /**
+   * The reply to a message refused before any lookup (NOTIMP, FORMERR): its question and EDNS
+   * echoed as far as the parser could read them (RFC 6891 §7: an OPT when the request had one).
+   */
+  #reject(request: Buffer, parsed: { header: HeaderInfo; questionEnd?: number; edns?: EdnsInfo }, rcode: RcodeValue) {
+    return errorResponse(request, parsed.header, rcode, {
+      ...(parsed.questionEnd !== undefined ? { questionEnd: parsed.questionEnd } : {}),
+      ...(parsed.edns !== undefined ? { edns: parsed.edns } : {}),
+      udpPayloadSize: this.udpPayloadSize,
+      out: this.#out,
+      outOffset: this.#outOffset,
+    });
   }
 
   /** A reply without answer data to a well-formed query: its question and EDNS echoed. */
@@ -185,7 +191,7 @@ export class QueryHandler {
   }
 
   #servfail(request: Buffer, proto: Proto, error: unknown): Buffer | undefined {
-    this.#options.metrics[proto].internalErrors.value++;
+    this.#options.metrics.internalError(proto);
     this.#options.log.error({ err: error, proto }, 'internal error answering a query; replied SERVFAIL');
     if (request.length < 12) return undefined;
     try {

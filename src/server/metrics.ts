@@ -5,39 +5,28 @@
  * The per-query metrics are hot-metrics series (an add per query); the rest are prom-client's.
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Rcode, Type } from '../wire/types.js';
 import { type CounterSeries, type HistogramSeries, HotCounter, HotHistogram } from './hot-metrics.js';
 
 export type Proto = 'udp' | 'tcp';
 
 /** qtype label values; anything else counts as "other" so a peer cannot grow the series. */
-const QTYPE_LABELS: Record<number, string> = {
-  1: 'A',
-  2: 'NS',
-  5: 'CNAME',
-  6: 'SOA',
-  12: 'PTR',
-  15: 'MX',
-  16: 'TXT',
-  28: 'AAAA',
-  33: 'SRV',
-  251: 'IXFR',
-  252: 'AXFR',
-  255: 'ANY',
-  256: 'URI',
-};
+const QTYPE_LABELS = new Map<number, string>(
+  (['A', 'NS', 'CNAME', 'SOA', 'PTR', 'MX', 'TXT', 'AAAA', 'SRV', 'IXFR', 'AXFR', 'ANY', 'URI'] as const).map(
+    (name) => [Type[name], name],
+  ),
+);
 
-const RCODE_LABELS: Record<number, string> = {
-  0: 'NOERROR',
-  1: 'FORMERR',
-  2: 'SERVFAIL',
-  3: 'NXDOMAIN',
-  4: 'NOTIMP',
-  5: 'REFUSED',
-  16: 'BADVERS',
-};
+/** rcode label values: the rcodes psarnd sends (anything else would be a bug: "other"). */
+const RCODE_LABELS = new Map<number, string>(
+  (['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'BADVERS'] as const).map((name) => [
+    Rcode[name],
+    name,
+  ]),
+);
 
 /** The series one transport's queries touch, bound once. */
-export interface ProtoSeries {
+interface ProtoSeries {
   duration: HistogramSeries;
   truncated: CounterSeries;
   dropped: CounterSeries;
@@ -48,12 +37,17 @@ export interface ProtoSeries {
   responses: Map<number, CounterSeries>;
 }
 
+/**
+ * The daemon's metrics. The query path counts through the methods (`dropped(proto)`,
+ * `cacheHit()`, ...), each an add to a series bound at construction: no label hashing and no
+ * prom-client call per query.
+ */
 export class DaemonMetrics {
   readonly registry: Registry;
   readonly requests: HotCounter<'proto' | 'qtype'>;
   readonly responses: HotCounter<'proto' | 'rcode'>;
-  readonly duration: HotHistogram<'proto'>;
-  readonly truncated: HotCounter<'proto'>;
+  readonly requestDuration: HotHistogram<'proto'>;
+  readonly truncations: HotCounter<'proto'>;
   readonly malformed: HotCounter<'proto' | 'reason'>;
   readonly internalErrors: HotCounter<'proto'>;
   readonly cacheHits: HotCounter;
@@ -75,13 +69,13 @@ export class DaemonMetrics {
   /** What the UDP carrier dropped so far (the native carrier counts; node:dgram does not). */
   udpDrops: () => { sendFailed: number; oversized: number } = () => ({ sendFailed: 0, oversized: 0 });
   readonly changesApplied: Counter;
-  readonly udp: ProtoSeries;
-  readonly tcp: ProtoSeries;
+  readonly #udp: ProtoSeries;
+  readonly #tcp: ProtoSeries;
   /** Ready-answer cache outcomes, for either transport. */
-  readonly hit: CounterSeries;
-  readonly miss: CounterSeries;
+  readonly #hit: CounterSeries;
+  readonly #miss: CounterSeries;
   /** Answers written from the route index. */
-  readonly indexHit: CounterSeries;
+  readonly #indexHit: CounterSeries;
 
   constructor(options: { registry?: Registry; defaultMetrics?: boolean } = {}) {
     this.registry = options.registry ?? new Registry();
@@ -99,14 +93,14 @@ export class DaemonMetrics {
       labelNames: ['proto', 'rcode'],
       registers,
     });
-    this.duration = new HotHistogram({
+    this.requestDuration = new HotHistogram({
       name: 'psarn_dns_request_duration_seconds',
       help: 'Time from receiving a DNS request to handing its reply to the socket.',
       labelNames: ['proto'],
       buckets: [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.1],
       registers,
     });
-    this.truncated = new HotCounter({
+    this.truncations = new HotCounter({
       name: 'psarn_dns_truncated_total',
       help: 'Responses sent with TC set because they exceeded the UDP payload size.',
       labelNames: ['proto'],
@@ -220,17 +214,17 @@ export class DaemonMetrics {
       help: 'Zone changes picked up from the store.',
       registers,
     });
-    this.hit = this.cacheHits.series();
-    this.miss = this.cacheMisses.series();
-    this.indexHit = this.indexHits.series();
-    this.udp = this.#bind('udp');
-    this.tcp = this.#bind('tcp');
+    this.#hit = this.cacheHits.series();
+    this.#miss = this.cacheMisses.series();
+    this.#indexHit = this.indexHits.series();
+    this.#udp = this.#bind('udp');
+    this.#tcp = this.#bind('tcp');
   }
 
   #bind(proto: Proto): ProtoSeries {
     return {
-      duration: this.duration.series({ proto }),
-      truncated: this.truncated.series({ proto }),
+      duration: this.requestDuration.series({ proto }),
+      truncated: this.truncations.series({ proto }),
       dropped: this.malformed.series({ proto, reason: 'dropped' }),
       formerr: this.malformed.series({ proto, reason: 'formerr' }),
       internalErrors: this.internalErrors.series({ proto }),
@@ -239,23 +233,67 @@ export class DaemonMetrics {
     };
   }
 
+  #proto(proto: Proto): ProtoSeries {
+    return proto === 'udp' ? this.#udp : this.#tcp;
+  }
+
+  /** A query received, by qtype. */
   request(proto: Proto, qtype: number): void {
-    const bound = this[proto];
+    const bound = this.#proto(proto);
     let series = bound.requests.get(qtype);
     if (series === undefined) {
-      series = this.requests.series({ proto, qtype: QTYPE_LABELS[qtype] ?? 'other' });
+      series = this.requests.series({ proto, qtype: QTYPE_LABELS.get(qtype) ?? 'other' });
       bound.requests.set(qtype, series);
     }
     series.value++;
   }
 
+  /** A reply sent, by rcode. */
   response(proto: Proto, rcode: number): void {
-    const bound = this[proto];
+    const bound = this.#proto(proto);
     let series = bound.responses.get(rcode);
     if (series === undefined) {
-      series = this.responses.series({ proto, rcode: RCODE_LABELS[rcode] ?? 'other' });
+      series = this.responses.series({ proto, rcode: RCODE_LABELS.get(rcode) ?? 'other' });
       bound.responses.set(rcode, series);
     }
     series.value++;
+  }
+
+  /** Time from a request in to its reply out, in seconds. */
+  observeDuration(proto: Proto, seconds: number): void {
+    this.requestDuration.observe(this.#proto(proto).duration, seconds);
+  }
+
+  /** A message dropped without reply (too short for a header, or a response). */
+  dropped(proto: Proto): void {
+    this.#proto(proto).dropped.value++;
+  }
+
+  /** A malformed query answered FORMERR. */
+  formerr(proto: Proto): void {
+    this.#proto(proto).formerr.value++;
+  }
+
+  /** A reply sent with TC set. */
+  truncated(proto: Proto): void {
+    this.#proto(proto).truncated.value++;
+  }
+
+  /** A bug caught while answering, replied SERVFAIL. */
+  internalError(proto: Proto): void {
+    this.#proto(proto).internalErrors.value++;
+  }
+
+  cacheHit(): void {
+    this.#hit.value++;
+  }
+
+  cacheMiss(): void {
+    this.#miss.value++;
+  }
+
+  /** An answer written from the route index. */
+  indexHit(): void {
+    this.#indexHit.value++;
   }
 }

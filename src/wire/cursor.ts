@@ -30,6 +30,14 @@ export const OPCODE_SHIFT = 11;
 export const OPCODE_MASK = 0xf;
 export const RCODE_MASK = 0xf;
 
+/**
+ * The OPT RR's TTL field (RFC 6891 §6.1.3): the upper 8 bits of the 12-bit rcode, the EDNS
+ * version, then the flags, of which only DO is defined (RFC 3225 §3).
+ */
+export const OptTtl = { EXT_RCODE_SHIFT: 24, VERSION_SHIFT: 16, DO: 0x8000 } as const;
+/** The header holds the low 4 bits of the rcode, the OPT the rest (RFC 6891 §6.1.3). */
+export const RCODE_HEADER_BITS = 4;
+
 /** Question type and class after the name (RFC 1035 §4.1.2). */
 export const QUESTION_FIXED = 4;
 /** Fixed RR fields after the owner name: type, class, ttl, rdlength (RFC 1035 §4.1.3). */

@@ -1,82 +1,98 @@
 /**
- * Whole-message codec for clients (the CLI's dig, the client library, tests). Queries are built
- * with dns-packet. Replies are validated strictly by the same scanner as parseQuery (dns-packet
- * 5.6 decodes some truncated packets without error and does not check label lengths), then the
- * records psarn serves are read from the validated offsets with our cursor: dns-packet decodes
- * labels as UTF-8 without escaping "." or case-folding, so its names would have to be re-read
- * anyway, and a dns-packet failure on a record type we keep raw must not reject a good reply.
- * dns-packet stays the independent decoder the tests check our encoder against.
+ * Whole-message codec for clients (the CLI's dig, the client library, tests). Queries are
+ * written with our Writer. Replies are validated strictly by the same scanner as parseQuery,
+ * then the records psarn serves are read from the validated offsets with our cursor.
+ * dns-packet is not used at run time: it decodes some truncated packets without error, does
+ * not check label lengths, decodes labels as UTF-8 without escaping "." or case-folding, and
+ * knows types by mnemonic only (URI is not among them). It stays in the tests, as the
+ * independent decoder our encoders are checked against.
  */
-import dnsPacket from 'dns-packet';
-import { Cursor, Flag, Hdr, OPCODE_MASK, OPCODE_SHIFT, RCODE_MASK, u16At } from './cursor.js';
+import {
+  Cursor,
+  Flag,
+  Hdr,
+  OPCODE_MASK,
+  OPCODE_SHIFT,
+  OptTtl,
+  QUESTION_FIXED,
+  RCODE_HEADER_BITS,
+  RCODE_MASK,
+  RR_MIN,
+  u16At,
+} from './cursor.js';
 import { WireError } from './errors.js';
-import { parseName, presentName, readName } from './name.js';
+import { typeName } from './mnemonics.js';
+import { MAX_NAME_WIRE, parseName, presentName, readName } from './name.js';
 import type { RrInfo, ScanState } from './scan.js';
 import { readOptions, scanRecords } from './scan.js';
 import type { DnsRecord, RcodeValue } from './types.js';
-import { Type } from './types.js';
+import { Class, Type } from './types.js';
 import { decodeUriRdata } from './uri.js';
+import { Writer } from './writer.js';
 
-export { rcodeName, typeCode, typeName } from './mnemonics.js';
+export { className, opcodeName, rcodeName, typeCode, typeName } from './mnemonics.js';
 
-import { typeName } from './mnemonics.js';
 export interface QueryOptions {
   id: number;
-  /** Absolute or relative name; a trailing dot is added. */
+  /**
+   * Absolute name in presentation form, trailing dot optional ("" and "." are the root);
+   * escapes as in RFC 1035 §5.1 (`\.`, `\DDD`).
+   */
   name: string;
   /** Numeric type, e.g. Type.URI. */
   qtype: number;
+  /** Default Class.IN. */
   qclass?: number;
   rd?: boolean;
   /** Add an OPT with this UDP payload size (default: 1232); false sends no OPT. */
   edns?: { udpSize?: number; do?: boolean; version?: number } | false;
 }
 
-/** Builds a query message. @throws WireError on a name that cannot be encoded. */
+/**
+ * Builds a query message: header, one question, and an OPT unless `edns` is false
+ * (RFC 1035 §4.1, RFC 6891 §6.1.2).
+ * @throws WireError on a name that cannot be encoded or a field out of range
+ * @example encodeQuery({ id: 7, name: 'created.orders.123456789012.us-east-1.aws.psarn.internal.', qtype: Type.URI })
+ */
 export function encodeQuery(options: QueryOptions): Buffer {
-  const name = options.name.endsWith('.') ? options.name : `${options.name}.`;
-  // dns-packet splits names on every "." and writes UTF-8: escapes cannot be expressed.
-  if (name.includes('\\'))
-    throw new WireError(`name '${options.name}' has an escape; the query encoder takes plain names`);
-  const labels = parseName(name);
-  const qclass = options.qclass ?? 1;
+  const labels = parseName(options.name === '' ? '.' : options.name);
+  const qclass = options.qclass ?? Class.IN;
+  checkUint('id', options.id, 0xffff);
   checkUint('qtype', options.qtype, 0xffff);
   checkUint('qclass', qclass, 0xffff);
-  const additionals: dnsPacket.OptAnswer[] = [];
-  if (options.edns !== false) {
-    const e = options.edns ?? {};
-    const udpSize = e.udpSize ?? DEFAULT_UDP_SIZE;
-    const version = e.version ?? 0;
-    checkUint('EDNS udpSize', udpSize, 0xffff);
-    checkUint('EDNS version', version, 0xff);
-    additionals.push({
-      type: 'OPT',
-      name: '.',
-      udpPayloadSize: udpSize,
-      extendedRcode: 0,
-      ednsVersion: version,
-      flags: e.do ? dnsPacket.DNSSEC_OK : 0,
-      flag_do: e.do === true,
-      options: [],
-    });
+  const edns = options.edns === false ? undefined : (options.edns ?? {});
+  const udpSize = edns?.udpSize ?? DEFAULT_UDP_SIZE;
+  const version = edns?.version ?? 0;
+  checkUint('EDNS udpSize', udpSize, 0xffff);
+  checkUint('EDNS version', version, 0xff);
+
+  const w = new Writer(QUERY_SIZE_HINT);
+  w.u16(options.id);
+  // QR=0, opcode QUERY, RD as asked; every other bit zero (RFC 1035 §4.1.1).
+  w.u16(options.rd ? Flag.RD : 0);
+  w.u16(1); // QDCOUNT
+  w.u16(0); // ANCOUNT
+  w.u16(0); // NSCOUNT
+  w.u16(edns ? 1 : 0); // ARCOUNT
+  // RFC 1035 §4.1.4 allows no pointer here: nothing precedes the question name.
+  w.name(labels, false);
+  w.u16(options.qtype);
+  w.u16(qclass);
+  if (edns) {
+    // OPT (RFC 6891 §6.1.2): root owner, CLASS = our payload size, TTL = extended rcode 0,
+    // version, DO (RFC 3225 §3); no options.
+    w.u8(0);
+    w.u16(Type.OPT);
+    w.u16(udpSize);
+    w.u32(((version << OptTtl.VERSION_SHIFT) | (edns.do ? OptTtl.DO : 0)) >>> 0);
+    w.u16(0);
   }
-  checkUint('id', options.id, 0xffff);
-  const buf = dnsPacket.encode({
-    id: options.id,
-    type: 'query',
-    flags: options.rd ? dnsPacket.RECURSION_DESIRED : 0,
-    questions: [{ name: labels.length === 0 ? '.' : name.slice(0, -1), type: 'A', class: 'IN' }],
-    additionals,
-  });
-  // dns-packet knows types by mnemonic only (URI is not among them): write the codes ourselves.
-  let at = Hdr.SIZE + 1;
-  for (const l of labels) at += l.length + 1;
-  buf.writeUInt16BE(options.qtype, at);
-  buf.writeUInt16BE(qclass, at + 2);
-  return buf;
+  return w.buf.subarray(0, w.len);
 }
 
 const DEFAULT_UDP_SIZE = 1232;
+/** Header, the longest name, type and class, and an OPT without options (RFC 6891 §6.1.2). */
+const QUERY_SIZE_HINT = Hdr.SIZE + MAX_NAME_WIRE + QUESTION_FIXED + RR_MIN;
 
 function checkUint(what: string, v: number, max: number): void {
   if (!Number.isInteger(v) || v < 0 || v > max) throw new WireError(`${what} ${v} is outside 0..${max}`);
@@ -140,7 +156,7 @@ export function decodeMessage(buf: Buffer): DecodedMessage {
     ra: (flags & Flag.RA) !== 0,
     ad: (flags & Flag.AD) !== 0,
     cd: (flags & Flag.CD) !== 0,
-    rcode: (flags & RCODE_MASK) | ((state.opt?.extendedRcode ?? 0) << 4),
+    rcode: (flags & RCODE_MASK) | ((state.opt?.extendedRcode ?? 0) << RCODE_HEADER_BITS),
     question,
     answer: [],
     authority: [],
@@ -149,7 +165,7 @@ export function decodeMessage(buf: Buffer): DecodedMessage {
   };
   const sections = [out.answer, out.authority, out.additional];
   for (const rr of records) {
-    if (rr.type === OPT_TYPE) continue;
+    if (rr.type === Type.OPT) continue;
     sections[rr.section]!.push(decodeRecord(buf, rr));
   }
   if (state.opt) {
@@ -159,7 +175,6 @@ export function decodeMessage(buf: Buffer): DecodedMessage {
   return out;
 }
 
-const OPT_TYPE = 41;
 const SOA_NUMBERS = 5;
 
 /** Reads rdata of the types psarn serves; every read stays inside the rdata (cursor end). */

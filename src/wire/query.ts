@@ -8,7 +8,8 @@ import { Cursor, Flag, Hdr, OPCODE_MASK, OPCODE_SHIFT, QUESTION_FIXED, u16At } f
 import { WireError } from './errors.js';
 import { escapeLabel, readName } from './name.js';
 import type { OptInfo, ScanState } from './scan.js';
-import { scanRecords, TYPE_OPT } from './scan.js';
+import { scanRecords } from './scan.js';
+import { Type } from './types.js';
 
 /** EDNS(0) as the requester sent it (RFC 6891 §6.1.2). */
 export interface EdnsInfo {
@@ -53,12 +54,17 @@ export type QueryParse =
   | { kind: 'query'; query: ParsedQuery }
   /** Too short for a header, or QR set: no reply at all. */
   | { kind: 'drop'; reason: string }
-  /** Opcode other than QUERY (RFC 8906 §3.1.2): reply NOTIMP, header only. */
-  | { kind: 'notimp'; header: HeaderInfo; reason: string }
+  /**
+   * Opcode other than QUERY (RFC 8906 §3.1.2): reply NOTIMP. `questionEnd` is set when there is
+   * one question and it parsed, so it can be echoed; `edns` when the whole message parsed and
+   * carried an OPT, which the reply must then carry too (RFC 6891 §7).
+   */
+  | { kind: 'notimp'; header: HeaderInfo; reason: string; questionEnd?: number; edns?: EdnsInfo }
   /**
    * Malformed (QDCOUNT != 1, bad label, pointer loop, name > 255, bad counts, trailing bytes,
    * OPT misplaced/duplicated/non-root, question type OPT ...): reply FORMERR. `questionEnd` is
-   * set when the question itself parsed, so it can be echoed; `edns` when an OPT parsed.
+   * set when the question itself parsed, so it can be echoed; `edns` when an OPT parsed (for
+   * QDCOUNT != 1: when the whole message parsed).
    */
   | { kind: 'formerr'; header: HeaderInfo; reason: string; offset: number; questionEnd?: number; edns?: EdnsInfo };
 
@@ -73,11 +79,16 @@ export function parseQuery(buf: Buffer): QueryParse {
     rd: (flags & Flag.RD) !== 0,
     cd: (flags & Flag.CD) !== 0,
   };
-  // RFC 8906 §3.1.2: an unknown opcode gets NOTIMP whatever follows the header.
-  if (header.opcode !== 0) return { kind: 'notimp', header, reason: `opcode ${header.opcode} not implemented` };
   const qdcount = u16At(buf, Hdr.QDCOUNT);
+  // RFC 8906 §3.1.2: an unknown opcode gets NOTIMP whatever follows the header.
+  if (header.opcode !== 0) {
+    const reason = `opcode ${header.opcode} not implemented`;
+    return { kind: 'notimp', header, reason, ...salvage(buf, qdcount) };
+  }
   if (qdcount !== 1) {
-    return { kind: 'formerr', header, reason: `QDCOUNT is ${qdcount}, not 1`, offset: Hdr.QDCOUNT };
+    const { edns } = salvage(buf, qdcount);
+    const reason = `QDCOUNT is ${qdcount}, not 1`;
+    return { kind: 'formerr', header, reason, offset: Hdr.QDCOUNT, ...(edns ? { edns } : {}) };
   }
 
   const cur = new Cursor(buf, Hdr.SIZE);
@@ -93,10 +104,6 @@ export function parseQuery(buf: Buffer): QueryParse {
     return formerr(header, err);
   }
   const questionEnd = cur.pos;
-  if (qtype === TYPE_OPT) {
-    // RFC 6891 §6.1.1: OPT is a pseudo-RR; it cannot be asked for.
-    return { kind: 'formerr', header, reason: 'question type OPT', offset: questionEnd - 4, questionEnd };
-  }
 
   const state: ScanState = { end: questionEnd };
   try {
@@ -104,6 +111,12 @@ export function parseQuery(buf: Buffer): QueryParse {
   } catch (err) {
     const bad = formerr(header, err);
     bad.questionEnd = questionEnd;
+    if (state.opt) bad.edns = ednsInfo(state.opt);
+    return bad;
+  }
+  if (qtype === Type.OPT) {
+    // RFC 6891 §6.1.1: OPT is a pseudo-RR; it cannot be asked for.
+    const bad: FormErr = { kind: 'formerr', header, reason: 'question type OPT', offset: questionEnd - 4, questionEnd };
     if (state.opt) bad.edns = ednsInfo(state.opt);
     return bad;
   }
@@ -200,6 +213,34 @@ function ednsInfo(opt: OptInfo): EdnsInfo {
 }
 
 type FormErr = Extract<QueryParse, { kind: 'formerr' }>;
+
+/**
+ * What an error reply to a message we do not process (NOTIMP, QDCOUNT != 1) can still echo:
+ * the end of its question when it has exactly one and it parses, and its EDNS when the whole
+ * message parses and carries an OPT (RFC 6891 §7: a reply to a request with an OPT has one).
+ * A message that does not parse gets neither field it could not read, never a guess.
+ */
+function salvage(buf: Buffer, qdcount: number): { questionEnd?: number; edns?: EdnsInfo } {
+  const out: { questionEnd?: number; edns?: EdnsInfo } = {};
+  const cur = new Cursor(buf, Hdr.SIZE);
+  try {
+    // Each question is at least a root label, type and class: a count the bytes cannot hold
+    // is rejected before any loop.
+    cur.need(qdcount * (1 + QUESTION_FIXED), 'questions');
+    for (let i = 0; i < qdcount; i++) {
+      // Only later questions may point back (RFC 1035 §4.1.4: a prior occurrence).
+      readName(cur, undefined, i > 0);
+      cur.skip(QUESTION_FIXED, 'question type and class');
+    }
+    if (qdcount === 1) out.questionEnd = cur.pos;
+    const state: ScanState = { end: cur.pos };
+    scanRecords(buf, cur.pos, [u16At(buf, Hdr.ANCOUNT), u16At(buf, Hdr.NSCOUNT), u16At(buf, Hdr.ARCOUNT)], state);
+    if (state.opt) out.edns = ednsInfo(state.opt);
+  } catch {
+    // Malformed beyond the header: the reply carries what parsed so far, without EDNS.
+  }
+  return out;
+}
 
 function formerr(header: HeaderInfo, err: unknown): FormErr {
   if (err instanceof WireError) return { kind: 'formerr', header, reason: err.message, offset: err.offset };

@@ -5,12 +5,24 @@
  * and answer owners that point at it do too), appends the ready sections and, when the query
  * had EDNS, an OPT RR (RFC 6891). No full encode per query.
  */
-import { Cursor, Flag, Hdr, OPCODE_MASK, OPCODE_SHIFT, QUESTION_FIXED, RCODE_MASK } from './cursor.js';
+import {
+  Cursor,
+  Flag,
+  Hdr,
+  OPCODE_MASK,
+  OPCODE_SHIFT,
+  OptTtl,
+  QUESTION_FIXED,
+  RCODE_HEADER_BITS,
+  RCODE_MASK,
+  RR_MIN,
+} from './cursor.js';
 import { WireError } from './errors.js';
 import { readName } from './name.js';
 import type { EdnsInfo, HeaderInfo } from './query.js';
 import { writeRecord } from './rdata.js';
 import type { RcodeValue, Reply } from './types.js';
+import { Type } from './types.js';
 import { Writer } from './writer.js';
 
 export interface ReadyAnswer {
@@ -22,7 +34,10 @@ export interface ReadyAnswer {
   arcount: number;
   /** Answer, authority and additional sections, compressed against the question at offset 12. */
   body: Buffer;
-  /** Where the additional section starts in `body` (body.length when it is empty). */
+  /**
+   * Offset in `body` where the additional section starts (`body.length` when there is none):
+   * a reply too big for the requester drops that section before it sets TC (RFC 2181 §9).
+   */
   additionalAt: number;
 }
 
@@ -83,11 +98,7 @@ export function encodeReady(questionWire: Buffer, reply: Reply, tail?: ReadyTail
 }
 
 /** Root owner, type, class, TTL, rdlength: an OPT without options (RFC 6891 §6.1.2). */
-const OPT_SIZE = 11;
-const TYPE_OPT = 41;
-const OPT_DO = 0x8000;
-/** RFC 6891 §6.1.3: the upper 8 bits of the 12-bit rcode live in the OPT TTL. */
-const EXT_RCODE_SHIFT = 4;
+const OPT_SIZE = RR_MIN;
 
 /**
  * Where a reply is written: by default a new Buffer; given `out`, into `out` at `outOffset`
@@ -113,7 +124,8 @@ function replyBuffer(size: number, target: ReplyTarget): Buffer {
 export interface AssembleOptions extends ReplyTarget {
   /**
    * Largest reply allowed (UDP: min(requester's size or 512 without EDNS, our udpPayloadSize);
-   * TCP: 65535). A larger reply is cut to header + question (+ OPT) with TC set (RFC 2181 §9).
+   * TCP: 65535). A larger reply loses its additional section first; when the answer and
+   * authority do not fit either, it is cut to header + question (+ OPT) with TC set (RFC 2181 §9).
    */
   maxSize: number;
   /** Our advertised UDP payload size, put in the reply's OPT (default 1232). */
@@ -133,21 +145,28 @@ export function assembleResponse(
 ): { buf: Buffer; truncated: boolean } {
   const qEnd = query.questionEnd;
   const optSize = query.edns ? OPT_SIZE : 0;
-  const full = qEnd + ready.body.length + optSize;
-  const truncated = full > options.maxSize;
-  const size = truncated ? qEnd + optSize : full;
-  const buf = replyBuffer(size, options);
+  // RFC 2181 §9: TC only when the required data does not fit. The additional section is not
+  // required (the client asks for it itself): drop it whole, and keep what precedes it.
+  let bodyLength = ready.body.length;
+  let arcount = ready.arcount;
+  if (qEnd + bodyLength + optSize > options.maxSize) {
+    bodyLength = ready.additionalAt;
+    arcount = 0;
+  }
+  const truncated = qEnd + bodyLength + optSize > options.maxSize;
+  if (truncated) bodyLength = 0;
+  const buf = replyBuffer(qEnd + bodyLength + optSize, options);
   writeHeader(buf, query, ready.rcode, ready.aa, truncated);
   buf.writeUInt16BE(1, Hdr.QDCOUNT);
   buf.writeUInt16BE(truncated ? 0 : ready.ancount, Hdr.ANCOUNT);
   buf.writeUInt16BE(truncated ? 0 : ready.nscount, Hdr.NSCOUNT);
-  buf.writeUInt16BE((truncated ? 0 : ready.arcount) + (query.edns ? 1 : 0), Hdr.ARCOUNT);
+  buf.writeUInt16BE(arcount + (query.edns ? 1 : 0), Hdr.ARCOUNT);
   // TypedArray#set: Buffer#copy's argument checks cost more than the copy at these sizes.
   buf.set(request.subarray(Hdr.SIZE, qEnd), Hdr.SIZE);
   let pos = qEnd;
-  if (!truncated) {
-    buf.set(ready.body, pos);
-    pos += ready.body.length;
+  if (bodyLength > 0) {
+    buf.set(bodyLength === ready.body.length ? ready.body : ready.body.subarray(0, bodyLength), pos);
+    pos += bodyLength;
   }
   if (query.edns) writeOpt(buf, pos, ready.rcode, query.edns.do, options.udpPayloadSize);
   return { buf, truncated };
@@ -192,8 +211,9 @@ function writeHeader(buf: Buffer, h: HeaderInfo, rcode: number, aa: boolean, tc:
 /** Our OPT: root owner, our payload size, extended rcode, version 0, DO echoed (RFC 3225 §3). */
 function writeOpt(buf: Buffer, pos: number, rcode: number, dnssecOk: boolean, udpPayloadSize: number): void {
   buf[pos] = 0;
-  buf.writeUInt16BE(TYPE_OPT, pos + 1);
+  buf.writeUInt16BE(Type.OPT, pos + 1);
   buf.writeUInt16BE(udpPayloadSize, pos + 3);
-  buf.writeUInt32BE((((rcode >>> EXT_RCODE_SHIFT) << 24) | (dnssecOk ? OPT_DO : 0)) >>> 0, pos + 5);
+  const ttl = ((rcode >>> RCODE_HEADER_BITS) << OptTtl.EXT_RCODE_SHIFT) | (dnssecOk ? OptTtl.DO : 0);
+  buf.writeUInt32BE(ttl >>> 0, pos + 5);
   buf.writeUInt16BE(0, pos + 9);
 }

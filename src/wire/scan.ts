@@ -4,11 +4,11 @@
  * message, counts that match the bytes, and the OPT rules of RFC 6891 §6.1.1 (only in the
  * additional section, at most one, owner is the root, options fit their rdata).
  */
-import { Cursor, RR_FIXED, RR_MIN } from './cursor.js';
+import { Cursor, OptTtl, RR_FIXED, RR_MIN } from './cursor.js';
 import { WireError } from './errors.js';
 import { readName } from './name.js';
+import { Type } from './types.js';
 
-export const TYPE_OPT = 41;
 /** EDNS option header: code u16, length u16 (RFC 6891 §6.1.2). */
 const OPTION_HEADER = 4;
 
@@ -44,9 +44,6 @@ export interface ScanState {
   end: number;
 }
 
-/** DO bit inside the OPT TTL field (RFC 3225 §3). */
-const OPT_DO = 0x8000;
-
 /**
  * Scans `counts` = [ancount, nscount, arcount] RRs from `start` to the message end; trailing
  * bytes are an error. Calls `onRecord` for each RR (OPT included).
@@ -75,16 +72,16 @@ export function scanRecords(
       const rdlen = cur.u16();
       const rdataStart = cur.pos;
       cur.skip(rdlen, 'rdata');
-      if (type === TYPE_OPT) {
+      if (type === Type.OPT) {
         if (section !== Section.ADDITIONAL) throw new WireError('OPT outside the additional section', nameStart);
         if (state.opt) throw new WireError('more than one OPT record', nameStart);
         if (buf[nameStart] !== 0) throw new WireError('OPT owner is not the root', nameStart);
         checkOptions(buf, rdataStart, rdlen);
         state.opt = {
           udpSize: klass,
-          extendedRcode: ttl >>> 24,
-          version: (ttl >>> 16) & 0xff,
-          do: (ttl & OPT_DO) !== 0,
+          extendedRcode: ttl >>> OptTtl.EXT_RCODE_SHIFT,
+          version: (ttl >>> OptTtl.VERSION_SHIFT) & 0xff,
+          do: (ttl & OptTtl.DO) !== 0,
           rdataStart,
           rdlen,
         };

@@ -6,14 +6,11 @@
 import { labelsToPath, routeName } from '../psarn/name.js';
 import { EPOCH_LABEL } from '../psarn/txt.js';
 import type { RouteData, ZoneRow } from '../store/types.js';
-import { type DnsRecord, Rcode, type RcodeValue, type Reply, Type } from '../wire/types.js';
+import { type DnsRecord, MAX_CNAME_CHAIN, Rcode, type RcodeValue, type Reply, Type } from '../wire/types.js';
 import { epochKey, pathKey, serialKey, ZONE_SET, zoneKey } from './deps.js';
 import { cnameRecord, epochRecord, negativeSoaRecord, nsRecords, soaRecord } from './records.js';
 import { isRouteQuestion } from './route-wire.js';
 import { nameLabels, type ZoneView } from './view.js';
-
-/** Longest CNAME chain followed (DESIGN.md §3); a longer chain or a loop is SERVFAIL. */
-export const MAX_CNAME_CHAIN = 8;
 
 export interface Question {
   /** Labels of the name, leftmost first, lowercase (no root label). */
@@ -78,6 +75,9 @@ function lookup(view: ZoneView, zone: ZoneRow, labels: readonly string[], qtype:
   if (route.alias !== undefined) {
     const record = cnameRecord(name, route);
     if (qtype === Type.CNAME || qtype === Type.ANY) return { kind: 'success', answer: [record] };
+    // RFC 4035 §2.5, RFC 2181 §10.1.1: RRSIG and NSEC may sit beside a CNAME, so a question for
+    // them is about the alias itself, not its target; we hold neither (NODATA), as Knot answers.
+    if (qtype === Type.RRSIG || qtype === Type.NSEC) return { kind: 'nodata' };
     return { kind: 'cname', record };
   }
   if (!isRouteQuestion(qtype)) return { kind: 'nodata' };
@@ -105,7 +105,8 @@ export function answer(question: Question, view: ZoneView): Answer {
   let labels = question.labels;
   for (;;) {
     const name = `${labels.join('.')}.`;
-    if (seen.has(name)) return { reply: reply(Rcode.SERVFAIL, false), deps }; // CNAME loop
+    // A loop: answer the chain so far, each CNAME once, and let the resolver judge (as Knot does).
+    if (seen.has(name)) return { reply: reply(Rcode.NOERROR, true, chain), deps };
     seen.add(name);
     const found = lookup(view, zone, labels, qtype, deps);
     switch (found.kind) {
@@ -121,8 +122,10 @@ export function answer(question: Question, view: ZoneView): Answer {
         // RFC 6604: after a CNAME the RCODE is that of the last name in the chain.
         return { reply: reply(Rcode.NXDOMAIN, true, chain, [negativeSoaRecord(zone)]), deps };
       case 'cname': {
+        // RFC 1034 §4.3.2 step 3a: past the limit, answer the chain so far (NOERROR, AA, as Knot
+        // does); the resolver continues from its last target. SERVFAIL would fail the resolution.
+        if (chain.length === MAX_CNAME_CHAIN) return { reply: reply(Rcode.NOERROR, true, chain), deps };
         chain.push(found.record);
-        if (chain.length > MAX_CNAME_CHAIN) return { reply: reply(Rcode.SERVFAIL, false), deps };
         labels = nameLabels(found.record.target);
         const next = view.findZone(labels);
         // A target outside our zones is the resolver's to follow (RFC 1034 §4.3.2 step 3a).

@@ -11,8 +11,8 @@
  * `(` inside a quoted string, and neither reports line numbers. Both keep TXT as raw text.
  */
 
+import { typeName as mnemonic, typeCode } from '../wire/mnemonics.js';
 import type { DnsRecord } from '../wire/types.js';
-import { Type } from '../wire/types.js';
 import { ZoneFileError } from './errors.js';
 import { decodeString, forEachEntry, type Token } from './lexer.js';
 
@@ -37,7 +37,6 @@ export interface ParseOptions {
 /** RFC 2181 §8: a TTL is 0..2^31-1. */
 const MAX_TTL = 2 ** 31 - 1;
 const CLASSES = new Set(['CH', 'CHAOS', 'HS', 'HESIOD', 'CS', 'CSNET', 'NONE', 'ANY']);
-const TYPE_BY_CODE = new Map<number, string>(Object.entries(Type).map(([name, code]) => [code, name]));
 const UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 
 function raise(message: string, line: number, file: string | undefined): never {
@@ -257,7 +256,6 @@ function digits(s: string): number {
 function typeName(text: string): string {
   const upper = text.toUpperCase();
   if (!upper.startsWith('TYPE')) return upper;
-  const m = /^TYPE(\d{1,5})$/.exec(upper);
-  if (m) return TYPE_BY_CODE.get(Number(m[1])) ?? upper;
-  return upper;
+  const code = typeCode(upper);
+  return code === undefined ? upper : mnemonic(code);
 }

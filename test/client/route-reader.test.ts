@@ -170,6 +170,18 @@ describe('readRoute', () => {
     });
   });
 
+  it('a chain the server stopped following (NOERROR, no SOA) is a bad answer, not NODATA', () => {
+    const names = Array.from({ length: 10 }, (_, i) => `a${i}.${ZONE}`);
+    const chain = names.slice(0, 8).map((name, i) => cname(name, 60, names[i + 1]!));
+    assert.deepEqual(readRoute(reply({ answer: chain }, names[0]), names[0]!, CLAMP), {
+      kind: 'bad',
+      reason: `CNAME chain from ${names[0]} stops at ${names[8]}, which the server did not answer`,
+    });
+    // With the SOA it is a NODATA at the end of the chain.
+    const nodata = readRoute(reply({ answer: chain, authority: [soa(ZONE, 3600, 45)] }, names[0]), names[0]!, CLAMP);
+    assert.deepEqual(nodata, { kind: 'negative', rcode: 'NODATA', ttl: 45, zone: ZONE });
+  });
+
   it('a CNAME loop stops at the step limit', () => {
     const a = `a.${ZONE}`;
     const b = `b.${ZONE}`;

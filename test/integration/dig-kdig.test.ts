@@ -5,10 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Type } from '../../src/wire/types.js';
-import { entryArgs, projectRoot, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
+import { cliOn, entryArgs, projectRoot, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
 import { query } from '../helpers/dns.js';
 import { skipUnlessTool } from '../helpers/tools.js';
 
@@ -16,6 +18,22 @@ const run = promisify(execFile);
 const Z = '123456789012.us-east-1.aws.psarn.internal';
 const CREATED = `created.orders.${Z}`;
 const BIG = `big.fleet.${Z}`;
+/** A second zone, imported: a chain of 9 CNAMEs, a loop, and a route that fits 512 bytes only without its TXT. */
+const Z2 = '210987654321.eu-west-1.aws.psarn.internal';
+const Z2_FILE = [
+  `$ORIGIN ${Z2}.`,
+  '@ 3600 IN SOA ns.psarn.internal. hostmaster.psarn.internal. 1 3600 600 86400 30',
+  '@ 3600 IN NS ns.psarn.internal.',
+  'end.chain 60 IN URI 10 1 "arn:aws:lambda:eu-west-1:210987654321:function:end"',
+  ...Array.from({ length: 9 }, (_, i) => `c${i}.chain 60 IN CNAME ${i === 8 ? 'end' : `c${i + 1}`}.chain`),
+  'a.loop 60 IN CNAME b.loop',
+  'b.loop 60 IN CNAME a.loop',
+  // Five URI records of 84 bytes: 420 bytes; with the 45-byte route TXT the reply passes 512.
+  ...Array.from(
+    { length: 5 },
+    (_, i) => `fit.fleet 300 IN URI 10 1 "arn:aws:lambda:eu-west-1:210987654321:function:fit-member-with-pad-${i}"`,
+  ),
+].join('\n');
 
 interface Dig {
   status: string;
@@ -50,7 +68,13 @@ describe('dig and kdig', () => {
         cwd: projectRoot,
       },
     );
+    const file = join(d.dir, 'z2.zone');
+    writeFileSync(file, `${Z2_FILE}\n`);
+    await cliOn(d, 'zone', 'import', file);
     for (let i = 0; i < 100 && (await query(d.dns, BIG, Type.TXT)).answer.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (let i = 0; i < 100 && (await query(d.dns, `${Z2}.`, Type.SOA)).answer.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 20));
     }
   });
@@ -142,7 +166,65 @@ describe('dig and kdig', () => {
     const r = await dig('+norec', '+noedns', '+opcode=15', 'soa', Z);
     assert.equal(r.status, 'NOTIMP');
     assert.ok(!r.flags.includes('aa'));
-    assert.doesNotMatch(r.text, /IN\s+SOA\s/);
+    assert.match(r.text, /ANSWER: 0, AUTHORITY: 0, ADDITIONAL: 0/);
+  });
+
+  it('unknown opcode with EDNS: NOTIMP with the question and an OPT (RFC 6891 §7), as Knot', async (t) => {
+    if (!skipUnlessTool(t, 'dig')) return;
+    const r = await dig('+norec', '+opcode=2', CREATED, 'URI');
+    assert.equal(r.status, 'NOTIMP');
+    assert.match(r.text, /QUERY: 1, ANSWER: 0, AUTHORITY: 0, ADDITIONAL: 1/);
+    assert.match(r.text, /EDNS: version: 0, flags:; udp: 1232/);
+    assert.match(r.text, /^;created\.orders\.\S+\s+IN\s+URI$/m);
+    assert.doesNotMatch(r.text, /noedns|WARNING/i);
+  });
+  it('no question (dig +header-only) with EDNS: FORMERR with an OPT (RFC 6891 §7)', async (t) => {
+    if (!skipUnlessTool(t, 'dig')) return;
+    const r = await dig('+norec', '+header-only', CREATED);
+    assert.equal(r.status, 'FORMERR');
+    assert.match(r.text, /QUERY: 0, ANSWER: 0, AUTHORITY: 0, ADDITIONAL: 1/);
+    assert.match(r.text, /EDNS: version: 0, flags:; udp: 1232/);
+  });
+  it('QTYPE 0: NOTIMP with the question and OPT, as Knot', async (t) => {
+    if (!skipUnlessTool(t, 'dig')) return;
+    const r = await dig('+norec', CREATED, 'TYPE0');
+    assert.equal(r.status, 'NOTIMP');
+    assert.deepEqual(r.flags, ['qr']);
+    assert.match(r.text, /QUERY: 1, ANSWER: 0, AUTHORITY: 0, ADDITIONAL: 1/);
+  });
+  it('RRSIG and NSEC at an alias: NODATA at the alias (RFC 4035 §2.5), as Knot', async (t) => {
+    if (!skipUnlessTool(t, 'kdig')) return;
+    for (const type of ['RRSIG', 'NSEC']) {
+      const out = await kdig('+norec', `latest.orders.${Z}`, type);
+      assert.match(out, /status: NOERROR/);
+      assert.match(out, /Flags: qr aa;/);
+      assert.match(out, /ANSWER: 0; AUTHORITY: 1;/);
+      assert.doesNotMatch(out, /CNAME/);
+    }
+  });
+  it('a CNAME chain over 8, and a loop: NOERROR, aa, the chain so far (RFC 1034 §4.3.2), as Knot', async (t) => {
+    if (!skipUnlessTool(t, 'dig')) return;
+    const chain = await dig('+norec', `c0.chain.${Z2}`, 'URI');
+    assert.equal(chain.status, 'NOERROR');
+    assert.deepEqual(chain.flags, ['qr', 'aa']);
+    assert.match(chain.text, /ANSWER: 8, AUTHORITY: 0,/);
+    assert.match(chain.text, /^c7\.chain\.\S+\s+60\s+IN\s+CNAME\s+c8\.chain\./m);
+    const loop = await dig('+norec', `a.loop.${Z2}`, 'URI');
+    assert.equal(loop.status, 'NOERROR');
+    assert.deepEqual(loop.flags, ['qr', 'aa']);
+    assert.match(loop.text, /ANSWER: 2, AUTHORITY: 0,/);
+  });
+  it('a URI set that fits only without its additional TXT: sent without it, no TC (RFC 2181 §9)', async (t) => {
+    if (!skipUnlessTool(t, 'dig')) return;
+    for (const edns of ['+noedns', '+bufsize=512']) {
+      const r = await dig('+norec', '+ignore', edns, `fit.fleet.${Z2}`, 'URI');
+      assert.equal(r.status, 'NOERROR');
+      assert.deepEqual(r.flags, ['qr', 'aa'], edns);
+      assert.match(r.text, new RegExp(`ANSWER: 5, AUTHORITY: 0, ADDITIONAL: ${edns === '+noedns' ? 0 : 1}`), edns);
+      assert.doesNotMatch(r.text, /\sTXT\s/);
+    }
+    const tcp = await dig('+tcp', `fit.fleet.${Z2}`, 'URI');
+    assert.match(tcp.text, /ANSWER: 5, AUTHORITY: 0, ADDITIONAL: 2/);
   });
 
   it('an answer over the UDP size is truncated (TC) and served over TCP', async (t) => {

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { QueryHandler } from '../../src/server/handler.js';
 import { DaemonMetrics } from '../../src/server/metrics.js';
 import { decodeMessage, encodeQuery } from '../../src/wire/message.js';
-import { Rcode, Type } from '../../src/wire/types.js';
+import { Opcode, Rcode, Type } from '../../src/wire/types.js';
 import { AnswerCache } from '../../src/zone/cache.js';
 import { MemoryView } from '../helpers/memory-view.js';
 
@@ -15,6 +15,7 @@ $ORIGIN ${Z}
 @ 3600 IN NS ns.psarn.internal.
 created.orders 300 IN URI 10 90 "arn:aws:lambda:us-east-1:123456789012:function:v1"
 created.orders 300 IN URI 10 10 "arn:aws:lambda:us-east-1:123456789012:function:v2"
+latest.orders 60 IN CNAME created.orders
 `;
 
 function setup(view = new MemoryView(ZONE)) {
@@ -87,6 +88,70 @@ describe('QueryHandler', () => {
     assert.equal(edns.tc, false);
     assert.equal(edns.answer.length, 12);
     assert.equal(await value(metrics, 'psarn_dns_truncated_total'), 1);
+  });
+
+  // RFC 6891 §7: a reply to a request with an OPT carries one, whatever its rcode.
+  it('NOTIMP (opcode != 0) keeps the question and the OPT, AA clear', () => {
+    const { handler } = setup();
+    for (const edns of [{ udpSize: 4096, do: true }, false] as const) {
+      const request = encodeQuery({ id: 11, name: `created.orders.${Z}`, qtype: Type.URI, edns });
+      request[2] = (request[2]! & 0x87) | (Opcode.STATUS << 3);
+      const m = decodeMessage(handler.handle(request, 'udp')!);
+      assert.deepEqual([m.id, m.opcode, m.rcode, m.aa, m.answer.length], [11, Opcode.STATUS, Rcode.NOTIMP, false, 0]);
+      assert.deepEqual(m.question, [{ name: `created.orders.${Z}`, qtype: Type.URI, qclass: 1 }]);
+      assert.deepEqual(m.edns, edns ? { udpSize: 1232, version: 0, do: true, options: [] } : undefined);
+    }
+  });
+
+  it('FORMERR for QDCOUNT 0 carries the OPT of the query, and is counted', async () => {
+    const { handler, metrics } = setup();
+    const query = encodeQuery({ id: 12, name: `created.orders.${Z}`, qtype: Type.URI });
+    // The same message without its question: header (QDCOUNT 0, ARCOUNT 1) and the OPT.
+    const noQuestion = Buffer.concat([query.subarray(0, 12), query.subarray(query.length - 11)]);
+    noQuestion.writeUInt16BE(0, 4);
+    const m = decodeMessage(handler.handle(noQuestion, 'tcp')!);
+    assert.deepEqual([m.id, m.rcode, m.question.length], [12, Rcode.FORMERR, 0]);
+    assert.equal(m.edns?.udpSize, 1232);
+    assert.equal(await value(metrics, 'psarn_dns_malformed_total'), 1);
+  });
+
+  it('QTYPE 0 is NOTIMP with the question and OPT, as Knot answers', () => {
+    const { handler } = setup();
+    for (const name of [`created.orders.${Z}`, `latest.orders.${Z}`, 'www.example.com.']) {
+      const m = decodeMessage(handler.handle(encodeQuery({ id: 13, name, qtype: 0 }), 'udp')!);
+      assert.deepEqual([m.rcode, m.aa, m.answer.length, m.authority.length], [Rcode.NOTIMP, false, 0, 0], name);
+      assert.equal(m.question[0]?.qtype, 0);
+      assert.ok(m.edns);
+    }
+  });
+
+  it('RRSIG and NSEC at an alias: NODATA at the alias, the CNAME not followed (RFC 4035 §2.5)', () => {
+    const { handler } = setup();
+    for (const qtype of [Type.RRSIG, Type.NSEC]) {
+      const m = decodeMessage(handler.handle(encodeQuery({ id: 14, name: `latest.orders.${Z}`, qtype }), 'udp')!);
+      assert.deepEqual([m.rcode, m.aa, m.answer.length], [Rcode.NOERROR, true, 0]);
+      assert.deepEqual(
+        m.authority.map((r) => [r.name, r.type]),
+        [[Z, 'SOA']],
+      );
+    }
+  });
+
+  it('a URI set that fits only without the additional TXT is sent without it, TC clear (RFC 2181 §9)', async () => {
+    // Five targets of 68 bytes: 420 bytes of URI records; with the 45-byte TXT over 512.
+    const fit = Array.from(
+      { length: 5 },
+      (_, i) => `fit.fleet 300 IN URI 10 1 "arn:aws:lambda:us-east-1:123456789012:function:fit-member-with-pad-${i}"`,
+    );
+    const { handler, metrics } = setup(new MemoryView(`${ZONE}\n${fit.join('\n')}`));
+    const request = encodeQuery({ id: 15, name: `fit.fleet.${Z}`, qtype: Type.URI, edns: false });
+    const whole = decodeMessage(handler.handle(request, 'tcp')!);
+    assert.ok(whole.size > 512 && whole.additional.length === 1, `whole reply ${whole.size} bytes`);
+    const udp = decodeMessage(handler.handle(request, 'udp')!);
+    assert.equal(udp.tc, false);
+    assert.deepEqual(udp.answer, whole.answer);
+    assert.deepEqual(udp.additional, []);
+    assert.equal(await value(metrics, 'psarn_dns_truncated_total'), 0);
   });
 
   it('drops short packets and counts them', async () => {

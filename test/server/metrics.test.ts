@@ -53,4 +53,36 @@ describe('daemon metrics', () => {
       ['other'],
     );
   });
+
+  it('count each query-path event in its own series, through a method', async () => {
+    const m = new DaemonMetrics({ defaultMetrics: false });
+    m.dropped('udp');
+    m.formerr('tcp');
+    m.formerr('tcp');
+    m.truncated('udp');
+    m.internalError('tcp');
+    m.cacheHit();
+    m.cacheMiss();
+    m.cacheMiss();
+    m.indexHit();
+    m.observeDuration('udp', 0.00002);
+    m.request('tcp', 16);
+    m.response('udp', 3);
+    const text = await m.registry.metrics();
+    // Every non-zero series; the histogram by its count and sum.
+    const series = text.split('\n').filter((l) => l.startsWith('psarn_') && !/ 0$/.test(l) && !l.includes('_bucket'));
+    assert.deepEqual(series.sort(), [
+      'psarn_answer_cache_hits_total 1',
+      'psarn_answer_cache_misses_total 2',
+      'psarn_dns_internal_errors_total{proto="tcp"} 1',
+      'psarn_dns_malformed_total{proto="tcp",reason="formerr"} 2',
+      'psarn_dns_malformed_total{proto="udp",reason="dropped"} 1',
+      'psarn_dns_request_duration_seconds_count{proto="udp"} 1',
+      'psarn_dns_request_duration_seconds_sum{proto="udp"} 0.00002',
+      'psarn_dns_requests_total{proto="tcp",qtype="TXT"} 1',
+      'psarn_dns_responses_total{proto="udp",rcode="NXDOMAIN"} 1',
+      'psarn_dns_truncated_total{proto="udp"} 1',
+      'psarn_route_index_hits_total 1',
+    ]);
+  });
 });

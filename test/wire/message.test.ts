@@ -80,10 +80,51 @@ describe('encodeQuery', () => {
     assert.deepEqual([o.type, o.udpPayloadSize, o.flag_do], ['OPT', 4096, true]);
   });
 
+  it('writes the bytes dns-packet writes for the same query', () => {
+    const ours = encodeQuery({
+      id: 0xbeef,
+      name: 'Created.Orders.example',
+      qtype: 28,
+      rd: true,
+      edns: { udpSize: 1400 },
+    });
+    const theirs = dnsPacket.encode({
+      id: 0xbeef,
+      type: 'query',
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ name: 'Created.Orders.example', type: 'AAAA', class: 'IN' }],
+      additionals: [
+        {
+          type: 'OPT',
+          name: '.',
+          udpPayloadSize: 1400,
+          extendedRcode: 0,
+          ednsVersion: 0,
+          flags: 0,
+          flag_do: false,
+          options: [],
+        },
+      ],
+    });
+    assert.deepEqual(ours, theirs);
+    const plain = encodeQuery({ id: 7, name: '.', qtype: 6, qclass: 3, edns: false });
+    const p = dnsPacket.decode(plain);
+    assert.deepEqual(
+      [p.id, p.flag_rd, p.questions, p.additionals?.length],
+      [7, false, [{ name: '.', type: 'SOA', class: 'CH' }], 0],
+    );
+  });
+
+  it('writes EDNS version and DO, and names with escapes (RFC 1035 §5.1)', () => {
+    const m = decodeMessage(encodeQuery({ id: 2, name: 'a\\.b.\\065x', qtype: 16, edns: { version: 1, do: true } }));
+    assert.deepEqual(m.question, [{ name: 'a\\.b.Ax.', qtype: 16, qclass: 1 }]);
+    assert.deepEqual(m.edns, { udpSize: 1232, version: 1, do: true, options: [] });
+  });
+
   it('refuses names it cannot encode', () => {
     assert.throws(() => encodeQuery({ id: 1, name: `${'a'.repeat(64)}.b`, qtype: 1 }), WireError);
     assert.throws(() => encodeQuery({ id: 1, name: 'a..b', qtype: 1 }), WireError);
-    assert.throws(() => encodeQuery({ id: 1, name: 'a\\.b', qtype: 1 }), /escape/);
+    assert.throws(() => encodeQuery({ id: 1, name: 'a\\', qtype: 1 }), /escape/);
     assert.throws(() => encodeQuery({ id: 1, name: 'bücher.de', qtype: 1 }), WireError);
     assert.throws(() => encodeQuery({ id: 1, name: Array(128).fill('a').join('.'), qtype: 1 }), /255/);
     assert.throws(() => encodeQuery({ id: 70000, name: 'a', qtype: 1 }), WireError);

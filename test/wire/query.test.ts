@@ -131,6 +131,75 @@ describe('parseQuery validation table', () => {
   });
 });
 
+describe('parseQuery: what a NOTIMP or QDCOUNT FORMERR reply can echo (RFC 6891 §7)', () => {
+  const EDNS = { udpSize: 4096, version: 0, do: true };
+  const withOpt = opt(4096, { do: true });
+  const echo = (r: QueryParse) => {
+    assert.ok(r.kind === 'notimp' || r.kind === 'formerr', r.kind);
+    return { kind: r.kind, questionEnd: r.questionEnd, edns: r.edns };
+  };
+  const cases: [string, Buffer, ReturnType<typeof echo>][] = [
+    [
+      'opcode STATUS with a question and an OPT: both',
+      simpleQuery({ flags: 2 << 11, ar: 1 }, withOpt),
+      { kind: 'notimp', questionEnd: QEND, edns: EDNS },
+    ],
+    [
+      'opcode NOTIFY without EDNS: the question',
+      simpleQuery({ flags: 4 << 11 }),
+      { kind: 'notimp', questionEnd: QEND, edns: undefined },
+    ],
+    [
+      'opcode UPDATE, no question, an OPT: the OPT',
+      Buffer.concat([header({ flags: 5 << 11, qd: 0, ar: 1 }), withOpt]),
+      { kind: 'notimp', questionEnd: undefined, edns: EDNS },
+    ],
+    [
+      'opcode UPDATE, two questions (the second compressed) and an OPT: the OPT, no question',
+      Buffer.concat([header({ flags: 5 << 11, qd: 2, ar: 1 }), question(QNAME), question(pointer(12)), withOpt]),
+      { kind: 'notimp', questionEnd: undefined, edns: EDNS },
+    ],
+    [
+      'opcode STATUS, a byte after the OPT: the question, no OPT',
+      Buffer.concat([simpleQuery({ flags: 2 << 11, ar: 1 }, withOpt), Buffer.from([0])]),
+      { kind: 'notimp', questionEnd: QEND, edns: undefined },
+    ],
+    [
+      'opcode STATUS, a pointer in the question: nothing',
+      Buffer.concat([header({ flags: 2 << 11, ar: 1 }), pointer(12), u16(1), u16(1), withOpt]),
+      { kind: 'notimp', questionEnd: undefined, edns: undefined },
+    ],
+    [
+      'QDCOUNT 0 with an OPT: the OPT',
+      Buffer.concat([header({ qd: 0, ar: 1 }), withOpt]),
+      { kind: 'formerr', questionEnd: undefined, edns: EDNS },
+    ],
+    [
+      'QDCOUNT 2 with an OPT: the OPT, no question',
+      Buffer.concat([header({ qd: 2, ar: 1 }), question(QNAME), question(QNAME), withOpt]),
+      { kind: 'formerr', questionEnd: undefined, edns: EDNS },
+    ],
+    [
+      'QDCOUNT 2 with one question and an OPT: nothing (the OPT would be read as a question)',
+      Buffer.concat([header({ qd: 2, ar: 1 }), question(QNAME), withOpt]),
+      { kind: 'formerr', questionEnd: undefined, edns: undefined },
+    ],
+    [
+      'QDCOUNT 65535 in 40 bytes: nothing, at once',
+      Buffer.concat([header({ qd: 0xffff, ar: 1 }), question(QNAME)]),
+      { kind: 'formerr', questionEnd: undefined, edns: undefined },
+    ],
+    [
+      'question type OPT with an OPT: the question and the OPT',
+      Buffer.concat([header({ ar: 1 }), question(QNAME, 41), withOpt]),
+      { kind: 'formerr', questionEnd: QEND, edns: EDNS },
+    ],
+  ];
+  for (const [title, msg, want] of cases) {
+    it(title, () => assert.deepEqual(echo(parseQuery(msg)), want));
+  }
+});
+
 describe('parseQuery accepts', () => {
   it('a plain question, lowercasing labels and key but reporting header bits', () => {
     const msg = Buffer.concat([

@@ -221,13 +221,49 @@ describe('truncation', () => {
     assert.equal(m.edns?.udpSize, 1232);
   });
 
-  it('a reply of exactly maxSize is not truncated', () => {
+  it('a reply of exactly maxSize is sent whole', () => {
     const { buf, q } = query(OWNER, 256, false);
     const ready = encodeReady(Buffer.from(q.key, 'latin1'), many);
     const size = q.questionEnd + ready.body.length;
-    assert.equal(assembleResponse(buf, q, ready, { maxSize: size, udpPayloadSize: 1232 }).truncated, false);
-    assert.equal(assembleResponse(buf, q, ready, { maxSize: size - 1, udpPayloadSize: 1232 }).truncated, true);
+    const out = assembleResponse(buf, q, ready, { maxSize: size, udpPayloadSize: 1232 });
+    assert.equal(out.truncated, false);
+    assert.equal(decodeMessage(out.buf).additional.length, 1);
   });
+
+  it('records where the additional section starts', () => {
+    const { q } = query(OWNER, 256, false);
+    const ready = encodeReady(Buffer.from(q.key, 'latin1'), many);
+    // The TXT in additional: owner pointer, type, class, TTL, rdlength, then "v=psarn1".
+    assert.equal(ready.body.length - ready.additionalAt, 2 + 10 + 1 + 'v=psarn1'.length);
+    const none = encodeReady(Buffer.from(q.key, 'latin1'), { ...many, additional: [] });
+    assert.equal(none.additionalAt, none.body.length);
+  });
+
+  // RFC 2181 §9: TC only when the answer itself does not fit; the additional TXT is dropped.
+  for (const edns of [false, { udpSize: 4096 }] as const) {
+    const label = edns ? 'with EDNS (OPT kept)' : 'without EDNS';
+    it(`${label}: drops the additional section, without TC, when only it does not fit`, () => {
+      const { buf, q } = query(OWNER, 256, edns);
+      const ready = encodeReady(Buffer.from(q.key, 'latin1'), many);
+      const opt = edns ? 11 : 0;
+      const whole = q.questionEnd + ready.body.length + opt;
+      const answerOnly = q.questionEnd + ready.additionalAt + opt;
+      for (const maxSize of [whole - 1, answerOnly]) {
+        const out = assembleResponse(buf, q, ready, { maxSize, udpPayloadSize: 1232 });
+        assert.equal(out.truncated, false, `maxSize ${maxSize}`);
+        assert.equal(out.buf.length, answerOnly);
+        assert.equal(out.buf.readUInt16BE(10), edns ? 1 : 0, 'ARCOUNT: the OPT only');
+        const m = decodeMessage(out.buf);
+        assert.deepEqual([m.tc, m.aa, m.answer.length, m.additional.length], [false, true, 12, 0]);
+        assert.equal(m.edns?.udpSize, edns ? 1232 : undefined);
+      }
+      const cut = assembleResponse(buf, q, ready, { maxSize: answerOnly - 1, udpPayloadSize: 1232 });
+      assert.equal(cut.truncated, true);
+      assert.equal(cut.buf.length, q.questionEnd + opt);
+      const m = decodeMessage(cut.buf);
+      assert.deepEqual([m.tc, m.answer.length, m.additional.length], [true, 0, 0]);
+    });
+  }
 });
 
 describe('errorResponse', () => {

@@ -80,9 +80,9 @@ function harness(store: Store, options: { inline: boolean; force?: boolean }) {
      */
     ask(name: string, qtype: number): { rcode: number; targets: string[]; epoch?: string; hit: boolean } {
       const request = encodeQuery({ id: 4242, name, qtype });
-      const hits = metrics.indexHit.value;
+      const hits = metrics.indexHits.series().value;
       const got = make(indexer).handle(request, 'tcp')!;
-      const hit = metrics.indexHit.value > hits;
+      const hit = metrics.indexHits.series().value > hits;
       const want = make().handle(request, 'tcp')!;
       assert.deepEqual(got, want, `${name} type ${qtype}: the index and the answer function disagree`);
       const m = decodeMessage(got);
