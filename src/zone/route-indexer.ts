@@ -16,6 +16,12 @@ import type { ZoneChanges } from './store-view.js';
 
 /** After a build that could not be brought up to date, the next try. */
 const RETRY_MS = 30_000;
+/**
+ * A new or imported zone of fewer routes than this is loaded in place, in this thread (a few
+ * milliseconds); a bigger one is left to a worker build of the whole index, so the event loop
+ * that answers queries never stalls on it.
+ */
+const INLINE_ZONE_ROUTES = 5000;
 
 export interface RouteIndexerOptions {
   store: Store;
@@ -28,6 +34,8 @@ export interface RouteIndexerOptions {
   onError?: (error: unknown) => void;
   /** Monotonic seconds (for the build duration). */
   now?: () => number;
+  /** Zones with fewer routes are (re)loaded in place rather than by a rebuild (default INLINE_ZONE_ROUTES). */
+  inlineZoneRoutes?: number;
 }
 
 export class RouteIndexer {
@@ -114,17 +122,40 @@ export class RouteIndexer {
 
   /** @returns whether a rebuild is needed. */
   #applyChanges(index: RouteIndex, changes: ZoneChanges): boolean {
-    let rebuild = changes.added.length > 0;
+    let rebuild = false;
     for (const name of changes.removed) index.dropZone(name);
     // Declared at once: it takes its names from an enclosing zone's entries (the deepest zone
-    // answers); its own routes are indexed by the rebuild, and answered from the store until then.
-    for (const zone of changes.added) index.setZone(zone.name, zone.epoch);
+    // answers); its own routes are loaded now when it is small, else by a rebuild, and answered
+    // from the store until then.
+    for (const zone of changes.added) {
+      index.setZone(zone.name, zone.epoch);
+      if (!this.#loadZone(index, zone)) rebuild = true;
+    }
     for (const zone of changes.changed) {
       if (!index.hasZone(zone.name)) continue; // dropped earlier; a rebuild is on its way
       index.setZone(zone.name, zone.epoch);
       if (!this.#applyEntries(index, zone, changes.entries.get(zone.name) ?? [])) rebuild = true;
     }
     return rebuild;
+  }
+
+  /**
+   * Replaces a zone's entries with its routes as the store holds them now, when it has fewer
+   * than `inlineZoneRoutes`. @returns false, having changed nothing, when it is bigger.
+   */
+  #loadZone(index: RouteIndex, zone: ZoneRow): boolean {
+    const { store } = this.#options;
+    return store.read(() => {
+      const limit = this.#options.inlineZoneRoutes ?? INLINE_ZONE_ROUTES;
+      const pages = store.routePagesOfZone(zone.id, limit);
+      const first = pages.next();
+      pages.return?.();
+      if (!first.done && first.value.routes.length >= limit) return false;
+      index.dropZone(zone.name);
+      index.setZone(zone.name, zone.epoch);
+      if (!first.done) index.load(zone.name, first.value);
+      return true;
+    });
   }
 
   /** Stops a running build. */
@@ -177,15 +208,16 @@ export class RouteIndexer {
   }
 
   /**
-   * Applies journal entries by re-reading each named route. @returns false when an entry does
-   * not name what it changed (import, create, or no entries at all): the zone is dropped from
-   * the index and needs a rebuild.
+   * Applies journal entries by re-reading each named route. When an entry does not name what it
+   * changed (import, create, or no entries at all) the zone is reloaded whole if it is small.
+   * @returns false when it is not: the zone is dropped from the index and needs a rebuild.
    */
   #applyEntries(index: RouteIndex, zone: ZoneRow, entries: readonly JournalEntry[]): boolean {
     const named =
       entries.length > 0 &&
       entries.every((e) => e.op === 'flush' || ((e.op === 'set' || e.op === 'delete') && e.path !== undefined));
     if (!named) {
+      if (this.#loadZone(index, zone)) return true;
       index.dropZone(zone.name);
       return false;
     }

@@ -65,7 +65,9 @@ export class ZoneSlots {
    * between the two apexes: the enclosing zone's names ending in them are now the new zone's.
    */
   declare(name: string, epoch: number): { slot: number; covers: { slot: number; below: Buffer }[] } {
-    if (this.#slots.length >= MAX_ZONES) throw new RangeError('more than 65536 zones in one route index');
+    if (this.#slots.length >= MAX_ZONES && !this.#slots.some((s) => !s.valid && s.name === name)) {
+      throw new RangeError('more than 65536 zones in one route index');
+    }
     const apex = apexWire(name);
     const covers: { slot: number; below: Buffer }[] = [];
     for (const outer of this.#byName.values()) {
@@ -74,9 +76,15 @@ export class ZoneSlots {
         covers.push({ slot: outer, below: apex.subarray(0, apex.length - outerApex.length) });
       }
     }
-    const slot = this.#slots.length;
+    // A zone dropped and declared again (a reload) takes its old slot back: drop() removed its entries.
+    let slot = this.#slots.findIndex((s) => !s.valid && s.name === name);
+    if (slot < 0) {
+      slot = this.#slots.length;
+      this.#slots.push({ name, apex, valid: true, epoch: epochText(epoch) });
+    } else {
+      this.#slots[slot] = { name, apex, valid: true, epoch: epochText(epoch) };
+    }
     this.#byName.set(name, slot);
-    this.#slots.push({ name, apex, valid: true, epoch: epochText(epoch) });
     return { slot, covers };
   }
 

@@ -12,10 +12,11 @@
  * A pickup runs every `pollMs` (default 100 ms), on poll(), and before a query reads the store
  * (an answer-cache miss, through `view.read`) when the store has moved since, at most once a
  * millisecond. So a change committed at time t is served by the route index, the answer cache
- * and the store from the same pickup, within pollMs of t (sooner when a miss comes first), and
- * the SOA serial a client sees never lags a route it was served. The race left — a commit
- * between a miss's pickup and its read — is picked up by the next one; the cached answer read
- * then depends on what the commit touched, so that pickup drops it.
+ * and the store from the same pickup, within pollMs of t (sooner when a miss comes first).
+ * One race is left, and bounded: a commit that lands between a miss's pickup and its read (or
+ * within the millisecond) is read by that miss before it is picked up, so that one answer can
+ * carry a route newer than the serial and epoch of the zone rows beside it. The answer is
+ * cached with what it read as dependencies, so the next pickup (within pollMs) drops it.
  */
 import type { ZoneRow } from '../store/types.js';
 import type { ZoneChanges } from './store-view.js';
