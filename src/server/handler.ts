@@ -17,6 +17,7 @@ import type { DaemonMetrics, Proto } from './metrics.js';
 
 /** TCP replies may use the whole 16-bit length (RFC 7766 §8). */
 const TCP_MAX = 65535;
+const EMPTY = Buffer.alloc(0);
 /** Without EDNS a UDP reply must fit in 512 bytes (RFC 1035 §4.2.1). */
 const UDP_CLASSIC = 512;
 
@@ -96,7 +97,7 @@ export class QueryHandler {
     }
     // DESIGN.md §5: psarn serves class IN only; any other class is REFUSED.
     if (query.qclass !== Class.IN) return { reply: this.#error(request, query, Rcode.REFUSED), rcode: Rcode.REFUSED };
-    const ready = this.#indexed(request, query) ?? this.#ready(query);
+    const ready = this.#indexed(request, query) ?? this.#ready(query, proto);
     const maxSize =
       proto === 'tcp'
         ? TCP_MAX
@@ -131,7 +132,7 @@ export class QueryHandler {
     };
   }
 
-  #ready(query: ParsedQuery): ReadyAnswer {
+  #ready(query: ParsedQuery, proto: Proto): ReadyAnswer {
     const { cache, view, metrics } = this.#options;
     const cached = cache.get(query.key);
     if (cached !== undefined) {
@@ -141,7 +142,20 @@ export class QueryHandler {
     metrics.miss.value++;
     this.#options.refresh?.();
     const found: Answer = view.read(() => answer({ labels: query.labels, qtype: query.qtype }, view));
-    const ready = encodeReady(Buffer.from(query.key, 'latin1'), found.reply);
+    let ready: ReadyAnswer;
+    try {
+      ready = encodeReady(Buffer.from(query.key, 'latin1'), found.reply);
+    } catch (error) {
+      // Data the encoder cannot write (a route too big for one message, stored before writes
+      // were checked): the SERVFAIL is cached with the answer's dependencies, so the next query
+      // neither re-reads nor re-encodes it, and it is logged once until that data changes.
+      metrics[proto].internalErrors.value++;
+      this.#options.log.error(
+        { err: error, qname: query.qname, qtype: query.qtype },
+        'cannot encode the answer; answering SERVFAIL until the data it was read from changes',
+      );
+      ready = { rcode: Rcode.SERVFAIL, aa: false, ancount: 0, nscount: 0, arcount: 0, body: EMPTY };
+    }
     cache.set(query.key, ready, found.deps);
     return ready;
   }
