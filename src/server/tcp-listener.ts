@@ -3,7 +3,8 @@
  * read written together as soon as they are answered), an idle timeout, and a connection cap. At the cap the connection
  * idle longest is closed to admit the new one (RFC 7766 §6.2.3: servers may close idle
  * connections under pressure), so idle connections cannot starve the service. A peer that does
- * not read its replies is paused, then dropped.
+ * not read its replies is paused, then dropped. A frame that is not a query (shorter than a
+ * header, or a response) closes the connection at once: only answered queries are activity.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -88,20 +89,26 @@ export async function listenTcp(
       try {
         messages = decoder.push(chunk);
       } catch (error) {
+        // A frame too short to hold a DNS header (0 included): not DNS, close at once.
+        metrics.tcp.dropped.value++;
         log.debug({ err: error }, 'tcp framing error; closing');
         drop(conn);
         return;
       }
       const replies: Buffer[] = [];
-      let active = false;
       for (const message of messages) {
-        // An empty frame is not activity: a peer trickling zero bytes must still time out.
-        if (message.length === 0) continue;
-        active = true;
         const reply = handler.handle(message, 'tcp');
-        if (reply !== undefined) replies.push(reply);
+        // A message the handler drops (a response, QR=1) is counted there. Only answered
+        // queries are activity: a peer sending what we do not answer would otherwise hold the
+        // connection forever, so it is closed at once.
+        if (reply === undefined) {
+          log.debug('tcp message dropped; closing');
+          drop(conn);
+          return;
+        }
+        replies.push(reply);
       }
-      if (active) {
+      if (replies.length > 0) {
         conn.lastActive = now();
         conn.timer.refresh();
       }

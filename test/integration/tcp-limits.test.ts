@@ -47,6 +47,8 @@ describe('TCP limits', () => {
   it('closes a connection that trickles a message without finishing it', async () => {
     const s = await open(d);
     s.on('error', () => {});
+    // A 200-byte frame announced, then one byte of it every 100 ms: 20 s to finish it.
+    s.write(Buffer.from([0, 200]));
     const trickle = setInterval(() => {
       if (!s.destroyed) s.write(Buffer.from([0]));
     }, 100);
