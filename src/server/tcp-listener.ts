@@ -41,11 +41,28 @@ export interface TcpListener {
 export async function listenTcp(
   at: HostPort,
   handler: QueryHandler,
-  options: TcpOptions & { metrics: DaemonMetrics; log: Logger; now?: () => number },
+  options: TcpOptions & {
+    /** The most maxConnections may be, now and after a reload: what the fd limit allows (fd-budget.ts). */
+    maxConnectionsCeiling?: number;
+    metrics: DaemonMetrics;
+    log: Logger;
+    now?: () => number;
+  },
 ): Promise<TcpListener> {
   const { metrics, log } = options;
   const now = options.now ?? (() => performance.now());
-  let limits: TcpOptions = { idleTimeoutMs: options.idleTimeoutMs, maxConnections: options.maxConnections };
+  const ceiling = options.maxConnectionsCeiling ?? Number.POSITIVE_INFINITY;
+  // At start the daemon has already said so (fd-budget.ts connectionCaps); on reload we say it.
+  const capped = (next: TcpOptions, warn: boolean): TcpOptions => {
+    if (next.maxConnections <= ceiling) return { ...next };
+    if (warn)
+      log.warn(
+        { configured: next.maxConnections, cap: ceiling },
+        'tcp.maxConnections is above what the open-files limit allows; using the lower cap',
+      );
+    return { ...next, maxConnections: ceiling };
+  };
+  let limits = capped({ idleTimeoutMs: options.idleTimeoutMs, maxConnections: options.maxConnections }, false);
   const conns = new Set<Conn>();
   let closing = false;
 
@@ -128,15 +145,16 @@ export async function listenTcp(
       metrics.tcpConnections.set(conns.size);
     });
   });
-  server.on('error', (error) => log.error({ err: error }, 'tcp server error'));
+  // After the bind: a failed bind (EADDRINUSE, which listenPair retries) is the caller's to report.
   const address = await listenOn(server, at);
+  server.on('error', (error) => log.error({ err: error }, 'tcp server error'));
   return {
     address,
     get connections() {
       return conns.size;
     },
     configure(next: TcpOptions) {
-      limits = { ...next };
+      limits = capped(next, true);
     },
     async close(graceMs = 2000) {
       closing = true;

@@ -114,3 +114,55 @@ describe('TCP listener: frames that are not queries close the connection', () =>
     assert.equal(tcp.connections >= 1, true);
   });
 });
+
+describe('TCP listener: the fd-limit ceiling holds across a reload', () => {
+  it('configure() above the ceiling keeps the ceiling, says so, and evicts at it', async (t) => {
+    const lines: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+    const metrics = new DaemonMetrics({ defaultMetrics: false });
+    const handler = new QueryHandler({
+      view: new MemoryView(ZONE),
+      cache: new AnswerCache(),
+      metrics,
+      log,
+      udpPayloadSize: 1232,
+    });
+    const tcp = await listenTcp({ host: '127.0.0.1', port: 0 }, handler, {
+      idleTimeoutMs: IDLE_MS,
+      maxConnections: 2,
+      maxConnectionsCeiling: 2,
+      metrics,
+      log,
+    });
+    const sockets: Socket[] = [];
+    t.after(async () => {
+      for (const s of sockets) s.destroy();
+      await tcp.close(0);
+    });
+    tcp.configure({ idleTimeoutMs: IDLE_MS, maxConnections: 50 });
+    assert.equal(lines.length, 1);
+    assert.deepEqual(
+      { ...JSON.parse(lines[0]!), time: 0, pid: 0, hostname: '' },
+      {
+        level: 40,
+        time: 0,
+        pid: 0,
+        hostname: '',
+        configured: 50,
+        cap: 2,
+        msg: 'tcp.maxConnections is above what the open-files limit allows; using the lower cap',
+      },
+    );
+    for (let i = 0; i < 3; i++) {
+      const s = connect(tcp.address.port, tcp.address.host);
+      s.on('error', () => {});
+      s.resume();
+      sockets.push(s);
+      await once(s, 'connect');
+      // Registered before the next one, so the first is the idlest.
+      while (tcp.connections < Math.min(i + 1, 2)) await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(await closedWithin(sockets[0]!, WITHIN_MS), true, 'evicted at the ceiling of 2');
+    assert.equal(tcp.connections, 2);
+  });
+});

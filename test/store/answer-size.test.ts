@@ -68,7 +68,8 @@ function handlerFor(view: MemoryView, index?: RouteIndex): QueryHandler {
 /** Labels that make a name in Z of exactly 255 octets on the wire: 3 of 63, one of 19, then Z (43). */
 function longPath(last: string): string {
   assert.equal(last.length, 19);
-  return ['c', 'b', 'a'].map((c) => c.repeat(63)).join('/') + `/${last}`;
+  const [c, b, a] = ['c', 'b', 'a'].map((ch) => ch.repeat(63));
+  return `${c}/${b}/${a}/${last}`;
 }
 const nameOf = (path: string) => `${path.split('/').reverse().join('.')}.${Z}`;
 
