@@ -49,15 +49,18 @@ export const MAX_ROUTE_RECORDS =
   MAX_ALIAS_CHAIN * (POINTER + RR_FIXED + MAX_NAME_WIRE) -
   OPT;
 
-/** Bytes of one URI RR of a route's answer: owner pointer, fixed fields, priority, weight, target (UTF-8). */
+/** A URI RR of a route's answer before its target: owner pointer, fixed fields, priority, weight. */
+const URI_RR_FIXED = POINTER + RR_FIXED + URI_FIXED;
+
+/** Bytes of one URI RR of a route's answer: the fixed part and the target in UTF-8. */
 export function uriRecordSize(target: string): number {
-  return POINTER + RR_FIXED + URI_FIXED + Buffer.byteLength(target, 'utf8');
+  return URI_RR_FIXED + Buffer.byteLength(target, 'utf8');
 }
 
 /** Bytes of a route's TXT RR (`"v=psarn1" "policy=<p>" "epoch=<n>"`, src/zone/records.ts), each string after its length octet. */
 export function routeTxtSize(policy: Policy, epochDigits = MAX_EPOCH_DIGITS): number {
-  const strings = [TXT_VERSION.length, `policy=${policy}`.length, 'epoch='.length + epochDigits];
-  return POINTER + RR_FIXED + strings.reduce((sum, n) => sum + 1 + n, 0);
+  const strings = 1 + TXT_VERSION.length + 1 + 'policy='.length + policy.length + 1 + 'epoch='.length + epochDigits;
+  return POINTER + RR_FIXED + strings;
 }
 
 /**
@@ -139,7 +142,9 @@ export function checkRoute(zone: string, path: string, spec: RouteSpec): Checked
   if (!Array.isArray(targets) || targets.length === 0) throw fail('a route needs at least one target');
   const seen = new Set<string>();
   const checked: TargetSpec[] = [];
-  let size = routeTxtSize(policy);
+  // A bound first: UTF-8 takes at most 3 bytes per UTF-16 code unit, so only a route near the
+  // limit pays for exact byte lengths (a 1M-route import checks every target).
+  let bound = routeTxtSize(policy);
   for (const [i, t] of (targets as TargetSpec[]).entries()) {
     const n = `target ${i + 1}`;
     if (typeof t?.target !== 'string' || t.target.length === 0) throw fail(`${n} must be a non-empty string`);
@@ -150,8 +155,9 @@ export function checkRoute(zone: string, path: string, spec: RouteSpec): Checked
     if (seen.has(key)) throw fail(`${n} '${t.target}' repeats an earlier target with the same weight and priority`);
     seen.add(key);
     checked.push({ target: t.target, weight: t.weight, priority: t.priority });
-    size += uriRecordSize(t.target);
+    bound += URI_RR_FIXED + 3 * t.target.length;
   }
+  const size = bound > MAX_ROUTE_RECORDS ? routeRecordsSize(policy, checked) : 0;
   if (size > MAX_ROUTE_RECORDS) {
     // The whole reply to a URI query for the route's own name, with EDNS: what an operator can
     // compare with 65535. The route name on the wire is one octet longer than its dotted text.

@@ -175,6 +175,13 @@ describe('route answer size (issue 8, defect 5.1)', () => {
         },
       );
       assert.equal(store.zone(Z)?.serial, serial, 'nothing written');
+      // 30 targets of 1,000 ASCII bytes: over the limit at 3 bytes a character, far under it in bytes.
+      const long = Array.from({ length: 30 }, (_, i) => ({
+        target: `${SQS}${i}-${'q'.repeat(990)}`,
+        weight: 1,
+        priority: 1,
+      }));
+      store.setRoute(Z, 'long', { policy: 'weighted', ttl: 300, targets: long }, PARAMS);
       assert.equal(store.getRoute(Z, 'big')?.targets.length, atLimit.length);
     } finally {
       store.close();
