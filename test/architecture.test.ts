@@ -18,7 +18,7 @@ const root = fileURLToPath(new URL(underTsx ? '../src/' : '../../src/', import.m
 const ALLOWED: Record<string, string[]> = {
   psarn: [],
   wire: [],
-  store: ['psarn'],
+  store: ['psarn', 'wire'],
   zone: ['psarn', 'store', 'wire'],
   zonefile: ['psarn', 'store', 'wire', 'zone'],
   config: ['psarn', 'store'],

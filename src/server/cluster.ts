@@ -8,13 +8,13 @@
  * database connection, change pickup, answer cache and route index.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { createSocket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Config, HostPort } from '../config/config.js';
 import { prepareStore } from './daemon.js';
-import { type HttpListener, listenHttp } from './http.js';
+import { connectionCaps } from './fd-budget.js';
+import { HTTP_MAX_CONNECTIONS, type HttpListener, listenHttp } from './http.js';
+import { freeDnsPort } from './listen.js';
 
 /** Sent by a worker once its listeners are up. */
 export interface WorkerReady {
@@ -35,7 +35,7 @@ export interface Primary {
   close(): Promise<void>;
 }
 
-/** The DNS port a worker binds, set by the primary (see freePort). */
+/** The DNS port a worker binds, set by the primary (see freeDnsPort). */
 export const CLUSTER_PORT_ENV = 'PSARN_CLUSTER_PORT';
 
 const START_TIMEOUT_MS = 60_000;
@@ -56,7 +56,7 @@ export async function startPrimary(config: Config, options: { log: Logger }): Pr
 
   // Workers on the native UDP carrier each bind the port (SO_REUSEPORT), so `listen: host:0`
   // must become one concrete port for all of them: the primary picks a free one.
-  const port = config.listen.port === 0 ? await freePort(config.listen.host) : config.listen.port;
+  const port = config.listen.port === 0 ? await freeDnsPort(config.listen.host) : config.listen.port;
   const fork = (): Worker => {
     const worker = cluster.fork({ [CLUSTER_PORT_ENV]: String(port) });
     worker.on('message', (message: unknown) => {
@@ -87,6 +87,7 @@ export async function startPrimary(config: Config, options: { log: Logger }): Pr
   ]).finally(() => clearTimeout(timeout));
 
   const http: HttpListener = await listenHttp(config.http, {
+    maxConnections: connectionCaps({ tcp: 0, http: HTTP_MAX_CONNECTIONS }, log).http,
     metrics: () => aggregator.clusterMetrics(),
     contentType: aggregator.contentType,
     ready: () => ready.size === count,
@@ -128,16 +129,4 @@ export function announceWorker(registry: Registry, dns: HostPort): void {
   new AggregatorRegistry();
   const message: WorkerReady = { type: 'psarn:ready', dns };
   process.send?.(message);
-}
-
-/** A UDP port free on `host` right now (bound to port 0, then closed). */
-function freePort(host: string): Promise<number> {
-  const socket = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
-  return new Promise<number>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(0, host, () => {
-      const { port } = socket.address();
-      socket.close(() => resolve(port));
-    });
-  });
 }

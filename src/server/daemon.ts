@@ -11,8 +11,10 @@ import { RouteIndexer } from '../zone/route-indexer.js';
 import { StoreZoneView, type ZoneChanges } from '../zone/store-view.js';
 import { ZoneSync } from '../zone/zone-sync.js';
 import { demoRoutesFile, loadDemoRoutes } from './demo.js';
+import { connectionCaps } from './fd-budget.js';
 import { QueryHandler } from './handler.js';
-import { type HttpListener, listenHttp } from './http.js';
+import { HTTP_MAX_CONNECTIONS, type HttpListener, listenHttp } from './http.js';
+import { listenPair } from './listen.js';
 import { DaemonMetrics } from './metrics.js';
 import { listenTcp, type TcpListener } from './tcp-listener.js';
 import { listenUdp, type UdpListener } from './udp-listener.js';
@@ -114,18 +116,23 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     log.info({ zones: view.zones().length }, 'zones loaded');
     if (config.routeIndex) routes.rebuild();
 
-    udp = await listenUdp(config.listen, handler, log, { io: config.udpIo, reusePort: options.reusePort === true });
-    metrics.udpDrops = udp.drops;
-    // TCP on the port UDP got, so `listen: host:0` gives one port for both.
-    tcp = await listenTcp({ host: config.listen.host, port: udp.address.port }, handler, {
-      ...config.tcp,
-      metrics,
+    // Connection caps that keep this process under its open-files limit.
+    const caps = connectionCaps(
+      { tcp: config.tcp.maxConnections, http: options.http === false ? 0 : HTTP_MAX_CONNECTIONS },
       log,
-    });
+    );
+    // TCP on the port UDP got, so `listen: host:0` gives one port for both (another pair is
+    // tried when that port's TCP twin is taken).
+    ({ udp, tcp } = await listenPair(config.listen, {
+      udp: (at) => listenUdp(at, handler, log, { io: config.udpIo, reusePort: options.reusePort === true }),
+      tcp: (at) => listenTcp(at, handler, { ...config.tcp, maxConnectionsCeiling: caps.tcpCeiling, metrics, log }),
+    }));
+    metrics.udpDrops = udp.drops;
     ready = true;
     if (options.http !== false) {
       const { registry } = metrics;
       http = await listenHttp(config.http, {
+        maxConnections: caps.http,
         metrics: () => registry.metrics(),
         contentType: registry.contentType,
         ready: () => ready,

@@ -19,6 +19,7 @@ import type { DaemonMetrics, Proto } from './metrics.js';
 
 /** TCP replies may use the whole 16-bit length (RFC 7766 §8). */
 const TCP_MAX = 65535;
+const EMPTY = Buffer.alloc(0);
 /** Without EDNS a UDP reply must fit in 512 bytes (RFC 1035 §4.2.1). */
 const UDP_CLASSIC = 512;
 
@@ -113,7 +114,7 @@ export class QueryHandler {
     if (query.qclass !== Class.IN) return { reply: this.#error(request, query, Rcode.REFUSED), rcode: Rcode.REFUSED };
     // QTYPE 0 is reserved (RFC 6895 §3.1), never a type to look up: NOTIMP, as Knot answers.
     if (query.qtype === 0) return { reply: this.#error(request, query, Rcode.NOTIMP), rcode: Rcode.NOTIMP };
-    const ready = this.#indexed(request, query) ?? this.#ready(query);
+    const ready = this.#indexed(request, query) ?? this.#ready(query, proto);
     const maxSize =
       proto === 'tcp'
         ? TCP_MAX
@@ -151,7 +152,7 @@ export class QueryHandler {
     };
   }
 
-  #ready(query: ParsedQuery): ReadyAnswer {
+  #ready(query: ParsedQuery, proto: Proto): ReadyAnswer {
     const { cache, view, metrics } = this.#options;
     const cached = cache.get(query.key);
     if (cached !== undefined) {
@@ -160,7 +161,20 @@ export class QueryHandler {
     }
     metrics.cacheMiss();
     const found: Answer = view.read(() => answer({ labels: query.labels, qtype: query.qtype }, view));
-    const ready = encodeAnswer(Buffer.from(query.key, 'latin1'), found);
+    let ready: ReadyAnswer;
+    try {
+      ready = encodeAnswer(Buffer.from(query.key, 'latin1'), found);
+    } catch (error) {
+      // Data the encoder cannot write (a route too big for one message, stored before writes
+      // were checked): the SERVFAIL is cached with the answer's dependencies, so the next query
+      // neither re-reads nor re-encodes it, and it is logged once until that data changes.
+      metrics.internalError(proto);
+      this.#options.log.error(
+        { err: error, qname: query.qname, qtype: query.qtype },
+        'cannot encode the answer; answering SERVFAIL until the data it was read from changes',
+      );
+      ready = { rcode: Rcode.SERVFAIL, aa: false, ancount: 0, nscount: 0, arcount: 0, body: EMPTY, additionalAt: 0 };
+    }
     cache.set(query.key, ready, found.deps);
     return ready;
   }

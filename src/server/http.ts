@@ -1,25 +1,78 @@
-/** HTTP side: /metrics (Prometheus text), /health (liveness), /ready (zones loaded, listeners up). */
+/**
+ * HTTP side: /metrics (Prometheus text), /health (liveness), /ready (zones loaded, listeners up).
+ * Its clients are a scraper and a few probes, so connections are capped and short-lived: a
+ * request must arrive whole within a few seconds, an idle keep-alive connection is closed soon,
+ * and at the cap the connection idle longest is closed to admit a new one, so idle or slow
+ * peers cannot hold every descriptor and keep /health from answering.
+ */
 import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config/config.js';
 import { listenOn } from './listen.js';
 
+/** Default cap: a scraper and probes need a handful; see fd-budget.ts for the clamp to the fd limit. */
+export const HTTP_MAX_CONNECTIONS = 64;
+
+export interface HttpLimits {
+  /** Open connections at most (default HTTP_MAX_CONNECTIONS). */
+  maxConnections?: number;
+  /** Time to receive a request's headers, from its first byte or the connection's start (default 5000). */
+  headersTimeoutMs?: number;
+  /** Time to receive a whole request (default 10000; at least headersTimeoutMs). */
+  requestTimeoutMs?: number;
+  /** Time an idle keep-alive connection stays open after a response (default 5000). */
+  keepAliveTimeoutMs?: number;
+  /** How often the two request deadlines are checked (Node's connectionsCheckingInterval; default 1000). */
+  checkIntervalMs?: number;
+}
+
 export interface HttpListener {
   readonly address: HostPort;
+  /** Open connections. */
+  readonly connections: number;
   close(): Promise<void>;
+}
+
+interface Conn {
+  /** A request is being answered: never evicted then. */
+  busy: boolean;
+  /** When it connected or last finished a response. */
+  lastActive: number;
 }
 
 export async function listenHttp(
   at: HostPort,
-  options: {
+  options: HttpLimits & {
     /** The Prometheus text: a registry's, or the cluster's sum over its workers. */
     metrics: () => Promise<string>;
     contentType: string;
     ready: () => boolean;
     log: Logger;
+    now?: () => number;
   },
 ): Promise<HttpListener> {
-  const server: Server = createServer((req, res) => {
+  const now = options.now ?? (() => performance.now());
+  const maxConnections = options.maxConnections ?? HTTP_MAX_CONNECTIONS;
+  const headersTimeout = options.headersTimeoutMs ?? 5000;
+  const conns = new Map<Socket, Conn>();
+
+  // Node checks the two request deadlines every checkIntervalMs; the keep-alive one is a socket timeout.
+  const limits = {
+    headersTimeout,
+    requestTimeout: Math.max(options.requestTimeoutMs ?? 10_000, headersTimeout),
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 5000,
+    connectionsCheckingInterval: options.checkIntervalMs ?? 1000,
+  };
+  const server: Server = createServer(limits, (req, res) => {
+    const conn = conns.get(req.socket);
+    if (conn !== undefined) {
+      conn.busy = true;
+      res.once('close', () => {
+        conn.busy = false;
+        conn.lastActive = now();
+      });
+    }
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -44,10 +97,37 @@ export async function listenHttp(
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}\n');
     }
   });
-  server.on('error', (error) => options.log.error({ err: error }, 'http server error'));
+
+  /** Closes the connection idle longest (no request in progress); false when every one is busy. */
+  const evictIdlest = (): boolean => {
+    let idlest: [Socket, Conn] | undefined;
+    for (const entry of conns) {
+      if (!entry[1].busy && (idlest === undefined || entry[1].lastActive < idlest[1].lastActive)) idlest = entry;
+    }
+    if (idlest === undefined) return false;
+    conns.delete(idlest[0]);
+    idlest[0].destroy();
+    return true;
+  };
+
+  // After Node's own 'connection' listener (added by createServer), so a socket destroyed here
+  // is one Node already tracks and cleans up.
+  server.on('connection', (socket: Socket) => {
+    if (conns.size >= maxConnections && !evictIdlest()) {
+      options.log.debug('http connection cap reached with every connection busy; refusing one');
+      socket.destroy();
+      return;
+    }
+    conns.set(socket, { busy: false, lastActive: now() });
+    socket.once('close', () => conns.delete(socket));
+  });
   const address = await listenOn(server, at);
+  server.on('error', (error) => options.log.error({ err: error }, 'http server error'));
   return {
     address,
+    get connections() {
+      return conns.size;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

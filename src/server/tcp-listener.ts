@@ -3,7 +3,8 @@
  * read written together as soon as they are answered), an idle timeout, and a connection cap. At the cap the connection
  * idle longest is closed to admit the new one (RFC 7766 §6.2.3: servers may close idle
  * connections under pressure), so idle connections cannot starve the service. A peer that does
- * not read its replies is paused, then dropped.
+ * not read its replies is paused, then dropped. A frame that is not a query (shorter than a
+ * header, or a response) closes the connection at once: only answered queries are activity.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -40,11 +41,28 @@ export interface TcpListener {
 export async function listenTcp(
   at: HostPort,
   handler: QueryHandler,
-  options: TcpOptions & { metrics: DaemonMetrics; log: Logger; now?: () => number },
+  options: TcpOptions & {
+    /** The most maxConnections may be, now and after a reload: what the fd limit allows (fd-budget.ts). */
+    maxConnectionsCeiling?: number;
+    metrics: DaemonMetrics;
+    log: Logger;
+    now?: () => number;
+  },
 ): Promise<TcpListener> {
   const { metrics, log } = options;
   const now = options.now ?? (() => performance.now());
-  let limits: TcpOptions = { idleTimeoutMs: options.idleTimeoutMs, maxConnections: options.maxConnections };
+  const ceiling = options.maxConnectionsCeiling ?? Number.POSITIVE_INFINITY;
+  // At start the daemon has already said so (fd-budget.ts connectionCaps); on reload we say it.
+  const capped = (next: TcpOptions, warn: boolean): TcpOptions => {
+    if (next.maxConnections <= ceiling) return { ...next };
+    if (warn)
+      log.warn(
+        { configured: next.maxConnections, cap: ceiling },
+        'tcp.maxConnections is above what the open-files limit allows; using the lower cap',
+      );
+    return { ...next, maxConnections: ceiling };
+  };
+  let limits = capped({ idleTimeoutMs: options.idleTimeoutMs, maxConnections: options.maxConnections }, false);
   const conns = new Set<Conn>();
   let closing = false;
 
@@ -88,20 +106,26 @@ export async function listenTcp(
       try {
         messages = decoder.push(chunk);
       } catch (error) {
+        // A frame too short to hold a DNS header (0 included): not DNS, close at once.
+        metrics.dropped('tcp');
         log.debug({ err: error }, 'tcp framing error; closing');
         drop(conn);
         return;
       }
       const replies: Buffer[] = [];
-      let active = false;
       for (const message of messages) {
-        // An empty frame is not activity: a peer trickling zero bytes must still time out.
-        if (message.length === 0) continue;
-        active = true;
         const reply = handler.handle(message, 'tcp');
-        if (reply !== undefined) replies.push(reply);
+        // A message the handler drops (a response, QR=1) is counted there. Only answered
+        // queries are activity: a peer sending what we do not answer would otherwise hold the
+        // connection forever, so it is closed at once.
+        if (reply === undefined) {
+          log.debug('tcp message dropped; closing');
+          drop(conn);
+          return;
+        }
+        replies.push(reply);
       }
-      if (active) {
+      if (replies.length > 0) {
         conn.lastActive = now();
         conn.timer.refresh();
       }
@@ -121,15 +145,16 @@ export async function listenTcp(
       metrics.tcpConnections.set(conns.size);
     });
   });
-  server.on('error', (error) => log.error({ err: error }, 'tcp server error'));
+  // After the bind: a failed bind (EADDRINUSE, which listenPair retries) is the caller's to report.
   const address = await listenOn(server, at);
+  server.on('error', (error) => log.error({ err: error }, 'tcp server error'));
   return {
     address,
     get connections() {
       return conns.size;
     },
     configure(next: TcpOptions) {
-      limits = { ...next };
+      limits = capped(next, true);
     },
     async close(graceMs = 2000) {
       closing = true;

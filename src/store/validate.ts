@@ -2,11 +2,78 @@
  * Checks every value before it reaches SQL, so a bad write fails with a message that names the
  * input and touches nothing. The CHECK constraints in schema.ts are the second line of defence.
  */
+import { TXT_VERSION } from '../psarn/txt.js';
+import { MAX_CNAME_CHAIN } from '../wire/types.js';
 import type { Policy, RouteSpec, TargetSpec, ZoneParams } from './types.js';
 import { StoreError } from './types.js';
 
 export const MAX_TTL = 172800;
 export const MAX_SEGMENTS = 8;
+
+// What one answer may hold. A route whose answer cannot be sent in one DNS message would be
+// SERVFAIL for every query, so it is refused when written. The sizes are those the encoder
+// (src/wire/rdata.ts, src/zone/route-index.ts) writes; test/store/answer-size.test.ts encodes
+// real answers and checks them against these figures.
+/** A DNS message carries at most 65535 bytes: the TCP length prefix is 16 bits (RFC 1035 §4.2.2). */
+const MAX_MESSAGE = 65535;
+/** Header (RFC 1035 §4.1.1), question type and class (§4.1.2), an RR's type, class, TTL and rdlength (§4.1.3). */
+const HEADER = 12;
+const QUESTION_FIXED = 4;
+const RR_FIXED = 10;
+/** Every owner in a route's answer is the question name or a name written before it: a pointer (RFC 1035 §4.1.4). */
+const POINTER = 2;
+/** URI priority and weight before the target (RFC 7553 §4.5). */
+const URI_FIXED = 4;
+/** The OPT RR of a reply to an EDNS query, without options (RFC 6891 §6.1.2). */
+const OPT = 11;
+/** The longest name on the wire (RFC 1035 §3.1). */
+const MAX_NAME_WIRE = 255;
+/**
+ * Aliases followed before a route's records are reached: the answer function's chain limit. A
+ * query for an alias gets the CNAME chain and then the route's records in one message, so room
+ * for the longest chain is kept for every route: an alias can be written after the route, in
+ * another zone, and must not make the route unanswerable.
+ */
+export const MAX_ALIAS_CHAIN = MAX_CNAME_CHAIN;
+/** The epoch is a safe integer (a flush bumps it), so its TXT string is sized at its widest. */
+const MAX_EPOCH_DIGITS = String(Number.MAX_SAFE_INTEGER).length;
+
+/**
+ * The most a target route's URI and TXT records may take (63117 bytes): a whole message less
+ * the header, the longest question name, an OPT, and a chain of MAX_ALIAS_CHAIN CNAMEs whose
+ * owners are pointers and whose targets are uncompressed longest names.
+ */
+export const MAX_ROUTE_RECORDS =
+  MAX_MESSAGE -
+  HEADER -
+  (MAX_NAME_WIRE + QUESTION_FIXED) -
+  MAX_ALIAS_CHAIN * (POINTER + RR_FIXED + MAX_NAME_WIRE) -
+  OPT;
+
+/** A URI RR of a route's answer before its target: owner pointer, fixed fields, priority, weight. */
+const URI_RR_FIXED = POINTER + RR_FIXED + URI_FIXED;
+
+/** Bytes of one URI RR of a route's answer: the fixed part and the target in UTF-8. */
+export function uriRecordSize(target: string): number {
+  return URI_RR_FIXED + Buffer.byteLength(target, 'utf8');
+}
+
+/** Bytes of a route's TXT RR (`"v=psarn1" "policy=<p>" "epoch=<n>"`, src/zone/records.ts), each string after its length octet. */
+export function routeTxtSize(policy: Policy, epochDigits = MAX_EPOCH_DIGITS): number {
+  const strings = 1 + TXT_VERSION.length + 1 + 'policy='.length + policy.length + 1 + 'epoch='.length + epochDigits;
+  return POINTER + RR_FIXED + strings;
+}
+
+/**
+ * Bytes of the records answering URI or ANY at a target route (the URI set and the TXT), as
+ * the encoder writes them after the question; the epoch at its widest unless `epochDigits` is
+ * given.
+ */
+export function routeRecordsSize(policy: Policy, targets: readonly TargetSpec[], epochDigits?: number): number {
+  let size = routeTxtSize(policy, epochDigits);
+  for (const t of targets) size += uriRecordSize(t.target);
+  return size;
+}
 
 /** A route in the shape it is written: one of policy/alias set, metadata already JSON. */
 export interface CheckedRoute {
@@ -76,6 +143,9 @@ export function checkRoute(zone: string, path: string, spec: RouteSpec): Checked
   if (!Array.isArray(targets) || targets.length === 0) throw fail('a route needs at least one target');
   const seen = new Set<string>();
   const checked: TargetSpec[] = [];
+  // A bound first: UTF-8 takes at most 3 bytes per UTF-16 code unit, so only a route near the
+  // limit pays for exact byte lengths (a 1M-route import checks every target).
+  let bound = routeTxtSize(policy);
   for (const [i, t] of (targets as TargetSpec[]).entries()) {
     const n = `target ${i + 1}`;
     if (typeof t?.target !== 'string' || t.target.length === 0) throw fail(`${n} must be a non-empty string`);
@@ -86,6 +156,20 @@ export function checkRoute(zone: string, path: string, spec: RouteSpec): Checked
     if (seen.has(key)) throw fail(`${n} '${t.target}' repeats an earlier target with the same weight and priority`);
     seen.add(key);
     checked.push({ target: t.target, weight: t.weight, priority: t.priority });
+    bound += URI_RR_FIXED + 3 * t.target.length;
+  }
+  const size = bound > MAX_ROUTE_RECORDS ? routeRecordsSize(policy, checked) : 0;
+  if (size > MAX_ROUTE_RECORDS) {
+    // The whole reply to a URI query for the route's own name, with EDNS: what an operator can
+    // compare with 65535. The route name on the wire is one octet longer than its dotted text.
+    const nameWire = path.length + 1 + zone.length + 1;
+    const message = HEADER + nameWire + QUESTION_FIXED + size + OPT;
+    throw fail(
+      `its answer would take ${message} bytes (${checked.length} targets, ${size} bytes of URI and TXT records); ` +
+        `a route's records may take at most ${MAX_ROUTE_RECORDS} bytes, so that every answer leading to it, ` +
+        `through up to ${MAX_ALIAS_CHAIN} aliases, fits in one ${MAX_MESSAGE}-byte DNS message: ` +
+        'remove or shorten targets, or split the route',
+    );
   }
   return { ttl: spec.ttl, policy, alias: null, targets: checked, metadata, metadataJson };
 }

@@ -3,7 +3,8 @@ import { WireError } from './errors.js';
 
 const PREFIX = 2;
 const MAX_MESSAGE = 0xffff;
-const EMPTY = Buffer.alloc(0);
+/** Every DNS message starts with a 12-byte header (RFC 1035 §4.1.1): a shorter frame is not one. */
+const MIN_MESSAGE = 12;
 
 /** Prefixes a message with its length. @throws WireError over 65535 bytes. */
 export function frame(message: Buffer): Buffer {
@@ -41,8 +42,9 @@ export function frameAll(messages: readonly Buffer[]): Buffer {
 /**
  * Splits a TCP byte stream into messages. Push chunks as they arrive; each call returns the
  * complete messages found so far (zero or more), keeping a partial tail. Bounded: holds at
- * most one message (<= 65535 bytes) of partial data. A zero-length frame is returned as an
- * empty Buffer (the caller drops it).
+ * most one message (<= 65535 bytes) of partial data. A length prefix under 12 (0 included)
+ * cannot frame a DNS message: push throws at once, without waiting for the frame's bytes, and
+ * the caller closes the connection (a peer sending such frames would otherwise keep it busy).
  *
  * A message wholly inside one chunk is returned as a view of that chunk (no copy); a message
  * split across chunks is copied once into a buffer of its exact length, so a peer trickling
@@ -55,6 +57,7 @@ export class FrameDecoder {
   #partial: Buffer | undefined;
   #filled = 0;
 
+  /** @throws WireError on a frame shorter than a DNS header; the stream cannot be trusted after it. */
   push(chunk: Buffer): Buffer[] {
     const out: Buffer[] = [];
     let pos = 0;
@@ -84,9 +87,10 @@ export class FrameDecoder {
         pos += 1;
         break;
       }
-      if (len === 0) {
-        out.push(EMPTY);
-      } else if (chunk.length - pos >= len) {
+      if (len < MIN_MESSAGE) {
+        throw new WireError(`TCP frame of ${len} bytes is shorter than a DNS header (12)`, pos);
+      }
+      if (chunk.length - pos >= len) {
         out.push(chunk.subarray(pos, pos + len));
         pos += len;
       } else {

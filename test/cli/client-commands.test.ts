@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { type PayloadArg, parseArgv, parsePayloadArg } from '../../src/cli/args.js';
 import { type FakeAws, startFakeAws } from '../client/invokers/fake-aws.js';
-import { entryArgs, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
+import { entryArgs, type RunningDaemon, startAll, startPsarnd } from '../helpers/daemon.js';
 import { type RunResult, Sandbox, usage } from './helpers.js';
 
 const ACCOUNT = 'arn:aws:psarn:us-east-1:123456789012';
@@ -114,7 +114,7 @@ describe('psarn resolve and invoke against psarnd', () => {
   const s = new Sandbox();
 
   before(async () => {
-    [d, fake] = await Promise.all([startPsarnd(), startFakeAws()]);
+    [d, fake] = await startAll([startPsarnd(), startFakeAws()]);
     at = `@${d.dns.host}:${d.dns.port}`;
   });
   after(async () => {

@@ -270,6 +270,27 @@ describe('psarn bad input: one line on stderr, exit status, database unchanged',
     assert.equal(await snapshot(s), baseline);
   });
 
+  // Issue 8, defect 5.1: these were accepted, then every URI query for them was SERVFAIL.
+  it('route set with 1,100 targets is refused: its answer does not fit in a DNS message', async () => {
+    const targets = Array.from({ length: 1100 }, (_, i) => ['--target', `${L1}-${i}`]).flat();
+    const r = await s.run(['route', 'set', P, ...targets]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^psarn: invalid route 'orders\/created' in zone [^\n]*\n$/);
+    assert.match(r.stderr, /its answer would take \d+ bytes \(1100 targets, \d+ bytes of URI and TXT records\)/);
+    assert.match(r.stderr, /at most 63117 bytes/);
+    assert.equal(await snapshot(s), baseline);
+  });
+
+  it('zone import of a route with 5,000 targets is refused and changes nothing', async () => {
+    const file = s.path('huge.zone');
+    const uris = Array.from({ length: 5000 }, (_, i) => `audit.orders 300 IN URI 10 1 "${L2}-${i}"`);
+    writeFileSync(file, `$ORIGIN ${ZONE}\n$TTL 300\n${uris.join('\n')}\n`);
+    const r = await s.run(['zone', 'import', file]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^psarn: [^\n]*'orders\/audit'[^\n]*\(5000 targets[^\n]*\n$/);
+    assert.equal(await snapshot(s), baseline);
+  });
+
   it('a missing database is an error and is not created', async () => {
     const missing = s.path('missing.db');
     for (const argv of [

@@ -166,8 +166,9 @@ describe('PsarnClient against psarnd', () => {
 });
 
 describe('PsarnClient with psarnd down', () => {
-  it('keeps invoking from stale routes, marked stale, without waiting on the dead server each time', async () => {
+  it('keeps invoking from stale routes, marked stale, without waiting on the dead server each time', async (t) => {
     const d = await startPsarnd();
+    t.after(() => d.stop()); // when an assertion fails first (stop is idempotent)
     let now = Date.now();
     const recorder = new Recorder();
     const c = new PsarnClient({

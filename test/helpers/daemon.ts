@@ -2,7 +2,7 @@
  * Starts the real psarnd as a child process on 127.0.0.1 with port 0 and learns its ports from
  * its JSON log line "psarnd serving". Works from the compiled tests (dist/test) and under tsx.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, type SpawnOptions, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +39,7 @@ export interface RunningDaemon {
   /** Every log line so far, parsed. */
   logs: Record<string, unknown>[];
   stderr: () => string;
-  /** Sends the signal and resolves with the exit code. */
+  /** Sends the signal (SIGKILL if it has not exited 10 s later) and resolves with the exit code. Idempotent. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** The temp dir (removed by stop unless keepDir). */
   dir: string;
@@ -53,8 +53,26 @@ export interface StartOptions {
   demoRoutes?: string;
   cwd?: string;
   timeoutMs?: number;
+  /** Runs psarnd under this open-files limit (`ulimit -n`, through /bin/sh). */
+  fdLimit?: number;
 }
 
+/** psarnd processes this test file started that have not exited. */
+const live = new Set<ChildProcess>();
+
+/** How many psarnd processes started here are still running (a test can check it leaks none). */
+export function liveDaemons(): number {
+  return live.size;
+}
+
+/** How long stop() waits after its signal before SIGKILL: a daemon that hangs must not hang the suite. */
+const STOP_GRACE_MS = 10_000;
+
+/**
+ * Starts psarnd and waits for "psarnd serving". When it does not get there (exit, timeout), the
+ * process is killed and its temp dir removed before the error is thrown: a failed start leaves
+ * nothing running that would keep the test runner waiting.
+ */
 export async function startPsarnd(options: StartOptions = {}): Promise<RunningDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'psarnd-test-'));
   const db = options.db ?? join(dir, 'psarn.db');
@@ -65,20 +83,54 @@ export async function startPsarnd(options: StartOptions = {}): Promise<RunningDa
     PSARN_LOG_LEVEL: 'info',
     ...options.env,
   };
-  const proc = spawn(
-    process.execPath,
-    [...entryArgs('server'), '--db', db, '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', ...(options.args ?? [])],
-    { cwd: options.cwd ?? projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const argv = [
+    ...entryArgs('server'),
+    '--db',
+    db,
+    '--listen',
+    '127.0.0.1:0',
+    '--http',
+    '127.0.0.1:0',
+    ...(options.args ?? []),
+  ];
+  const spawnOptions: SpawnOptions = { cwd: options.cwd ?? projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] };
+  // `exec` keeps one process: the pid (and the signals stop() sends) are node's.
+  const proc: ChildProcess =
+    options.fdLimit === undefined
+      ? spawn(process.execPath, argv, spawnOptions)
+      : spawn(
+          '/bin/sh',
+          ['-c', `ulimit -n ${options.fdLimit} && exec "$0" "$@"`, process.execPath, ...argv],
+          spawnOptions,
+        );
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   proc.stderr!.setEncoding('utf8').on('data', (s: string) => {
     stderr += s;
   });
   let buffered = '';
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  live.add(proc);
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once('exit', (code) => {
+      live.delete(proc);
+      resolve(code);
+    }),
+  );
+  let stopping: Promise<number | null> | undefined;
+  const stop = (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
+    stopping ??= (async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      const kill = setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);
+      const code = await exited;
+      clearTimeout(kill);
+      rmSync(dir, { recursive: true, force: true });
+      return code;
+    })();
+    return stopping;
+  };
+  let timer: NodeJS.Timeout | undefined;
   const serving = new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(
+    timer = setTimeout(
       () => reject(new Error(`psarnd did not start in time; stderr: ${stderr}`)),
       options.timeoutMs ?? 15000,
     );
@@ -92,21 +144,23 @@ export async function startPsarnd(options: StartOptions = {}): Promise<RunningDa
         try {
           const entry = JSON.parse(line) as Record<string, unknown>;
           logs.push(entry);
-          if (entry.msg === 'psarnd serving') {
-            clearTimeout(timer);
-            resolve(entry);
-          }
+          if (entry.msg === 'psarnd serving') resolve(entry);
         } catch {
           // not JSON: ignore
         }
       }
     });
-    exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`psarnd exited with ${code} before serving; stderr: ${stderr}`));
-    });
+    exited.then((code) => reject(new Error(`psarnd exited with ${code} before serving; stderr: ${stderr}`)));
   });
-  const entry = await serving;
+  let entry: Record<string, unknown>;
+  try {
+    entry = await serving;
+  } catch (error) {
+    await stop('SIGKILL');
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
   return {
     dns: entry.dns as HostPort,
     http: entry.http as HostPort,
@@ -115,11 +169,27 @@ export async function startPsarnd(options: StartOptions = {}): Promise<RunningDa
     logs,
     dir,
     stderr: () => stderr,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      const code = await exited;
-      rmSync(dir, { recursive: true, force: true });
-      return code;
-    },
+    stop,
   };
+}
+
+/** Something a test starts and must stop: a daemon (stop) or a fake server (close). */
+type Stoppable = { stop(): Promise<unknown> } | { close(): Promise<unknown> };
+
+/**
+ * Starts several things at once, like Promise.all; when one start fails, the others are
+ * stopped (once they have started) before the first error is thrown. With a bare Promise.all
+ * a failed start left the other daemon running, unassigned, and `npm test` waited on it.
+ * @example [d, off] = await startAll([startPsarnd(), startPsarnd({ env })]);
+ */
+export async function startAll<T extends readonly Stoppable[]>(starts: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed === undefined) return settled.map((r) => (r as PromiseFulfilledResult<Stoppable>).value) as unknown as T;
+  await Promise.allSettled(settled.flatMap((r) => (r.status === 'fulfilled' ? [stopOne(r.value)] : [])));
+  throw failed.reason;
+}
+
+function stopOne(s: Stoppable): Promise<unknown> {
+  return 'stop' in s ? s.stop() : s.close();
 }

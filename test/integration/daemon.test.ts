@@ -149,8 +149,9 @@ describe('psarnd over UDP and TCP', () => {
 });
 
 describe('psarnd lifecycle', () => {
-  it('reloads its config on SIGHUP and drains on SIGTERM with exit code 0', async () => {
+  it('reloads its config on SIGHUP and drains on SIGTERM with exit code 0', async (t) => {
     const d = await startPsarnd();
+    t.after(() => d.stop()); // when an assertion fails first (stop is idempotent)
     d.proc.kill('SIGHUP');
     for (let i = 0; i < 50 && !d.logs.some((l) => l.msg === 'config reloaded'); i++) {
       await new Promise((r) => setTimeout(r, 50));

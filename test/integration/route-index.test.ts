@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Store } from '../../src/store/index.js';
 import { type DecodedMessage, decodeMessage, encodeQuery } from '../../src/wire/message.js';
 import { Rcode, Type } from '../../src/wire/types.js';
-import { type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
+import { type RunningDaemon, startAll, startPsarnd } from '../helpers/daemon.js';
 import { query, tcpRaw, udpRaw } from '../helpers/dns.js';
 import { PARAMS, ZONE as Z } from '../helpers/fixtures.js';
 
@@ -56,7 +56,8 @@ describe('psarnd route index', () => {
   let d: RunningDaemon;
   let off: RunningDaemon;
   before(async () => {
-    [d, off] = await Promise.all([startPsarnd(), startPsarnd({ env: { PSARN_ROUTE_INDEX: 'false' } })]);
+    // startAll: when one start fails, the other daemon is stopped too (a bare Promise.all left it running).
+    [d, off] = await startAll([startPsarnd(), startPsarnd({ env: { PSARN_ROUTE_INDEX: 'false' } })]);
   });
   after(async () => {
     await Promise.all([d?.stop(), off?.stop()]);

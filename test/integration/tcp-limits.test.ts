@@ -47,6 +47,8 @@ describe('TCP limits', () => {
   it('closes a connection that trickles a message without finishing it', async () => {
     const s = await open(d);
     s.on('error', () => {});
+    // A 200-byte frame announced, then one byte of it every 100 ms: 20 s to finish it.
+    s.write(Buffer.from([0, 200]));
     const trickle = setInterval(() => {
       if (!s.destroyed) s.write(Buffer.from([0]));
     }, 100);
@@ -63,6 +65,44 @@ describe('TCP limits', () => {
     assert.equal(m.rcode, Rcode.NOERROR);
     for (const s of idle) s.destroy();
     const text = await (await fetch(`http://${d.http.host}:${d.http.port}/metrics`)).text();
+    assert.match(text, /psarn_dns_tcp_connections_evicted_total [1-9]/);
+  });
+});
+
+// Issue 8, defect 5.5 at a small scale: under `ulimit -n 256`, 240 idle DNS connections (the
+// configured cap is 1000) took every descriptor, and /health could not be reached.
+describe('connection caps under the open-files limit', { skip: process.platform !== 'linux' && 'Linux only' }, () => {
+  let d: RunningDaemon;
+  const idle: Socket[] = [];
+  before(async () => {
+    d = await startPsarnd({ fdLimit: 256 });
+  });
+  after(async () => {
+    for (const s of idle) s.destroy();
+    await d?.stop();
+  });
+
+  it('logs the lowered caps', () => {
+    const line = d.logs.find((l) => String(l.msg).startsWith('connection caps lowered'));
+    assert.ok(line, 'the clamp is logged');
+    assert.equal(line.fdLimit, 256);
+    assert.deepEqual(line.caps, { tcp: 168, http: 24 });
+  });
+
+  it('240 idle DNS connections leave /health and DNS over TCP answering', async () => {
+    for (let i = 0; i < 240; i++) {
+      const s = await open(d);
+      s.on('error', () => {});
+      s.resume();
+      idle.push(s);
+    }
+    const health = await fetch(`http://${d.http.host}:${d.http.port}/health`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(health.status, 200);
+    const m = await query(d.dns, NAME, Type.URI, { tcp: true });
+    assert.equal(m.rcode, Rcode.NOERROR);
+    const text = await (await fetch(`http://${d.http.host}:${d.http.port}/metrics`)).text();
+    const conns = Number(/^psarn_dns_tcp_connections (\d+)/m.exec(text)?.[1]);
+    assert.ok(conns <= 168, `${conns} DNS connections open, cap 168`);
     assert.match(text, /psarn_dns_tcp_connections_evicted_total [1-9]/);
   });
 });

@@ -6,6 +6,7 @@ import { DaemonMetrics } from '../../src/server/metrics.js';
 import { decodeMessage, encodeQuery } from '../../src/wire/message.js';
 import { Opcode, Rcode, Type } from '../../src/wire/types.js';
 import { AnswerCache } from '../../src/zone/cache.js';
+import { pathKey } from '../../src/zone/deps.js';
 import { MemoryView } from '../helpers/memory-view.js';
 
 const Z = '123456789012.us-east-1.aws.psarn.internal.';
@@ -152,6 +153,58 @@ describe('QueryHandler', () => {
     assert.deepEqual(udp.answer, whole.answer);
     assert.deepEqual(udp.additional, []);
     assert.equal(await value(metrics, 'psarn_dns_truncated_total'), 0);
+  });
+
+  it('an answer too big to encode is SERVFAIL, read, encoded and logged once until its data changes', async () => {
+    // Issue 8, defect 5.1: a database written before writes were size-checked holds a route of
+    // 5,000 targets. Each query re-read and re-encoded it (~12 ms) and logged a stack trace.
+    const view = new MemoryView(ZONE);
+    const zone = view.zones.get(Z)!;
+    const route = view.routes.get(Z)!.get('orders/created')!;
+    const small = route.targets;
+    route.targets = Array.from({ length: 5000 }, (_, i) => ({
+      target: `arn:aws:lambda:us-east-1:123456789012:function:orders-created-${i}`,
+      weight: 1,
+      priority: 10,
+    }));
+    let reads = 0;
+    const getRoute = view.getRoute.bind(view);
+    view.getRoute = (z, path) => {
+      reads++;
+      return getRoute(z, path);
+    };
+    const lines: string[] = [];
+    const cache = new AnswerCache();
+    const metrics = new DaemonMetrics({ defaultMetrics: false });
+    const handler = new QueryHandler({
+      view,
+      cache,
+      metrics,
+      log: pino({ level: 'error' }, { write: (line: string) => lines.push(line) }),
+      udpPayloadSize: 1232,
+    });
+    const ask = (id: number, proto: 'udp' | 'tcp') =>
+      decodeMessage(handler.handle(encodeQuery({ id, name: `created.orders.${Z}`, qtype: Type.URI }), proto)!);
+    for (let id = 1; id <= 5; id++) {
+      const m = ask(id, id % 2 === 0 ? 'udp' : 'tcp');
+      assert.equal(m.rcode, Rcode.SERVFAIL);
+      assert.equal(m.id, id);
+      assert.equal(m.question[0]?.name, `created.orders.${Z}`);
+    }
+    assert.equal(reads, 1, 'the route was read once');
+    assert.equal(lines.length, 1, 'and logged once');
+    assert.match(JSON.parse(lines[0]!).msg, /cannot encode the answer; answering SERVFAIL until/);
+    assert.equal(JSON.parse(lines[0]!).qname, `created.orders.${Z}`);
+    assert.equal(await value(metrics, 'psarn_dns_internal_errors_total'), 1);
+    assert.equal(await value(metrics, 'psarn_answer_cache_hits_total'), 4);
+    // The route is rewritten: the change invalidates the cached SERVFAIL like any answer.
+    route.targets = small;
+    cache.invalidate([pathKey(zone.name, 'orders/created')]);
+    const fixed = ask(6, 'udp');
+    assert.equal(fixed.rcode, Rcode.NOERROR);
+    assert.equal(fixed.answer.length, 2);
+    assert.equal(reads, 2);
+    assert.equal(lines.length, 1);
   });
 
   it('drops short packets and counts them', async () => {

@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FrameDecoder, frame, frameAll, WireError } from '../../src/wire/index.js';
 
-const messages = [Buffer.from('first message'), Buffer.alloc(0), Buffer.from([1]), Buffer.alloc(300, 7)];
+// Each at least a DNS header long (12 bytes); the shortest possible is one.
+const messages = [Buffer.from('first message'), Buffer.alloc(12), Buffer.from('twelve bytes'), Buffer.alloc(300, 7)];
 const stream = Buffer.concat(messages.map(frame));
 
 describe('TCP framing (RFC 1035 §4.2.2)', () => {
   it('frameAll frames several messages back to back, as frame does one by one', () => {
     assert.deepEqual(frameAll(messages), stream);
     assert.deepEqual(frameAll([Buffer.from([1])]), frame(Buffer.from([1])));
+    assert.deepEqual(frame(Buffer.alloc(0)), Buffer.from([0, 0]));
     assert.deepEqual(frameAll([]), Buffer.alloc(0));
     assert.throws(() => frameAll([Buffer.alloc(1), Buffer.alloc(65536)]), WireError);
   });
@@ -57,6 +59,29 @@ describe('TCP framing (RFC 1035 §4.2.2)', () => {
     }
     assert.equal(got.length, 1);
     assert.deepEqual(got[0], big);
+  });
+
+  // Issue 8, defect 5.5: such frames were returned (a 0-length one as an empty message), so a
+  // peer sending them kept its connection busy forever.
+  it('a frame shorter than a DNS header (0 to 11 bytes) throws at its length prefix', () => {
+    for (let len = 0; len < 12; len++) {
+      const d = new FrameDecoder();
+      // Only the prefix has arrived: the decoder does not wait for the frame's bytes.
+      assert.throws(
+        () => d.push(Buffer.from([0, len])),
+        (err: WireError) =>
+          err.code === 'ERR_DNS_WIRE' && err.message === `TCP frame of ${len} bytes is shorter than a DNS header (12)`,
+      );
+    }
+    // After a good message in the same chunk, and with the prefix split across chunks.
+    assert.throws(
+      () => new FrameDecoder().push(Buffer.concat([frame(Buffer.alloc(12)), Buffer.from([0, 0])])),
+      WireError,
+    );
+    const split = new FrameDecoder();
+    assert.deepEqual(split.push(Buffer.from([0])), []);
+    assert.throws(() => split.push(Buffer.from([11])), WireError);
+    assert.deepEqual(new FrameDecoder().push(Buffer.from([0, 12])), [], 'a 12-byte frame is waited for');
   });
 
   it('an empty push returns nothing', () => {
