@@ -207,6 +207,24 @@ describe('QueryHandler', () => {
     assert.equal(lines.length, 1);
   });
 
+  it('times each request with the injected clock', async () => {
+    const metrics = new DaemonMetrics({ defaultMetrics: false });
+    const ticks = [1000, 1000.25, 2000, 2000.5];
+    const handler = new QueryHandler({
+      view: new MemoryView(ZONE),
+      cache: new AnswerCache(),
+      metrics,
+      log: pino({ level: 'silent' }),
+      udpPayloadSize: 1232,
+      now: () => ticks.shift()!,
+    });
+    handler.handle(encodeQuery({ id: 1, name: `created.orders.${Z}`, qtype: Type.URI }), 'udp');
+    handler.handle(encodeQuery({ id: 2, name: `created.orders.${Z}`, qtype: Type.TXT }), 'udp');
+    const metric = metrics.registry.getSingleMetric('psarn_dns_request_duration_seconds')!;
+    const sum = (await metric.get()).values.find((v) => v.metricName?.endsWith('_sum'));
+    assert.equal(sum?.value, 0.00075);
+  });
+
   it('drops short packets and counts them', async () => {
     const { handler, metrics } = setup();
     assert.equal(handler.handle(Buffer.alloc(5), 'udp'), undefined);
