@@ -221,7 +221,7 @@ describe('QueryHandler', () => {
     handler.handle(encodeQuery({ id: 1, name: `created.orders.${Z}`, qtype: Type.URI }), 'udp');
     handler.handle(encodeQuery({ id: 2, name: `created.orders.${Z}`, qtype: Type.TXT }), 'udp');
     const metric = metrics.registry.getSingleMetric('psarn_dns_request_duration_seconds')!;
-    const sum = (await metric.get()).values.find((v) => v.metricName?.endsWith('_sum'));
+    const sum = (await metric.get()).values.find((v) => (v as { metricName?: string }).metricName?.endsWith('_sum'));
     assert.equal(sum?.value, 0.00075);
   });
 
