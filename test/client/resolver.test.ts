@@ -153,6 +153,24 @@ describe('RouteResolver: answers and TTL', () => {
     assert.deepEqual(r.targets, [{ target: V1, priority: 10, weight: 1 }]);
   });
 
+  it('a TTL >= 2^31 is not cached for 48 h but treated as 0 (RFC 2181 §8)', async () => {
+    const { resolver, fake } = setup(() => route(NAME, 2 ** 31, 1, V1));
+    const r = await resolver.resolve(PSARN);
+    assert.equal(r.ttl, 0);
+    assert.equal(resolver.cacheState(PSARN), 'absent');
+    await resolver.resolve(PSARN);
+    assert.equal(fake.calls.length, 2);
+  });
+
+  it('a TTL >= 2^31 lives minTtl when a minTtl is set', async () => {
+    const { resolver, fake, clock } = setup(() => route(NAME, 0xffff_ffff, 1, V1), { minTtl: 10, epochTtl: 86400 });
+    assert.equal((await resolver.resolve(PSARN)).ttl, 10);
+    clock.advance(10_000);
+    assert.equal(resolver.cacheState(PSARN), 'stale');
+    await resolver.resolve(PSARN);
+    assert.equal(fake.calls.length, 2);
+  });
+
   it('TTL 0: returned, not cached, still single-flighted', async () => {
     const { resolver, fake } = setup(() => route(NAME, 0, 1, V1));
     const all = await Promise.all(Array.from({ length: 10 }, () => resolver.resolve(PSARN)));
