@@ -228,6 +228,46 @@ describe('RouteResolver: negative answers', () => {
   });
 });
 
+describe('RouteResolver: malformed replies', () => {
+  it('a malformed reply from every server is ERR_BAD_ANSWER, not ERR_NO_SERVER, and not answered from stale', async () => {
+    const { resolver, fake, clock, metrics } = setup(() => route(NAME, 60, 1, V1), {
+      servers: ['10.0.0.1:53', '10.0.0.2:53'],
+    });
+    await resolver.resolve(PSARN);
+    clock.advance(60_000);
+    fake.handler = ({ server }) => (server === '10.0.0.1:53' ? 'timeout' : 'malformed');
+    const err = await rejects(resolver.resolve(PSARN), 'ERR_BAD_ANSWER');
+    assert.match(err.message, /^10\.0\.0\.2#53 gave no usable answer .*not valid UTF-8/);
+    assert.ok(err.cause instanceof TransportError && err.cause.code === 'ERR_DNS_MALFORMED');
+    assert.deepEqual(await counter(metrics.dnsErrors), { timeout: 1, answer: 1 });
+  });
+
+  it('a malformed reply fails over to the next server, which answers', async () => {
+    const { resolver, fake } = setup(
+      ({ server }) => (server === '10.0.0.1:53' ? 'malformed' : route(NAME, 60, 1, V1)),
+      { servers: ['10.0.0.1:53', '10.0.0.2:53'] },
+    );
+    assert.equal((await resolver.resolve(PSARN)).targets[0]!.target, V1);
+    assert.deepEqual(
+      fake.calls.map((c) => c.server),
+      ['10.0.0.1:53', '10.0.0.2:53'],
+    );
+  });
+
+  it('a malformed _epoch reply keeps the cache and waits epochTtl before asking again', async () => {
+    const { resolver, fake, clock } = setup(() => route(NAME, 300, 1, V1), { epochTtl: 5 });
+    await resolver.resolve(PSARN);
+    clock.advance(5_000);
+    fake.handler = ({ qtype }) => (qtype === Type.TXT ? 'malformed' : route(NAME, 300, 1, V1));
+    assert.equal((await resolver.resolve(PSARN)).stale, false);
+    assert.equal((await resolver.resolve(PSARN)).stale, false);
+    assert.deepEqual(
+      fake.calls.map((c) => c.qtype),
+      [Type.URI, Type.TXT],
+    );
+  });
+});
+
 describe('RouteResolver: serve-stale (RFC 8767)', () => {
   it('serves stale when no server answers, waits staleRefreshMs before asking again, fails past maxStale', async () => {
     const { resolver, fake, clock, metrics } = setup(() => route(NAME, 60, 1, V1), {
