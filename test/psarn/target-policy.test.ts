@@ -149,6 +149,55 @@ describe('TargetRules: explicit entries', () => {
   });
 });
 
+describe('TargetRules: the fast path agrees with the URL parser', () => {
+  // 'https://H/' takes the fast path when H is a plain name; 'https://H/?' always goes through
+  // new URL(): both must allow or refuse alike.
+  const hosts = [
+    'hooks.example.com',
+    'HOOKS.Example.COM.',
+    'localhost',
+    'LocalHost.',
+    'a.localhost',
+    'localhost.example.com',
+    '127.0.0.1',
+    '127.1',
+    '2130706433',
+    '0x7f000001',
+    '0x7F.1',
+    '017700000001',
+    '10.0.0.1',
+    '1.2.3.4.example.com',
+    'example.com.10',
+    'x-1.example',
+    '169.254.169.254',
+    '0',
+  ];
+  for (const policy of [
+    DEFAULT_TARGET_POLICY,
+    { ...DEFAULT_TARGET_POLICY, httpsHosts: ['hooks.example.com', '127.0.0.0/8'] },
+  ]) {
+    const rules = new TargetRules(policy);
+    for (const host of hosts) {
+      it(`${host} under httpsHosts ${policy.httpsHosts.join(',')}`, () => {
+        const outcome = (t: string) => {
+          try {
+            new URL(t);
+          } catch {
+            return 'invalid URL';
+          }
+          try {
+            rules.check(t);
+            return 'allowed';
+          } catch (err) {
+            return (err as Error).message.replace(/^target '[^']*'/, '');
+          }
+        };
+        assert.equal(outcome(`https://${host}:8443/p`), outcome(`https://${host}:8443/p?`));
+      });
+    }
+  }
+});
+
 describe('TargetRules: credential warnings', () => {
   const rules = new TargetRules(DEFAULT_TARGET_POLICY);
   const cases: [string, RegExp | undefined][] = [

@@ -31,29 +31,32 @@ const MAX_WARNINGS = 5;
 
 /**
  * Checks targets against the config's `targets` policy before anything is written (route set,
- * zone import). Warnings (credential-like query parameters) go to stderr, at most five lines.
+ * zone import): call `check` per target, then `done`. Warnings (credential-like query
+ * parameters) go to stderr, at most five lines, then a count.
  * @throws CliError from `refuse` with the policy's reason
  */
-export function checkTargets(
-  targets: Iterable<string>,
+export function targetChecker(
   ctx: Context,
   refuse: (err: TargetPolicyError) => CliError,
-): void {
+): { check(target: string): void; done(): void } {
   const rules = new TargetRules(ctx.config.targets);
   let warned = 0;
-  for (const target of targets) {
-    let warnings: readonly string[];
-    try {
-      warnings = rules.check(target);
-    } catch (err) {
-      if (err instanceof TargetPolicyError) throw refuse(err);
-      throw err;
-    }
-    for (const w of warnings) if (warned++ < MAX_WARNINGS) ctx.io.stderr.write(`psarn: warning: ${w}\n`);
-  }
-  if (warned > MAX_WARNINGS) {
-    ctx.io.stderr.write(`psarn: warning: ${warned - MAX_WARNINGS} more targets look like they carry credentials\n`);
-  }
+  return {
+    check(target) {
+      let warnings: readonly string[];
+      try {
+        warnings = rules.check(target);
+      } catch (err) {
+        if (err instanceof TargetPolicyError) throw refuse(err);
+        throw err;
+      }
+      for (const w of warnings) if (warned++ < MAX_WARNINGS) ctx.io.stderr.write(`psarn: warning: ${w}\n`);
+    },
+    done() {
+      if (warned <= MAX_WARNINGS) return;
+      ctx.io.stderr.write(`psarn: warning: ${warned - MAX_WARNINGS} more targets look like they carry credentials\n`);
+    },
+  };
 }
 
 function notFound(what: string, err?: unknown): CliError {
@@ -62,11 +65,9 @@ function notFound(what: string, err?: unknown): CliError {
 
 export function routeSet(cmd: Of<'route set'>, ctx: Context): void {
   const at = locate(cmd.psarn, ctx.config.namespace);
-  checkTargets(
-    cmd.targets.map((t) => t.target),
-    ctx,
-    (err) => usageError(`${err.message} (config key targets)`, err),
-  );
+  const checker = targetChecker(ctx, (err) => usageError(`${err.message} (config key targets)`, err));
+  for (const t of cmd.targets) checker.check(t.target);
+  checker.done();
   const params = zoneParams(ctx.config);
   const spec = {
     policy: cmd.policy,

@@ -10,7 +10,7 @@ import { parseMasterFile } from '../../zonefile/parse.js';
 import type { Command } from '../args.js';
 import type { Context } from '../context.js';
 import { CliError, oneLine, usageError } from '../errors.js';
-import { checkTargets } from './route.js';
+import { targetChecker } from './route.js';
 
 type Of<K extends Command['kind']> = Extract<Command, { kind: K }>;
 
@@ -90,11 +90,18 @@ export function zoneImport(cmd: Of<'zone import'>, ctx: Context): void {
   if (zones.length === 0) {
     throw new CliError('ERR_RUNTIME', `no zone records in '${cmd.file}'; nothing imported`);
   }
-  checkTargets(
-    targetsOf(zones),
+  const checker = targetChecker(
     ctx,
     (err) => new CliError('ERR_RUNTIME', `${quoteInput(cmd.file)}: ${err.message}; nothing imported`, { cause: err }),
   );
+  for (const zone of zones) {
+    for (const route of zone.routes) {
+      if ('targets' in route.spec && route.spec.targets !== undefined) {
+        for (const t of route.spec.targets) checker.check(t.target);
+      }
+    }
+  }
+  checker.done();
   const params = zoneParams(ctx.config);
   const store = ctx.openStore();
   try {
@@ -105,15 +112,5 @@ export function zoneImport(cmd: Of<'zone import'>, ctx: Context): void {
     }
   } finally {
     store.close();
-  }
-}
-
-/** Every target of the built zones, in file order. */
-function* targetsOf(zones: ReturnType<typeof buildZones>): Generator<string> {
-  for (const zone of zones) {
-    for (const route of zone.routes) {
-      if ('targets' in route.spec && route.spec.targets !== undefined)
-        for (const t of route.spec.targets) yield t.target;
-    }
   }
 }
