@@ -10,6 +10,7 @@
  *   on a new random port. So an off-path attacker must guess the port as well as the 16-bit id,
  *   and a port learned (or found by a side channel such as SAD DNS) is useful for a bounded
  *   number of queries and time. The age is checked when a query picks the socket: no timers.
+ *   The replacement is opened one query ahead, so queries do not wait for its connect.
  * - A reply counts only on the socket its query went out on, and only when it matches a pending
  *   query's id, name and type (RFC 5452 §9.1); anything else is ignored.
  * - A retired socket stays open until its pending queries are answered or time out, then closes.
@@ -72,6 +73,8 @@ export class UdpChannel {
   readonly #now: () => number;
   readonly #pick: (n: number) => number;
   readonly #slots: (Port | undefined)[];
+  /** Per slot, the socket that replaces the current one (opened a query ahead). */
+  readonly #next: (Port | undefined)[];
   /** Retired sockets that still carry pending queries. */
   readonly #draining = new Set<Port>();
   #opened = 0;
@@ -94,6 +97,7 @@ export class UdpChannel {
       throw new RangeError(`maxQueries must be >= 1, got ${this.#maxQueries}`);
     }
     this.#slots = new Array(this.#size).fill(undefined);
+    this.#next = new Array(this.#size).fill(undefined);
   }
 
   /** Sockets opened so far (for tests and figures). */
@@ -106,8 +110,12 @@ export class UdpChannel {
    * (the caller times out and calls cancel); `onError` gets a socket error.
    */
   send(query: Buffer, question: Question, onReply: OnReply, onError: (err: Error) => void): void {
-    const port = this.#take();
+    const i = this.#pick(this.#size);
+    const port = this.#take(i);
     port.used++;
+    // One query before the socket is due, open its replacement, so that the query that finds it
+    // retired does not wait for a connect (the next one is usually connected by then).
+    if (port.used >= this.#maxQueries - 1 && this.#next[i] === undefined) this.#next[i] = this.#open();
     const list = port.pending.get(question.id);
     if (list === undefined) port.pending.set(question.id, [{ question, resolve: onReply, reject: onError }]);
     else if (!list.some((p) => p.resolve === onReply)) list.push({ question, resolve: onReply, reject: onError });
@@ -129,25 +137,35 @@ export class UdpChannel {
   }
 
   close(): void {
-    for (const port of this.#slots) if (port !== undefined) this.#close(port);
-    for (const port of this.#draining) this.#close(port);
+    for (const port of [...this.#slots, ...this.#next, ...this.#draining]) if (port !== undefined) this.#close(port);
   }
 
-  /** The socket for the next query: a random slot, renewed when retired or empty. */
-  #take(): Port {
-    const i = this.#pick(this.#size);
-    let port = this.#slots[i];
-    if (port !== undefined && (port.used >= this.#maxQueries || this.#now() - port.openedAt >= this.#maxAgeMs)) {
-      this.#slots[i] = undefined;
-      if (port.pending.size === 0) this.#close(port);
-      else this.#draining.add(port);
-      port = undefined;
-    }
+  /**
+   * The socket of slot `i` for the next query. A socket past maxQueries or maxAgeMs is retired
+   * and replaced by the slot's next socket; until that one is connected, a socket retired only
+   * for its age keeps carrying queries (maxQueries still bounds it), so no query waits for a
+   * connect. A socket never carries more than maxQueries queries.
+   */
+  #take(i: number): Port {
+    const port = this.#slots[i];
     if (port === undefined) {
-      port = this.#open();
-      this.#slots[i] = port;
+      const next = this.#next[i] ?? this.#open();
+      this.#next[i] = undefined;
+      this.#slots[i] = next;
+      return next;
     }
-    return port;
+    if (port.used < this.#maxQueries && this.#now() - port.openedAt < this.#maxAgeMs) return port;
+    let next = this.#next[i];
+    if (next === undefined) {
+      next = this.#open();
+      this.#next[i] = next;
+    }
+    if (!next.connected && port.used < this.#maxQueries) return port;
+    this.#next[i] = undefined;
+    this.#slots[i] = next;
+    if (port.pending.size === 0) this.#close(port);
+    else this.#draining.add(port);
+    return next;
   }
 
   #open(): Port {
@@ -202,6 +220,8 @@ export class UdpChannel {
     this.#draining.delete(port);
     const i = this.#slots.indexOf(port);
     if (i >= 0) this.#slots[i] = undefined;
+    const j = this.#next.indexOf(port);
+    if (j >= 0) this.#next[j] = undefined;
     if (port.closed) return;
     port.closed = true;
     port.socket.close();
