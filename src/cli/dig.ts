@@ -45,6 +45,9 @@ export async function runDig(
   try {
     result = await exchange(server, query, { tcp: dig.tcp, timeoutMs: dig.timeoutMs, tries: dig.tries });
   } catch (err) {
+    if (err instanceof TransportError && err.code === 'ERR_DNS_MALFORMED') {
+      throw new CliError('ERR_RUNTIME', `;; ${err.message}`, { cause: err });
+    }
     if (err instanceof TransportError) {
       // dig's words for a timeout; a connect error's message already says "communications error to ...".
       const what = err.code === 'ERR_DNS_TIMEOUT' ? 'connection timed out; no servers could be reached: ' : '';

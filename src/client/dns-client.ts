@@ -4,6 +4,11 @@
  * answers wins and the next query starts with it, so a dead first server costs its timeouts
  * once, not on every query. SERVFAIL counts as no answer and fails over (RFC 8767 §4 treats it
  * like a timeout); any other rcode is an answer for the caller to judge.
+ *
+ * A malformed reply (it matches the query but its records do not decode) fails over too: the
+ * servers are replicas, another one may be sound, and asking it costs one round trip, not a
+ * timeout. When no server gives a usable answer and one gave a malformed reply, the outcome
+ * carries it as `malformed`: the caller reports a bad answer, not "no server answered".
  */
 import { randomInt } from 'node:crypto';
 import type { DecodedMessage } from '../wire/message.js';
@@ -11,9 +16,9 @@ import { encodeQuery } from '../wire/message.js';
 import { Rcode } from '../wire/types.js';
 import type { ClientMetrics } from './metrics.js';
 import type { ServerAddress } from './transport.js';
-import { acceptReply, formatServer, exchange as realExchange, TransportError } from './transport.js';
-import type { Random } from './types.js';
-import { UdpChannel } from './udp-channel.js';
+import { formatServer, matchReply, exchange as realExchange, TransportError } from './transport.js';
+import type { Clock, Random } from './types.js';
+import { UdpChannel, type UdpChannelOptions } from './udp-channel.js';
 
 export interface DnsClientOptions {
   servers: ServerAddress[];
@@ -23,11 +28,23 @@ export interface DnsClientOptions {
   metrics?: ClientMetrics | undefined;
   /** For tests: a fake server function instead of sockets. */
   exchange?: typeof realExchange | undefined;
+  /** Clock for the UDP sockets' age (they are replaced after a while). Default Date.now. */
+  now?: Clock | undefined;
+  /** The UDP socket pool of each server (sizes and lifetimes); defaults in UdpChannel. */
+  udp?: Omit<UdpChannelOptions, 'now'> | undefined;
 }
 
 export type DnsOutcome =
   | { ok: true; message: DecodedMessage; server: ServerAddress }
-  | { ok: false; tried: ServerAddress[]; cause: Error };
+  | {
+      ok: false;
+      tried: ServerAddress[];
+      cause: Error;
+      /** The first malformed reply (ERR_DNS_MALFORMED), when a server gave one. */
+      malformed?: TransportError;
+    };
+
+const REASON = { ERR_DNS_TIMEOUT: 'timeout', ERR_DNS_CONNECT: 'connect', ERR_DNS_MALFORMED: 'answer' } as const;
 
 export class DnsClient {
   readonly #servers: ServerAddress[];
@@ -49,7 +66,8 @@ export class DnsClient {
     this.#random = options.random;
     this.#metrics = options.metrics;
     this.#exchange = options.exchange ?? realExchange;
-    this.#channels = this.#servers.map((server) => new UdpChannel(server, acceptReply));
+    const udp: UdpChannelOptions = { ...options.udp, ...(options.now ? { now: options.now } : {}) };
+    this.#channels = this.#servers.map((server) => new UdpChannel(server, matchReply, udp));
   }
 
   /** Closes the UDP channels (they are unref'd, so this is only needed for a tidy shutdown). */
@@ -71,6 +89,7 @@ export class DnsClient {
   async query(name: string, qtype: number): Promise<DnsOutcome> {
     const tried: ServerAddress[] = [];
     let cause: Error = new Error('no servers');
+    let malformed: TransportError | undefined;
     const n = this.#servers.length;
     for (let i = 0; i < n; i++) {
       const index = (this.#start + i) % n;
@@ -97,11 +116,12 @@ export class DnsClient {
         return { ok: true, message: result.message, server };
       } catch (err) {
         if (!(err instanceof TransportError)) throw err;
-        this.#metrics?.dnsErrors.inc({ reason: err.code === 'ERR_DNS_TIMEOUT' ? 'timeout' : 'connect' });
+        this.#metrics?.dnsErrors.inc({ reason: REASON[err.code] });
+        if (err.code === 'ERR_DNS_MALFORMED') malformed ??= err;
         cause = err;
       }
     }
-    return { ok: false, tried, cause };
+    return malformed === undefined ? { ok: false, tried, cause } : { ok: false, tried, cause, malformed };
   }
 
   #nextId(): number {

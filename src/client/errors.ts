@@ -10,7 +10,7 @@ export type ClientErrorCode =
   | 'ERR_ROUTE_NOT_FOUND'
   /** No server answered and nothing stale was cached. */
   | 'ERR_NO_SERVER'
-  /** A server answered something unusable (SERVFAIL, REFUSED, a malformed route). */
+  /** A server answered something unusable (REFUSED, a route TXT it cannot read, records that do not decode). */
   | 'ERR_BAD_ANSWER'
   /** Every target tried failed; see `failures`. */
   | 'ERR_ALL_TARGETS_FAILED'

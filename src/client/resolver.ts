@@ -12,6 +12,8 @@
  * - A failed `_epoch` read is retried after `staleRefreshMs` (RFC 8767 §5's failure recheck
  *   timer), not on every call: with every server down, calls must not each wait for timeouts.
  * - Negative answers are not served stale: once expired, no answer is ERR_NO_SERVER.
+ * - A reply that matches the query but does not decode is ERR_BAD_ANSWER, after the other
+ *   servers were asked and none answered usably; like REFUSED, it is not answered from stale.
  * - For an alias whose target is in another zone, the entry follows the target zone's epoch.
  */
 import { nameToPsarn, psarnToName, zoneName } from '../psarn/name.js';
@@ -58,7 +60,15 @@ export class RouteResolver {
   constructor(options: ResolverOptions = {}) {
     this.#o = resolveOptions(options);
     const { servers, timeoutMs, tries, random, metrics } = this.#o;
-    this.#dns = new DnsClient({ servers, timeoutMs, tries, random, metrics, exchange: this.#o.exchange });
+    this.#dns = new DnsClient({
+      servers,
+      timeoutMs,
+      tries,
+      random,
+      metrics,
+      exchange: this.#o.exchange,
+      now: this.#o.now,
+    });
     this.#cache = new RouteCache(this.#o.maxEntries);
   }
 
@@ -155,6 +165,14 @@ export class RouteResolver {
   async #fetch(p: Parsed): Promise<Route> {
     const out = await this.#dns.query(p.name, Type.URI);
     const now = this.#o.now();
+    if (!out.ok && out.malformed !== undefined) {
+      // A server answered, with records that do not decode: a bad answer, not a missing server.
+      throw new PsarnClientError(
+        'ERR_BAD_ANSWER',
+        `${formatServer(out.malformed.server)} gave no usable answer for psARN '${p.psarn}': ${out.malformed.message}`,
+        { cause: out.malformed, psarn: p.psarn },
+      );
+    }
     if (!out.ok) return this.#noAnswer(p, out, now);
     const read = readRoute(out.message, p.name, this.#o);
     switch (read.kind) {
@@ -232,6 +250,10 @@ export class RouteResolver {
         const out = await this.#dns.query(`${EPOCH_LABEL}.${zone}`, Type.TXT);
         const now = this.#o.now();
         const state = this.#cache.zone(zone, now);
+        if (!out.ok && out.malformed !== undefined) {
+          state.checkedAt = now; // a bad answer, as below (counted by the DNS client)
+          return;
+        }
         if (!out.ok) {
           state.retryAfter = now + this.#o.staleRefreshMs;
           return;

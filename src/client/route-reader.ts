@@ -43,6 +43,18 @@ export function clampTtl(ttl: number, clamp: TtlClamp): number {
   return Math.min(clamp.maxTtl, Math.max(clamp.minTtl, ttl));
 }
 
+/** 2^31: RFC 2181 §8 limits a TTL to 31 bits. */
+const TTL_LIMIT = 0x8000_0000;
+
+/**
+ * A TTL as received, made safe to cache by. RFC 2181 §8: a TTL with the top bit set (>= 2^31)
+ * is to be treated as 0, not as a huge lifetime; the clamp then raises it to minTtl at most.
+ * The same rule applies to the SOA MINIMUM, which RFC 2308 §5 uses as a TTL.
+ */
+export function receivedTtl(ttl: number): number {
+  return ttl >= TTL_LIMIT ? 0 : ttl;
+}
+
 /**
  * Reads the reply to a URI query for `name` (absolute, lowercase).
  * @example readRoute(reply, 'created.orders.123456789012.us-east-1.aws.psarn.internal.', { minTtl: 0, maxTtl: 172800 })
@@ -62,7 +74,7 @@ export function readRoute(message: DecodedMessage, name: string, clamp: TtlClamp
     if (steps === MAX_CNAME_CHAIN) {
       return { kind: 'bad', reason: `CNAME chain from ${name} is longer than ${MAX_CNAME_CHAIN}` };
     }
-    minTtl = Math.min(minTtl, cname.ttl);
+    minTtl = Math.min(minTtl, receivedTtl(cname.ttl));
     current = cname.target;
   }
   const uris = message.answer.filter((r) => r.type === 'URI' && r.name === current);
@@ -76,13 +88,13 @@ export function readRoute(message: DecodedMessage, name: string, clamp: TtlClamp
       return { kind: 'bad', reason: `CNAME chain from ${name} stops at ${current}, which the server did not answer` };
     }
     if (soa === undefined) return { kind: 'negative', rcode, ttl: 0, zone: undefined };
-    const ttl = Math.min(minTtl, soa.ttl, soa.minimum);
+    const ttl = Math.min(minTtl, receivedTtl(soa.ttl), receivedTtl(soa.minimum));
     return { kind: 'negative', rcode, ttl: clampTtl(ttl, clamp), zone: soa.name };
   }
   const targets: RouteTarget[] = [];
   for (const r of uris) {
     if (r.type !== 'URI' || !('priority' in r)) continue;
-    minTtl = Math.min(minTtl, r.ttl);
+    minTtl = Math.min(minTtl, receivedTtl(r.ttl));
     targets.push({ target: r.target, priority: r.priority, weight: r.weight });
   }
   let policy: Policy = 'weighted';
@@ -96,7 +108,7 @@ export function readRoute(message: DecodedMessage, name: string, clamp: TtlClamp
     } catch (err) {
       return { kind: 'bad', reason: `route TXT at ${current}: ${(err as Error).message}` };
     }
-    minTtl = Math.min(minTtl, txt.ttl);
+    minTtl = Math.min(minTtl, receivedTtl(txt.ttl));
   }
   return { kind: 'route', finalName: current, policy, epoch, ttl: clampTtl(minTtl, clamp), targets };
 }

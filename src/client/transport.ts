@@ -3,15 +3,21 @@
  * then TCP (2-byte length framing, RFC 7766 §8) when the reply has TC set. Used by `psarn dig`
  * and by the client library.
  *
- * Every datagram and frame is hostile: a reply is accepted only when it decodes, has QR set,
- * and its id, question name (case-insensitive) and type match the query (RFC 5452 §9.1); any
- * other packet is ignored, never trusted.
+ * Every datagram and frame is hostile: a reply is considered only when it has QR set and its
+ * id, question name (case-insensitive) and type match the query (RFC 5452 §9.1); any other
+ * packet is ignored, never trusted. A matching reply whose records do not decode is a bad answer
+ * from that server, reported at once (ERR_DNS_MALFORMED) instead of waiting out every try: the
+ * server did answer, and asking it again would get the same bytes. Only when its TC bit is set
+ * is it taken as truncated, and TCP asked (RFC 2181 §9: a truncated message may be cut anywhere).
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6, type Socket as NetSocket, connect as tcpConnect } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { Cursor, Flag, Hdr, u16At } from '../wire/cursor.js';
+import { WireError } from '../wire/errors.js';
 import type { DecodedMessage } from '../wire/message.js';
-import { decodeMessage } from '../wire/message.js';
+import { decodeMessage, typeName } from '../wire/message.js';
+import { presentName, readName } from '../wire/name.js';
 import { FrameDecoder, frame } from '../wire/tcp.js';
 import type { Question, UdpChannel } from './udp-channel.js';
 
@@ -43,7 +49,12 @@ export interface ExchangeResult {
   transport: 'udp' | 'tcp';
 }
 
-export type TransportErrorCode = 'ERR_DNS_TIMEOUT' | 'ERR_DNS_CONNECT';
+/**
+ * ERR_DNS_TIMEOUT: no matching reply in any try. ERR_DNS_CONNECT: refused, unreachable, or the
+ * TCP connection closed without a reply. ERR_DNS_MALFORMED: the server's reply matched the
+ * query but its records do not decode (the WireError is the cause).
+ */
+export type TransportErrorCode = 'ERR_DNS_TIMEOUT' | 'ERR_DNS_CONNECT' | 'ERR_DNS_MALFORMED';
 
 export class TransportError extends Error {
   readonly code: TransportErrorCode;
@@ -63,6 +74,15 @@ export function formatServer(server: ServerAddress): string {
 
 type Expect = Question;
 
+/** What a datagram or frame is to the query it may answer (see matchReply). */
+export type ReplyMatch =
+  | { kind: 'reply'; message: DecodedMessage }
+  /** Header and question answer the query, the rest does not decode. */
+  | { kind: 'malformed'; tc: boolean; error: WireError };
+
+/** A malformed reply with TC set: go to TCP as for any truncated reply. */
+const TRUNCATED = 'truncated';
+
 /** How long to wait for each try, how many tries, and the clock for the round-trip time. */
 interface Attempts {
   timeoutMs: number;
@@ -72,8 +92,9 @@ interface Attempts {
 
 /**
  * Sends `query` (a whole DNS message) to `server` and resolves with the first matching reply.
- * @throws TransportError ERR_DNS_TIMEOUT (no matching reply in any try) or ERR_DNS_CONNECT
- *   (refused, unreachable, or the TCP connection closed without a reply)
+ * @throws TransportError ERR_DNS_TIMEOUT (no matching reply in any try), ERR_DNS_CONNECT
+ *   (refused, unreachable, or the TCP connection closed without a reply) or ERR_DNS_MALFORMED
+ *   (a matching reply that does not decode)
  * @example
  *   const q = encodeQuery({ id: randomInt(65536), name: 'created.orders.123456789012.us-east-1.aws.psarn.internal.', qtype: Type.URI });
  *   const { message } = await exchange({ host: '127.0.0.1', port: 8053 }, q);
@@ -95,7 +116,7 @@ export async function exchange(
     const udp = options.channel
       ? await channelExchange(options.channel, query, expect, attempts)
       : await udpExchange(server, query, expect, attempts);
-    if (!udp.message.tc) return udp;
+    if (udp !== TRUNCATED && !udp.message.tc) return udp;
   }
   return tcpExchange(server, query, expect, attempts);
 }
@@ -107,20 +128,42 @@ function questionOf(query: Buffer): Expect {
   return { id: q.id, name: question.name.toLowerCase(), qtype: question.qtype };
 }
 
-/** The decoded reply when `buf` answers the query `expect`, else undefined. */
-export function acceptReply(buf: Buffer, expect: Expect): DecodedMessage | undefined {
+/**
+ * Whether `buf` answers the query `expect`: undefined when it does not (not a reply, another id
+ * or question, too short: ignore it), else the decoded reply, or `malformed` when the header and
+ * question match but the records do not decode.
+ */
+export function matchReply(buf: Buffer, expect: Expect): ReplyMatch | undefined {
+  if (buf.length < Hdr.SIZE || u16At(buf, Hdr.ID) !== expect.id) return undefined;
   let message: DecodedMessage;
   try {
     message = decodeMessage(buf);
-  } catch {
-    return undefined;
+  } catch (err) {
+    // Only now read the header and question alone: the common path decodes the bytes once.
+    if (!answersQuestion(buf, expect)) return undefined;
+    const error =
+      err instanceof WireError ? err : new WireError(String((err as Error)?.message ?? err), -1, { cause: err });
+    return { kind: 'malformed', tc: (u16At(buf, Hdr.FLAGS) & Flag.TC) !== 0, error };
   }
   const question = message.question[0];
-  if (!message.qr || message.id !== expect.id || message.question.length !== 1 || question === undefined) {
-    return undefined;
-  }
+  if (!message.qr || message.question.length !== 1 || question === undefined) return undefined;
   if (question.name.toLowerCase() !== expect.name || question.qtype !== expect.qtype) return undefined;
-  return message;
+  return { kind: 'reply', message };
+}
+
+/** QR set, the query's id, one question with its name (case-insensitive) and type (RFC 5452 §9.1). */
+function answersQuestion(buf: Buffer, expect: Expect): boolean {
+  if (buf.length < Hdr.SIZE || u16At(buf, Hdr.ID) !== expect.id) return false;
+  if ((u16At(buf, Hdr.FLAGS) & Flag.QR) === 0 || u16At(buf, Hdr.QDCOUNT) !== 1) return false;
+  const labels: number[] = [];
+  const cur = new Cursor(buf, Hdr.SIZE);
+  try {
+    readName(cur, labels);
+    if (cur.u16('question type') !== expect.qtype) return false;
+  } catch {
+    return false;
+  }
+  return presentName(buf, labels, false).toLowerCase() === expect.name;
 }
 
 function connectError(server: ServerAddress, proto: string, err: unknown): TransportError {
@@ -141,19 +184,29 @@ function timeoutError(server: ServerAddress, proto: string, tries: number, timeo
   );
 }
 
+function malformedError(server: ServerAddress, proto: string, expect: Expect, error: WireError): TransportError {
+  const at = error.offset >= 0 ? ` at byte ${error.offset}` : '';
+  return new TransportError(
+    'ERR_DNS_MALFORMED',
+    server,
+    `malformed reply from ${formatServer(server)} over ${proto} to ${expect.name} ${typeName(expect.qtype)}: ${error.message}${at}`,
+    { cause: error },
+  );
+}
+
 function udpExchange(
   server: ServerAddress,
   query: Buffer,
   expect: Expect,
   { timeoutMs, tries, now }: Attempts,
-): Promise<ExchangeResult> {
+): Promise<ExchangeResult | typeof TRUNCATED> {
   return new Promise((resolve, reject) => {
     const socket: Socket = createSocket(isIPv6(server.host) ? 'udp6' : 'udp4');
     let attempt = 0;
     let sentAt = 0;
     let timer: NodeJS.Timeout | undefined;
     let done = false;
-    const finish = (err: Error | undefined, result?: ExchangeResult): void => {
+    const finish = (err: Error | undefined, result?: ExchangeResult | typeof TRUNCATED): void => {
       if (done) return;
       done = true;
       if (timer) clearTimeout(timer);
@@ -176,8 +229,12 @@ function udpExchange(
     // unreachable as ECONNREFUSED instead of waiting for every timeout.
     socket.on('error', (err) => finish(connectError(server, 'UDP', err)));
     socket.on('message', (buf) => {
-      const message = acceptReply(buf, expect);
-      if (message) finish(undefined, { reply: buf, message, rttMs: now() - sentAt, transport: 'udp' });
+      const match = matchReply(buf, expect);
+      if (match === undefined) return;
+      if (match.kind === 'reply')
+        finish(undefined, { reply: buf, message: match.message, rttMs: now() - sentAt, transport: 'udp' });
+      else if (match.tc) finish(undefined, TRUNCATED);
+      else finish(malformedError(server, 'UDP', expect, match.error));
     });
     socket.connect(server.port, server.host, send);
   });
@@ -188,16 +245,19 @@ function channelExchange(
   query: Buffer,
   expect: Expect,
   { timeoutMs, tries, now }: Attempts,
-): Promise<ExchangeResult> {
+): Promise<ExchangeResult | typeof TRUNCATED> {
   const server = channel.server;
   return new Promise((resolve, reject) => {
     let attempt = 0;
     let sentAt = 0;
     let timer: NodeJS.Timeout | undefined;
-    const onReply = ({ buf, message }: { buf: Buffer; message: DecodedMessage }): void => {
+    const onReply = (buf: Buffer, match: ReplyMatch): void => {
       clearTimeout(timer);
       channel.cancel(expect, onReply);
-      resolve({ reply: buf, message, rttMs: now() - sentAt, transport: 'udp' });
+      if (match.kind === 'reply')
+        resolve({ reply: buf, message: match.message, rttMs: now() - sentAt, transport: 'udp' });
+      else if (match.tc) resolve(TRUNCATED);
+      else reject(malformedError(server, 'UDP', expect, match.error));
     };
     const onError = (err: Error): void => {
       clearTimeout(timer);
@@ -207,7 +267,7 @@ function channelExchange(
     const send = (): void => {
       attempt++;
       sentAt = now();
-      channel.send(query, expect, onReply, onError).catch(onError);
+      channel.send(query, expect, onReply, onError);
       timer = setTimeout(() => {
         if (attempt < tries) return send();
         channel.cancel(expect, onReply);
@@ -254,11 +314,12 @@ function tcpExchange(
           return;
         }
         for (const buf of messages) {
-          const message = acceptReply(buf, expect);
-          if (message) {
-            finish(undefined, { reply: buf, message, rttMs: now() - sentAt, transport: 'tcp' });
-            return;
-          }
+          const match = matchReply(buf, expect);
+          if (match === undefined) continue;
+          if (match.kind === 'reply') {
+            finish(undefined, { reply: buf, message: match.message, rttMs: now() - sentAt, transport: 'tcp' });
+          } else finish(malformedError(server, 'TCP', expect, match.error));
+          return;
         }
       });
     });

@@ -12,9 +12,19 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { normalizeNamespace } from '../psarn/name.js';
+import type { TargetPolicy } from '../psarn/target-policy.js';
 import type { ZoneParams } from '../store/types.js';
 import type { ConfigLayer, LogLevel, RawConfig, UdpIo } from './schema.js';
-import { CONFIG_KEYS, DEFAULTS, envKeyFor, hostPortProblem, layerSchema, NUMERIC_KEYS } from './schema.js';
+import {
+  CONFIG_KEYS,
+  DEFAULTS,
+  envKeyFor,
+  hostPortProblem,
+  LIST_KEYS,
+  layerSchema,
+  NUMERIC_KEYS,
+  parseFileMode,
+} from './schema.js';
 
 export type { UdpIo } from './schema.js';
 export { CONFIG_KEYS, envKeyFor } from './schema.js';
@@ -31,6 +41,11 @@ export interface Config {
   http: HostPort;
   /** SQLite file, resolved against the working directory. Default ./data/psarn.db. */
   db: string;
+  /**
+   * Mode of a database file psarn creates (its -wal and -shm files get the same); a folder
+   * created for it gets x where r is set (0600 -> 0700). Default 0o600.
+   */
+  dbMode: number;
   /** Canonical (lowercase, trailing dot). Default psarn.internal. */
   namespace: string;
   /** Absolute names. Default [ns.psarn.internal.]. */
@@ -52,6 +67,8 @@ export interface Config {
   log: { level: LogLevel };
   /** Resolved path, or null for none. Default config/demo-routes.yaml. */
   demoRoutes: string | null;
+  /** Which targets a route may name, checked when routes are written. Default: any ARN, any public https host. */
+  targets: TargetPolicy;
 }
 
 export class ConfigError extends Error {
@@ -190,7 +207,7 @@ function dropNulls(layer: Layer, prefix = ''): Layer {
 /** Env and flag values are text: numbers for numeric keys, lists for nameservers. */
 function fromText(key: string, value: string): unknown {
   if (NUMERIC_KEYS.has(key)) return /^[+-]?\d+$/.test(value.trim()) ? Number(value) : value;
-  if (key === 'nameservers')
+  if (LIST_KEYS.has(key))
     return value
       .split(',')
       .map((s) => s.trim())
@@ -264,6 +281,7 @@ function finish(raw: RawConfig, cwd: string): Config {
     http: parseHostPort(raw.http, 'http'),
     // ':memory:' is better-sqlite3's in-memory database, not a file name.
     db: raw.db === ':memory:' ? raw.db : resolve(cwd, raw.db),
+    dbMode: parseFileMode(raw.dbMode),
     namespace: normalizeNamespace(raw.namespace),
     nameservers: raw.nameservers.map((n) => `${n.endsWith('.') ? n.slice(0, -1) : n}.`.toLowerCase()),
     defaultTtl: raw.defaultTtl,
@@ -276,6 +294,12 @@ function finish(raw: RawConfig, cwd: string): Config {
     routeIndex: raw.routeIndex,
     log: { ...raw.log },
     demoRoutes: raw.demoRoutes ? resolve(cwd, raw.demoRoutes) : null,
+    targets: {
+      partitions: [...raw.targets.partitions],
+      accounts: [...raw.targets.accounts],
+      services: [...raw.targets.services],
+      httpsHosts: [...raw.targets.httpsHosts],
+    },
   };
 }
 

@@ -21,6 +21,7 @@ import { psarnToName, zoneName } from '../psarn/name.js';
 import type { Psarn } from '../psarn/psarn.js';
 import { formatPsarn, PsarnError, parsePsarn } from '../psarn/psarn.js';
 import { DEFAULT_PRIORITY, DEFAULT_WEIGHT, parseTargetArg, TargetError, validateTarget } from '../psarn/target.js';
+import { type TargetPolicy, TargetPolicyError, TargetRules } from '../psarn/target-policy.js';
 import type { Policy, RouteSpec, TargetSpec } from '../store/types.js';
 
 /** One route of a routes file; `ttl` undefined means the config's defaultTtl. */
@@ -143,6 +144,30 @@ export function loadRoutesFile(path: string): RouteEntry[] {
     throw new RoutesFileError('', `routes file ${path}: cannot read it (${(err as Error).message})`, { cause: err });
   }
   return parseRoutesYaml(text, path);
+}
+
+/**
+ * Checks every target of `entries` against the config's `targets` policy (the demo routes, and
+ * the future `psarn apply`), before anything is written.
+ * @returns warning lines (credential-like query parameters), each naming the entry
+ * @throws RoutesFileError naming the file and the target the policy refuses
+ */
+export function checkRoutesPolicy(entries: readonly RouteEntry[], policy: TargetPolicy, file = '<routes>'): string[] {
+  const rules = new TargetRules(policy);
+  const warnings: string[] = [];
+  entries.forEach((entry, i) => {
+    if (!('targets' in entry.spec)) return;
+    entry.spec.targets.forEach((t, j) => {
+      const key = `routes[${i}].targets[${j}]`;
+      try {
+        for (const w of rules.check(t.target)) warnings.push(`routes file ${file}: ${key}: ${w}`);
+      } catch (err) {
+        if (!(err instanceof TargetPolicyError)) throw err;
+        throw new RoutesFileError(key, `routes file ${file}: ${key} ${err.message}`, { cause: err });
+      }
+    });
+  });
+  return warnings;
 }
 
 /**

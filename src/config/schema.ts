@@ -5,6 +5,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { namespaceProblem } from '../psarn/name.js';
+import { arnEntryProblem, httpsHostEntryProblem } from '../psarn/target-policy.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -21,6 +22,7 @@ export const DEFAULTS = {
   listen: '127.0.0.1:8053',
   http: '127.0.0.1:9153',
   db: './data/psarn.db',
+  dbMode: '0600' as string | number,
   namespace: 'psarn.internal.',
   nameservers: ['ns.psarn.internal.'],
   defaultTtl: 300,
@@ -33,6 +35,12 @@ export const DEFAULTS = {
   routeIndex: true,
   log: { level: 'info' as LogLevel },
   demoRoutes: 'config/demo-routes.yaml' as string | null,
+  targets: {
+    partitions: ['*'] as string[],
+    accounts: ['*'] as string[],
+    services: ['*'] as string[],
+    httpsHosts: ['*'] as string[],
+  },
 };
 
 export type RawConfig = typeof DEFAULTS;
@@ -42,6 +50,7 @@ export const CONFIG_KEYS = [
   'listen',
   'http',
   'db',
+  'dbMode',
   'namespace',
   'nameservers',
   'defaultTtl',
@@ -58,7 +67,20 @@ export const CONFIG_KEYS = [
   'routeIndex',
   'log.level',
   'demoRoutes',
+  'targets.partitions',
+  'targets.accounts',
+  'targets.services',
+  'targets.httpsHosts',
 ] as const;
+
+/** Keys whose env/flag text is a comma-separated list. */
+export const LIST_KEYS: ReadonlySet<string> = new Set([
+  'nameservers',
+  'targets.partitions',
+  'targets.accounts',
+  'targets.services',
+  'targets.httpsHosts',
+]);
 
 /** Keys whose env/flag text is converted to a number before validation: those with a numeric default. */
 export const NUMERIC_KEYS: ReadonlySet<string> = new Set(
@@ -100,6 +122,24 @@ export function hostnameProblem(name: string): string | undefined {
   return ok ? undefined : 'must be a host name: labels of letters, digits and inner hyphens';
 }
 
+/**
+ * Why `value` is not a file mode, or undefined. Octal digits as chmod takes them: '0600', '640';
+ * a YAML number such as 600 (unquoted 0600 reads as the decimal 600) is read the same way.
+ */
+export function fileModeProblem(value: string | number): string | undefined {
+  const text = typeof value === 'number' ? String(value) : value.replace(/^0o/i, '');
+  if (!/^[0-7]{3,4}$/.test(text)) return "must be an octal mode such as '0600' (quote it in YAML)";
+  const mode = Number.parseInt(text, 8);
+  if (mode > 0o777) return 'must be a permission mode from 0600 to 0777 (no setuid, setgid or sticky bit)';
+  if ((mode & 0o600) !== 0o600) return 'must let the owner read and write (0600 at least)';
+  return undefined;
+}
+
+/** The mode of a valid `dbMode` value. */
+export function parseFileMode(value: string | number): number {
+  return Number.parseInt(typeof value === 'number' ? String(value) : value.replace(/^0o/i, ''), 8);
+}
+
 function int(min: number, max: number) {
   const error = `must be an integer from ${min} to ${max}`;
   return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
@@ -113,6 +153,10 @@ function refined(problem: (v: string) => string | undefined, error: string) {
 }
 
 const mapping = 'must be a mapping of keys';
+
+function entries(problem: (v: string) => string | undefined, what: string) {
+  return z.array(refined(problem, `must be ${what}`), { error: `must be a list, each entry ${what}` });
+}
 const hostPort = refined(hostPortProblem, 'must be a HOST:PORT string, e.g. 127.0.0.1:8053');
 
 /** One layer of configuration: every key optional, unknown keys refused (they are typos). */
@@ -121,6 +165,12 @@ export const layerSchema = z
     listen: hostPort,
     http: hostPort,
     db: z.string({ error: 'must be a file path' }).min(1, { error: 'must be a file path, not empty' }),
+    dbMode: z
+      .union([z.string(), z.number()], { error: "must be an octal mode such as '0600'" })
+      .superRefine((v, ctx) => {
+        const p = fileModeProblem(v);
+        if (p) ctx.addIssue({ code: 'custom', message: p });
+      }),
     namespace: refined(namespaceProblem, 'must be a domain name such as psarn.internal.'),
     nameservers: z
       .array(refined(hostnameProblem, 'must be a host name'), { error: 'must be a list of host names' })
@@ -152,6 +202,17 @@ export const layerSchema = z
       )
       .partial(),
     demoRoutes: z.string({ error: 'must be a file path, or null for none' }).nullable(),
+    targets: z
+      .strictObject(
+        {
+          partitions: entries((v) => arnEntryProblem('partitions', v), "an ARN partition or '*'"),
+          accounts: entries((v) => arnEntryProblem('accounts', v), "a 12-digit account id or '*'"),
+          services: entries((v) => arnEntryProblem('services', v), "an ARN service or '*'"),
+          httpsHosts: entries(httpsHostEntryProblem, "a host name, '*.domain', an address, a CIDR range or '*'"),
+        },
+        { error: mapping },
+      )
+      .partial(),
   })
   .partial();
 

@@ -53,7 +53,7 @@ const RESTART_KEYS = ['listen', 'http', 'db', 'namespace', 'workers', 'routeInde
  * one: done before any DNS worker opens the file, so workers never race to do it.
  */
 export function prepareStore(config: Config, log: Logger): void {
-  const store = Store.open(config.db, { create: true });
+  const store = Store.open(config.db, { create: true, mode: config.dbMode });
   try {
     loadDemoIfEmpty(store, config, log);
   } finally {
@@ -64,7 +64,7 @@ export function prepareStore(config: Config, log: Logger): void {
 function loadDemoIfEmpty(store: Store, config: Config, log: Logger): void {
   if (!store.isEmpty() || config.demoRoutes === null) return;
   const file = demoRoutesFile(config.demoRoutes);
-  const loaded = loadDemoRoutes(store, file, config);
+  const loaded = loadDemoRoutes(store, file, config, (line) => log.warn(line));
   log.info({ file, routes: loaded }, 'empty database: loaded the demo routes');
 }
 
@@ -72,7 +72,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   const { log } = options;
   const metrics = new DaemonMetrics(options.registry !== undefined ? { registry: options.registry } : {});
   // 16 MiB of page cache: answers are point reads, and the OS caches the file outside our RSS.
-  const store = Store.open(config.db, { create: true, cacheKiB: 16384 });
+  const store = Store.open(config.db, { create: true, mode: config.dbMode, cacheKiB: 16384 });
   let current = config;
   let udp: UdpListener | undefined;
   let tcp: TcpListener | undefined;

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/config.js';
 import { zoneParams } from '../config/config.js';
-import { loadRoutesFile, toStoreRoute } from '../config/routes-file.js';
+import { checkRoutesPolicy, loadRoutesFile, toStoreRoute } from '../config/routes-file.js';
 import type { Store } from '../store/store.js';
 import type { ZoneContent } from '../store/types.js';
 import { packageRoot } from '../version.js';
@@ -24,10 +24,20 @@ export function demoRoutesFile(configured: string, cwd = process.cwd()): string 
   return join(packageRoot(), DEFAULT_FILE);
 }
 
-/** @returns the number of routes loaded. @throws RoutesFileError naming the file and key. */
-export function loadDemoRoutes(store: Store, file: string, config: Config): number {
+/**
+ * Targets go through the config's `targets` policy like any other write; `warn` gets a line per
+ * target whose query looks like it carries a credential.
+ * @returns the number of routes loaded. @throws RoutesFileError naming the file and key.
+ */
+export function loadDemoRoutes(
+  store: Store,
+  file: string,
+  config: Config,
+  warn: (line: string) => void = () => {},
+): number {
   const zones = new Map<string, ZoneContent>();
   const entries = loadRoutesFile(file);
+  for (const line of checkRoutesPolicy(entries, config.targets, file)) warn(line);
   for (const entry of entries) {
     const { zone, path, spec } = toStoreRoute(entry, { defaultTtl: config.defaultTtl, namespace: config.namespace });
     const content = zones.get(zone) ?? { name: zone, routes: [] };

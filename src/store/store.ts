@@ -4,9 +4,9 @@
  * and appends to the change journal. Readers in another process (the daemon) see a write whole
  * or not at all.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { createDatabaseFile } from './file-mode.js';
 import { importZones } from './import.js';
 import { migrate } from './schema.js';
 import { nextSerial, serialGreater } from './serial.js';
@@ -35,6 +35,8 @@ import { checkParams, checkRoute, checkZoneName } from './validate.js';
 export interface OpenOptions {
   /** Create the file (and its folder) when missing. Default true. With false, a missing file is StoreError ERR_DB_MISSING. */
   create?: boolean;
+  /** Mode of a file created here (its -wal/-shm follow; a created folder gets x where r is set). Default 0o600. */
+  mode?: number;
   readonly?: boolean;
   /** Unix ms clock, for updatedAt and journal times. */
   now?: () => number;
@@ -83,7 +85,7 @@ export class Store {
           `database '${file}' does not exist; start psarnd once or run 'psarn db init' to create it, or pass --db FILE`,
         );
       }
-      mkdirSync(dirname(file), { recursive: true });
+      createDatabaseFile(file, options.mode);
     }
     let db: Database.Database | undefined;
     try {

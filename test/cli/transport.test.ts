@@ -43,6 +43,13 @@ function reply(
   return Buffer.concat(parts);
 }
 
+/** A reply to `query` whose one TXT string claims more bytes than its rdata holds. */
+function malformedTxt(query: Buffer): Buffer {
+  const bad = reply(query, { text: 'ok' });
+  bad[bad.length - 3] = 9; // the string's length byte: 9 > the 2 bytes left
+  return bad;
+}
+
 type UdpBehaviour = (query: Buffer, send: (b: Buffer) => void, count: number) => void;
 
 /** A fake DNS server on 127.0.0.1 (UDP and TCP on the same port) whose behaviour each test sets. */
@@ -156,6 +163,52 @@ describe('exchange', () => {
       ['over tcp'],
     );
     assert.equal(fake.udpCount, 1);
+    assert.equal(fake.tcpCount, 1);
+  });
+
+  it('a matching reply whose TXT does not decode is ERR_DNS_MALFORMED at once, not a timeout', async () => {
+    fake.reset();
+    fake.onUdp = (q, send) => {
+      const bad = reply(q, { id: 9, text: 'ok' });
+      bad[bad.length - 3] = 9; // another id's garbage: ignored, not a bad answer
+      send(bad);
+      send(malformedTxt(q));
+    };
+    const started = performance.now();
+    await assert.rejects(exchange(server, query(), { timeoutMs: 2000, tries: 3 }), (err: unknown) => {
+      assert.ok(err instanceof TransportError);
+      assert.equal(err.code, 'ERR_DNS_MALFORMED');
+      assert.match(
+        err.message,
+        new RegExp(`malformed reply from 127\\.0\\.0\\.1#${fake.port} over UDP to ${NAME} URI: .*TXT string`),
+      );
+      assert.equal((err.cause as { code?: string }).code, 'ERR_DNS_WIRE');
+      return true;
+    });
+    assert.ok(performance.now() - started < 1500, 'before the first timeout');
+    assert.equal(fake.udpCount, 1);
+  });
+
+  it('a malformed reply with TC set is truncated: asks over TCP', async () => {
+    fake.reset();
+    fake.onUdp = (q, send) => {
+      const bad = malformedTxt(q);
+      bad.writeUInt16BE(bad.readUInt16BE(2) | 0x0200, 2);
+      send(bad);
+    };
+    fake.onTcp = (q, conn) => conn.write(frame(reply(q, { text: 'over tcp' })));
+    const r = await exchange(server, query(), { timeoutMs: 2000 });
+    assert.equal(r.transport, 'tcp');
+    assert.equal(fake.tcpCount, 1);
+  });
+
+  it('a malformed reply over TCP is ERR_DNS_MALFORMED', async () => {
+    fake.reset();
+    fake.onTcp = (q, conn) => conn.write(frame(malformedTxt(q)));
+    await assert.rejects(exchange(server, query(), { tcp: true, timeoutMs: 2000, tries: 2 }), {
+      code: 'ERR_DNS_MALFORMED',
+      message: /over TCP/,
+    });
     assert.equal(fake.tcpCount, 1);
   });
 

@@ -87,8 +87,12 @@ export interface Call {
   id: number;
 }
 
-/** What the fake answers: sections, 'timeout' or 'connect' (a TransportError). */
-export type Handler = (q: { name: string; qtype: number; server: string }) => Sections | 'timeout' | 'connect';
+/** What the fake answers: sections, or 'timeout', 'connect' or 'malformed' (a TransportError). */
+export type Handler = (q: {
+  name: string;
+  qtype: number;
+  server: string;
+}) => Sections | 'timeout' | 'connect' | 'malformed';
 
 export interface FakeDns {
   exchange: (server: ServerAddress, query: Buffer) => Promise<ExchangeResult>;
@@ -110,6 +114,13 @@ export function fakeDns(handler: Handler): FakeDns {
       const out = fake.handler({ name: question.name.toLowerCase(), qtype: question.qtype, server: key });
       if (out === 'timeout') throw new TransportError('ERR_DNS_TIMEOUT', server, `no reply from ${key}`);
       if (out === 'connect') throw new TransportError('ERR_DNS_CONNECT', server, `refused by ${key}`);
+      if (out === 'malformed') {
+        throw new TransportError(
+          'ERR_DNS_MALFORMED',
+          server,
+          `malformed reply from ${key}: URI target is not valid UTF-8`,
+        );
+      }
       return { reply: Buffer.alloc(0), message: message(q.id, q.question, out), rttMs: 0.25, transport: 'udp' };
     },
   };

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { PsarnClientError } from '../../src/client/errors.js';
 import { RouteResolver } from '../../src/client/resolver.js';
 import { parseQuery } from '../../src/wire/query.js';
 import { assembleResponse, encodeReady } from '../../src/wire/response.js';
@@ -82,5 +83,69 @@ describe('RouteResolver over real UDP', () => {
       [GOOD],
     );
     assert.equal(resolver.queries, 2);
+  });
+});
+
+/**
+ * A server whose reply matches the query (id, question) but whose URI rdata does not decode (a
+ * target that is not UTF-8): a bad answer from that server, reported at once as ERR_BAD_ANSWER,
+ * not ERR_NO_SERVER after every timeout.
+ */
+describe('RouteResolver against a server that sends malformed records', () => {
+  const sockets: Socket[] = [];
+  after(() => {
+    for (const s of sockets) s.close();
+  });
+
+  /** A route server on 127.0.0.1; `corrupt` spoils the URI target's first byte. */
+  async function routeServer(corrupt: boolean): Promise<{ port: number; received: () => number }> {
+    const server = createSocket('udp4');
+    sockets.push(server);
+    let received = 0;
+    server.on('message', (buf, rinfo) => {
+      received++;
+      const parsed = parseQuery(buf);
+      if (parsed.kind !== 'query') return;
+      const q = parsed.query;
+      const ready = encodeReady(Buffer.from(q.key, 'latin1'), routeReply(GOOD));
+      const { buf: out } = assembleResponse(buf, q, ready, { maxSize: 1232, udpPayloadSize: 1232 });
+      if (corrupt) out[out.indexOf(GOOD)] = 0xff;
+      server.send(out, rinfo.port, rinfo.address);
+    });
+    await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
+    return { port: (server.address() as AddressInfo).port, received: () => received };
+  }
+
+  it('is ERR_BAD_ANSWER at once, naming the server and the fault', async () => {
+    const bad = await routeServer(true);
+    const resolver = new RouteResolver({ servers: [`127.0.0.1:${bad.port}`], timeoutMs: 2000, tries: 2 });
+    const started = performance.now();
+    await assert.rejects(resolver.resolve(PSARN), (err: unknown) => {
+      assert.ok(err instanceof PsarnClientError);
+      assert.equal(err.code, 'ERR_BAD_ANSWER', err.message);
+      assert.match(err.message, new RegExp(`127\\.0\\.0\\.1#${bad.port} .*URI target is not valid UTF-8`));
+      return true;
+    });
+    assert.ok(performance.now() - started < 1500, 'before the first 2 s timeout');
+    assert.equal(bad.received(), 1, 'no retry of the same server');
+    assert.equal(resolver.cacheState(PSARN), 'absent');
+  });
+
+  it('fails over to a sound server when there is one', async () => {
+    const bad = await routeServer(true);
+    const good = await routeServer(false);
+    const resolver = new RouteResolver({
+      servers: [`127.0.0.1:${bad.port}`, `127.0.0.1:${good.port}`],
+      timeoutMs: 2000,
+      tries: 2,
+    });
+    const started = performance.now();
+    assert.deepEqual(
+      (await resolver.resolve(PSARN)).targets.map((t) => t.target),
+      [GOOD],
+    );
+    assert.ok(performance.now() - started < 1500, 'before the first 2 s timeout');
+    assert.equal(bad.received(), 1);
+    assert.equal(good.received(), 1);
   });
 });

@@ -153,6 +153,24 @@ describe('RouteResolver: answers and TTL', () => {
     assert.deepEqual(r.targets, [{ target: V1, priority: 10, weight: 1 }]);
   });
 
+  it('a TTL >= 2^31 is not cached for 48 h but treated as 0 (RFC 2181 §8)', async () => {
+    const { resolver, fake } = setup(() => route(NAME, 2 ** 31, 1, V1));
+    const r = await resolver.resolve(PSARN);
+    assert.equal(r.ttl, 0);
+    assert.equal(resolver.cacheState(PSARN), 'absent');
+    await resolver.resolve(PSARN);
+    assert.equal(fake.calls.length, 2);
+  });
+
+  it('a TTL >= 2^31 lives minTtl when a minTtl is set', async () => {
+    const { resolver, fake, clock } = setup(() => route(NAME, 0xffff_ffff, 1, V1), { minTtl: 10, epochTtl: 86400 });
+    assert.equal((await resolver.resolve(PSARN)).ttl, 10);
+    clock.advance(10_000);
+    assert.equal(resolver.cacheState(PSARN), 'stale');
+    await resolver.resolve(PSARN);
+    assert.equal(fake.calls.length, 2);
+  });
+
   it('TTL 0: returned, not cached, still single-flighted', async () => {
     const { resolver, fake } = setup(() => route(NAME, 0, 1, V1));
     const all = await Promise.all(Array.from({ length: 10 }, () => resolver.resolve(PSARN)));
@@ -207,6 +225,46 @@ describe('RouteResolver: negative answers', () => {
     assert.match(err.message, /REFUSED/);
     await rejects(resolver.resolve(PSARN), 'ERR_BAD_ANSWER');
     assert.equal(fake.calls.length, 3);
+  });
+});
+
+describe('RouteResolver: malformed replies', () => {
+  it('a malformed reply from every server is ERR_BAD_ANSWER, not ERR_NO_SERVER, and not answered from stale', async () => {
+    const { resolver, fake, clock, metrics } = setup(() => route(NAME, 60, 1, V1), {
+      servers: ['10.0.0.1:53', '10.0.0.2:53'],
+    });
+    await resolver.resolve(PSARN);
+    clock.advance(60_000);
+    fake.handler = ({ server }) => (server === '10.0.0.1:53' ? 'timeout' : 'malformed');
+    const err = await rejects(resolver.resolve(PSARN), 'ERR_BAD_ANSWER');
+    assert.match(err.message, /^10\.0\.0\.2#53 gave no usable answer .*not valid UTF-8/);
+    assert.ok(err.cause instanceof TransportError && err.cause.code === 'ERR_DNS_MALFORMED');
+    assert.deepEqual(await counter(metrics.dnsErrors), { timeout: 1, answer: 1 });
+  });
+
+  it('a malformed reply fails over to the next server, which answers', async () => {
+    const { resolver, fake } = setup(
+      ({ server }) => (server === '10.0.0.1:53' ? 'malformed' : route(NAME, 60, 1, V1)),
+      { servers: ['10.0.0.1:53', '10.0.0.2:53'] },
+    );
+    assert.equal((await resolver.resolve(PSARN)).targets[0]!.target, V1);
+    assert.deepEqual(
+      fake.calls.map((c) => c.server),
+      ['10.0.0.1:53', '10.0.0.2:53'],
+    );
+  });
+
+  it('a malformed _epoch reply keeps the cache and waits epochTtl before asking again', async () => {
+    const { resolver, fake, clock } = setup(() => route(NAME, 300, 1, V1), { epochTtl: 5 });
+    await resolver.resolve(PSARN);
+    clock.advance(5_000);
+    fake.handler = ({ qtype }) => (qtype === Type.TXT ? 'malformed' : route(NAME, 300, 1, V1));
+    assert.equal((await resolver.resolve(PSARN)).stale, false);
+    assert.equal((await resolver.resolve(PSARN)).stale, false);
+    assert.deepEqual(
+      fake.calls.map((c) => c.qtype),
+      [Type.URI, Type.TXT],
+    );
   });
 });
 

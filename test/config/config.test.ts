@@ -53,6 +53,7 @@ describe('loadConfig', () => {
       listen: { host: '127.0.0.1', port: 8053 },
       http: { host: '127.0.0.1', port: 9153 },
       db: join(cwd, 'data/psarn.db'),
+      dbMode: 0o600,
       namespace: 'psarn.internal.',
       nameservers: ['ns.psarn.internal.'],
       defaultTtl: 300,
@@ -65,6 +66,7 @@ describe('loadConfig', () => {
       routeIndex: true,
       log: { level: 'info' },
       demoRoutes: join(cwd, 'config/demo-routes.yaml'),
+      targets: { partitions: ['*'], accounts: ['*'], services: ['*'], httpsHosts: ['*'] },
     });
     assert.deepEqual(config, defaultConfig(cwd));
   });
@@ -96,6 +98,12 @@ describe('loadConfig', () => {
       'log',
       'level',
       'demoRoutes',
+      'dbMode',
+      'targets',
+      'partitions',
+      'accounts',
+      'services',
+      'httpsHosts',
     ]) {
       assert.match(text, new RegExp(`^\\s*${key}:`, 'm'), key);
     }
@@ -136,12 +144,18 @@ describe('loadConfig', () => {
       PSARN_ROUTE_INDEX: 'false',
       PSARN_LOG_LEVEL: 'silent',
       PSARN_DEMO_ROUTES: '',
+      PSARN_DB_MODE: '0640',
+      PSARN_TARGETS_PARTITIONS: 'aws, aws-us-gov',
+      PSARN_TARGETS_ACCOUNTS: '123456789012',
+      PSARN_TARGETS_SERVICES: 'lambda,sqs',
+      PSARN_TARGETS_HTTPS_HOSTS: '*.example.com,127.0.0.1,10.0.0.0/8',
     };
     const { config } = loadConfig({ cwd, env });
     assert.deepEqual(config, {
       listen: { host: '0.0.0.0', port: 53 },
       http: { host: 'localhost', port: 0 },
       db: join(cwd, 'db/p.db'),
+      dbMode: 0o640,
       namespace: 'routes.example.com.',
       nameservers: ['ns1.example.com.', 'ns2.example.com.'],
       defaultTtl: 0,
@@ -154,6 +168,34 @@ describe('loadConfig', () => {
       routeIndex: false,
       log: { level: 'silent' },
       demoRoutes: null,
+      targets: {
+        partitions: ['aws', 'aws-us-gov'],
+        accounts: ['123456789012'],
+        services: ['lambda', 'sqs'],
+        httpsHosts: ['*.example.com', '127.0.0.1', '10.0.0.0/8'],
+      },
+    });
+  });
+
+  it('reads dbMode as octal digits: quoted, 0o-prefixed, or an unquoted YAML number', () => {
+    for (const [yaml, mode] of [
+      ['dbMode: "0640"', 0o640],
+      ['dbMode: "600"', 0o600],
+      ['dbMode: 0660', 0o660],
+      ['dbMode: "0o644"', 0o644],
+    ] as const) {
+      assert.equal(loadConfig({ cwd: withConfig(`${yaml}\n`), env: {} }).config.dbMode, mode, yaml);
+    }
+  });
+
+  it('merges the targets keys one by one', () => {
+    const cwd = withConfig('targets:\n  accounts: ["123456789012"]\n  httpsHosts: []\n');
+    const { config } = loadConfig({ cwd, env: { PSARN_TARGETS_SERVICES: 'lambda' } });
+    assert.deepEqual(config.targets, {
+      partitions: ['*'],
+      accounts: ['123456789012'],
+      services: ['lambda'],
+      httpsHosts: [],
     });
   });
 
@@ -229,12 +271,17 @@ describe('loadConfig', () => {
     configError(
       () => loadConfig({ cwd: withConfig('listen: 127.0.0.1:1\nlisten_port: 53\n'), env: {} }),
       'listen_port',
-      "config config/psarnd.yaml: unknown key 'listen_port'; check the spelling (known: listen, http, db, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes)",
+      "config config/psarnd.yaml: unknown key 'listen_port'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, targets)",
     );
     configError(
       () => loadConfig({ cwd: withConfig('tcp:\n  maxConnections: 0\n  idleTimeout: 5\n'), env: {} }),
       'tcp.idleTimeout',
       "config config/psarnd.yaml: unknown key 'tcp.idleTimeout'; check the spelling (known: tcp.idleTimeoutMs, tcp.maxConnections)",
+    );
+    configError(
+      () => loadConfig({ cwd: withConfig('targets: { hosts: [] }\n'), env: {} }),
+      'targets.hosts',
+      "config config/psarnd.yaml: unknown key 'targets.hosts'; check the spelling (known: targets.partitions, targets.accounts, targets.services, targets.httpsHosts)",
     );
   });
 
@@ -309,6 +356,46 @@ describe('loadConfig', () => {
       "log.level must be one of fatal, error, warn, info, debug, trace, silent (got 'verbose')",
     ],
     ['demoRoutes: 3', 'demoRoutes', 'demoRoutes must be a file path, or null for none (got 3)'],
+    ['dbMode: "0o600x"', 'dbMode', "dbMode must be an octal mode such as '0600' (quote it in YAML) (got '0o600x')"],
+    ['dbMode: 0o600', 'dbMode', "dbMode must be an octal mode such as '0600' (quote it in YAML) (got 384)"],
+    ['dbMode: "0400"', 'dbMode', "dbMode must let the owner read and write (0600 at least) (got '0400')"],
+    [
+      'dbMode: "4755"',
+      'dbMode',
+      "dbMode must be a permission mode from 0600 to 0777 (no setuid, setgid or sticky bit) (got '4755')",
+    ],
+    ['dbMode: [1]', 'dbMode', "dbMode must be an octal mode such as '0600' (got [1])"],
+    ['targets: 5', 'targets', 'targets must be a mapping of keys (got 5)'],
+    [
+      'targets: { accounts: "123456789012" }',
+      'targets.accounts',
+      "targets.accounts must be a list, each entry a 12-digit account id or '*' (got '123456789012')",
+    ],
+    [
+      'targets: { accounts: ["12345"] }',
+      'targets.accounts[0]',
+      "targets.accounts[0] must be a 12-digit account id or '*' (got '12345')",
+    ],
+    [
+      'targets: { partitions: ["AWS"] }',
+      'targets.partitions[0]',
+      "targets.partitions[0] must be lowercase letters, digits or - (e.g. aws, lambda), or '*' (got 'AWS')",
+    ],
+    [
+      'targets: { httpsHosts: ["*", "10.0.0.0/33"] }',
+      'targets.httpsHosts[1]',
+      "targets.httpsHosts[1] must be a CIDR range such as 10.0.0.0/8 or fd00::/8 (got '10.0.0.0/33')",
+    ],
+    [
+      'targets: { httpsHosts: ["https://x.example"] }',
+      'targets.httpsHosts[0]',
+      "targets.httpsHosts[0] must be a host, not a URL: write the host alone, e.g. hooks.example.com (got 'https://x.example')",
+    ],
+    [
+      'targets: { httpsHosts: ["bad host"] }',
+      'targets.httpsHosts[0]',
+      "targets.httpsHosts[0] must be '*', a host name, '*.domain', an IP address or a CIDR range such as 10.0.0.0/8 (got 'bad host')",
+    ],
   ];
   for (const [yaml, key, message] of rangeErrors) {
     it(`file: ${yaml}`, () =>
@@ -330,7 +417,7 @@ describe('loadConfig', () => {
     configError(
       () => loadConfig({ cwd, env: {}, overrides: { ttl: '5' } }),
       'ttl',
-      "config flag ttl: unknown key 'ttl'; check the spelling (known: listen, http, db, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes)",
+      "config flag ttl: unknown key 'ttl'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, targets)",
     );
   });
 });

@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadRoutesFile, parseRoutesYaml, RoutesFileError, toStoreRoute } from '../../src/config/routes-file.js';
+import {
+  checkRoutesPolicy,
+  loadRoutesFile,
+  parseRoutesYaml,
+  RoutesFileError,
+  toStoreRoute,
+} from '../../src/config/routes-file.js';
 import { formatPsarn, parsePsarn } from '../../src/psarn/index.js';
+import { DEFAULT_TARGET_POLICY } from '../../src/psarn/target-policy.js';
 import { projectRoot } from '../helpers/daemon.js';
 
 const ROOT = projectRoot;
@@ -218,5 +225,40 @@ routes:
       path: 'orders/latest',
       spec: { ttl: 30, alias: 'created.orders.123456789012.us-east-1.aws.psarn.internal.' },
     });
+  });
+});
+
+describe('checkRoutesPolicy', () => {
+  const entries = parseRoutesYaml(`
+routes:
+  - { psarn: "${A}:orders/created", targets: ["${L}:f", "https://hooks.example.com/in?page=2&token=abc"] }
+  - { psarn: "${A}:orders/latest", alias: "${A}:orders/created" }
+  - { psarn: "${A}:orders/meta", targets: ["https://169.254.169.254/latest/meta-data/"] }
+`);
+
+  it('names the file and the target the policy refuses', () => {
+    assert.throws(
+      () => checkRoutesPolicy(entries, DEFAULT_TARGET_POLICY, 'r.yaml'),
+      (err: unknown) => {
+        assert.ok(err instanceof RoutesFileError);
+        assert.equal(err.key, 'routes[2].targets[0]');
+        assert.match(
+          err.message,
+          /^routes file r\.yaml: routes\[2\]\.targets\[0\] target '[^']+' is not allowed: .*link-local/,
+        );
+        return true;
+      },
+    );
+  });
+
+  it('returns the warnings, each naming its entry, when every target is allowed', () => {
+    const policy = { ...DEFAULT_TARGET_POLICY, httpsHosts: ['*', '169.254.169.254'] };
+    const warnings = checkRoutesPolicy(entries, policy, 'r.yaml');
+    assert.equal(warnings.length, 1);
+    assert.match(
+      warnings[0]!,
+      /^routes file r\.yaml: routes\[0\]\.targets\[1\]: target '[^']*token=…' has what looks like a credential/,
+    );
+    assert.ok(!warnings[0]!.includes('abc'));
   });
 });

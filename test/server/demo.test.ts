@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { defaultConfig, zoneParams } from '../../src/config/config.js';
+import { DEFAULT_TARGET_POLICY } from '../../src/psarn/target-policy.js';
 import { demoRoutesFile, loadDemoRoutes } from '../../src/server/demo.js';
 import { Store } from '../../src/store/store.js';
 
@@ -35,6 +36,17 @@ describe('demo routes', () => {
       'created.orders.123456789012.us-east-1.aws.psarn.internal.',
     );
     assert.deepEqual(zoneParams(config).nameservers, zone.nameservers);
+    store.close();
+  });
+
+  it('the demo routes go through the targets policy: a refused target loads nothing', () => {
+    const store = Store.open(':memory:');
+    const config = { ...defaultConfig(process.cwd()), targets: { ...DEFAULT_TARGET_POLICY, services: ['lambda'] } };
+    assert.throws(
+      () => loadDemoRoutes(store, demoRoutesFile(config.demoRoutes!), config),
+      /routes\[1\]\.targets\[0\] target 'arn:aws:sqs:[^']+' is not allowed: service 'sqs' is not in targets\.services/,
+    );
+    assert.equal(store.zones().length, 0);
     store.close();
   });
 });

@@ -33,7 +33,7 @@ export function dbInit(_cmd: Of<'db init'>, ctx: Context): void {
   const existed = existsSync(file);
   let store: Store;
   try {
-    store = Store.open(file, { create: true });
+    store = Store.open(file, { create: true, mode: ctx.config.dbMode });
   } catch (err) {
     throw new CliError('ERR_RUNTIME', (err as Error).message, { cause: err });
   }

@@ -3,6 +3,7 @@ import { zoneParams } from '../../config/config.js';
 import { parseZoneArg, psarnToName, zoneName } from '../../psarn/name.js';
 import type { Psarn } from '../../psarn/psarn.js';
 import { formatPsarn, isPsarn, parsePsarn } from '../../psarn/psarn.js';
+import { TargetPolicyError, TargetRules } from '../../psarn/target-policy.js';
 import { StoreError } from '../../store/types.js';
 import type { Command } from '../args.js';
 import type { Context } from '../context.js';
@@ -25,12 +26,48 @@ export function locate(psarn: Psarn, namespace: string): { zone: string; path: s
   }
 }
 
+/** Warning lines printed per write at most; the rest are counted. */
+const MAX_WARNINGS = 5;
+
+/**
+ * Checks targets against the config's `targets` policy before anything is written (route set,
+ * zone import): call `check` per target, then `done`. Warnings (credential-like query
+ * parameters) go to stderr, at most five lines, then a count.
+ * @throws CliError from `refuse` with the policy's reason
+ */
+export function targetChecker(
+  ctx: Context,
+  refuse: (err: TargetPolicyError) => CliError,
+): { check(target: string): void; done(): void } {
+  const rules = new TargetRules(ctx.config.targets);
+  let warned = 0;
+  return {
+    check(target) {
+      let warnings: readonly string[];
+      try {
+        warnings = rules.check(target);
+      } catch (err) {
+        if (err instanceof TargetPolicyError) throw refuse(err);
+        throw err;
+      }
+      for (const w of warnings) if (warned++ < MAX_WARNINGS) ctx.io.stderr.write(`psarn: warning: ${w}\n`);
+    },
+    done() {
+      if (warned <= MAX_WARNINGS) return;
+      ctx.io.stderr.write(`psarn: warning: ${warned - MAX_WARNINGS} more targets look like they carry credentials\n`);
+    },
+  };
+}
+
 function notFound(what: string, err?: unknown): CliError {
   return new CliError('ERR_NOT_FOUND', what, err === undefined ? undefined : { cause: err });
 }
 
 export function routeSet(cmd: Of<'route set'>, ctx: Context): void {
   const at = locate(cmd.psarn, ctx.config.namespace);
+  const checker = targetChecker(ctx, (err) => usageError(`${err.message} (config key targets)`, err));
+  for (const t of cmd.targets) checker.check(t.target);
+  checker.done();
   const params = zoneParams(ctx.config);
   const spec = {
     policy: cmd.policy,

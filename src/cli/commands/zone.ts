@@ -3,12 +3,14 @@ import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from
 import { basename, dirname, join, resolve } from 'node:path';
 import { zoneParams } from '../../config/config.js';
 import { parseZoneArg } from '../../psarn/name.js';
+import { quoteInput } from '../../psarn/psarn.js';
 import { exportZone } from '../../zonefile/export.js';
 import { buildZones } from '../../zonefile/import.js';
 import { parseMasterFile } from '../../zonefile/parse.js';
 import type { Command } from '../args.js';
 import type { Context } from '../context.js';
 import { CliError, oneLine, usageError } from '../errors.js';
+import { targetChecker } from './route.js';
 
 type Of<K extends Command['kind']> = Extract<Command, { kind: K }>;
 
@@ -88,6 +90,18 @@ export function zoneImport(cmd: Of<'zone import'>, ctx: Context): void {
   if (zones.length === 0) {
     throw new CliError('ERR_RUNTIME', `no zone records in '${cmd.file}'; nothing imported`);
   }
+  const checker = targetChecker(
+    ctx,
+    (err) => new CliError('ERR_RUNTIME', `${quoteInput(cmd.file)}: ${err.message}; nothing imported`, { cause: err }),
+  );
+  for (const zone of zones) {
+    for (const route of zone.routes) {
+      if ('targets' in route.spec && route.spec.targets !== undefined) {
+        for (const t of route.spec.targets) checker.check(t.target);
+      }
+    }
+  }
+  checker.done();
   const params = zoneParams(ctx.config);
   const store = ctx.openStore();
   try {
