@@ -113,6 +113,8 @@ function refined(problem: (v: string) => string | undefined, error: string) {
 }
 
 const mapping = 'must be a mapping of keys';
+/** Linux's PATH_MAX: a longer path cannot be opened anyway, and would only fill error messages. */
+const MAX_PATH = 4096;
 const hostPort = refined(hostPortProblem, 'must be a HOST:PORT string, e.g. 127.0.0.1:8053');
 
 /** One layer of configuration: every key optional, unknown keys refused (they are typos). */
@@ -120,7 +122,10 @@ export const layerSchema = z
   .strictObject({
     listen: hostPort,
     http: hostPort,
-    db: z.string({ error: 'must be a file path' }).min(1, { error: 'must be a file path, not empty' }),
+    db: z
+      .string({ error: 'must be a file path' })
+      .min(1, { error: 'must be a file path, not empty' })
+      .max(MAX_PATH, { error: `must be a file path of at most ${MAX_PATH} characters` }),
     namespace: refined(namespaceProblem, 'must be a domain name such as psarn.internal.'),
     nameservers: z
       .array(refined(hostnameProblem, 'must be a host name'), { error: 'must be a list of host names' })
@@ -151,7 +156,10 @@ export const layerSchema = z
         { error: mapping },
       )
       .partial(),
-    demoRoutes: z.string({ error: 'must be a file path, or null for none' }).nullable(),
+    demoRoutes: z
+      .string({ error: 'must be a file path, or null for none' })
+      .max(MAX_PATH, { error: `must be a file path of at most ${MAX_PATH} characters, or null for none` })
+      .nullable(),
   })
   .partial();
 
