@@ -48,7 +48,8 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
     now: () => performance.now(),
     openStore: () => {
       try {
-        return Store.open(config.db, { create: false });
+        // quick_check before the first write: a command must not write into a damaged file.
+        return Store.open(config.db, { create: false, checkBeforeWrite: true });
       } catch (err) {
         throw new CliError('ERR_RUNTIME', oneLine((err as Error).message), { cause: err });
       }
