@@ -13,6 +13,7 @@ import { demoRoutesFile, loadDemoRoutes } from './demo.js';
 import { QueryHandler } from './handler.js';
 import { type HttpListener, listenHttp } from './http.js';
 import { DaemonMetrics } from './metrics.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 import { listenTcp, type TcpListener } from './tcp-listener.js';
 import { listenUdp, type UdpListener } from './udp-listener.js';
 
@@ -46,8 +47,8 @@ export interface Daemon {
 const RESTART_KEYS = ['listen', 'http', 'db', 'namespace', 'workers', 'routeIndex', 'udpIo'] as const;
 
 /**
- * Opens the database once, creating and migrating it, and loads the demo routes into an empty
- * one: done before any DNS worker opens the file, so workers never race to do it.
+ * Opens the database once, creating and migrating it, and loads the demo routes into one it
+ * created: done before any DNS worker opens the file, so workers never race to do it.
  */
 export function prepareStore(config: Config, log: Logger): void {
   const store = Store.open(config.db, { create: true });
@@ -58,11 +59,15 @@ export function prepareStore(config: Config, log: Logger): void {
   }
 }
 
+/**
+ * The demo routes go only into a database this start created: an existing file, even one with
+ * no zones, is someone's data (a truncated production copy must not start serving the demo).
+ */
 function loadDemoIfEmpty(store: Store, config: Config, log: Logger): void {
-  if (!store.isEmpty() || config.demoRoutes === null) return;
+  if (!store.created || config.demoRoutes === null) return;
   const file = demoRoutesFile(config.demoRoutes);
   const loaded = loadDemoRoutes(store, file, config);
-  log.info({ file, routes: loaded }, 'empty database: loaded the demo routes');
+  log.info({ file, routes: loaded }, 'new database: loaded the demo routes');
 }
 
 export async function startDaemon(config: Config, options: DaemonOptions): Promise<Daemon> {
@@ -139,11 +144,13 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       for (const zone of changes.changed)
         log.info({ zone: zone.name, serial: zone.serial, epoch: zone.epoch }, 'zone changed');
     };
+    // Polled every pollMs: a store that fails reads would log ten lines a second.
+    const pollErrors = new RateLimitedLog(log);
     const poll = (): void => {
       try {
         applyChanges(view.refresh());
       } catch (error) {
-        log.error({ err: error }, 'reading changes from the store failed; will retry');
+        pollErrors.error({ err: error }, 'reading changes from the store failed; will retry');
       }
       metrics.cacheEntries.set(cache.size);
     };
@@ -166,6 +173,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         metrics: () => registry.metrics(),
         contentType: registry.contentType,
         ready: () => ready,
+        storeHealthy: () => store.readFailure() === undefined,
         log,
       });
     }

@@ -14,6 +14,7 @@ import type { AnswerCache } from '../zone/cache.js';
 import type { IndexedBody, RouteIndex } from '../zone/route-index.js';
 import type { ZoneView } from '../zone/view.js';
 import type { DaemonMetrics, Proto } from './metrics.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 
 /** TCP replies may use the whole 16-bit length (RFC 7766 §8). */
 const TCP_MAX = 65535;
@@ -33,6 +34,8 @@ export interface HandlerOptions {
   routes?: { readonly index: RouteIndex | undefined };
   metrics: DaemonMetrics;
   log: Logger;
+  /** Where internal errors are logged; default: `log`, at most 5 lines of a message per 10 s. */
+  errorLog?: RateLimitedLog;
   /** Our EDNS(0) UDP payload size (config udpPayloadSize). */
   udpPayloadSize: number;
 }
@@ -43,10 +46,13 @@ export class QueryHandler {
   /** Where route-index answers are written, then copied into the reply (one per handler, reused). */
   readonly #scratch = Buffer.allocUnsafeSlow(TCP_MAX);
   readonly #body: IndexedBody = { length: 0, ancount: 0, arcount: 0 };
+  /** A fault that fails every query (a damaged database) must not log a line per query. */
+  readonly #errors: RateLimitedLog;
 
   constructor(options: HandlerOptions) {
     this.#options = options;
     this.udpPayloadSize = options.udpPayloadSize;
+    this.#errors = options.errorLog ?? new RateLimitedLog(options.log);
   }
 
   /** The reply to one received message, or undefined when it must be dropped. */
@@ -157,7 +163,7 @@ export class QueryHandler {
 
   #servfail(request: Buffer, proto: Proto, error: unknown): Buffer | undefined {
     this.#options.metrics[proto].internalErrors.value++;
-    this.#options.log.error({ err: error, proto }, 'internal error answering a query; replied SERVFAIL');
+    this.#errors.error({ err: error, proto }, 'internal error answering a query; replied SERVFAIL');
     if (request.length < 12) return undefined;
     try {
       const parsed = parseQuery(request);

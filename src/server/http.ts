@@ -1,4 +1,7 @@
-/** HTTP side: /metrics (Prometheus text), /health (liveness), /ready (zones loaded, listeners up). */
+/**
+ * HTTP side: /metrics (Prometheus text), /health (liveness), /ready (zones loaded, listeners
+ * up, and the store answering reads).
+ */
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config/config.js';
@@ -16,6 +19,11 @@ export async function listenHttp(
     metrics: () => Promise<string>;
     contentType: string;
     ready: () => boolean;
+    /**
+     * False while the store fails reads (a damaged file): /ready then answers 503, so a load
+     * balancer or orchestrator stops sending queries that would all be SERVFAIL. Default: healthy.
+     */
+    storeHealthy?: () => boolean;
     log: Logger;
   },
 ): Promise<HttpListener> {
@@ -36,10 +44,10 @@ export async function listenHttp(
     } else if (path === '/health') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}\n');
     } else if (path === '/ready') {
-      const ready = options.ready();
+      const status = !options.ready() ? 'starting' : options.storeHealthy?.() === false ? 'store failing' : 'ready';
       res
-        .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
-        .end(ready ? '{"status":"ready"}\n' : '{"status":"starting"}\n');
+        .writeHead(status === 'ready' ? 200 : 503, { 'content-type': 'application/json' })
+        .end(`{"status":"${status}"}\n`);
     } else {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}\n');
     }
