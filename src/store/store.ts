@@ -473,7 +473,8 @@ export class Store {
     let first: string;
     try {
       const rows = this.#db.pragma('quick_check(1)') as { quick_check: string }[];
-      first = rows[0]?.quick_check ?? 'no result';
+      // SQLite prefixes the first complaint with a "*** in database main ***" line.
+      first = (rows[0]?.quick_check ?? 'no result').replace(/^\*\*\* in database \w+ \*\*\*\n/, '');
     } catch (err) {
       throw corruptError(this.file, `PRAGMA quick_check: ${oneLineOf(err)}`, err);
     }

@@ -23,7 +23,7 @@ describe('psarn and store faults', () => {
     assert.equal(r.status, 1);
     assert.match(
       r.stderr,
-      /^psarn: database '.*corrupt\.db' is damaged \(PRAGMA quick_check: [^\n]+\); restore it from a backup, or copy out what is readable with: sqlite3 '.*corrupt\.db' \.recover \| sqlite3 recovered\.db\n$/,
+      /^psarn: database '.*corrupt\.db' is damaged \(PRAGMA quick_check: Tree \d+ page \d+: [^\n\\]+\); restore it from a backup, or copy out what is readable with: sqlite3 '.*corrupt\.db' \.recover \| sqlite3 recovered\.db\n$/,
     );
     assert.deepEqual(readFileSync(db), before);
   });
