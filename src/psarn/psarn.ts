@@ -36,6 +36,12 @@ export class PsarnError extends PsarnBaseError {
   }
 }
 
+/**
+ * The input inside an error message: `quote` (src/errors.ts) with room for a whole psARN. Kept
+ * under this name for the grammar's neighbours (target rules, CLI commands).
+ */
+export const quoteInput = (input: string): string => quote(input, ECHO_LONG);
+
 export const MAX_SEGMENTS = 8;
 export const MAX_SEGMENT_LENGTH = 63;
 const FORM = 'arn:PARTITION:psarn:REGION:ACCOUNT:PATH';
