@@ -1,6 +1,7 @@
 /**
  * The import direction of STYLE.md: psarn and wire import nothing of ours; store and zone build
- * on them; client uses psarn and wire only; only the main files wire real collaborators.
+ * on them; client uses psarn and wire only; only the main files wire real collaborators. The
+ * base error module, src/errors.ts, is below them all: anything may import it, it imports nothing.
  * And dns-packet is for tests only: the independent decoder our encoders are checked against,
  * never what they are built on.
  */
@@ -14,7 +15,10 @@ import { fileURLToPath } from 'node:url';
 const underTsx = import.meta.url.endsWith('.ts');
 const root = fileURLToPath(new URL(underTsx ? '../src/' : '../../src/', import.meta.url));
 
-/** Folders each folder may import from (besides itself). */
+/** The base error module: importable from everywhere, importing nothing (not even node:). */
+const BASE = 'errors.ts';
+
+/** Folders each folder may import from (besides itself and BASE). */
 const ALLOWED: Record<string, string[]> = {
   psarn: [],
   wire: [],
@@ -45,6 +49,7 @@ describe('architecture', () => {
       const text = readFileSync(file, 'utf8');
       for (const match of text.matchAll(/from '(\.[^']+)'/g)) {
         const target = relative(root, join(file, '..', match[1]!));
+        if (target.replace(/\.js$/, '.ts') === BASE) continue;
         const targetFolder = target.includes(sep) ? target.split(sep)[0]! : '.';
         if (targetFolder === folder) continue;
         if (!(ALLOWED[folder] ?? []).includes(targetFolder)) problems.push(`${rel} imports ${target}`);
@@ -69,5 +74,16 @@ describe('architecture', () => {
     };
     assert.equal(pkg.dependencies?.['dns-packet'], undefined, 'dns-packet is a devDependency');
     assert.ok(pkg.devDependencies?.['dns-packet'], 'the tests decode with dns-packet');
+  });
+
+  it('the base error module imports nothing, so the client stays light', () => {
+    const file = files(root).find((f) => relative(root, f).replace(/\.js$/, '.ts') === BASE);
+    assert.ok(file, `${BASE} exists`);
+    const text = readFileSync(file, 'utf8');
+    assert.deepEqual(
+      [...text.matchAll(/^\s*(?:import|export)\b[^;]*\bfrom\s+'[^']+'/gm)].map((m) => m[0]),
+      [],
+    );
+    assert.doesNotMatch(text, /\bimport\s*\(|\brequire\s*\(/);
   });
 });

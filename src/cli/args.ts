@@ -4,6 +4,7 @@
  * still before any database is opened.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { ECHO_LONG, echo, quote } from '../errors.js';
 import type { Psarn } from '../psarn/psarn.js';
 import { parsePsarn } from '../psarn/psarn.js';
 import { parseTargetArg } from '../psarn/target.js';
@@ -86,7 +87,7 @@ function strictParse(argv: string[], name: string, flags: Record<string, FlagSpe
     const help = `run 'psarn help ${name}' for its flags`;
     if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const flag = /'([^']+)'/.exec(e.message)?.[1] ?? e.message;
-      throw usageError(`unknown flag '${flag}' for 'psarn ${name}'; ${help}`, err);
+      throw usageError(`unknown flag ${quote(flag)} for 'psarn ${name}'; ${help}`, err);
     }
     throw usageError(`${oneLine(e.message).replace(/\.$/, '')} (psarn ${name}); ${help}`, err);
   }
@@ -102,13 +103,13 @@ function commandName(positionals: string[]): { name: string; words: number } | u
       const subs = Object.keys(COMMANDS)
         .filter((k) => k.startsWith(`${first} `))
         .map((k) => k.slice(first.length + 1));
-      const what = second === undefined ? `missing command after '${first}'` : `unknown command '${name}'`;
+      const what = second === undefined ? `missing command after ${quote(first)}` : `unknown command ${quote(name)}`;
       throw usageError(`${what}; use one of: ${subs.map((s) => `${first} ${s}`).join(', ')}`);
     }
     return { name, words: 2 };
   }
   if (first in COMMANDS) return { name: first, words: 1 };
-  throw usageError(`unknown command '${first}'; run 'psarn help' for the commands`);
+  throw usageError(`unknown command ${quote(first)}; run 'psarn help' for the commands`);
 }
 
 /**
@@ -142,7 +143,7 @@ export function parseArgv(argv: readonly string[]): Invocation {
 function expectArgs(name: string, rest: string[], min: number, max: number, what: string): void {
   const usage = `usage: ${COMMANDS[name]!.usage}`;
   if (rest.length < min) throw usageError(`missing ${what} for 'psarn ${name}'; ${usage}`);
-  if (rest.length > max) throw usageError(`unexpected argument '${rest[max]}' for 'psarn ${name}'; ${usage}`);
+  if (rest.length > max) throw usageError(`unexpected argument ${quote(rest[max])} for 'psarn ${name}'; ${usage}`);
 }
 
 function psarnArg(input: string): Psarn {
@@ -156,14 +157,14 @@ function psarnArg(input: string): Psarn {
 /** Whole seconds 0..172800. */
 export function parseTtl(input: string): number {
   if (!/^\d{1,7}$/.test(input) || Number(input) > MAX_TTL) {
-    throw usageError(`invalid --ttl '${input}': use whole seconds from 0 to ${MAX_TTL}`);
+    throw usageError(`invalid --ttl ${quote(input)}: use whole seconds from 0 to ${MAX_TTL}`);
   }
   return Number(input);
 }
 
 export function parsePolicy(input: string): Policy {
   if (input !== 'weighted' && input !== 'fanout') {
-    throw usageError(`invalid --policy '${input}': use weighted or fanout`);
+    throw usageError(`invalid --policy ${quote(input)}: use weighted or fanout`);
   }
   return input;
 }
@@ -176,10 +177,10 @@ export function parseMeta(inputs: readonly string[]): Record<string, string> {
     const key = eq < 0 ? input : input.slice(0, eq);
     if (eq < 0 || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(key)) {
       throw usageError(
-        `invalid --meta '${input}': write KEY=VALUE, KEY of letters, digits, '.', '-' or '_' (at most 63)`,
+        `invalid --meta ${quote(input)}: write KEY=VALUE, KEY of letters, digits, '.', '-' or '_' (at most 63)`,
       );
     }
-    if (Object.hasOwn(out, key)) throw usageError(`invalid --meta '${input}': key '${key}' is given twice`);
+    if (Object.hasOwn(out, key)) throw usageError(`invalid --meta ${quote(input)}: key ${quote(key)} is given twice`);
     out[key] = input.slice(eq + 1);
   }
   return out;
@@ -205,9 +206,8 @@ export function parsePayloadArg(input: string): PayloadArg {
   try {
     return { json: JSON.parse(input) as unknown };
   } catch (err) {
-    const shown = input.length > 40 ? `${input.slice(0, 40)}...` : input;
     throw usageError(
-      `invalid --payload '${oneLine(shown)}': not JSON (${oneLine((err as Error).message)}); give JSON text such as '{"id":42}' or @FILE`,
+      `invalid --payload ${quote(input, 40)}: not JSON (${echo(oneLine((err as Error).message), ECHO_LONG)}); give JSON text such as '{"id":42}' or @FILE`,
       err,
     );
   }
@@ -217,7 +217,7 @@ export function parsePayloadArg(input: string): PayloadArg {
 function psarnAndServer(name: string, rest: string[]): { psarn: Psarn; server?: ServerArg } {
   const servers = rest.filter((a) => a.startsWith('@'));
   const others = rest.filter((a) => !a.startsWith('@'));
-  if (servers.length > 1) throw usageError(`unexpected second server '${servers[1]}'; give one @HOST[:PORT]`);
+  if (servers.length > 1) throw usageError(`unexpected second server ${quote(servers[1])}; give one @HOST[:PORT]`);
   expectArgs(name, others, 1, 1, '<psARN>');
   const psarn = psarnArg(others[0]!);
   return servers[0] === undefined ? { psarn } : { psarn, server: parseServerArg(servers[0]) };
@@ -287,11 +287,11 @@ function buildCommand(name: string, rest: string[], v: Values): Command {
       expectArgs(name, rest, 0, 0, '');
       return { kind: name };
     default:
-      throw usageError(`unknown command '${name}'; run 'psarn help' for the commands`);
+      throw usageError(`unknown command ${quote(name)}; run 'psarn help' for the commands`);
   }
 }
 
 function helpTopic(topic: string): string {
-  if (!(topic in COMMANDS)) throw usageError(`unknown command '${topic}'; run 'psarn help' for the commands`);
+  if (!(topic in COMMANDS)) throw usageError(`unknown command ${quote(topic)}; run 'psarn help' for the commands`);
   return topic;
 }

@@ -3,6 +3,7 @@
  * TYPE, `@HOST[:PORT]` and `+options`. Pure; errors are UsageError (exit 2).
  */
 import { isIPv6 } from 'node:net';
+import { quote } from '../errors.js';
 import type { Psarn } from '../psarn/psarn.js';
 import { parsePsarn } from '../psarn/psarn.js';
 import { typeCode } from '../wire/mnemonics.js';
@@ -29,14 +30,15 @@ const USAGE = 'usage: psarn dig <psARN|name> [TYPE] [@HOST[:PORT]] [+short] [+tc
 /** `@127.0.0.1`, `@127.0.0.1:8053`, `@localhost:53`, `@::1`, `@[::1]:8053`. */
 export function parseServerArg(input: string): { host: string; port?: number } {
   const text = input.slice(1);
-  const bad = (why: string) => usageError(`invalid server '${input}': ${why}; write @HOST[:PORT], IPv6 as @[::1]:8053`);
+  const bad = (why: string) =>
+    usageError(`invalid server ${quote(input)}: ${why}; write @HOST[:PORT], IPv6 as @[::1]:8053`);
   let host: string;
   let port: string | undefined;
   const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(text);
   if (bracket) {
     host = bracket[1]!;
     port = bracket[2];
-    if (!isIPv6(host)) throw bad(`'${host}' is not an IPv6 address`);
+    if (!isIPv6(host)) throw bad(`${quote(host)} is not an IPv6 address`);
   } else if (isIPv6(text)) {
     host = text;
   } else {
@@ -47,7 +49,7 @@ export function parseServerArg(input: string): { host: string; port?: number } {
   }
   if (port === undefined) return { host };
   if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
-    throw bad(`port '${port}' is not 1-65535`);
+    throw bad(`port ${quote(port)} is not 1-65535`);
   }
   return { host, port: Number(port) };
 }
@@ -55,7 +57,7 @@ export function parseServerArg(input: string): { host: string; port?: number } {
 function positiveNumber(option: string, value: string, integer: boolean): number {
   const n = Number(value);
   if (value === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw usageError(`invalid '+${option}=${value}': use a ${integer ? 'whole ' : ''}number greater than 0`);
+    throw usageError(`invalid ${quote(`+${option}=${value}`)}: use a ${integer ? 'whole ' : ''}number greater than 0`);
   }
   return n;
 }
@@ -67,7 +69,7 @@ export function parseDigArgs(args: readonly string[]): DigArgs {
   const out: Omit<DigArgs, 'name' | 'qtype'> = { short: false, tcp: false, json: false, timeoutMs: 2000, tries: 3 };
   for (const arg of args) {
     if (arg.startsWith('@')) {
-      if (out.server) throw usageError(`unexpected second server '${arg}'; give one @HOST[:PORT]`);
+      if (out.server) throw usageError(`unexpected second server ${quote(arg)}; give one @HOST[:PORT]`);
       out.server = parseServerArg(arg);
     } else if (arg.startsWith('+')) {
       const m = /^\+(no)?([a-z]+)(?:=(.*))?$/.exec(arg);
@@ -79,7 +81,7 @@ export function parseDigArgs(args: readonly string[]): DigArgs {
       } else if (m && no === undefined && value !== undefined && option === 'tries') {
         out.tries = positiveNumber(option, value, true);
       } else {
-        throw usageError(`unknown dig option '${arg}'; use +short, +tcp, +json, +timeout=S or +tries=N`);
+        throw usageError(`unknown dig option ${quote(arg)}; use +short, +tcp, +json, +timeout=S or +tries=N`);
       }
     } else if (!arg.includes('.') && !arg.includes(':') && qtype === undefined && typeCode(arg) !== undefined) {
       // A word that is a type mnemonic is the type (dig does the same); names have dots.
@@ -90,7 +92,7 @@ export function parseDigArgs(args: readonly string[]): DigArgs {
       if (arg === '') throw usageError(`empty name; ${USAGE}`);
       name = arg;
     } else {
-      throw usageError(`unexpected argument '${arg}' for 'psarn dig'; ${USAGE}`);
+      throw usageError(`unexpected argument ${quote(arg)} for 'psarn dig'; ${USAGE}`);
     }
   }
   if (name === undefined) throw usageError(`missing <psARN|name> for 'psarn dig'; ${USAGE}`);

@@ -5,6 +5,7 @@
 import { randomInt } from 'node:crypto';
 import { exchange, TransportError } from '../client/transport.js';
 import type { Config } from '../config/config.js';
+import { quote } from '../errors.js';
 import { psarnToName } from '../psarn/name.js';
 import { encodeQuery } from '../wire/message.js';
 import type { DigArgs } from './dig-args.js';
@@ -38,7 +39,7 @@ export async function runDig(
   try {
     query = encodeQuery({ id, name, qtype: dig.qtype });
   } catch (err) {
-    throw usageError(`invalid name '${dig.name}': ${oneLine((err as Error).message)}`, err);
+    throw usageError(`invalid name ${quote(dig.name)}: ${oneLine((err as Error).message)}`, err);
   }
   const server = { host: dig.server?.host ?? config.listen.host, port: dig.server?.port ?? config.listen.port };
   let result: Awaited<ReturnType<typeof exchange>>;

@@ -5,9 +5,11 @@
  * line on stderr that names the input and says what to do.
  */
 
+import { PsarnBaseError, printable } from '../errors.js';
+
 export type CliErrorCode = 'ERR_USAGE' | 'ERR_NOT_FOUND' | 'ERR_RUNTIME';
 
-export class CliError extends Error {
+export class CliError extends PsarnBaseError {
   readonly code: CliErrorCode;
   /** Process exit status: 2 for usage errors, 1 for runtime errors. */
   readonly exitCode: number;
@@ -28,4 +30,16 @@ export function usageError(message: string, cause?: unknown): CliError {
 export function oneLine(message: string): string {
   const line = message.split('\n', 1)[0] ?? '';
   return line.trim();
+}
+
+/** The longest line `psarn` writes to stderr for an error; the parts it echoes are cut far below. */
+export const MAX_ERROR_LINE = 2000;
+
+/**
+ * An error message as the one stderr line of `psarn`: its first line, escaped (no control
+ * character reaches the terminal) and, as a last guard, at most MAX_ERROR_LINE characters.
+ */
+export function stderrLine(message: string): string {
+  const line = printable(oneLine(message));
+  return line.length > MAX_ERROR_LINE ? `${line.slice(0, MAX_ERROR_LINE)}… (cut)` : line;
 }

@@ -8,6 +8,7 @@ import { realpathSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../config/config.js';
+import { PsarnBaseError } from '../errors.js';
 import { Store } from '../store/store.js';
 import { packageVersion } from '../version.js';
 import { type Invocation, parseArgv } from './args.js';
@@ -17,7 +18,7 @@ import { zoneExport, zoneImport } from './commands/zone.js';
 import { commandHelp, generalHelp } from './commands.js';
 import type { Context, Io } from './context.js';
 import { type DigDeps, runDig } from './dig.js';
-import { CliError, oneLine } from './errors.js';
+import { CliError, oneLine, stderrLine } from './errors.js';
 
 export type { Io } from './context.js';
 
@@ -47,7 +48,8 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
     now: () => performance.now(),
     openStore: () => {
       try {
-        return Store.open(config.db, { create: false });
+        // quick_check before the first write: a command must not write into a damaged file.
+        return Store.open(config.db, { create: false, checkBeforeWrite: true });
       } catch (err) {
         throw new CliError('ERR_RUNTIME', oneLine((err as Error).message), { cause: err });
       }
@@ -97,15 +99,15 @@ export async function main(argv: readonly string[], io: Io, options: MainOptions
     return 0;
   } catch (err) {
     if (err instanceof CliError) {
-      const line = oneLine(err.message);
+      const line = stderrLine(err.message);
       io.stderr.write(line.startsWith(';;') ? `${line}\n` : `psarn: ${line}\n`);
       return err.exitCode;
     }
-    // A bug or an unexpected failure (a database error, a full disk): still one line.
+    // Any other psarn error (a locked or damaged database, ...) says what happened and what to
+    // do; a bug or an unexpected failure (a full disk) also names its class. Still one line.
     const e = err as Error;
-    io.stderr.write(
-      `psarn: ${oneLine(e?.message ?? String(err))}${e?.name && e.name !== 'Error' ? ` (${e.name})` : ''}\n`,
-    );
+    const name = err instanceof PsarnBaseError || !e?.name || e.name === 'Error' ? '' : ` (${e.name})`;
+    io.stderr.write(`psarn: ${stderrLine(e?.message ?? String(err))}${name}\n`);
     return 1;
   }
 }

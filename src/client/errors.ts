@@ -2,6 +2,7 @@
  * Errors of the client library. Every error has a stable `code`; wrapped causes are in `cause`
  * (undici style), per-target causes of a failed invocation in `failures`.
  */
+import { PsarnBaseError } from '../errors.js';
 
 export type ClientErrorCode =
   /** The psARN text is not a valid psARN; the message names what is wrong. */
@@ -25,7 +26,7 @@ export interface TargetFailure {
   error: Error;
 }
 
-export class PsarnClientError extends Error {
+export class PsarnClientError extends PsarnBaseError {
   readonly code: ClientErrorCode;
   /** The psARN the call was about, when there is one. */
   readonly psarn: string | undefined;

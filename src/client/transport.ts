@@ -13,6 +13,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6, type Socket as NetSocket, connect as tcpConnect } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { PsarnBaseError } from '../errors.js';
 import { Cursor, Flag, Hdr, u16At } from '../wire/cursor.js';
 import { WireError } from '../wire/errors.js';
 import type { DecodedMessage } from '../wire/message.js';
@@ -56,7 +57,7 @@ export interface ExchangeResult {
  */
 export type TransportErrorCode = 'ERR_DNS_TIMEOUT' | 'ERR_DNS_CONNECT' | 'ERR_DNS_MALFORMED';
 
-export class TransportError extends Error {
+export class TransportError extends PsarnBaseError {
   readonly code: TransportErrorCode;
   readonly server: ServerAddress;
   constructor(code: TransportErrorCode, server: ServerAddress, message: string, options?: { cause?: unknown }) {

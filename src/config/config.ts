@@ -7,10 +7,11 @@
  * In the file, a key set to null (or left empty) means "not set", except `demoRoutes: null`,
  * which turns the demo routes off.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { ECHO_LONG, echo, echoValue, invalidUtf8At, PsarnBaseError, quote } from '../errors.js';
 import { normalizeNamespace } from '../psarn/name.js';
 import type { TargetPolicy } from '../psarn/target-policy.js';
 import type { ZoneParams } from '../store/types.js';
@@ -71,7 +72,7 @@ export interface Config {
   targets: TargetPolicy;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends PsarnBaseError {
   readonly code = 'ERR_CONFIG';
   /** Dotted key, e.g. 'tcp.maxConnections', or '' for the file as a whole. */
   readonly key: string;
@@ -94,6 +95,9 @@ export interface LoadOptions {
 
 type Layer = Record<string, unknown>;
 
+/** A config file is a few hundred bytes; anything this big is the wrong file, not a config. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
 /**
  * Loads the configuration: defaults < file < env < overrides.
  * @throws ConfigError
@@ -105,7 +109,7 @@ export function loadConfig(options: LoadOptions = {}): { config: Config; file: s
   let merged: Layer = structuredClone(DEFAULTS);
   const file = chooseFile(options.file, env, cwd);
   if (file) {
-    const shown = relativeOrAbsolute(file, cwd);
+    const shown = echo(relativeOrAbsolute(file, cwd), ECHO_LONG);
     merged = merge(
       merged,
       validate(readYamlLayer(file, shown), () => `config ${shown}`),
@@ -148,7 +152,7 @@ function chooseFile(
       const how = given ? '--config' : 'PSARN_CONFIG';
       throw new ConfigError(
         '',
-        `config file '${named}' (from ${how}) does not exist; fix the path or leave ${how} unset`,
+        `config file ${quote(named, ECHO_LONG)} (from ${how}) does not exist; fix the path or leave ${how} unset`,
       );
     }
     return path;
@@ -163,17 +167,27 @@ function relativeOrAbsolute(path: string, cwd: string): string {
 }
 
 function readYamlLayer(file: string, shown: string): Layer {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    const size = statSync(file).size;
+    if (size > MAX_CONFIG_BYTES) {
+      throw new ConfigError(
+        '',
+        `config ${shown}: the file is ${size} bytes, over the ${MAX_CONFIG_BYTES}-byte limit of a config file; check that --config or PSARN_CONFIG names the config file`,
+      );
+    }
+    bytes = readFileSync(file);
   } catch (err) {
-    throw new ConfigError('', `config ${shown}: cannot read the file (${(err as Error).message})`, { cause: err });
+    if (err instanceof ConfigError) throw err;
+    const reason = (err as NodeJS.ErrnoException).code ?? echo((err as Error).message);
+    throw new ConfigError('', `config ${shown}: cannot read the file (${reason})`, { cause: err });
   }
+  const text = utf8Text(bytes, shown);
   const doc = parseDocument(text);
   const error = doc.errors[0];
   if (error) {
     const at = error.linePos?.[0];
-    const reason = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    const reason = echo(error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''), ECHO_LONG);
     throw new ConfigError(
       '',
       `config ${shown}${at ? `:${at.line}:${at.col}` : ''}: YAML syntax error: ${reason}; fix the file`,
@@ -187,10 +201,27 @@ function readYamlLayer(file: string, shown: string): Layer {
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigError(
       '',
-      `config ${shown}: must be a YAML mapping of keys such as listen: 127.0.0.1:8053 (got ${describe(data)})`,
+      `config ${shown}: must be a YAML mapping of keys such as listen: 127.0.0.1:8053 (got ${echoValue(data)})`,
     );
   }
   return dropNulls(data as Layer);
+}
+
+/**
+ * The file as text. YAML is Unicode (YAML 1.2 §5.2) and psarn reads UTF-8: bytes that are not
+ * UTF-8 are an error naming where they are, rather than U+FFFD in a value that then fails with
+ * a puzzling message.
+ */
+function utf8Text(bytes: Buffer, shown: string): string {
+  const at = invalidUtf8At(bytes);
+  if (at < 0) return bytes.toString('utf8');
+  const before = bytes.subarray(0, at);
+  const line = before.filter((b) => b === 0x0a).length + 1;
+  const column = at - (before.lastIndexOf(0x0a) + 1) + 1;
+  throw new ConfigError(
+    '',
+    `config ${shown}:${line}:${column}: byte ${echo(bytes.subarray(at, at + 1))} is not UTF-8; save the file as UTF-8`,
+  );
 }
 
 /** null means "not set" (an emptied key), except demoRoutes where it means "none". */
@@ -243,12 +274,12 @@ function validate(layer: Layer, source: (key: string) => string): ConfigLayer {
     );
     throw new ConfigError(
       key,
-      `${source(key)}: unknown key '${key}'; check the spelling (known: ${[...new Set(known)].join(', ')})`,
+      `${source(key)}: unknown key ${quote(key)}; check the spelling (known: ${[...new Set(known)].join(', ')})`,
     );
   }
   const key = formatPath(issue.path);
   const value = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown>)?.[k as PropertyKey], layer);
-  throw new ConfigError(key, `${source(dotted(issue.path))}: ${key} ${issue.message} (got ${describe(value)})`);
+  throw new ConfigError(key, `${source(dotted(issue.path))}: ${key} ${issue.message} (got ${echoValue(value)})`);
 }
 
 function dotted(path: z.core.$ZodIssue['path']): string {
@@ -257,12 +288,6 @@ function dotted(path: z.core.$ZodIssue['path']): string {
 
 function formatPath(path: z.core.$ZodIssue['path']): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (value === undefined) return 'nothing';
-  return JSON.stringify(value) ?? String(value);
 }
 
 function merge(base: Layer, top: Layer): Layer {
@@ -309,7 +334,7 @@ function finish(raw: RawConfig, cwd: string): Config {
  */
 export function parseHostPort(value: string, key: string): HostPort {
   const problem = typeof value === 'string' ? hostPortProblem(value) : 'must be a HOST:PORT string';
-  if (problem) throw new ConfigError(key, `${key} ${problem} (got ${describe(value)})`);
+  if (problem) throw new ConfigError(key, `${key} ${problem} (got ${echoValue(value)})`);
   const colon = value.lastIndexOf(':');
   const host = value.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
   return { host, port: Number(value.slice(colon + 1)) };

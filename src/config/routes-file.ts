@@ -17,6 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { ECHO_LONG, echo, echoValue, PsarnBaseError, quote } from '../errors.js';
 import { psarnToName, zoneName } from '../psarn/name.js';
 import type { Psarn } from '../psarn/psarn.js';
 import { formatPsarn, PsarnError, parsePsarn } from '../psarn/psarn.js';
@@ -33,7 +34,7 @@ export interface RouteEntry {
   spec: { policy: Policy; targets: TargetSpec[] } | { alias: Psarn };
 }
 
-export class RoutesFileError extends Error {
+export class RoutesFileError extends PsarnBaseError {
   readonly code = 'ERR_ROUTES_FILE';
   /** Where in the file, e.g. 'routes[2].targets[0].weight', or '' for the file as a whole. */
   readonly key: string;
@@ -82,12 +83,13 @@ const fileSchema = z.strictObject(
  * Parses the text of a routes file. `file` only names the source in errors.
  * @throws RoutesFileError naming the file, the entry and the key
  */
-export function parseRoutesYaml(text: string, file = '<routes>'): RouteEntry[] {
+export function parseRoutesYaml(text: string, name = '<routes>'): RouteEntry[] {
+  const file = echo(name, ECHO_LONG);
   const doc = parseDocument(text);
   const error = doc.errors[0];
   if (error) {
     const at = error.linePos?.[0];
-    const reason = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    const reason = echo(error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''), ECHO_LONG);
     throw new RoutesFileError(
       '',
       `routes file ${file}${at ? `:${at.line}:${at.col}` : ''}: YAML syntax error: ${reason}; fix the file`,
@@ -141,7 +143,8 @@ export function loadRoutesFile(path: string): RouteEntry[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new RoutesFileError('', `routes file ${path}: cannot read it (${(err as Error).message})`, { cause: err });
+    const reason = (err as NodeJS.ErrnoException).code ?? echo((err as Error).message);
+    throw new RoutesFileError('', `routes file ${echo(path, ECHO_LONG)}: cannot read it (${reason})`, { cause: err });
   }
   return parseRoutesYaml(text, path);
 }
@@ -225,9 +228,11 @@ function issueError(file: string, issues: z.core.$ZodIssue[], data: unknown, pre
   const parent = `${prefix}${path}`.replace(/^\./, '');
   if (issue.code === 'unrecognized_keys') {
     const key = `${parent ? `${parent}.` : ''}${issue.keys[0]}`;
-    return new RoutesFileError(key, `routes file ${file}: unknown key '${key}'; check the spelling`);
+    return new RoutesFileError(key, `routes file ${file}: unknown key ${quote(key)}; check the spelling`);
   }
   const value = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown>)?.[k as PropertyKey], data);
-  const got = typeof value === 'string' ? `'${value}'` : value === undefined ? 'nothing' : JSON.stringify(value);
-  return new RoutesFileError(parent, `routes file ${file}: ${parent || 'the file'} ${issue.message} (got ${got})`);
+  return new RoutesFileError(
+    parent,
+    `routes file ${file}: ${parent || 'the file'} ${issue.message} (got ${echoValue(value)})`,
+  );
 }

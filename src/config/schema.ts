@@ -157,6 +157,8 @@ const mapping = 'must be a mapping of keys';
 function entries(problem: (v: string) => string | undefined, what: string) {
   return z.array(refined(problem, `must be ${what}`), { error: `must be a list, each entry ${what}` });
 }
+/** Linux's PATH_MAX: a longer path cannot be opened anyway, and would only fill error messages. */
+const MAX_PATH = 4096;
 const hostPort = refined(hostPortProblem, 'must be a HOST:PORT string, e.g. 127.0.0.1:8053');
 
 /** One layer of configuration: every key optional, unknown keys refused (they are typos). */
@@ -164,7 +166,10 @@ export const layerSchema = z
   .strictObject({
     listen: hostPort,
     http: hostPort,
-    db: z.string({ error: 'must be a file path' }).min(1, { error: 'must be a file path, not empty' }),
+    db: z
+      .string({ error: 'must be a file path' })
+      .min(1, { error: 'must be a file path, not empty' })
+      .max(MAX_PATH, { error: `must be a file path of at most ${MAX_PATH} characters` }),
     dbMode: z
       .union([z.string(), z.number()], { error: "must be an octal mode such as '0600'" })
       .superRefine((v, ctx) => {
@@ -201,7 +206,10 @@ export const layerSchema = z
         { error: mapping },
       )
       .partial(),
-    demoRoutes: z.string({ error: 'must be a file path, or null for none' }).nullable(),
+    demoRoutes: z
+      .string({ error: 'must be a file path, or null for none' })
+      .max(MAX_PATH, { error: `must be a file path of at most ${MAX_PATH} characters, or null for none` })
+      .nullable(),
     targets: z
       .strictObject(
         {

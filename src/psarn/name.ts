@@ -4,6 +4,7 @@
  *     <-> created.orders.123456789012.us-east-1.aws.psarn.internal.
  * Names are absolute, lowercase, with a trailing dot. Errors are PsarnError.
  */
+import { ECHO_LONG, quote } from '../errors.js';
 import type { Psarn } from './psarn.js';
 import {
   accountProblem,
@@ -13,7 +14,6 @@ import {
   PsarnError,
   parsePsarn,
   partitionProblem,
-  quoteInput,
   regionProblem,
   segmentProblem,
   splitPsarn,
@@ -46,7 +46,7 @@ export function namespaceProblem(ns: string): string | undefined {
     if (label === '') return `label ${i + 1} is empty; remove the extra '.'`;
     if (label.length > MAX_SEGMENT_LENGTH) return `label ${i + 1} is ${label.length} characters; use at most 63`;
     if (!/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/.test(label)) {
-      return `label ${i + 1} '${label}' is invalid; use letters, digits and inner hyphens`;
+      return `label ${i + 1} ${quote(label)} is invalid; use letters, digits and inner hyphens`;
     }
   }
   return undefined;
@@ -69,7 +69,7 @@ export function normalizeNamespace(namespace: string): string {
     throw new PsarnError(
       'ERR_INVALID_NAME',
       String(namespace),
-      `invalid namespace ${quoteInput(String(namespace))}: ${problem}`,
+      `invalid namespace ${quote(String(namespace), ECHO_LONG)}: ${problem}`,
     );
   }
   const normal = `${namespace.endsWith('.') ? namespace.slice(0, -1) : namespace}.`.toLowerCase();
@@ -95,7 +95,7 @@ export function psarnToName(psarn: Psarn | string, namespace: string = DEFAULT_N
     throw new PsarnError(
       'ERR_INVALID_NAME',
       text,
-      `invalid psARN ${quoteInput(text)}: its DNS name is ${name.length - 1} characters, over the limit of ${MAX_NAME_LENGTH}; shorten the path`,
+      `invalid psARN ${quote(text, ECHO_LONG)}: its DNS name is ${name.length - 1} characters, over the limit of ${MAX_NAME_LENGTH}; shorten the path`,
     );
   }
   return name;
@@ -120,7 +120,11 @@ function relativeToNamespace(name: string, ns: string, fail: (problem: string) =
 export function nameToPsarn(name: string, namespace: string = DEFAULT_NAMESPACE): Psarn {
   const ns = normalizeNamespace(namespace);
   const fail = (problem: string): never => {
-    throw new PsarnError('ERR_INVALID_NAME', String(name), `invalid name ${quoteInput(String(name))}: ${problem}`);
+    throw new PsarnError(
+      'ERR_INVALID_NAME',
+      String(name),
+      `invalid name ${quote(String(name), ECHO_LONG)}: ${problem}`,
+    );
   };
   const what = 'SEGMENT...ACCOUNT.REGION.PARTITION';
   const labels = relativeToNamespace(name, ns, fail, what);
@@ -160,7 +164,7 @@ export function zoneName(of: Psarn | ZoneKey | string, namespace: string = DEFAU
       withLabel('account', accountProblem(of.account));
     if (problem) {
       const text = `${of.account}.${of.region}.${of.partition}.${ns}`;
-      throw new PsarnError('ERR_INVALID_ZONE', text, `invalid zone ${quoteInput(text)}: ${problem}`);
+      throw new PsarnError('ERR_INVALID_ZONE', text, `invalid zone ${quote(text, ECHO_LONG)}: ${problem}`);
     }
     key = of;
   }
@@ -175,7 +179,11 @@ export function zoneName(of: Psarn | ZoneKey | string, namespace: string = DEFAU
 export function parseZoneName(name: string, namespace: string = DEFAULT_NAMESPACE): ZoneKey {
   const ns = normalizeNamespace(namespace);
   return zoneKeyOf(name, ns, (problem) => {
-    throw new PsarnError('ERR_INVALID_ZONE', String(name), `invalid zone ${quoteInput(String(name))}: ${problem}`);
+    throw new PsarnError(
+      'ERR_INVALID_ZONE',
+      String(name),
+      `invalid zone ${quote(String(name), ECHO_LONG)}: ${problem}`,
+    );
   });
 }
 
@@ -209,7 +217,7 @@ export function parseZoneArg(input: string, namespace: string = DEFAULT_NAMESPAC
     throw new PsarnError(
       'ERR_INVALID_ZONE',
       String(input),
-      `invalid zone ${quoteInput(String(input))}: ${problem}; ${forms}`,
+      `invalid zone ${quote(String(input), ECHO_LONG)}: ${problem}; ${forms}`,
     );
   };
   if (typeof input !== 'string') fail('is not a string');

@@ -10,6 +10,7 @@
  * Letters are ASCII and case-insensitive; the canonical form is lowercase. A segment is a DNS
  * label (RFC 1035 §2.3.4: at most 63 octets), so the mapping to a name never truncates.
  */
+import { ECHO_LONG, PsarnBaseError, quote } from '../errors.js';
 
 /** A parsed psARN, canonical lowercase. */
 export interface Psarn {
@@ -21,10 +22,10 @@ export interface Psarn {
   path: string[];
 }
 
-export type PsarnErrorCode = 'ERR_INVALID_PSARN' | 'ERR_INVALID_NAME' | 'ERR_INVALID_ZONE';
+export type PsarnErrorCode = 'ERR_INVALID_PSARN' | 'ERR_INVALID_NAME' | 'ERR_INVALID_ZONE' | 'ERR_INVALID_TXT';
 
 /** Thrown for any input outside the grammar. `input` is the offending text as given. */
-export class PsarnError extends Error {
+export class PsarnError extends PsarnBaseError {
   readonly code: PsarnErrorCode;
   readonly input: string;
   constructor(code: PsarnErrorCode, input: string, message: string) {
@@ -35,24 +36,21 @@ export class PsarnError extends Error {
   }
 }
 
+/**
+ * The input inside an error message: `quote` (src/errors.ts) with room for a whole psARN. Kept
+ * under this name for the grammar's neighbours (target rules, CLI commands).
+ */
+export const quoteInput = (input: string): string => quote(input, ECHO_LONG);
+
 export const MAX_SEGMENTS = 8;
 export const MAX_SEGMENT_LENGTH = 63;
 const FORM = 'arn:PARTITION:psarn:REGION:ACCOUNT:PATH';
 
-/**
- * The input as it appears inside an error message: control characters escaped (so a message
- * is one printable line) and very long inputs shortened.
- */
-export function quoteInput(input: string): string {
-  const shown = input.length > 300 ? `${input.slice(0, 300)}...` : input;
-  return `'${shown.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}'`;
-}
-
-/** How a bad character is named in a message: '.', ' ' or U+00E9. */
+/** How a bad character is named in a message: '.', ' ' or control character \x1b. */
 function describeChar(c: string): string {
   const code = c.codePointAt(0)!;
-  if (code < 0x20 || code === 0x7f) return `control character \\x${code.toString(16).padStart(2, '0')}`;
-  return `'${c}'`;
+  if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return `control character ${quote(c).slice(1, -1)}`;
+  return quote(c);
 }
 
 /** Why `s` is not a segment (or a label of a route name), or undefined when it is one. */
@@ -69,21 +67,21 @@ export function segmentProblem(s: string, separator = '/'): string | undefined {
 
 export function partitionProblem(s: string): string | undefined {
   if (/^[A-Za-z][A-Za-z0-9-]{0,30}$/.test(s)) return undefined;
-  return `${s === '' ? 'is empty' : `'${s}' is invalid`}; use a letter then up to 30 letters, digits or - (e.g. aws)`;
+  return `${s === '' ? 'is empty' : `${quote(s)} is invalid`}; use a letter then up to 30 letters, digits or - (e.g. aws)`;
 }
 
 export function regionProblem(s: string): string | undefined {
   if (/^[A-Za-z0-9-]{1,30}$/.test(s)) return undefined;
-  return `${s === '' ? 'is empty' : `'${s}' is invalid`}; use 1 to 30 letters, digits or - (e.g. us-east-1)`;
+  return `${s === '' ? 'is empty' : `${quote(s)} is invalid`}; use 1 to 30 letters, digits or - (e.g. us-east-1)`;
 }
 
 export function accountProblem(s: string): string | undefined {
   if (/^[0-9]{12}$/.test(s)) return undefined;
-  return `${s === '' ? 'is empty' : `'${s}' is invalid`}; use the 12-digit account id (e.g. 123456789012)`;
+  return `${s === '' ? 'is empty' : `${quote(s)} is invalid`}; use the 12-digit account id (e.g. 123456789012)`;
 }
 
 function fail(input: string, problem: string): never {
-  throw new PsarnError('ERR_INVALID_PSARN', input, `invalid psARN ${quoteInput(input)}: ${problem}`);
+  throw new PsarnError('ERR_INVALID_PSARN', input, `invalid psARN ${quote(input, ECHO_LONG)}: ${problem}`);
 }
 
 /**
@@ -95,7 +93,7 @@ export function splitPsarn(input: string, fail: (problem: string) => never): str
   const parts = input.split(':');
   // Name the service first: 'arn:aws:lambda:...' is better told "not a psARN" than "7 parts".
   if (parts.length >= 3 && parts[2]!.toLowerCase() !== 'psarn') {
-    fail(`service is '${parts[2]}', not 'psarn'; write ${FORM}`);
+    fail(`service is ${quote(parts[2]!)}, not 'psarn'; write ${FORM}`);
   }
   if (parts.length !== 6) {
     const hint = parts.length > 6 ? ' (separate path segments with /, not :)' : '';

@@ -18,7 +18,9 @@
  *
  * Messages never echo a query string's values: they are the secrets being warned about.
  */
+
 import { BlockList, isIP } from 'node:net';
+import { PsarnBaseError } from '../errors.js';
 import { quoteInput } from './psarn.js';
 
 export interface TargetPolicy {
@@ -40,7 +42,7 @@ export const DEFAULT_TARGET_POLICY: TargetPolicy = Object.freeze({
   httpsHosts: Object.freeze(['*']),
 });
 
-export class TargetPolicyError extends Error {
+export class TargetPolicyError extends PsarnBaseError {
   readonly code = 'ERR_TARGET_NOT_ALLOWED';
   /** The target, with query values hidden. */
   readonly input: string;

@@ -6,14 +6,14 @@
  * dig output, so whitespace, quotes, backslashes and control characters are refused rather
  * than escaped: a URL can percent-encode them (RFC 3986 §2.1), and no ARN needs them.
  */
-import { quoteInput } from './psarn.js';
+import { ECHO_LONG, echo, PsarnBaseError, quote } from '../errors.js';
 
 export const MAX_TARGET_BYTES = 2000;
 export const MAX_WEIGHT = 65535;
 export const DEFAULT_WEIGHT = 1;
 export const DEFAULT_PRIORITY = 10;
 
-export class TargetError extends Error {
+export class TargetError extends PsarnBaseError {
   readonly code = 'ERR_INVALID_TARGET';
   /** The offending text as given. */
   readonly input: string;
@@ -27,7 +27,7 @@ export class TargetError extends Error {
 const ARN_FORM = 'an ARN has 6 parts arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE';
 
 function fail(input: string, problem: string, cause?: unknown): never {
-  throw new TargetError(input, `invalid target ${quoteInput(input)}: ${problem}`, cause ? { cause } : undefined);
+  throw new TargetError(input, `invalid target ${quote(input, ECHO_LONG)}: ${problem}`, cause ? { cause } : undefined);
 }
 
 /**
@@ -57,7 +57,7 @@ export function validateTarget(target: string): void {
   } else if (/^https:\/\//i.test(target)) {
     validateUrl(target);
   } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
-    fail(target, `uses ${target.slice(0, target.indexOf(':'))}://; only https:// URLs are allowed`);
+    fail(target, `uses ${echo(target.slice(0, target.indexOf(':')))}://; only https:// URLs are allowed`);
   } else {
     fail(target, 'is neither an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE) nor an https:// URL');
   }
@@ -69,19 +69,19 @@ function validateArn(target: string): void {
   const [, partition, service, region, account] = parts as [string, string, string, string, string];
   const resource = parts.slice(5).join(':');
   if (!/^[a-z][a-z0-9-]{0,62}$/.test(partition)) {
-    fail(target, `partition '${partition}' is invalid; use lowercase letters, digits or - (e.g. aws)`);
+    fail(target, `partition ${quote(partition)} is invalid; use lowercase letters, digits or - (e.g. aws)`);
   }
   if (!/^[a-z0-9-]{1,63}$/.test(service)) {
-    fail(target, `service '${service}' is invalid; use lowercase letters, digits or - (e.g. lambda)`);
+    fail(target, `service ${quote(service)} is invalid; use lowercase letters, digits or - (e.g. lambda)`);
   }
   if (!/^[a-z0-9-]{0,63}$/.test(region)) {
     fail(
       target,
-      `region '${region}' is invalid; use lowercase letters, digits or - (e.g. us-east-1), or leave it empty`,
+      `region ${quote(region)} is invalid; use lowercase letters, digits or - (e.g. us-east-1), or leave it empty`,
     );
   }
   if (account !== '' && !/^[0-9]{12}$/.test(account)) {
-    fail(target, `account '${account}' is invalid; use the 12-digit account id or leave it empty`);
+    fail(target, `account ${quote(account)} is invalid; use the 12-digit account id or leave it empty`);
   }
   if (resource === '') fail(target, `resource is empty; ${ARN_FORM}`);
 }

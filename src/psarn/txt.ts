@@ -3,6 +3,8 @@
  * `"epoch=3"` at `_epoch.<zone>`. Pure: the server writes it, `zone import`, dig and the client
  * library read it.
  */
+import { quote } from '../errors.js';
+import { PsarnError } from './psarn.js';
 
 /** First character-string of every route TXT. */
 export const TXT_VERSION = 'v=psarn1';
@@ -28,7 +30,7 @@ export interface RouteTxt {
 
 /**
  * Reads a route TXT (`"v=psarn1" "policy=weighted" "epoch=3"`) or an `_epoch` TXT.
- * @throws Error naming the string when a known key has a bad value.
+ * @throws PsarnError ERR_INVALID_TXT naming the string when a known key has a bad value.
  */
 export function parseRouteTxt(strings: readonly string[]): RouteTxt {
   const out: RouteTxt = {};
@@ -40,11 +42,13 @@ export function parseRouteTxt(strings: readonly string[]): RouteTxt {
     if (key === 'v') out.version = value;
     else if (key === 'policy') {
       if (value !== 'weighted' && value !== 'fanout') {
-        throw new Error(`TXT string '${s}': policy must be weighted or fanout`);
+        throw new PsarnError('ERR_INVALID_TXT', s, `TXT string ${quote(s)}: policy must be weighted or fanout`);
       }
       out.policy = value;
     } else if (key === 'epoch') {
-      if (!/^\d{1,15}$/.test(value)) throw new Error(`TXT string '${s}': epoch must be a non-negative integer`);
+      if (!/^\d{1,15}$/.test(value)) {
+        throw new PsarnError('ERR_INVALID_TXT', s, `TXT string ${quote(s)}: epoch must be a non-negative integer`);
+      }
       out.epoch = Number(value);
     }
   }

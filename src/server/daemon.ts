@@ -16,6 +16,7 @@ import { QueryHandler } from './handler.js';
 import { HTTP_MAX_CONNECTIONS, type HttpListener, listenHttp } from './http.js';
 import { listenPair } from './listen.js';
 import { DaemonMetrics } from './metrics.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 import { listenTcp, type TcpListener } from './tcp-listener.js';
 import { listenUdp, type UdpListener } from './udp-listener.js';
 
@@ -49,8 +50,8 @@ export interface Daemon {
 const RESTART_KEYS = ['listen', 'http', 'db', 'namespace', 'workers', 'routeIndex', 'udpIo'] as const;
 
 /**
- * Opens the database once, creating and migrating it, and loads the demo routes into an empty
- * one: done before any DNS worker opens the file, so workers never race to do it.
+ * Opens the database once, creating and migrating it, and loads the demo routes into one it
+ * created: done before any DNS worker opens the file, so workers never race to do it.
  */
 export function prepareStore(config: Config, log: Logger): void {
   const store = Store.open(config.db, { create: true, mode: config.dbMode });
@@ -61,11 +62,15 @@ export function prepareStore(config: Config, log: Logger): void {
   }
 }
 
+/**
+ * The demo routes go only into a database this start created: an existing file, even one with
+ * no zones, is someone's data (a truncated production copy must not start serving the demo).
+ */
 function loadDemoIfEmpty(store: Store, config: Config, log: Logger): void {
-  if (!store.isEmpty() || config.demoRoutes === null) return;
+  if (!store.created || config.demoRoutes === null) return;
   const file = demoRoutesFile(config.demoRoutes);
   const loaded = loadDemoRoutes(store, file, config, (line) => log.warn(line));
-  log.info({ file, routes: loaded }, 'empty database: loaded the demo routes');
+  log.info({ file, routes: loaded }, 'new database: loaded the demo routes');
 }
 
 export async function startDaemon(config: Config, options: DaemonOptions): Promise<Daemon> {
@@ -111,7 +116,9 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       udpPayloadSize: config.udpPayloadSize,
     });
     sync.onChange(({ changes, zones }) => recordChanges(changes, zones.length, metrics, log, routes));
-    sync.onError((error) => log.error({ err: error }, 'reading changes from the store failed; will retry'));
+    // Polled every pollMs (and before reads): a store that fails reads would log ten lines a second.
+    const pollErrors = new RateLimitedLog(log);
+    sync.onError((error) => pollErrors.error({ err: error }, 'reading changes from the store failed; will retry'));
     sync.start();
     log.info({ zones: view.zones().length }, 'zones loaded');
     if (config.routeIndex) routes.rebuild();
@@ -136,6 +143,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         metrics: () => registry.metrics(),
         contentType: registry.contentType,
         ready: () => ready,
+        storeHealthy: () => store.readFailure() === undefined,
         log,
       });
     }

@@ -1,7 +1,8 @@
 /**
- * First start: an empty database gets the demo routes (config demoRoutes), so a new user has
- * something to dig at once. All zones in one transaction: a crash half-way leaves the database
- * empty, and the next start tries again.
+ * First start: a database psarnd creates gets the demo routes (config demoRoutes), so a new user
+ * has something to dig at once. Only one it creates: an existing file, even an empty one, may be
+ * a truncated production copy, and must not start serving the demo. All zones in one
+ * transaction: a crash half-way leaves the new database empty (and it stays so).
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -16,6 +16,7 @@ import type { RouteIndex } from '../zone/route-index.js';
 import { isRouteQuestion, type RouteRecords } from '../zone/route-wire.js';
 import type { ZoneView } from '../zone/view.js';
 import type { DaemonMetrics, Proto } from './metrics.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 
 /** TCP replies may use the whole 16-bit length (RFC 7766 §8). */
 const TCP_MAX = 65535;
@@ -35,6 +36,8 @@ export interface HandlerOptions {
   routes?: { readonly index: RouteIndex | undefined };
   metrics: DaemonMetrics;
   log: Logger;
+  /** Where internal errors are logged; default: `log`, at most 5 lines of a message per 10 s. */
+  errorLog?: RateLimitedLog;
   /** Our EDNS(0) UDP payload size (config udpPayloadSize). */
   udpPayloadSize: number;
   /** Milliseconds, monotonic, for the request-duration histogram (default performance.now). */
@@ -51,11 +54,14 @@ export class QueryHandler {
   /** Where the reply of the current handleInto goes (ReplyTarget of wire/response.ts); undefined: a new Buffer. */
   #out: Buffer | undefined;
   #outOffset = 0;
+  /** A fault that fails every query (a damaged database) must not log a line per query. */
+  readonly #errors: RateLimitedLog;
 
   constructor(options: HandlerOptions) {
     this.#options = options;
     this.#now = options.now ?? (() => performance.now());
     this.udpPayloadSize = options.udpPayloadSize;
+    this.#errors = options.errorLog ?? new RateLimitedLog(options.log);
   }
 
   /**
@@ -210,7 +216,7 @@ export class QueryHandler {
 
   #servfail(request: Buffer, proto: Proto, error: unknown): Buffer | undefined {
     this.#options.metrics.internalError(proto);
-    this.#options.log.error({ err: error, proto }, 'internal error answering a query; replied SERVFAIL');
+    this.#errors.error({ err: error, proto }, 'internal error answering a query; replied SERVFAIL');
     if (request.length < 12) return undefined;
     try {
       const parsed = parseQuery(request);

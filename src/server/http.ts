@@ -1,9 +1,10 @@
 /**
- * HTTP side: /metrics (Prometheus text), /health (liveness), /ready (zones loaded, listeners up).
- * Its clients are a scraper and a few probes, so connections are capped and short-lived: a
- * request must arrive whole within a few seconds, an idle keep-alive connection is closed soon,
- * and at the cap the connection idle longest is closed to admit a new one, so idle or slow
- * peers cannot hold every descriptor and keep /health from answering.
+ * HTTP side: /metrics (Prometheus text), /health (liveness), /ready (zones loaded, listeners
+ * up, and the store answering reads). Its clients are a scraper and a few probes, so connections
+ * are capped and short-lived: a request must arrive whole within a few seconds, an idle
+ * keep-alive connection is closed soon, and at the cap the connection idle longest is closed to
+ * admit a new one, so idle or slow peers cannot hold every descriptor and keep /health from
+ * answering.
  */
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -48,6 +49,11 @@ export async function listenHttp(
     metrics: () => Promise<string>;
     contentType: string;
     ready: () => boolean;
+    /**
+     * False while the store fails reads (a damaged file): /ready then answers 503, so a load
+     * balancer or orchestrator stops sending queries that would all be SERVFAIL. Default: healthy.
+     */
+    storeHealthy?: () => boolean;
     log: Logger;
     now?: () => number;
   },
@@ -89,10 +95,10 @@ export async function listenHttp(
     } else if (path === '/health') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}\n');
     } else if (path === '/ready') {
-      const ready = options.ready();
+      const status = !options.ready() ? 'starting' : options.storeHealthy?.() === false ? 'store failing' : 'ready';
       res
-        .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
-        .end(ready ? '{"status":"ready"}\n' : '{"status":"starting"}\n');
+        .writeHead(status === 'ready' ? 200 : 503, { 'content-type': 'application/json' })
+        .end(`{"status":"${status}"}\n`);
     } else {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}\n');
     }

@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { type LoadOptions, loadConfig } from '../config/config.js';
+import { echo } from '../errors.js';
 import { packageVersion as version } from '../version.js';
 import { announceWorker, CLUSTER_PORT_ENV, startPrimary } from './cluster.js';
 import { startDaemon } from './daemon.js';
@@ -53,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
       allowPositionals: false,
     }));
   } catch (error) {
-    process.stderr.write(`psarnd: ${(error as Error).message}; see psarnd --help\n`);
+    process.stderr.write(`psarnd: ${stderrText(error)}; see psarnd --help\n`);
     return 2;
   }
   if (values.help) {
@@ -73,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     loaded = loadConfig(loadOptions);
   } catch (error) {
-    process.stderr.write(`psarnd: ${(error as Error).message}\n`);
+    process.stderr.write(`psarnd: ${stderrText(error)}\n`);
     return 1;
   }
   const { config } = loaded;
@@ -108,7 +109,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (error) {
     log.fatal({ err: error }, 'psarnd could not start');
-    process.stderr.write(`psarnd: ${(error as Error).message}\n`);
+    process.stderr.write(`psarnd: ${stderrText(error)}\n`);
     return 1;
   }
   if (role !== 'worker') log.info({ config: loaded.file ?? null, version: version() }, 'config loaded');
@@ -133,6 +134,11 @@ export async function main(argv: string[]): Promise<number> {
     // A worker whose primary is gone has nobody to serve metrics or restart it: stop.
     if (role === 'worker') process.on('disconnect', () => stop('disconnect'));
   });
+}
+
+/** An error as psarnd's one stderr line: escaped and bounded (an unknown flag can be 128 KB). */
+function stderrText(error: unknown): string {
+  return echo(String((error as Error)?.message ?? error).split('\n', 1)[0]!, 2000);
 }
 
 function isEntryPoint(): boolean {

@@ -3,6 +3,7 @@
  * with inserts through statements prepared once, so 100k routes take about a second.
  * Everything is validated before the transaction starts; a bad route fails the whole import.
  */
+import { echoValue } from '../errors.js';
 import { nextSerial, serialGreater } from './serial.js';
 import { paramsOf, type Statements, toParamsRow, toZoneRow } from './statements.js';
 import type { ZoneContent, ZoneParams } from './types.js';
@@ -31,7 +32,10 @@ function checkZone(content: ZoneContent): CheckedZone {
   const { name } = content;
   checkZoneName(name);
   const bad = (what: string, v: unknown) =>
-    new StoreError('ERR_INVALID_ZONE', `invalid ${what} ${v} for zone ${name}: use an integer from 0 to 4294967295`);
+    new StoreError(
+      'ERR_INVALID_ZONE',
+      `invalid ${what} ${echoValue(v)} for zone ${name}: use an integer from 0 to 4294967295`,
+    );
   if (
     content.serial !== undefined &&
     !(Number.isInteger(content.serial) && content.serial >= 0 && content.serial < 2 ** 32)

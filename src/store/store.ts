@@ -6,7 +6,17 @@
  */
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { createDatabaseFile } from './file-mode.js';
+import { createDatabase } from './create.js';
+import {
+  corruptError,
+  foreignReason,
+  isDamage,
+  lockedError,
+  notPsarnError,
+  readError,
+  shownPath,
+  sqliteCode,
+} from './faults.js';
 import { importZones } from './import.js';
 import { migrate } from './schema.js';
 import { nextSerial, serialGreater } from './serial.js';
@@ -38,8 +48,18 @@ export interface OpenOptions {
   /** Mode of a file created here (its -wal/-shm follow; a created folder gets x where r is set). Default 0o600. */
   mode?: number;
   readonly?: boolean;
-  /** Unix ms clock, for updatedAt and journal times. */
+  /** Unix ms clock, for updatedAt and journal times, and for readFailure()'s window. */
   now?: () => number;
+  /** How long a write waits for another process's write lock before ERR_DB_LOCKED. Default 5000 ms. */
+  busyTimeoutMs?: number;
+  /**
+   * Run `PRAGMA quick_check` before the first write, and refuse to write (ERR_DB_CORRUPT) into
+   * a damaged file: writing there can spread the damage. The CLI sets it; the check reads the
+   * whole file (about 1 s per GB), which a one-off command can afford and psarnd need not.
+   */
+  checkBeforeWrite?: boolean;
+  /** readFailure() reports a failed read for this long after it. Default 10000 ms. */
+  readFailureWindowMs?: number;
   /**
    * SQLite page cache in KiB (default 65536). Imports want it large; the daemon, whose reads
    * are point lookups the OS file cache also holds, keeps it small so its RSS stays bounded.
@@ -49,48 +69,94 @@ export interface OpenOptions {
 
 /** How long a write waits for another process's write lock (the daemon vs. the CLI) before SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
+const READ_FAILURE_WINDOW_MS = 10_000;
+
+/** The last failed read of a store, while it is recent (see Store.readFailure). */
+export interface ReadFailure {
+  /** When (the store's clock) the last read failed. */
+  at: number;
+  /** Reads that failed since the store was opened. */
+  count: number;
+  error: StoreError;
+}
 
 const CACHE_KIB = 65536;
 
 const isMemory = (file: string) => file === ':memory:' || file === '';
 
+const oneLineOf = (err: unknown): string => {
+  const e = err as { message?: string; code?: string };
+  const code = typeof e.code === 'string' && !String(e.message).includes(e.code) ? ` (${e.code})` : '';
+  return `${String(e.message ?? err).split('\n', 1)[0]}${code}`;
+};
+
 export class Store {
   readonly file: string;
+  /**
+   * True when this open created the database (the file did not exist, or ':memory:'). psarnd
+   * loads the demo routes only then: an existing file, however empty, is never given them.
+   */
+  readonly created: boolean;
   readonly #db: Database.Database;
   readonly #q: Statements;
   readonly #now: () => number;
+  readonly #busyTimeoutMs: number;
+  readonly #failureWindowMs: number;
+  #checkBeforeWrite: boolean;
+  #lastFailure: ReadFailure | undefined;
+  #failures = 0;
   /** One transaction wrapper for read(); `.deferred()` takes no lock until the first SELECT. */
   readonly #readTx: Database.Transaction<(fn: () => unknown) => unknown>;
 
-  private constructor(file: string, db: Database.Database, now: () => number) {
+  private constructor(file: string, db: Database.Database, created: boolean, options: OpenOptions) {
     this.file = file;
+    this.created = created;
     this.#db = db;
-    this.#now = now;
+    this.#now = options.now ?? Date.now;
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
+    this.#failureWindowMs = options.readFailureWindowMs ?? READ_FAILURE_WINDOW_MS;
+    this.#checkBeforeWrite = options.checkBeforeWrite ?? false;
     this.#q = prepareStatements(db);
     this.#readTx = db.transaction((fn: () => unknown) => fn());
   }
 
   /**
-   * Opens (and migrates to the current schema version) a database file; ':memory:' works.
+   * Opens (and migrates to the current schema version) a database file; ':memory:' works. A
+   * missing file is created with the schema (see create.ts); an existing file without psarn's
+   * schema, even an empty one, is an error rather than a new database.
    * @example const store = Store.open('./data/psarn.db', { create: false });
-   * @throws StoreError ERR_DB_MISSING / ERR_DB_OPEN / ERR_DB_SCHEMA (a newer schema than this code knows)
+   * @throws StoreError ERR_DB_MISSING / ERR_DB_NOT_PSARN / ERR_DB_CORRUPT / ERR_DB_LOCKED /
+   *   ERR_DB_OPEN / ERR_DB_SCHEMA (a newer schema than this code knows)
    */
   static open(file: string, options: OpenOptions = {}): Store {
     const create = (options.create ?? true) && !options.readonly;
     const readonly = options.readonly ?? false;
-    if (!isMemory(file) && !existsSync(file)) {
+    const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
+    let created = isMemory(file);
+    if (!created && !existsSync(file)) {
       if (!create) {
         throw new StoreError(
           'ERR_DB_MISSING',
-          `database '${file}' does not exist; start psarnd once or run 'psarn db init' to create it, or pass --db FILE`,
+          `database ${shownPath(file)} does not exist; start psarnd once or run 'psarn db init' to create it, or pass --db FILE`,
         );
       }
-      createDatabaseFile(file, options.mode);
+      try {
+        created = createDatabase(file, options.mode);
+      } catch (err) {
+        throw new StoreError('ERR_DB_OPEN', `cannot create database ${shownPath(file)}: ${oneLineOf(err)}`, {
+          cause: err,
+        });
+      }
     }
     let db: Database.Database | undefined;
     try {
-      db = new Database(file, { readonly, fileMustExist: !create, timeout: BUSY_TIMEOUT_MS });
-      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      db = new Database(file, { readonly, fileMustExist: !isMemory(file), timeout: busyTimeoutMs });
+      db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      // Before anything writes to it: a file someone else left without psarn's schema (user_version
+      // 0) stays untouched. ':memory:' is new and empty, and psarn migrates it below.
+      if (!isMemory(file) && db.pragma('user_version', { simple: true }) === 0) {
+        throw notPsarnError(file, foreignReason(file, db));
+      }
       // WAL lets the daemon read while the CLI writes; a reader keeps its snapshot until it ends.
       // The mode is persistent in the file, so a read-only connection just uses it.
       if (!readonly) db.pragma('journal_mode = WAL');
@@ -102,12 +168,36 @@ export class Store {
       // and evicting them mid-transaction more than doubles its time. Pages are allocated on use.
       db.pragma(`cache_size = ${-(options.cacheKiB ?? CACHE_KIB)}`);
       migrate(db, file, readonly);
-      return new Store(file, db, options.now ?? Date.now);
+      return new Store(file, db, created, options);
     } catch (err) {
       db?.close();
       if (err instanceof StoreError) throw err;
-      throw new StoreError('ERR_DB_OPEN', `cannot open database '${file}': ${(err as Error).message}`, { cause: err });
+      const code = sqliteCode(err);
+      if (code === 'SQLITE_NOTADB') throw notPsarnError(file, 'it is not an SQLite file', err);
+      if (code === 'SQLITE_CORRUPT') throw corruptError(file, oneLineOf(err), err);
+      if (code === 'SQLITE_BUSY') throw lockedError(file, busyTimeoutMs, err);
+      throw new StoreError('ERR_DB_OPEN', `cannot open database ${shownPath(file)}: ${oneLineOf(err)}`, {
+        cause: err,
+      });
     }
+  }
+
+  /**
+   * The last failed read while it is recent (within readFailureWindowMs of the store's clock),
+   * else undefined. psarnd's /ready answers 503 while there is one: a damaged file fails the
+   * reads that touch its bad pages, query after query, and the daemon should not look healthy.
+   */
+  readFailure(): ReadFailure | undefined {
+    const last = this.#lastFailure;
+    return last !== undefined && this.#now() - last.at < this.#failureWindowMs ? last : undefined;
+  }
+
+  /** A read's SqliteError as a StoreError, remembered for readFailure(); other errors unchanged. */
+  #readFailed(err: unknown): unknown {
+    if (sqliteCode(err) === undefined) return err;
+    const error = readError(this.file, err);
+    this.#lastFailure = { at: this.#now(), count: ++this.#failures, error };
+    return error;
   }
 
   close(): void {
@@ -116,7 +206,11 @@ export class Store {
 
   /** PRAGMA data_version: changes whenever another connection commits. Cheap; poll it. */
   dataVersion(): number {
-    return this.#q.dataVersion.get() as number;
+    try {
+      return this.#q.dataVersion.get() as number;
+    } catch (err) {
+      throw this.#readFailed(err);
+    }
   }
 
   /**
@@ -126,15 +220,28 @@ export class Store {
    * @example const { zone, route } = store.read(() => ({ zone: store.zone(z), route: store.getRoute(z, p) }));
    */
   read<T>(fn: () => T): T {
-    return this.#readTx.deferred(fn) as T;
+    try {
+      return this.#readTx.deferred(fn) as T;
+    } catch (err) {
+      throw this.#readFailed(err);
+    }
   }
 
   zones(): ZoneRow[] {
-    return this.#q.zones.all().map(toZoneRow);
+    try {
+      return this.#q.zones.all().map(toZoneRow);
+    } catch (err) {
+      throw this.#readFailed(err);
+    }
   }
 
   zone(name: string): ZoneRow | undefined {
-    const row = this.#q.zone.get(name);
+    let row: ReturnType<Statements['zone']['get']>;
+    try {
+      row = this.#q.zone.get(name);
+    } catch (err) {
+      throw this.#readFailed(err);
+    }
     return row === undefined ? undefined : toZoneRow(row);
   }
 
@@ -143,7 +250,12 @@ export class Store {
    * This is the read of every answer-cache miss in psarnd.
    */
   routeData(zoneId: number, path: string): RouteData | undefined {
-    const rows = this.#q.routeData.all(zoneId, path);
+    let rows: ReturnType<Statements['routeData']['all']>;
+    try {
+      rows = this.#q.routeData.all(zoneId, path);
+    } catch (err) {
+      throw this.#readFailed(err);
+    }
     const first = rows[0];
     if (first === undefined) return undefined;
     const route: RouteData = { ttl: first.ttl, targets: [] };
@@ -163,10 +275,17 @@ export class Store {
   *routePagesOfZone(zoneId: number, pageSize = 2048): IterableIterator<RoutePage> {
     let after = '';
     for (;;) {
-      const routes = this.#q.routesPage.all(zoneId, after, pageSize);
-      if (routes.length === 0) return;
-      const last = routes[routes.length - 1]![0];
-      const targets = this.#q.targetsRange.all(zoneId, after, last);
+      let routes: RoutePage['routes'];
+      let targets: RoutePage['targets'];
+      let last: string;
+      try {
+        routes = this.#q.routesPage.all(zoneId, after, pageSize);
+        if (routes.length === 0) return;
+        last = routes[routes.length - 1]![0];
+        targets = this.#q.targetsRange.all(zoneId, after, last);
+      } catch (err) {
+        throw this.#readFailed(err);
+      }
       // Both lists are in path order (targets by seq within a path): a merge.
       const first = new Int32Array(routes.length + 1);
       let t = 0;
@@ -183,7 +302,11 @@ export class Store {
   }
 
   getRoute(zone: string, path: string): StoredRoute | undefined {
-    return groupRoutes(this.#q.route.all(zone, path)).next().value ?? undefined;
+    try {
+      return groupRoutes(this.#q.route.all(zone, path)).next().value ?? undefined;
+    } catch (err) {
+      throw this.#readFailed(err);
+    }
   }
 
   /**
@@ -194,7 +317,11 @@ export class Store {
    * only [a-z0-9_-], so siblings like `orders-x` ('-' < '/') and `orders0`, `ordersx` fall outside.
    */
   hasDescendants(zone: string, path: string): boolean {
-    return this.#q.hasDescendants.get(zone, `${path}/`, `${path}0`) === 1;
+    try {
+      return this.#q.hasDescendants.get(zone, `${path}/`, `${path}0`) === 1;
+    } catch (err) {
+      throw this.#readFailed(err);
+    }
   }
 
   /**
@@ -211,7 +338,31 @@ export class Store {
         : prefix === undefined || prefix === ''
           ? q.routesOfZone.iterate(zone)
           : q.routesUnder.iterate({ zone, prefix });
-    return groupRoutes(rows);
+    return this.#guard(groupRoutes(rows));
+  }
+
+  /** `it`, with a failed read turned into a StoreError (and remembered) as the other reads do. */
+  *#guard<T>(it: Iterator<T>): Generator<T> {
+    let finished = false;
+    try {
+      for (;;) {
+        let next: IteratorResult<T>;
+        try {
+          next = it.next();
+        } catch (err) {
+          finished = true;
+          throw this.#readFailed(err);
+        }
+        if (next.done) {
+          finished = true;
+          return;
+        }
+        yield next.value;
+      }
+    } finally {
+      // The consumer stopped early (break, return()): close the statement's iterator too.
+      if (!finished) it.return?.();
+    }
   }
 
   /**
@@ -287,12 +438,17 @@ export class Store {
 
   /** Journal entries of a zone with serial > `sinceSerial` (RFC 1982), oldest first; 0 means all. */
   journal(zone: string, sinceSerial = 0): JournalEntry[] {
-    const rows = this.#q.journalSince.all({ zone, since: sinceSerial });
+    let rows: ReturnType<Statements['journalSince']['all']>;
+    try {
+      rows = this.#q.journalSince.all({ zone, since: sinceSerial });
+    } catch (err) {
+      throw this.#readFailed(err);
+    }
     const entries = rows.map(toJournalEntry);
     return sinceSerial === 0 ? entries : entries.filter((e) => serialGreater(e.serial, sinceSerial));
   }
 
-  /** True when the database holds no zones at all (first start: load the demo routes). */
+  /** True when the database holds no zones at all. */
   isEmpty(): boolean {
     return this.#q.isEmpty.get() === 1;
   }
@@ -303,7 +459,37 @@ export class Store {
    * whereas BEGIN IMMEDIATE waits (busy_timeout) for the lock and then reads fresh data.
    */
   #write<T>(fn: () => T): T {
-    return this.#db.transaction(fn).immediate();
+    if (this.#checkBeforeWrite) {
+      this.#quickCheck();
+      this.#checkBeforeWrite = false;
+    }
+    try {
+      return this.#db.transaction(fn).immediate();
+    } catch (err) {
+      const code = sqliteCode(err);
+      if (code === 'SQLITE_BUSY') throw lockedError(this.file, this.#busyTimeoutMs, err);
+      if (isDamage(code)) throw corruptError(this.file, oneLineOf(err), err);
+      throw err;
+    }
+  }
+
+  /**
+   * PRAGMA quick_check: every page and b-tree of the file is well formed (it skips the index
+   * contents that integrity_check also compares, which is what makes it fast).
+   * @throws StoreError ERR_DB_CORRUPT with SQLite's first complaint
+   */
+  #quickCheck(): void {
+    let first: string;
+    try {
+      const rows = this.#db.pragma('quick_check(1)') as { quick_check: string }[];
+      // SQLite prefixes the first complaint with a "*** in database main ***" line.
+      first = (rows[0]?.quick_check ?? 'no result').replace(/^\*\*\* in database \w+ \*\*\*\n/, '');
+    } catch (err) {
+      throw corruptError(this.file, `PRAGMA quick_check: ${oneLineOf(err)}`, err);
+    }
+    if (first !== 'ok') {
+      throw corruptError(this.file, `PRAGMA quick_check: ${first}`);
+    }
   }
 
   /** The zone's row, creating it (serial 1, epoch 1, journal 'create') when new. In a write transaction. */

@@ -1,3 +1,5 @@
+import { PsarnBaseError } from '../errors.js';
+
 /** Values the store reads and writes. Zone names are absolute, lowercase, trailing dot. */
 
 export type Policy = 'weighted' | 'fanout';
@@ -121,13 +123,21 @@ export type StoreErrorCode =
   | 'ERR_DB_MISSING'
   | 'ERR_DB_OPEN'
   | 'ERR_DB_SCHEMA'
+  /** The file exists but is not a psarn database: empty, not SQLite, or without the schema. */
+  | 'ERR_DB_NOT_PSARN'
+  /** The file is damaged: SQLITE_CORRUPT, or PRAGMA quick_check failed before a write. */
+  | 'ERR_DB_CORRUPT'
+  /** A read failed for another reason (an I/O error); the SqliteError is the cause. */
+  | 'ERR_DB_READ'
+  /** Another process held the write lock past the busy timeout. */
+  | 'ERR_DB_LOCKED'
   | 'ERR_ZONE_NOT_FOUND'
   /** A zone name or SOA/NS parameters outside their ranges. */
   | 'ERR_INVALID_ZONE'
   | 'ERR_ROUTE_NOT_FOUND'
   | 'ERR_INVALID_ROUTE';
 
-export class StoreError extends Error {
+export class StoreError extends PsarnBaseError {
   readonly code: StoreErrorCode;
   constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);

@@ -2,6 +2,7 @@
  * Checks every value before it reaches SQL, so a bad write fails with a message that names the
  * input and touches nothing. The CHECK constraints in schema.ts are the second line of defence.
  */
+import { echoValue, quote } from '../errors.js';
 import { TXT_VERSION } from '../psarn/txt.js';
 import { MAX_CNAME_CHAIN } from '../wire/types.js';
 import type { Policy, RouteSpec, TargetSpec, ZoneParams } from './types.js';
@@ -100,7 +101,7 @@ export function checkZoneName(zone: string): void {
   if (typeof zone !== 'string' || zone.length > MAX_NAME || !NAME.test(zone)) {
     throw new StoreError(
       'ERR_INVALID_ZONE',
-      `invalid zone name '${zone}': use an absolute lowercase name such as '123456789012.us-east-1.aws.psarn.internal.'`,
+      `invalid zone name ${echoValue(zone)}: use an absolute lowercase name such as '123456789012.us-east-1.aws.psarn.internal.'`,
     );
   }
 }
@@ -113,19 +114,20 @@ export function checkPath(zone: string, path: string): void {
       segments.length > MAX_SEGMENTS
         ? `it has ${segments.length} segments, at most ${MAX_SEGMENTS} are allowed`
         : `segment ${bad + 1} must be 1 to 63 lowercase letters, digits, '-' or '_', not starting with '-' or '_'`;
-    throw new StoreError('ERR_INVALID_ROUTE', `invalid route path '${path}' in zone ${zone}: ${why}`);
+    throw new StoreError('ERR_INVALID_ROUTE', `invalid route path ${echoValue(path)} in zone ${zone}: ${why}`);
   }
 }
 
 /** @throws StoreError ERR_INVALID_ROUTE naming the route and the bad field. */
 export function checkRoute(zone: string, path: string, spec: RouteSpec): CheckedRoute {
   checkPath(zone, path);
-  const fail = (why: string) => new StoreError('ERR_INVALID_ROUTE', `invalid route '${path}' in zone ${zone}: ${why}`);
+  const fail = (why: string) =>
+    new StoreError('ERR_INVALID_ROUTE', `invalid route ${echoValue(path)} in zone ${zone}: ${why}`);
   if (spec === null || typeof spec !== 'object') throw fail('the route is not an object');
-  if (!isUint(spec.ttl, MAX_TTL)) throw fail(`ttl ${spec.ttl} must be an integer from 0 to ${MAX_TTL}`);
+  if (!isUint(spec.ttl, MAX_TTL)) throw fail(`ttl ${echoValue(spec.ttl)} must be an integer from 0 to ${MAX_TTL}`);
   const metadata = spec.metadata ?? {};
   for (const [k, v] of Object.entries(metadata)) {
-    if (typeof v !== 'string') throw fail(`metadata '${k}' must be a string`);
+    if (typeof v !== 'string') throw fail(`metadata ${quote(k)} must be a string`);
   }
   const metadataJson = JSON.stringify(metadata);
   const hasAlias = 'alias' in spec && spec.alias !== undefined;
@@ -134,12 +136,13 @@ export function checkRoute(zone: string, path: string, spec: RouteSpec): Checked
   if (hasAlias) {
     const alias = typeof spec.alias === 'string' ? spec.alias.toLowerCase() : '';
     if (alias.length > MAX_NAME || !NAME.test(alias)) {
-      throw fail(`alias '${spec.alias}' must be an absolute DNS name ending in '.'`);
+      throw fail(`alias ${echoValue(spec.alias)} must be an absolute DNS name ending in '.'`);
     }
     return { ttl: spec.ttl, policy: null, alias, targets: [], metadata, metadataJson };
   }
   const { policy, targets } = spec as { policy: unknown; targets: unknown };
-  if (policy !== 'weighted' && policy !== 'fanout') throw fail(`policy '${policy}' must be weighted or fanout`);
+  if (policy !== 'weighted' && policy !== 'fanout')
+    throw fail(`policy ${echoValue(policy)} must be weighted or fanout`);
   if (!Array.isArray(targets) || targets.length === 0) throw fail('a route needs at least one target');
   const seen = new Set<string>();
   const checked: TargetSpec[] = [];
@@ -149,11 +152,13 @@ export function checkRoute(zone: string, path: string, spec: RouteSpec): Checked
   for (const [i, t] of (targets as TargetSpec[]).entries()) {
     const n = `target ${i + 1}`;
     if (typeof t?.target !== 'string' || t.target.length === 0) throw fail(`${n} must be a non-empty string`);
-    if (!isUint(t.weight, 65535)) throw fail(`${n} weight ${t.weight} must be an integer from 0 to 65535`);
-    if (!isUint(t.priority, 65535)) throw fail(`${n} priority ${t.priority} must be an integer from 0 to 65535`);
+    if (!isUint(t.weight, 65535)) throw fail(`${n} weight ${echoValue(t.weight)} must be an integer from 0 to 65535`);
+    if (!isUint(t.priority, 65535))
+      throw fail(`${n} priority ${echoValue(t.priority)} must be an integer from 0 to 65535`);
     // Identical URI RRs are one RR in DNS (RFC 2181 §5), so a duplicate would not survive export.
     const key = `${t.priority} ${t.weight} ${t.target}`;
-    if (seen.has(key)) throw fail(`${n} '${t.target}' repeats an earlier target with the same weight and priority`);
+    if (seen.has(key))
+      throw fail(`${n} ${quote(t.target)} repeats an earlier target with the same weight and priority`);
     seen.add(key);
     checked.push({ target: t.target, weight: t.weight, priority: t.priority });
     bound += URI_RR_FIXED + 3 * t.target.length;
@@ -189,11 +194,11 @@ export function checkParams(zone: string, p: ZoneParams): void {
     ['minimum', u32],
   ];
   for (const [key, max] of limits) {
-    if (!isUint(p[key], max)) throw fail(`${key} ${p[key]} must be an integer from 0 to ${max}`);
+    if (!isUint(p[key], max)) throw fail(`${key} ${echoValue(p[key])} must be an integer from 0 to ${max}`);
   }
   const absolute = (s: unknown) => typeof s === 'string' && s.endsWith('.') && s.length <= MAX_NAME && !/\s/.test(s);
-  if (!absolute(p.mname)) throw fail(`mname '${p.mname}' must be an absolute name`);
-  if (!absolute(p.rname)) throw fail(`rname '${p.rname}' must be an absolute name`);
+  if (!absolute(p.mname)) throw fail(`mname ${echoValue(p.mname)} must be an absolute name`);
+  if (!absolute(p.rname)) throw fail(`rname ${echoValue(p.rname)} must be an absolute name`);
   if (!Array.isArray(p.nameservers) || p.nameservers.length === 0) throw fail('give at least one nameserver');
-  for (const ns of p.nameservers) if (!absolute(ns)) throw fail(`nameserver '${ns}' must be an absolute name`);
+  for (const ns of p.nameservers) if (!absolute(ns)) throw fail(`nameserver ${echoValue(ns)} must be an absolute name`);
 }

@@ -4,6 +4,8 @@
  * apex set the zone's parameters, `_epoch` TXT sets the epoch, anything else is an error naming
  * its line. Records of several zones may share a file.
  */
+
+import { echo } from '../errors.js';
 import { labelsToPath, nameToPsarn, normalizeNamespace, parseZoneName, validateTarget } from '../psarn/index.js';
 import { EPOCH_LABEL, parseRouteTxt, type RouteTxt, TXT_VERSION } from '../psarn/txt.js';
 import type { Policy, TargetSpec, ZoneContent, ZoneParams } from '../store/types.js';
@@ -65,7 +67,7 @@ export function buildZones(lines: ParsedLine[], namespace: string, file?: string
     if (record === undefined) {
       fail(
         at,
-        `type ${otherType} is not supported at ${place.name}; psarn zones hold only SOA, NS, URI, TXT and CNAME`,
+        `type ${echo(otherType!)} is not supported at ${place.name}; psarn zones hold only SOA, NS, URI, TXT and CNAME`,
       );
     }
     if (place.route) addRouteRecord(place.zone, place.route, record, ns, at);

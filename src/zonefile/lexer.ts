@@ -4,6 +4,7 @@
  * strings whole. One pass over char codes, no regular expressions: it is the hot loop of a
  * 100k-route import.
  */
+import { quote } from '../errors.js';
 import { ZoneFileError } from './errors.js';
 
 export interface Token {
@@ -139,13 +140,17 @@ export function decodeString(token: Token, line: number, file?: string): string 
       const d = s.slice(i + 1, i + 4);
       if (/^\d{3}$/.test(d)) {
         const v = Number(d);
-        if (v > 255) throw new ZoneFileError(`escape \\${d} in '${s}' is over 255; use \\000..\\255`, line, file);
+        if (v > 255) throw new ZoneFileError(`escape \\${d} in ${quote(s)} is over 255; use \\000..\\255`, line, file);
         bytes.push(v);
         i += 4;
         continue;
       }
       if (/^\d/.test(d)) {
-        throw new ZoneFileError(`escape '\\${d}' in '${s}' needs three decimal digits (\\DDD)`, line, file);
+        throw new ZoneFileError(
+          `escape ${quote(`\\${d}`)} in ${quote(s)} needs three decimal digits (\\DDD)`,
+          line,
+          file,
+        );
       }
       i += 1 + pushChar(s, i + 1, bytes); // `\X`: X taken literally
       continue;
@@ -155,7 +160,11 @@ export function decodeString(token: Token, line: number, file?: string): string 
   try {
     return decoder.decode(Uint8Array.from(bytes));
   } catch {
-    throw new ZoneFileError(`'${s}' decodes to bytes that are not UTF-8; psarn strings are UTF-8 text`, line, file);
+    throw new ZoneFileError(
+      `${quote(Uint8Array.from(bytes))} has bytes that are not UTF-8; psarn strings are UTF-8 text`,
+      line,
+      file,
+    );
   }
 }
 

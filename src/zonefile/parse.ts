@@ -11,6 +11,7 @@
  * `(` inside a quoted string, and neither reports line numbers. Both keep TXT as raw text.
  */
 
+import { echo, quote } from '../errors.js';
 import { typeName as mnemonic, typeCode } from '../wire/mnemonics.js';
 import type { DnsRecord } from '../wire/types.js';
 import { ZoneFileError } from './errors.js';
@@ -67,7 +68,7 @@ export function parseMasterFile(text: string, options: ParseOptions = {}): Parse
         );
       }
       if (directive !== '$ORIGIN' && directive !== '$TTL') {
-        raise(`unknown directive ${first.text}; psarn reads $ORIGIN and $TTL`, line, file);
+        raise(`unknown directive ${echo(first.text)}; psarn reads $ORIGIN and $TTL`, line, file);
       }
       if (tokens.length !== 2) raise(`${directive} takes exactly one value`, line, file);
       const value = tokens[1]!;
@@ -82,7 +83,7 @@ export function parseMasterFile(text: string, options: ParseOptions = {}): Parse
       if (prevOwner === undefined) raise('a record starts with a blank owner but no record came before it', line, file);
       owner = prevOwner!;
     } else {
-      if (first.quoted) raise(`owner name "${first.text}" must not be quoted`, line, file);
+      if (first.quoted) raise(`owner name ${quote(first.text)} must not be quoted`, line, file);
       if (first.text === lastOwnerText && origin === lastOwnerOrigin && prevOwner !== undefined) owner = prevOwner;
       else owner = qualify(first.text, origin, line, file);
       lastOwnerText = first.text;
@@ -99,7 +100,7 @@ export function parseMasterFile(text: string, options: ParseOptions = {}): Parse
       if (tok.quoted) break;
       const c0 = tok.text.charCodeAt(0);
       if (c0 >= 48 && c0 <= 57) {
-        if (ttl !== undefined) raise(`two TTLs ('${tok.text}'); give one`, line, file);
+        if (ttl !== undefined) raise(`two TTLs (${quote(tok.text)}); give one`, line, file);
         ttl = parseTtl(tok, line, file);
         continue;
       }
@@ -110,7 +111,7 @@ export function parseMasterFile(text: string, options: ParseOptions = {}): Parse
         continue;
       }
       if (CLASSES.has(upper) || /^CLASS\d+$/.test(upper))
-        raise(`class ${tok.text} is not supported; use IN`, line, file);
+        raise(`class ${echo(tok.text)} is not supported; use IN`, line, file);
       break;
     }
     const typeTok = tokens[k];
@@ -165,7 +166,7 @@ function parseRdata(
         const s = decodeString(t, line, file);
         // RFC 1035 §3.3: a <character-string> is at most 255 octets.
         if (Buffer.byteLength(s) > 255) {
-          throw new ZoneFileError(`TXT string '${s.slice(0, 40)}...' is over 255 bytes; split it`, line, file);
+          throw new ZoneFileError(`TXT string ${quote(s, 40)} is over 255 bytes; split it`, line, file);
         }
         return s;
       });
@@ -208,15 +209,15 @@ function qualify(text: string, origin: string | undefined, line: number, file?: 
     else {
       const base = origin ?? fallback;
       if (base === undefined) {
-        raise(`relative name '${text}' before any $ORIGIN; end it with '.' or add a $ORIGIN line`, line, file);
+        raise(`relative name ${quote(text)} before any $ORIGIN; end it with '.' or add a $ORIGIN line`, line, file);
       }
       name = base === '.' ? `${lower}.` : `${lower}.${base}`;
     }
   }
   if (name !== '.' && (name.startsWith('.') || name.includes('..')))
-    raise(`name '${text}' has an empty label`, line, file);
+    raise(`name ${quote(text)} has an empty label`, line, file);
   // RFC 1035 §2.3.4: 255 octets on the wire = 253 characters plus the final dot.
-  if (name.length > 254) raise(`name '${text}' is longer than 253 characters`, line, file);
+  if (name.length > 254) raise(`name ${quote(text)} is longer than 253 characters`, line, file);
   return name;
 }
 
@@ -228,14 +229,14 @@ function parseTtl(tok: Token, line: number, file?: string): number {
     value = 0;
     for (const m of s.matchAll(/(\d+)([smhdw])/gi)) value += Number(m[1]) * UNIT[m[2]!.toLowerCase()]!;
   } else if (value < 0)
-    throw new ZoneFileError(`'${s}' is not a TTL; use seconds or units like 1h, 30m, 2d`, line, file);
-  if (value > MAX_TTL) throw new ZoneFileError(`TTL '${s}' is over 2147483647 (RFC 2181 §8)`, line, file);
+    throw new ZoneFileError(`${quote(s)} is not a TTL; use seconds or units like 1h, 30m, 2d`, line, file);
+  if (value > MAX_TTL) throw new ZoneFileError(`TTL ${quote(s)} is over 2147483647 (RFC 2181 §8)`, line, file);
   return value;
 }
 
 function parseUint(tok: Token, max: number, what: string, line: number, file?: string): number {
   const value = tok.quoted ? -1 : digits(tok.text);
-  if (value < 0 || value > max) raise(`${what} '${tok.text}' must be an integer 0..${max}`, line, file);
+  if (value < 0 || value > max) raise(`${what} ${quote(tok.text)} must be an integer 0..${max}`, line, file);
   return value;
 }
 

@@ -3,6 +3,8 @@
  * output, `zone export` and tests. Character-strings are quoted, with `"` and `\` escaped and
  * bytes outside printable ASCII as \DDD.
  */
+
+import { echo, quote } from '../errors.js';
 import type { DnsRecord } from '../wire/types.js';
 import { ZoneFileError } from './errors.js';
 import { parseMasterFile } from './parse.js';
@@ -59,11 +61,13 @@ export function quoteString(s: string): string {
 export function parseRecord(line: string): DnsRecord {
   const parsed = parseMasterFile(line);
   if (parsed.length !== 1) {
-    throw new ZoneFileError(`expected exactly one record, found ${parsed.length} in '${line}'`);
+    throw new ZoneFileError(`expected exactly one record, found ${parsed.length} in ${quote(line)}`);
   }
   const [only] = parsed;
   if (only!.record === undefined) {
-    throw new ZoneFileError(`type ${only!.otherType} is not one psarn reads (SOA NS URI TXT CNAME) in '${line}'`);
+    throw new ZoneFileError(
+      `type ${echo(only!.otherType!)} is not one psarn reads (SOA NS URI TXT CNAME) in ${quote(line)}`,
+    );
   }
   return only!.record;
 }

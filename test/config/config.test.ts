@@ -422,6 +422,76 @@ describe('loadConfig', () => {
   });
 });
 
+describe('loadConfig: messages are bounded and printable (issue 8, defect 5.7)', () => {
+  const F = 'config config/psarnd.yaml';
+
+  it('a huge value is shown cut to 80 characters and its size, not whole', () => {
+    const value = 'a'.repeat(900_000);
+    configError(
+      () => loadConfig({ cwd: withConfig(`listen: ${value}\n`), env: {} }),
+      'listen',
+      `${F}: listen must be HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:8053 or [::1]:8053 (got '${'a'.repeat(80)}…' (900000 bytes))`,
+    );
+  });
+
+  it('a 20 MB file is refused by its size before it is parsed', () => {
+    const cwd = withConfig(`db: ${'a'.repeat(20_000_000)}\n`);
+    const before = process.memoryUsage().rss;
+    assert.throws(
+      () => loadConfig({ cwd, env: {} }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.message ===
+          `${F}: the file is 20000005 bytes, over the 1048576-byte limit of a config file; check that --config or PSARN_CONFIG names the config file`,
+    );
+    // Nothing read: the RSS did not grow by the file's 20 MB (the old code read, parsed and echoed it).
+    assert.ok(process.memoryUsage().rss - before < 15_000_000);
+  });
+
+  it('paths are at most 4096 characters, and a longer one is not echoed whole', () => {
+    for (const key of ['db', 'demoRoutes']) {
+      const cwd = withConfig(`${key}: /tmp/${'p'.repeat(100_000)}\n`);
+      assert.throws(
+        () => loadConfig({ cwd, env: {} }),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.key === key &&
+          err.message.startsWith(`${F}: ${key} must be a file path of at most 4096 characters`) &&
+          err.message.endsWith(`…' (100005 bytes))`) &&
+          err.message.length < 300,
+      );
+    }
+  });
+
+  it('control bytes are escaped, and bytes that are not UTF-8 are an error naming where', () => {
+    configError(
+      () => loadConfig({ cwd: withConfig('listen: \u001b[31mred\u0007\n'), env: {} }),
+      'listen',
+      `${F}: listen must be HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:8053 or [::1]:8053 (got '\\x1b[31mred\\x07')`,
+    );
+    const cwd = withConfig('');
+    writeFileSync(join(cwd, 'config/psarnd.yaml'), Buffer.from('# ok\nlisten: \xff\xfe:53\n', 'latin1'));
+    configError(() => loadConfig({ cwd, env: {} }), '', `${F}:2:9: byte \\xff is not UTF-8; save the file as UTF-8`);
+  });
+
+  it('an unknown key and a non-mapping file are shown bounded', () => {
+    const key = `k${'x'.repeat(1000)}`;
+    assert.throws(
+      () => loadConfig({ cwd: withConfig(`${key}: 1\n`), env: {} }),
+      (err: unknown) =>
+        err instanceof ConfigError && err.message.startsWith(`${F}: unknown key 'kxxx`) && err.message.length < 400,
+    );
+    const list = `[${Array.from({ length: 50_000 }, (_, i) => i).join(', ')}]`;
+    assert.throws(
+      () => loadConfig({ cwd: withConfig(`${list}\n`), env: {} }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.message ===
+          `${F}: must be a YAML mapping of keys such as listen: 127.0.0.1:8053 (got [0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29… (50000 items))`,
+    );
+  });
+});
+
 describe('parseHostPort', () => {
   it('parses IPv4, [IPv6] and names, port 0..65535', () => {
     assert.deepEqual(parseHostPort('127.0.0.1:8053', 'listen'), { host: '127.0.0.1', port: 8053 });

@@ -79,9 +79,16 @@ describe('validateTarget', () => {
     ],
     ['https://', 'is not a valid URL; write https://HOST[:PORT]/PATH'],
     ['https://exa mple', `has whitespace at position 12; ${FORBIDDEN}`],
+    // The message must not repeat the password: it goes to terminals, logs and CI output.
     [
-      'https://a:b@example.com/',
+      'https://a:s3cret@example.com/',
       'has user or password information; targets are public in DNS, so pass credentials another way',
+      'https://a:***@example.com/',
+    ],
+    [
+      'https://token123@example.com/',
+      'has user or password information; targets are public in DNS, so pass credentials another way',
+      'https://***@example.com/',
     ],
   ];
   for (const [target, problem, shown] of invalid) {

@@ -98,20 +98,21 @@ describe('Store.open', () => {
     assert.equal(userVersion(file), SCHEMA_VERSION + 5, 'left untouched');
   });
 
-  it('read-only refuses an unmigrated database instead of migrating it', () => {
+  it('refuses a database without the schema (user_version 0) instead of migrating it, read-only or not', () => {
     const file = tmp.file('old.db');
     new Database(file).close();
-    assert.throws(() => Store.open(file, { readonly: true }), { code: 'ERR_DB_SCHEMA' });
+    assert.throws(() => Store.open(file, { readonly: true }), { code: 'ERR_DB_NOT_PSARN' });
+    assert.throws(() => Store.open(file), { code: 'ERR_DB_NOT_PSARN' });
     assert.equal(userVersion(file), 0);
   });
 
-  it('a file that is not SQLite is ERR_DB_OPEN with the cause', async () => {
+  it('a file that is not SQLite is ERR_DB_NOT_PSARN with the cause', async () => {
     const file = tmp.file('garbage.db');
     const { writeFileSync } = await import('node:fs');
     writeFileSync(file, 'this is not a database, just some text that is long enough to have a header'.repeat(20));
     assert.throws(
       () => Store.open(file),
-      (err: unknown) => err instanceof StoreError && err.code === 'ERR_DB_OPEN' && err.cause !== undefined,
+      (err: unknown) => err instanceof StoreError && err.code === 'ERR_DB_NOT_PSARN' && err.cause !== undefined,
     );
   });
 

@@ -177,3 +177,19 @@ describe('buildZones errors name the line', () => {
     });
   }
 });
+
+describe('buildZones messages are printable (issue 8, defect 5.7)', () => {
+  it('a name with raw control characters is shown escaped, the type bounded', () => {
+    assert.throws(
+      () => build(`$ORIGIN ${ZONE}\nbad\u001b[31m.orders 60 URI 1 1 "arn:aws:sqs:us-east-1:123456789012:q"`),
+      (e: unknown) =>
+        e instanceof ZoneFileError &&
+        e.message ===
+          `in.zone:2: bad\\x1b[31m.orders.${ZONE} is not a route name: labels must be 1..8 psARN segments (letters, digits, - or _)`,
+    );
+    assert.throws(
+      () => build(`$ORIGIN ${ZONE}\nx 60 ${'T'.repeat(100_000)} 1`),
+      (e: unknown) => e instanceof ZoneFileError && e.message.length < 300 && e.message.includes('… (100000 bytes)'),
+    );
+  });
+});

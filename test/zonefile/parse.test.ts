@@ -118,3 +118,55 @@ describe('parseMasterFile errors name the line', () => {
     });
   }
 });
+
+describe('parseMasterFile errors are bounded and printable (issue 8, defect 5.7)', () => {
+  const fails = (text: string, options: Parameters<typeof parseMasterFile>[1] = {}): string => {
+    try {
+      parseMasterFile(text, options);
+    } catch (err) {
+      assert.ok(err instanceof ZoneFileError, String(err));
+      return err.message;
+    }
+    assert.fail('no error');
+  };
+
+  it('a 1 MB name gives one short line with the name cut and its size', () => {
+    const name = 'a'.repeat(1_000_000);
+    assert.equal(
+      fails(`$ORIGIN psarn.internal.\n${name} 300 IN TXT "x"\n`),
+      `line 2: name '${'a'.repeat(80)}…' (1000000 bytes) is longer than 253 characters`,
+    );
+  });
+
+  it('huge tokens elsewhere are cut too: TTL, type, class, directive, rdata, file name', () => {
+    const big = 'Z'.repeat(100_000);
+    for (const text of [
+      `a. ${'9'.repeat(100_000)}x TXT "a"`,
+      `a. 1 CLASS${'9'.repeat(100_000)} TXT "a"`,
+      `$${big} x`,
+      `a. 1 URI 1 ${big} "arn:x"`,
+      `a. 1 TXT "${'\\255'.repeat(50_000)}"`,
+    ]) {
+      const message = fails(text);
+      assert.ok(message.length < 500, `${message.length}: ${message.slice(0, 120)}`);
+    }
+    const message = fails('a. 1 URI 1 70000 "arn:x"', { file: `/tmp/${'d'.repeat(100_000)}.zone` });
+    assert.ok(message.length < 400 && message.includes('… (100010 bytes):1: URI weight'), message.slice(0, 400));
+  });
+
+  it('control characters from the file are escaped in the message', () => {
+    assert.equal(
+      fails('a. 1\u001b[2J TXT "a"'),
+      "line 1: '1\\x1b[2J' is not a TTL; use seconds or units like 1h, 30m, 2d",
+    );
+    assert.equal(fails('$ORIGIN\u0007 a.'), 'line 1: unknown directive $ORIGIN\\x07; psarn reads $ORIGIN and $TTL');
+    assert.equal(
+      fails(`a. 1 CNAME ${'b\u001b'.repeat(200)}.`),
+      `line 1: name '${'b\\x1b'.repeat(40)}…' (401 bytes) is longer than 253 characters`,
+    );
+    assert.equal(
+      fails('a. 1 TXT "\\255\\254ok"'),
+      "line 1: '\\xff\\xfeok' has bytes that are not UTF-8; psarn strings are UTF-8 text",
+    );
+  });
+});

@@ -17,6 +17,7 @@ import type { InvokeResponse } from '../../client/invokers/invoker.js';
 import { parseArn } from '../../client/invokers/invoker.js';
 import { formatServer, type ServerAddress } from '../../client/transport.js';
 import type { Route } from '../../client/types.js';
+import { ECHO_LONG, echo, quote } from '../../errors.js';
 import { formatPsarn } from '../../psarn/psarn.js';
 import type { Command, PayloadArg } from '../args.js';
 import type { Context } from '../context.js';
@@ -111,7 +112,10 @@ export async function loadPayload(arg: PayloadArg, cwd: string): Promise<unknown
     text = await readFile(resolvePath(cwd, arg.file), 'utf8');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw usageError(`cannot read --payload file '${arg.file}': ${e.code ?? oneLine(e.message)}`, err);
+    throw usageError(
+      `cannot read --payload file ${quote(arg.file, ECHO_LONG)}: ${e.code ?? echo(oneLine(e.message), ECHO_LONG)}`,
+      err,
+    );
   }
   try {
     return JSON.parse(text) as unknown;

@@ -2,6 +2,7 @@
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { zoneParams } from '../../config/config.js';
+import { ECHO_LONG, echo, quote } from '../../errors.js';
 import { parseZoneArg } from '../../psarn/name.js';
 import { quoteInput } from '../../psarn/psarn.js';
 import { exportZone } from '../../zonefile/export.js';
@@ -42,7 +43,11 @@ export function zoneExport(cmd: Of<'zone export'>, ctx: Context): void {
         try {
           fd = openSync(tmp, 'w');
         } catch (err) {
-          throw new CliError('ERR_RUNTIME', `cannot write '${cmd.output}': ${(err as Error).message}`, { cause: err });
+          throw new CliError(
+            'ERR_RUNTIME',
+            `cannot write ${quote(cmd.output!, ECHO_LONG)}: ${(err as NodeJS.ErrnoException).code ?? echo((err as Error).message, ECHO_LONG)}`,
+            { cause: err },
+          );
         }
       }
       for (const chunk of exportZone(row, store.listRoutes(zone), { epochTtl: ctx.config.epochTtl })) {
@@ -71,10 +76,14 @@ export function zoneImport(cmd: Of<'zone import'>, ctx: Context): void {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new CliError('ERR_RUNTIME', `cannot read zone file '${cmd.file}': ${code}; give a readable master file`, {
-      cause: err,
-    });
+    const code = (err as NodeJS.ErrnoException).code ?? echo((err as Error).message, ECHO_LONG);
+    throw new CliError(
+      'ERR_RUNTIME',
+      `cannot read zone file ${quote(cmd.file, ECHO_LONG)}: ${code}; give a readable master file`,
+      {
+        cause: err,
+      },
+    );
   }
   // Parse and build everything before opening the store: a bad line changes nothing.
   let zones: ReturnType<typeof buildZones>;
@@ -88,7 +97,7 @@ export function zoneImport(cmd: Of<'zone import'>, ctx: Context): void {
     throw err;
   }
   if (zones.length === 0) {
-    throw new CliError('ERR_RUNTIME', `no zone records in '${cmd.file}'; nothing imported`);
+    throw new CliError('ERR_RUNTIME', `no zone records in ${quote(cmd.file, ECHO_LONG)}; nothing imported`);
   }
   const checker = targetChecker(
     ctx,

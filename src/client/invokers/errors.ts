@@ -2,6 +2,7 @@
  * Errors of the built-in invokers. A stable `code` per kind of failure; the SDK's or fetch's own
  * error stays in `cause`, so a caller can still look at its `name` (e.g. `ResourceNotFoundException`).
  */
+import { PsarnBaseError } from '../../errors.js';
 
 export type InvokerErrorCode =
   /** The target does not have the shape this invoker needs (e.g. an events ARN that is not an event bus). */
@@ -11,7 +12,7 @@ export type InvokerErrorCode =
   /** The service answered but refused the event: Lambda FunctionError, a failed PutEvents entry, HTTP non-2xx. */
   | 'ERR_TARGET_REJECTED';
 
-export class InvokerError extends Error {
+export class InvokerError extends PsarnBaseError {
   readonly code: InvokerErrorCode;
   /** The invoker's service name (lambda, sqs, sns, events, states, https). */
   readonly service: string;
