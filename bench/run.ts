@@ -66,7 +66,7 @@ const DEFAULT_ROUNDS = 2;
 const WORKERS = 2;
 /** The issue asks for p50 and p99 over 100 changes. */
 const CHANGES = 100;
-/** A change not served within this long counts as missed (DESIGN.md §5 promises 1 s). */
+/** A change not served within this long counts as missed (docs/design.md#freshness-rule promises 1 s). */
 const CHANGE_DEADLINE_MS = 10_000;
 const START_DEADLINE_MS = 120_000;
 /** A 1M-route index builds in 10-20 s on the 2-core machine. */

@@ -27,7 +27,7 @@ export function routePsarn(i: number): string {
   return `arn:aws:psarn:${REGION}:${ACCOUNT}:${routePath(i)}`;
 }
 
-/** The DNS name of route i (DESIGN.md §2: the path reversed, under the zone). */
+/** The DNS name of route i (docs/design.md#dns-names-and-zones: the path reversed, under the zone). */
 export function routeDnsName(i: number): string {
   return `route${i}.svc${i % 100}.${ZONE}`;
 }

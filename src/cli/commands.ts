@@ -1,6 +1,6 @@
 /**
  * The command table: names, flags, usage lines and help text of every `psarn` command
- * (DESIGN.md §6). Argument parsing and `psarn help` both read it, so they cannot disagree.
+ * (docs/design.md#cli-names). Argument parsing and `psarn help` both read it, so they cannot disagree.
  */
 
 export type FlagSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };

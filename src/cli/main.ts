@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `psarn`: parse -> exec -> print (DESIGN.md §6). `main` runs one command in-process and returns
+ * `psarn`: parse -> exec -> print (docs/design.md#cli-names). `main` runs one command in-process and returns
  * the exit status: 0 ok, 1 runtime error (missing database, route not found, no reply), 2 usage
  * error (unknown command or flag, bad argument). Every error is one line on stderr.
  */

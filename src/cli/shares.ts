@@ -1,5 +1,5 @@
 /**
- * What share of calls each target of a route gets (DESIGN.md §3, selection semantics), for
+ * What share of calls each target of a route gets (docs/design.md#selection-semantics), for
  * `route get` and the psARN summary of `psarn dig`. Pure.
  *
  * - weighted: the lowest priority value is the primary group; each target there gets

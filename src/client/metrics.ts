@@ -1,5 +1,5 @@
 /**
- * Client metrics on a prom-client registry the caller passes in (DESIGN.md §7). Labels come from
+ * Client metrics on a prom-client registry the caller passes in (docs/design.md#client-library). Labels come from
  * small fixed sets: never a psARN or an ARN.
  */
 import { Counter, Histogram, type Registry } from 'prom-client';

@@ -1,5 +1,5 @@
 /**
- * Resolving psARNs to routes with a local cache (DESIGN.md §3, §4, §7): a DNS stub over UDP and
+ * Resolving psARNs to routes with a local cache (docs/design.md#records-at-a-routes-name and #the-epoch-override and #client-library): a DNS stub over UDP and
  * TCP to several servers with per-try timeout, retry and failover; lru-cache entries that live
  * for the answer's TTL (clamped); negative caching from the SOA (RFC 2308); single-flight;
  * serve-stale (RFC 8767); and the lazy epoch check of §4 — no timers, so it works in a frozen
@@ -152,7 +152,7 @@ export class RouteResolver {
     return entry.staleRoute;
   }
 
-  /** Single-flight (DESIGN.md §7): concurrent misses for one name share one query. */
+  /** Single-flight (docs/design.md#client-library): concurrent misses for one name share one query. */
   #fetchShared(p: Parsed): Promise<Route> {
     let pending = this.#inflight.get(p.name);
     if (pending === undefined) {
@@ -242,7 +242,7 @@ export class RouteResolver {
     );
   }
 
-  /** Re-reads `_epoch.<zone>` (DESIGN.md §4); single-flight per zone; never throws for the network. */
+  /** Re-reads `_epoch.<zone>` (docs/design.md#the-epoch-override); single-flight per zone; never throws for the network. */
   #readEpoch(zone: string): Promise<void> {
     let pending = this.#epochReads.get(zone);
     if (pending === undefined) {

@@ -1,6 +1,6 @@
 /**
  * The resolver's memory: an lru-cache of answers keyed by DNS name, plus per zone what the epoch
- * is known to be (DESIGN.md §4), when it was last read, and which names of the zone are cached,
+ * is known to be (docs/design.md#the-epoch-override), when it was last read, and which names of the zone are cached,
  * so that an epoch bump drops exactly that zone's entries without scanning the whole cache.
  * Expiry is the resolver's business (entries outlive their TTL to be served stale, RFC 8767),
  * so lru-cache's own ttl is not used; `max` bounds the memory.

@@ -1,5 +1,5 @@
 /**
- * Reading a route out of one DNS reply (DESIGN.md §3). Pure: the resolver asks, this decides.
+ * Reading a route out of one DNS reply (docs/design.md#records-at-a-routes-name). Pure: the resolver asks, this decides.
  * Outcomes are values (CoreDNS style): a route, a negative answer, SERVFAIL, or an unusable
  * answer with the reason.
  */
@@ -122,7 +122,7 @@ function routeTxt(records: DecodedRecord[], owner: string): TxtRecord | undefine
 }
 
 /**
- * The epoch in the reply to `_epoch.<zone>` TXT (DESIGN.md §4), or a reason it has none.
+ * The epoch in the reply to `_epoch.<zone>` TXT (docs/design.md#the-epoch-override), or a reason it has none.
  * @example readEpoch(reply) // { kind: 'epoch', epoch: 3 }
  */
 export function readEpoch(message: DecodedMessage): { kind: 'epoch'; epoch: number } | { kind: 'bad'; reason: string } {

@@ -1,5 +1,5 @@
 /**
- * Picking targets (DESIGN.md §3). Pure; the random source is passed in so splits are exact in
+ * Picking targets (docs/design.md#selection-semantics). Pure; the random source is passed in so splits are exact in
  * tests. Allocation-free on the first pick: this runs on every event.
  *
  * weighted: the lowest priority group that still has an untried target that may be picked;

@@ -1,4 +1,4 @@
-/** Values of the client library (DESIGN.md §7). Times are Unix milliseconds from the injected clock. */
+/** Values of the client library (docs/design.md#client-library). Times are Unix milliseconds from the injected clock. */
 
 export type Policy = 'weighted' | 'fanout';
 
@@ -20,7 +20,7 @@ export interface Route {
   ttl: number;
   /** When the cached answer expires (ms). */
   expiresAt: number;
-  /** The zone epoch the answer carried (DESIGN.md §4). */
+  /** The zone epoch the answer carried (docs/design.md#the-epoch-override). */
   epoch: number;
   /** True when served past its TTL because no server answered (RFC 8767). */
   stale: boolean;

@@ -1,5 +1,5 @@
 /**
- * psarnd/psarn configuration (DESIGN.md §5): YAML file, then env PSARN_<KEY>, then flags.
+ * psarnd/psarn configuration (docs/design.md#configuration): YAML file, then env PSARN_<KEY>, then flags.
  * Validated once at start; a bad value is a ConfigError naming the key and the reason.
  *
  * Each layer (file, env, flags) is validated on its own, so an error names where the bad value

@@ -1,5 +1,5 @@
 /**
- * Routes files: the demo routes (DESIGN.md §5) and the input of the future `psarn apply`.
+ * Routes files: the demo routes (docs/design.md#demo-routes) and the input of the future `psarn apply`.
  *
  * ```yaml
  * routes:

@@ -1,5 +1,5 @@
 /**
- * The config keys (DESIGN.md §5): their defaults, ranges and env names, as one zod schema for
+ * The config keys (docs/design.md#configuration): their defaults, ranges and env names, as one zod schema for
  * one "layer" (the file, the env, or the flags), where every key is optional.
  */
 import { isIPv4, isIPv6 } from 'node:net';

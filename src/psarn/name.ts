@@ -1,5 +1,5 @@
 /**
- * psARN <-> DNS name mapping (DESIGN.md §2). Pure, total, reversible:
+ * psARN <-> DNS name mapping (docs/design.md#dns-names-and-zones). Pure, total, reversible:
  *   arn:aws:psarn:us-east-1:123456789012:orders/created
  *     <-> created.orders.123456789012.us-east-1.aws.psarn.internal.
  * Names are absolute, lowercase, with a trailing dot. Errors are PsarnError.

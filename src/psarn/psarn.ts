@@ -1,5 +1,5 @@
 /**
- * The psARN grammar (DESIGN.md §2). Pure and total: every input either parses to a canonical
+ * The psARN grammar (docs/design.md#psarn-grammar). Pure and total: every input either parses to a canonical
  * (lowercase) Psarn or throws a PsarnError whose message names the input and what to do.
  *
  *   psARN     = "arn:" partition ":psarn:" region ":" account ":" path

@@ -1,5 +1,5 @@
 /**
- * The route TXT (DESIGN.md §3, §4): `"v=psarn1" "policy=weighted" "epoch=3"` at a route, and
+ * The route TXT (docs/design.md#records-at-a-routes-name and #the-epoch-override): `"v=psarn1" "policy=weighted" "epoch=3"` at a route, and
  * `"epoch=3"` at `_epoch.<zone>`. Pure: the server writes it, `zone import`, dig and the client
  * library read it.
  */

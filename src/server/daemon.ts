@@ -22,7 +22,7 @@ import { listenUdp, type UdpListener } from './udp-listener.js';
 
 export interface DaemonOptions {
   log: Logger;
-  /** How often to look for changes written by other processes. Default 100 ms (DESIGN.md §5: served within 1 s). */
+  /** How often to look for changes written by other processes. Default 100 ms (docs/design.md#freshness-rule: served within 1 s). */
   pollMs?: number;
   /** A registry to put the metrics in (default: a new one). */
   registry?: Registry;

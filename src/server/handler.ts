@@ -120,7 +120,7 @@ export class QueryHandler {
     if (query.edns !== undefined && query.edns.version > 0) {
       return { reply: this.#error(request, query, Rcode.BADVERS), rcode: Rcode.BADVERS };
     }
-    // DESIGN.md §5: psarn serves class IN only; any other class is REFUSED.
+    // docs/design.md#protocol-details: psarn serves class IN only; any other class is REFUSED.
     if (query.qclass !== Class.IN) return { reply: this.#error(request, query, Rcode.REFUSED), rcode: Rcode.REFUSED };
     // QTYPE 0 is reserved (RFC 6895 §3.1), never a type to look up: NOTIMP, as Knot answers.
     if (query.qtype === 0) return { reply: this.#error(request, query, Rcode.NOTIMP), rcode: Rcode.NOTIMP };

@@ -87,7 +87,7 @@ export interface ZoneRow extends ZoneParams {
   name: string;
   /** RFC 1982 serial, bumped by every write to the zone. */
   serial: number;
-  /** Emergency-override counter (DESIGN.md §4), bumped by flush. */
+  /** Emergency-override counter (docs/design.md#the-epoch-override), bumped by flush. */
   epoch: number;
 }
 

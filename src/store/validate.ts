@@ -86,7 +86,7 @@ export interface CheckedRoute {
   metadataJson: string;
 }
 
-// A psARN path segment (DESIGN.md §2), canonical lowercase. A leading '_' is reserved for
+// A psARN path segment (docs/design.md#psarn-grammar), canonical lowercase. A leading '_' is reserved for
 // names such as `_epoch`, so no route may take one.
 const SEGMENT = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 // Absolute DNS names as psarn writes them: lowercase labels of letters, digits, '-' and '_'.

@@ -1,5 +1,5 @@
 /**
- * Strict parsing of an incoming query (DESIGN.md §5, RFC 1035 §4.1, RFC 6891, RFC 8906).
+ * Strict parsing of an incoming query (docs/design.md#protocol-details, RFC 1035 §4.1, RFC 6891, RFC 8906).
  * Every byte is hostile: bounds-checked reads, labels <= 63, names <= 255 octets, only backward
  * compression pointers with a jump limit, section counts that match the bytes, OPT rules.
  * Parsing only classifies; the server decides the answer.

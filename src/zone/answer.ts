@@ -1,5 +1,5 @@
 /**
- * The answer function: a parsed question and a zone view in, a Reply out (DESIGN.md §3, §4).
+ * The answer function: a parsed question and a zone view in, a Reply out (docs/design.md#records-at-a-routes-name and #the-epoch-override).
  * Pure given the view. Lookup outcomes are values (CoreDNS plugin/file/lookup.go style) and
  * turn into an RCODE in one place.
  */

@@ -1,5 +1,5 @@
 /**
- * The records a zone serves, derived from stored rows (DESIGN.md §3, §4). The answer path and
+ * The records a zone serves, derived from stored rows (docs/design.md#records-at-a-routes-name and #the-epoch-override). The answer path and
  * `zone export` both build records here, so what dig shows and what a file holds agree.
  */
 import { EPOCH_LABEL, epochString, routeTxtStrings } from '../psarn/txt.js';
@@ -33,7 +33,7 @@ export function nsRecords(zone: ZoneRow): NsRecord[] {
   return zone.nameservers.map((target) => ({ name: zone.name, ttl: zone.nsTtl, type: 'NS', target }));
 }
 
-/** `_epoch.<zone> TXT "epoch=<n>"`, with the short TTL that bounds the override (DESIGN.md §4). */
+/** `_epoch.<zone> TXT "epoch=<n>"`, with the short TTL that bounds the override (docs/design.md#the-epoch-override). */
 export function epochRecord(zone: ZoneRow, epochTtl: number): TxtRecord {
   return { name: `${EPOCH_LABEL}.${zone.name}`, ttl: epochTtl, type: 'TXT', strings: [epochString(zone.epoch)] };
 }

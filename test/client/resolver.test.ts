@@ -369,7 +369,7 @@ describe('RouteResolver: servers', () => {
   });
 });
 
-describe('RouteResolver: epoch override (DESIGN.md §4)', () => {
+describe('RouteResolver: epoch override (docs/design.md#the-epoch-override)', () => {
   it('re-reads _epoch after epochTtl, drops the zone when it grew, refetches', async () => {
     let epoch = 1;
     let targets = [V1];

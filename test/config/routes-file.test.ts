@@ -30,7 +30,7 @@ function fails(yaml: string, key: string, message: string): void {
 }
 
 describe('demo routes', () => {
-  it('config/demo-routes.yaml holds the four routes of DESIGN.md §5', () => {
+  it('config/demo-routes.yaml holds the four routes of docs/design.md#demo-routes', () => {
     const routes = loadRoutesFile(resolve(ROOT, 'config/demo-routes.yaml'));
     assert.deepEqual(
       routes.map((r) => [formatPsarn(r.psarn), r.ttl, r.spec]),

@@ -1,6 +1,6 @@
 /**
  * The real psarnd on 127.0.0.1 with port 0, queried with the project's own codec over UDP and
- * TCP: records, flags and RCODEs of DESIGN.md §3 and §5, metrics, health, lifecycle.
+ * TCP: records, flags and RCODEs of docs/design.md#records-at-a-routes-name and #protocol-details, metrics, health, lifecycle.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

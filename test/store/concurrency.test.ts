@@ -1,6 +1,6 @@
 /**
  * Two connections on one file, as the daemon (reader) and the CLI (writer) are: WAL gives each
- * reader a snapshot, so a setRoute is seen whole or not at all (DESIGN.md §5).
+ * reader a snapshot, so a setRoute is seen whole or not at all (docs/design.md#atomicity).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -1,4 +1,4 @@
-/** `psarn flush` (DESIGN.md §4) and `psarn db init`. */
+/** `psarn flush` (docs/design.md#the-epoch-override) and `psarn db init`. */
 import { existsSync } from 'node:fs';
 import { Store } from '../../store/store.js';
 import { StoreError } from '../../store/types.js';

@@ -1,5 +1,5 @@
 /**
- * `psarn resolve` and `psarn invoke`: the client library (DESIGN.md §7) from the command line.
+ * `psarn resolve` and `psarn invoke`: the client library (docs/design.md#client-library) from the command line.
  * resolve shows the route as a caller sees it (cache, TTL, epoch, shares); invoke sends an
  * event through the real built-in invokers, so AWS calls follow the SDK's configuration of the
  * environment (AWS_REGION, the credential chain, AWS_ENDPOINT_URL*).

@@ -1,4 +1,4 @@
-/** `psarn route set|get|list|delete|alias` (DESIGN.md §6). Inputs are validated before the store opens. */
+/** `psarn route set|get|list|delete|alias` (docs/design.md#cli-names). Inputs are validated before the store opens. */
 import { zoneParams } from '../../config/config.js';
 import { parseZoneArg, psarnToName, zoneName } from '../../psarn/name.js';
 import type { Psarn } from '../../psarn/psarn.js';
