@@ -42,6 +42,15 @@ import type {
 import { StoreError } from './types.js';
 import { checkParams, checkRoute, checkZoneName } from './validate.js';
 
+/** Paths in (after, until]: a run of a zone's routes in path order. */
+export interface PathRange {
+  after: string;
+  until?: string;
+}
+
+/** Above every path (paths are ASCII; SQLite compares text as UTF-8 bytes). */
+const PATH_MAX = '\u{10FFFF}';
+
 export interface OpenOptions {
   /** Create the file (and its folder) when missing. Default true. With false, a missing file is StoreError ERR_DB_MISSING. */
   create?: boolean;
@@ -272,14 +281,15 @@ export class Store {
    * route index's build reads a zone with this. Call it inside read() so every page comes from
    * one snapshot.
    */
-  *routePagesOfZone(zoneId: number, pageSize = 2048): IterableIterator<RoutePage> {
-    let after = '';
+  *routePagesOfZone(zoneId: number, pageSize = 2048, range?: PathRange): IterableIterator<RoutePage> {
+    let after = range?.after ?? '';
+    const until = range?.until ?? PATH_MAX;
     for (;;) {
       let routes: RoutePage['routes'];
       let targets: RoutePage['targets'];
       let last: string;
       try {
-        routes = this.#q.routesPage.all(zoneId, after, pageSize);
+        routes = this.#q.routesPage.all(zoneId, after, until, pageSize);
         if (routes.length === 0) return;
         last = routes[routes.length - 1]![0];
         targets = this.#q.targetsRange.all(zoneId, after, last);
@@ -298,6 +308,33 @@ export class Store {
       first[routes.length] = t;
       yield { routes, targets, first };
       after = last;
+    }
+  }
+
+  /** How many routes a zone has (a range scan of its key: 60–130 ms at 1M routes). */
+  routeCount(zoneId: number): number {
+    try {
+      return this.#q.countRoutes.get(zoneId) as number;
+    } catch (err) {
+      throw this.#readFailed(err);
+    }
+  }
+
+  /**
+   * The paths that split a zone's routes into `parts` runs of nearly equal size (parts - 1 of
+   * them, ascending; none when the zone has fewer routes than parts): what a parallel index build
+   * gives each worker as its PathRange. Inside read(), for one snapshot.
+   */
+  routeSplits(zoneId: number, parts: number): string[] {
+    try {
+      const count = this.routeCount(zoneId);
+      if (count < parts) return [];
+      const splits: string[] = [];
+      for (let k = 1; k < parts; k++)
+        splits.push(this.#q.routePathAt.get(zoneId, Math.floor((count * k) / parts) - 1) as string);
+      return splits;
+    } catch (err) {
+      throw this.#readFailed(err);
     }
   }
 

@@ -23,6 +23,11 @@ export interface ArenaSnapshot {
 /** The live entries, for a compaction to move: `move(ref)` is called once per live ref and returns its new ref. */
 export type LiveRefs = (move: (ref: number) => number) => void;
 
+/** Where an entry of an adopted arena is (Arena.adopt): its chunk moved up by `base`. */
+export function rebase(ref: number, base: number): number {
+  return (((ref >>> OFFSET_BITS) + base) << OFFSET_BITS) | (ref & OFFSET_MASK);
+}
+
 export class Arena {
   #chunks: Buffer[];
   #chunkUsed: number[];
@@ -106,6 +111,21 @@ export class Arena {
       from.copy(this.chunk(moved), this.offset(moved), at, at + size);
       return moved;
     });
+  }
+
+  /**
+   * Takes over the chunks of another arena (a part of a parallel build), after this one's: an
+   * entry at `ref` there is at rebase(ref, base) here. @returns base. The other arena must not be
+   * used afterwards. New entries go on after the adopted ones.
+   */
+  adopt(other: Arena): number {
+    const base = this.#chunks.length;
+    if (base + other.#chunks.length > MAX_CHUNKS) throw new RangeError('route index is full');
+    this.#chunks.push(...other.#chunks);
+    this.#chunkUsed.push(...other.#chunkUsed);
+    this.#liveBytes += other.#liveBytes;
+    this.#deadBytes += other.#deadBytes;
+    return base;
   }
 
   /** The arena as transferable buffers (it must not be used afterwards). */

@@ -58,6 +58,11 @@ export class NameTable {
     }
   }
 
+  /** The hash in a slot found by findSlot or forEach. */
+  hashAt(slot: number): number {
+    return this.#hashes[slot]!;
+  }
+
   /** The ref in a slot found by findSlot or forEach. */
   refAt(slot: number): number {
     return this.#refs[slot]! - 1;

@@ -141,3 +141,24 @@ export function entrySizeAt(buf: Uint8Array, at: number): number {
   const body = entryBodyAt(buf, at);
   return body - at + bodySizeAt(buf, body);
 }
+
+/** Points the entry at `buf[at]` to another zone slot (a merge of parallel build parts). */
+export function setEntryZone(buf: Buffer, at: number, slot: number): void {
+  buf.writeUInt16BE(slot, at + Entry.REL + buf[at + Entry.REL_LEN]! + Entry.ZONE_AFTER_REL);
+}
+
+/**
+ * Renumbers the prefix ids of the body at `buf[at]` through `map` (old id -> new id).
+ * @returns false, part way through, when an id has no new number (the entry is then unusable).
+ */
+export function remapPrefixes(buf: Buffer, at: number, map: readonly (number | undefined)[]): boolean {
+  const n = u16At(buf, at + Body.COUNT);
+  let p = at + Body.TARGETS;
+  for (let i = 0; i < n; i++) {
+    const id = map[u16At(buf, p + Target.PREFIX)];
+    if (id === undefined) return false;
+    buf.writeUInt16BE(id, p + Target.PREFIX);
+    p += Target.SUFFIX + u16At(buf, p + Target.SUFFIX_LEN);
+  }
+  return true;
+}

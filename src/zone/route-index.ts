@@ -18,7 +18,7 @@
 import { routePathWire } from '../psarn/name.js';
 import type { RouteData, RoutePage } from '../store/types.js';
 import { Hdr } from '../wire/cursor.js';
-import { Arena, type ArenaSnapshot, type LiveRefs } from './arena.js';
+import { Arena, type ArenaSnapshot, type LiveRefs, rebase } from './arena.js';
 import { hashName, NameTable, type NameTableSnapshot } from './name-table.js';
 import {
   Body,
@@ -30,6 +30,8 @@ import {
   MAX_TARGETS,
   policyCode,
   prefixEnd,
+  remapPrefixes,
+  setEntryZone,
   Target,
   writeBodyHead,
   writeTarget,
@@ -276,6 +278,42 @@ export class RouteIndex {
   /** An index from a snapshot; zone epochs start at 0 until setZone gives the current ones. */
   static fromSnapshot(snapshot: RouteIndexSnapshot): RouteIndex {
     return new RouteIndex(snapshot);
+  }
+
+  /**
+   * One index of the parts of a parallel build (route-index-build.ts), which hold disjoint runs
+   * of the same zones' routes: the first takes over the others' arena chunks and renumbers their
+   * entries' zone slots and prefix ids in place (no entry is copied). An entry of a zone the first
+   * part does not have is dropped (not indexed). The parts must not be used afterwards.
+   */
+  static merge(parts: readonly RouteIndex[]): RouteIndex {
+    const [first, ...rest] = parts;
+    if (first === undefined) return new RouteIndex();
+    for (const part of rest) first.#absorb(part);
+    return first;
+  }
+
+  #absorb(part: RouteIndex): void {
+    const zones = part.#zones.names().map((name) => (name === '' ? undefined : this.#zones.slotOf(name)));
+    const prefixes = part.#prefixes.map((p, id) => {
+      if (id === 0) return 0;
+      const text = p.toString('utf8');
+      return this.#intern(text, text.length);
+    });
+    const base = this.#arena.adopt(part.#arena);
+    const table = part.#table;
+    table.forEach((slot, ref) => {
+      const moved = rebase(ref, base);
+      const chunk = this.#arena.chunk(moved);
+      const at = this.#arena.offset(moved);
+      const zone = zones[entryZone(chunk, at)];
+      if (zone === undefined || !remapPrefixes(chunk, entryBodyAt(chunk, at), prefixes)) {
+        this.#arena.free(moved);
+        return;
+      }
+      setEntryZone(chunk, at, zone);
+      this.#table.insert(table.hashAt(slot), moved);
+    });
   }
 
   #zoneOf(ref: number): number {

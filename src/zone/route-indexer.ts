@@ -30,12 +30,16 @@ export interface RouteIndexerOptions {
   /** Build in this thread instead of a worker: tests, and ':memory:' databases a worker cannot open. */
   inline?: boolean;
   /** Called after every build is adopted. */
-  onBuilt?: (info: { routes: number; bytes: number; seconds: number }) => void;
+  onBuilt?: (info: { routes: number; bytes: number; seconds: number; parts: number }) => void;
   onError?: (error: unknown) => void;
   /** Monotonic seconds (for the build duration). */
   now?: () => number;
   /** Zones with fewer routes are (re)loaded in place rather than by a rebuild (default INLINE_ZONE_ROUTES). */
   inlineZoneRoutes?: number;
+  /** Worker threads for a build of a big store (route-index-build.ts; default 1). */
+  buildWorkers?: number;
+  /** The smallest store a build splits between workers (default PARALLEL_MIN_ROUTES). */
+  parallelMinRoutes?: number;
 }
 
 export class RouteIndexer {
@@ -77,7 +81,10 @@ export class RouteIndexer {
       }
       return;
     }
-    const build = buildInWorker(this.#options.store.file);
+    const build = buildInWorker(this.#options.store.file, {
+      ...(this.#options.buildWorkers !== undefined ? { parallel: this.#options.buildWorkers } : {}),
+      ...(this.#options.parallelMinRoutes !== undefined ? { parallelMinRoutes: this.#options.parallelMinRoutes } : {}),
+    });
     this.#build = build;
     build.result.then(
       (built) => {
@@ -179,7 +186,7 @@ export class RouteIndexer {
       }, RETRY_MS).unref();
       return;
     }
-    this.#options.onBuilt?.({ routes: built.index.size, bytes: built.index.bytes, seconds });
+    this.#options.onBuilt?.({ routes: built.index.size, bytes: built.index.bytes, seconds, parts: built.parts });
     if (again) this.rebuild();
   }
 

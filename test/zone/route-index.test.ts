@@ -710,4 +710,47 @@ describe('RouteIndex', () => {
     assert.equal(find(copy, after), -1);
     assert.equal(copy.size, size);
   });
+
+  it('merge: parts holding disjoint runs of the routes answer as one index of them all', () => {
+    const rand = prng(SEED + 4);
+    const { view, routes } = randomZones(rand, 80);
+    // Two parts as two build workers make them: the same zones, declared in another order in the
+    // second (other slots), each with half the routes (other prefix ids), plus a zone only the
+    // second knows (created between the snapshots: its entries are dropped).
+    const zones = [...view.zones.values()];
+    const a = new RouteIndex();
+    const b = new RouteIndex();
+    for (const z of zones) a.setZone(z.name, z.epoch);
+    b.setZone('late.example.', 1);
+    for (const z of [...zones].reverse()) b.setZone(z.name, z.epoch);
+    b.set('late.example.', 'x', weighted(`${LAMBDA}late`));
+    for (const [i, r] of routes.entries())
+      (i % 2 === 0 ? a : b).set(r.zone, r.path, view.routes.get(r.zone)!.get(r.path)!);
+    // A tombstone and dead bytes in the second part must not come back.
+    const dropped = routes.find((_, i) => i % 2 === 1)!;
+    b.delete(dropped.zone, dropped.path);
+    view.routes.get(dropped.zone)!.delete(dropped.path);
+    const merged = RouteIndex.merge([a, b]);
+    assert.equal(merged.size, routes.length - 1);
+    assert.equal(merged.hasZone('late.example.'), false);
+    assert.equal(find(merged, routeName('late.example.', 'x')), -1);
+    assert.equal(find(merged, dropped.name), -1);
+    for (const { name } of routes) {
+      if (name === dropped.name) continue;
+      for (const qtype of [Type.URI, Type.TXT, Type.ANY]) {
+        assert.deepEqual(indexedBody(merged, name, qtype), expectedBody(view, name, qtype), `${name} ${qtype}`);
+      }
+    }
+    // The merged index keeps working: a new route after the adopted chunks, a replaced one.
+    const route = weighted(`${LAMBDA}after`, 'https://after.example/hook');
+    assert.ok(merged.set(Z, 'after/merge', route));
+    put(view, Z, 'after/merge', route);
+    const first = routes.find((r) => r.zone === Z)!;
+    const replaced = weighted(`${LAMBDA}replaced`);
+    assert.ok(merged.set(Z, first.path, replaced));
+    put(view, Z, first.path, replaced);
+    for (const name of [routeName(Z, 'after/merge'), first.name]) {
+      assert.deepEqual(indexedBody(merged, name, Type.ANY), expectedBody(view, name, Type.ANY), name);
+    }
+  });
 });

@@ -34,18 +34,25 @@ const alias = (zone: string, path: string): RouteSpec => ({ ttl: 60, alias: rout
  * A view, an indexer, and the daemon's poll over one store. `force`: the writes go through this
  * same connection (':memory:'), whose commits PRAGMA data_version does not report.
  */
-function harness(store: Store, options: { inline: boolean; force?: boolean; inlineZoneRoutes?: number }) {
+function harness(
+  store: Store,
+  options: { inline: boolean; force?: boolean; inlineZoneRoutes?: number; buildWorkers?: number },
+) {
   const view = new StoreZoneView(store, { epochTtl: 5 });
   view.refresh(true);
   const builds: number[] = [];
+  const workers: number[] = [];
   const errors: unknown[] = [];
   const indexer = new RouteIndexer({
     store,
     zones: () => view.zones(),
     inline: options.inline,
     ...(options.inlineZoneRoutes !== undefined ? { inlineZoneRoutes: options.inlineZoneRoutes } : {}),
-    onBuilt: ({ routes }) => {
+    // A test store is small: split it all the same.
+    ...(options.buildWorkers !== undefined ? { buildWorkers: options.buildWorkers, parallelMinRoutes: 10 } : {}),
+    onBuilt: ({ routes, parts }) => {
       builds.push(routes);
+      workers.push(parts);
       // A runaway inline rebuild loop (a regression of #adopt) is cut short here, not at the stack limit.
       // (In a worker build the throw would be an unhandled rejection: only inline.)
       if (options.inline && builds.length > 20) throw new Error('more than 20 builds in one test: runaway rebuild');
@@ -68,6 +75,7 @@ function harness(store: Store, options: { inline: boolean; force?: boolean; inli
     view,
     indexer,
     builds,
+    workers,
     errors,
     /** What the daemon does every pollMs. */
     poll(): ZoneChanges | undefined {
@@ -370,38 +378,41 @@ describe('RouteIndexer, built in a worker thread', { skip: compiled ? false : 't
     }
   }
 
-  it('applies what was committed during the build from the journal on adoption', async () => {
-    open('during.db', 3000);
-    h = harness(store, { inline: false });
-    h.indexer.rebuild();
-    assert.equal(h.indexer.building, true);
-    let n = 0;
-    const deleted: string[] = [];
-    // Commit while the worker reads its snapshot, and refresh after each as the poll would.
-    await adopted(h, () => {
-      if (n >= 1000) return; // bulk/r{n} and bulk/r{2999 - n} stay apart
-      writer.setRoute(Z, `during/r${n}`, weighted(`during-${n}`), PARAMS);
-      writer.setRoute(Z, `bulk/r${n}`, fanout(`replaced-${n}`), PARAMS);
-      writer.deleteRoute(Z, `bulk/r${2999 - n}`);
-      deleted.push(`bulk/r${2999 - n}`);
-      n++;
+  for (const buildWorkers of [1, 3]) {
+    it(`applies what was committed during the build from the journal on adoption (${buildWorkers} build workers)`, async () => {
+      open(`during-${buildWorkers}.db`, 3000);
+      h = harness(store, { inline: false, buildWorkers });
+      h.indexer.rebuild();
+      assert.equal(h.indexer.building, true);
+      let n = 0;
+      const deleted: string[] = [];
+      // Commit while the worker reads its snapshot, and refresh after each as the poll would.
+      await adopted(h, () => {
+        if (n >= 1000) return; // bulk/r{n} and bulk/r{2999 - n} stay apart
+        writer.setRoute(Z, `during/r${n}`, weighted(`during-${n}`), PARAMS);
+        writer.setRoute(Z, `bulk/r${n}`, fanout(`replaced-${n}`), PARAMS);
+        writer.deleteRoute(Z, `bulk/r${2999 - n}`);
+        deleted.push(`bulk/r${2999 - n}`);
+        n++;
+      });
+      assert.ok(n > 0, 'the build finished before anything was committed');
+      assert.deepEqual(h.errors, []);
+      assert.equal(h.builds.length, 1, 'adopted as built, with the journal applied; no rebuild');
+      // After adoption, the usual path.
+      writer.setRoute(Z, 'after/adoption', weighted('after'), PARAMS);
+      h.poll();
+      // bulk (3000) - deleted (n) + during (n) + orders/created, orders/audit, payments/charge, after/adoption.
+      assert.equal(h.indexer.index?.size, 3000 + 4);
+      const during = Array.from({ length: n }, (_, i): [string, string] => [Z, `during/r${i}`]);
+      assertServed(
+        h,
+        [...during, [Z, 'bulk/r0'], [Z, `bulk/r${n - 1}`], [Z, 'after/adoption'], [Z2, 'payments/charge']],
+        deleted.map((path): [string, string] => [Z, path]),
+      );
+      assert.deepEqual(h.ask(routeName(Z, 'bulk/r0'), Type.URI).targets, [lambda('replaced-0')]);
+      assert.deepEqual(h.workers, [buildWorkers], 'the parts the build was made of');
     });
-    assert.ok(n > 0, 'the build finished before anything was committed');
-    assert.deepEqual(h.errors, []);
-    assert.equal(h.builds.length, 1, 'adopted as built, with the journal applied; no rebuild');
-    // After adoption, the usual path.
-    writer.setRoute(Z, 'after/adoption', weighted('after'), PARAMS);
-    h.poll();
-    // bulk (3000) - deleted (n) + during (n) + orders/created, orders/audit, payments/charge, after/adoption.
-    assert.equal(h.indexer.index?.size, 3000 + 4);
-    const during = Array.from({ length: n }, (_, i): [string, string] => [Z, `during/r${i}`]);
-    assertServed(
-      h,
-      [...during, [Z, 'bulk/r0'], [Z, `bulk/r${n - 1}`], [Z, 'after/adoption'], [Z2, 'payments/charge']],
-      deleted.map((path): [string, string] => [Z, path]),
-    );
-    assert.deepEqual(h.ask(routeName(Z, 'bulk/r0'), Type.URI).targets, [lambda('replaced-0')]);
-  });
+  }
 
   it('close() during a build stops it: nothing adopted, no error reported', async () => {
     open('close.db', 100);
