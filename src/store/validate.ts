@@ -12,9 +12,10 @@ export const MAX_TTL = 172800;
 export const MAX_SEGMENTS = 8;
 
 // What one answer may hold. A route whose answer cannot be sent in one DNS message would be
-// SERVFAIL for every query, so it is refused when written. The sizes are those the encoder
-// (src/wire/rdata.ts, src/zone/route-index.ts) writes; test/store/answer-size.test.ts encodes
-// real answers and checks them against these figures.
+// SERVFAIL for every query, so it is refused when written. The sizes are those the one
+// route-record encoder (src/zone/route-wire.ts) writes; the store cannot import it (store sits
+// below zone), so test/store/answer-size.test.ts encodes real answers, through both the store
+// path and the route index, and checks them against these figures.
 /** A DNS message carries at most 65535 bytes: the TCP length prefix is 16 bits (RFC 1035 §4.2.2). */
 const MAX_MESSAGE = 65535;
 /** Header (RFC 1035 §4.1.1), question type and class (§4.1.2), an RR's type, class, TTL and rdlength (§4.1.3). */

@@ -200,7 +200,8 @@ export class RouteIndexer {
       current.add(zone.name);
       const serial = serials.get(zone.name);
       if (serial === undefined || !index.hasZone(zone.name)) {
-        again = true; // created after the snapshot
+        // Created after the snapshot: loaded now when small, like a new zone picked up later.
+        if (!this.#loadZone(index, zone)) again = true;
         continue;
       }
       index.setZone(zone.name, zone.epoch);
