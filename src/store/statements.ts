@@ -76,12 +76,34 @@ export interface Statements {
   upsertRoute: Statement<unknown[], never>;
   insertRoute: Statement<unknown[], never>;
   insertTarget: Statement<unknown[], never>;
+  /** insertRoute for IMPORT_ROUTE_ROWS routes at once (zone import). */
+  insertRoutes: Statement<unknown[], never>;
+  /** insertTarget for IMPORT_TARGET_ROWS targets at once (zone import). */
+  insertTargets: Statement<unknown[], never>;
   deleteTargets: Statement<unknown[], never>;
   deleteRoute: Statement<unknown[], never>;
   deleteZoneTargets: Statement<unknown[], never>;
   deleteZoneRoutes: Statement<unknown[], never>;
   appendJournal: Statement<unknown[], never>;
   journalSince: Statement<unknown[], JournalDbRow>;
+}
+
+const ROUTE_COLUMNS = '(zone_id, path, policy, ttl, alias, metadata, serial, updated_at)';
+const TARGET_COLUMNS = '(zone_id, path, seq, target, weight, priority)';
+
+/**
+ * Rows per INSERT of `zone import`. One statement per row costs most of its time in the call
+ * and the binding, not in SQLite: 64 routes (512 parameters) and 128 targets (768) per
+ * statement take the insert time of 1M routes from ~11 s to ~7 s of CPU; more rows gain
+ * nothing measurable. Both stay far below SQLite's 32766-parameter limit.
+ */
+export const IMPORT_ROUTE_ROWS = 64;
+export const IMPORT_TARGET_ROWS = 128;
+
+/** `INSERT INTO table columns VALUES (?, ...), ...` for `rows` rows of `width` values. */
+function insertRows(table: string, columns: string, width: number, rows: number): string {
+  const row = `(${new Array(width).fill('?').join(', ')})`;
+  return `INSERT INTO ${table} ${columns} VALUES ${new Array(rows).fill(row).join(', ')}`;
 }
 
 export function prepareStatements(db: Database): Statements {
@@ -145,13 +167,10 @@ export function prepareStatements(db: Database): Statements {
        ON CONFLICT (zone_id, path) DO UPDATE SET policy = excluded.policy, ttl = excluded.ttl,
        alias = excluded.alias, metadata = excluded.metadata, serial = excluded.serial, updated_at = excluded.updated_at`,
     ),
-    insertRoute: s<never>(
-      `INSERT INTO routes (zone_id, path, policy, ttl, alias, metadata, serial, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    insertTarget: s<never>(
-      'INSERT INTO targets (zone_id, path, seq, target, weight, priority) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
+    insertRoute: s<never>(insertRows('routes', ROUTE_COLUMNS, 8, 1)),
+    insertTarget: s<never>(insertRows('targets', TARGET_COLUMNS, 6, 1)),
+    insertRoutes: s<never>(insertRows('routes', ROUTE_COLUMNS, 8, IMPORT_ROUTE_ROWS)),
+    insertTargets: s<never>(insertRows('targets', TARGET_COLUMNS, 6, IMPORT_TARGET_ROWS)),
     deleteTargets: s<never>('DELETE FROM targets WHERE zone_id = ? AND path = ?'),
     deleteRoute: s<never>('DELETE FROM routes WHERE zone_id = ? AND path = ?'),
     deleteZoneTargets: s<never>('DELETE FROM targets WHERE zone_id = ?'),
