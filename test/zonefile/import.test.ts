@@ -9,7 +9,7 @@ const NS = 'psarn.internal.';
 const build = (text: string) => buildZones(parseMasterFile(text, { file: 'in.zone' }), NS, 'in.zone');
 
 describe('buildZones', () => {
-  it('turns SOA, NS, _epoch, URI, TXT and CNAME into one zone', () => {
+  it('turns SOA, NS, _epoch, URI, TXT and CNAME into one zone, routes in path order', () => {
     const text = [
       `$ORIGIN ${ZONE}`,
       '$TTL 300',
@@ -45,17 +45,6 @@ describe('buildZones', () => {
         },
         routes: [
           {
-            path: 'orders/created',
-            spec: {
-              policy: 'weighted',
-              ttl: 100,
-              targets: [
-                { target: 'arn:aws:lambda:us-east-1:123456789012:function:A', weight: 90, priority: 10 },
-                { target: 'arn:aws:lambda:us-east-1:123456789012:function:B', weight: 10, priority: 10 },
-              ],
-            },
-          },
-          {
             path: 'orders/audit',
             spec: {
               policy: 'fanout',
@@ -67,6 +56,18 @@ describe('buildZones', () => {
             },
           },
           {
+            path: 'orders/created',
+            spec: {
+              policy: 'weighted',
+              ttl: 100,
+              targets: [
+                { target: 'arn:aws:lambda:us-east-1:123456789012:function:A', weight: 90, priority: 10 },
+                { target: 'arn:aws:lambda:us-east-1:123456789012:function:B', weight: 10, priority: 10 },
+              ],
+            },
+          },
+          { path: 'orders/latest', spec: { ttl: 15, alias: `created.orders.${ZONE}` } },
+          {
             path: 'payments/charge',
             spec: {
               policy: 'weighted',
@@ -74,7 +75,6 @@ describe('buildZones', () => {
               targets: [{ target: 'https://backup.example.com/charge', weight: 1, priority: 20 }],
             },
           },
-          { path: 'orders/latest', spec: { ttl: 15, alias: `created.orders.${ZONE}` } },
         ],
       },
     ]);
