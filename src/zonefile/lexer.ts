@@ -132,6 +132,11 @@ export function forEachEntry(src: Buffer, file: string | undefined, onEntry: (en
   const fail = (message: string, at: number): never => {
     throw new ZoneFileError(message, at, file);
   };
+  // Most files have no backslash at all (one native scan says so): a quoted string then ends
+  // at the next '"' (a native search too), and a token needs no escape handling.
+  const plain = src.indexOf(BACKSLASH) < 0;
+  /** Offset of the LF that ends the current line (n if none), found when a quote needs it. */
+  let lineEnd = -1;
 
   while (i < n) {
     const c = src[i]!;
@@ -172,6 +177,17 @@ export function forEachEntry(src: Buffer, file: string | undefined, onEntry: (en
       entry.blankOwner = first === SPACE || first === TAB;
     }
     let flags = 0;
+    if (c === QUOTE && plain) {
+      if (lineEnd < i) {
+        lineEnd = src.indexOf(LF, i);
+        if (lineEnd < 0) lineEnd = n;
+      }
+      const j = src.indexOf(QUOTE, i + 1);
+      if (j < 0 || j > lineEnd) fail('unterminated quoted string; close it with " on the same line', line);
+      entry.push(i + 1, j, QUOTED);
+      i = j + 1;
+      continue;
+    }
     if (c === QUOTE) {
       let j = i + 1;
       for (;;) {
@@ -188,7 +204,14 @@ export function forEachEntry(src: Buffer, file: string | undefined, onEntry: (en
       i = j + 1;
       continue;
     }
-    let j = i;
+    let j = i + 1;
+    if (plain) {
+      while (j < n && DELIMITER[src[j]!] === 0) j++;
+      entry.push(i, j, 0);
+      i = j;
+      continue;
+    }
+    j = i;
     while (j < n) {
       const d = src[j]!;
       if (DELIMITER[d] === 1) break;
