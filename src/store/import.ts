@@ -10,7 +10,9 @@
 import { nextSerial, serialGreater } from './serial.js';
 import {
   IMPORT_ROUTE_ROWS,
+  IMPORT_ROUTE_VALUES,
   IMPORT_TARGET_ROWS,
+  IMPORT_TARGET_VALUES,
   paramsOf,
   type Statements,
   toParamsRow,
@@ -121,13 +123,10 @@ function writeZones(zones: ZoneImport[], sorted: RouteList[], params: ZoneParams
   );
 }
 
-const ROUTE_WIDTH = 8;
-const TARGET_WIDTH = 6;
-
 /**
  * Checks and writes a zone's routes (in key order), IMPORT_ROUTE_ROWS routes per INSERT; the
  * targets of the routes written so far follow, IMPORT_TARGET_ROWS per INSERT, so each target's
- * foreign key finds its route. What does not fill a whole statement goes one row at a time.
+ * foreign key would find its route. What does not fill a whole statement goes one row at a time.
  * @throws StoreError ERR_INVALID_ROUTE (inside the transaction, which then rolls back)
  */
 function insertRoutes(
@@ -136,19 +135,23 @@ function insertRoutes(
   routes: RouteList,
 ): void {
   const { zoneId, zone, serial, at } = where;
-  const routeValues = new Array<unknown>(IMPORT_ROUTE_ROWS * ROUTE_WIDTH);
+  const shared = { zone: zoneId, serial, at };
+  const routeValues = new Array<unknown>(IMPORT_ROUTE_ROWS * IMPORT_ROUTE_VALUES);
+  const wholeTargets = IMPORT_TARGET_ROWS * IMPORT_TARGET_VALUES;
   // Targets of the routes in routeValues and of those written, not yet written themselves.
   let targetValues: unknown[] = [];
   let r = 0;
   let t = 0;
   const flushTargets = (all: boolean) => {
-    const whole = IMPORT_TARGET_ROWS * TARGET_WIDTH;
     let from = 0;
-    for (; from + whole <= t; from += whole) {
-      q.insertTargets.run(...(from === 0 && t === whole ? targetValues : targetValues.slice(from, from + whole)));
+    for (; from + wholeTargets <= t; from += wholeTargets) {
+      const values = from === 0 && t === wholeTargets ? targetValues : targetValues.slice(from, from + wholeTargets);
+      q.insertTargets.run(...values, shared);
     }
     if (all) {
-      for (; from < t; from += TARGET_WIDTH) q.insertTarget.run(...targetValues.slice(from, from + TARGET_WIDTH));
+      for (; from < t; from += IMPORT_TARGET_VALUES) {
+        q.insertTarget.run(zoneId, ...targetValues.slice(from, from + IMPORT_TARGET_VALUES));
+      }
     }
     targetValues = targetValues.slice(from, t);
     t = targetValues.length;
@@ -161,18 +164,14 @@ function insertRoutes(
     }
     previous = path;
     const route = checkRoute(zone, path, spec);
-    routeValues[r++] = zoneId;
     routeValues[r++] = path;
     routeValues[r++] = route.policy;
     routeValues[r++] = route.ttl;
     routeValues[r++] = route.alias;
     routeValues[r++] = route.metadataJson;
-    routeValues[r++] = serial;
-    routeValues[r++] = at;
     const targets = route.targets;
     for (let seq = 0; seq < targets.length; seq++) {
       const target = targets[seq]!;
-      targetValues[t++] = zoneId;
       targetValues[t++] = path;
       targetValues[t++] = seq;
       targetValues[t++] = target.target;
@@ -180,11 +179,13 @@ function insertRoutes(
       targetValues[t++] = target.priority;
     }
     if (r === routeValues.length) {
-      q.insertRoutes.run(...routeValues);
+      q.insertRoutes.run(...routeValues, shared);
       r = 0;
       flushTargets(false);
     }
   }
-  for (let from = 0; from < r; from += ROUTE_WIDTH) q.insertRoute.run(...routeValues.slice(from, from + ROUTE_WIDTH));
+  for (let from = 0; from < r; from += IMPORT_ROUTE_VALUES) {
+    q.insertRoute.run(zoneId, ...routeValues.slice(from, from + IMPORT_ROUTE_VALUES), serial, at);
+  }
   flushTargets(true);
 }
