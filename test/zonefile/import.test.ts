@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { labelsToPath } from '../../src/psarn/name.js';
 import type { ZoneContent, ZoneImport } from '../../src/store/types.js';
 import { ZoneFileError } from '../../src/zonefile/errors.js';
-import { buildZones, importMasterFile } from '../../src/zonefile/import.js';
+import { buildZones, importMasterFile, routePath } from '../../src/zonefile/import.js';
 import { parseMasterFile } from '../../src/zonefile/parse.js';
 import { prng } from '../wire/build.js';
 import { ZONE } from './fixtures.js';
@@ -391,5 +392,23 @@ describe('importMasterFile against buildZones(parseMasterFile) on generated file
       routes += expected[0]!.routes.length;
     }
     assert.ok(routes > 2000, `only ${routes} routes compared`);
+  });
+});
+
+describe('routePath', () => {
+  it('maps labels to a path as labelsToPath does (20,000 seeded names)', () => {
+    const random = prng(5);
+    const chars = 'abzAZ09-_.\\é';
+    let paths = 0;
+    for (let i = 0; i < 20_000; i++) {
+      let rel = '';
+      const length = random() < 0.02 ? 60 + Math.floor(random() * 600) : Math.floor(random() * 24);
+      for (let k = 0; k < length; k++) rel += random() < 0.2 ? '.' : chars[Math.floor(random() * chars.length)];
+      const expected = labelsToPath(rel.split('.'))?.join('/');
+      assert.equal(routePath(rel), expected, JSON.stringify(rel));
+      if (expected !== undefined) paths++;
+    }
+    assert.ok(paths > 1000 && paths < 19_000, `${paths} paths`);
+    assert.equal(routePath('Created.Orders'), 'orders/created');
   });
 });
