@@ -38,7 +38,29 @@ export function checkZoneName(zone: string): void {
   }
 }
 
+/**
+ * True for a path checkPath accepts, in one pass (a zone import checks 1M paths; split and a
+ * regular expression per segment cost ~0.4 s of it). False says nothing: checkPath then finds
+ * and names the problem.
+ */
+function isPlainPath(path: string): boolean {
+  if (typeof path !== 'string') return false;
+  const n = path.length;
+  let segments = 1;
+  let start = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i === n ? 47 : path.charCodeAt(i);
+    if (c === 47 /* / */) {
+      const length = i - start;
+      if (length < 1 || length > 63 || (i < n && ++segments > MAX_SEGMENTS)) return false;
+      start = i + 1;
+    } else if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || ((c === 45 || c === 95) && i > start))) return false;
+  }
+  return true;
+}
+
 export function checkPath(zone: string, path: string): void {
+  if (isPlainPath(path)) return;
   const segments = typeof path === 'string' ? path.split('/') : [];
   const bad = segments.findIndex((s) => !SEGMENT.test(s));
   if (segments.length === 0 || segments.length > MAX_SEGMENTS || bad >= 0) {
