@@ -4,16 +4,19 @@ export type { OpenOptions } from './store.js';
 export { Store } from './store.js';
 export type {
   AliasRouteSpec,
+  ImportRoute,
   JournalEntry,
   JournalOp,
   Policy,
   RouteData,
+  RouteList,
   RouteSpec,
   StoredRoute,
   StoreErrorCode,
   TargetRouteSpec,
   TargetSpec,
   ZoneContent,
+  ZoneImport,
   ZoneParams,
   ZoneRow,
 } from './types.js';

@@ -35,7 +35,7 @@ import type {
   RoutePage,
   RouteSpec,
   StoredRoute,
-  ZoneContent,
+  ZoneImport,
   ZoneParams,
   ZoneRow,
 } from './types.js';
@@ -462,13 +462,14 @@ export class Store {
    * Replaces each zone's whole content in one transaction for all of them (100k routes in
    * seconds). New serial: the file's serial when it is ahead of the current one (RFC 1982),
    * otherwise current + 1. @returns per zone the route count and new serial.
-   * @throws StoreError ERR_INVALID_ROUTE / ERR_INVALID_ZONE before anything is written.
+   * @throws StoreError ERR_INVALID_ROUTE / ERR_INVALID_ZONE, and nothing is written (one transaction).
    */
-  importZones(zones: ZoneContent[], params: ZoneParams): { zone: string; routes: number; serial: number }[] {
+  importZones(zones: ZoneImport[], params: ZoneParams): { zone: string; routes: number; serial: number }[] {
     return importZones(zones, params, {
       q: this.#q,
       now: this.#now,
       write: (fn) => this.#write(fn),
+      foreignKeys: (on) => this.#db.pragma(`foreign_keys = ${on ? 'ON' : 'OFF'}`),
       zoneOrCreate: (name, p) => this.#zoneOrCreate(name, p),
     });
   }

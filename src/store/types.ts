@@ -106,6 +106,23 @@ export interface JournalEntry {
   at: number;
 }
 
+/** One route of a zone import. */
+export interface ImportRoute {
+  path: string;
+  spec: RouteSpec;
+}
+
+/**
+ * The routes of a zone import: an array, or a list that builds route i when asked, so that 1M
+ * routes need not exist as objects all at once (the zone-file reader keeps them in columns).
+ */
+export interface RouteList {
+  readonly length: number;
+  at(i: number): ImportRoute | undefined;
+  /** Route i's path without building the route (optional: `at(i).path` otherwise). */
+  pathAt?(i: number): string;
+}
+
 /** A whole zone as `psarn zone import` builds it from a master file. */
 export interface ZoneContent {
   name: string;
@@ -115,7 +132,12 @@ export interface ZoneContent {
   serial?: number;
   /** From `_epoch.<zone>` TXT "epoch=<n>", if any. */
   epoch?: number;
-  routes: { path: string; spec: RouteSpec }[];
+  routes: ImportRoute[];
+}
+
+/** What Store.importZones takes: a ZoneContent, or one whose routes are built on request. */
+export interface ZoneImport extends Omit<ZoneContent, 'routes'> {
+  routes: RouteList;
 }
 
 /** The stable codes of StoreError. */

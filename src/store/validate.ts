@@ -107,7 +107,29 @@ export function checkZoneName(zone: string): void {
   }
 }
 
+/**
+ * True for a path checkPath accepts, in one pass (a zone import checks 1M paths; split and a
+ * regular expression per segment cost ~0.4 s of it). False says nothing: checkPath then finds
+ * and names the problem.
+ */
+function isPlainPath(path: string): boolean {
+  if (typeof path !== 'string') return false;
+  const n = path.length;
+  let segments = 1;
+  let start = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i === n ? 47 : path.charCodeAt(i);
+    if (c === 47 /* / */) {
+      const length = i - start;
+      if (length < 1 || length > 63 || (i < n && ++segments > MAX_SEGMENTS)) return false;
+      start = i + 1;
+    } else if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || ((c === 45 || c === 95) && i > start))) return false;
+  }
+  return true;
+}
+
 export function checkPath(zone: string, path: string): void {
+  if (isPlainPath(path)) return;
   const segments = typeof path === 'string' ? path.split('/') : [];
   const bad = segments.findIndex((s) => !SEGMENT.test(s));
   if (segments.length === 0 || segments.length > MAX_SEGMENTS || bad >= 0) {
@@ -145,7 +167,9 @@ export function checkRoute(zone: string, path: string, spec: RouteSpec): Checked
   if (policy !== 'weighted' && policy !== 'fanout')
     throw fail(`policy ${echoValue(policy)} must be weighted or fanout`);
   if (!Array.isArray(targets) || targets.length === 0) throw fail('a route needs at least one target');
-  const seen = new Set<string>();
+  // Few targets (the usual case, 2M of them in a 1M-route import): a scan finds a repeat
+  // faster than hashing a key per target; many: a set, so the check stays linear.
+  const seen = targets.length > 16 ? new Set<string>() : undefined;
   const checked: TargetSpec[] = [];
   // A bound first: UTF-8 takes at most 3 bytes per UTF-16 code unit, so only a route near the
   // limit pays for exact byte lengths (a 1M-route import checks every target).
@@ -157,10 +181,12 @@ export function checkRoute(zone: string, path: string, spec: RouteSpec): Checked
     if (!isUint(t.priority, 65535))
       throw fail(`${n} priority ${echoValue(t.priority)} must be an integer from 0 to 65535`);
     // Identical URI RRs are one RR in DNS (RFC 2181 §5), so a duplicate would not survive export.
-    const key = `${t.priority} ${t.weight} ${t.target}`;
-    if (seen.has(key))
-      throw fail(`${n} ${quote(t.target)} repeats an earlier target with the same weight and priority`);
-    seen.add(key);
+    const key = seen && `${t.priority} ${t.weight} ${t.target}`;
+    const repeats = key
+      ? seen!.has(key)
+      : checked.some((c) => c.target === t.target && c.weight === t.weight && c.priority === t.priority);
+    if (repeats) throw fail(`${n} ${quote(t.target)} repeats an earlier target with the same weight and priority`);
+    if (key) seen!.add(key);
     checked.push({ target: t.target, weight: t.weight, priority: t.priority });
     bound += URI_RR_FIXED + 3 * t.target.length;
   }

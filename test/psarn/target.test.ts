@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseTargetArg, TargetError, validateTarget } from '../../src/psarn/index.js';
+import { checkTarget, isPlainArn } from '../../src/psarn/target.js';
+import { prng } from '../wire/build.js';
 
 const FN = 'arn:aws:lambda:us-east-1:123456789012:function:orders-created-v1';
 const FORBIDDEN =
@@ -100,6 +102,60 @@ describe('validateTarget', () => {
     validateTarget(ok);
     assert.throws(() => validateTarget(`${ok}a`), /is 2001 bytes; the limit is 2000$/);
     assert.throws(() => validateTarget(`https://example.com/${'é'.repeat(991)}`), /is 2002 bytes/);
+  });
+});
+
+describe('validateTarget fast path (isPlainArn)', () => {
+  const accepts = (target: string) => {
+    try {
+      checkTarget(target);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  /** ARN-shaped strings, many one character away from valid, from a seeded generator. */
+  function arnLike(random: () => number): string {
+    const pick = (chars: string | string[]) => chars[Math.floor(random() * chars.length)]!;
+    const field = (chars: string, max: number) => {
+      let out = '';
+      for (let n = Math.floor(random() * max); n > 0; n--) out += pick(chars);
+      return out;
+    };
+    const usual = 'abz09-';
+    const odd = 'aZ9-_:. "\\\'`é\t\u007f\u0085\u00a0';
+    const parts = [
+      random() < 0.95 ? 'arn' : pick(['ARN', 'arn ', 'urn']),
+      field(random() < 0.9 ? usual : odd, random() < 0.05 ? 70 : 6),
+      field(random() < 0.9 ? usual : odd, random() < 0.05 ? 70 : 6),
+      field(random() < 0.9 ? usual : odd, random() < 0.05 ? 70 : 10),
+      random() < 0.8 ? '123456789012' : field('0123456789a', 14),
+      field(random() < 0.8 ? 'abcXYZ/:=@$%()09-_' : odd, random() < 0.01 ? 2100 : 12),
+    ];
+    const joined = parts.join(':');
+    return random() < 0.05 ? joined.slice(0, Math.floor(random() * joined.length)) : joined;
+  }
+
+  it('accepts exactly the ASCII ARNs the full checks accept (20,000 seeded strings)', () => {
+    const random = prng(8);
+    let plain = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const target = arnLike(random);
+      const full = accepts(target);
+      // Never accepts what the full checks refuse; takes every valid printable-ASCII ARN.
+      const expected = full && target.startsWith('arn:') && /^[\x21-\x7e]*$/.test(target);
+      assert.equal(isPlainArn(target), expected, JSON.stringify(target));
+      if (expected) plain++;
+    }
+    // The generator reaches both sides (a test that only ever sees one side proves nothing).
+    assert.ok(plain > 2000 && plain < 18_000, `${plain} plain ARNs`);
+  });
+
+  it('takes the bench and export targets, and leaves URLs to the full checks', () => {
+    assert.ok(isPlainArn('arn:aws:lambda:us-east-1:123456789012:function:svc12-route123456-blue'));
+    assert.ok(isPlainArn('arn:aws:s3:::my-bucket/key=1'));
+    assert.ok(!isPlainArn('https://example.com/x'));
+    assert.ok(!isPlainArn(`arn:aws:sqs:us-east-1:123456789012:${'q'.repeat(2000)}`));
   });
 });
 

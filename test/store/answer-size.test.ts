@@ -208,7 +208,9 @@ describe('route answer size (issue 8, defect 5.1)', () => {
             [
               {
                 name: Z,
-                routes: [{ path: 'orders/audit', spec: { policy: 'fanout', ttl: 60, targets: lambdas(5000) } }],
+                routes: [
+                  { path: 'orders/audit', spec: { policy: 'fanout' as const, ttl: 60, targets: lambdas(5000) } },
+                ],
               },
             ],
             PARAMS,

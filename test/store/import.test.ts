@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
-import type { ZoneContent } from '../../src/store/index.js';
+import Database from 'better-sqlite3';
+import type { ImportRoute, RouteList, RouteSpec, ZoneContent } from '../../src/store/index.js';
 import { Store } from '../../src/store/index.js';
 import { lambda, PARAMS, tempDir, weighted, ZONE, ZONE2 } from './helpers.js';
 
@@ -165,6 +166,104 @@ describe('importZones', () => {
       assert.equal(store.getRoute(ZONE, 'keep')?.targets.length, 1);
     });
   }
+});
+
+/** `count` routes in path order: 1..5 targets (some sharing a target at another weight), every 7th an alias. */
+function manyRoutes(count: number): ImportRoute[] {
+  return Array.from({ length: count }, (_, i): ImportRoute => {
+    const path = `svc${String(i).padStart(4, '0')}/r`;
+    if (i % 7 === 3) return { path, spec: { ttl: i, alias: `r.svc0000.${ZONE}` } };
+    const targets = Array.from({ length: 1 + (i % 5) }, (_, k) => ({
+      target: lambda(`f${i}-${k % 3}`),
+      weight: k,
+      priority: 10 + (k % 2),
+    }));
+    const spec: RouteSpec = { policy: i % 2 ? 'fanout' : 'weighted', ttl: i, targets };
+    if (i % 11 === 0) spec.metadata = { n: String(i) };
+    return { path, spec };
+  });
+}
+
+/** What the store gives back for imported routes. */
+function stored(s: Store): ImportRoute[] {
+  return [...s.listRoutes(ZONE)].map((r) => ({
+    path: r.path,
+    spec:
+      r.alias !== undefined
+        ? { ttl: r.ttl, alias: r.alias }
+        : {
+            policy: r.policy!,
+            ttl: r.ttl,
+            targets: r.targets,
+            ...(Object.keys(r.metadata).length > 0 ? { metadata: r.metadata } : {}),
+          },
+  }));
+}
+
+describe('importZones writes many rows per statement', () => {
+  // Around the statement sizes (64 routes, 128 targets) and their remainders.
+  for (const count of [0, 1, 63, 64, 65, 129, 300]) {
+    it(`${count} routes come back exactly`, () => {
+      const routes = manyRoutes(count);
+      const [result] = store.importZones([{ name: ZONE, routes }], PARAMS);
+      assert.deepEqual(stored(store), routes);
+      // Every row carries the import's serial and time (the values all rows of a statement share).
+      const { at } = store.journal(ZONE).at(-1)!;
+      for (const r of store.listRoutes(ZONE)) assert.deepEqual([r.serial, r.updatedAt], [result!.serial, at]);
+    });
+  }
+
+  it('sorts routes given out of order, and takes a RouteList that builds each route when asked', () => {
+    const routes = manyRoutes(150);
+    store.importZones([{ name: ZONE, routes: [...routes].reverse() }], PARAMS);
+    assert.deepEqual(stored(store), routes);
+    let built = 0;
+    const list: RouteList = {
+      length: routes.length,
+      at: (i) => {
+        built++;
+        return routes[i];
+      },
+      pathAt: (i) => routes[i]!.path,
+    };
+    store.importZones([{ name: ZONE, routes: list }], PARAMS);
+    assert.deepEqual(stored(store), routes);
+    assert.equal(built, routes.length, 'each route built once');
+  });
+
+  it('refuses a path given twice even when the two are not next to each other', () => {
+    const routes = manyRoutes(100);
+    const twice = [...routes, { path: routes[40]!.path, spec: weighted('x') }];
+    assert.throws(() => store.importZones([{ name: ZONE, routes: twice }], PARAMS), {
+      code: 'ERR_INVALID_ROUTE',
+      message: new RegExp(`route '${routes[40]!.path}' appears twice`),
+    });
+  });
+});
+
+describe('importZones and foreign keys', () => {
+  const tmp = tempDir();
+  after(tmp.cleanup);
+
+  it('turns them back on after an import, and after a failed one (a delete still cascades)', () => {
+    const file = tmp.file('fk.db');
+    const s = Store.open(file);
+    const raw = new Database(file, { readonly: true });
+    const targets = (path: string) =>
+      raw.prepare('SELECT count(*) FROM targets WHERE path = ?').pluck().get(path) as number;
+    try {
+      s.importZones([{ name: ZONE, routes: manyRoutes(70) }], PARAMS);
+      assert.throws(() => s.importZones([{ name: ZONE, routes: [{ path: 'a', spec: weighted() }] }], PARAMS));
+      const path = manyRoutes(70)[4]!.path;
+      assert.equal(targets(path), 5);
+      // Without its cascade, deleting the route would leave its targets behind.
+      s.deleteRoute(ZONE, path);
+      assert.equal(targets(path), 0);
+    } finally {
+      raw.close();
+      s.close();
+    }
+  });
 });
 
 describe('importZones scale', () => {

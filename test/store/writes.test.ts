@@ -118,6 +118,8 @@ describe('setRoute', () => {
     ['unknown policy', 'a', { ...weighted('a'), policy: 'random' }],
     ['empty target', 'a', { policy: 'weighted', ttl: 1, targets: [{ target: '', weight: 1, priority: 1 }] }],
     ['duplicate target', 'a', weighted('a', 'a')],
+    // Past 16 targets the repeat is found through a set of keys rather than a scan.
+    ['duplicate target among 20', 'a', weighted(...Array.from({ length: 19 }, (_, i) => `f${i}`), 'f7')],
     ['relative alias', 'a', { ttl: 1, alias: 'created.orders' }],
     ['alias with a space', 'a', { ttl: 1, alias: 'a b.example.' }],
     ['alias and targets', 'a', { ...weighted('a'), alias: `x.${ZONE}` }],
@@ -139,6 +141,18 @@ describe('setRoute', () => {
       assert.deepEqual(store.getRoute(ZONE, 'a')?.targets, weighted('keep').targets);
     });
   }
+
+  it('takes one target at several weights or priorities (not repeats), with few targets or many', () => {
+    for (const count of [2, 20]) {
+      const targets = Array.from({ length: count }, (_, i) => ({
+        target: lambda('f'),
+        weight: i,
+        priority: 10 + (i % 2),
+      }));
+      store.setRoute(ZONE, `n${count}`, { policy: 'weighted', ttl: 1, targets }, PARAMS);
+      assert.equal(store.getRoute(ZONE, `n${count}`)?.targets.length, count);
+    }
+  });
 
   it('rejects an invalid route in a new zone without creating the zone', () => {
     assert.throws(() => store.setRoute(ZONE, 'a', weighted(), PARAMS), { code: 'ERR_INVALID_ROUTE' });

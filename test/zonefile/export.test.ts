@@ -39,7 +39,8 @@ function expected(zone: ZoneRow, routes: StoredRoute[]): ZoneContent {
       nameservers: zone.nameservers,
       nsTtl: zone.nsTtl,
     },
-    routes: routes.map((r) => ({ path: r.path, spec: spec(r) })),
+    // The reader gives a zone's routes in path order, the order the store writes them in.
+    routes: routes.map((r) => ({ path: r.path, spec: spec(r) })).sort((a, b) => (a.path < b.path ? -1 : 1)),
   };
 }
 

@@ -6,8 +6,7 @@ import { ECHO_LONG, echo, quote } from '../../errors.js';
 import { parseZoneArg } from '../../psarn/name.js';
 import { quoteInput } from '../../psarn/psarn.js';
 import { exportZone } from '../../zonefile/export.js';
-import { buildZones } from '../../zonefile/import.js';
-import { parseMasterFile } from '../../zonefile/parse.js';
+import { importMasterFile } from '../../zonefile/import.js';
 import type { Command } from '../args.js';
 import type { Context } from '../context.js';
 import { CliError, oneLine, usageError } from '../errors.js';
@@ -72,9 +71,10 @@ export function zoneExport(cmd: Of<'zone export'>, ctx: Context): void {
 export function zoneImport(cmd: Of<'zone import'>, ctx: Context): void {
   const file = resolve(ctx.io.cwd, cmd.file);
   const started = ctx.now();
-  let text: string;
+  let text: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    // Bytes, not a string: the parser reads them as they are (and a string caps the file at ~512 MB).
+    text = readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? echo((err as Error).message, ECHO_LONG);
     throw new CliError(
@@ -86,10 +86,13 @@ export function zoneImport(cmd: Of<'zone import'>, ctx: Context): void {
     );
   }
   // Parse and build everything before opening the store: a bad line changes nothing.
-  let zones: ReturnType<typeof buildZones>;
+  let zones: ReturnType<typeof importMasterFile>;
   try {
-    const lines = parseMasterFile(text, { file: cmd.file, defaultTtl: ctx.config.defaultTtl });
-    zones = buildZones(lines, ctx.config.namespace, cmd.file);
+    zones = importMasterFile(text, {
+      file: cmd.file,
+      defaultTtl: ctx.config.defaultTtl,
+      namespace: ctx.config.namespace,
+    });
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_ZONEFILE') {
       throw new CliError('ERR_RUNTIME', `${oneLine((err as Error).message)}; nothing imported`, { cause: err });
@@ -104,9 +107,10 @@ export function zoneImport(cmd: Of<'zone import'>, ctx: Context): void {
     (err) => new CliError('ERR_RUNTIME', `${quoteInput(cmd.file)}: ${err.message}; nothing imported`, { cause: err }),
   );
   for (const zone of zones) {
-    for (const route of zone.routes) {
-      if ('targets' in route.spec && route.spec.targets !== undefined) {
-        for (const t of route.spec.targets) checker.check(t.target);
+    for (let i = 0; i < zone.routes.length; i++) {
+      const spec = zone.routes.at(i)!.spec;
+      if ('targets' in spec && spec.targets !== undefined) {
+        for (const t of spec.targets) checker.check(t.target);
       }
     }
   }
