@@ -1,5 +1,5 @@
 /**
- * Route targets (DESIGN.md §3, §6): an AWS ARN or an https:// URL, stored byte-exact in a URI
+ * Route targets (docs/design.md#records-at-a-routes-name and #cli-names): an AWS ARN or an https:// URL, stored byte-exact in a URI
  * RR (RFC 7553 §4.4), plus the CLI form `<ARN|URL>[=WEIGHT[@PRIORITY]]`.
  *
  * Targets travel as RFC 1035 character data and are printed inside quotes in zone files and

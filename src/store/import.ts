@@ -2,7 +2,7 @@
  * `psarn zone import` in the store: every listed zone's content replaced in ONE transaction.
  * A bad route fails the whole import and the transaction rolls back: nothing is written.
  *
- * Built for 1M routes (DESIGN.md §6 asks for 100k in seconds; the bench imports 1M): routes are
+ * Built for 1M routes (docs/design.md#cli-names asks for 100k in seconds; the bench imports 1M): routes are
  * written in primary-key order, many rows per INSERT, and each route is checked right before its
  * rows are bound, so its checked form is garbage at once instead of 1M objects kept alive until
  * the transaction starts (the garbage collector's work grows with what stays alive).
@@ -114,7 +114,7 @@ function writeZones(zones: ZoneImport[], sorted: RouteList[], params: ZoneParams
       const serial =
         content.serial !== undefined && serialGreater(content.serial, z.serial) ? content.serial : nextSerial(z.serial);
       // Never move the epoch backwards, even for an older file: clients drop their cache only when
-      // the epoch grows (DESIGN.md §4), so a lower epoch would make the next flushes invisible.
+      // the epoch grows (docs/design.md#the-epoch-override), so a lower epoch would make the next flushes invisible.
       const epoch = Math.max(content.epoch ?? z.epoch, z.epoch);
       q.setSerialEpoch.run(serial, epoch, z.id);
       const at = ctx.now();

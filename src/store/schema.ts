@@ -8,7 +8,7 @@ import type { Database } from 'better-sqlite3';
 import { StoreError } from './types.js';
 
 const V1 = `
--- One row per zone. The epoch (DESIGN.md §4) lives here, beside the serial, so a flush is one
+-- One row per zone. The epoch (docs/design.md#the-epoch-override) lives here, beside the serial, so a flush is one
 -- UPDATE in the same transaction that bumps the serial and journals the change.
 CREATE TABLE zones (
   id          INTEGER PRIMARY KEY,

@@ -1,5 +1,5 @@
 /**
- * Turns master-file records into zone contents for Store.importZones (DESIGN.md §6): URI, TXT
+ * Turns master-file records into zone contents for Store.importZones (docs/design.md#zone-files): URI, TXT
  * and CNAME make routes (no TXT: weighted; URI TTL: the smallest of the set), SOA and NS at an
  * apex set the zone's parameters, `_epoch` TXT sets the epoch, anything else is an error naming
  * its line. Records of several zones may share a file.
@@ -49,7 +49,7 @@ import {
   txtStrings,
 } from './parse.js';
 
-/** DESIGN.md §3: a route's TTL is 0..172800 seconds. */
+/** docs/design.md#records-at-a-routes-name: a route's TTL is 0..172800 seconds. */
 export const MAX_ROUTE_TTL = 172800;
 
 /** Policy codes in the policy column. */

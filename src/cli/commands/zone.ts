@@ -1,4 +1,4 @@
-/** `psarn zone export|import` (DESIGN.md §6): RFC 1035 master files in and out. */
+/** `psarn zone export|import` (docs/design.md#zone-files): RFC 1035 master files in and out. */
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { zoneParams } from '../../config/config.js';
