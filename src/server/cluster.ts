@@ -26,6 +26,19 @@ function isWorkerReady(message: unknown): message is WorkerReady {
   return (message as WorkerReady | undefined)?.type === 'psarn:ready';
 }
 
+/** Sent by a worker when its store starts or stops failing reads: the primary's /ready says so. */
+export interface WorkerStore {
+  type: 'psarn:store';
+  healthy: boolean;
+}
+
+function isWorkerStore(message: unknown): message is WorkerStore {
+  return (message as WorkerStore | undefined)?.type === 'psarn:store';
+}
+
+/** How often a worker looks at its store's health to tell the primary of a change. */
+const STORE_HEALTH_MS = 1000;
+
 export interface Primary {
   readonly dns: HostPort;
   readonly http: HostPort;
@@ -47,6 +60,8 @@ export async function startPrimary(config: Config, options: { log: Logger }): Pr
   prepareStore(config, log);
   const aggregator = new AggregatorRegistry();
   const ready = new Set<number>();
+  /** Workers whose store failed a read lately (a damaged file fails every worker's queries alike). */
+  const failing = new Set<number>();
   let dns: HostPort | undefined;
   let stopping = false;
   let allReady: () => void = () => {};
@@ -60,6 +75,11 @@ export async function startPrimary(config: Config, options: { log: Logger }): Pr
   const fork = (): Worker => {
     const worker = cluster.fork({ [CLUSTER_PORT_ENV]: String(port) });
     worker.on('message', (message: unknown) => {
+      if (isWorkerStore(message)) {
+        if (message.healthy) failing.delete(worker.id);
+        else failing.add(worker.id);
+        return;
+      }
       if (!isWorkerReady(message)) return;
       ready.add(worker.id);
       dns = message.dns;
@@ -69,6 +89,7 @@ export async function startPrimary(config: Config, options: { log: Logger }): Pr
   };
   cluster.on('exit', (worker, code, signal) => {
     ready.delete(worker.id);
+    failing.delete(worker.id);
     if (stopping) return;
     log.error({ pid: worker.process.pid, code, signal }, 'DNS worker exited; starting another');
     fork();
@@ -91,6 +112,7 @@ export async function startPrimary(config: Config, options: { log: Logger }): Pr
     metrics: () => aggregator.clusterMetrics(),
     contentType: aggregator.contentType,
     ready: () => ready.size === count,
+    storeHealthy: () => failing.size === 0,
     log,
   });
   const workers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
@@ -122,11 +144,21 @@ export async function startPrimary(config: Config, options: { log: Logger }): Pr
   };
 }
 
-/** In a worker: answer the primary's metric requests with this registry, and say we are up. */
-export function announceWorker(registry: Registry, dns: HostPort): void {
+/**
+ * In a worker: answer the primary's metric requests with this registry, say we are up, and tell
+ * the primary whenever the store starts or stops failing reads (its /ready answers for all).
+ */
+export function announceWorker(registry: Registry, dns: HostPort, storeHealthy: () => boolean): void {
   AggregatorRegistry.setRegistries([registry]);
   // Constructing one installs the worker-side listener for the primary's requests.
   new AggregatorRegistry();
   const message: WorkerReady = { type: 'psarn:ready', dns };
   process.send?.(message);
+  let healthy = true;
+  setInterval(() => {
+    const now = storeHealthy();
+    if (now === healthy) return;
+    healthy = now;
+    process.send?.({ type: 'psarn:store', healthy } satisfies WorkerStore);
+  }, STORE_HEALTH_MS).unref();
 }

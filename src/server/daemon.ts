@@ -39,6 +39,8 @@ export interface Daemon {
   /** Bound HTTP address; undefined when started with `http: false`. */
   readonly http: HostPort | undefined;
   readonly metrics: DaemonMetrics;
+  /** False while the store failed a read in the last few seconds (what /ready reports). */
+  storeHealthy(): boolean;
   /** Applies a new config (SIGHUP). Keys that need a restart are logged and left as they were. */
   reload(config: Config): void;
   /** Picks up changes now (the poll does this every pollMs). */
@@ -161,6 +163,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       dns: udp.address,
       http: http?.address,
       metrics,
+      storeHealthy: () => store.readFailure() === undefined,
       poll: () => {
         sync?.poll();
       },

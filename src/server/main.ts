@@ -95,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
           ? { ...config, listen: { ...config.listen, port: Number(port) } }
           : config;
       const daemon = await startDaemon(serving, { log, http: role !== 'worker', reusePort: role === 'worker' });
-      if (role === 'worker') announceWorker(daemon.metrics.registry, daemon.dns);
+      if (role === 'worker') announceWorker(daemon.metrics.registry, daemon.dns, () => daemon.storeHealthy());
       running = {
         close: () => daemon.close(),
         reload: () => {

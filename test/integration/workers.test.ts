@@ -7,8 +7,10 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Rcode, Type } from '../../src/wire/types.js';
+import { CORRUPT_ZONE, routePath, writeCorruptDatabase } from '../helpers/corrupt.js';
 import { entryArgs, projectRoot, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
 import { query } from '../helpers/dns.js';
+import { tempDir } from '../store/helpers.js';
 
 const run = promisify(execFile);
 const Z = '123456789012.us-east-1.aws.psarn.internal.';
@@ -93,5 +95,37 @@ describe('psarnd --workers 2', () => {
     // Reaped by the primary before it exits; allow the kernel a moment to forget them.
     for (let i = 0; i < 40 && workers.some(alive); i++) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(workers.filter(alive), []);
+  });
+});
+
+describe('psarnd --workers 2 on a damaged database file', () => {
+  const tmp = tempDir();
+  let d: RunningDaemon | undefined;
+  before(async () => {
+    const db = tmp.file('corrupt.db');
+    writeCorruptDatabase(db, { routes: 2000 });
+    d = await startPsarnd({ db, demoRoutes: '', args: ['--workers', '2'] });
+  });
+  after(async () => {
+    await d?.stop();
+    tmp.cleanup();
+  });
+
+  it("the primary's /ready is 503 while the workers' store fails reads, /health stays 200", async () => {
+    const base = `http://${d!.http.host}:${d!.http.port}`;
+    assert.equal((await fetch(`${base}/ready`)).status, 200);
+    // Both workers get queries (SO_REUSEPORT or the primary's round robin): each meets a damaged page.
+    for (let i = 0; i < 300; i++) {
+      const reply = await query(d!.dns, `${routePath(i).split('/').reverse().join('.')}.${CORRUPT_ZONE}`, Type.URI);
+      assert.equal(reply.rcode, Rcode.SERVFAIL);
+    }
+    // A worker tells the primary within a second; bounded wait.
+    let status = 0;
+    for (let i = 0; i < 40 && status !== 503; i++) {
+      status = (await fetch(`${base}/ready`)).status;
+      if (status !== 503) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(status, 503);
+    assert.equal((await fetch(`${base}/health`)).status, 200);
   });
 });
