@@ -69,8 +69,8 @@ const INDEX_DEADLINE_MS = 300_000;
  * 20k qps would not even be offered. 2000 keeps the offered rate near 20k.
  */
 const LOAD_OUTSTANDING = 2000;
-/** The issue's 1M targets. */
-const BIG_IMPORT_TARGET_S = 60;
+/** The issues' 1M targets (issue 8 moved the import's from 60 s to 10 s). */
+const BIG_IMPORT_TARGET_S = 10;
 const BIG_FIRST_ANSWER_TARGET_MS = 5000;
 const BIG_RSS_TARGET_MB = 300;
 const BIG_QPS_TARGET_RATIO = 0.8;
