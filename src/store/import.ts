@@ -2,7 +2,7 @@
  * `psarn zone import` in the store: every listed zone's content replaced in ONE transaction.
  * A bad route fails the whole import and the transaction rolls back: nothing is written.
  *
- * Built for 1M routes (DESIGN.md §6 asks for 100k in seconds; the bench imports 1M): routes are
+ * Built for 1M routes (the contract asks for 100k in seconds; the bench imports 1M): routes are
  * written in primary-key order, many rows per INSERT, and each route is checked right before its
  * rows are bound, so its checked form is garbage at once instead of 1M objects kept alive until
  * the transaction starts (the garbage collector's work grows with what stays alive).
