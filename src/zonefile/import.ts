@@ -233,6 +233,11 @@ class ColumnRoutes implements RouteList {
   pathAt(i: number): string {
     return this.#columns.path[this.#runs[i]!]!;
   }
+
+  /** Each route, built as it is reached. */
+  *[Symbol.iterator](): Iterator<ImportRoute> {
+    for (const run of this.#runs) yield this.#columns.route(run);
+  }
 }
 
 /** Collects records (a RecordSink, or `other` for each ParsedLine) into zones (finish). */
