@@ -72,45 +72,53 @@ export function checkTarget(target: string): void {
 /**
  * True for an ARN that validateTarget accepts, checked in one pass over its characters: printable
  * ASCII only (so its length is its byte count), none of `"'\``, and the fields of validateArn.
- * False says nothing: validateTarget then runs the checks that name the problem.
+ * False says nothing: validateTarget then runs the checks that name the problem. Takes the text,
+ * or bytes [start, end) of a file (zone import checks 2M targets before it makes their strings).
  */
-export function isPlainArn(target: string): boolean {
-  if (typeof target !== 'string' || target.length > MAX_TARGET_BYTES || !target.startsWith('arn:')) return false;
-  const n = target.length;
+export function isPlainArn(target: string | Uint8Array, start = 0, end = target?.length ?? 0): boolean {
+  if (typeof target !== 'string' && !(target instanceof Uint8Array)) return false;
+  if (end - start > MAX_TARGET_BYTES || end - start < 4) return false;
+  // "arn:"
+  if (at(target, start) !== 97 || at(target, start + 1) !== 114 || at(target, start + 2) !== 110) return false;
+  if (at(target, start + 3) !== 58) return false;
   // partition [a-z][a-z0-9-]{0,62}, service [a-z0-9-]{1,63}, region [a-z0-9-]{0,63}
-  let i = arnField(target, 4, true, 1);
-  i = i < 0 ? i : arnField(target, i, false, 1);
-  i = i < 0 ? i : arnField(target, i, false, 0);
+  let i = arnField(target, start + 4, end, true, 1);
+  i = i < 0 ? i : arnField(target, i, end, false, 1);
+  i = i < 0 ? i : arnField(target, i, end, false, 0);
   if (i < 0) return false;
   // account: empty or 12 digits
   const account = i;
-  for (; i < n && target.charCodeAt(i) !== 58; i++) {
-    const c = target.charCodeAt(i);
+  for (; i < end && at(target, i) !== 58; i++) {
+    const c = at(target, i);
     if (c < 48 || c > 57) return false;
   }
-  if (i === n || (i !== account && i - account !== 12)) return false;
+  if (i === end || (i !== account && i - account !== 12)) return false;
   // resource: not empty; printable ASCII without quotes, backquote or backslash
-  if (++i === n) return false;
-  for (; i < n; i++) {
-    const c = target.charCodeAt(i);
+  if (++i === end) return false;
+  for (; i < end; i++) {
+    const c = at(target, i);
     if (c <= 32 || c >= 127 || c === 34 || c === 39 || c === 92 || c === 96) return false;
   }
   return true;
 }
 
+/** Character (string) or byte (Uint8Array) i. */
+function at(target: string | Uint8Array, i: number): number {
+  return typeof target === 'string' ? target.charCodeAt(i) : target[i]!;
+}
+
 /** The index after the ':' that ends a field of [a-z0-9-] (a letter first when `letterFirst`) of min..63 characters, or -1. */
-function arnField(target: string, start: number, letterFirst: boolean, min: number): number {
-  const n = target.length;
+function arnField(target: string | Uint8Array, start: number, end: number, letterFirst: boolean, min: number): number {
   let i = start;
-  for (; i < n; i++) {
-    const c = target.charCodeAt(i);
+  for (; i < end; i++) {
+    const c = at(target, i);
     if (c === 58 /* : */) break;
     if (c >= 97 && c <= 122) continue;
     if ((c === 45 || (c >= 48 && c <= 57)) && !(letterFirst && i === start)) continue;
     return -1;
   }
   const length = i - start;
-  return i === n || length < min || length > 63 ? -1 : i + 1;
+  return i === end || length < min || length > 63 ? -1 : i + 1;
 }
 
 function validateArn(target: string): void {

@@ -116,7 +116,7 @@ export interface ImportRoute {
  * The routes of a zone import: an array, or a list that builds route i when asked, so that 1M
  * routes need not exist as objects all at once (the zone-file reader keeps them in columns).
  */
-export interface RouteList {
+export interface RouteList extends Iterable<ImportRoute> {
   readonly length: number;
   at(i: number): ImportRoute | undefined;
   /** Route i's path without building the route (optional: `at(i).path` otherwise). */

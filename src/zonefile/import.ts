@@ -27,6 +27,7 @@ import {
   parseZoneName,
   validateTarget,
 } from '../psarn/index.js';
+import { isPlainArn } from '../psarn/target.js';
 import { EPOCH_LABEL, parseRouteTxt, type RouteTxt, TXT_VERSION } from '../psarn/txt.js';
 import type {
   ImportRoute,
@@ -39,7 +40,7 @@ import type {
 } from '../store/types.js';
 import type { DnsRecord } from '../wire/types.js';
 import { ZoneFileError } from './errors.js';
-import { ESCAPED } from './lexer.js';
+import { decodeString, ESCAPED } from './lexer.js';
 import {
   type Entry,
   type ParsedLine,
@@ -234,6 +235,11 @@ class ColumnRoutes implements RouteList {
   pathAt(i: number): string {
     return this.#columns.path[this.#runs[i]!]!;
   }
+
+  /** Each route, built as it is reached. */
+  *[Symbol.iterator](): Iterator<ImportRoute> {
+    for (const run of this.#runs) yield this.#columns.route(run);
+  }
 }
 
 /** Collects records (a RecordSink, or `other` for each ParsedLine) into zones (finish). */
@@ -266,8 +272,11 @@ export class ZoneBuilder implements RecordSink {
     return `${this.#c.path[this.#run]!.split('/').reverse().join('.')}.${this.#zone!.name}`;
   }
 
-  uri(owner: string, ttl: number, priority: number, weight: number, target: string, entry: Entry, k: number): void {
+  uri(owner: string, ttl: number, priority: number, weight: number, entry: Entry, k: number): void {
     this.#line = entry.line;
+    // An escaped target is decoded (and its escapes checked) before the owner, as the parser
+    // did when it read every record first; a plain one is its bytes, decoded only if needed.
+    const target = (entry.flags[k]! & ESCAPED) === 0 ? undefined : decodeString(entry, k, this.#file);
     this.#at(owner);
     if (this.#kind !== ROUTE) this.#notAtRoute('URI');
     this.#routeUri(ttl, priority, weight, target, entry, k);
@@ -363,8 +372,11 @@ export class ZoneBuilder implements RecordSink {
       this.#fail(`TTL ${ttl} at ${this.#name()} is over ${MAX_ROUTE_TTL} (48 h), the route maximum`);
   }
 
-  /** `entry` and `k`: the target's token, so that the file's bytes can stand for it. */
-  #routeUri(ttl: number, priority: number, weight: number, target: string, entry?: Entry, k = 0): void {
+  /**
+   * `target`: the decoded text, or undefined when it is token k of `entry` as it stands (no
+   * escapes): the file's bytes then stand for it, and a plain ARN is checked on them.
+   */
+  #routeUri(ttl: number, priority: number, weight: number, target: string | undefined, entry?: Entry, k = 0): void {
     const c = this.#c;
     const run = this.#run;
     this.#routeTtl(ttl);
@@ -376,23 +388,34 @@ export class ZoneBuilder implements RecordSink {
       c.uriLine.a[run] = this.#line;
       c.uriTtl.a[run] = ttl;
     } else if (ttl < c.uriTtl.a[run]!) c.uriTtl.a[run] = ttl;
+    const src = entry?.src;
+    const start = target === undefined ? entry!.start[k]! : -1;
+    const end = target === undefined ? entry!.end[k]! : -1;
     // An RRset is a set (RFC 2181 §5): an exact duplicate is dropped. Sets are small (one DNS message).
     const first = c.firstTarget.a[run]!;
     const count = c.targetCount.a[run]!;
     for (let t = first; t < first + count; t++) {
-      if (c.weight.a[t] === weight && c.priority.a[t] === priority && c.targetText(t) === target) return;
+      if (c.weight.a[t] !== weight || c.priority.a[t] !== priority) continue;
+      const same =
+        start >= 0 && c.start.a[t]! >= 0 && c.src === src
+          ? sameBytes(src!, start, end, c.start.a[t]!, c.end.a[t]!)
+          : c.targetText(t) === (target ?? src!.toString(entry!.encoding, start, end));
+      if (same) return;
     }
-    try {
-      validateTarget(target);
-    } catch (err) {
-      this.#fail(`URI at ${this.#name()}: ${(err as Error).message}`);
+    if (target !== undefined || entry!.encoding !== 'latin1' || !isPlainArn(src!, start, end)) {
+      const text = target ?? src!.toString(entry!.encoding, start, end);
+      try {
+        validateTarget(text);
+      } catch (err) {
+        this.#fail(`URI at ${this.#name()}: ${(err as Error).message}`);
+      }
     }
     let id: number;
-    if (entry !== undefined && (entry.flags[k]! & ESCAPED) === 0) {
-      c.src = entry.src;
-      c.encoding = entry.encoding;
-      id = c.start.push(entry.start[k]!);
-      c.end.push(entry.end[k]!);
+    if (target === undefined) {
+      c.src = src;
+      c.encoding = entry!.encoding;
+      id = c.start.push(start);
+      c.end.push(end);
     } else {
       id = c.start.push(-1);
       c.end.push(-1);
@@ -613,6 +636,12 @@ export class ZoneBuilder implements RecordSink {
     }
     return undefined;
   }
+}
+
+function sameBytes(src: Buffer, start: number, end: number, start2: number, end2: number): boolean {
+  if (end - start !== end2 - start2) return false;
+  for (let i = 0; i < end - start; i++) if (src[start + i] !== src[start2 + i]) return false;
+  return true;
 }
 
 /** Room for the longest path: MAX_SEGMENTS labels of MAX_SEGMENT_LENGTH and the slashes between. */

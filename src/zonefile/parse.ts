@@ -61,8 +61,8 @@ function bytesOf(text: string | Uint8Array): Buffer {
  * routes can keep offsets into the file instead of strings; every other record as a ParsedLine.
  */
 export interface RecordSink {
-  /** A URI record: `target` is token k of `entry`, decoded (not empty). */
-  uri(owner: string, ttl: number, priority: number, weight: number, target: string, entry: Entry, k: number): void;
+  /** A URI record: its target is token k of `entry` (not empty; see decodeString). */
+  uri(owner: string, ttl: number, priority: number, weight: number, entry: Entry, k: number): void;
   /** A TXT record: its character-strings are tokens k.. of `entry` (at least one); see txtStrings. */
   txt(owner: string, ttl: number, entry: Entry, k: number): void;
   /** SOA, NS or CNAME, or a type psarn does not hold (`record` undefined, `otherType` its name). */
@@ -74,7 +74,8 @@ export function parseMasterFile(text: string | Uint8Array, options: ParseOptions
   const out: ParsedLine[] = [];
   const { file } = options;
   readMasterFile(text, options, {
-    uri(owner, ttl, priority, weight, target, entry) {
+    uri(owner, ttl, priority, weight, entry, k) {
+      const target = decodeString(entry, k, file);
       out.push({ record: { name: owner, ttl, type: 'URI', priority, weight, target }, owner, line: entry.line });
     },
     txt(owner, ttl, entry, k) {
@@ -210,9 +211,10 @@ export function readMasterFile(text: string | Uint8Array, options: ParseOptions,
       if (values !== 3) raise(`URI needs priority weight "target" (RFC 7553 §4.5), got ${values} value(s)`, line, file);
       const priority = parseUint(entry, rd, 65535, 'URI priority', file);
       const weight = parseUint(entry, rd + 1, 65535, 'URI weight', file);
-      const target = decodeString(entry, rd + 2, file);
-      if (target === '') raise('URI target is empty; give an ARN or https:// URL', line, file);
-      sink.uri(owner, ttl!, priority, weight, target, entry, rd + 2);
+      // Escapes stand for at least one byte each: only "" is empty.
+      if (entry.start[rd + 2] === entry.end[rd + 2])
+        raise('URI target is empty; give an ARN or https:// URL', line, file);
+      sink.uri(owner, ttl!, priority, weight, entry, rd + 2);
     } else if (type === 'TXT') {
       if (values === 0) raise('TXT needs at least one "string"', line, file);
       sink.txt(owner, ttl!, entry, rd);

@@ -145,6 +145,9 @@ describe('validateTarget fast path (isPlainArn)', () => {
       // Never accepts what the full checks refuse; takes every valid printable-ASCII ARN.
       const expected = full && target.startsWith('arn:') && /^[\x21-\x7e]*$/.test(target);
       assert.equal(isPlainArn(target), expected, JSON.stringify(target));
+      // The same answer from the UTF-8 bytes, inside a larger buffer as in a zone file.
+      const bytes = Buffer.from(`"${target}"\n`);
+      assert.equal(isPlainArn(bytes, 1, bytes.length - 2), expected, `bytes of ${JSON.stringify(target)}`);
       if (expected) plain++;
     }
     // The generator reaches both sides (a test that only ever sees one side proves nothing).

@@ -37,6 +37,9 @@ const routes: RouteList = {
     }
     return route(i);
   },
+  [Symbol.iterator]: () => {
+    throw new Error('the store reads routes by index');
+  },
 };
 
 const store = Store.open(file, { create: false, cacheKiB: 1024 });

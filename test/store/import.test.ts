@@ -225,6 +225,7 @@ describe('importZones writes many rows per statement', () => {
         return routes[i];
       },
       pathAt: (i) => routes[i]!.path,
+      [Symbol.iterator]: () => routes[Symbol.iterator](),
     };
     store.importZones([{ name: ZONE, routes: list }], PARAMS);
     assert.deepEqual(stored(store), routes);

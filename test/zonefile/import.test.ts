@@ -17,7 +17,13 @@ const BOTH: [string, (text: string) => ZoneContent[]][] = [
   ['importMasterFile', read],
 ];
 
+/** The routes of each zone as an array (by index; iterating gives the same, checked below). */
 function materialize(zones: ZoneImport[]): ZoneContent[] {
+  for (const zone of zones)
+    assert.deepEqual(
+      [...zone.routes],
+      Array.from({ length: zone.routes.length }, (_, i) => zone.routes.at(i)),
+    );
   return zones.map((zone) => ({
     ...zone,
     routes: Array.from({ length: zone.routes.length }, (_, i) => zone.routes.at(i)!),
