@@ -88,6 +88,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   let sync: ZoneSync | undefined;
   let ready = false;
   let indexer: RouteIndexer | undefined;
+  const storeHealthy = (): boolean => store.readFailure() === undefined;
   try {
     loadDemoIfEmpty(store, config, log);
     const view = new StoreZoneView(store, { epochTtl: config.epochTtl });
@@ -101,7 +102,8 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       inline: store.file === ':memory:' || import.meta.url.endsWith('.ts'),
       // A 1M-route build is mostly SQLite reads: two workers halve it while the event loop,
       // serving from the store meanwhile, stays mostly idle. More cores help little past four.
-      buildWorkers: Math.min(4, availableParallelism()),
+      // A cluster worker (reusePort) builds with one: its siblings build their indexes at once.
+      buildWorkers: options.reusePort === true ? 1 : Math.min(4, availableParallelism()),
       onBuilt: ({ routes, bytes, seconds, parts }) => {
         metrics.indexRoutes.set(routes);
         metrics.indexBytes.set(bytes);
@@ -149,7 +151,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         metrics: () => registry.metrics(),
         contentType: registry.contentType,
         ready: () => ready,
-        storeHealthy: () => store.readFailure() === undefined,
+        storeHealthy,
         log,
       });
     }
@@ -163,7 +165,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       dns: udp.address,
       http: http?.address,
       metrics,
-      storeHealthy: () => store.readFailure() === undefined,
+      storeHealthy,
       poll: () => {
         sync?.poll();
       },
