@@ -69,6 +69,10 @@ export const ERROR_CODES = {
   ERR_ROUTES_FILE: { by: ['RoutesFileError'], meaning: 'a routes file (demo routes) is invalid' },
   ERR_ZONEFILE: { by: ['ZoneFileError'], meaning: 'a master (zone) file is invalid' },
   ERR_USAGE: { by: ['CliError'], meaning: 'bad input on the psarn command line (exit 2)' },
+  ERR_OUTPUT_CLOSED: {
+    by: ['OutputClosedError'],
+    meaning: "the reader of psarn's output went away (`psarn route list | head -1`); the command ends quietly",
+  },
   ERR_NOT_FOUND: { by: ['CliError'], meaning: 'the route or zone a psarn command names does not exist (exit 1)' },
   ERR_RUNTIME: { by: ['CliError'], meaning: 'a psarn command failed at run time (exit 1)' },
 } as const satisfies Record<string, { by: readonly string[]; meaning: string }>;

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CliError, type CliErrorCode } from '../src/cli/errors.js';
+import { CliError, type CliErrorCode, OutputClosedError } from '../src/cli/errors.js';
 import { type ClientErrorCode, PsarnClientError } from '../src/client/errors.js';
 import { InvokerError, type InvokerErrorCode } from '../src/client/invokers/errors.js';
 import { TransportError, type TransportErrorCode } from '../src/client/transport.js';
@@ -76,6 +76,7 @@ const instances: PsarnBaseError[] = [
   ...(CLI satisfies Exhaustive<CliErrorCode, typeof CLI>).map((c) => new CliError(c, 'm')),
   new TargetError('x', 'm'),
   new TargetPolicyError('x', 'm'),
+  new OutputClosedError(),
   new WireError('m'),
   new ConfigError('key', 'm'),
   new RoutesFileError('key', 'm'),

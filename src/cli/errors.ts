@@ -21,6 +21,18 @@ export class CliError extends PsarnBaseError {
   }
 }
 
+/**
+ * The command's output was closed by its reader (`psarn route list | head -1`): the command stops
+ * writing and ends quietly with status 0, as `ls | head` does, instead of an EPIPE stack trace.
+ */
+export class OutputClosedError extends PsarnBaseError {
+  readonly code = 'ERR_OUTPUT_CLOSED';
+  constructor() {
+    super('standard output was closed');
+    this.name = 'OutputClosedError';
+  }
+}
+
 /** Bad input on the command line (exit 2). */
 export function usageError(message: string, cause?: unknown): CliError {
   return new CliError('ERR_USAGE', message, cause === undefined ? undefined : { cause });

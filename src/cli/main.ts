@@ -6,6 +6,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import type { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../config/config.js';
 import { PsarnBaseError } from '../errors.js';
@@ -18,7 +19,7 @@ import { zoneExport, zoneImport } from './commands/zone.js';
 import { commandHelp, generalHelp } from './commands.js';
 import type { Context, Io } from './context.js';
 import { type DigDeps, runDig } from './dig.js';
-import { CliError, oneLine, stderrLine } from './errors.js';
+import { CliError, OutputClosedError, oneLine, stderrLine } from './errors.js';
 
 export type { Io } from './context.js';
 
@@ -98,6 +99,7 @@ export async function main(argv: readonly string[], io: Io, options: MainOptions
     await execute(parseArgv(argv), io, options);
     return 0;
   } catch (err) {
+    if (err instanceof OutputClosedError) return 0;
     if (err instanceof CliError) {
       const line = stderrLine(err.message);
       io.stderr.write(line.startsWith(';;') ? `${line}\n` : `psarn: ${line}\n`);
@@ -122,9 +124,32 @@ function isEntryPoint(): boolean {
   }
 }
 
+/**
+ * The process's stdout for a command: once its reader has gone (EPIPE; the stream is then
+ * destroyed), the next write throws OutputClosedError, so a long listing stops at once and ends
+ * quietly instead of writing on into a closed pipe and dying of the unhandled 'error'.
+ */
+export function processStdout(stream: NodeJS.WritableStream & Writable = process.stdout): {
+  write(s: string): unknown;
+} {
+  // Reported through the next write instead (below); without a listener it would crash.
+  stream.on('error', () => {});
+  return {
+    write(s: string) {
+      // `errored` is set at the failed write itself; `destroyed` only on the next tick, which a
+      // listing that writes in one synchronous loop would not reach. Another failure (a full
+      // disk under `> file`) is the command's error, not a quiet end.
+      const failed = stream.errored as NodeJS.ErrnoException | null;
+      if (failed?.code === 'EPIPE') throw new OutputClosedError();
+      if (failed) throw failed;
+      return stream.write(s);
+    },
+  };
+}
+
 if (isEntryPoint()) {
   const status = await main(process.argv.slice(2), {
-    stdout: process.stdout,
+    stdout: processStdout(),
     stderr: process.stderr,
     env: process.env,
     cwd: process.cwd(),
