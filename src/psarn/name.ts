@@ -254,7 +254,7 @@ export function routeName(apex: string, path: string | readonly string[]): strin
 }
 
 /** A route path's labels, leftmost first: 'orders/created' -> ['created', 'orders']. */
-export function pathLabels(path: string | readonly string[]): string[] {
+function pathLabels(path: string | readonly string[]): string[] {
   return (typeof path === 'string' ? path.split('/') : [...path]).reverse();
 }
 

@@ -101,7 +101,7 @@ export function u32(buf: Uint8Array, at: number): number {
 }
 
 /** The size of the body at `buf[at]`. */
-export function bodySizeAt(buf: Uint8Array, at: number): number {
+function bodySizeAt(buf: Uint8Array, at: number): number {
   const n = u16At(buf, at + Body.COUNT);
   let p = at + Body.TARGETS;
   for (let i = 0; i < n; i++) p += Target.SUFFIX + u16At(buf, p + Target.SUFFIX_LEN);

@@ -75,7 +75,6 @@ export class ZoneSync {
   readonly #errorListeners: ((error: unknown) => void)[] = [];
   readonly #now: () => number;
   #timer: unknown;
-  #failing = false;
   #lastReadPickup = Number.NEGATIVE_INFINITY;
   /** What queries read (QueryHandler's `view`). */
   readonly view: ServedView;
@@ -101,11 +100,6 @@ export class ZoneSync {
         return view.read(fn);
       },
     };
-  }
-
-  /** Whether the last pickup failed to read the store (cleared by the next one that succeeds). */
-  get failing(): boolean {
-    return this.#failing;
   }
 
   /** Listens to applied changes. @returns a function that stops listening. */
@@ -141,9 +135,8 @@ export class ZoneSync {
     let changes: ZoneChanges | undefined;
     try {
       changes = this.#options.view.refresh(force);
-      this.#failing = false;
     } catch (error) {
-      this.#failing = true;
+      // The store remembers the failed read too (Store.readFailure(), what /ready reports).
       for (const listener of this.#errorListeners) listener(error);
       return undefined;
     }

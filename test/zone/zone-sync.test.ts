@@ -113,20 +113,22 @@ describe('ZoneSync', () => {
     assert.equal(timers.armed(), false);
   });
 
-  it('a failed read is reported, marks the sync failing, and the next good pickup clears it', () => {
+  it('a failed read is reported, nothing is applied, and the next poll picks up again', () => {
     const { view, queue } = scriptedView([zone]);
     const timers = fakeTimers();
-    const sync = new ZoneSync({ view, cache: new AnswerCache(), timers });
+    const invalidated: string[][] = [];
+    const sync = new ZoneSync({ view, cache: { invalidate: (keys) => invalidated.push([...keys]) }, timers });
     const errors: unknown[] = [];
     sync.onError((e) => errors.push(e));
     sync.start();
     queue.push(new Error('disk I/O error'));
     timers.fire();
-    assert.equal(sync.failing, true);
     assert.equal((errors[0] as Error).message, 'disk I/O error');
+    assert.deepEqual(invalidated, []);
+    queue.push(changes(zone, [serialKey(Z)]));
     timers.fire();
-    assert.equal(sync.failing, false);
     assert.equal(errors.length, 1);
+    assert.deepEqual(invalidated, [[serialKey(Z)]]);
   });
 
   it('a read through its view picks up first, at most once a millisecond of the injected clock', () => {
