@@ -16,3 +16,15 @@ export const PARAMS: ZoneParams = {
   nsTtl: 3600,
   nameservers: ['ns.psarn.internal.'],
 };
+
+/**
+ * The head of a zone in master-file text: `$ORIGIN`, then the SOA (serial 1, minimum 30 unless
+ * given) and the NS of the default config. Routes follow as relative names.
+ */
+export function zoneHead(origin: string, serial = 1, minimum = 30): string {
+  return [
+    `$ORIGIN ${origin}`,
+    `@ 3600 IN SOA ns.psarn.internal. hostmaster.psarn.internal. ${serial} 3600 600 86400 ${minimum}`,
+    '@ 3600 IN NS ns.psarn.internal.',
+  ].join('\n');
+}

@@ -15,6 +15,7 @@ import { Flag, Hdr, RCODE_MASK } from '../../src/wire/cursor.js';
 import { encodeQuery } from '../../src/wire/message.js';
 import { Rcode, Type } from '../../src/wire/types.js';
 import { AnswerCache } from '../../src/zone/cache.js';
+import { zoneHead } from '../helpers/fixtures.js';
 import { MemoryView } from '../helpers/memory-view.js';
 import { prng } from '../wire/build.js';
 
@@ -25,9 +26,7 @@ const LAMBDA = 'arn:aws:lambda:us-east-1:123456789012:function:';
 const fleet = (owner: string, count: number) =>
   Array.from({ length: count }, (_, i) => `${owner} 300 IN URI 10 1 "${LAMBDA}fleet-member-${i}"`).join('\n');
 const ZONE = `
-$ORIGIN ${Z}
-@ 3600 IN SOA ns.psarn.internal. hostmaster.psarn.internal. 1 3600 600 86400 30
-@ 3600 IN NS ns.psarn.internal.
+${zoneHead(Z)}
 created.orders 300 IN URI 10 90 "${LAMBDA}v1"
 created.orders 300 IN URI 10 10 "${LAMBDA}v2"
 latest.orders 300 IN CNAME created.orders

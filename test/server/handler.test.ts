@@ -7,13 +7,12 @@ import { decodeMessage, encodeQuery } from '../../src/wire/message.js';
 import { Opcode, Rcode, Type } from '../../src/wire/types.js';
 import { AnswerCache } from '../../src/zone/cache.js';
 import { pathKey } from '../../src/zone/deps.js';
+import { zoneHead } from '../helpers/fixtures.js';
 import { MemoryView } from '../helpers/memory-view.js';
 
 const Z = '123456789012.us-east-1.aws.psarn.internal.';
 const ZONE = `
-$ORIGIN ${Z}
-@ 3600 IN SOA ns.psarn.internal. hostmaster.psarn.internal. 1 3600 600 86400 30
-@ 3600 IN NS ns.psarn.internal.
+${zoneHead(Z)}
 created.orders 300 IN URI 10 90 "arn:aws:lambda:us-east-1:123456789012:function:v1"
 created.orders 300 IN URI 10 10 "arn:aws:lambda:us-east-1:123456789012:function:v2"
 latest.orders 60 IN CNAME created.orders

@@ -7,6 +7,7 @@ import { RateLimitedLog } from '../../src/server/rate-limited-log.js';
 import { decodeMessage, encodeQuery } from '../../src/wire/message.js';
 import { Rcode, Type } from '../../src/wire/types.js';
 import { AnswerCache } from '../../src/zone/cache.js';
+import { zoneHead } from '../helpers/fixtures.js';
 import { MemoryView } from '../helpers/memory-view.js';
 
 type Line = { level: 'error' | 'warn'; fields: Record<string, unknown>; message: string };
@@ -57,9 +58,7 @@ describe('RateLimitedLog', () => {
 describe('QueryHandler internal errors', () => {
   const Z = '123456789012.us-east-1.aws.psarn.internal.';
   const ZONE = `
-$ORIGIN ${Z}
-@ 3600 IN SOA ns.psarn.internal. hostmaster.psarn.internal. 1 3600 600 86400 30
-@ 3600 IN NS ns.psarn.internal.
+${zoneHead(Z)}
 created.orders 300 IN URI 10 90 "arn:aws:lambda:us-east-1:123456789012:function:v1"
 `;
 

@@ -16,13 +16,11 @@ import { decodeMessage, encodeQuery } from '../../src/wire/message.js';
 import { FrameDecoder, frame } from '../../src/wire/tcp.js';
 import { Rcode, Type } from '../../src/wire/types.js';
 import { AnswerCache } from '../../src/zone/cache.js';
-import { ZONE as Z } from '../helpers/fixtures.js';
+import { ZONE as Z, zoneHead } from '../helpers/fixtures.js';
 import { MemoryView } from '../helpers/memory-view.js';
 
 const ZONE = `
-$ORIGIN ${Z}
-@ 3600 IN SOA ns.psarn.internal. hostmaster.psarn.internal. 1 3600 600 86400 30
-@ 3600 IN NS ns.psarn.internal.
+${zoneHead(Z)}
 created.orders 300 IN URI 10 1 "arn:aws:lambda:us-east-1:123456789012:function:v1"
 `;
 /** Far past any test: a connection closed within a test was closed for what it sent. */
