@@ -43,6 +43,10 @@ export const ERROR_CODES = {
     meaning: "a target the config's `targets` policy refuses (a private https host, an account not listed, ...)",
   },
   ERR_TARGET_REJECTED: { by: ['InvokerError'], meaning: 'the target answered but refused the event' },
+  ERR_SDK_MISSING: {
+    by: ['InvokerError'],
+    meaning: "the AWS SDK client package of a target's service is not installed (an optional peer dependency)",
+  },
   ERR_DNS_TIMEOUT: { by: ['TransportError'], meaning: 'no matching DNS reply within the timeout' },
   ERR_DNS_CONNECT: { by: ['TransportError'], meaning: 'the DNS server could not be reached' },
   ERR_DNS_MALFORMED: {

@@ -5,11 +5,10 @@
  * const client = new PsarnClient({ servers: ['127.0.0.1:8053'] });
  * const result = await client.invoke('arn:aws:psarn:us-east-1:123456789012:orders/created', { id: 42 });
  */
-import type { Registry } from 'prom-client';
 import { type ClientErrorCode, PsarnClientError, type TargetFailure } from './errors.js';
 import { defaultInvokers } from './invokers/index.js';
 import type { InvokeResponse, Invoker } from './invokers/invoker.js';
-import { ClientMetrics } from './metrics.js';
+import { ClientMetrics, type MetricsRegistry } from './metrics.js';
 import { type ResolverOptions, RouteResolver } from './resolver.js';
 import { fanoutTargets, NONE, pickWeighted } from './selection.js';
 import { systemRandom } from './system.js';
@@ -20,8 +19,8 @@ export interface PsarnClientOptions extends ResolverOptions {
   invokers?: Invoker[];
   /** Options for the AWS SDK clients the built-in invokers create (region, credentials, endpoint, ...). */
   awsClientConfig?: Record<string, unknown>;
-  /** Put the client metrics in this registry. */
-  registry?: Registry;
+  /** Put the client metrics in this prom-client `Registry` (prom-client is loaded only then). */
+  registry?: MetricsRegistry;
 }
 
 export interface InvokeOptions {
@@ -63,6 +62,9 @@ export class PsarnClient {
         'ERR_INVALID_OPTION',
         'invokers must be an array of { service, canInvoke(), invoke() }',
       );
+    }
+    if (registry !== undefined && typeof (registry as Partial<MetricsRegistry> | null)?.registerMetric !== 'function') {
+      throw new PsarnClientError('ERR_INVALID_OPTION', 'registry must be a prom-client Registry');
     }
     this.#metrics = registry === undefined ? undefined : new ClientMetrics(registry);
     this.#random = options.random ?? systemRandom;

@@ -1,21 +1,66 @@
 /**
  * Client metrics on a prom-client registry the caller passes in (docs/design.md#client-library). Labels come from
  * small fixed sets: never a psARN or an ARN.
+ *
+ * prom-client is an optional peer dependency, required here only when a registry is passed: a
+ * caller without metrics never loads it (about 50 ms of a Lambda cold start;
+ * docs/design.md#two-packages). It is CommonJS, so `require` loads it synchronously inside the
+ * client's constructor.
  */
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Registry } from 'prom-client';
+import { PsarnClientError } from './errors.js';
+
+/**
+ * What the client needs of a registry: a prom-client `Registry`. Structural, so the public types
+ * do not name prom-client and a caller without it still type-checks.
+ */
+export interface MetricsRegistry {
+  registerMetric(metric: never): void;
+  getSingleMetric(name: string): unknown;
+}
+
+type PromClient = typeof import('prom-client');
+
+/**
+ * The few metric methods the client calls, so ClientMetrics' declared types (reachable from the
+ * public ones through the resolver options) do not import prom-client either.
+ */
+export interface CounterLike<L extends string> {
+  inc(labels: Partial<Record<L, string>>): void;
+  inc(): void;
+  labels(...values: string[]): { inc(): void };
+}
+export interface HistogramLike<L extends string> {
+  observe(labels: Partial<Record<L, string>>, value: number): void;
+  labels(...values: string[]): { startTimer(): () => void };
+}
+
+function loadPromClient(): PromClient {
+  try {
+    return createRequire(import.meta.url)('prom-client') as PromClient;
+  } catch (error) {
+    throw new PsarnClientError(
+      'ERR_INVALID_OPTION',
+      'registry: prom-client is not installed where psarn-client can load it (npm install prom-client)',
+      { cause: error },
+    );
+  }
+}
 
 export type CacheOutcome = 'hit' | 'miss' | 'stale' | 'negative';
 
 export class ClientMetrics {
-  readonly lookups: Counter<'outcome'>;
-  readonly dnsDuration: Histogram<'transport'>;
-  readonly dnsErrors: Counter<'reason'>;
-  readonly epochFlushes: Counter;
-  readonly invocations: Counter<'service' | 'outcome'>;
-  readonly invokeDuration: Histogram<'service'>;
+  readonly lookups: CounterLike<'outcome'>;
+  readonly dnsDuration: HistogramLike<'transport'>;
+  readonly dnsErrors: CounterLike<'reason'>;
+  readonly epochFlushes: CounterLike<never>;
+  readonly invocations: CounterLike<'service' | 'outcome'>;
+  readonly invokeDuration: HistogramLike<'service'>;
 
-  constructor(registry: Registry) {
-    const registers = [registry];
+  constructor(registry: MetricsRegistry) {
+    const { Counter, Histogram } = loadPromClient();
+    const registers = [registry as unknown as Registry];
     this.lookups = new Counter({
       name: 'psarn_client_lookups_total',
       help: 'Route lookups by cache outcome: hit, miss (asked a server), stale (served past TTL), negative.',

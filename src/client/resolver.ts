@@ -1,6 +1,6 @@
 /**
  * Resolving psARNs to routes with a local cache (docs/design.md#records-at-a-routes-name and #the-epoch-override and #client-library): a DNS stub over UDP and
- * TCP to several servers with per-try timeout, retry and failover; lru-cache entries that live
+ * TCP to several servers with per-try timeout, retry and failover; LRU cache entries that live
  * for the answer's TTL (clamped); negative caching from the SOA (RFC 2308); single-flight;
  * serve-stale (RFC 8767); and the lazy epoch check of §4 — no timers, so it works in a frozen
  * Lambda.

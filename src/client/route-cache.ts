@@ -1,11 +1,11 @@
 /**
- * The resolver's memory: an lru-cache of answers keyed by DNS name, plus per zone what the epoch
+ * The resolver's memory: an LRU map (lru.ts) of answers keyed by DNS name, plus per zone what the epoch
  * is known to be (docs/design.md#the-epoch-override), when it was last read, and which names of the zone are cached,
  * so that an epoch bump drops exactly that zone's entries without scanning the whole cache.
  * Expiry is the resolver's business (entries outlive their TTL to be served stale, RFC 8767),
- * so lru-cache's own ttl is not used; `max` bounds the memory.
+ * so the map has no ttl of its own; `max` bounds the memory.
  */
-import { LRUCache } from 'lru-cache';
+import { Lru } from './lru.js';
 import type { Route } from './types.js';
 
 interface EntryBase {
@@ -35,18 +35,15 @@ export interface ZoneState {
 }
 
 export class RouteCache {
-  readonly #lru: LRUCache<string, CacheEntry>;
+  readonly #lru: Lru<string, CacheEntry>;
   readonly #zones = new Map<string, ZoneState>();
   readonly #maxZones: number;
 
   constructor(maxEntries: number) {
     this.#maxZones = Math.max(64, maxEntries);
-    this.#lru = new LRUCache<string, CacheEntry>({
-      max: maxEntries,
-      // Evicted, deleted or replaced: the zone no longer holds this name (set() adds it back).
-      dispose: (entry, name) => {
-        this.#zones.get(entry.zone)?.names.delete(name);
-      },
+    // Evicted, deleted or replaced: the zone no longer holds this name (set() adds it back).
+    this.#lru = new Lru<string, CacheEntry>(maxEntries, (entry, name) => {
+      this.#zones.get(entry.zone)?.names.delete(name);
     });
   }
 

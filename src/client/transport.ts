@@ -10,8 +10,7 @@
  * server did answer, and asking it again would get the same bytes. Only when its TC bit is set
  * is it taken as truncated, and TCP asked (RFC 2181 §9: a truncated message may be cut anywhere).
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { isIPv6, type Socket as NetSocket, connect as tcpConnect } from 'node:net';
+import { type Socket as NetSocket, connect as tcpConnect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { PsarnBaseError } from '../errors.js';
 import { Cursor, Flag, Hdr, u16At } from '../wire/cursor.js';
@@ -20,7 +19,7 @@ import type { DecodedMessage } from '../wire/message.js';
 import { decodeMessage, typeName } from '../wire/message.js';
 import { presentName, readName } from '../wire/name.js';
 import { FrameDecoder, frame } from '../wire/tcp.js';
-import type { Question, UdpChannel } from './udp-channel.js';
+import { type Question, UdpChannel } from './udp-channel.js';
 
 export interface ServerAddress {
   host: string;
@@ -114,9 +113,14 @@ export async function exchange(
   const attempts: Attempts = { timeoutMs, tries, now };
 
   if (!options.tcp) {
-    const udp = options.channel
-      ? await channelExchange(options.channel, query, expect, attempts)
-      : await udpExchange(server, query, expect, attempts);
+    // One UDP path: a one-off exchange (the CLI's dig) uses a pool of one socket for this query.
+    const channel = options.channel ?? new UdpChannel(server, matchReply, { sockets: 1 });
+    let udp: Awaited<ReturnType<typeof channelExchange>>;
+    try {
+      udp = await channelExchange(channel, query, expect, attempts);
+    } finally {
+      if (channel !== options.channel) channel.close();
+    }
     if (udp !== TRUNCATED && !udp.message.tc) return udp;
   }
   return tcpExchange(server, query, expect, attempts);
@@ -193,52 +197,6 @@ function malformedError(server: ServerAddress, proto: string, expect: Expect, er
     `malformed reply from ${formatServer(server)} over ${proto} to ${expect.name} ${typeName(expect.qtype)}: ${error.message}${at}`,
     { cause: error },
   );
-}
-
-function udpExchange(
-  server: ServerAddress,
-  query: Buffer,
-  expect: Expect,
-  { timeoutMs, tries, now }: Attempts,
-): Promise<ExchangeResult | typeof TRUNCATED> {
-  return new Promise((resolve, reject) => {
-    const socket: Socket = createSocket(isIPv6(server.host) ? 'udp6' : 'udp4');
-    let attempt = 0;
-    let sentAt = 0;
-    let timer: NodeJS.Timeout | undefined;
-    let done = false;
-    const finish = (err: Error | undefined, result?: ExchangeResult | typeof TRUNCATED): void => {
-      if (done) return;
-      done = true;
-      if (timer) clearTimeout(timer);
-      socket.close();
-      if (err) reject(err);
-      else resolve(result!);
-    };
-    const send = (): void => {
-      attempt++;
-      sentAt = now();
-      socket.send(query, (err) => {
-        if (err) finish(connectError(server, 'UDP', err));
-      });
-      timer = setTimeout(() => {
-        if (attempt >= tries) finish(timeoutError(server, 'UDP', tries, timeoutMs));
-        else send();
-      }, timeoutMs);
-    };
-    // A connected socket only receives datagrams from the server, and learns of ICMP port
-    // unreachable as ECONNREFUSED instead of waiting for every timeout.
-    socket.on('error', (err) => finish(connectError(server, 'UDP', err)));
-    socket.on('message', (buf) => {
-      const match = matchReply(buf, expect);
-      if (match === undefined) return;
-      if (match.kind === 'reply')
-        finish(undefined, { reply: buf, message: match.message, rttMs: now() - sentAt, transport: 'udp' });
-      else if (match.tc) finish(undefined, TRUNCATED);
-      else finish(malformedError(server, 'UDP', expect, match.error));
-    });
-    socket.connect(server.port, server.host, send);
-  });
 }
 
 function channelExchange(

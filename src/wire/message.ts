@@ -1,6 +1,8 @@
 /**
- * Whole-message codec for clients (the CLI's dig, the client library, tests). Queries are
- * written with our Writer. Replies are validated strictly by the same scanner as parseQuery,
+ * Whole-message codec for clients (the CLI's dig, the client library, tests). A query is laid
+ * out directly in a buffer of its exact size: it has one uncompressed name, so the Writer (whose
+ * compression table is the server's) would only add weight to the client package
+ * (docs/design.md#two-packages). Replies are validated strictly by the same scanner as parseQuery,
  * then the records psarn serves are read from the validated offsets with our cursor.
  * dns-packet is not used at run time: it decodes some truncated packets without error, does
  * not check label lengths, decodes labels as UTF-8 without escaping "." or case-folding, and
@@ -22,13 +24,12 @@ import {
 } from './cursor.js';
 import { WireError } from './errors.js';
 import { typeName } from './mnemonics.js';
-import { MAX_NAME_WIRE, parseName, presentName, readName } from './name.js';
+import { parseName, presentName, readName } from './name.js';
 import type { RrInfo, ScanState } from './scan.js';
 import { readOptions, scanRecords } from './scan.js';
 import type { DnsRecord, RcodeValue } from './types.js';
 import { Class, Type } from './types.js';
 import { decodeUriRdata } from './uri.js';
-import { Writer } from './writer.js';
 
 export { className, opcodeName, rcodeName, typeCode, typeName } from './mnemonics.js';
 
@@ -66,33 +67,36 @@ export function encodeQuery(options: QueryOptions): Buffer {
   checkUint('EDNS udpSize', udpSize, 0xffff);
   checkUint('EDNS version', version, 0xff);
 
-  const w = new Writer(QUERY_SIZE_HINT);
-  w.u16(options.id);
+  let nameLength = 1;
+  for (const label of labels) nameLength += 1 + label.length;
+  const buf = Buffer.alloc(Hdr.SIZE + nameLength + QUESTION_FIXED + (edns ? RR_MIN : 0));
+  buf.writeUInt16BE(options.id, Hdr.ID);
   // QR=0, opcode QUERY, RD as asked; every other bit zero (RFC 1035 §4.1.1).
-  w.u16(options.rd ? Flag.RD : 0);
-  w.u16(1); // QDCOUNT
-  w.u16(0); // ANCOUNT
-  w.u16(0); // NSCOUNT
-  w.u16(edns ? 1 : 0); // ARCOUNT
-  // RFC 1035 §4.1.4 allows no pointer here: nothing precedes the question name.
-  w.name(labels, false);
-  w.u16(options.qtype);
-  w.u16(qclass);
+  buf.writeUInt16BE(options.rd ? Flag.RD : 0, Hdr.FLAGS);
+  buf.writeUInt16BE(1, Hdr.QDCOUNT);
+  buf.writeUInt16BE(edns ? 1 : 0, Hdr.ARCOUNT);
+  // RFC 1035 §4.1.4 allows no pointer here: nothing precedes the question name. parseName has
+  // checked the label and name lengths (RFC 1035 §2.3.4).
+  let at: number = Hdr.SIZE;
+  for (const label of labels) {
+    buf[at++] = label.length;
+    buf.set(label, at);
+    at += label.length;
+  }
+  at++; // the root label
+  at = buf.writeUInt16BE(options.qtype, at);
+  at = buf.writeUInt16BE(qclass, at);
   if (edns) {
     // OPT (RFC 6891 §6.1.2): root owner, CLASS = our payload size, TTL = extended rcode 0,
-    // version, DO (RFC 3225 §3); no options.
-    w.u8(0);
-    w.u16(Type.OPT);
-    w.u16(udpSize);
-    w.u32(((version << OptTtl.VERSION_SHIFT) | (edns.do ? OptTtl.DO : 0)) >>> 0);
-    w.u16(0);
+    // version, DO (RFC 3225 §3); no options (RDLENGTH 0).
+    at = buf.writeUInt16BE(Type.OPT, at + 1);
+    at = buf.writeUInt16BE(udpSize, at);
+    buf.writeUInt32BE(((version << OptTtl.VERSION_SHIFT) | (edns.do ? OptTtl.DO : 0)) >>> 0, at);
   }
-  return w.buf.subarray(0, w.len);
+  return buf;
 }
 
 const DEFAULT_UDP_SIZE = 1232;
-/** Header, the longest name, type and class, and an OPT without options (RFC 6891 §6.1.2). */
-const QUERY_SIZE_HINT = Hdr.SIZE + MAX_NAME_WIRE + QUESTION_FIXED + RR_MIN;
 
 function checkUint(what: string, v: number, max: number): void {
   if (!Number.isInteger(v) || v < 0 || v > max) throw new WireError(`${what} ${v} is outside 0..${max}`);

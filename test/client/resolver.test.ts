@@ -66,9 +66,14 @@ async function rejects(p: Promise<unknown>, code: string): Promise<PsarnClientEr
   assert.fail(`expected ${code}`);
 }
 
-async function counter(c: { get(): Promise<{ values: { labels: Record<string, unknown>; value: number }[] }> }) {
+/** What prom-client's metric objects give (ClientMetrics types them structurally, without `get`). */
+type Gettable = {
+  get(): Promise<{ values: { labels: Record<string, unknown>; value: number; metricName?: string }[] }>;
+};
+
+async function counter(c: unknown) {
   const out: Record<string, number> = {};
-  for (const v of (await c.get()).values) out[String(Object.values(v.labels)[0] ?? '')] = v.value;
+  for (const v of (await (c as Gettable).get()).values) out[String(Object.values(v.labels)[0] ?? '')] = v.value;
   return out;
 }
 
@@ -542,7 +547,7 @@ describe('RouteResolver: input and options', () => {
     await rejects(resolver.resolve(AUDIT), 'ERR_ROUTE_NOT_FOUND');
     await rejects(resolver.resolve(AUDIT), 'ERR_ROUTE_NOT_FOUND');
     assert.deepEqual(await counter(metrics.lookups), { miss: 1, hit: 2, negative: 2 });
-    const duration = await metrics.dnsDuration.get();
+    const duration = await (metrics.dnsDuration as unknown as Gettable).get();
     const count = duration.values.find((v) => v.metricName?.endsWith('_count'));
     assert.equal(count?.value, 2);
     assert.equal(count?.labels.transport, 'udp');

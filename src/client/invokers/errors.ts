@@ -7,6 +7,8 @@ import { PsarnBaseError } from '../../errors.js';
 export type InvokerErrorCode =
   /** The target does not have the shape this invoker needs (e.g. an events ARN that is not an event bus). */
   | 'ERR_INVALID_TARGET'
+  /** The AWS SDK client package for the target's service is not installed (or failed to load); the message names it. */
+  | 'ERR_SDK_MISSING'
   /** The call did not complete: the SDK or fetch threw (service exception, network, timeout, bad checksum). */
   | 'ERR_TARGET_FAILED'
   /** The service answered but refused the event: Lambda FunctionError, a failed PutEvents entry, HTTP non-2xx. */

@@ -1,8 +1,9 @@
 /** EventBridge targets: `arn:<partition>:events:<region>:<account>:event-bus/<name>` → PutEvents. */
-import { EventBridgeClient, type EventBridgeClientConfig, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClientConfig } from '@aws-sdk/client-eventbridge';
 import { AwsInvoker } from './aws-clients.js';
 import { InvokerError } from './errors.js';
 import { type InvokeRequest, type InvokeResponse, parseArn, payloadText } from './invoker.js';
+import { loadSdk } from './sdk.js';
 import { awsCall, awsTarget } from './shared.js';
 
 const FORM = 'arn:<partition>:events:<region>:<account>:event-bus/<name>';
@@ -36,6 +37,7 @@ export class EventsInvoker extends AwsInvoker {
   async invoke(request: InvokeRequest): Promise<InvokeResponse> {
     const { target } = request;
     const arn = awsTarget(target, 'events', /^event-bus\/[\w.\-/]+$/, FORM);
+    const { EventBridgeClient, PutEventsCommand } = await loadSdk('events', target);
     const client = this.clients.client(
       'events',
       arn.region,

@@ -1,8 +1,9 @@
 /** Lambda targets: `arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]` → Invoke. */
-import { InvokeCommand, LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
+import type { LambdaClientConfig } from '@aws-sdk/client-lambda';
 import { AwsInvoker } from './aws-clients.js';
 import { InvokerError } from './errors.js';
 import { type InvokeRequest, type InvokeResponse, payloadBytes } from './invoker.js';
+import { loadSdk } from './sdk.js';
 import { awsCall, awsTarget, decodeBody } from './shared.js';
 
 const FORM = 'arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]';
@@ -19,6 +20,7 @@ export class LambdaInvoker extends AwsInvoker {
   async invoke(request: InvokeRequest): Promise<InvokeResponse> {
     const { target } = request;
     const arn = awsTarget(target, 'lambda', /^function:[^:]+(:[^:]+)?$/, FORM);
+    const { InvokeCommand, LambdaClient } = await loadSdk('lambda', target);
     const client = this.clients.client('lambda', arn.region, (c) => new LambdaClient(c as LambdaClientConfig));
     // The full ARN (qualifier included) is a valid FunctionName and keeps account and region exact.
     const command = new InvokeCommand({

@@ -1,7 +1,8 @@
 /** SNS targets: `arn:<partition>:sns:<region>:<account>:<topic>` → Publish. */
-import { PublishCommand, SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
+import type { SNSClientConfig } from '@aws-sdk/client-sns';
 import { AwsInvoker } from './aws-clients.js';
 import { type InvokeRequest, type InvokeResponse, payloadText } from './invoker.js';
+import { loadSdk } from './sdk.js';
 import { awsCall, awsTarget, fifoIds } from './shared.js';
 
 const FORM = 'arn:<partition>:sns:<region>:<account>:<topic>';
@@ -15,6 +16,7 @@ export class SnsInvoker extends AwsInvoker {
   async invoke(request: InvokeRequest): Promise<InvokeResponse> {
     const { target } = request;
     const arn = awsTarget(target, 'sns', /^[\w-]+(\.fifo)?$/, FORM);
+    const { PublishCommand, SNSClient } = await loadSdk('sns', target);
     const client = this.clients.client('sns', arn.region, (c) => new SNSClient(c as SNSClientConfig));
     const message = payloadText(request.payload);
     const command = new PublishCommand({

@@ -1,7 +1,8 @@
 /** SQS targets: `arn:<partition>:sqs:<region>:<account>:<queue>` → SendMessage. */
-import { SendMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import type { SQSClientConfig } from '@aws-sdk/client-sqs';
 import { AwsInvoker } from './aws-clients.js';
 import { type InvokeRequest, type InvokeResponse, payloadText } from './invoker.js';
+import { loadSdk } from './sdk.js';
 import { awsCall, awsTarget, fifoIds } from './shared.js';
 
 const FORM = 'arn:<partition>:sqs:<region>:<account>:<queue>';
@@ -35,6 +36,7 @@ export class SqsInvoker extends AwsInvoker {
     // silently ignores AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL and a profile's endpoint_url. The
     // client is per region and the URL is built from the same region, so the SDK's own endpoint
     // resolution (which honours all of those, FIPS and dual-stack too) reaches the same host.
+    const { SendMessageCommand, SQSClient } = await loadSdk('sqs', target);
     const client = this.clients.client(
       'sqs',
       arn.region,

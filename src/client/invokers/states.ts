@@ -1,7 +1,8 @@
 /** Step Functions targets: `arn:<partition>:states:<region>:<account>:stateMachine:<name>` → StartExecution. */
-import { SFNClient, type SFNClientConfig, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SFNClientConfig } from '@aws-sdk/client-sfn';
 import { AwsInvoker } from './aws-clients.js';
 import { type InvokeRequest, type InvokeResponse, payloadText } from './invoker.js';
+import { loadSdk } from './sdk.js';
 import { awsCall, awsTarget } from './shared.js';
 
 const FORM = 'arn:<partition>:states:<region>:<account>:stateMachine:<name>[:<version or alias>]';
@@ -16,6 +17,7 @@ export class StatesInvoker extends AwsInvoker {
   async invoke(request: InvokeRequest): Promise<InvokeResponse> {
     const { target } = request;
     const arn = awsTarget(target, 'states', /^stateMachine:[^:]+(:[^:]+)?$/, FORM);
+    const { SFNClient, StartExecutionCommand } = await loadSdk('states', target);
     const client = this.clients.client('states', arn.region, (c) => new SFNClient(c as SFNClientConfig));
     const command = new StartExecutionCommand({ stateMachineArn: target, input: payloadText(request.payload) });
     const out = await awsCall('states', target, 'Step Functions StartExecution', request.timeoutMs, (o) =>
