@@ -17,6 +17,8 @@
  * psarnd's start to first correct answer and to "route index built" (its ratio to Knot's load is
  * issue 8's goal), UDP saturation over a shuffled query file of every route (ratio to the 10k
  * case), peak RSS after it.
+ * Before both: the caller's package, psarn-client (bench/client-package.ts): install time and
+ * size, minified bundle size, import time.
  * The table ends with every row that states a target or goal again, together.
  * Everything runs on 127.0.0.1; every child is stopped on the way out, also on error.
  */
@@ -29,6 +31,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ANCHOR_NAMES, ANCHORS_SCRIPT, startAnchors } from './anchors.js';
 import { measureChangeLatency } from './changes.js';
 import { measureClient } from './client.js';
+import { measureClientPackage } from './client-package.js';
 import { startLoad } from './dnsperf.js';
 import { KNOT_PROBE_INTERVAL_MS, measureKnotLoad } from './knot.js';
 import { targetKey, UdpProbe } from './probe.js';
@@ -662,6 +665,8 @@ async function main(): Promise<number> {
   const started = performance.now();
   let failure: unknown;
   try {
+    say("the caller's package (psarn-client)");
+    rows.push(section("the caller's package: psarn-client"), ...(await measureClientPackage()));
     const small = await scoped((cleanups) => benchSmall(rows, dir, cleanups));
     await scoped((cleanups) => benchBig(rows, dir, cleanups, small));
   } catch (error) {
