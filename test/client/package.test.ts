@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { cliOn, projectRoot, type RunningDaemon, startAll, startPsarnd } from '../helpers/daemon.js';
+import { relativeLinks } from '../helpers/markdown.js';
 import { type FakeAws, startFakeAws } from './invokers/fake-aws.js';
 
 const run = promisify(execFile);
@@ -125,6 +126,9 @@ describe('the psarn-client package', () => {
       'package.json',
     ]);
     assert.ok(paths.includes('dist/client/index.d.ts'));
+    for (const link of relativeLinks(readFileSync(join(projectRoot, 'src', 'client', 'README.md'), 'utf8'))) {
+      assert.ok(paths.includes(posix.normalize(link)), `README links to ${link}, not in the tarball`);
+    }
     const manifest = JSON.parse(readFileSync(join(projectRoot, 'src', 'client', 'package.json'), 'utf8'));
     assert.equal(manifest.license, 'Apache-2.0');
     assert.match(readFileSync(join(projectRoot, 'src', 'client', 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0/);
