@@ -1,7 +1,7 @@
 /**
  * PsarnClient: resolve a psARN, pick or fan out by the route's policy, invoke the targets.
  * @example
- * import { PsarnClient } from 'psarn';
+ * import { PsarnClient } from 'psarn-client';
  * const client = new PsarnClient({ servers: ['127.0.0.1:8053'] });
  * const result = await client.invoke('arn:aws:psarn:us-east-1:123456789012:orders/created', { id: 42 });
  */
