@@ -237,7 +237,11 @@ function udpExchange(
       else if (match.tc) finish(undefined, TRUNCATED);
       else finish(malformedError(server, 'UDP', expect, match.error));
     });
-    socket.connect(server.port, server.host, send);
+    // A host name is looked up by connect; a failed lookup (or connect) comes to this callback,
+    // not as an 'error' event, and sending on the unconnected socket would throw.
+    socket.connect(server.port, server.host, (err?: Error) =>
+      err ? finish(connectError(server, 'UDP', err)) : send(),
+    );
   });
 }
 
