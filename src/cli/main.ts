@@ -16,7 +16,7 @@ import { type Invocation, parseArgv } from './args.js';
 import { dbInit, flush } from './commands/admin.js';
 import { routeAlias, routeDelete, routeGet, routeList, routeSet } from './commands/route.js';
 import { zoneExport, zoneImport } from './commands/zone.js';
-import { commandHelp, generalHelp } from './commands.js';
+import { helpText } from './commands.js';
 import type { Context, Io } from './context.js';
 import { type DigDeps, runDig } from './dig.js';
 import { CliError, OutputClosedError, oneLine, stderrLine } from './errors.js';
@@ -30,7 +30,7 @@ export interface MainOptions {
 async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<void> {
   const { command } = inv;
   if (command.kind === 'help') {
-    io.stdout.write(command.topic ? commandHelp(command.topic) : generalHelp(packageVersion()));
+    io.stdout.write(helpText(command.topic, packageVersion()));
     return;
   }
   if (command.kind === 'version') {

@@ -76,7 +76,7 @@ describe('parseArgv: resolve and invoke', () => {
     [['resolve', CREATED, '--payload', '{}'], /^unknown flag '--payload' for 'psarn resolve'/],
     [['invoke', CREATED, '--payload', '{id:1}'], /^invalid --payload '\{id:1\}': not JSON \(.+\); give JSON text/],
     [['invoke', CREATED, '--payload', '@'], /^invalid --payload '@': give a file after @/],
-    [['invoke', CREATED, '--payload'], /argument missing.*psarn invoke/],
+    [['invoke', CREATED, '--payload'], /^missing value for --payload in 'psarn invoke'/],
     [['invoke', CREATED, '--events'], /^unknown flag '--events' for 'psarn invoke'/],
   ];
   for (const [argv, message] of rejected) {
