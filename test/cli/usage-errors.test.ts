@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { COMMANDS } from '../../src/cli/commands.js';
 import { Store } from '../../src/store/index.js';
@@ -204,6 +204,16 @@ describe('psarn errors through the real binary: one line on stderr, exit 2 (usag
     ['route', 'list', '--db', 'afolder'],
     /^database '.*afolder' is a folder, not a database file; pass --db FILE/,
   );
+  runtime(
+    'zone export -o a folder',
+    ['zone', 'export', P, '-o', 'afolder'],
+    /^cannot write 'afolder': EISDIR \(a folder; give a file path\)$/,
+  );
+  runtime(
+    'zone export -o under a file',
+    ['zone', 'export', P, '-o', 'afile/x.zone'],
+    /^cannot write 'afile\/x\.zone': ENOTDIR$/,
+  );
   runtime('db init on a folder', ['db', 'init', '--db', 'afolder'], /^database '.*afolder' is a folder/);
   runtime('a route that does not exist', ['route', 'get', MISSING], /^route '.*orders\/missing' not found/);
   runtime('a zone file that does not exist', ['zone', 'import', 'nope.zone'], /^cannot read zone file 'nope\.zone'/);
@@ -262,6 +272,13 @@ describe('psarn errors through the real binary: one line on stderr, exit 2 (usag
         `no case for 'psarn ${name}'`,
       );
     }
+  });
+
+  it('a failed zone export leaves no temporary file', () => {
+    assert.deepEqual(
+      readdirSync(tmp.dir).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
   });
 
   for (const [title, argv, status, line] of cases) {
