@@ -19,7 +19,6 @@
  * - The address that answered last is asked first next time (as DnsClient does for servers):
  *   `localhost` giving ::1 first costs one refused datagram once, not on every query.
  */
-import { lookup as dnsLookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { ECHO_LONG, quote } from '../errors.js';
 import { PsarnClientError } from './errors.js';
@@ -32,14 +31,19 @@ export type HostLookup = (hostname: string) => Promise<readonly string[]>;
 /** How long looked-up addresses are used before the name is looked up again, ms. */
 export const LOOKUP_MAX_AGE_MS = 60_000;
 
-/** node:dns lookup (getaddrinfo: /etc/hosts, then DNS), both families, in the system's order. */
-export const systemLookup: HostLookup = (hostname) =>
-  new Promise((resolve, reject) => {
-    dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => {
+/**
+ * node:dns lookup (getaddrinfo: /etc/hosts, then DNS), both families, in the system's order.
+ * node:dns is loaded on the first lookup: a caller with IP servers never loads it (~1 ms).
+ */
+export const systemLookup: HostLookup = async (hostname) => {
+  const { lookup } = await import('node:dns');
+  return new Promise((resolve, reject) => {
+    lookup(hostname, { all: true, verbatim: true }, (err, addresses) => {
       if (err) reject(err);
       else resolve(addresses.map((a) => a.address));
     });
   });
+};
 
 /**
  * The addresses of one server, looked up when its host is a name.
