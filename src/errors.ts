@@ -33,6 +33,10 @@ export const ERROR_CODES = {
   // The client library (public).
   ERR_ROUTE_NOT_FOUND: { by: ['PsarnClientError', 'StoreError'], meaning: 'no route at that psARN' },
   ERR_NO_SERVER: { by: ['PsarnClientError'], meaning: 'no DNS server answered and nothing stale was cached' },
+  ERR_SERVER_LOOKUP: {
+    by: ['PsarnClientError'],
+    meaning: 'the host name of a server (servers option, @HOST) could not be looked up, and nothing stale was cached',
+  },
   ERR_BAD_ANSWER: { by: ['PsarnClientError'], meaning: 'a DNS server answered something unusable' },
   ERR_ALL_TARGETS_FAILED: { by: ['PsarnClientError'], meaning: 'every target tried failed; see `failures`' },
   ERR_NO_INVOKER: { by: ['PsarnClientError'], meaning: 'no registered invoker handles a target' },

@@ -3,13 +3,14 @@
  * Values that need the config (zone names under the namespace) are checked in the commands,
  * still before any database is opened.
  */
-import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { parseArgs } from 'node:util';
 import { ECHO_LONG, echo, quote } from '../errors.js';
 import type { Psarn } from '../psarn/psarn.js';
 import { parsePsarn } from '../psarn/psarn.js';
 import { parseTargetArg } from '../psarn/target.js';
 import type { Policy, TargetSpec } from '../store/types.js';
-import { COMMANDS, type FlagSpec, GLOBAL_FLAGS, GROUPS } from './commands.js';
+import { findCommand, helpTopic, optionsOf, scanArgv, unknownFlag } from './argv.js';
+import { COMMANDS, type FlagSpec, GLOBAL_FLAGS } from './commands.js';
 import { type DigArgs, parseDigArgs, parseServerArg } from './dig-args.js';
 import { oneLine, usageError } from './errors.js';
 
@@ -59,79 +60,55 @@ export interface Invocation {
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
-function optionsOf(flags: Record<string, FlagSpec>): NonNullable<ParseArgsConfig['options']> {
-  const out: NonNullable<ParseArgsConfig['options']> = {};
-  for (const [name, f] of Object.entries(flags)) {
-    out[name] = { type: f.type, ...(f.multiple ? { multiple: true } : {}), ...(f.short ? { short: f.short } : {}) };
-  }
-  return out;
-}
-
-/** All flags of all commands: the first, lenient pass only has to find the command words. */
-const ALL_FLAGS: Record<string, FlagSpec> = Object.assign(
-  { version: { type: 'boolean' } as FlagSpec },
-  GLOBAL_FLAGS,
-  ...Object.values(COMMANDS).map((c) => c.flags),
-);
-
-function strictParse(argv: string[], name: string, flags: Record<string, FlagSpec>) {
+/** The command's own flags, strictly, over the scanned argv (string flags already `--name=value`). */
+function strictParse(args: string[], name: string, flags: Record<string, FlagSpec>) {
   try {
-    return parseArgs({
-      args: argv,
-      options: optionsOf({ ...GLOBAL_FLAGS, ...flags }),
-      strict: true,
-      allowPositionals: true,
-    });
+    return parseArgs({ args, options: optionsOf({ ...GLOBAL_FLAGS, ...flags }), strict: true, allowPositionals: true });
   } catch (err) {
     const e = err as { code?: string; message: string };
-    const help = `run 'psarn help ${name}' for its flags`;
     if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-      const flag = /'([^']+)'/.exec(e.message)?.[1] ?? e.message;
-      throw usageError(`unknown flag ${quote(flag)} for 'psarn ${name}'; ${help}`, err);
+      throw unknownFlag(/'([^']+)'/.exec(e.message)?.[1] ?? e.message, name);
     }
-    throw usageError(`${oneLine(e.message).replace(/\.$/, '')} (psarn ${name}); ${help}`, err);
+    throw usageError(
+      `${oneLine(e.message).replace(/\.$/, '')} (psarn ${name}); run 'psarn help ${name}' for its flags`,
+      err,
+    );
   }
 }
 
-/** Finds the command words: 'route set', 'flush', ... */
-function commandName(positionals: string[]): { name: string; words: number } | undefined {
-  const [first, second] = positionals;
-  if (first === undefined) return undefined;
-  if ((GROUPS as readonly string[]).includes(first)) {
-    const name = `${first} ${second ?? ''}`.trim();
-    if (second === undefined || !(name in COMMANDS)) {
-      const subs = Object.keys(COMMANDS)
-        .filter((k) => k.startsWith(`${first} `))
-        .map((k) => k.slice(first.length + 1));
-      const what = second === undefined ? `missing command after ${quote(first)}` : `unknown command ${quote(name)}`;
-      throw usageError(`${what}; use one of: ${subs.map((s) => `${first} ${s}`).join(', ')}`);
-    }
-    return { name, words: 2 };
+/** The command of `words`, or undefined when they name none (for the context of a message). */
+function quietCommand(words: readonly string[]): string | undefined {
+  try {
+    return findCommand(words).name;
+  } catch {
+    return undefined;
   }
-  if (first in COMMANDS) return { name: first, words: 1 };
-  throw usageError(`unknown command ${quote(first)}; run 'psarn help' for the commands`);
 }
 
 /**
- * Parses argv (without node and the script). Global flags may appear anywhere.
+ * Parses argv (without node and the script). Global flags may appear anywhere. Help wins over
+ * everything but an unknown flag: `psarn route --help`, `psarn route set <psARN> -h` and
+ * `psarn help route set` print help whatever else is on the line.
  * @throws CliError ERR_USAGE
  */
 export function parseArgv(argv: readonly string[]): Invocation {
-  const args = [...argv];
-  const loose = parseArgs({ args, options: optionsOf(ALL_FLAGS), strict: false, allowPositionals: true });
-  const cmd = commandName(loose.positionals);
-  if (cmd === undefined) {
-    if (loose.values.version === true) return { global: {}, command: { kind: 'version' } };
-    if (loose.values.help === true) return { global: {}, command: { kind: 'help' } };
-    throw usageError("missing command; run 'psarn help' for the commands");
+  const scan = scanArgv(argv);
+  const words = scan.positionals;
+  if (scan.unknown !== undefined) throw unknownFlag(scan.unknown, quietCommand(words));
+  if (scan.help) {
+    // `psarn help route --help` is help on route; `psarn help --help` on help itself.
+    const topic = helpTopic(words[0] === 'help' && words.length > 1 ? words.slice(1, 3) : words);
+    return { global: {}, command: topic === undefined ? { kind: 'help' } : { kind: 'help', topic } };
   }
-  const dashdash = args.indexOf('--');
-  const before = dashdash < 0 ? args : args.slice(0, dashdash);
-  if (before.includes('--help') || before.includes('-h')) {
-    return { global: {}, command: cmd.name === 'help' ? { kind: 'help' } : { kind: 'help', topic: cmd.name } };
+  if (scan.version && words.length === 0) return { global: {}, command: { kind: 'version' } };
+  const cmd = findCommand(words);
+  if (scan.badValue !== undefined) {
+    const { flag, problem } = scan.badValue;
+    const what = problem === 'unwanted' ? `${flag} takes no value` : `${problem} value for ${flag}`;
+    throw usageError(`${what} in 'psarn ${cmd.name}'; usage: ${COMMANDS[cmd.name]!.usage}`);
   }
   const spec = COMMANDS[cmd.name]!;
-  const { values, positionals } = strictParse(args, cmd.name, spec.flags);
+  const { values, positionals } = strictParse(scan.args, cmd.name, spec.flags);
   const v = values as Values;
   const global: GlobalFlags = {};
   if (typeof v.db === 'string') global.db = v.db;
@@ -228,11 +205,16 @@ function strings(v: Values[string]): string[] {
 }
 
 function buildCommand(name: string, rest: string[], v: Values): Command {
+  // No argument of any command may be empty (a file, a psARN, a zone, a name).
+  const empty = rest.indexOf('');
+  if (empty >= 0) throw usageError(`empty argument ${empty + 1} for 'psarn ${name}'; usage: ${COMMANDS[name]!.usage}`);
   const ttl = typeof v.ttl === 'string' ? parseTtl(v.ttl) : undefined;
   switch (name) {
-    case 'help':
+    case 'help': {
       expectArgs(name, rest, 0, 2, 'command');
-      return rest.length > 0 ? { kind: 'help', topic: helpTopic(rest.join(' ')) } : { kind: 'help' };
+      const topic = helpTopic(rest);
+      return topic === undefined ? { kind: 'help' } : { kind: 'help', topic };
+    }
     case 'route set': {
       expectArgs(name, rest, 1, 1, '<psARN>');
       const psarn = psarnArg(rest[0]!);
@@ -289,9 +271,4 @@ function buildCommand(name: string, rest: string[], v: Values): Command {
     default:
       throw usageError(`unknown command ${quote(name)}; run 'psarn help' for the commands`);
   }
-}
-
-function helpTopic(topic: string): string {
-  if (!(topic in COMMANDS)) throw usageError(`unknown command ${quote(topic)}; run 'psarn help' for the commands`);
-  return topic;
 }

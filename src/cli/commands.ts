@@ -1,6 +1,8 @@
 /**
  * The command table: names, flags, usage lines and help text of every `psarn` command
- * (docs/design.md#cli-names). Argument parsing and `psarn help` both read it, so they cannot disagree.
+ * (docs/design.md#cli-names). Argument parsing and `psarn help` both read it, so they cannot
+ * disagree: a command added here (`route weight`) gets its parsing, `psarn help route weight`,
+ * `psarn route weight --help` and its line in `psarn help route` with nothing else to write.
  */
 
 export type FlagSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };
@@ -138,15 +140,36 @@ export const COMMANDS: Record<string, CommandSpec> = {
     help: [],
   },
   help: {
-    usage: 'psarn help [command]',
+    usage: 'psarn help [command [subcommand]]',
     summary: 'show help',
     flags: {},
-    help: [],
+    help: ["'psarn help route' lists the route commands; 'psarn help route set' shows one."],
   },
 };
 
-/** Command groups whose second word names the command. */
-export const GROUPS = ['route', 'zone', 'db'] as const;
+/** What each command group is for, in `psarn help <group>`. */
+export const GROUP_SUMMARIES: Record<string, string> = {
+  route: 'manage routes',
+  zone: 'export and import zones as RFC 1035 master files',
+  db: 'manage the database file',
+};
+
+/** Command groups (`route`, `zone`, `db`): the first word of the commands of two words. */
+export const GROUPS: readonly string[] = [
+  ...new Set(
+    Object.keys(COMMANDS)
+      .filter((k) => k.includes(' '))
+      .map((k) => k.split(' ')[0]!),
+  ),
+];
+
+/** `--version`/`-v`: only before any command, as `aws --version`. */
+export const VERSION_FLAG: Record<string, FlagSpec> = { version: { type: 'boolean', short: 'v' } };
+
+/** The commands of a group, e.g. `route` -> ['route set', 'route get', ...]. */
+export function groupCommands(group: string): string[] {
+  return Object.keys(COMMANDS).filter((k) => k.startsWith(`${group} `));
+}
 
 export function generalHelp(version: string): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
@@ -160,9 +183,9 @@ export function generalHelp(version: string): string {
     '',
     'Global flags:',
     ...GLOBAL_HELP.map((l) => `  ${l}`),
-    '  --version       print the version',
+    '  -v, --version   print the version',
     '',
-    "Run 'psarn help <command>' for a command's arguments.",
+    "Run 'psarn help <command>' or 'psarn <command> --help' for a command's arguments.",
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -173,4 +196,30 @@ export function commandHelp(name: string): string {
   if (spec.help.length > 0) lines.push('', ...spec.help);
   lines.push('', 'Global flags:', ...GLOBAL_HELP);
   return `${lines.join('\n')}\n`;
+}
+
+/** `psarn help route`: the group's commands, each with its usage line. */
+export function groupHelp(group: string): string {
+  const names = groupCommands(group);
+  const width = Math.max(...names.map((k) => k.length));
+  const summary = GROUP_SUMMARIES[group];
+  const lines = [
+    `Usage: psarn ${group} <command> [arguments] [--db FILE] [--config FILE]`,
+    ...(summary === undefined ? [] : ['', `${summary[0]!.toUpperCase()}${summary.slice(1)}.`]),
+    '',
+    'Commands:',
+    ...names.map((name) => `  ${name.padEnd(width)}  ${COMMANDS[name]!.summary}`),
+    '',
+    'Usage of each:',
+    ...names.map((name) => `  ${COMMANDS[name]!.usage}`),
+    '',
+    `Run 'psarn help ${group} <command>' or 'psarn ${group} <command> --help' for a command's flags.`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** The help text of a topic: a command (`route set`), a group (`route`), or everything. */
+export function helpText(topic: string | undefined, version: string): string {
+  if (topic === undefined) return generalHelp(version);
+  return topic in COMMANDS ? commandHelp(topic) : groupHelp(topic);
 }

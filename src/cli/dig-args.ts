@@ -54,6 +54,20 @@ export function parseServerArg(input: string): { host: string; port?: number } {
   return { host, port: Number(port) };
 }
 
+/** A word that can only be meant as a TYPE: letters, digits and '-', no dots or colons. */
+function isTypeLike(word: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9-]*$/.test(word);
+}
+
+function unknownType(word: string): Error {
+  if (/^TYPE[0-9]+$/i.test(word)) {
+    return usageError(`invalid type ${quote(word)}: TYPEnnn takes a number from 0 to 65535 (RFC 3597 §5)`);
+  }
+  return usageError(
+    `unknown type ${quote(word)}; use URI (the default), TXT, CNAME, SOA, NS, ANY, another type name, or TYPEnnn`,
+  );
+}
+
 function positiveNumber(option: string, value: string, integer: boolean): number {
   const n = Number(value);
   if (value === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
@@ -91,6 +105,10 @@ export function parseDigArgs(args: readonly string[]): DigArgs {
     } else if (name === undefined) {
       if (arg === '') throw usageError(`empty name; ${USAGE}`);
       name = arg;
+    } else if (isTypeLike(arg) || (isTypeLike(name) && qtype === undefined)) {
+      // Two words where one name is expected: the word without dots is a TYPE that does not
+      // exist (`dig <psARN> BOGUS`, `dig BOGUS <psARN>`), not a second name.
+      throw unknownType(isTypeLike(arg) ? arg : name);
     } else {
       throw usageError(`unexpected argument ${quote(arg)} for 'psarn dig'; ${USAGE}`);
     }

@@ -1,22 +1,28 @@
 /**
  * `psarn dig`: parse (dig-args.ts) -> exchange (client/transport.ts) -> print (dig-format.ts),
  * the way kdig is built. A reply with any rcode exits 0, as dig does; no reply exits 1.
+ * A server given by host name (`@localhost`, `@psarnd`) is looked up first, both address
+ * families, and its addresses are tried in order until one replies, as dig does.
  */
 import { randomInt } from 'node:crypto';
-import { exchange, TransportError } from '../client/transport.js';
+import { PsarnClientError } from '../client/errors.js';
+import { type HostLookup, lookupServer } from '../client/server-lookup.js';
+import { exchange, type ServerAddress, TransportError } from '../client/transport.js';
 import type { Config } from '../config/config.js';
 import { quote } from '../errors.js';
 import { psarnToName } from '../psarn/name.js';
 import { encodeQuery } from '../wire/message.js';
 import type { DigArgs } from './dig-args.js';
 import { digJson, formatDig, formatShort } from './dig-format.js';
-import { CliError, oneLine, usageError } from './errors.js';
+import { CliError, lookupFailure, oneLine, usageError } from './errors.js';
 
 export interface DigDeps {
   /** Query id source (default crypto.randomInt(0, 65536)). */
   randomId?: () => number;
   /** Wall clock for `;; WHEN:`. */
   now?: () => Date;
+  /** Addresses of a server host name (default: node:dns lookup, both families). */
+  lookup?: HostLookup;
 }
 
 /** Runs a dig and returns the text to print on stdout. @throws CliError */
@@ -41,11 +47,30 @@ export async function runDig(
   } catch (err) {
     throw usageError(`invalid name ${quote(dig.name)}: ${oneLine((err as Error).message)}`, err);
   }
-  const server = { host: dig.server?.host ?? config.listen.host, port: dig.server?.port ?? config.listen.port };
-  let result: Awaited<ReturnType<typeof exchange>>;
+  const given = { host: dig.server?.host ?? config.listen.host, port: dig.server?.port ?? config.listen.port };
+  let addresses: ServerAddress[];
   try {
-    result = await exchange(server, query, { tcp: dig.tcp, timeoutMs: dig.timeoutMs, tries: dig.tries });
+    addresses = await lookupServer(given, deps.lookup);
   } catch (err) {
+    if (!(err instanceof PsarnClientError)) throw err;
+    throw new CliError('ERR_RUNTIME', lookupFailure(given.host, err.cause), { cause: err });
+  }
+  let result: Awaited<ReturnType<typeof exchange>> | undefined;
+  let server = addresses[0]!;
+  let failure: unknown;
+  for (const address of addresses) {
+    server = address;
+    try {
+      result = await exchange(address, query, { tcp: dig.tcp, timeoutMs: dig.timeoutMs, tries: dig.tries });
+      break;
+    } catch (err) {
+      // The next address of the name, as dig moves on; a malformed reply is an answer.
+      failure = err;
+      if (!(err instanceof TransportError) || err.code === 'ERR_DNS_MALFORMED') break;
+    }
+  }
+  if (result === undefined) {
+    const err = failure;
     if (err instanceof TransportError && err.code === 'ERR_DNS_MALFORMED') {
       throw new CliError('ERR_RUNTIME', `;; ${err.message}`, { cause: err });
     }

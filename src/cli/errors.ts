@@ -5,7 +5,7 @@
  * line on stderr that names the input and says what to do.
  */
 
-import { PsarnBaseError, printable } from '../errors.js';
+import { ECHO_LONG, PsarnBaseError, printable, quote } from '../errors.js';
 
 export type CliErrorCode = 'ERR_USAGE' | 'ERR_NOT_FOUND' | 'ERR_RUNTIME';
 
@@ -54,4 +54,11 @@ export const MAX_ERROR_LINE = 2000;
 export function stderrLine(message: string): string {
   const line = printable(oneLine(message));
   return line.length > MAX_ERROR_LINE ? `${line.slice(0, MAX_ERROR_LINE)}… (cut)` : line;
+}
+
+/** A failed lookup of the server's host name, as `psarn resolve|invoke|dig` say it. */
+export function lookupFailure(host: string, cause: unknown): string {
+  const e = cause as NodeJS.ErrnoException | undefined;
+  const why = e?.code ?? (e?.message ? oneLine(e.message) : 'no addresses');
+  return `cannot look up server ${quote(host, ECHO_LONG)}: ${why}; check the host name in @HOST[:PORT] (default: config listen), or give an IP address`;
 }

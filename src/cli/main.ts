@@ -12,12 +12,13 @@ import { loadConfig } from '../config/config.js';
 import { PsarnBaseError } from '../errors.js';
 import { Store } from '../store/store.js';
 import { packageVersion } from '../version.js';
-import { type Invocation, parseArgv } from './args.js';
+import { type Command, type Invocation, parseArgv } from './args.js';
 import { dbInit, flush } from './commands/admin.js';
 import { routeAlias, routeDelete, routeGet, routeList, routeSet } from './commands/route.js';
 import { zoneExport, zoneImport } from './commands/zone.js';
-import { commandHelp, generalHelp } from './commands.js';
+import { helpText } from './commands.js';
 import type { Context, Io } from './context.js';
+import { databaseFault } from './db-faults.js';
 import { type DigDeps, runDig } from './dig.js';
 import { CliError, OutputClosedError, oneLine, stderrLine } from './errors.js';
 
@@ -30,7 +31,7 @@ export interface MainOptions {
 async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<void> {
   const { command } = inv;
   if (command.kind === 'help') {
-    io.stdout.write(command.topic ? commandHelp(command.topic) : generalHelp(packageVersion()));
+    io.stdout.write(helpText(command.topic, packageVersion()));
     return;
   }
   if (command.kind === 'version') {
@@ -52,10 +53,22 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
         // quick_check before the first write: a command must not write into a damaged file.
         return Store.open(config.db, { create: false, checkBeforeWrite: true });
       } catch (err) {
-        throw new CliError('ERR_RUNTIME', oneLine((err as Error).message), { cause: err });
+        throw (
+          databaseFault(config.db, err) ?? new CliError('ERR_RUNTIME', oneLine((err as Error).message), { cause: err })
+        );
       }
     },
   };
+  try {
+    await run(command, ctx, options);
+  } catch (err) {
+    // A write into a read-only file fails at the write, as a bare SqliteError.
+    throw databaseFault(config.db, err) ?? err;
+  }
+}
+
+async function run(command: Exclude<Command, { kind: 'help' | 'version' }>, ctx: Context, options: MainOptions) {
+  const { io, config } = ctx;
   switch (command.kind) {
     case 'route set':
       return routeSet(command, ctx);

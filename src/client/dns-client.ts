@@ -14,7 +14,9 @@ import { randomInt } from 'node:crypto';
 import type { DecodedMessage } from '../wire/message.js';
 import { encodeQuery } from '../wire/message.js';
 import { Rcode } from '../wire/types.js';
+import { PsarnClientError } from './errors.js';
 import type { ClientMetrics } from './metrics.js';
+import { type Endpoint, type HostLookup, ServerEndpoints } from './server-lookup.js';
 import type { ServerAddress } from './transport.js';
 import { formatServer, matchReply, exchange as realExchange, TransportError } from './transport.js';
 import type { Clock, Random } from './types.js';
@@ -32,6 +34,8 @@ export interface DnsClientOptions {
   now?: Clock | undefined;
   /** The UDP socket pool of each server (sizes and lifetimes); defaults in UdpChannel. */
   udp?: Omit<UdpChannelOptions, 'now'> | undefined;
+  /** Addresses of servers given by host name (server-lookup.ts). Default node:dns lookup. */
+  lookup?: HostLookup | undefined;
 }
 
 export type DnsOutcome =
@@ -42,6 +46,8 @@ export type DnsOutcome =
       cause: Error;
       /** The first malformed reply (ERR_DNS_MALFORMED), when a server gave one. */
       malformed?: TransportError;
+      /** When no server's host name could be looked up: the first ERR_SERVER_LOOKUP. */
+      unresolved?: PsarnClientError;
     };
 
 const REASON = { ERR_DNS_TIMEOUT: 'timeout', ERR_DNS_CONNECT: 'connect', ERR_DNS_MALFORMED: 'answer' } as const;
@@ -56,8 +62,8 @@ export class DnsClient {
   /** Index of the server that answered last: the next query starts there. */
   #start = 0;
   #sent = 0;
-  /** One long-lived UDP channel per server (index-aligned with #servers). */
-  readonly #channels: UdpChannel[];
+  /** Each server's addresses with one long-lived UDP channel each (index-aligned with #servers). */
+  readonly #endpoints: ServerEndpoints<UdpChannel>[];
 
   constructor(options: DnsClientOptions) {
     this.#servers = options.servers;
@@ -67,12 +73,20 @@ export class DnsClient {
     this.#metrics = options.metrics;
     this.#exchange = options.exchange ?? realExchange;
     const udp: UdpChannelOptions = { ...options.udp, ...(options.now ? { now: options.now } : {}) };
-    this.#channels = this.#servers.map((server) => new UdpChannel(server, matchReply, udp));
+    this.#endpoints = this.#servers.map(
+      (server) =>
+        new ServerEndpoints(server, {
+          lookup: options.lookup,
+          now: options.now,
+          open: (address) => new UdpChannel(address, matchReply, udp),
+          close: (channel) => channel.close(),
+        }),
+    );
   }
 
   /** Closes the UDP channels (they are unref'd, so this is only needed for a tidy shutdown). */
   close(): void {
-    for (const channel of this.#channels) channel.close();
+    for (const endpoints of this.#endpoints) endpoints.close();
   }
 
   /** Exchanges sent (one per server asked). */
@@ -85,43 +99,73 @@ export class DnsClient {
     return this.#servers[this.#start]!;
   }
 
-  /** Asks `name` `qtype` of each server in turn until one answers. Never throws for network failures. */
+  /**
+   * Asks `name` `qtype` of each server in turn (each address of a server given by host name, in
+   * order) until one answers. Never throws for network or lookup failures.
+   */
   async query(name: string, qtype: number): Promise<DnsOutcome> {
     const tried: ServerAddress[] = [];
     let cause: Error = new Error('no servers');
     let malformed: TransportError | undefined;
+    let unresolved: PsarnClientError | undefined;
+    let lookups = 0;
     const n = this.#servers.length;
     for (let i = 0; i < n; i++) {
       const index = (this.#start + i) % n;
       const server = this.#servers[index]!;
+      const endpoints = this.#endpoints[index]!;
       tried.push(server);
-      // RFC 5452 §9.2: an unpredictable id per query.
-      const id = this.#nextId();
-      const query = encodeQuery({ id, name, qtype });
-      this.#sent++;
+      let list: Endpoint<UdpChannel>[];
       try {
-        const result = await this.#exchange(server, query, {
-          timeoutMs: this.#timeoutMs,
-          tries: this.#tries,
-          channel: this.#channels[index]!,
-          question: { id, name: name.toLowerCase(), qtype },
-        });
-        this.#metrics?.dnsDuration.observe({ transport: result.transport }, result.rttMs / 1000);
-        if (result.message.rcode === Rcode.SERVFAIL) {
-          this.#metrics?.dnsErrors.inc({ reason: 'answer' });
-          cause = new Error(`${formatServer(server)} answered SERVFAIL for ${name}`);
-          continue;
-        }
-        this.#start = index;
-        return { ok: true, message: result.message, server };
+        const got = endpoints.endpoints();
+        list = Array.isArray(got) ? got : await got;
       } catch (err) {
-        if (!(err instanceof TransportError)) throw err;
-        this.#metrics?.dnsErrors.inc({ reason: REASON[err.code] });
-        if (err.code === 'ERR_DNS_MALFORMED') malformed ??= err;
+        if (!(err instanceof PsarnClientError && err.code === 'ERR_SERVER_LOOKUP')) throw err;
+        this.#metrics?.dnsErrors.inc({ reason: 'lookup' });
+        unresolved ??= err;
+        lookups++;
         cause = err;
+        continue;
       }
+      let replied = false;
+      for (const { address, channel } of list) {
+        // RFC 5452 §9.2: an unpredictable id per query.
+        const id = this.#nextId();
+        const query = encodeQuery({ id, name, qtype });
+        this.#sent++;
+        try {
+          const result = await this.#exchange(address, query, {
+            timeoutMs: this.#timeoutMs,
+            tries: this.#tries,
+            channel,
+            question: { id, name: name.toLowerCase(), qtype },
+          });
+          replied = true;
+          this.#metrics?.dnsDuration.observe({ transport: result.transport }, result.rttMs / 1000);
+          if (result.message.rcode === Rcode.SERVFAIL) {
+            this.#metrics?.dnsErrors.inc({ reason: 'answer' });
+            cause = new Error(`${formatServer(address)} answered SERVFAIL for ${name}`);
+            continue;
+          }
+          this.#start = index;
+          endpoints.answered(address);
+          return { ok: true, message: result.message, server: address };
+        } catch (err) {
+          if (!(err instanceof TransportError)) throw err;
+          this.#metrics?.dnsErrors.inc({ reason: REASON[err.code] });
+          if (err.code === 'ERR_DNS_MALFORMED') {
+            replied = true;
+            malformed ??= err;
+          }
+          cause = err;
+        }
+      }
+      if (!replied) endpoints.failed();
     }
-    return malformed === undefined ? { ok: false, tried, cause } : { ok: false, tried, cause, malformed };
+    const out: Extract<DnsOutcome, { ok: false }> = { ok: false, tried, cause };
+    if (malformed !== undefined) out.malformed = malformed;
+    if (unresolved !== undefined && lookups === n) out.unresolved = unresolved;
+    return out;
   }
 
   #nextId(): number {

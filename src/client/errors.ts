@@ -11,6 +11,8 @@ export type ClientErrorCode =
   | 'ERR_ROUTE_NOT_FOUND'
   /** No server answered and nothing stale was cached. */
   | 'ERR_NO_SERVER'
+  /** No server's host name could be looked up (the lookup's error is the cause), and nothing stale was cached. */
+  | 'ERR_SERVER_LOOKUP'
   /** A server answered something unusable (REFUSED, a route TXT it cannot read, records that do not decode). */
   | 'ERR_BAD_ANSWER'
   /** Every target tried failed; see `failures`. */

@@ -76,7 +76,7 @@ export class ClientMetrics {
     });
     this.dnsErrors = new Counter({
       name: 'psarn_client_dns_errors_total',
-      help: 'DNS exchanges that failed, by reason: timeout, connect, answer.',
+      help: 'DNS exchanges that failed, by reason: timeout, connect, answer, lookup (a server host name).',
       labelNames: ['reason'],
       registers,
     });

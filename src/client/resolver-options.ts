@@ -6,6 +6,7 @@ import { isIPv6 } from 'node:net';
 import { DEFAULT_NAMESPACE, normalizeNamespace } from '../psarn/name.js';
 import { PsarnClientError } from './errors.js';
 import type { ClientMetrics } from './metrics.js';
+import type { HostLookup } from './server-lookup.js';
 import { systemClock } from './system.js';
 import type { exchange, ServerAddress } from './transport.js';
 import type { Clock, Random } from './types.js';
@@ -36,6 +37,11 @@ export interface ResolverOptions {
   metrics?: ClientMetrics;
   /** For tests: replaces the network exchange (a fake server returning decoded messages). */
   exchange?: typeof exchange;
+  /**
+   * The addresses of a server given by host name, in the order to try them. Default: node:dns
+   * lookup, both families (server-lookup.ts). IP literals are never looked up.
+   */
+  lookup?: HostLookup;
 }
 
 /** RFC 2181 §8: a TTL is at most 2^31 - 1 seconds. */
@@ -56,6 +62,7 @@ export interface ResolvedOptions {
   random: Random | undefined;
   metrics: ClientMetrics | undefined;
   exchange: typeof exchange | undefined;
+  lookup: HostLookup | undefined;
 }
 
 function invalid(option: string, value: unknown, what: string): PsarnClientError {
@@ -151,5 +158,6 @@ export function resolveOptions(options: ResolverOptions): ResolvedOptions {
     random: fn<Random>('random', options.random),
     metrics,
     exchange: fn<typeof exchange>('exchange', options.exchange),
+    lookup: fn<HostLookup>('lookup', options.lookup),
   };
 }

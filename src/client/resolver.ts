@@ -68,6 +68,7 @@ export class RouteResolver {
       metrics,
       exchange: this.#o.exchange,
       now: this.#o.now,
+      lookup: this.#o.lookup,
     });
     this.#cache = new RouteCache(this.#o.maxEntries);
   }
@@ -75,7 +76,8 @@ export class RouteResolver {
   /**
    * The route of a psARN: from the cache while fresh, else from a server (concurrent misses for
    * one name share one query), else stale (RFC 8767) up to maxStale.
-   * @throws PsarnClientError ERR_INVALID_PSARN, ERR_ROUTE_NOT_FOUND, ERR_NO_SERVER, ERR_BAD_ANSWER
+   * @throws PsarnClientError ERR_INVALID_PSARN, ERR_ROUTE_NOT_FOUND, ERR_NO_SERVER, ERR_SERVER_LOOKUP,
+   *   ERR_BAD_ANSWER
    */
   async resolve(psarn: string): Promise<Route> {
     const p = this.#parse(psarn);
@@ -234,6 +236,13 @@ export class RouteResolver {
       return entry.staleRoute;
     }
     if (entry !== undefined && now >= entry.expiresAt) this.#cache.delete(p.name);
+    if (out.unresolved !== undefined) {
+      throw new PsarnClientError(
+        'ERR_SERVER_LOOKUP',
+        `no server could be asked for psARN '${p.psarn}': ${out.unresolved.message} (servers option)`,
+        { cause: out.unresolved.cause, psarn: p.psarn },
+      );
+    }
     const tried = out.tried.map(formatServer).join(', ');
     throw new PsarnClientError(
       'ERR_NO_SERVER',

@@ -183,8 +183,11 @@ export class UdpChannel {
     port.ready = new Promise<Socket>((resolve, reject) => {
       socket.once('error', reject);
       // Port 0: the kernel picks a random ephemeral port at bind (RFC 6056 §3.3).
-      socket.connect(this.server.port, this.server.host, () => {
+      // A failed connect (a host name that does not resolve) comes to this callback, not as
+      // an 'error' event: the socket is then unconnected and cannot send.
+      socket.connect(this.server.port, this.server.host, (err?: Error) => {
         socket.off('error', reject);
+        if (err) return reject(err);
         socket.on('error', (err) => this.#fail(port, err));
         socket.unref();
         port.connected = true;

@@ -84,6 +84,22 @@ describe('parseArgv: accepted', () => {
     [['help', 'route', 'set'], { global: {}, command: { kind: 'help', topic: 'route set' } }],
     [['route', 'set', '--help'], { global: {}, command: { kind: 'help', topic: 'route set' } }],
     [['dig', '-h'], { global: {}, command: { kind: 'help', topic: 'dig' } }],
+    // Issue 9: help where users type it first, and -v.
+    [['help', 'route'], { global: {}, command: { kind: 'help', topic: 'route' } }],
+    [['route', '--help'], { global: {}, command: { kind: 'help', topic: 'route' } }],
+    [['zone', '-h'], { global: {}, command: { kind: 'help', topic: 'zone' } }],
+    [['route', 'set', P, '--target', '--help'], { global: {}, command: { kind: 'help', topic: 'route set' } }],
+    [['dig', P, '@127.0.0.1', '--help'], { global: {}, command: { kind: 'help', topic: 'dig' } }],
+    [['help', '--help'], { global: {}, command: { kind: 'help', topic: 'help' } }],
+    [['help', 'route', 'set', '-h'], { global: {}, command: { kind: 'help', topic: 'route set' } }],
+    [['-v'], { global: {}, command: { kind: 'version' } }],
+    [['--db', 'x.db', '-v'], { global: {}, command: { kind: 'version' } }],
+    // A value that starts with '-' is the flag's value, for the command's own check.
+    [
+      ['invoke', P, '--payload', '-1'],
+      { global: {}, command: { kind: 'invoke', psarn, payload: { json: -1 }, event: false, json: false } },
+    ],
+    [['zone', 'export', 'z', '-o', '-'], { global: {}, command: { kind: 'zone export', zone: 'z', output: '-' } }],
   ];
   for (const [argv, expected] of table) {
     it(argv.join(' '), () => {
@@ -126,6 +142,54 @@ describe('parseArgv: usage errors (exit 2, one line naming the input)', () => {
     ['zone import without file', ['zone', 'import'], /missing <file>/],
     ['db init with an argument', ['db', 'init', 'x'], /unexpected argument 'x'/],
     ['help for an unknown command', ['help', 'nope'], /unknown command 'nope'/],
+    // Issue 9.
+    [
+      'unknown flag before the command',
+      ['--dbb', 'x', 'route', 'list'],
+      /^unknown flag '--dbb' \(did you mean --db\?\); run 'psarn help' for the flags$/,
+    ],
+    [
+      'unknown short flag',
+      ['-x', 'route', 'list'],
+      /^unknown flag '-x' for 'psarn route list'; run 'psarn help route list'/,
+    ],
+    ['unknown flag, no command', ['-x'], /^unknown flag '-x'; run 'psarn help' for the flags$/],
+    [
+      'a typo in a flag of the command',
+      ['route', 'set', P, '--targt', L1],
+      /^unknown flag '--targt' for 'psarn route set' \(did you mean --target\?\)/,
+    ],
+    ['--version after a command', ['route', 'list', '--version'], /^unknown flag '--version' for 'psarn route list'/],
+    ['a typo in a command', ['rout', 'list'], /^unknown command 'rout' \(did you mean 'route'\?\)/],
+    ['a typo in a subcommand', ['route', 'lst'], /^unknown command 'route lst' \(did you mean 'route list'\?\)/],
+    [
+      'help for an unknown subcommand',
+      ['help', 'route', 'bogus'],
+      /^unknown command 'route bogus'; use one of: route set/,
+    ],
+    ['--help after an unknown subcommand', ['route', 'bogus', '--help'], /^unknown command 'route bogus'/],
+    ['help with three words', ['help', 'route', 'set', 'x'], /^unexpected argument 'x' for 'psarn help'/],
+    [
+      'negative TTL as a separate word',
+      ['route', 'set', P, '--target', L1, '--ttl', '-5'],
+      /^invalid --ttl '-5': use whole seconds from 0 to 172800$/,
+    ],
+    ['negative alias TTL', ['route', 'alias', P, P, '--ttl', '-1'], /^invalid --ttl '-1'/],
+    ['a flag where a value belongs', ['route', 'set', P, '--target', '--ttl', '5'], /^missing value for --target in/],
+    ['an empty flag value', ['route', 'set', P, '--target', ''], /^empty value for --target in 'psarn route set'/],
+    ['an empty --db', ['route', 'list', '--db', ''], /^empty value for --db in 'psarn route list'/],
+    ['an empty --output', ['zone', 'export', 'z', '--output='], /^empty value for --output in/],
+    ['a value for a boolean flag', ['route', 'list', '--json=yes'], /^--json takes no value in 'psarn route list'/],
+    ['an empty argument', ['zone', 'import', ''], /^empty argument 1 for 'psarn zone import'/],
+    ['dig: an unknown TYPE', ['dig', P, 'BOGUS'], /^unknown type 'BOGUS'; use URI/],
+    ['dig: an unknown TYPE first', ['dig', 'BOGUS', P], /^unknown type 'BOGUS'/],
+    [
+      'dig: TYPEnnn out of range',
+      ['dig', P, 'TYPE70000'],
+      /^invalid type 'TYPE70000': TYPEnnn takes a number from 0 to 65535/,
+    ],
+    ['dig: a server without a host', ['dig', P, '@:53'], /^invalid server '@:53'/],
+    ['dig: an unclosed bracket', ['dig', P, '@[::1'], /^invalid server '@\[::1'/],
   ];
   for (const [title, argv, pattern] of table) {
     it(title, () => {

@@ -76,7 +76,7 @@ describe('parseArgv: resolve and invoke', () => {
     [['resolve', CREATED, '--payload', '{}'], /^unknown flag '--payload' for 'psarn resolve'/],
     [['invoke', CREATED, '--payload', '{id:1}'], /^invalid --payload '\{id:1\}': not JSON \(.+\); give JSON text/],
     [['invoke', CREATED, '--payload', '@'], /^invalid --payload '@': give a file after @/],
-    [['invoke', CREATED, '--payload'], /argument missing.*psarn invoke/],
+    [['invoke', CREATED, '--payload'], /^missing value for --payload in 'psarn invoke'/],
     [['invoke', CREATED, '--events'], /^unknown flag '--events' for 'psarn invoke'/],
   ];
   for (const [argv, message] of rejected) {
@@ -249,6 +249,22 @@ describe('psarn resolve and invoke against psarnd', () => {
       assert.equal(r.status, 2);
       assert.match(r.stderr, /^psarn: invalid psARN .*\n$/);
       assert.equal(r.stdout, '');
+    });
+
+    it('@localhost:PORT is looked up (issue 9)', async () => {
+      const r = await s.run(['resolve', CREATED, `@localhost:${d.dns.port}`]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`\\nserver: +localhost#${d.dns.port}\\n`));
+    });
+
+    it('a server name that does not resolve: ERR_SERVER_LOOKUP naming it, one line, exit 1 (issue 9)', async () => {
+      const r = await s.run(['resolve', CREATED, '@nohost.invalid']);
+      assert.equal(r.status, 1);
+      assert.equal(r.stdout, '');
+      assert.match(
+        r.stderr,
+        /^psarn: server not found \(ERR_SERVER_LOOKUP\): cannot look up server 'nohost\.invalid': [A-Z_]+; check the host name in @HOST\[:PORT\] \(default: config listen\), or give an IP address\n$/,
+      );
     });
 
     it('a dead server: ERR_NO_SERVER naming it, exit 1, in bounded time', async () => {

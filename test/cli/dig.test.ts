@@ -89,6 +89,18 @@ describe('psarn dig against psarnd', { skip: daemonSource ? false : 'src/server/
     assert.match(soa.stdout, /^ns\.psarn\.internal\. hostmaster\.psarn\.internal\. \d+ /);
   });
 
+  it('@localhost:PORT is looked up and asked; addresses that refuse are passed over (issue 9)', async () => {
+    const port = String(daemon.dns.port);
+    const r = await s.run(['dig', P, `@localhost:${port}`, '+short']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `10 90 "${V1}"\n10 10 "${V2}"\n`);
+    const both = await s.run(['dig', P, `@psarnd:${port}`, '+json', '+timeout=2', '+tries=1'], {
+      dig: { lookup: async () => ['::1', daemon.dns.host] },
+    });
+    assert.equal(both.status, 0, both.stderr);
+    assert.equal(JSON.parse(both.stdout).server, `${daemon.dns.host}#${port}`);
+  });
+
   it('NXDOMAIN and REFUSED are answers: exit 0', async () => {
     const nx = await dig('arn:aws:psarn:us-east-1:123456789012:orders/nope');
     assert.equal(nx.status, 0);
@@ -117,6 +129,21 @@ describe('psarn dig without a server', () => {
           /^;; (connection timed out; no servers could be reached: no reply from|communications error to) 127\.0\.0\.1#\d+[^\n]*\n$/,
         );
       }
+    } finally {
+      s.cleanup();
+    }
+  });
+
+  it('a server name that does not resolve is one line naming it, exit 1 (issue 9: ERR_SOCKET_BAD_PORT)', async () => {
+    const s = new Sandbox();
+    try {
+      const r = await s.run(['dig', P, '@nohost.invalid']);
+      assert.equal(r.status, 1);
+      assert.equal(r.stdout, '');
+      assert.match(
+        r.stderr,
+        /^psarn: cannot look up server 'nohost\.invalid': [A-Z_]+; check the host name in @HOST\[:PORT\] \(default: config listen\), or give an IP address\n$/,
+      );
     } finally {
       s.cleanup();
     }

@@ -274,6 +274,21 @@ describe('exchange', () => {
     );
   });
 
+  it('a host name that does not resolve is ERR_DNS_CONNECT, not an uncaught ERR_SOCKET_BAD_PORT (issue 9)', async () => {
+    // RFC 6761 §6.4: .invalid never resolves. dgram reports the failed lookup to connect's callback.
+    for (const tcp of [false, true]) {
+      await assert.rejects(
+        exchange({ host: 'nohost.invalid', port: 8053 }, query(), { tcp, timeoutMs: 5000, tries: 1 }),
+        (err: unknown) => {
+          assert.ok(err instanceof TransportError, String(err));
+          assert.equal(err.code, 'ERR_DNS_CONNECT');
+          assert.match(err.message, /^communications error to nohost\.invalid#8053 over (UDP|TCP): /);
+          return true;
+        },
+      );
+    }
+  });
+
   it('validates its options', async () => {
     await assert.rejects(exchange(server, query(), { tries: 0 }), RangeError);
     await assert.rejects(exchange(server, query(), { timeoutMs: 0 }), RangeError);

@@ -68,6 +68,39 @@ describe('RouteResolver over real UDP', () => {
     assert.equal(resolver.queries, 1);
   });
 
+  it('a server given by host name: localhost is looked up and asked (issue 9)', async () => {
+    const resolver = new RouteResolver({ servers: [`localhost:${port}`], timeoutMs: 2000, tries: 1 });
+    assert.deepEqual(
+      (await resolver.resolve(PSARN)).targets.map((t) => t.target),
+      [GOOD],
+    );
+  });
+
+  it('a name that resolves to ::1 first and 127.0.0.1 second: the refused address is passed over', async () => {
+    const resolver = new RouteResolver({
+      servers: [`localhost:${port}`],
+      timeoutMs: 2000,
+      tries: 1,
+      lookup: async () => ['::1', '127.0.0.1'],
+    });
+    assert.deepEqual(
+      (await resolver.resolve(PSARN)).targets.map((t) => t.target),
+      [GOOD],
+    );
+    assert.equal(resolver.queries, 2);
+  });
+
+  it('a name that does not resolve is ERR_SERVER_LOOKUP naming it, not ERR_SOCKET_BAD_PORT (issue 9)', async () => {
+    const resolver = new RouteResolver({ servers: ['nohost.invalid:8053'], timeoutMs: 200, tries: 1 });
+    await assert.rejects(resolver.resolve(PSARN), (err: unknown) => {
+      assert.ok(err instanceof PsarnClientError, String(err));
+      assert.equal(err.code, 'ERR_SERVER_LOOKUP');
+      assert.match(err.message, /cannot look up server 'nohost\.invalid': /);
+      assert.ok(err.cause instanceof Error);
+      return true;
+    });
+  });
+
   it('a closed port fails over to the next server', async () => {
     const dead = createSocket('udp4');
     await new Promise<void>((resolve) => dead.bind(0, '127.0.0.1', resolve));

@@ -273,6 +273,107 @@ describe('RouteResolver: malformed replies', () => {
   });
 });
 
+describe('RouteResolver: servers by host name (issue 9)', () => {
+  /** A lookup from a table; a missing name fails as getaddrinfo does. */
+  function lookupOf(table: Record<string, string[]>) {
+    const calls: string[] = [];
+    const lookup = async (host: string) => {
+      calls.push(host);
+      const found = table[host];
+      if (found === undefined) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+      return found;
+    };
+    return { lookup, calls, table };
+  }
+
+  it('an IP literal server is never looked up, and a name is not looked up at construction', async () => {
+    const l = lookupOf({ psarnd: ['172.18.0.3'] });
+    const { resolver } = setup(() => route(NAME, 60, 1, V1), { lookup: l.lookup });
+    await resolver.resolve(PSARN);
+    setup(() => route(NAME, 60, 1, V1), { servers: ['psarnd:8053'], lookup: l.lookup });
+    assert.deepEqual(l.calls, []);
+  });
+
+  it('a name that does not resolve is ERR_SERVER_LOOKUP naming the host, the lookup error as cause', async () => {
+    const l = lookupOf({});
+    const { resolver, fake, metrics } = setup(() => route(NAME, 60, 1, V1), {
+      servers: ['nohost.invalid:8053'],
+      lookup: l.lookup,
+    });
+    const err = await rejects(resolver.resolve(PSARN), 'ERR_SERVER_LOOKUP');
+    assert.equal(
+      err.message,
+      `no server could be asked for psARN '${PSARN}': cannot look up server 'nohost.invalid': ENOTFOUND; check the host name, or give an IP address (servers option)`,
+    );
+    assert.equal((err.cause as NodeJS.ErrnoException).code, 'ENOTFOUND');
+    assert.equal(err.psarn, PSARN);
+    assert.equal(fake.calls.length, 0);
+    assert.deepEqual(await counter(metrics.dnsErrors), { lookup: 1 });
+    // Not remembered: the next call looks up again.
+    await rejects(resolver.resolve(PSARN), 'ERR_SERVER_LOOKUP');
+    assert.equal(l.calls.length, 2);
+  });
+
+  it('a name that does not resolve fails over to the next server', async () => {
+    const l = lookupOf({});
+    const { resolver, fake } = setup(() => route(NAME, 60, 1, V1), {
+      servers: ['nohost.invalid:8053', '10.0.0.2:53'],
+      lookup: l.lookup,
+    });
+    assert.equal((await resolver.resolve(PSARN)).targets[0]!.target, V1);
+    assert.deepEqual(
+      fake.calls.map((c) => c.server),
+      ['10.0.0.2:53'],
+    );
+  });
+
+  it('each address of a name is tried in order; the one that answered is asked first next time', async () => {
+    const l = lookupOf({ localhost: ['::1', '127.0.0.1'] });
+    const { resolver, fake, clock } = setup(
+      ({ server }) => (server === '::1:8053' ? 'connect' : route(NAME, 30, 1, V1)),
+      { servers: ['localhost:8053'], lookup: l.lookup },
+    );
+    assert.equal((await resolver.resolve(PSARN)).targets[0]!.target, V1);
+    clock.advance(30_000); // the route expired, the addresses (60 s) did not
+    await resolver.resolve(PSARN);
+    assert.deepEqual(
+      fake.calls.map((c) => c.server),
+      ['::1:8053', '127.0.0.1:8053', '127.0.0.1:8053'],
+    );
+    assert.deepEqual(l.calls, ['localhost'], 'looked up once');
+  });
+
+  it('a sidecar that moved: after every address failed, the name is looked up again; stale meanwhile', async () => {
+    const l = lookupOf({ psarnd: ['172.18.0.3'] });
+    const { resolver, fake, clock } = setup(() => route(NAME, 30, 1, V1), {
+      servers: ['psarnd:8053'],
+      lookup: l.lookup,
+      staleRefreshMs: 0,
+    });
+    await resolver.resolve(PSARN);
+    clock.advance(30_000); // the route expired, the addresses (60 s) did not
+    fake.handler = ({ server }) => (server === '172.18.0.3:8053' ? 'timeout' : route(NAME, 30, 1, V2));
+    l.table.psarnd = ['172.18.0.7'];
+    const stale = await resolver.resolve(PSARN);
+    assert.equal(stale.stale, true);
+    assert.equal(stale.targets[0]!.target, V1);
+    const fresh = await resolver.resolve(PSARN);
+    assert.equal(fresh.stale, false);
+    assert.equal(fresh.targets[0]!.target, V2);
+    assert.deepEqual(
+      fake.calls.map((c) => c.server),
+      ['172.18.0.3:8053', '172.18.0.3:8053', '172.18.0.7:8053'],
+    );
+  });
+
+  it('a lookup option that is not a function is ERR_INVALID_OPTION', () => {
+    assert.throws(() => new RouteResolver({ lookup: 'dns' as never }), {
+      code: 'ERR_INVALID_OPTION',
+      message: /lookup/,
+    });
+  });
+});
+
 describe('RouteResolver: serve-stale (RFC 8767)', () => {
   it('serves stale when no server answers, waits staleRefreshMs before asking again, fails past maxStale', async () => {
     const { resolver, fake, clock, metrics } = setup(() => route(NAME, 60, 1, V1), {

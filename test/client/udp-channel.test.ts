@@ -172,6 +172,12 @@ describe('UdpChannel', () => {
     assert.equal(channel.opened, 2, 'the failed socket was replaced');
   });
 
+  it('a host name that does not resolve fails the query with ERR_DNS_CONNECT, no uncaught throw (issue 9)', async () => {
+    const channel = new UdpChannel({ host: 'nohost.invalid', port: 8053 }, matchReply, { sockets: 1 });
+    cleanup.push(() => channel.close());
+    await assert.rejects(ask(channel, 9, 5000), { code: 'ERR_DNS_CONNECT' });
+  });
+
   it('validates its options', () => {
     const server = { host: '127.0.0.1', port: 53 };
     assert.throws(() => new UdpChannel(server, matchReply, { sockets: 0 }), RangeError);

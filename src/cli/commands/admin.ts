@@ -4,7 +4,8 @@ import { Store } from '../../store/store.js';
 import { StoreError } from '../../store/types.js';
 import type { Command } from '../args.js';
 import type { Context } from '../context.js';
-import { CliError } from '../errors.js';
+import { databaseFault } from '../db-faults.js';
+import { CliError, oneLine } from '../errors.js';
 import { zoneArg } from './zone.js';
 
 type Of<K extends Command['kind']> = Extract<Command, { kind: K }>;
@@ -35,7 +36,7 @@ export function dbInit(_cmd: Of<'db init'>, ctx: Context): void {
   try {
     store = Store.open(file, { create: true, mode: ctx.config.dbMode });
   } catch (err) {
-    throw new CliError('ERR_RUNTIME', (err as Error).message, { cause: err });
+    throw databaseFault(file, err) ?? new CliError('ERR_RUNTIME', oneLine((err as Error).message), { cause: err });
   }
   try {
     const zones = store.zones().length;

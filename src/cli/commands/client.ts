@@ -21,7 +21,7 @@ import { ECHO_LONG, echo, quote } from '../../errors.js';
 import { formatPsarn } from '../../psarn/psarn.js';
 import type { Command, PayloadArg } from '../args.js';
 import type { Context } from '../context.js';
-import { CliError, oneLine, usageError } from '../errors.js';
+import { CliError, lookupFailure, oneLine, usageError } from '../errors.js';
 import { table } from '../format.js';
 import { computeShares, formatShare } from '../shares.js';
 
@@ -32,6 +32,7 @@ const MEANING: Record<ClientErrorCode, string> = {
   ERR_INVALID_PSARN: 'invalid psARN',
   ERR_ROUTE_NOT_FOUND: 'route not found',
   ERR_NO_SERVER: 'no server answered',
+  ERR_SERVER_LOOKUP: 'server not found',
   ERR_BAD_ANSWER: 'unusable answer',
   ERR_ALL_TARGETS_FAILED: 'not delivered',
   ERR_NO_INVOKER: 'no invoker for a target',
@@ -46,6 +47,8 @@ function clientError(err: unknown, server: ServerAddress, psarn: string): unknow
     // Say it the way `psarn dig` does: which server, what happened, what to check.
     const cause = err.cause instanceof Error ? oneLine(err.cause.message) : detail;
     detail = `${formatServer(server)} did not answer for ${psarn}: ${cause}; is psarnd running there? (see @HOST[:PORT])`;
+  } else if (err.code === 'ERR_SERVER_LOOKUP') {
+    detail = lookupFailure(server.host, err.cause);
   }
   const message = `${MEANING[err.code]} (${err.code}): ${detail}`;
   if (err.code === 'ERR_INVALID_PSARN' || err.code === 'ERR_INVALID_OPTION') return usageError(message, err);

@@ -22,6 +22,13 @@ export function zoneArg(input: string, namespace: string): string {
   }
 }
 
+function writeError(output: string, err: unknown): CliError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why =
+    code === 'EISDIR' ? 'EISDIR (a folder; give a file path)' : (code ?? echo((err as Error).message, ECHO_LONG));
+  return new CliError('ERR_RUNTIME', `cannot write ${quote(output, ECHO_LONG)}: ${why}`, { cause: err });
+}
+
 export function zoneExport(cmd: Of<'zone export'>, ctx: Context): void {
   const zone = zoneArg(cmd.zone, ctx.config.namespace);
   const target = cmd.output === undefined ? undefined : resolve(ctx.io.cwd, cmd.output);
@@ -42,11 +49,7 @@ export function zoneExport(cmd: Of<'zone export'>, ctx: Context): void {
         try {
           fd = openSync(tmp, 'w');
         } catch (err) {
-          throw new CliError(
-            'ERR_RUNTIME',
-            `cannot write ${quote(cmd.output!, ECHO_LONG)}: ${(err as NodeJS.ErrnoException).code ?? echo((err as Error).message, ECHO_LONG)}`,
-            { cause: err },
-          );
+          throw writeError(cmd.output!, err);
         }
       }
       for (const chunk of exportZone(row, store.listRoutes(zone), { epochTtl: ctx.config.epochTtl })) {
@@ -57,7 +60,13 @@ export function zoneExport(cmd: Of<'zone export'>, ctx: Context): void {
     if (fd !== undefined) {
       closeSync(fd);
       fd = undefined;
-      renameSync(tmp!, target!);
+      try {
+        renameSync(tmp!, target!);
+      } catch (err) {
+        // `-o some-folder`: rename(2) refuses (EISDIR); no temporary file may stay behind.
+        rmSync(tmp!, { force: true });
+        throw writeError(cmd.output!, err);
+      }
     }
   } finally {
     if (fd !== undefined) {
