@@ -44,7 +44,7 @@ describe('Store.open', () => {
   it('re-opens an existing database without re-running migrations or losing data', () => {
     const file = tmp.file('reopen.db');
     const a = Store.open(file);
-    const serial = a.setRoute(ZONE, 'orders/created', weighted('a'), PARAMS);
+    const { serial } = a.setRoute(ZONE, 'orders/created', weighted('a'), PARAMS);
     a.close();
     const b = Store.open(file, { create: false });
     assert.equal(b.zone(ZONE)?.serial, serial);
