@@ -154,8 +154,8 @@ export function aliasProblems(
     }
     const problem = problemOf(row, zones);
     const group = groupOf(problem);
-    let g = groups.get(group);
-    if (g === undefined) groups.set(group, (g = { problems: [], count: 0 }));
+    const g = groups.get(group) ?? { problems: [], count: 0 };
+    groups.set(group, g);
     if (g.count++ < limit) g.problems.push(problem);
   }
   return groups;
