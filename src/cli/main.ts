@@ -14,7 +14,7 @@ import { Store } from '../store/store.js';
 import { packageVersion } from '../version.js';
 import { type Invocation, parseArgv } from './args.js';
 import { dbInit, flush } from './commands/admin.js';
-import { routeAlias, routeDelete, routeGet, routeList, routeSet } from './commands/route.js';
+import { routeAlias, routeDelete, routeGet, routeList, routeSet, routeWeight } from './commands/route.js';
 import { zoneExport, zoneImport } from './commands/zone.js';
 import { commandHelp, generalHelp } from './commands.js';
 import type { Context, Io } from './context.js';
@@ -59,6 +59,8 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
   switch (command.kind) {
     case 'route set':
       return routeSet(command, ctx);
+    case 'route weight':
+      return routeWeight(command, ctx);
     case 'route get':
       return routeGet(command, ctx);
     case 'route list':
