@@ -48,9 +48,11 @@ export function checkReferrers(
   if (found.count === 0) return undefined;
   if (options.force) return found;
   const show = shownBy(options);
-  const them = found.count === 1 ? 'it' : 'them';
+  const one = found.count === 1;
   const effect =
-    what === 'delete' ? `deleting it would leave ${them} pointing at nothing` : `they would answer as the new alias`;
+    what === 'delete'
+      ? `deleting it would leave ${one ? 'it' : 'them'} pointing at nothing`
+      : `${one ? 'it' : 'they'} would answer as the new alias`;
   throw new StoreError(
     'ERR_ROUTE_ALIASED',
     `route ${show(name)} is the target of ${found.count} alias${found.count === 1 ? '' : 'es'} (${nameList(found.names, found.count, show)}); ${effect}`,

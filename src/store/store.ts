@@ -464,9 +464,6 @@ export class Store {
       if (existing !== undefined && before !== undefined && sameRoute(before, route)) {
         return { zone, path, before, after: before, changed: false, serial: existing.serial, zoneCreated: false };
       }
-      if (before?.policy !== undefined && route.alias !== null) {
-        checkReferrers(q, routeName(zone, path), 'convert', options);
-      }
       const z = this.#zoneOrCreate(zone, params);
       const serial = this.#bump(z, z.epoch);
       const at = this.#now();
@@ -475,7 +472,11 @@ export class Store {
       route.targets.forEach((t, seq) => {
         q.insertTarget.run(z.id, path, seq, t.target, t.weight, t.priority);
       });
-      if (route.alias !== null) checkAliasWrite(q, z.id, path, options);
+      if (route.alias !== null) {
+        // The walk first: a loop is refused whatever --force says, so it is the one to report.
+        checkAliasWrite(q, z.id, path, options);
+        if (before?.policy !== undefined) checkReferrers(q, routeName(zone, path), 'convert', options);
+      }
       const after = groupRoutes(q.routeById.all(z.id, path)).next().value;
       q.appendJournal.run(z.id, serial, 'set', path, journalRoute(before), journalRoute(after), at);
       return { zone, path, before, after, changed: true, serial, zoneCreated: existing === undefined };

@@ -319,7 +319,7 @@ describe('aliases cannot loop or dangle (issue 9)', () => {
       ['route', 'delete', v3],
       2,
       new RegExp(
-        `route ${v3} is the target of 2 aliases \\(${A}:a1, ${A}:a2\\); deleting it would leave them pointing at nothing; re-point or delete them first, or pass --force`,
+        `route ${v3} is the target of 2 aliases \\(${A}:a1, ${A}:a2\\); deleting it would leave them pointing at nothing; re-point or delete the aliases first, or pass --force`,
       ),
     );
     const r = await s.run(['route', 'delete', v3, '--force']);
@@ -333,7 +333,7 @@ describe('aliases cannot loop or dangle (issue 9)', () => {
       s,
       ['route', 'alias', P, `${A}:orders/v2`],
       2,
-      /is the target of 1 alias \(.*:x\); they would answer as the new alias/,
+      /is the target of 1 alias \(.*:x\); it would answer as the new alias/,
     );
     const out = await s.ok(['route', 'alias', P, `${A}:orders/v2`, '--force']);
     assert.match(out, new RegExp(`^  target ${L1}: weight 1, priority 10 → \\(none\\)$`, 'm'));

@@ -193,16 +193,24 @@ describe('deleting, or turning into an alias, a route aliases point at', () => {
     refused(
       () => store.setRoute(ZONE, 'orders/created', alias('orders/v2'), PARAMS),
       'ERR_ROUTE_ALIASED',
-      /is the target of 1 alias .*; they would answer as the new alias$/,
+      /is the target of 1 alias .*; it would answer as the new alias$/,
     );
     store.setRoute(ZONE, 'orders/created', alias('orders/v2'), PARAMS, { force: true });
     store.setRoute(ZONE, 'orders/created', weighted('back'), PARAMS);
     assert.equal(store.getRoute(ZONE, 'orders/created')?.policy, 'weighted');
   });
 
-  it('an alias that points at itself does not count as pointing at the route', () => {
-    store.setRoute(ZONE, 'orders/created', weighted('c2'), PARAMS); // no-op for the check
-    assert.doesNotThrow(() => store.deleteRoute(ZONE, 'orders/latest'));
+  it('turning it into an alias of its own alias reports the loop, which no --force allows', () => {
+    refused(() => store.setRoute(ZONE, 'orders/created', alias('orders/latest'), PARAMS), 'ERR_ALIAS_LOOP');
+    refused(
+      () => store.setRoute(ZONE, 'orders/created', alias('orders/latest'), PARAMS, { force: true }),
+      'ERR_ALIAS_LOOP',
+    );
+  });
+
+  it('an alias that points at itself (a zone file can hold one) does not keep itself from being deleted', () => {
+    store.importZones([{ name: ZONE2, routes: [{ path: 'self', spec: alias('self', ZONE2) }] }], PARAMS);
+    assert.equal(store.deleteRoute(ZONE2, 'self').dangling, undefined);
   });
 });
 

@@ -126,7 +126,7 @@ function aliasRefusal(err: unknown): unknown {
         err,
       );
     case 'ERR_ROUTE_ALIASED':
-      return usageError(`${err.message}; re-point or delete them first, or pass --force`, err);
+      return usageError(`${err.message}; re-point or delete the aliases first, or pass --force`, err);
     default:
       return err;
   }
