@@ -10,7 +10,8 @@ import { importMasterFile } from '../../zonefile/import.js';
 import type { Command } from '../args.js';
 import type { Context } from '../context.js';
 import { CliError, oneLine, usageError } from '../errors.js';
-import { targetChecker, warnAliasProblems } from './route.js';
+import { targetChecker } from './route.js';
+import { warnAliasProblems } from './route-write.js';
 
 type Of<K extends Command['kind']> = Extract<Command, { kind: K }>;
 
