@@ -72,6 +72,16 @@ export const ERROR_CODES = {
   ERR_DB_LOCKED: { by: ['StoreError'], meaning: 'another process held the write lock past the busy timeout' },
   ERR_ZONE_NOT_FOUND: { by: ['StoreError'], meaning: 'no zone of that name' },
   ERR_INVALID_ROUTE: { by: ['StoreError'], meaning: 'a route outside its limits (TTL, weights, targets)' },
+  ERR_ALIAS_LOOP: { by: ['StoreError'], meaning: 'an alias write that would make a loop of aliases' },
+  ERR_ALIAS_CHAIN: {
+    by: ['StoreError'],
+    meaning: 'an alias write that would make a chain of more aliases than a DNS answer follows (8)',
+  },
+  ERR_ALIAS_DANGLING: { by: ['StoreError'], meaning: 'an alias write whose target is not a route' },
+  ERR_ROUTE_ALIASED: {
+    by: ['StoreError'],
+    meaning: 'deleting, or turning into an alias, a route that aliases point at',
+  },
   // Files and command lines.
   ERR_CONFIG: { by: ['ConfigError'], meaning: 'a configuration value is invalid' },
   ERR_ROUTES_FILE: { by: ['RoutesFileError'], meaning: 'a routes file (demo routes) is invalid' },

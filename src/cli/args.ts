@@ -13,6 +13,7 @@ import { findCommand, helpTopic, optionsOf, scanArgv, unknownFlag } from './argv
 import { COMMANDS, type FlagSpec, GLOBAL_FLAGS } from './commands.js';
 import { type DigArgs, parseDigArgs, parseServerArg } from './dig-args.js';
 import { oneLine, usageError } from './errors.js';
+import { type RouteWriteCommand, routeWriteCommand } from './route-args.js';
 
 export const MAX_TTL = 172800;
 
@@ -24,18 +25,9 @@ export interface GlobalFlags {
 export type Command =
   | { kind: 'help'; topic?: string }
   | { kind: 'version' }
-  | {
-      kind: 'route set';
-      psarn: Psarn;
-      targets: TargetSpec[];
-      policy: Policy;
-      ttl?: number;
-      metadata: Record<string, string>;
-    }
+  | RouteWriteCommand
   | { kind: 'route get'; psarn: Psarn; json: boolean }
   | { kind: 'route list'; scope?: string; json: boolean }
-  | { kind: 'route delete'; psarn: Psarn }
-  | { kind: 'route alias'; psarn: Psarn; target: Psarn; ttl?: number }
   | { kind: 'flush'; scope: string }
   | { kind: 'dig'; dig: DigArgs; args: string[] }
   | { kind: 'resolve'; psarn: Psarn; server?: ServerArg; json: boolean }
@@ -200,50 +192,31 @@ function psarnAndServer(name: string, rest: string[]): { psarn: Psarn; server?: 
   return servers[0] === undefined ? { psarn } : { psarn, server: parseServerArg(servers[0]) };
 }
 
-function strings(v: Values[string]): string[] {
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-}
-
 function buildCommand(name: string, rest: string[], v: Values): Command {
   // No argument of any command may be empty (a file, a psARN, a zone, a name).
   const empty = rest.indexOf('');
   if (empty >= 0) throw usageError(`empty argument ${empty + 1} for 'psarn ${name}'; usage: ${COMMANDS[name]!.usage}`);
-  const ttl = typeof v.ttl === 'string' ? parseTtl(v.ttl) : undefined;
   switch (name) {
     case 'help': {
       expectArgs(name, rest, 0, 2, 'command');
       const topic = helpTopic(rest);
       return topic === undefined ? { kind: 'help' } : { kind: 'help', topic };
     }
-    case 'route set': {
+    case 'route set':
+    case 'route weight':
+    case 'route alias':
+    case 'route delete':
+      return routeWriteCommand(name, rest, v, {
+        psarn: psarnArg,
+        expect: (min, max, what) => expectArgs(name, rest, min, max, what),
+      });
+    case 'route get': {
       expectArgs(name, rest, 1, 1, '<psARN>');
-      const psarn = psarnArg(rest[0]!);
-      const inputs = strings(v.target);
-      if (inputs.length === 0) {
-        throw usageError(
-          `missing --target for 'psarn route set'; give at least one --target <ARN|URL>[=WEIGHT[@PRIORITY]]`,
-        );
-      }
-      const targets = inputs.map(parseTarget);
-      const policy = typeof v.policy === 'string' ? parsePolicy(v.policy) : 'weighted';
-      const metadata = parseMeta(strings(v.meta));
-      return { kind: name, psarn, targets, policy, ...(ttl === undefined ? {} : { ttl }), metadata };
-    }
-    case 'route get':
-    case 'route delete': {
-      expectArgs(name, rest, 1, 1, '<psARN>');
-      const psarn = psarnArg(rest[0]!);
-      return name === 'route get' ? { kind: name, psarn, json: v.json === true } : { kind: name, psarn };
+      return { kind: name, psarn: psarnArg(rest[0]!), json: v.json === true };
     }
     case 'route list':
       expectArgs(name, rest, 0, 1, '<prefix psARN or zone>');
       return { kind: name, ...(rest[0] === undefined ? {} : { scope: rest[0] }), json: v.json === true };
-    case 'route alias': {
-      expectArgs(name, rest, 2, 2, rest.length === 0 ? '<psARN> and <target psARN>' : '<target psARN>');
-      const psarn = psarnArg(rest[0]!);
-      const target = psarnArg(rest[1]!);
-      return { kind: name, psarn, target, ...(ttl === undefined ? {} : { ttl }) };
-    }
     case 'flush':
       expectArgs(name, rest, 1, 1, '<psARN|zone>');
       return { kind: name, scope: rest[0]! };

@@ -32,21 +32,38 @@ export const GLOBAL_HELP = [
 export const COMMANDS: Record<string, CommandSpec> = {
   'route set': {
     usage:
-      'psarn route set <psARN> --target <ARN|URL>[=WEIGHT[@PRIORITY]]... [--policy weighted|fanout] [--ttl S] [--meta KEY=VALUE]...',
-    summary: 'create or replace a route',
+      'psarn route set <psARN> [--target <ARN|URL>[=WEIGHT[@PRIORITY]]]... [--policy weighted|fanout] [--ttl S|default] [--meta KEY=VALUE|KEY-]... [--clear-meta]',
+    summary: 'create a route, or change one (targets replaced, the rest kept unless given)',
     flags: {
       target: { type: 'string', multiple: true },
       policy: { type: 'string' },
       ttl: { type: 'string' },
       meta: { type: 'string', multiple: true },
+      'clear-meta': { type: 'boolean' },
     },
     help: [
-      'Replaces the whole route in one transaction; creates its zone on first use.',
+      'Creates the route (and its zone on first use), or changes it, in one transaction, and',
+      'prints what changed, old → new. --target replaces all targets; a flag not given keeps what',
+      'the route has (its targets, TTL, policy, metadata). Writing what is there changes nothing.',
       '--target T      an ARN or https:// URL, optionally =WEIGHT (0-65535, default 1) and',
-      '                @PRIORITY (0-65535, default 10); repeat for several targets',
-      '--policy P      weighted (default: one target per call, by weight) or fanout (all)',
-      '--ttl S         seconds a caller caches the route, 0-172800 (default: config defaultTtl)',
-      '--meta K=V      metadata kept with the route; repeatable',
+      '                @PRIORITY (0-65535, default 10); repeat for several targets; required for',
+      '                a new route. The weight follows the last =; give it (T=1) when T has an =',
+      "--policy P      weighted (one target per call, by weight; a new route's default) or fanout",
+      '--ttl S         seconds a caller caches the route, 0-172800 (a new route: config defaultTtl)',
+      '--meta K=V      set a metadata key; --meta K- removes it; repeatable',
+      '--clear-meta    remove every metadata key (then --meta K=V adds the new ones)',
+      'To reset: --ttl default (config defaultTtl), --policy weighted, --meta K-, --clear-meta.',
+      'Over an alias: the alias becomes a route with targets (its TTL and metadata kept).',
+    ],
+  },
+  'route weight': {
+    usage: 'psarn route weight <psARN> <target>=<WEIGHT>[@PRIORITY]...',
+    summary: "change the weight (and priority) of some of a route's targets",
+    flags: {},
+    help: [
+      'Changes only the targets named, in one transaction, and prints what changed; the other',
+      'targets, the TTL, policy and metadata stay. Without @PRIORITY the priority stays.',
+      'A target not on the route, an alias or a missing route is an error (exit 2), nothing changed.',
     ],
   },
   'route get': {
@@ -62,16 +79,25 @@ export const COMMANDS: Record<string, CommandSpec> = {
     help: ['--json          print a JSON array'],
   },
   'route delete': {
-    usage: 'psarn route delete <psARN>',
+    usage: 'psarn route delete <psARN> [--force]',
     summary: 'delete a route',
-    flags: {},
-    help: [],
+    flags: { force: { type: 'boolean' } },
+    help: [
+      'Prints the route it deleted. Refused while aliases point at the route (they are named).',
+      '--force         delete it anyway; the aliases then point at nothing (DNS answers NXDOMAIN)',
+    ],
   },
   'route alias': {
-    usage: 'psarn route alias <psARN> <target psARN> [--ttl S]',
+    usage: 'psarn route alias <psARN> <target psARN> [--ttl S|default] [--force]',
     summary: 'make a psARN answer as another psARN (CNAME)',
-    flags: { ttl: { type: 'string' } },
-    help: ['--ttl S         seconds, 0-172800 (default: config defaultTtl)'],
+    flags: { ttl: { type: 'string' }, force: { type: 'boolean' } },
+    help: [
+      'Prints what changed. Over an existing route its TTL and metadata are kept unless --ttl is given.',
+      'Refused: a loop of aliases, a chain of more than 8 (a DNS answer follows at most 8 CNAMEs), a',
+      'target that is not a route, a route with targets that other aliases point at.',
+      "--ttl S         seconds, 0-172800; default: the route's TTL, or config defaultTtl for a new one",
+      '--force         write it even if the target does not exist yet, or aliases point at the route',
+    ],
   },
   flush: {
     usage: 'psarn flush <psARN|zone>',

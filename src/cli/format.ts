@@ -1,15 +1,25 @@
 /**
- * Output of the route commands, pure: a StoredRoute as a readable block, a list line, or JSON.
+ * Output of the route commands, pure: a StoredRoute as a readable block, a list line, or JSON,
+ * and what a write changed, old → new.
  */
 import { nameToPsarn, parseZoneName, routeName } from '../psarn/name.js';
 import { formatPsarn } from '../psarn/psarn.js';
-import type { StoredRoute } from '../store/types.js';
+import { hasCredentialQuery, redactTarget } from '../psarn/target-policy.js';
+import type { RouteChange, StoredRoute, TargetSpec } from '../store/types.js';
 import { computeShares, formatShare } from './shares.js';
 
-/** The psARN of a stored route. */
-export function routePsarn(route: StoredRoute, namespace: string): string {
-  const key = parseZoneName(route.zone, namespace);
-  return formatPsarn({ ...key, path: route.path.split('/') });
+/**
+ * The psARN of a stored route. A zone the grammar no longer takes (a region such as `useast1`
+ * written before the AWS region rule) is still shown, from its labels, so listing never fails.
+ */
+export function routePsarn(route: Pick<StoredRoute, 'zone' | 'path'>, namespace: string): string {
+  try {
+    const key = parseZoneName(route.zone, namespace);
+    return formatPsarn({ ...key, path: route.path.split('/') });
+  } catch {
+    const [account, region, partition] = route.zone.split('.');
+    return `arn:${partition}:psarn:${region}:${account}:${route.path}`;
+  }
 }
 
 /** An alias target (a DNS name) as a psARN, or the name itself when it is not one. */
@@ -99,4 +109,101 @@ export function formatRouteLine(route: StoredRoute, namespace: string): string {
   const n = route.targets.length;
   const count = route.alias !== undefined ? '' : `  ${n} ${n === 1 ? 'target' : 'targets'}`;
   return `${psarn}  ${kind}  ttl ${route.ttl}${count}\n`;
+}
+
+const NONE = '(none)';
+
+/** A target in a diff: as it is, or with its query values hidden when they look like credentials. */
+const shown = (target: string) => (hasCredentialQuery(target) ? redactTarget(target) : target);
+
+/** `weight 1, priority 10`. */
+const weightText = (t: TargetSpec) => `weight ${t.weight}, priority ${t.priority}`;
+
+/**
+ * What changed between two states of a route, one line each, old → new (`(none)` for what
+ * is not there): ttl, policy, alias, each target added, removed or reweighted, the target
+ * order, each metadata key. `before` undefined: a new route; `after` undefined: a deleted one.
+ * @example routeDiff(before, after, ns) // ['ttl 300 → 3600', 'target arn:…:v1: weight 90 → 80']
+ */
+export function routeDiff(
+  before: StoredRoute | undefined,
+  after: StoredRoute | undefined,
+  namespace: string,
+): string[] {
+  const lines: string[] = [];
+  const field = (name: string, old: string | number | undefined, now: string | number | undefined) => {
+    if (old !== now) lines.push(`${name} ${old ?? NONE} → ${now ?? NONE}`);
+  };
+  const alias = (r: StoredRoute | undefined) => (r?.alias === undefined ? undefined : aliasPsarn(r.alias, namespace));
+  field('ttl', before?.ttl, after?.ttl);
+  field('policy', before?.policy, after?.policy);
+  field('alias', alias(before), alias(after));
+  lines.push(...targetDiff(before?.targets ?? [], after?.targets ?? []));
+  const oldMeta = before?.metadata ?? {};
+  const newMeta = after?.metadata ?? {};
+  for (const key of new Set([...Object.keys(oldMeta), ...Object.keys(newMeta)])) {
+    field(`metadata ${key}:`, oldMeta[key], newMeta[key]);
+  }
+  return lines;
+}
+
+/**
+ * Targets are matched by their text (the n-th occurrence with the n-th, should a zone file have
+ * given one twice): added, removed, or with a new weight or priority; then the order, when the
+ * targets both states have are in another order.
+ */
+function targetDiff(before: readonly TargetSpec[], after: readonly TargetSpec[]): string[] {
+  const keyed = (list: readonly TargetSpec[]) => {
+    const seen = new Map<string, number>();
+    return list.map((t) => {
+      const n = (seen.get(t.target) ?? 0) + 1;
+      seen.set(t.target, n);
+      return { key: `${n} ${t.target}`, t };
+    });
+  };
+  const old = keyed(before);
+  const now = keyed(after);
+  const oldByKey = new Map(old.map((o) => [o.key, o.t]));
+  const nowKeys = new Set(now.map((n) => n.key));
+  const lines: string[] = [];
+  for (const { key, t } of now) {
+    const was = oldByKey.get(key);
+    if (was === undefined) {
+      lines.push(`target ${shown(t.target)}: ${NONE} → ${weightText(t)}`);
+      continue;
+    }
+    const parts: string[] = [];
+    if (was.weight !== t.weight) parts.push(`weight ${was.weight} → ${t.weight}`);
+    if (was.priority !== t.priority) parts.push(`priority ${was.priority} → ${t.priority}`);
+    if (parts.length > 0) lines.push(`target ${shown(t.target)}: ${parts.join(', ')}`);
+  }
+  for (const { key, t } of old)
+    if (!nowKeys.has(key)) lines.push(`target ${shown(t.target)}: ${weightText(t)} → ${NONE}`);
+  const kept = (list: { key: string }[], other: Set<string>) => list.map((x) => x.key).filter((k) => other.has(k));
+  const oldOrder = kept(old, nowKeys);
+  const nowOrder = kept(now, new Set(oldByKey.keys()));
+  if (oldOrder.join('\n') !== nowOrder.join('\n')) {
+    lines.push(`target order: now ${now.map((x) => shown(x.t.target)).join(', ')}`);
+  }
+  return lines;
+}
+
+/**
+ * What a route write prints: a line when it created the zone (so a typo in a region or account
+ * shows), `created|updated|deleted <psARN> (zone Z serial N)` or `no change to <psARN> …`, then
+ * the diff, indented.
+ */
+export function formatChange(change: RouteChange, namespace: string): string {
+  const lines: string[] = [];
+  if (change.zoneCreated) lines.push(`created zone ${change.zone}`);
+  const verb = !change.changed
+    ? 'no change to'
+    : change.after === undefined
+      ? 'deleted'
+      : change.before === undefined
+        ? 'created'
+        : 'updated';
+  lines.push(`${verb} ${routePsarn(change, namespace)} (zone ${change.zone} serial ${change.serial})`);
+  if (change.changed) for (const line of routeDiff(change.before, change.after, namespace)) lines.push(`  ${line}`);
+  return `${lines.join('\n')}\n`;
 }

@@ -14,7 +14,8 @@ import { Store } from '../store/store.js';
 import { packageVersion } from '../version.js';
 import { type Command, type Invocation, parseArgv } from './args.js';
 import { dbInit, flush } from './commands/admin.js';
-import { routeAlias, routeDelete, routeGet, routeList, routeSet } from './commands/route.js';
+import { routeGet, routeList } from './commands/route.js';
+import { routeAlias, routeDelete, routeSet, routeWeight } from './commands/route-write.js';
 import { zoneExport, zoneImport } from './commands/zone.js';
 import { helpText } from './commands.js';
 import type { Context, Io } from './context.js';
@@ -72,6 +73,8 @@ async function run(command: Exclude<Command, { kind: 'help' | 'version' }>, ctx:
   switch (command.kind) {
     case 'route set':
       return routeSet(command, ctx);
+    case 'route weight':
+      return routeWeight(command, ctx);
     case 'route get':
       return routeGet(command, ctx);
     case 'route list':

@@ -138,7 +138,7 @@ export function nameToPsarn(name: string, namespace: string = DEFAULT_NAMESPACE)
   const [account, region, partition] = labels.slice(n - 3);
   const problem =
     withLabel('account', accountProblem(account!)) ??
-    withLabel('region', regionProblem(region!)) ??
+    withLabel('region', regionProblem(region!, partition)) ??
     withLabel('partition', partitionProblem(partition!));
   if (problem) fail(problem);
   return { partition: partition!, region: region!, account: account!, path: labels.slice(0, n - 3).reverse() };
@@ -160,7 +160,7 @@ export function zoneName(of: Psarn | ZoneKey | string, namespace: string = DEFAU
   } else {
     const problem =
       withLabel('partition', partitionProblem(of.partition)) ??
-      withLabel('region', regionProblem(of.region)) ??
+      withLabel('region', regionProblem(of.region, of.partition)) ??
       withLabel('account', accountProblem(of.account));
     if (problem) {
       const text = `${of.account}.${of.region}.${of.partition}.${ns}`;
@@ -198,7 +198,7 @@ function zoneKeyOf(name: string, ns: string, fail: (problem: string) => never): 
   const [account, region, partition] = labels as [string, string, string];
   const problem =
     withLabel('account', accountProblem(account)) ??
-    withLabel('region', regionProblem(region)) ??
+    withLabel('region', regionProblem(region, partition)) ??
     withLabel('partition', partitionProblem(partition));
   if (problem) fail(problem);
   return { partition, region, account };

@@ -6,6 +6,7 @@
  *   path      = segment *( "/" segment )                      ; 1 to 8 segments
  *   segment   = ( ALPHA / DIGIT ) 0*62( ALPHA / DIGIT / "-" / "_" )
  *   partition = [a-z][a-z0-9-]{0,30}    region = [a-z0-9-]{1,30}    account = 12 DIGIT
+ *   ; in the partitions aws, aws-cn and aws-us-gov a region has AWS's form: [a-z]{2}(-[a-z]+)+-[0-9]+
  *
  * Letters are ASCII and case-insensitive; the canonical form is lowercase. A segment is a DNS
  * label (RFC 1035 §2.3.4: at most 63 octets), so the mapping to a name never truncates.
@@ -70,9 +71,36 @@ export function partitionProblem(s: string): string | undefined {
   return `${s === '' ? 'is empty' : `${quote(s)} is invalid`}; use a letter then up to 30 letters, digits or - (e.g. aws)`;
 }
 
-export function regionProblem(s: string): string | undefined {
-  if (/^[A-Za-z0-9-]{1,30}$/.test(s)) return undefined;
-  return `${s === '' ? 'is empty' : `${quote(s)} is invalid`}; use 1 to 30 letters, digits or - (e.g. us-east-1)`;
+/** The partitions whose regions have AWS's form (docs/design.md#psarn-grammar). */
+export const AWS_PARTITIONS: readonly string[] = ['aws', 'aws-cn', 'aws-us-gov'];
+
+/** AWS's region names: two letters, one or more words, a number (us-east-1, us-gov-west-1, ap-southeast-2). */
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]+$/;
+
+/**
+ * Why `s` is not a region, or undefined. In the partitions aws, aws-cn and aws-us-gov a region
+ * must have AWS's form, so a typo such as `useast1` is refused instead of creating a zone that
+ * no caller will ever ask for; other partitions keep the looser rule (any 1 to 30 letters,
+ * digits and -). Letters are case-insensitive, as everywhere in the grammar.
+ */
+export function regionProblem(s: string, partition?: string): string | undefined {
+  if (!/^[A-Za-z0-9-]{1,30}$/.test(s)) {
+    return `${s === '' ? 'is empty' : `${quote(s)} is invalid`}; use 1 to 30 letters, digits or - (e.g. us-east-1)`;
+  }
+  const p = partition?.toLowerCase();
+  if (p === undefined || !AWS_PARTITIONS.includes(p) || AWS_REGION.test(s.toLowerCase())) return undefined;
+  const guess = regionGuess(s.toLowerCase());
+  const hint = guess === undefined ? "use AWS's form, e.g. us-east-1 or ap-southeast-2" : `did you mean ${guess}?`;
+  return `${quote(s)} is not an AWS region name in partition ${quote(p)}; ${hint}`;
+}
+
+/**
+ * The AWS form of a region written without its hyphens (`useast1`, `us-east1`, `apsoutheast2`,
+ * `usgovwest1`), or undefined when the letters are not a country code and a direction.
+ */
+function regionGuess(s: string): string | undefined {
+  const m = /^([a-z]{2})(gov)?((?:north|south)?(?:east|west|central)|north|south)([0-9]+)$/.exec(s.replaceAll('-', ''));
+  return m ? `${m[1]}-${m[2] ? 'gov-' : ''}${m[3]}-${m[4]}` : undefined;
 }
 
 export function accountProblem(s: string): string | undefined {
@@ -101,7 +129,7 @@ export function splitPsarn(input: string, fail: (problem: string) => never): str
   }
   const problem =
     withField('partition', partitionProblem(parts[1]!)) ??
-    withField('region', regionProblem(parts[3]!)) ??
+    withField('region', regionProblem(parts[3]!, parts[1]!)) ??
     withField('account', accountProblem(parts[4]!));
   if (problem) fail(problem);
   return parts;

@@ -184,6 +184,22 @@ function shortList(list: readonly string[]): string {
   return list.length > 5 ? `${list.slice(0, 5).join(', ')}, … ${list.length - 5} more` : list.join(', ');
 }
 
+/**
+ * True when a target's query looks like it carries a credential (the values `redactTarget`
+ * hides): what a write prints shows such a target redacted, since output ends up in logs.
+ */
+export function hasCredentialQuery(target: string): boolean {
+  if (!target.includes('?')) return false;
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    return false;
+  }
+  for (const [name, value] of url.searchParams) if (SECRET_PARAM.test(name) || SECRET_VALUE.test(value)) return true;
+  return false;
+}
+
 /** The warning for a URL whose query looks like it carries a credential, if it does. */
 function secretWarnings(target: string, url: URL): readonly string[] {
   const flagged = new Set<string>();

@@ -165,17 +165,6 @@ function rangeProblem(what: string, digits: string): string | undefined {
   return n <= MAX_WEIGHT ? undefined : `${what} ${digits} is out of range; use an integer from 0 to ${MAX_WEIGHT}`;
 }
 
-/**
- * Parses the CLI form `<ARN|URL>[=WEIGHT[@PRIORITY]]`; weight defaults to 1, priority to 10.
- *
- * The suffix is taken from the LAST `=` only when what follows is `DIGITS` or `DIGITS@DIGITS`,
- * so a URL keeps an `=` in its query (`https://h/p?a=b`) unless it ends in `=digits`; write
- * such a URL as `https://h/p?n=5=1` (explicit weight) to keep its `=5`. For an ARN, a suffix
- * that looks like a mistyped weight (`=`, `=@5`, `=-1`) is an error rather than part of the ARN.
- * @throws TargetError ERR_INVALID_TARGET
- * @example parseTargetArg('arn:aws:lambda:us-east-1:123456789012:function:f=90@20')
- *   // { target: 'arn:aws:lambda:us-east-1:123456789012:function:f', weight: 90, priority: 20 }
- */
 /** A target with its weight and priority (the store's TargetSpec has the same shape). */
 export interface TargetSpec {
   target: string;
@@ -183,29 +172,98 @@ export interface TargetSpec {
   priority: number;
 }
 
+/** `psarn route weight`'s form: the weight is given, the priority only when `@P` is. */
+export interface TargetWeight {
+  target: string;
+  weight: number;
+  priority?: number;
+}
+
+const WEIGHT_SPEC = /^(\d+)(?:@(\d+))?$/;
+const WEIGHT_FORM = `=WEIGHT or =WEIGHT@PRIORITY with integers from 0 to ${MAX_WEIGHT}`;
+
+/**
+ * Splits the CLI form `<ARN|URL>=WEIGHT[@PRIORITY]` at its LAST `=` (docs/cli.md#arguments).
+ * The rule never guesses silently:
+ *
+ * - What follows the last `=` must be `DIGITS` or `DIGITS@DIGITS`: a weight (and priority).
+ *   Anything else is an error (`…:function:x=abc`, `…=`, `…=-1`), so a typo never becomes part
+ *   of a stored target. ARNs of the invoked services hold no `=`; one that does (an S3 key
+ *   `k=v`) is written with its weight after it: `arn:aws:s3:::b/k=v=1`.
+ * - One exception keeps URLs whole: when that `=` is the first `=` of the URL's last query (or
+ *   fragment) parameter, it belongs to the URL (`https://h/p?a=b`, `?x=`), and the target gets
+ *   the default weight. If the value then is digits (`https://h/p?n=5`), the text is ambiguous
+ *   (`n=5`, or `n` with weight 5) and refused: write `https://h/p?n=5=1`.
+ * - `@` matters only inside the weight part: URLs with user information are refused anyway
+ *   (validateTarget), and `@` elsewhere in a URL or ARN is part of the target.
+ *
+ * `weight: 'required'` (`psarn route weight`) takes the last `=` as the weight's whatever
+ * precedes it, and returns the priority only when `@P` was given.
+ */
+function splitWeight(arg: string, required: boolean): { target: string; weight?: number; priority?: number } {
+  const eq = arg.lastIndexOf('=');
+  if (eq < 0) {
+    if (required) fail(arg, `has no weight; write TARGET=WEIGHT[@PRIORITY], e.g. ${quote(`${arg}=50`, ECHO_LONG)}`);
+    return { target: arg };
+  }
+  const target = arg.slice(0, eq);
+  const suffix = arg.slice(eq + 1);
+  const m = WEIGHT_SPEC.exec(suffix);
+  const param = required ? undefined : queryParameterKey(target);
+  if (param !== undefined) {
+    if (m === null) return { target: arg };
+    fail(
+      arg,
+      `'=${suffix}' could be the value of the query parameter ${quote(param)} or a weight; write ${quote(`${arg}=1`, ECHO_LONG)} to keep it in the URL (weight 1)`,
+    );
+  }
+  if (m === null) {
+    const keep = required
+      ? ''
+      : `; if '=${suffix}' is part of the target, give the weight after it: ${quote(`${arg}=1`, ECHO_LONG)}`;
+    fail(arg, `'=${suffix}' is not a weight; write ${WEIGHT_FORM}${keep}`);
+  }
+  const problem = rangeProblem('weight', m[1]!) ?? (m[2] === undefined ? undefined : rangeProblem('priority', m[2]));
+  if (problem) fail(arg, problem);
+  return { target, weight: Number(m[1]), ...(m[2] === undefined ? {} : { priority: Number(m[2]) }) };
+}
+
+/**
+ * The key of the query (or fragment) parameter that an `=` right after `before` would start
+ * the value of, or undefined when that `=` is not the first of such a parameter (it is in an
+ * ARN, in a URL's path, or after another `=` of the same parameter).
+ */
+function queryParameterKey(before: string): string | undefined {
+  if (!/^https:\/\//i.test(before)) return undefined;
+  const query = before.search(/[?#]/);
+  if (query < 0) return undefined;
+  const key = before.slice(Math.max(...['?', '&', ';', '#'].map((c) => before.lastIndexOf(c))) + 1);
+  return key.includes('=') ? undefined : key;
+}
+
+/**
+ * Parses the CLI form `<ARN|URL>[=WEIGHT[@PRIORITY]]` of `--target`; weight defaults to 1,
+ * priority to 10. How the weight is split off: splitWeight above, and docs/cli.md#arguments.
+ * @throws TargetError ERR_INVALID_TARGET
+ * @example parseTargetArg('arn:aws:lambda:us-east-1:123456789012:function:f=90@20')
+ *   // { target: 'arn:aws:lambda:us-east-1:123456789012:function:f', weight: 90, priority: 20 }
+ */
 export function parseTargetArg(arg: string): TargetSpec {
   if (typeof arg !== 'string') fail(String(arg), 'is not a string');
-  let target = arg;
-  let weight = DEFAULT_WEIGHT;
-  let priority = DEFAULT_PRIORITY;
-  const eq = arg.lastIndexOf('=');
-  if (eq >= 0) {
-    const suffix = arg.slice(eq + 1);
-    const m = /^(\d+)(?:@(\d+))?$/.exec(suffix);
-    if (m) {
-      const problem =
-        rangeProblem('weight', m[1]!) ?? (m[2] === undefined ? undefined : rangeProblem('priority', m[2]));
-      if (problem) fail(arg, problem);
-      target = arg.slice(0, eq);
-      weight = Number(m[1]);
-      if (m[2] !== undefined) priority = Number(m[2]);
-    } else if (arg.startsWith('arn:') && /^[-+]?\d*(@[-+]?\d*)?$/.test(suffix)) {
-      fail(
-        arg,
-        `'=${suffix}' is not a weight; write =WEIGHT or =WEIGHT@PRIORITY with integers from 0 to ${MAX_WEIGHT}`,
-      );
-    }
-  }
+  const { target, weight = DEFAULT_WEIGHT, priority = DEFAULT_PRIORITY } = splitWeight(arg, false);
   validateTarget(target);
   return { target, weight, priority };
+}
+
+/**
+ * Parses `psarn route weight`'s `<target>=<WEIGHT>[@PRIORITY]`: the weight is required, so the
+ * last `=` always starts it; the priority is undefined when not given (the route's stays).
+ * @throws TargetError ERR_INVALID_TARGET
+ * @example parseTargetWeight('https://h.example/p?n=5=0') // { target: 'https://h.example/p?n=5', weight: 0 }
+ */
+export function parseTargetWeight(arg: string): TargetWeight {
+  if (typeof arg !== 'string') fail(String(arg), 'is not a string');
+  const { target, weight, priority } = splitWeight(arg, true);
+  validateTarget(target);
+  return { target, weight: weight!, ...(priority === undefined ? {} : { priority }) };
 }

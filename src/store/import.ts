@@ -8,6 +8,7 @@
  * the transaction starts (the garbage collector's work grows with what stays alive).
  */
 import { echoValue } from '../errors.js';
+import { aliasProblems } from './aliases.js';
 import { nextSerial, serialGreater } from './serial.js';
 import {
   IMPORT_ROUTE_ROWS,
@@ -19,7 +20,7 @@ import {
   toParamsRow,
   toZoneRow,
 } from './statements.js';
-import type { ImportRoute, RouteList, ZoneImport, ZoneParams } from './types.js';
+import type { AliasProblem, ImportRoute, RouteList, ZoneImport, ZoneParams } from './types.js';
 import { StoreError } from './types.js';
 import { checkParams, checkRoute, checkZoneName } from './validate.js';
 
@@ -36,6 +37,14 @@ export interface ImportResult {
   zone: string;
   routes: number;
   serial: number;
+  /** True when the import created the zone. */
+  created: boolean;
+  /**
+   * Broken alias chains after the import (docs/design.md#alias-checks), of the aliases in this
+   * zone or, for an alias in a zone not imported, pointing into this zone; at most 100, and
+   * their count. An import reports them and goes on, as other DNS servers load such zones.
+   */
+  aliasProblems: { problems: AliasProblem[]; count: number };
 }
 
 /** The zone checks that need no route; the routes in key order. */
@@ -96,14 +105,15 @@ export function importZones(zones: ZoneImport[], params: ZoneParams, ctx: Import
 
 function writeZones(zones: ZoneImport[], sorted: RouteList[], params: ZoneParams, ctx: ImportContext): ImportResult[] {
   const { q } = ctx;
-  return ctx.write(() =>
-    zones.map((content, i) => {
+  return ctx.write(() => {
+    const written = zones.map((content, i) => {
       const routes = sorted[i]!;
       const existing = q.zone.get(content.name);
       const base: ZoneParams = existing === undefined ? params : paramsOf(toZoneRow(existing));
       const merged: ZoneParams = { ...base, ...defined(content.params) };
       checkParams(content.name, merged);
       const z = ctx.zoneOrCreate(content.name, merged);
+      const created = existing === undefined;
       if (existing !== undefined && content.params !== undefined) {
         q.updateZoneParams.run({ id: z.id, ...toParamsRow(merged) });
       }
@@ -122,9 +132,29 @@ function writeZones(zones: ZoneImport[], sorted: RouteList[], params: ZoneParams
       const after = { routes: routes.length, epoch, params: merged };
       // One journal row for the whole import (the daemon reloads the zone on it), not one per route.
       q.appendJournal.run(z.id, serial, 'import', null, JSON.stringify(before), JSON.stringify(after), at);
-      return { zone: content.name, routes: routes.length, serial };
-    }),
-  );
+      return { zone: content.name, zoneId: z.id, routes: routes.length, serial, created };
+    });
+    // One walk over every alias of the imported zones and every alias pointing into them (SQL,
+    // through the partial index routes_alias: nothing to do for a zone of target routes). An
+    // alias in a zone not imported is reported with the imported zone it points into.
+    const names = written.map((w) => w.zone);
+    const found = aliasProblems(
+      q,
+      written.map((w) => w.zoneId),
+      (p) => deepestZone(p.alias, names) ?? deepestZone(p.chain[1]!, names) ?? '',
+    );
+    return written.map(({ zoneId: _, ...w }) => ({
+      ...w,
+      aliasProblems: found.get(w.zone) ?? { problems: [], count: 0 },
+    }));
+  });
+}
+
+/** The deepest of `zones` that holds the name, as the answer function picks. */
+function deepestZone(name: string, zones: readonly string[]): string | undefined {
+  let best: string | undefined;
+  for (const z of zones) if (name.endsWith(`.${z}`) && z.length > (best?.length ?? -1)) best = z;
+  return best;
 }
 
 /**

@@ -1,13 +1,16 @@
+export type { ImportResult } from './import.js';
 export { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 export { nextSerial, serialGreater } from './serial.js';
 export type { OpenOptions } from './store.js';
 export { Store } from './store.js';
 export type {
+  AliasProblem,
   AliasRouteSpec,
   ImportRoute,
   JournalEntry,
   JournalOp,
   Policy,
+  RouteChange,
   RouteData,
   RouteList,
   RouteSpec,
@@ -15,9 +18,10 @@ export type {
   StoreErrorCode,
   TargetRouteSpec,
   TargetSpec,
+  WriteOptions,
   ZoneContent,
   ZoneImport,
   ZoneParams,
   ZoneRow,
 } from './types.js';
-export { StoreError } from './types.js';
+export { ALIAS_NAMES_SHOWN, StoreError } from './types.js';

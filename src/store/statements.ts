@@ -4,6 +4,8 @@
  * read is always one snapshot, and listing can stream without a second statement per route.
  */
 import type { Database, Statement } from 'better-sqlite3';
+import { labelsToPath, routeName } from '../psarn/name.js';
+import { MAX_CNAME_CHAIN } from '../wire/types.js';
 import type { JournalEntry, JournalOp, Policy, RoutePage, StoredRoute, ZoneParams, ZoneRow } from './types.js';
 
 const ZONE_COLUMNS = `id, name, serial, epoch, soa_ttl AS soaTtl, mname, rname, refresh, retry, expire, minimum,
@@ -47,6 +49,72 @@ interface JournalDbRow {
 /** Named parameters of the zone INSERT/UPDATE (camelCase, as ZoneParams). */
 export type ZoneParamsRow = Omit<ZoneParams, 'nameservers'> & { nameservers: string };
 
+/** A row of an alias walk that found a problem (see ALIAS_WALK). */
+export interface AliasWalkRow {
+  startZone: number;
+  startPath: string;
+  /** The node reached: null when the name it points at is in no zone (or is no route path). */
+  zoneId: number | null;
+  path: string | null;
+  /** The name the last alias points at (the node's name). */
+  name: string;
+  /** CNAMEs followed from the start. */
+  depth: number;
+  /** ' zoneId:path zoneId:path … ': the nodes passed before this one, the start first. */
+  seen: string;
+  kind: 'loop' | 'dangling' | 'chain';
+}
+
+/**
+ * The route path of `name` in the zone `zone` (both absolute, lowercase), or null when the name
+ * is not strictly below the zone or its labels are no route path. SQL function `psarn_path`.
+ */
+export function aliasPath(name: unknown, zone: unknown): string | null {
+  if (typeof name !== 'string' || typeof zone !== 'string') return null;
+  const cut = name.length - zone.length - 1;
+  if (cut < 1 || name[cut] !== '.' || !name.endsWith(zone)) return null;
+  return labelsToPath(name.slice(0, cut).split('.'))?.join('/') ?? null;
+}
+
+/**
+ * The zone an alias row `a` points into: the deepest zone whose name ends its alias, as the
+ * answer function picks (docs/design.md#the-answer-function); NULL when there is none.
+ */
+const ALIAS_ZONE = `(SELECT z.id FROM zones z
+  WHERE length(a.alias) > length(z.name) AND substr(a.alias, -length(z.name) - 1) = '.' || z.name
+  ORDER BY length(z.name) DESC LIMIT 1)`;
+
+/**
+ * Follows the alias chain of every route in the CTE `seed(zone_id, path)`, in SQL (one
+ * statement, no round trip per route: a zone import checks its aliases with it), and returns
+ * the rows where a chain goes wrong: it comes back to a node it passed (`loop`), reaches a
+ * name that is no route (`dangling`), or needs more than MAX_CNAME_CHAIN CNAMEs (`chain`).
+ * `seen` carries the nodes passed, so a loop stops at its first repeat; the depth bound stops
+ * everything else. A target route ends a walk without a row.
+ */
+function aliasWalk(seed: string): string {
+  return `WITH RECURSIVE ${seed},
+  walk(start_zone, start_path, zone_id, path, name, depth, seen) AS (
+    SELECT zone_id, path, zone_id, path, NULL, 0, ' ' FROM seed
+    UNION ALL
+    SELECT w.start_zone, w.start_path, t.id, psarn_path(a.alias, t.name), a.alias, w.depth + 1,
+      w.seen || w.zone_id || ':' || w.path || ' '
+    FROM walk w
+    JOIN routes a ON a.zone_id = w.zone_id AND a.path = w.path AND a.alias IS NOT NULL
+    LEFT JOIN zones t ON t.id = ${ALIAS_ZONE}
+    WHERE w.depth <= ${MAX_CNAME_CHAIN} AND instr(w.seen, ' ' || w.zone_id || ':' || w.path || ' ') = 0
+  )
+  SELECT * FROM (
+    SELECT start_zone AS startZone, start_path AS startPath, zone_id AS zoneId, path, name, depth, seen,
+      CASE
+        WHEN instr(seen, ' ' || zone_id || ':' || path || ' ') > 0 THEN 'loop'
+        WHEN NOT EXISTS (SELECT 1 FROM routes r WHERE r.zone_id = walk.zone_id AND r.path = walk.path) THEN 'dangling'
+        WHEN depth > ${MAX_CNAME_CHAIN} THEN 'chain'
+      END AS kind
+    FROM walk
+  ) WHERE kind IS NOT NULL ORDER BY startZone, startPath`;
+}
+
 /** The prepared statements of one connection. Named explicitly: better-sqlite3's own statement type cannot be named in declarations. */
 export interface Statements {
   dataVersion: Statement<unknown[], number>;
@@ -80,6 +148,12 @@ export interface Statements {
   deleteZoneRoutes: Statement<unknown[], never>;
   appendJournal: Statement<unknown[], never>;
   journalSince: Statement<unknown[], JournalDbRow>;
+  /** The aliases pointing at a name: { zone, path }, by zone and path. */
+  aliasReferrers: Statement<unknown[], { zone: string; path: string }>;
+  /** Problems of the chains through one alias (`@zone` id, `@path`) and of every alias whose chain reaches it. */
+  aliasWalkFrom: Statement<unknown[], AliasWalkRow>;
+  /** Problems of the chains of every alias in the zones `@zones` (a JSON array of ids) or pointing into them. */
+  aliasWalkZones: Statement<unknown[], AliasWalkRow>;
 }
 
 const ROUTE_COLUMNS = '(zone_id, path, policy, ttl, alias, metadata, serial, updated_at)';
@@ -104,6 +178,12 @@ function insertRows(table: string, columns: string, row: string, rows: number): 
 }
 
 export function prepareStatements(db: Database): Statements {
+  // The name <-> path mapping of src/psarn/name.ts, for the alias walks: the same code the
+  // answer function follows a CNAME with.
+  db.function('psarn_path', { deterministic: true }, aliasPath);
+  db.function('psarn_name', { deterministic: true }, (zone: unknown, path: unknown) =>
+    typeof zone === 'string' && typeof path === 'string' ? routeName(zone, path) : null,
+  );
   const s = <R = unknown>(sql: string): Statement<unknown[], R> => db.prepare<unknown[], R>(sql);
   // One column, returned bare (`.pluck()`).
   const one = <R>(sql: string): Statement<unknown[], R> => db.prepare<unknown[], R>(sql).pluck();
@@ -188,6 +268,30 @@ export function prepareStatements(db: Database): Statements {
        WHERE z.name = @zone AND j.seq > coalesce(
          (SELECT max(seq) FROM journal WHERE zone_id = z.id AND serial = @since), 0)
        ORDER BY j.seq`,
+    ),
+
+    aliasReferrers: s<{ zone: string; path: string }>(
+      `SELECT z.name AS zone, r.path FROM routes r JOIN zones z ON z.id = r.zone_id WHERE r.alias = ?
+       ORDER BY z.name, r.path`,
+    ),
+    // Seeded with the alias and, walking up through routes_alias, every alias whose chain
+    // reaches it (UNION: a loop already stored ends the walk up): a write in the middle of a
+    // chain can make the whole chain too long.
+    aliasWalkFrom: s<AliasWalkRow>(
+      aliasWalk(`seed(zone_id, path) AS (
+        SELECT CAST(@zone AS INTEGER), @path -- an integer, as zone_id is: the walk writes ids into text
+        UNION
+        SELECT r.zone_id, r.path FROM seed s JOIN zones z ON z.id = s.zone_id
+        JOIN routes r ON r.alias = psarn_name(z.name, s.path)
+      )`),
+    ),
+    aliasWalkZones: s<AliasWalkRow>(
+      aliasWalk(`seed(zone_id, path) AS (
+        SELECT r.zone_id, r.path FROM routes r
+        WHERE r.alias IS NOT NULL AND (r.zone_id IN (SELECT value FROM json_each(@zones))
+          OR EXISTS (SELECT 1 FROM zones z WHERE z.id IN (SELECT value FROM json_each(@zones))
+            AND length(r.alias) > length(z.name) AND substr(r.alias, -length(z.name) - 1) = '.' || z.name))
+      )`),
     ),
   };
 }

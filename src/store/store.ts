@@ -6,6 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { routeName } from '../psarn/name.js';
+import { checkAliasWrite, checkReferrers } from './aliases.js';
 import { createDatabase } from './create.js';
 import {
   corruptError,
@@ -17,7 +19,7 @@ import {
   shownPath,
   sqliteCode,
 } from './faults.js';
-import { importZones } from './import.js';
+import { type ImportResult, importZones } from './import.js';
 import { migrate } from './schema.js';
 import { nextSerial, serialGreater } from './serial.js';
 import {
@@ -31,21 +33,45 @@ import {
 } from './statements.js';
 import type {
   JournalEntry,
+  RouteChange,
   RouteData,
   RoutePage,
   RouteSpec,
   StoredRoute,
+  WriteOptions,
   ZoneImport,
   ZoneParams,
   ZoneRow,
 } from './types.js';
 import { StoreError } from './types.js';
-import { checkParams, checkRoute, checkZoneName } from './validate.js';
+import { type CheckedRoute, checkParams, checkPath, checkRoute, checkZoneName } from './validate.js';
 
 /** Paths in (after, until]: a run of a zone's routes in path order. */
 export interface PathRange {
   after: string;
   until?: string;
+}
+
+/**
+ * True when writing `route` would leave `stored` as it is: same kind, TTL, policy, alias,
+ * targets (in order) and metadata (in any key order).
+ */
+function sameRoute(stored: StoredRoute, route: CheckedRoute): boolean {
+  if (stored.ttl !== route.ttl || (stored.policy ?? null) !== route.policy || (stored.alias ?? null) !== route.alias) {
+    return false;
+  }
+  const a = stored.targets;
+  const b = route.targets;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i]!.target !== b[i]!.target || a[i]!.weight !== b[i]!.weight || a[i]!.priority !== b[i]!.priority)
+      return false;
+  }
+  const keys = Object.keys(stored.metadata);
+  return (
+    keys.length === Object.keys(route.metadata).length &&
+    keys.every((k) => Object.hasOwn(route.metadata, k) && route.metadata[k] === stored.metadata[k])
+  );
 }
 
 /** Above every path (paths are ASCII; SQLite compares text as UTF-8 bytes). */
@@ -404,17 +430,41 @@ export class Store {
 
   /**
    * Creates or replaces a route in one transaction, creating its zone with `params` when new.
+   * A route equal to the stored one is not written: the serial stays (`changed: false`).
+   * Alias writes are checked in the same transaction (docs/design.md#alias-checks).
    * @example store.setRoute(zone, 'orders/created', { policy: 'weighted', ttl: 300, targets }, params)
-   * @returns the zone serial after the write.
-   * @throws StoreError ERR_INVALID_ROUTE (bad weight/priority/ttl, no targets), ERR_INVALID_ZONE
+   * @throws StoreError ERR_INVALID_ROUTE (bad weight/priority/ttl, no targets), ERR_INVALID_ZONE,
+   *   ERR_ALIAS_LOOP, ERR_ALIAS_CHAIN, ERR_ALIAS_DANGLING, ERR_ROUTE_ALIASED
    */
-  setRoute(zone: string, path: string, spec: RouteSpec, params: ZoneParams): number {
+  setRoute(zone: string, path: string, spec: RouteSpec, params: ZoneParams, options: WriteOptions = {}): RouteChange {
+    return this.updateRoute(zone, path, () => spec, params, options);
+  }
+
+  /**
+   * Writes the route `make` builds from the stored one (undefined when there is none), in one
+   * transaction: the read, the build and the write see the same route, so `psarn route set`
+   * can keep what it was not told and `route weight` change only the targets named, whatever
+   * another writer does meanwhile. `make` may throw to refuse; nothing is written then.
+   * @throws as setRoute, and whatever `make` throws
+   */
+  updateRoute(
+    zone: string,
+    path: string,
+    make: (before: StoredRoute | undefined) => RouteSpec,
+    params: ZoneParams,
+    options: WriteOptions = {},
+  ): RouteChange {
     checkZoneName(zone);
-    const route = checkRoute(zone, path, spec);
+    checkPath(zone, path);
     const q = this.#q;
     return this.#write(() => {
+      const existing = q.zone.get(zone);
+      const before = existing && groupRoutes(q.routeById.all(existing.id, path)).next().value;
+      const route = checkRoute(zone, path, make(before));
+      if (existing !== undefined && before !== undefined && sameRoute(before, route)) {
+        return { zone, path, before, after: before, changed: false, serial: existing.serial, zoneCreated: false };
+      }
       const z = this.#zoneOrCreate(zone, params);
-      const before = groupRoutes(q.routeById.all(z.id, path)).next().value;
       const serial = this.#bump(z, z.epoch);
       const at = this.#now();
       q.deleteTargets.run(z.id, path);
@@ -422,14 +472,23 @@ export class Store {
       route.targets.forEach((t, seq) => {
         q.insertTarget.run(z.id, path, seq, t.target, t.weight, t.priority);
       });
+      if (route.alias !== null) {
+        // The walk first: a loop is refused whatever --force says, so it is the one to report.
+        checkAliasWrite(q, z.id, path, options);
+        if (before?.policy !== undefined) checkReferrers(q, routeName(zone, path), 'convert', options);
+      }
       const after = groupRoutes(q.routeById.all(z.id, path)).next().value;
       q.appendJournal.run(z.id, serial, 'set', path, journalRoute(before), journalRoute(after), at);
-      return serial;
+      return { zone, path, before, after, changed: true, serial, zoneCreated: existing === undefined };
     });
   }
 
-  /** @returns the serial after the write. @throws StoreError ERR_ROUTE_NOT_FOUND */
-  deleteRoute(zone: string, path: string): number {
+  /**
+   * Deletes a route. Refuses (unless `options.force`) while aliases point at it; a forced delete
+   * reports them in `dangling`.
+   * @throws StoreError ERR_ROUTE_NOT_FOUND, ERR_ROUTE_ALIASED
+   */
+  deleteRoute(zone: string, path: string, options: WriteOptions = {}): RouteChange {
     const q = this.#q;
     return this.#write(() => {
       const z = q.zone.get(zone);
@@ -437,10 +496,11 @@ export class Store {
       if (z === undefined || before === undefined) {
         throw new StoreError('ERR_ROUTE_NOT_FOUND', `no route '${path}' in zone ${zone}`);
       }
+      const dangling = checkReferrers(q, routeName(zone, path), 'delete', options);
       q.deleteRoute.run(z.id, path);
       const serial = this.#bump(z, z.epoch);
       q.appendJournal.run(z.id, serial, 'delete', path, journalRoute(before), null, this.#now());
-      return serial;
+      return { zone, path, before, changed: true, serial, zoneCreated: false, ...(dangling ? { dangling } : {}) };
     });
   }
 
@@ -464,7 +524,7 @@ export class Store {
    * otherwise current + 1. @returns per zone the route count and new serial.
    * @throws StoreError ERR_INVALID_ROUTE / ERR_INVALID_ZONE, and nothing is written (one transaction).
    */
-  importZones(zones: ZoneImport[], params: ZoneParams): { zone: string; routes: number; serial: number }[] {
+  importZones(zones: ZoneImport[], params: ZoneParams): ImportResult[] {
     return importZones(zones, params, {
       q: this.#q,
       now: this.#now,

@@ -106,6 +106,51 @@ export interface JournalEntry {
   at: number;
 }
 
+/** Options of a route write (setRoute, updateRoute, deleteRoute). */
+export interface WriteOptions {
+  /**
+   * Write anyway what would leave an alias pointing at nothing: an alias to a route that does
+   * not exist, deleting a route aliases point at, turning such a route into an alias. Never
+   * a loop, nor a chain of more than MAX_CNAME_CHAIN aliases (docs/design.md#alias-checks).
+   */
+  force?: boolean;
+  /** How a DNS name appears in error messages (the CLI shows psARNs). Default: the name itself. */
+  show?: (name: string) => string;
+}
+
+/** At most this many names in a list of aliases (messages, `RouteChange.dangling`); then a count. */
+export const ALIAS_NAMES_SHOWN = 5;
+
+/** What a route write did: the route before and after it, for a diff. */
+export interface RouteChange {
+  zone: string;
+  path: string;
+  /** Undefined when the route did not exist. */
+  before?: StoredRoute;
+  /** Undefined after a delete; `before` again when nothing changed. */
+  after?: StoredRoute;
+  /** False when the write would not change the route: then nothing was written and the serial stayed. */
+  changed: boolean;
+  /** The zone's serial after the write (its current one when nothing changed). */
+  serial: number;
+  /** True when this write created the zone. */
+  zoneCreated: boolean;
+  /** Aliases a forced write left pointing at nothing: their DNS names (at most ALIAS_NAMES_SHOWN) and how many. */
+  dangling?: { names: string[]; count: number };
+}
+
+/**
+ * An alias whose chain is broken: it ends at a name that is no route (`dangling`), comes back
+ * to an alias it passed (`loop`), or needs more than MAX_CNAME_CHAIN CNAMEs (`chain`).
+ */
+export interface AliasProblem {
+  kind: 'dangling' | 'loop' | 'chain';
+  /** The alias's DNS name. */
+  alias: string;
+  /** The names from the alias on: for a loop up to and including the name it comes back to. */
+  chain: string[];
+}
+
 /** One route of a zone import. */
 export interface ImportRoute {
   path: string;
@@ -157,7 +202,15 @@ export type StoreErrorCode =
   /** A zone name or SOA/NS parameters outside their ranges. */
   | 'ERR_INVALID_ZONE'
   | 'ERR_ROUTE_NOT_FOUND'
-  | 'ERR_INVALID_ROUTE';
+  | 'ERR_INVALID_ROUTE'
+  /** The alias would come back to itself, or lead into a loop. */
+  | 'ERR_ALIAS_LOOP'
+  /** The alias would be, or lengthen, a chain of more than MAX_CNAME_CHAIN aliases. */
+  | 'ERR_ALIAS_CHAIN'
+  /** The alias would point at a name that is no route (WriteOptions.force allows it). */
+  | 'ERR_ALIAS_DANGLING'
+  /** Aliases point at the route being deleted or turned into an alias (WriteOptions.force allows it). */
+  | 'ERR_ROUTE_ALIASED';
 
 export class StoreError extends PsarnBaseError {
   readonly code: StoreErrorCode;

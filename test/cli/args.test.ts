@@ -17,8 +17,7 @@ describe('parseArgv: accepted', () => {
         command: {
           kind: 'route set',
           psarn,
-          policy: 'weighted',
-          metadata: {},
+          meta: { clear: false, remove: [], set: {} },
           targets: [
             { target: L1, weight: 90, priority: 10 },
             { target: L2, weight: 10, priority: 20 },
@@ -50,7 +49,7 @@ describe('parseArgv: accepted', () => {
           psarn,
           policy: 'fanout',
           ttl: 0,
-          metadata: { team: 'orders', k: 'a=b' },
+          meta: { clear: false, remove: [], set: { team: 'orders', k: 'a=b' } },
           targets: [{ target: L1, weight: 1, priority: 10 }],
         },
       },
@@ -62,12 +61,61 @@ describe('parseArgv: accepted', () => {
     [['route', 'get', P], { global: {}, command: { kind: 'route get', psarn, json: false } }],
     [['route', 'list'], { global: {}, command: { kind: 'route list', json: false } }],
     [['route', 'list', 'x.y', '--json'], { global: {}, command: { kind: 'route list', scope: 'x.y', json: true } }],
-    [['route', 'delete', P], { global: {}, command: { kind: 'route delete', psarn } }],
+    [['route', 'delete', P], { global: {}, command: { kind: 'route delete', psarn, force: false } }],
+    [['route', 'delete', P, '--force'], { global: {}, command: { kind: 'route delete', psarn, force: true } }],
     [
       ['route', 'alias', 'arn:aws:psarn:us-east-1:123456789012:orders/latest', P, '--ttl', '172800'],
       {
         global: {},
-        command: { kind: 'route alias', psarn: { ...psarn, path: ['orders', 'latest'] }, target: psarn, ttl: 172800 },
+        command: {
+          kind: 'route alias',
+          psarn: { ...psarn, path: ['orders', 'latest'] },
+          target: psarn,
+          ttl: 172800,
+          force: false,
+        },
+      },
+    ],
+    // Issue 9: a flag not given keeps what the route has, so `route set` may leave out
+    // --target (the route keeps its targets) and say how to reset one.
+    [
+      ['route', 'set', P, '--ttl', 'default', '--meta', 'team-', '--meta', 'env=prod', '--clear-meta'],
+      {
+        global: {},
+        command: {
+          kind: 'route set',
+          psarn,
+          targets: [],
+          ttl: 'default',
+          meta: { clear: true, remove: ['team'], set: { env: 'prod' } },
+        },
+      },
+    ],
+    [
+      ['route', 'weight', P, `${L1}=80`, `${L2}=0@20`],
+      {
+        global: {},
+        command: {
+          kind: 'route weight',
+          psarn,
+          changes: [
+            { target: L1, weight: 80 },
+            { target: L2, weight: 0, priority: 20 },
+          ],
+        },
+      },
+    ],
+    [
+      ['route', 'alias', 'arn:aws:psarn:us-east-1:123456789012:orders/latest', P, '--ttl', 'default', '--force'],
+      {
+        global: {},
+        command: {
+          kind: 'route alias',
+          psarn: { ...psarn, path: ['orders', 'latest'] },
+          target: psarn,
+          ttl: 'default',
+          force: true,
+        },
       },
     ],
     [['flush', P], { global: {}, command: { kind: 'flush', scope: P } }],
@@ -125,7 +173,25 @@ describe('parseArgv: usage errors (exit 2, one line naming the input)', () => {
     ['psARN with a dot', ['route', 'delete', 'arn:aws:psarn:us-east-1:123456789012:orders/a.b'], /invalid psARN/],
     ['missing psARN', ['route', 'get'], /missing <psARN> for 'psarn route get'/],
     ['extra argument', ['route', 'get', P, 'extra'], /unexpected argument 'extra'/],
-    ['no targets', ['route', 'set', P], /missing --target/],
+    // Issue 9: '=abc' was stored as part of the target; a repeated --target exited 1 with "(StoreError)".
+    ['weight not a number', ['route', 'set', P, '--target', `${L1}=abc`], /'=abc' is not a weight/],
+    [
+      'target given twice',
+      ['route', 'set', P, '--target', L1, '--target', `${L1}=5`],
+      /--target '.*orders-v1' is given twice/,
+    ],
+    ['meta removed twice', ['route', 'set', P, '--meta', 'a-', '--meta', 'a=1'], /key 'a' is given twice/],
+    ['meta removal of a bad key', ['route', 'set', P, '--meta', '-'], /invalid --meta '-'/],
+    ['route weight without a target', ['route', 'weight', P], /missing <target>=<WEIGHT> for 'psarn route weight'/],
+    ['route weight without a weight', ['route', 'weight', P, L1], /has no weight; write TARGET=WEIGHT/],
+    ['route weight with a bad weight', ['route', 'weight', P, `${L1}=ten`], /'=ten' is not a weight/],
+    [
+      'route weight of a target twice',
+      ['route', 'weight', P, `${L1}=1`, `${L1}=2`],
+      /target '.*orders-v1' is given twice/,
+    ],
+    ['route weight with --ttl', ['route', 'weight', P, `${L1}=1`, '--ttl', '5'], /unknown flag '--ttl'/],
+    ['TTL word', ['route', 'set', P, '--ttl', 'defaults'], /invalid --ttl 'defaults'/],
     ['malformed ARN target', ['route', 'set', P, '--target', 'arn:aws:lambda'], /invalid target 'arn:aws:lambda'/],
     ['not an ARN or URL', ['route', 'set', P, '--target', 'orders-v1'], /invalid target 'orders-v1'/],
     ['http URL', ['route', 'set', P, '--target', 'http://example.com/x'], /only https/],

@@ -50,23 +50,40 @@ describe('psarn commands (in-process, temp database)', () => {
   before(() => seed(s));
   after(() => s.cleanup());
 
-  it('route set prints the psARN, zone and serial', async () => {
+  it('route set of a new route prints the psARN, zone, serial and everything it set', async () => {
     const out = await s.ok(['route', 'set', 'arn:aws:psarn:us-east-1:123456789012:Payments/Charge', '--target', L1]);
-    assert.match(
+    const serial = /serial (\d+)\)/.exec(out)?.[1];
+    assert.equal(
       out,
-      new RegExp(
-        `^set arn:aws:psarn:us-east-1:123456789012:payments/charge \\(zone ${ZONE.replaceAll('.', '\\.')} serial \\d+\\)\\n$`,
-      ),
+      `created arn:aws:psarn:us-east-1:123456789012:payments/charge (zone ${ZONE} serial ${serial})\n` +
+        '  ttl (none) → 300\n' +
+        '  policy (none) → weighted\n' +
+        `  target ${L1}: (none) → weight 1, priority 10\n`,
     );
   });
 
-  it('route set replaces the whole route and uses the default TTL', async () => {
+  it('route set replaces the targets and keeps the TTL, policy and metadata it was not given', async () => {
     const p = 'arn:aws:psarn:us-east-1:123456789012:tmp/replace';
-    await s.ok(['route', 'set', p, '--target', L1, '--target', L2, '--ttl', '10', '--meta', 'a=1']);
+    await s.ok([
+      'route',
+      'set',
+      p,
+      '--target',
+      L1,
+      '--target',
+      L2,
+      '--ttl',
+      '10',
+      '--meta',
+      'a=1',
+      '--policy',
+      'fanout',
+    ]);
     await s.ok(['route', 'set', p, '--target', `${L2}=5@3`]);
     const route = JSON.parse(await s.ok(['route', 'get', p, '--json']));
-    assert.equal(route.ttl, 300);
-    assert.deepEqual(route.metadata, {});
+    assert.equal(route.ttl, 10);
+    assert.equal(route.policy, 'fanout');
+    assert.deepEqual(route.metadata, { a: '1' });
     assert.deepEqual(route.targets, [{ target: L2, weight: 5, priority: 3, share: '100%' }]);
   });
 
@@ -115,15 +132,16 @@ describe('psarn commands (in-process, temp database)', () => {
     const before = await s.ok(['zone', 'export', ZONE]);
     const m = /epoch (\d+)/.exec(before)!;
     const out = await s.ok(['flush', P]);
-    const got = /^flushed (\S+): epoch (\d+) \(serial (\d+)\)\n$/.exec(out);
+    const got = /^flushed (\S+): epoch (\d+) → (\d+) \(serial (\d+)\)\n$/.exec(out);
     assert.ok(got, out);
     assert.equal(got[1], ZONE);
-    assert.equal(Number(got[2]), Number(m[1]) + 1);
+    assert.equal(Number(got[2]), Number(m[1]));
+    assert.equal(Number(got[3]), Number(m[1]) + 1);
     assert.match(
       await s.ok(['zone', 'export', ZONE]),
-      new RegExp(`_epoch\\.${ZONE.replaceAll('.', '\\.')}\\s+\\d+\\s+IN\\s+TXT\\s+"epoch=${got[2]}"`),
+      new RegExp(`_epoch\\.${ZONE.replaceAll('.', '\\.')}\\s+\\d+\\s+IN\\s+TXT\\s+"epoch=${got[3]}"`),
     );
-    assert.match(await s.ok(['flush', ZONE]), new RegExp(`epoch ${Number(got[2]) + 1} `));
+    assert.match(await s.ok(['flush', ZONE]), new RegExp(`epoch ${got[3]} → ${Number(got[3]) + 1} `));
   });
 
   it('route delete removes the route', async () => {
@@ -131,7 +149,11 @@ describe('psarn commands (in-process, temp database)', () => {
     await s.ok(['route', 'set', p, '--target', L1]);
     assert.match(
       await s.ok(['route', 'delete', p]),
-      /^deleted arn:aws:psarn:us-east-1:123456789012:tmp\/delete-me \(zone .* serial \d+\)\n$/,
+      new RegExp(
+        '^deleted arn:aws:psarn:us-east-1:123456789012:tmp/delete-me \\(zone .* serial \\d+\\)\\n' +
+          '  ttl 300 → \\(none\\)\\n  policy weighted → \\(none\\)\\n' +
+          `  target ${L1}: weight 1, priority 10 → \\(none\\)\\n$`,
+      ),
     );
     const r = await s.run(['route', 'get', p]);
     assert.equal(r.status, 1);
@@ -150,7 +172,9 @@ describe('psarn commands (in-process, temp database)', () => {
       const out = await fresh.ok(['zone', 'import', file]);
       assert.match(
         out,
-        new RegExp(`^imported \\d+ routes into ${ZONE.replaceAll('.', '\\.')} \\(serial \\d+\\) in \\d+ ms\\n$`),
+        new RegExp(
+          `^created zone ${ZONE.replaceAll('.', '\\.')}\\nimported \\d+ routes into ${ZONE.replaceAll('.', '\\.')} \\(serial \\d+\\) in \\d+ ms\\n$`,
+        ),
       );
       assert.equal(await fresh.ok(['zone', 'export', ZONE]), text);
       assert.equal(await fresh.ok(['route', 'list']), await s.ok(['route', 'list']));
@@ -160,7 +184,9 @@ describe('psarn commands (in-process, temp database)', () => {
   });
 
   it('help, --help and --version print to stdout and exit 0', async () => {
-    assert.match(await s.ok(['help']), /route set +create or replace a route/);
+    assert.match(await s.ok(['help']), /route set +create a route, or change one/);
+    assert.match(await s.ok(['help']), /route weight +change the weight/);
+    assert.match(await s.ok(['help', 'route', 'set']), /To reset: --ttl default/);
     assert.match(await s.ok(['--help']), /Usage: psarn <command>/);
     assert.match(await s.ok(['help', 'dig']), /^Usage: psarn dig <psARN\|name>/);
     assert.match(await s.ok(['route', 'set', '--help']), /--target T/);

@@ -37,7 +37,9 @@ describe('zone import at scale', () => {
     console.log(`# zone import of ${N} routes: ${ms} ms (${out.trim()})`);
     assert.match(
       out,
-      new RegExp(`^imported ${N} routes into ${ZONE.replaceAll('.', '\\.')} \\(serial \\d+\\) in \\d+ ms\\n$`),
+      new RegExp(
+        `^created zone ${ZONE.replaceAll('.', '\\.')}\\nimported ${N} routes into ${ZONE.replaceAll('.', '\\.')} \\(serial \\d+\\) in \\d+ ms\\n$`,
+      ),
     );
     const route = JSON.parse(
       await s.ok(['route', 'get', 'arn:aws:psarn:us-east-1:123456789012:svc44/r99944', '--json']),

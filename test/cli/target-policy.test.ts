@@ -65,7 +65,13 @@ describe('psarn and the targets policy', () => {
   it('route set writes a target with a token in its query, with one warning that hides the value', async () => {
     const r = await s.run(['route', 'set', P, '--target', 'https://hooks.example.com/in?page=2&token=s3cr3t']);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^set /);
+    assert.match(r.stdout, /^updated /);
+    // What changed is printed too, with the value hidden: output ends up in logs.
+    assert.match(
+      r.stdout,
+      /^ {2}target 'https:\/\/hooks\.example\.com\/in\?page=…&token=…': \(none\) → weight 1, priority 10$/m,
+    );
+    assert.ok(!r.stdout.includes('s3cr3t'));
     assert.match(
       r.stderr,
       /^psarn: warning: target 'https:\/\/hooks\.example\.com\/in\?page=…&token=…' has what looks like a credential in its query string \('token'\); [^\n]+\n$/,

@@ -138,7 +138,14 @@ describe('psarn errors through the real binary: one line on stderr, exit 2 (usag
   usage('--meta without =', ['route', 'set', P, '--target', L1, '--meta', 'team'], /^invalid --meta 'team'/);
   usage('a weight out of range', ['route', 'set', P, '--target', `${L1}=70000`], /weight 70000 is out of range/);
   usage('not a target', ['route', 'set', P, '--target', 'orders-v1'], /^--target: invalid target 'orders-v1'/);
-  usage('no --target', ['route', 'set', P], /^missing --target for 'psarn route set'/);
+  usage('no --target for a new route', ['route', 'set', MISSING], /^missing --target: route '.*' does not exist yet/);
+  usage('route weight without a target', ['route', 'weight', P], /^missing .* for 'psarn route weight'/);
+  usage('route weight: not a number', ['route', 'weight', P, `${L1}=abc`], /weight/);
+  usage(
+    'route weight: a target not on the route',
+    ['route', 'weight', P, `${L1}x=5`],
+    /^target '.*orders-v1x' is not on route '.*orders\/created' \(its targets: /,
+  );
   usage('--payload not JSON', ['invoke', P, '--payload', '{x'], /^invalid --payload '\{x': not JSON/);
   usage('--payload @', ['invoke', P, '--payload', '@'], /^invalid --payload '@'/);
   usage(
@@ -298,12 +305,12 @@ describe('help and the version through the real binary: stdout, exit 0', () => {
   const cases: [string[], RegExp][] = [
     [
       ['help', 'route'],
-      /^Usage: psarn route <command>[\s\S]*\n {2}route set +create or replace a route\n[\s\S]*psarn route delete <psARN>\n/,
+      /^Usage: psarn route <command>[\s\S]*\n {2}route set +create a route, or change one[^\n]*\n[\s\S]*psarn route delete <psARN>/,
     ],
     [['route', '--help'], /^Usage: psarn route <command>/],
     [['route', '-h'], /^Usage: psarn route <command>/],
-    [['help', 'route', 'set'], /^Usage: psarn route set <psARN> --target/],
-    [['route', 'set', '--help'], /^Usage: psarn route set <psARN> --target[\s\S]*--ttl S/],
+    [['help', 'route', 'set'], /^Usage: psarn route set <psARN> \[--target/],
+    [['route', 'set', '--help'], /^Usage: psarn route set <psARN> \[--target[\s\S]*--ttl S/],
     [['route', 'set', P, '--target', L1, '-h'], /^Usage: psarn route set /],
     [['zone', 'export', '-h'], /^Usage: psarn zone export <zone>/],
     [['dig', '--help'], /^Usage: psarn dig <psARN\|name>/],

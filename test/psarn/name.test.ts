@@ -117,6 +117,27 @@ describe('psarnToName / nameToPsarn', () => {
       "partition label '9aws' is invalid; use a letter then up to 30 letters, digits or - (e.g. aws)",
     ],
   ];
+  it("nameToPsarn, parseZoneName and zoneName refuse a region of the AWS partitions not in AWS's form", () => {
+    const problem = "region label 'useast1' is not an AWS region name in partition 'aws'; did you mean us-east-1?";
+    throwsWith(
+      () => nameToPsarn('a.123456789012.useast1.aws.psarn.internal'),
+      'ERR_INVALID_NAME',
+      `invalid name 'a.123456789012.useast1.aws.psarn.internal': ${problem}`,
+    );
+    throwsWith(
+      () => parseZoneName('123456789012.useast1.aws.psarn.internal.'),
+      'ERR_INVALID_ZONE',
+      `invalid zone '123456789012.useast1.aws.psarn.internal.': ${problem}`,
+    );
+    throwsWith(
+      () => zoneName({ partition: 'aws', region: 'useast1', account: '123456789012' }),
+      'ERR_INVALID_ZONE',
+      `invalid zone '123456789012.useast1.aws.psarn.internal.': ${problem}`,
+    );
+    assert.throws(() => parseZoneArg('arn:aws:psarn:useast1:123456789012:'), /did you mean us-east-1\?/);
+    assert.equal(nameToPsarn('a.123456789012.useast1.minio.psarn.internal').region, 'useast1');
+  });
+
   for (const [name, problem] of badNames) {
     it(`nameToPsarn rejects ${name.slice(0, 60)}`, () => {
       throwsWith(() => nameToPsarn(name), 'ERR_INVALID_NAME', `invalid name '${name}': ${problem}`);
@@ -138,7 +159,11 @@ describe('psarnToName / nameToPsarn', () => {
     let tooLong = 0;
     for (let n = 0; n < 5000; n++) {
       const partition = rand() < 0.8 ? partitions[n % partitions.length]! : `x${word(20).replace(/_/g, '-')}`;
-      const region = word(29).replace(/_/g, '-');
+      // The AWS partitions take only regions of AWS's form (a-b-1); the others any 1 to 30 of [a-z0-9-].
+      const aws = ['aws', 'aws-cn', 'aws-us-gov'].includes(partition.toLowerCase());
+      const region = aws
+        ? `${pick('abcdefghijklmnopqrstuvwxyz')}${pick('ABCDEFGHIJKLMNOPQRSTUVWXYZ')}-${word(8).replace(/[^a-zA-Z]/g, '') || 'x'}-${Math.floor(rand() * 20)}`
+        : word(29).replace(/_/g, '-');
       let account = '';
       for (let i = 0; i < 12; i++) account += pick('0123456789');
       const segments = Array.from({ length: 1 + Math.floor(rand() * 8) }, () => word(rand() < 0.2 ? 62 : 10));

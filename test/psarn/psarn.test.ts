@@ -132,6 +132,61 @@ describe('parsePsarn', () => {
   });
 });
 
+// Issue 9: `arn:aws:psarn:useast1:…` silently created a zone for region `useast1`.
+describe("parsePsarn: regions of the AWS partitions have AWS's form", () => {
+  it('accepts AWS region names in aws, aws-cn and aws-us-gov, in any case', () => {
+    for (const [partition, region] of [
+      ['aws', 'us-east-1'],
+      ['aws', 'ap-southeast-2'],
+      ['aws', 'eu-central-1'],
+      ['aws', 'il-central-1'],
+      ['aws', 'US-WEST-2'],
+      ['aws-cn', 'cn-north-1'],
+      ['aws-cn', 'cn-northwest-1'],
+      ['aws-us-gov', 'us-gov-west-1'],
+      ['AWS-US-GOV', 'us-gov-east-1'],
+    ] as const) {
+      assert.equal(parsePsarn(`arn:${partition}:psarn:${region}:123456789012:a`).region, region.toLowerCase());
+    }
+  });
+
+  const refused: [string, string, string][] = [
+    ['aws', 'useast1', 'did you mean us-east-1?'],
+    ['aws', 'us-east1', 'did you mean us-east-1?'],
+    ['aws', 'useast-1', 'did you mean us-east-1?'],
+    ['aws', 'apsoutheast2', 'did you mean ap-southeast-2?'],
+    ['aws-us-gov', 'usgovwest1', 'did you mean us-gov-west-1?'],
+    ['aws-cn', 'cnnorth1', 'did you mean cn-north-1?'],
+    ['aws', 'us-east', "use AWS's form, e.g. us-east-1 or ap-southeast-2"],
+    ['aws', 'local', "use AWS's form, e.g. us-east-1 or ap-southeast-2"],
+    ['aws', '1-east-1', "use AWS's form, e.g. us-east-1 or ap-southeast-2"],
+    ['aws', 'usa-east-1', "use AWS's form, e.g. us-east-1 or ap-southeast-2"],
+  ];
+  for (const [partition, region, hint] of refused) {
+    it(`refuses ${partition} region '${region}': ${hint}`, () => {
+      const input = `arn:${partition}:psarn:${region}:123456789012:orders/created`;
+      assert.throws(
+        () => parsePsarn(input),
+        (err: unknown) => {
+          assert.ok(err instanceof PsarnError);
+          assert.equal(err.code, 'ERR_INVALID_PSARN');
+          assert.equal(
+            err.message,
+            `invalid psARN '${input}': region '${region}' is not an AWS region name in partition '${partition}'; ${hint}`,
+          );
+          return true;
+        },
+      );
+    });
+  }
+
+  it('keeps the looser rule in other partitions', () => {
+    assert.equal(parsePsarn('arn:minio:psarn:useast1:123456789012:a').region, 'useast1');
+    assert.equal(parsePsarn('arn:awsx:psarn:local:123456789012:a').region, 'local');
+    assert.equal(parsePsarn('arn:p:psarn:r-1:123456789012:a').region, 'r-1');
+  });
+});
+
 describe('formatPsarn and isPsarn', () => {
   it('formats canonical lowercase text', () => {
     assert.equal(

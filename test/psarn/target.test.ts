@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseTargetArg, TargetError, validateTarget } from '../../src/psarn/index.js';
-import { checkTarget, isPlainArn } from '../../src/psarn/target.js';
+import { checkTarget, isPlainArn, parseTargetWeight } from '../../src/psarn/target.js';
 import { prng } from '../wire/build.js';
 
 const FN = 'arn:aws:lambda:us-east-1:123456789012:function:orders-created-v1';
@@ -173,20 +173,79 @@ describe('parseTargetArg', () => {
     ['https://h.example/p?a=b=5', 'https://h.example/p?a=b', 5, 10],
     ['https://h.example/p?n=5=1@2', 'https://h.example/p?n=5', 1, 2],
     ['https://h.example/p?x=', 'https://h.example/p?x=', 1, 10],
-    ['arn:aws:s3:::bucket/k=v', 'arn:aws:s3:::bucket/k=v', 1, 10],
+    ['https://h.example/p?a=1&b=x', 'https://h.example/p?a=1&b=x', 1, 10],
+    ['https://h.example/p?e=a@b', 'https://h.example/p?e=a@b', 1, 10],
+    ['https://h.example/p?a=1&b=2=3', 'https://h.example/p?a=1&b=2', 3, 10],
+    ['https://h.example/p#k=v', 'https://h.example/p#k=v', 1, 10],
+    ['https://h.example/p=5', 'https://h.example/p', 5, 10],
+    ['https://h.example/a=b=5', 'https://h.example/a=b', 5, 10],
+    ['https://h.example/p=5@0', 'https://h.example/p', 5, 0],
+    ['arn:aws:s3:::bucket/k=v=1', 'arn:aws:s3:::bucket/k=v', 1, 10],
   ];
   for (const [arg, target, weight, priority] of cases) {
     it(`parses ${arg.slice(-40)}`, () => assert.deepEqual(parseTargetArg(arg), { target, weight, priority }));
   }
 
+  const form = 'write =WEIGHT or =WEIGHT@PRIORITY with integers from 0 to 65535';
   const bad: [string, string][] = [
     [`${FN}=65536`, 'weight 65536 is out of range; use an integer from 0 to 65535'],
     [`${FN}=1@70000`, 'priority 70000 is out of range; use an integer from 0 to 65535'],
     [`${FN}=99999999999999999999`, 'weight 99999999999999999999 is out of range; use an integer from 0 to 65535'],
-    [`${FN}=`, "'=' is not a weight; write =WEIGHT or =WEIGHT@PRIORITY with integers from 0 to 65535"],
-    [`${FN}=-1`, "'=-1' is not a weight; write =WEIGHT or =WEIGHT@PRIORITY with integers from 0 to 65535"],
-    [`${FN}=5@`, "'=5@' is not a weight; write =WEIGHT or =WEIGHT@PRIORITY with integers from 0 to 65535"],
-    [`${FN}=@5`, "'=@5' is not a weight; write =WEIGHT or =WEIGHT@PRIORITY with integers from 0 to 65535"],
+    [`${FN}=`, `'=' is not a weight; ${form}; if '=' is part of the target, give the weight after it: '${FN}==1'`],
+    [
+      `${FN}=-1`,
+      `'=-1' is not a weight; ${form}; if '=-1' is part of the target, give the weight after it: '${FN}=-1=1'`,
+    ],
+    [
+      `${FN}=5@`,
+      `'=5@' is not a weight; ${form}; if '=5@' is part of the target, give the weight after it: '${FN}=5@=1'`,
+    ],
+    [
+      `${FN}=@5`,
+      `'=@5' is not a weight; ${form}; if '=@5' is part of the target, give the weight after it: '${FN}=@5=1'`,
+    ],
+    // Issue 9: these were stored as the literal targets '…:function:x=abc', '…=9O'.
+    [
+      `${FN}=abc`,
+      `'=abc' is not a weight; ${form}; if '=abc' is part of the target, give the weight after it: '${FN}=abc=1'`,
+    ],
+    [
+      `${FN}=9O`,
+      `'=9O' is not a weight; ${form}; if '=9O' is part of the target, give the weight after it: '${FN}=9O=1'`,
+    ],
+    [
+      `${FN}=1.5`,
+      `'=1.5' is not a weight; ${form}; if '=1.5' is part of the target, give the weight after it: '${FN}=1.5=1'`,
+    ],
+    [
+      `${FN}= 5`,
+      `'= 5' is not a weight; ${form}; if '= 5' is part of the target, give the weight after it: '${FN}= 5=1'`,
+    ],
+    [
+      `${FN}=+5`,
+      `'=+5' is not a weight; ${form}; if '=+5' is part of the target, give the weight after it: '${FN}=+5=1'`,
+    ],
+    [
+      'arn:aws:s3:::bucket/k=v',
+      `'=v' is not a weight; ${form}; if '=v' is part of the target, give the weight after it: 'arn:aws:s3:::bucket/k=v=1'`,
+    ],
+    [
+      'https://h.example/a=b',
+      `'=b' is not a weight; ${form}; if '=b' is part of the target, give the weight after it: 'https://h.example/a=b=1'`,
+    ],
+    [
+      'https://h.example/p?a=1&b=2=x',
+      `'=x' is not a weight; ${form}; if '=x' is part of the target, give the weight after it: 'https://h.example/p?a=1&b=2=x=1'`,
+    ],
+    // A query value of digits could be a weight: refused rather than guessed.
+    [
+      'https://h.example/p?n=5',
+      "'=5' could be the value of the query parameter 'n' or a weight; write 'https://h.example/p?n=5=1' to keep it in the URL (weight 1)",
+    ],
+    [
+      'https://h.example/p?a=b&page=2@3',
+      "'=2@3' could be the value of the query parameter 'page' or a weight; write 'https://h.example/p?a=b&page=2@3=1' to keep it in the URL (weight 1)",
+    ],
   ];
   for (const [arg, problem] of bad) {
     it(`rejects ${arg.slice(-30)}`, () => rejects(() => parseTargetArg(arg), arg, problem));
@@ -197,6 +256,29 @@ describe('parseTargetArg', () => {
       () => parseTargetArg('arn:aws:lambda=90'),
       'arn:aws:lambda',
       'an ARN has 6 parts arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE',
+    );
+  });
+});
+
+describe('parseTargetWeight (psarn route weight)', () => {
+  it('takes the last = as the weight, whatever precedes it; the priority only when given', () => {
+    assert.deepEqual(parseTargetWeight(`${FN}=80`), { target: FN, weight: 80 });
+    assert.deepEqual(parseTargetWeight(`${FN}=0@20`), { target: FN, weight: 0, priority: 20 });
+    assert.deepEqual(parseTargetWeight('https://h.example/p?n=5'), { target: 'https://h.example/p?n', weight: 5 });
+    assert.deepEqual(parseTargetWeight('https://h.example/p?n=5=2'), { target: 'https://h.example/p?n=5', weight: 2 });
+  });
+
+  it('refuses a target without a weight, or with one that is not a number', () => {
+    rejects(() => parseTargetWeight(FN), FN, `has no weight; write TARGET=WEIGHT[@PRIORITY], e.g. '${FN}=50'`);
+    rejects(
+      () => parseTargetWeight(`${FN}=x`),
+      `${FN}=x`,
+      "'=x' is not a weight; write =WEIGHT or =WEIGHT@PRIORITY with integers from 0 to 65535",
+    );
+    rejects(
+      () => parseTargetWeight(`${FN}=1@99999`),
+      `${FN}=1@99999`,
+      'priority 99999 is out of range; use an integer from 0 to 65535',
     );
   });
 });

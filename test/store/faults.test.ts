@@ -144,8 +144,8 @@ describe('a damaged file', () => {
 
   it('checkBeforeWrite lets a sound file be written', () => {
     const store = Store.open(tmp.file('sound.db'), { checkBeforeWrite: true });
-    assert.equal(store.setRoute(ZONE, 'a', weighted('a'), PARAMS), 2);
-    assert.equal(store.setRoute(ZONE, 'b', weighted('b'), PARAMS), 3);
+    assert.equal(store.setRoute(ZONE, 'a', weighted('a'), PARAMS).serial, 2);
+    assert.equal(store.setRoute(ZONE, 'b', weighted('b'), PARAMS).serial, 3);
     store.close();
   });
 });
@@ -167,7 +167,7 @@ describe('a write lock held past the busy timeout', () => {
       assert.ok(performance.now() - started >= 90, 'it waited for the lock first');
       assert.equal((err.cause as { code?: string }).code, 'SQLITE_BUSY');
       holder.exec('ROLLBACK');
-      assert.equal(store.setRoute(ZONE, 'a', weighted('a'), PARAMS), 2, 'works once the lock is free');
+      assert.equal(store.setRoute(ZONE, 'a', weighted('a'), PARAMS).serial, 2, 'works once the lock is free');
     } finally {
       store.close();
       holder.close();

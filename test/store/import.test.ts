@@ -29,9 +29,10 @@ describe('importZones', () => {
       ],
       PARAMS,
     );
+    const none = { problems: [], count: 0 };
     assert.deepEqual(result, [
-      { zone: ZONE, routes: 2, serial: 2024010101 },
-      { zone: ZONE2, routes: 1, serial: 2 },
+      { zone: ZONE, routes: 2, serial: 2024010101, created: true, aliasProblems: none },
+      { zone: ZONE2, routes: 1, serial: 2, created: true, aliasProblems: none },
     ]);
     const zone = store.zone(ZONE)!;
     assert.deepEqual(
@@ -101,8 +102,8 @@ describe('importZones', () => {
   it('serials wrap past 2^32 - 1 to 1, never 0', () => {
     store.importZones([{ name: ZONE, serial: 2 ** 31, routes: [] }], PARAMS);
     store.importZones([{ name: ZONE, serial: 2 ** 32 - 1, routes: [] }], PARAMS);
-    assert.equal(store.setRoute(ZONE, 'a', weighted('a'), PARAMS), 1);
-    assert.equal(store.setRoute(ZONE, 'a', weighted('b'), PARAMS), 2);
+    assert.equal(store.setRoute(ZONE, 'a', weighted('a'), PARAMS).serial, 1);
+    assert.equal(store.setRoute(ZONE, 'a', weighted('b'), PARAMS).serial, 2);
     assert.deepEqual(
       store.journal(ZONE, 2 ** 32 - 1).map((e) => e.serial),
       [1, 2],

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { SCHEMA_VERSION, Store, StoreError } from '../../src/store/index.js';
+import { MIGRATIONS, SCHEMA_VERSION, Store, StoreError } from '../../src/store/index.js';
 import { PARAMS, tempDir, weighted, ZONE } from './helpers.js';
 
 const tmp = tempDir();
@@ -28,6 +28,31 @@ function userVersion(file: string): number {
 }
 
 describe('Store.open', () => {
+  it('migrates a version-1 database to 2: the alias index, and its existing aliases are checked', () => {
+    const file = tmp.file('v1.db');
+    const db = new Database(file);
+    db.exec(MIGRATIONS[0]!);
+    db.pragma('user_version = 1');
+    db.prepare(`INSERT INTO zones (name, serial, epoch, soa_ttl, mname, rname, refresh, retry, expire, minimum, ns_ttl, nameservers)
+      VALUES (?, 1, 1, 3600, 'ns.', 'h.', 1, 1, 1, 1, 3600, '["ns."]')`).run(ZONE);
+    db.prepare(
+      "INSERT INTO routes (zone_id, path, policy, ttl, alias, serial, updated_at) VALUES (1, 'latest', NULL, 60, ?, 1, 0)",
+    ).run(`created.${ZONE}`);
+    db.close();
+    const store = Store.open(file, { create: false });
+    assert.equal(userVersion(file), 2);
+    assert.throws(
+      () => store.setRoute(ZONE, 'created', { ttl: 60, alias: `latest.${ZONE}` }, PARAMS, { force: true }),
+      {
+        code: 'ERR_ALIAS_LOOP',
+      },
+    );
+    store.close();
+    const check = new Database(file, { readonly: true });
+    assert.equal(check.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'routes_alias'").pluck().get(), 1);
+    check.close();
+  });
+
   it('creates the file and its folder, migrates an empty database to the current version, in WAL mode', () => {
     const file = join(tmp.dir, 'nested', 'deeper', 'psarn.db');
     const store = Store.open(file);
@@ -44,7 +69,7 @@ describe('Store.open', () => {
   it('re-opens an existing database without re-running migrations or losing data', () => {
     const file = tmp.file('reopen.db');
     const a = Store.open(file);
-    const serial = a.setRoute(ZONE, 'orders/created', weighted('a'), PARAMS);
+    const { serial } = a.setRoute(ZONE, 'orders/created', weighted('a'), PARAMS);
     a.close();
     const b = Store.open(file, { create: false });
     assert.equal(b.zone(ZONE)?.serial, serial);

@@ -14,7 +14,7 @@ beforeEach(() => {
 
 describe('setRoute', () => {
   it('creates the zone (serial 1, epoch 1, journal create) then writes the route at serial 2', () => {
-    const serial = store.setRoute(ZONE, 'orders/created', weighted('a', 'b'), PARAMS);
+    const { serial } = store.setRoute(ZONE, 'orders/created', weighted('a', 'b'), PARAMS);
     assert.equal(serial, 2);
     const zone = store.zone(ZONE);
     assert.deepEqual(zone, { id: zone?.id, name: ZONE, serial: 2, epoch: 1, ...PARAMS });
@@ -34,9 +34,9 @@ describe('setRoute', () => {
   it('every later write bumps the serial exactly once and journals one row with that serial', () => {
     store.setRoute(ZONE, 'a', weighted('a'), PARAMS);
     const serials = [
-      store.setRoute(ZONE, 'b', weighted('b'), PARAMS),
-      store.setRoute(ZONE, 'a', weighted('c'), PARAMS),
-      store.deleteRoute(ZONE, 'b'),
+      store.setRoute(ZONE, 'b', weighted('b'), PARAMS).serial,
+      store.setRoute(ZONE, 'a', weighted('c'), PARAMS).serial,
+      store.deleteRoute(ZONE, 'b').serial,
       store.flush(ZONE).serial,
     ];
     assert.deepEqual(serials, [3, 4, 5, 6]);
@@ -65,7 +65,7 @@ describe('setRoute', () => {
       ],
       metadata: { owner: 'team-orders' },
     };
-    const serial = store.setRoute(ZONE, 'orders/created', spec, PARAMS);
+    const { serial } = store.setRoute(ZONE, 'orders/created', spec, PARAMS);
     const route = store.getRoute(ZONE, 'orders/created');
     assert.deepEqual(route, {
       zone: ZONE,
@@ -83,6 +83,7 @@ describe('setRoute', () => {
   });
 
   it('stores alias routes (lowercased, no targets) and switches between alias and targets', () => {
+    store.setRoute(ZONE, 'orders/created', weighted('c'), PARAMS);
     store.setRoute(ZONE, 'orders/latest', { ttl: 30, alias: `Created.Orders.${ZONE}` }, PARAMS);
     const alias = store.getRoute(ZONE, 'orders/latest');
     assert.equal(alias?.alias, `created.orders.${ZONE}`);
@@ -92,7 +93,7 @@ describe('setRoute', () => {
     const route = store.getRoute(ZONE, 'orders/latest');
     assert.equal(route?.alias, undefined);
     assert.equal(route?.policy, 'weighted');
-    store.setRoute(ZONE, 'orders/latest', { ttl: 30, alias: `a.${ZONE}` }, PARAMS);
+    store.setRoute(ZONE, 'orders/latest', { ttl: 30, alias: `a.${ZONE}` }, PARAMS, { force: true });
     assert.deepEqual(store.getRoute(ZONE, 'orders/latest')?.targets, []);
   });
 
@@ -174,7 +175,7 @@ describe('setRoute', () => {
 describe('deleteRoute', () => {
   it('removes the route and its targets, journaling the route it removed', () => {
     store.setRoute(ZONE, 'a', weighted('x', 'y'), PARAMS);
-    assert.equal(store.deleteRoute(ZONE, 'a'), 3);
+    assert.equal(store.deleteRoute(ZONE, 'a').serial, 3);
     assert.equal(store.getRoute(ZONE, 'a'), undefined);
     assert.deepEqual([...store.listRoutes()], []);
     const entry = store.journal(ZONE, 2)[0]!;

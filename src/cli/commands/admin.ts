@@ -15,7 +15,8 @@ export function flush(cmd: Of<'flush'>, ctx: Context): void {
   const store = ctx.openStore();
   try {
     const { epoch, serial } = store.flush(zone);
-    ctx.io.stdout.write(`flushed ${zone}: epoch ${epoch} (serial ${serial})\n`);
+    // A flush always changes the epoch: old → new, as every write prints what it changed.
+    ctx.io.stdout.write(`flushed ${zone}: epoch ${epoch - 1} → ${epoch} (serial ${serial})\n`);
   } catch (err) {
     if (err instanceof StoreError && err.code === 'ERR_ZONE_NOT_FOUND') {
       throw new CliError('ERR_NOT_FOUND', `zone '${zone}' not found in ${ctx.config.db}; nothing flushed`, {

@@ -1,10 +1,12 @@
-/** `psarn route set|get|list|delete|alias` (docs/design.md#cli-names). Inputs are validated before the store opens. */
-import { zoneParams } from '../../config/config.js';
+/**
+ * `psarn route get|list` (docs/design.md#cli-names), and what the route writes share
+ * (route-write.ts): a psARN's zone and path, the targets policy check. Inputs are validated
+ * before the store opens.
+ */
 import { parseZoneArg, psarnToName, zoneName } from '../../psarn/name.js';
 import type { Psarn } from '../../psarn/psarn.js';
 import { formatPsarn, isPsarn, parsePsarn } from '../../psarn/psarn.js';
 import { TargetPolicyError, TargetRules } from '../../psarn/target-policy.js';
-import { StoreError } from '../../store/types.js';
 import type { Command } from '../args.js';
 import type { Context } from '../context.js';
 import { CliError, oneLine, usageError } from '../errors.js';
@@ -27,7 +29,7 @@ export function locate(psarn: Psarn, namespace: string): { zone: string; path: s
 }
 
 /** Warning lines printed per write at most; the rest are counted. */
-const MAX_WARNINGS = 5;
+export const MAX_WARNINGS = 5;
 
 /**
  * Checks targets against the config's `targets` policy before anything is written (route set,
@@ -59,45 +61,8 @@ export function targetChecker(
   };
 }
 
-function notFound(what: string, err?: unknown): CliError {
+export function notFound(what: string, err?: unknown): CliError {
   return new CliError('ERR_NOT_FOUND', what, err === undefined ? undefined : { cause: err });
-}
-
-export function routeSet(cmd: Of<'route set'>, ctx: Context): void {
-  const at = locate(cmd.psarn, ctx.config.namespace);
-  const checker = targetChecker(ctx, (err) => usageError(`${err.message} (config key targets)`, err));
-  for (const t of cmd.targets) checker.check(t.target);
-  checker.done();
-  const params = zoneParams(ctx.config);
-  const spec = {
-    policy: cmd.policy,
-    ttl: cmd.ttl ?? ctx.config.defaultTtl,
-    targets: cmd.targets,
-    metadata: cmd.metadata,
-  };
-  const store = ctx.openStore();
-  try {
-    const serial = store.setRoute(at.zone, at.path, spec, params);
-    ctx.io.stdout.write(`set ${at.text} (zone ${at.zone} serial ${serial})\n`);
-  } finally {
-    store.close();
-  }
-}
-
-export function routeAlias(cmd: Of<'route alias'>, ctx: Context): void {
-  const at = locate(cmd.psarn, ctx.config.namespace);
-  const to = locate(cmd.target, ctx.config.namespace);
-  if (at.name === to.name) {
-    throw usageError(`cannot alias '${at.text}' to itself; give another <target psARN>`);
-  }
-  const params = zoneParams(ctx.config);
-  const store = ctx.openStore();
-  try {
-    const serial = store.setRoute(at.zone, at.path, { ttl: cmd.ttl ?? ctx.config.defaultTtl, alias: to.name }, params);
-    ctx.io.stdout.write(`alias ${at.text} -> ${to.text} (zone ${at.zone} serial ${serial})\n`);
-  } finally {
-    store.close();
-  }
 }
 
 export function routeGet(cmd: Of<'route get'>, ctx: Context): void {
@@ -110,25 +75,6 @@ export function routeGet(cmd: Of<'route get'>, ctx: Context): void {
     }
     const view = routeView(route, ctx.config.namespace, zone?.epoch);
     ctx.io.stdout.write(cmd.json ? `${JSON.stringify(view, null, 2)}\n` : formatRouteBlock(view));
-  } finally {
-    store.close();
-  }
-}
-
-export function routeDelete(cmd: Of<'route delete'>, ctx: Context): void {
-  const at = locate(cmd.psarn, ctx.config.namespace);
-  const store = ctx.openStore();
-  try {
-    const serial = store.deleteRoute(at.zone, at.path);
-    ctx.io.stdout.write(`deleted ${at.text} (zone ${at.zone} serial ${serial})\n`);
-  } catch (err) {
-    if (err instanceof StoreError && (err.code === 'ERR_ROUTE_NOT_FOUND' || err.code === 'ERR_ZONE_NOT_FOUND')) {
-      throw notFound(
-        `route '${at.text}' not found in ${ctx.config.db}; nothing deleted ('psarn route list' shows the routes)`,
-        err,
-      );
-    }
-    throw err;
   } finally {
     store.close();
   }

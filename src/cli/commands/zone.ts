@@ -11,6 +11,7 @@ import type { Command } from '../args.js';
 import type { Context } from '../context.js';
 import { CliError, oneLine, usageError } from '../errors.js';
 import { targetChecker } from './route.js';
+import { warnAliasProblems } from './route-write.js';
 
 type Of<K extends Command['kind']> = Extract<Command, { kind: K }>;
 
@@ -130,8 +131,10 @@ export function zoneImport(cmd: Of<'zone import'>, ctx: Context): void {
     const results = store.importZones(zones, params);
     const ms = Math.round(ctx.now() - started);
     for (const r of results) {
+      if (r.created) ctx.io.stdout.write(`created zone ${r.zone}\n`);
       ctx.io.stdout.write(`imported ${r.routes} routes into ${r.zone} (serial ${r.serial}) in ${ms} ms\n`);
     }
+    warnAliasProblems(ctx, results);
   } finally {
     store.close();
   }
