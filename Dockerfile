@@ -32,6 +32,9 @@ ENV NODE_ENV=production \
 WORKDIR /app
 # package.json: "type": "module" makes dist/**/*.js ES modules, and gives psarn its version.
 COPY --from=build /app/package.json ./
+# NOTE for the psarn-client workspace (src/client/package.json): npm ci links it as
+# node_modules/psarn-client -> ../src/client, so this stage must also copy that package's
+# package.json and built files, or the link dangles here.
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 # The native UDP batcher built by npm ci's install script. The build stage has a compiler, so a
