@@ -23,8 +23,3 @@ function find(): { dir: string; version: string } {
 export function packageVersion(): string {
   return find().version;
 }
-
-/** The folder holding the package's package.json (and its config/ folder). */
-export function packageRoot(): string {
-  return find().dir;
-}

@@ -27,6 +27,7 @@ import {
 import { PsarnError, type PsarnErrorCode } from '../src/psarn/psarn.js';
 import { TargetError } from '../src/psarn/target.js';
 import { TargetPolicyError } from '../src/psarn/target-policy.js';
+import { ListenError } from '../src/server/listen.js';
 import { StoreError, type StoreErrorCode } from '../src/store/types.js';
 import { WireError } from '../src/wire/errors.js';
 import { ZoneFileError } from '../src/zonefile/errors.js';
@@ -86,6 +87,7 @@ const instances: PsarnBaseError[] = [
   new ConfigError('key', 'm'),
   new RoutesFileError('key', 'm'),
   new ZoneFileError('m'),
+  new ListenError('dns', 'udp', server, Object.assign(new Error('bind'), { code: 'EADDRINUSE' })),
 ];
 
 const underTsx = import.meta.url.endsWith('.ts');

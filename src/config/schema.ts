@@ -34,7 +34,8 @@ export const DEFAULTS = {
   workers: 1,
   routeIndex: true,
   log: { level: 'info' as LogLevel },
-  demoRoutes: 'config/demo-routes.yaml' as string | null,
+  // None: only a config that names them loads the demo (docs/design.md#demo-routes-only-into-a-new-database).
+  demoRoutes: null as string | null,
   targets: {
     partitions: ['*'] as string[],
     accounts: ['*'] as string[],

@@ -14,7 +14,7 @@ import type { Config, HostPort } from '../config/config.js';
 import { prepareStore } from './daemon.js';
 import { connectionCaps } from './fd-budget.js';
 import { HTTP_MAX_CONNECTIONS, type HttpListener, listenHttp } from './http.js';
-import { freeDnsPort } from './listen.js';
+import { freeDnsPort, ListenError } from './listen.js';
 
 /** Sent by a worker once its listeners are up. */
 export interface WorkerReady {
@@ -36,6 +36,20 @@ function isWorkerStore(message: unknown): message is WorkerStore {
   return (message as WorkerStore | undefined)?.type === 'psarn:store';
 }
 
+/**
+ * Sent by a worker whose start failed, with the one line psarnd would print: the primary prints
+ * it once (not once per worker) and stops, rather than forking the worker again and again.
+ */
+export interface WorkerFailed {
+  type: 'psarn:failed';
+  reason: string;
+}
+
+function isWorkerFailed(message: unknown): message is WorkerFailed {
+  const m = message as WorkerFailed | undefined;
+  return m?.type === 'psarn:failed' && typeof m.reason === 'string';
+}
+
 /** How often a worker looks at its store's health to tell the primary of a change. */
 const STORE_HEALTH_MS = 1000;
 
@@ -54,68 +68,122 @@ export const CLUSTER_PORT_ENV = 'PSARN_CLUSTER_PORT';
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 
+/**
+ * Starts the primary. Order (docs/design.md#bind-before-the-store): HTTP is bound, the DNS port
+ * is checked free for UDP and TCP (or picked, for port 0), and only then is the database created
+ * and the demo loaded and are the workers forked; so a taken port stops psarnd with one line and
+ * nothing created. A worker that fails to start (it reports why) fails the whole start with its
+ * reason, instead of being forked again and again.
+ * @throws ListenError, StoreError, RoutesFileError, or a worker's reason as an Error
+ */
 export async function startPrimary(config: Config, options: { log: Logger }): Promise<Primary> {
   const { log } = options;
   const count = config.workers;
-  prepareStore(config, log);
   const aggregator = new AggregatorRegistry();
   const ready = new Set<number>();
   /** Workers whose store failed a read lately (a damaged file fails every worker's queries alike). */
   const failing = new Set<number>();
   let dns: HostPort | undefined;
   let stopping = false;
+  let started = false;
   let allReady: () => void = () => {};
-  const started = new Promise<void>((resolve) => {
+  let failed: (error: Error) => void = () => {};
+  const starting = new Promise<void>((resolve, reject) => {
     allReady = resolve;
+    failed = reject;
   });
+  // No unhandled rejection when a worker fails before the primary awaits `starting`.
+  starting.catch(() => {});
 
-  // Workers on the native UDP carrier each bind the port (SO_REUSEPORT), so `listen: host:0`
-  // must become one concrete port for all of them: the primary picks a free one.
-  const port = config.listen.port === 0 ? await freeDnsPort(config.listen.host) : config.listen.port;
-  const fork = (): Worker => {
-    const worker = cluster.fork({ [CLUSTER_PORT_ENV]: String(port) });
-    worker.on('message', (message: unknown) => {
-      if (isWorkerStore(message)) {
-        if (message.healthy) failing.delete(worker.id);
-        else failing.add(worker.id);
+  let http: HttpListener;
+  try {
+    http = await listenHttp(config.http, {
+      maxConnections: connectionCaps({ tcp: 0, http: HTTP_MAX_CONNECTIONS }, log).http,
+      metrics: () => aggregator.clusterMetrics(),
+      contentType: aggregator.contentType,
+      ready: () => started && ready.size === count,
+      storeHealthy: () => failing.size === 0,
+      log,
+    });
+  } catch (error) {
+    throw new ListenError('http', 'tcp', config.http, error);
+  }
+  const workers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+  const stopWorkers = async (): Promise<void> => {
+    stopping = true;
+    const exits = workers().map(
+      (worker) =>
+        new Promise<void>((resolve) => {
+          if (worker.isDead()) return resolve();
+          worker.once('exit', () => resolve());
+          worker.process.kill('SIGTERM');
+        }),
+    );
+    const deadline = setTimeout(() => {
+      for (const worker of workers()) worker.process.kill('SIGKILL');
+    }, STOP_TIMEOUT_MS);
+    await Promise.all(exits);
+    clearTimeout(deadline);
+  };
+
+  try {
+    // Workers on the native UDP carrier each bind the port (SO_REUSEPORT), so `listen: host:0`
+    // must become one concrete port for all of them: the primary picks a free one. A fixed port
+    // is checked the same way: a worker would otherwise find it taken only after the database
+    // was made (and, with SO_REUSEPORT, could even join another psarnd of this user on it).
+    const port = await freeDnsPort(config.listen);
+    prepareStore(config, log);
+
+    const fork = (): Worker => {
+      const worker = cluster.fork({ [CLUSTER_PORT_ENV]: String(port) });
+      worker.on('message', (message: unknown) => {
+        if (isWorkerStore(message)) {
+          if (message.healthy) failing.delete(worker.id);
+          else failing.add(worker.id);
+          return;
+        }
+        if (isWorkerFailed(message)) {
+          if (!started) failed(new Error(message.reason));
+          return;
+        }
+        if (!isWorkerReady(message)) return;
+        ready.add(worker.id);
+        dns = message.dns;
+        if (ready.size === count) allReady();
+      });
+      return worker;
+    };
+    cluster.on('exit', (worker, code, signal) => {
+      ready.delete(worker.id);
+      failing.delete(worker.id);
+      if (stopping) return;
+      if (!started) {
+        // The reason came first when the worker could send it; this is for a crash.
+        failed(new Error(`a DNS worker exited (${signal ?? `code ${code}`}) before it was serving; see the log`));
         return;
       }
-      if (!isWorkerReady(message)) return;
-      ready.add(worker.id);
-      dns = message.dns;
-      if (ready.size === count) allReady();
+      log.error({ pid: worker.process.pid, code, signal }, 'DNS worker exited; starting another');
+      fork();
     });
-    return worker;
-  };
-  cluster.on('exit', (worker, code, signal) => {
-    ready.delete(worker.id);
-    failing.delete(worker.id);
-    if (stopping) return;
-    log.error({ pid: worker.process.pid, code, signal }, 'DNS worker exited; starting another');
-    fork();
-  });
-  for (let i = 0; i < count; i++) fork();
+    for (let i = 0; i < count; i++) fork();
 
-  let timeout: NodeJS.Timeout | undefined;
-  await Promise.race([
-    started,
-    new Promise<never>((_, reject) => {
-      timeout = setTimeout(
-        () => reject(new Error(`the ${count} DNS workers did not start within ${START_TIMEOUT_MS} ms`)),
-        START_TIMEOUT_MS,
-      );
-    }),
-  ]).finally(() => clearTimeout(timeout));
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([
+      starting,
+      new Promise<never>((_, reject) => {
+        timeout = setTimeout(
+          () => reject(new Error(`the ${count} DNS workers did not start within ${START_TIMEOUT_MS} ms`)),
+          START_TIMEOUT_MS,
+        );
+      }),
+    ]).finally(() => clearTimeout(timeout));
+    started = true;
+  } catch (error) {
+    await stopWorkers();
+    await http.close();
+    throw error;
+  }
 
-  const http: HttpListener = await listenHttp(config.http, {
-    maxConnections: connectionCaps({ tcp: 0, http: HTTP_MAX_CONNECTIONS }, log).http,
-    metrics: () => aggregator.clusterMetrics(),
-    contentType: aggregator.contentType,
-    ready: () => ready.size === count,
-    storeHealthy: () => failing.size === 0,
-    log,
-  });
-  const workers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
   log.info({ dns, http: http.address, db: config.db, workers: count }, 'psarnd serving');
   return {
     dns: dns!,
@@ -124,20 +192,7 @@ export async function startPrimary(config: Config, options: { log: Logger }): Pr
       for (const worker of workers()) worker.process.kill('SIGHUP');
     },
     async close() {
-      stopping = true;
-      const exits = workers().map(
-        (worker) =>
-          new Promise<void>((resolve) => {
-            if (worker.isDead()) return resolve();
-            worker.once('exit', () => resolve());
-            worker.process.kill('SIGTERM');
-          }),
-      );
-      const deadline = setTimeout(() => {
-        for (const worker of workers()) worker.process.kill('SIGKILL');
-      }, STOP_TIMEOUT_MS);
-      await Promise.all(exits);
-      clearTimeout(deadline);
+      await stopWorkers();
       await http.close();
       log.info('psarnd stopped');
     },

@@ -11,11 +11,12 @@ import { AnswerCache } from '../zone/cache.js';
 import { RouteIndexer } from '../zone/route-indexer.js';
 import { StoreZoneView, type ZoneChanges } from '../zone/store-view.js';
 import { ZoneSync } from '../zone/zone-sync.js';
-import { demoRoutesFile, loadDemoRoutes } from './demo.js';
+import { type DemoRoutes, demoRoutesFor, loadDemoRoutes } from './demo.js';
 import { connectionCaps } from './fd-budget.js';
 import { QueryHandler } from './handler.js';
 import { HTTP_MAX_CONNECTIONS, type HttpListener, listenHttp } from './http.js';
-import { listenPair } from './listen.js';
+import { LateHandler } from './late-handler.js';
+import { ListenError, listenDns } from './listen.js';
 import { DaemonMetrics } from './metrics.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { listenTcp, type TcpListener } from './tcp-listener.js';
@@ -54,52 +55,89 @@ const RESTART_KEYS = ['listen', 'http', 'db', 'namespace', 'workers', 'routeInde
 
 /**
  * Opens the database once, creating and migrating it, and loads the demo routes into one it
- * created: done before any DNS worker opens the file, so workers never race to do it.
+ * created: done before any DNS worker opens the file, so workers never race to do it. The demo
+ * file is read before the database is created, so a bad one leaves no database behind.
  */
 export function prepareStore(config: Config, log: Logger): void {
+  const demo = demoRoutesFor(config, (line) => log.warn(line));
   const store = Store.open(config.db, { create: true, mode: config.dbMode });
   try {
-    loadDemoIfEmpty(store, config, log);
+    loadDemo(store, demo, log);
   } finally {
     store.close();
   }
 }
 
-/**
- * The demo routes go only into a database this start created: an existing file, even one with
- * no zones, is someone's data (a truncated production copy must not start serving the demo).
- */
-function loadDemoIfEmpty(store: Store, config: Config, log: Logger): void {
-  if (!store.created || config.demoRoutes === null) return;
-  const file = demoRoutesFile(config.demoRoutes);
-  const loaded = loadDemoRoutes(store, file, config, (line) => log.warn(line));
-  log.info({ file, routes: loaded }, 'new database: loaded the demo routes');
+/** docs/design.md#demo-routes-only-into-a-new-database: only into a database this start created. */
+function loadDemo(store: Store, demo: DemoRoutes | undefined, log: Logger): void {
+  const loaded = loadDemoRoutes(store, demo);
+  if (loaded > 0) log.info({ file: demo?.file, routes: loaded }, 'new database: loaded the demo routes');
 }
 
+/**
+ * Starts one serving process. Every socket is bound before the store is touched
+ * (docs/design.md#bind-before-the-store): a port in use stops the start with one ListenError
+ * and no database created, no demo loaded. The listeners drop what arrives in the few
+ * milliseconds until the store is open (LateHandler), and /ready says "starting" meanwhile.
+ * @throws ListenError, StoreError, RoutesFileError
+ */
 export async function startDaemon(config: Config, options: DaemonOptions): Promise<Daemon> {
   const { log } = options;
   const metrics = new DaemonMetrics(options.registry !== undefined ? { registry: options.registry } : {});
-  // 16 MiB of page cache: answers are point reads, and the OS caches the file outside our RSS.
-  const store = Store.open(config.db, { create: true, mode: config.dbMode, cacheKiB: 16384 });
   let current = config;
+  let store: Store | undefined;
   let udp: UdpListener | undefined;
   let tcp: TcpListener | undefined;
   let http: HttpListener | undefined;
   let sync: ZoneSync | undefined;
   let ready = false;
   let indexer: RouteIndexer | undefined;
-  const storeHealthy = (): boolean => store.readFailure() === undefined;
+  const storeHealthy = (): boolean => store?.readFailure() === undefined;
+  const serving = new LateHandler();
   try {
-    loadDemoIfEmpty(store, config, log);
-    const view = new StoreZoneView(store, { epochTtl: config.epochTtl });
+    // Connection caps that keep this process under its open-files limit.
+    const caps = connectionCaps(
+      { tcp: config.tcp.maxConnections, http: options.http === false ? 0 : HTTP_MAX_CONNECTIONS },
+      log,
+    );
+    // TCP on the port UDP got, so `listen: host:0` gives one port for both (another pair is
+    // tried when that port's TCP twin is taken).
+    ({ udp, tcp } = await listenDns(config.listen, {
+      udp: (at) => listenUdp(at, serving, log, { io: config.udpIo, reusePort: options.reusePort === true }),
+      tcp: (at) => listenTcp(at, serving, { ...config.tcp, maxConnectionsCeiling: caps.tcpCeiling, metrics, log }),
+    }));
+    metrics.udpDrops = udp.drops;
+    if (options.http !== false) {
+      const { registry } = metrics;
+      try {
+        http = await listenHttp(config.http, {
+          maxConnections: caps.http,
+          metrics: () => registry.metrics(),
+          contentType: registry.contentType,
+          ready: () => ready,
+          storeHealthy,
+          log,
+        });
+      } catch (error) {
+        throw new ListenError('http', 'tcp', config.http, error);
+      }
+    }
+
+    // Bound: now the store. The demo file is read before the database is created.
+    const demo = demoRoutesFor(config, (line) => log.warn(line));
+    // 16 MiB of page cache: answers are point reads, and the OS caches the file outside our RSS.
+    const opened = Store.open(config.db, { create: true, mode: config.dbMode, cacheKiB: 16384 });
+    store = opened;
+    loadDemo(opened, demo, log);
+    const view = new StoreZoneView(opened, { epochTtl: config.epochTtl });
     const cache = new AnswerCache();
     metrics.cacheSize = () => cache.size;
     indexer = new RouteIndexer({
-      store,
+      store: opened,
       zones: () => view.zones(),
       // A worker cannot open ':memory:', and under tsx (src/*.ts run directly) there is no
       // compiled worker file: build in this thread then.
-      inline: store.file === ':memory:' || import.meta.url.endsWith('.ts'),
+      inline: opened.file === ':memory:' || import.meta.url.endsWith('.ts'),
       // A 1M-route build is mostly SQLite reads: two workers halve it while the event loop,
       // serving from the store meanwhile, stays mostly idle. More cores help little past four.
       // A cluster worker (reusePort) builds with one: its siblings build their indexes at once.
@@ -130,31 +168,8 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     sync.start();
     log.info({ zones: view.zones().length }, 'zones loaded');
     if (config.routeIndex) routes.rebuild();
-
-    // Connection caps that keep this process under its open-files limit.
-    const caps = connectionCaps(
-      { tcp: config.tcp.maxConnections, http: options.http === false ? 0 : HTTP_MAX_CONNECTIONS },
-      log,
-    );
-    // TCP on the port UDP got, so `listen: host:0` gives one port for both (another pair is
-    // tried when that port's TCP twin is taken).
-    ({ udp, tcp } = await listenPair(config.listen, {
-      udp: (at) => listenUdp(at, handler, log, { io: config.udpIo, reusePort: options.reusePort === true }),
-      tcp: (at) => listenTcp(at, handler, { ...config.tcp, maxConnectionsCeiling: caps.tcpCeiling, metrics, log }),
-    }));
-    metrics.udpDrops = udp.drops;
+    serving.serve(handler);
     ready = true;
-    if (options.http !== false) {
-      const { registry } = metrics;
-      http = await listenHttp(config.http, {
-        maxConnections: caps.http,
-        metrics: () => registry.metrics(),
-        contentType: registry.contentType,
-        ready: () => ready,
-        storeHealthy,
-        log,
-      });
-    }
     log.info(
       { dns: udp.address, udp: udp.io, http: http?.address, db: config.db },
       options.http === false ? 'worker serving' : 'psarnd serving',
@@ -192,7 +207,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         await listeners.tcp.close();
         await listeners.http?.close();
         await routes.close();
-        store.close();
+        opened.close();
         log.info('psarnd stopped');
       },
     };
@@ -202,7 +217,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     await tcp?.close(0);
     await http?.close();
     await indexer?.close();
-    store.close();
+    store?.close();
     throw error;
   }
 }

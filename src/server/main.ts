@@ -12,12 +12,12 @@ import cluster from 'node:cluster';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
 import { type LoadOptions, loadConfig } from '../config/config.js';
 import { echo } from '../errors.js';
 import { packageVersion as version } from '../version.js';
-import { announceWorker, CLUSTER_PORT_ENV, startPrimary } from './cluster.js';
+import { announceWorker, CLUSTER_PORT_ENV, startPrimary, type WorkerFailed } from './cluster.js';
 import { startDaemon } from './daemon.js';
+import { psarndLogger } from './log.js';
 
 const USAGE = `usage: psarnd [--config FILE] [--db FILE] [--listen HOST:PORT] [--http HOST:PORT] [--workers N]
 
@@ -79,11 +79,45 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { config } = loaded;
   const role = config.workers > 1 ? (cluster.isPrimary ? 'primary' : 'worker') : 'single';
-  const log = pino({
+  const log = psarndLogger({
     level: config.log.level,
     base: { service: 'psarnd', ...(role === 'worker' ? { worker: cluster.worker?.id } : {}) },
   });
-  let running: { close(): Promise<void>; reload(): void };
+  // The signals are handled from before the start: SIGHUP's default action ends the process, and
+  // an orchestrator (or a test that has seen "psarnd serving") may send it, or SIGTERM, while
+  // psarnd is still starting. A stop asked for then happens once the start is over.
+  let running: { close(): Promise<void>; reload(): void } | undefined;
+  let stopping = false;
+  let finish: (code: number) => void = () => {};
+  const finished = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
+  const drain = (serving: NonNullable<typeof running>): void => {
+    serving.close().then(
+      () => finish(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'error while stopping');
+        finish(1);
+      },
+    );
+  };
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'draining');
+    if (running !== undefined) drain(running);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    if (running !== undefined) running.reload();
+    else log.info('SIGHUP while starting: the config was read just now; nothing to reload');
+  });
+  // A worker whose primary is gone has nobody to serve metrics or restart it: stop.
+  if (role === 'worker') process.on('disconnect', () => stop('disconnect'));
+
+  // Before the start: a start that fails is logged after the config it ran with.
+  if (role !== 'worker') log.info({ config: loaded.file ?? null, version: version() }, 'config loaded');
   try {
     if (role === 'primary') {
       const primary = await startPrimary(config, { log });
@@ -109,30 +143,20 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (error) {
     log.fatal({ err: error }, 'psarnd could not start');
-    process.stderr.write(`psarnd: ${stderrText(error)}\n`);
+    // A worker tells the primary, which prints the one line for all of them (cluster.ts).
+    if (role === 'worker' && process.send !== undefined) await tellPrimary(stderrText(error));
+    else process.stderr.write(`psarnd: ${stderrText(error)}\n`);
     return 1;
   }
-  if (role !== 'worker') log.info({ config: loaded.file ?? null, version: version() }, 'config loaded');
+  if (stopping) drain(running);
+  return finished;
+}
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'draining');
-      running.close().then(
-        () => resolve(0),
-        (error: unknown) => {
-          log.error({ err: error }, 'error while stopping');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => running.reload());
-    // A worker whose primary is gone has nobody to serve metrics or restart it: stop.
-    if (role === 'worker') process.on('disconnect', () => stop('disconnect'));
+/** Sends the primary why this worker could not start; resolves once it is sent. */
+function tellPrimary(reason: string): Promise<void> {
+  const message: WorkerFailed = { type: 'psarn:failed', reason };
+  return new Promise<void>((resolve) => {
+    process.send!(message, undefined, {}, () => resolve());
   });
 }
 

@@ -10,7 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config/config.js';
 import { FrameDecoder, frame, frameAll } from '../wire/tcp.js';
-import type { QueryHandler } from './handler.js';
+import type { MessageHandler } from './late-handler.js';
 import { listenOn } from './listen.js';
 import type { DaemonMetrics } from './metrics.js';
 
@@ -40,7 +40,7 @@ export interface TcpListener {
 
 export async function listenTcp(
   at: HostPort,
-  handler: QueryHandler,
+  handler: MessageHandler,
   options: TcpOptions & {
     /** The most maxConnections may be, now and after a reload: what the fd limit allows (fd-budget.ts). */
     maxConnectionsCeiling?: number;

@@ -7,7 +7,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort, UdpIo } from '../config/config.js';
-import type { QueryHandler } from './handler.js';
+import type { MessageHandler } from './late-handler.js';
 import { listenUdpBatch, loadUdpBatch } from './udp-batch.js';
 
 export interface UdpListener {
@@ -28,7 +28,7 @@ export interface UdpListenOptions {
 
 export async function listenUdp(
   at: HostPort,
-  handler: QueryHandler,
+  handler: MessageHandler,
   log: Logger,
   options: UdpListenOptions = {},
 ): Promise<UdpListener> {
@@ -45,7 +45,7 @@ export async function listenUdp(
 
 async function listenBatched(
   at: HostPort,
-  handler: QueryHandler,
+  handler: MessageHandler,
   log: Logger,
   reusePort: boolean,
 ): Promise<UdpListener> {
@@ -70,7 +70,7 @@ async function listenBatched(
   };
 }
 
-async function listenDgram(at: HostPort, handler: QueryHandler, log: Logger): Promise<UdpListener> {
+async function listenDgram(at: HostPort, handler: MessageHandler, log: Logger): Promise<UdpListener> {
   const socket: Socket = createSocket({ type: isIPv6(at.host) ? 'udp6' : 'udp4', reuseAddr: false });
   socket.on('message', (message, rinfo) => {
     const reply = handler.handle(message, 'udp');

@@ -1,13 +1,15 @@
 /**
  * `psarn zone export`: a zone as an RFC 1035 master file that named-checkzone and kzonecheck
  * accept, and that `zone import` reads back to the same zone (export -> import is the identity).
- * Layout: $ORIGIN and $TTL, SOA, NS, `_epoch` TXT, then each route (URI RRset + TXT, or CNAME)
- * in the order given, owners absolute (unambiguous, and a line can be grepped on its own).
+ * Layout: $ORIGIN and $TTL, SOA, NS, `_epoch` TXT, then each route (URI RRset + TXT, or CNAME,
+ * then its metadata as TXT at `_meta.<name>`, meta.ts) in the order given, owners absolute
+ * (unambiguous, and a line can be grepped on its own).
  */
 import { routeName } from '../psarn/name.js';
 import type { StoredRoute, ZoneRow } from '../store/types.js';
 import { cnameRecord, epochRecord, nsRecords, routeTxtRecord, soaRecord, uriRecords } from '../zone/records.js';
 import { ZoneFileError } from './errors.js';
+import { metaRecords } from './meta.js';
 import { formatRecord } from './presentation.js';
 
 export interface ExportOptions {
@@ -21,7 +23,8 @@ const CHUNK_ROUTES = 256;
 /**
  * Writes the file text chunk by chunk (so 1M routes need not sit in one string).
  * @example for (const chunk of exportZone(zone, store.routes(zone.name), { epochTtl: 5 })) out.write(chunk);
- * @throws ZoneFileError for a stored route with neither targets nor alias (nothing to write)
+ * @throws ZoneFileError for a stored route with neither targets nor alias (nothing to write), or
+ *   with a metadata entry too long for one TXT record
  */
 export function* exportZone(zone: ZoneRow, routes: Iterable<StoredRoute>, options: ExportOptions): Generator<string> {
   const head = [
@@ -48,10 +51,30 @@ export function* exportZone(zone: ZoneRow, routes: Iterable<StoredRoute>, option
     } else {
       throw new ZoneFileError(`route ${route.path} of ${zone.name} has neither targets nor an alias; fix or delete it`);
     }
+    // Most routes have no metadata: one property check, no records.
+    if (hasEntries(route.metadata)) chunk += metaLines(name, route, zone.name);
     if (++count % CHUNK_ROUTES === 0) {
       yield chunk;
       chunk = '';
     }
   }
   if (chunk !== '') yield chunk;
+}
+
+function hasEntries(metadata: Record<string, string> | undefined): boolean {
+  for (const _ in metadata) return true;
+  return false;
+}
+
+/** The route's metadata TXT lines, each ending in a newline. */
+function metaLines(name: string, route: StoredRoute, zone: string): string {
+  let records: ReturnType<typeof metaRecords>;
+  try {
+    records = metaRecords(name, route.ttl, route.metadata);
+  } catch (err) {
+    throw new ZoneFileError(`route ${route.path} of ${zone}: ${(err as Error).message}`, 0, undefined, { cause: err });
+  }
+  let lines = '';
+  for (const record of records) lines += `${formatRecord(record)}\n`;
+  return lines;
 }

@@ -16,9 +16,11 @@
  *   routes come out in path order, the order the store writes them in.
  * - The usual route TXT (`"v=psarn1" "policy=weighted|fanout" "epoch=N"`) is read from its
  *   bytes; any other TXT goes through parseRouteTxt.
+ * - A route's metadata is TXT at `_meta.<route name>` (meta.ts), usually right after the route:
+ *   it joins the route's run; a route without metadata pays nothing for it.
  */
 
-import { echo } from '../errors.js';
+import { echo, quote } from '../errors.js';
 import {
   MAX_SEGMENT_LENGTH,
   MAX_SEGMENTS,
@@ -41,6 +43,7 @@ import type {
 import type { DnsRecord } from '../wire/types.js';
 import { ZoneFileError } from './errors.js';
 import { decodeString, ESCAPED } from './lexer.js';
+import { META_LABEL, metaEntry } from './meta.js';
 import {
   type Entry,
   type ParsedLine,
@@ -63,6 +66,9 @@ const FANOUT = 2;
 const APEX = 0;
 const EPOCH = 1;
 const ROUTE = 2;
+/** `_meta.<route name>`: the route's metadata. */
+const META = 3;
+const META_PREFIX = `${META_LABEL}.`;
 
 interface ZoneAcc {
   name: string;
@@ -78,6 +84,12 @@ interface Cname {
   alias: string;
   ttl: number;
   line: number;
+}
+
+/** A route's metadata entries, with the line of each (for the message of a repeated key). */
+interface Meta {
+  entries: Record<string, string>;
+  lines: Map<string, number>;
 }
 
 /** Options of importMasterFile: the parser's, and the namespace the zones must be under. */
@@ -161,6 +173,7 @@ class Columns {
   /** NO_TXT, WEIGHTED or FANOUT. */
   readonly policy = new IntColumn();
   readonly cname = new Map<number, Cname>();
+  readonly meta = new Map<number, Meta>();
   /** Targets of a run that absorbed later runs of its owner (finish), by run id. */
   readonly merged = new Map<number, number[]>();
   // Targets, by id.
@@ -200,8 +213,14 @@ class Columns {
   /** The route of a run, as the store takes it. */
   route(run: number): ImportRoute {
     const path = this.path[run]!;
+    const meta = this.meta.size === 0 ? undefined : this.meta.get(run);
     const cname = this.cname.size === 0 ? undefined : this.cname.get(run);
-    if (cname !== undefined) return { path, spec: { ttl: cname.ttl, alias: cname.alias } };
+    if (cname !== undefined) {
+      return {
+        path,
+        spec: { ttl: cname.ttl, alias: cname.alias, ...(meta === undefined ? {} : { metadata: meta.entries }) },
+      };
+    }
     const ids = this.targetsOf(run);
     const targets = new Array<TargetSpec>(ids.length);
     for (let i = 0; i < ids.length; i++) {
@@ -209,6 +228,8 @@ class Columns {
       targets[i] = { target: this.targetText(t), weight: this.weight.a[t]!, priority: this.priority.a[t]! };
     }
     const policy = POLICIES[this.policy.a[run]!] ?? 'weighted';
+    if (meta !== undefined)
+      return { path, spec: { policy, ttl: this.uriTtl.a[run]!, targets, metadata: meta.entries } };
     return { path, spec: { policy, ttl: this.uriTtl.a[run]!, targets } };
   }
 }
@@ -289,6 +310,7 @@ export class ZoneBuilder implements RecordSink {
     const strings = policy === NO_TXT ? txtStrings(entry, k, this.#file) : undefined;
     this.#at(owner);
     if (this.#kind === ROUTE) this.#routeTxt(ttl, policy, strings);
+    else if (this.#kind === META) this.#metaTxt(strings ?? txtStrings(entry, k, this.#file));
     else if (this.#kind === EPOCH) this.#epochTxt(strings ?? txtStrings(entry, k, this.#file));
     else this.#notAtRoute('TXT');
   }
@@ -305,8 +327,9 @@ export class ZoneBuilder implements RecordSink {
       if (record.type === 'URI') this.#routeUri(record.ttl, record.priority, record.weight, record.target);
       else if (record.type === 'TXT') this.#routeTxt(record.ttl, NO_TXT, record.strings);
       else this.#routeOther(record);
-    } else if (this.#kind === EPOCH && record.type === 'TXT') this.#epochTxt(record.strings);
-    else if (this.#kind === EPOCH) this.#notAtRoute(record.type);
+    } else if (this.#kind === META && record.type === 'TXT') this.#metaTxt(record.strings);
+    else if (this.#kind === EPOCH && record.type === 'TXT') this.#epochTxt(record.strings);
+    else if (this.#kind === EPOCH || this.#kind === META) this.#notAtRoute(record.type);
     else addApexRecord(this.#zone!, record, line, (message) => this.#fail(message));
   }
 
@@ -346,22 +369,38 @@ export class ZoneBuilder implements RecordSink {
       rel = labels.slice(0, -3).join('.');
     }
     const found = zone!;
+    const previous = this.#zone;
     this.#zone = found;
     if (rel === '') this.#kind = APEX;
     else if (rel === EPOCH_LABEL) this.#kind = EPOCH;
     else {
       const path = routePath(rel);
-      if (path === undefined) {
+      if (path !== undefined) {
+        this.#kind = ROUTE;
+        this.#run = this.#c.addRun(path);
+        found.runs.push(this.#run);
+        return;
+      }
+      const of = rel.startsWith(META_PREFIX) ? routePath(rel.slice(META_PREFIX.length)) : undefined;
+      if (of === undefined) {
         this.#fail(`${name} is not a route name: labels must be 1..8 psARN segments (letters, digits, - or _)`);
       }
-      this.#kind = ROUTE;
-      this.#run = this.#c.addRun(path);
-      found.runs.push(this.#run);
+      // Right after its route (as export writes it), the metadata joins the route's run; else a
+      // run of its own, merged with the route's (finish).
+      const sameRoute =
+        previous === found && (this.#kind === ROUTE || this.#kind === META) && this.#c.path[this.#run] === of;
+      this.#kind = META;
+      if (!sameRoute) {
+        this.#run = this.#c.addRun(of);
+        found.runs.push(this.#run);
+      }
     }
   }
 
   #notAtRoute(type: string): never {
     const zone = this.#zone!;
+    if (this.#kind === META)
+      this.#fail(`${META_PREFIX}${this.#name()} holds only the route's metadata as TXT; remove the ${type} record`);
     if (this.#kind === EPOCH)
       this.#fail(`${EPOCH_LABEL}.${zone.name} holds only the epoch TXT; remove the ${type} record`);
     this.#fail(`the apex ${zone.name} holds only SOA and NS; put the ${type} record at a route name below it`);
@@ -465,6 +504,29 @@ export class ZoneBuilder implements RecordSink {
       this.#fail(`CNAME at ${this.#name()}: the target must be a psARN name: ${(err as Error).message}`);
     }
     c.cname.set(this.#run, { alias: rec.target, ttl: rec.ttl, line: this.#line });
+  }
+
+  /** One metadata entry of the current route (meta.ts); a key given twice is an error. */
+  #metaTxt(strings: string[]): void {
+    let key: string;
+    let value: string;
+    try {
+      [key, value] = metaEntry(strings);
+    } catch (err) {
+      this.#fail(`TXT at ${META_PREFIX}${this.#name()}: ${(err as Error).message}`);
+    }
+    const c = this.#c;
+    let meta = c.meta.get(this.#run);
+    if (meta === undefined) {
+      meta = { entries: {}, lines: new Map() };
+      c.meta.set(this.#run, meta);
+    }
+    const first = meta.lines.get(key);
+    if (first !== undefined) {
+      this.#fail(`metadata ${quote(key)} twice at ${META_PREFIX}${this.#name()} (first on line ${first}); keep one`);
+    }
+    setEntry(meta.entries, key, value);
+    meta.lines.set(key, this.#line);
   }
 
   #epochTxt(strings: string[]): void {
@@ -587,6 +649,20 @@ export class ZoneBuilder implements RecordSink {
         c.policy.a[into] = c.policy.a[later]!;
       }
     }
+    const laterMeta = c.meta.get(later);
+    if (laterMeta !== undefined) {
+      const meta = c.meta.get(into) ?? { entries: {}, lines: new Map<string, number>() };
+      c.meta.set(into, meta);
+      for (const [key, line] of laterMeta.lines) {
+        const first = meta.lines.get(key);
+        if (first !== undefined) {
+          note(line, `metadata ${quote(key)} twice at ${META_PREFIX}${name()} (first on line ${first}); keep one`);
+        } else {
+          setEntry(meta.entries, key, laterMeta.entries[key]!);
+          meta.lines.set(key, line);
+        }
+      }
+    }
     const cname = c.cname.get(later);
     if (cname !== undefined) {
       const firstCname = c.cname.get(into);
@@ -628,14 +704,30 @@ export class ZoneBuilder implements RecordSink {
       );
     }
     if (!hasTargets) {
+      const txtLine = c.txtLine.a[run]!;
+      const meta = c.meta.get(run);
+      if (txtLine === 0 && meta !== undefined) {
+        return new ZoneFileError(
+          `metadata at ${META_PREFIX}${name()} belongs to no route: the file has no URI or CNAME at ${name()}`,
+          Math.min(...meta.lines.values()),
+          this.#file,
+        );
+      }
       return new ZoneFileError(
         `TXT at ${name()} has no URI records; add the route's targets as URI`,
-        c.txtLine.a[run]!,
+        txtLine,
         this.#file,
       );
     }
     return undefined;
   }
+}
+
+/** entries[key] = value, as an own property even for `__proto__` (as JSON.parse makes it). */
+function setEntry(entries: Record<string, string>, key: string, value: string): void {
+  if (key === '__proto__')
+    Object.defineProperty(entries, key, { value, enumerable: true, writable: true, configurable: true });
+  else entries[key] = value;
 }
 
 function sameBytes(src: Buffer, start: number, end: number, start2: number, end2: number): boolean {

@@ -55,6 +55,15 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Runs psarnd under this open-files limit (`ulimit -n`, through /bin/sh). */
   fdLimit?: number;
+  /**
+   * As a user's shell runs it: none of this process's PSARN_* variables, no PSARN_CONFIG and no
+   * PSARN_DEMO_ROUTES (psarnd then reads `cwd`'s config/psarnd.yaml, or none); `env` still applies.
+   */
+  bare?: boolean;
+  /** node's arguments before psarnd's flags (default: entryArgs('server')), e.g. those of `npm start`. */
+  command?: string[];
+  /** Called with each log line as it arrives, those before "psarnd serving" included. */
+  onLog?: (entry: Record<string, unknown>, proc: ChildProcess) => void;
 }
 
 /** psarnd processes this test file started that have not exited. */
@@ -76,15 +85,21 @@ const STOP_GRACE_MS = 10_000;
 export async function startPsarnd(options: StartOptions = {}): Promise<RunningDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'psarnd-test-'));
   const db = options.db ?? join(dir, 'psarn.db');
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
-    PSARN_CONFIG: join(projectRoot, 'config', 'psarnd.yaml'),
-    PSARN_DEMO_ROUTES: options.demoRoutes ?? join(projectRoot, 'config', 'demo-routes.yaml'),
-    PSARN_LOG_LEVEL: 'info',
-    ...options.env,
-  };
+  const env: Record<string, string> = options.bare
+    ? {
+        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PSARN_'))),
+        PSARN_LOG_LEVEL: 'info',
+        ...options.env,
+      }
+    : {
+        ...(process.env as Record<string, string>),
+        PSARN_CONFIG: join(projectRoot, 'config', 'psarnd.yaml'),
+        PSARN_DEMO_ROUTES: options.demoRoutes ?? join(projectRoot, 'config', 'demo-routes.yaml'),
+        PSARN_LOG_LEVEL: 'info',
+        ...options.env,
+      };
   const argv = [
-    ...entryArgs('server'),
+    ...(options.command ?? entryArgs('server')),
     '--db',
     db,
     '--listen',
@@ -144,6 +159,7 @@ export async function startPsarnd(options: StartOptions = {}): Promise<RunningDa
         try {
           const entry = JSON.parse(line) as Record<string, unknown>;
           logs.push(entry);
+          options.onLog?.(entry, proc);
           if (entry.msg === 'psarnd serving') resolve(entry);
         } catch {
           // not JSON: ignore

@@ -170,7 +170,7 @@ describe('listenPair: UDP and TCP on one port', () => {
   });
 
   it('freeDnsPort gives a port whose UDP and TCP sides are both free', async () => {
-    const port = await freeDnsPort(HOST);
+    const port = await freeDnsPort({ host: HOST, port: 0 });
     const udp = await bindUdp(port);
     const tcp = await bindTcp(port);
     await udp.close();

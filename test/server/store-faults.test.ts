@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { type Config, defaultConfig } from '../../src/config/config.js';
 import { type Daemon, startDaemon } from '../../src/server/daemon.js';
-import { demoRoutesFile } from '../../src/server/demo.js';
 import { Store } from '../../src/store/store.js';
 import { Rcode, Type } from '../../src/wire/types.js';
 import { CORRUPT_ZONE, routePath, writeCorruptDatabase } from '../helpers/corrupt.js';
@@ -27,7 +27,7 @@ function config(db: string, demo: boolean): Config {
     db,
     listen: { host: '127.0.0.1', port: 0 },
     http: { host: '127.0.0.1', port: 0 },
-    demoRoutes: demo ? demoRoutesFile(base.demoRoutes!) : null,
+    demoRoutes: demo ? join(projectRoot, 'config', 'demo-routes.yaml') : null,
     routeIndex: false,
     udpIo: 'dgram',
   };
