@@ -32,10 +32,12 @@ ENV NODE_ENV=production \
 WORKDIR /app
 # package.json: "type": "module" makes dist/**/*.js ES modules, and gives psarn its version.
 COPY --from=build /app/package.json ./
-# NOTE for the psarn-client workspace (src/client/package.json): npm ci links it as
-# node_modules/psarn-client -> ../src/client, so this stage must also copy that package's
-# package.json and built files, or the link dangles here.
 COPY --from=build /app/node_modules ./node_modules
+# psarn's workspace package psarn-client is linked as node_modules/psarn-client -> ../src/client:
+# its manifest and its one bundled module, so the link resolves (dist/src/index.js, the library
+# entry, re-exports it; docs/design.md#two-packages).
+COPY --from=build /app/src/client/package.json ./src/client/package.json
+COPY --from=build /app/src/client/dist/index.js ./src/client/dist/index.js
 COPY --from=build /app/dist/src ./dist/src
 # The native UDP batcher built by npm ci's install script. The build stage has a compiler, so a
 # missing file fails the image build instead of shipping psarnd on the slower node:dgram carrier.

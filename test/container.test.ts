@@ -79,4 +79,23 @@ describe('the container image (Dockerfile, read, not built)', () => {
     assert.ok(final.some((i) => i.op === 'ENV' && /\bPSARN_DB=\/data\/psarn\.db\b/.test(i.args)));
     assert.ok(final.some((i) => i.op === 'VOLUME' && i.args.includes('/data')));
   });
+
+  it("copies each workspace package the image's node_modules links to: its package.json and entry module", () => {
+    const pkg = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { workspaces?: string[] };
+    const copied = new Set(
+      instructions()
+        .filter((i) => i.stage === 1 && i.op === 'COPY' && i.args.startsWith('--from=build '))
+        .map((i) => i.args.split(/\s+/)[1]!),
+    );
+    assert.ok((pkg.workspaces ?? []).length > 0);
+    for (const workspace of pkg.workspaces ?? []) {
+      // npm ci links node_modules/<name> -> ../<workspace>; without these the link dangles.
+      const manifest = JSON.parse(readFileSync(join(projectRoot, workspace, 'package.json'), 'utf8')) as {
+        exports: Record<string, { default: string }>;
+      };
+      assert.ok(copied.has(`/app/${workspace}/package.json`), `${workspace}/package.json is not copied`);
+      const entry = join(workspace, manifest.exports['.']!.default);
+      assert.ok(copied.has(`/app/${entry}`), `${entry} is not copied`);
+    }
+  });
 });
