@@ -375,6 +375,17 @@ describe('aliases cannot loop or dangle (issue 9)', () => {
     );
     assert.match(r.stdout, /^created zone 210987654321\.eu-west-1\.aws\.psarn\.internal\.\nimported 4 routes /);
   });
+
+  it('zone import says "1 route" for one', async () => {
+    const file = s.path('one.zone');
+    writeFileSync(
+      file,
+      [`$ORIGIN 210987654321.eu-west-2.aws.psarn.internal.`, `one 60 IN URI 10 1 "${L1}"`, ''].join('\n'),
+    );
+    const r = await s.run(['zone', 'import', file]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /\nimported 1 route into 210987654321\.eu-west-2\.aws\.psarn\.internal\. /);
+  });
 });
 
 describe('flush prints the epoch old → new', () => {

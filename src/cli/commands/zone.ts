@@ -132,7 +132,9 @@ export function zoneImport(cmd: Of<'zone import'>, ctx: Context): void {
     const ms = Math.round(ctx.now() - started);
     for (const r of results) {
       if (r.created) ctx.io.stdout.write(`created zone ${r.zone}\n`);
-      ctx.io.stdout.write(`imported ${r.routes} routes into ${r.zone} (serial ${r.serial}) in ${ms} ms\n`);
+      ctx.io.stdout.write(
+        `imported ${r.routes} ${r.routes === 1 ? 'route' : 'routes'} into ${r.zone} (serial ${r.serial}) in ${ms} ms\n`,
+      );
     }
     warnAliasProblems(ctx, results);
   } finally {
