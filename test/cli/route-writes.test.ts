@@ -15,6 +15,20 @@ const P = `${A}:orders/created`;
 const L1 = 'arn:aws:lambda:us-east-1:123456789012:function:orders-v1';
 const L2 = 'arn:aws:lambda:us-east-1:123456789012:function:orders-v2';
 const L3 = 'arn:aws:lambda:us-east-1:123456789012:function:orders-v3';
+/** The report's route: a 90/10 canary with a 1 h TTL and metadata. */
+const CANARY = [
+  'route',
+  'set',
+  P,
+  '--target',
+  `${L1}=90`,
+  '--target',
+  `${L2}=10`,
+  '--ttl',
+  '3600',
+  '--meta',
+  'team=orders',
+];
 
 async function get(
   s: Sandbox,
@@ -53,19 +67,7 @@ describe('route set keeps what it was not told (issue 9)', () => {
   after(() => s.cleanup());
 
   it("the report's case: shifting the canary weights keeps TTL 3600 and the metadata", async () => {
-    await s.ok([
-      'route',
-      'set',
-      P,
-      '--target',
-      `${L1}=90`,
-      '--target',
-      `${L2}=10`,
-      '--ttl',
-      '3600',
-      '--meta',
-      'team=orders',
-    ]);
+    await s.ok(CANARY);
     const out = await s.ok(['route', 'set', P, '--target', `${L1}=50`, '--target', `${L2}=50`]);
     const route = await get(s, P);
     assert.equal(route.ttl, 3600);
@@ -146,21 +148,7 @@ describe('route weight (issue 9)', () => {
   const s = new Sandbox();
   before(async () => {
     await s.ok(['db', 'init']);
-    await s.ok([
-      'route',
-      'set',
-      P,
-      '--target',
-      `${L1}=90`,
-      '--target',
-      `${L2}=10`,
-      '--target',
-      `${L3}=1@20`,
-      '--ttl',
-      '3600',
-      '--meta',
-      'team=orders',
-    ]);
+    await s.ok([...CANARY, '--target', `${L3}=1@20`]);
     await s.ok(['route', 'alias', `${A}:orders/latest`, P]);
   });
   after(() => s.cleanup());
