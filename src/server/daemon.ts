@@ -37,6 +37,8 @@ export interface DaemonOptions {
   notify?: boolean;
   /** Signs a NOTIFY with a TSIG key of config `tsig.keys` (src/server/notify.ts, NotifierOptions.sign). */
   sign?: (message: Buffer, keyName: string) => Buffer;
+  /** Verifies the TSIG of a secondary's answer to a signed NOTIFY (NotifierOptions.verify). */
+  verify?: (reply: Buffer, request: Buffer, keyName: string) => boolean;
 }
 
 export interface Daemon {
@@ -107,6 +109,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
           log,
           metrics,
           ...(options.sign !== undefined ? { sign: options.sign } : {}),
+          ...(options.verify !== undefined ? { verify: options.verify } : {}),
         })
       : undefined;
   try {

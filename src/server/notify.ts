@@ -76,6 +76,12 @@ export interface NotifierOptions {
    * names a key is a configuration error.
    */
   sign?: (message: Buffer, keyName: string) => Buffer;
+  /**
+   * Checks the TSIG of a peer's answer against the signed request it answers (RFC 8945 §5.3:
+   * the answer's MAC covers the request's). Given, an answer from a peer with a key that
+   * verifies against none of the transmissions of its NOTIFY is ignored.
+   */
+  verify?: (reply: Buffer, request: Buffer, keyName: string) => boolean;
   /** Wait before the first retransmission, doubled for each next one. Default 2000 ms. */
   retryMs?: number;
   /** Longest wait between two transmissions. Default 60000 ms (RFC 1996 §3.6's interval). */
@@ -112,6 +118,8 @@ interface Pending {
   tries: number;
   timer: unknown;
   queued: boolean;
+  /** The signed transmissions of this serial, kept only to verify an answer's TSIG. */
+  signed: Buffer[] | undefined;
 }
 
 const realTimers: NotifyTimers = {
@@ -189,9 +197,17 @@ export class Notifier {
           `config notify[${index}].key: tsig key '${peer.key}' is not configured; add it under tsig.keys, or remove the key to send unsigned`,
         );
       }
-      const { host, port } = peer.address;
-      const v6 = isIPv6(host);
-      return { ...peer, index, label: v6 ? `[${host}]:${port}` : `${host}:${port}`, family: v6 ? 'udp6' : 'udp4' };
+      const { port } = peer.address;
+      const v6 = isIPv6(peer.address.host);
+      // The form the socket reports a sender's address in (2001:DB8:0::6 -> 2001:db8::6).
+      const host = v6 ? new URL(`http://[${peer.address.host}]`).hostname.slice(1, -1) : peer.address.host;
+      return {
+        ...peer,
+        address: { host, port },
+        index,
+        label: v6 ? `[${host}]:${port}` : `${host}:${port}`,
+        family: v6 ? 'udp6' : 'udp4',
+      };
     });
     this.#timers = options.timers ?? realTimers;
     this.#now = options.now ?? (() => performance.now());
@@ -226,7 +242,16 @@ export class Notifier {
       const key = `${peer.index}\0${zone.name}`;
       const entry = this.#pending.get(key);
       if (entry === undefined) {
-        const created: Pending = { key, peer, zone, id: -1, tries: 0, timer: undefined, queued: false };
+        const created: Pending = {
+          key,
+          peer,
+          zone,
+          id: -1,
+          tries: 0,
+          timer: undefined,
+          queued: false,
+          signed: undefined,
+        };
         this.#pending.set(key, created);
         this.#enqueue(created);
         continue;
@@ -303,7 +328,13 @@ export class Notifier {
     if (entry.tries > 1) this.#options.metrics?.notifyResult(peer.label, 'retried');
     try {
       let message = encodeNotify(entry.id, entry.zone);
-      if (peer.key !== undefined) message = this.#options.sign!(message, peer.key);
+      if (peer.key !== undefined) {
+        message = this.#options.sign!(message, peer.key);
+        if (this.#options.verify !== undefined) {
+          entry.signed ??= [];
+          entry.signed.push(message);
+        }
+      }
       this.#socket(peer.family).send(message, peer.address.port, peer.address.host);
     } catch (error) {
       // A zone name or a key the encoder or signer refuses would fail every try: give up now.
@@ -371,9 +402,7 @@ export class Notifier {
     if (message.length < Hdr.SIZE) return;
     const flags = message.readUInt16BE(Hdr.FLAGS);
     if ((flags & Flag.QR) === 0 || ((flags >>> OPCODE_SHIFT) & OPCODE_MASK) !== Opcode.NOTIFY) return;
-    const peer = this.#peers.find(
-      (p) => p.address.port === from.port && p.address.host.toLowerCase() === from.address.toLowerCase(),
-    );
+    const peer = this.#peers.find((p) => p.address.port === from.port && p.address.host === from.address);
     if (peer === undefined) return;
     const entry = this.#byId.get(`${peer.index}:${message.readUInt16BE(Hdr.ID)}`);
     if (entry === undefined) return;
@@ -385,6 +414,14 @@ export class Notifier {
       rcode = decoded.rcode;
     } catch {
       return;
+    }
+    const { verify } = this.#options;
+    if (peer.key !== undefined && verify !== undefined) {
+      const key = peer.key;
+      if (!(entry.signed ?? []).some((request) => verify(message, request, key))) {
+        this.#log.warn({ zone: entry.zone.name, peer: peer.label }, 'NOTIFY answer failed TSIG verification; ignored');
+        return;
+      }
     }
     if (rcode === Rcode.NOERROR) {
       this.#options.log.debug(
@@ -410,6 +447,7 @@ export class Notifier {
     entry.timer = undefined;
     if (entry.id >= 0) this.#byId.delete(`${entry.peer.index}:${entry.id}`);
     entry.id = -1;
+    entry.signed = undefined;
   }
 
   #drop(entry: Pending): void {

@@ -33,6 +33,14 @@ function zone(name: string, serial: number): NotifyZone {
   return { ...PARAMS, name, serial };
 }
 
+/** `message` with a stand-in TSIG RR (RFC 8945 §4.2) whose one rdata byte is `marker`. */
+function withTsig(message: Buffer, marker: number): Buffer {
+  const rr = Buffer.from([0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 1, marker]);
+  const out = Buffer.concat([message, rr]);
+  out.writeUInt16BE(out.readUInt16BE(Hdr.ARCOUNT) + 1, Hdr.ARCOUNT);
+  return out;
+}
+
 /** A clock and one-shot timers that run only in advance(). */
 function fakeClock() {
   let now = 0;
@@ -336,6 +344,50 @@ describe('Notifier', () => {
     assert.ok(toKeyed.every((s) => s.message.subarray(-3).toString() === 'SIG'));
     const toPlain = net.sent.filter((s) => s.host === '10.0.0.7');
     assert.ok(toPlain.every((s) => s.message.subarray(-3).toString() !== 'SIG'));
+  });
+
+  it('with a verifier, takes only an answer whose TSIG verifies against one of its transmissions', async () => {
+    const keyed: NotifyPeer = { ...P1, key: 'transfer-key' };
+    const checked: [string, number][] = [];
+    let transmissions = 0;
+    const { net, notifier, clock, counts, lines } = setup({
+      peers: [keyed],
+      sign: (message) => withTsig(message, transmissions++),
+      // "Verifies" when the answer's last byte names the transmission it answers.
+      verify: (reply, request, key) => {
+        checked.push([key, request.at(-1)!]);
+        return reply.at(-1) === request.at(-1);
+      },
+    });
+    notifier.notify(zone(ZA, 2));
+    clock.advance(2000);
+    assert.equal(net.sent.length, 2);
+    const answerTo = (request: Buffer, last: number) => {
+      const reply = Buffer.from(request);
+      reply.writeUInt16BE(Flag.QR | (Opcode.NOTIFY << 11), Hdr.FLAGS);
+      reply[reply.length - 1] = last;
+      net.raw(reply, keyed);
+    };
+    answerTo(net.sent[0]!.message, 99);
+    assert.equal(notifier.pending, 1, 'an answer that verifies against no transmission is ignored');
+    assert.match(lines[0]?.message ?? '', /failed TSIG verification/);
+    assert.deepEqual(checked, [
+      ['transfer-key', 0],
+      ['transfer-key', 1],
+    ]);
+    answerTo(net.sent[0]!.message, 0);
+    assert.equal(notifier.pending, 0, 'an answer to the first transmission verifies');
+    assert.deepEqual(await counts(), { '10.0.0.6:53 retried': 1, '10.0.0.6:53 acked': 1 });
+  });
+
+  it('matches an IPv6 peer written in any form against the address the socket reports', async () => {
+    const v6: NotifyPeer = { address: { host: '2001:DB8:0::6', port: 53 } };
+    const { net, notifier, counts } = setup({ peers: [v6] });
+    notifier.notify(zone(ZA, 2));
+    assert.equal(net.sent[0]!.host, '2001:db8::6');
+    net.answer(net.sent[0]!.message, { address: { host: '2001:db8::6', port: 53 } });
+    assert.equal(notifier.pending, 0);
+    assert.deepEqual(await counts(), { '[2001:db8::6]:53 acked': 1 });
   });
 });
 
