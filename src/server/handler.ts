@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { Hdr, QUESTION_FIXED } from '../wire/cursor.js';
 import { type EdnsInfo, type HeaderInfo, type ParsedQuery, parseQuery } from '../wire/query.js';
 import { assembleResponse, errorResponse, type ReadyAnswer } from '../wire/response.js';
-import { Class, Rcode, type RcodeValue } from '../wire/types.js';
+import { Class, Opcode, Rcode, type RcodeValue } from '../wire/types.js';
 import { type Answer, answer } from '../zone/answer.js';
 import type { AnswerCache } from '../zone/cache.js';
 import { encodeAnswer } from '../zone/encode.js';
@@ -91,10 +91,13 @@ export class QueryHandler {
         case 'drop':
           metrics.dropped(proto);
           return undefined;
-        case 'notimp':
-          rcode = Rcode.NOTIMP;
-          reply = this.#reject(request, parsed, Rcode.NOTIMP);
+        case 'notimp': {
+          // A NOTIFY to this primary: NOTAUTH, as Knot answers one no ACL allows (docs/design.md#notify).
+          const refused = parsed.header.opcode === Opcode.NOTIFY ? Rcode.NOTAUTH : Rcode.NOTIMP;
+          rcode = refused;
+          reply = this.#reject(request, parsed, refused);
           break;
+        }
         case 'formerr':
           metrics.formerr(proto);
           rcode = Rcode.FORMERR;
