@@ -24,11 +24,11 @@ export class LateHandler implements MessageHandler {
     return this.#handler !== undefined;
   }
 
-  handle(request: Buffer, proto: Proto): Buffer | undefined {
-    return this.#handler?.handle(request, proto);
+  handle(request: Buffer, proto: Proto, peer?: string): Buffer | undefined {
+    return this.#handler?.handle(request, proto, peer);
   }
 
-  handleInto(request: Buffer, proto: Proto, out: Buffer, offset: number): number {
-    return this.#handler === undefined ? -1 : this.#handler.handleInto(request, proto, out, offset);
+  handleInto(request: Buffer, proto: Proto, out: Buffer, offset: number, peer?: string): number {
+    return this.#handler === undefined ? -1 : this.#handler.handleInto(request, proto, out, offset, peer);
   }
 }

@@ -73,7 +73,8 @@ async function listenBatched(
 async function listenDgram(at: HostPort, handler: MessageHandler, log: Logger): Promise<UdpListener> {
   const socket: Socket = createSocket({ type: isIPv6(at.host) ? 'udp6' : 'udp4', reuseAddr: false });
   socket.on('message', (message, rinfo) => {
-    const reply = handler.handle(message, 'udp');
+    // The address binds a server cookie to the client (RFC 9018 §4.4).
+    const reply = handler.handle(message, 'udp', rinfo.address);
     if (reply === undefined) return;
     // No callback: Node then skips a nextTick per datagram; a failed send is an 'error' event.
     socket.send(reply, rinfo.port, rinfo.address);
