@@ -8,6 +8,7 @@
  * which turns the demo routes off.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -23,8 +24,10 @@ import {
   hostPortProblem,
   LIST_KEYS,
   layerSchema,
+  NSID_MAX,
   NUMERIC_KEYS,
   parseFileMode,
+  SECRET_KEYS,
 } from './schema.js';
 
 export type { UdpIo } from './schema.js';
@@ -70,6 +73,10 @@ export interface Config {
   demoRoutes: string | null;
   /** Which targets a route may name, checked when routes are written. Default: any ARN, any public https host. */
   targets: TargetPolicy;
+  /** What NSID (RFC 5001) names this server by; undefined: off. Default: the host name. */
+  nsid: string | undefined;
+  /** DNS Cookies' 16-byte server secret; undefined: random at each start. Never logged. */
+  cookieSecret: Buffer | undefined;
 }
 
 export class ConfigError extends PsarnBaseError {
@@ -118,7 +125,8 @@ export function loadConfig(options: LoadOptions = {}): { config: Config; file: s
   const envLayer: Layer = {};
   for (const key of CONFIG_KEYS) {
     const value = env[envKeyFor(key)];
-    if (value !== undefined && (value !== '' || key === 'demoRoutes')) setDotted(envLayer, key, fromText(key, value));
+    if (value !== undefined && (value !== '' || key === 'demoRoutes' || key === 'nsid'))
+      setDotted(envLayer, key, fromText(key, value));
   }
   merged = merge(
     merged,
@@ -244,7 +252,7 @@ function fromText(key: string, value: string): unknown {
       .map((s) => s.trim())
       .filter((s) => s !== '');
   if (key === 'demoRoutes' && value === '') return null;
-  if (key === 'routeIndex' && (value === 'true' || value === 'false')) return value === 'true';
+  if ((key === 'routeIndex' || key === 'nsid') && (value === 'true' || value === 'false')) return value === 'true';
   return value;
 }
 
@@ -279,7 +287,13 @@ function validate(layer: Layer, source: (key: string) => string): ConfigLayer {
   }
   const key = formatPath(issue.path);
   const value = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown>)?.[k as PropertyKey], layer);
-  throw new ConfigError(key, `${source(dotted(issue.path))}: ${key} ${issue.message} (got ${echoValue(value)})`);
+  // A secret is never echoed, not even a wrong one: it may be the right one mistyped.
+  const got = SECRET_KEYS.has(key)
+    ? typeof value === 'string'
+      ? `a value of ${value.length} characters, not shown`
+      : `a ${value === null ? 'null' : typeof value}, not shown`
+    : echoValue(value);
+  throw new ConfigError(key, `${source(dotted(issue.path))}: ${key} ${issue.message} (got ${got})`);
 }
 
 function dotted(path: z.core.$ZodIssue['path']): string {
@@ -325,7 +339,22 @@ function finish(raw: RawConfig, cwd: string): Config {
       services: [...raw.targets.services],
       httpsHosts: [...raw.targets.httpsHosts],
     },
+    nsid: nsidOf(raw.nsid),
+    cookieSecret: raw.cookieSecret ? Buffer.from(raw.cookieSecret, 'hex') : undefined,
   };
+}
+
+/**
+ * null or true: the host name (what `hostname` prints, as Knot's and BIND's `nsid` default does),
+ * cut to NSID_MAX printable characters; false or '': off; else the text.
+ */
+function nsidOf(value: string | boolean | null): string | undefined {
+  if (value === false || value === '') return undefined;
+  if (typeof value === 'string') return value;
+  const host = hostname()
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, NSID_MAX);
+  return host === '' ? undefined : host;
 }
 
 /**

@@ -98,7 +98,8 @@ export class QueryHandler {
   /** The requester's address as the carrier gave it, for the current call (cookies hash it). */
   #peer: string | undefined;
   /** The NSID option bytes, built once; undefined: NSID off. */
-  readonly #nsid: Buffer | undefined;
+  #nsid: Buffer | undefined;
+  #cookieSecret: Uint8Array | undefined;
   readonly #wallSeconds: () => number;
 
   constructor(options: HandlerOptions) {
@@ -106,8 +107,14 @@ export class QueryHandler {
     this.#now = options.now ?? (() => performance.now());
     this.udpPayloadSize = options.udpPayloadSize;
     this.#errors = options.errorLog ?? new RateLimitedLog(options.log);
-    this.#nsid = options.nsid !== undefined && options.nsid.length > 0 ? nsidOption(options.nsid) : undefined;
+    this.configureEdns(options);
     this.#wallSeconds = options.wallSeconds ?? (() => Math.floor(Date.now() / 1000));
+  }
+
+  /** Sets what NSID says and the cookie secret (a config reload); undefined turns either off. */
+  configureEdns(options: { nsid?: Uint8Array | undefined; cookieSecret?: Uint8Array | undefined }): void {
+    this.#nsid = options.nsid !== undefined && options.nsid.length > 0 ? nsidOption(options.nsid) : undefined;
+    this.#cookieSecret = options.cookieSecret;
   }
 
   /**
@@ -310,7 +317,7 @@ export class QueryHandler {
    * are served; a server without them ignores the option (RFC 6891 §6.1.2).
    */
   #badOptions(asked: EdnsRequest): boolean {
-    if (this.#options.cookieSecret === undefined || asked.cookie === undefined) return false;
+    if (this.#cookieSecret === undefined || asked.cookie === undefined) return false;
     return asked.malformed !== undefined || parseCookieOption(asked.cookie) === undefined;
   }
 
@@ -349,7 +356,7 @@ export class QueryHandler {
    * not send BADCOOKIE (docs/design.md#edns-options). Undefined: cookies off, or malformed.
    */
   #cookieReply(data: Uint8Array): Buffer | undefined {
-    const secret = this.#options.cookieSecret;
+    const secret = this.#cookieSecret;
     const cookie = secret === undefined ? undefined : parseCookieOption(data);
     if (secret === undefined || cookie === undefined) return undefined;
     const ip = addressBytes(this.#peer);
