@@ -197,7 +197,8 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         log.level = next.log.level;
         listeners.tcp.configure(next.tcp);
         handler.udpPayloadSize = next.udpPayloadSize;
-        handler.configureEdns((edns = ednsIdentity(next, edns.cookieSecret)));
+        edns = ednsIdentity(next, edns.cookieSecret);
+        handler.configureEdns(edns);
         if (next.epochTtl !== view.epochTtl) {
           view.epochTtl = next.epochTtl;
           cache.clear();
