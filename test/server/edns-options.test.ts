@@ -9,6 +9,7 @@ import { Class, Rcode, Type } from '../../src/wire/types.js';
 import { AnswerCache } from '../../src/zone/cache.js';
 import { zoneHead } from '../helpers/fixtures.js';
 import { MemoryView } from '../helpers/memory-view.js';
+import { prng } from '../wire/build.js';
 
 const Z = '123456789012.us-east-1.aws.psarn.internal.';
 const ZONE = `
@@ -271,5 +272,37 @@ describe('EDNS options and the size limit', () => {
     // Over TCP it all fits: NSID too.
     const tcp = handler.handle(query(ROUTE, Type.URI, [[NSID, Buffer.alloc(0)]]), 'tcp', PEER)!;
     assert.equal(options(tcp).get(NSID)?.length, 100);
+  });
+});
+
+describe('EDNS options: hostile option bytes', () => {
+  it('a mutated option-carrying query never makes a SERVFAIL, and handle and handleInto agree', () => {
+    const rand = prng(0xed5);
+    const a = setup().handler;
+    const b = setup().handler;
+    const base = query(ROUTE, Type.URI, [
+      [NSID, Buffer.alloc(0)],
+      [COOKIE, Buffer.concat([CLIENT, Buffer.alloc(16, 9)])],
+      [EXPIRE, Buffer.alloc(0)],
+      [EDE, Buffer.from([0, 1])],
+    ]);
+    const slot = Buffer.alloc(65536);
+    // The four options: 4 + 0, 4 + 24, 4 + 0, 4 + 2 bytes, at the end of the message.
+    const optionsAt = base.length - 42;
+    for (let round = 0; round < 3000; round++) {
+      const q = Buffer.from(base);
+      // Flip 1 to 3 bytes of the OPT's options and its RDLENGTH.
+      for (let k = 1 + Math.floor(rand() * 3); k > 0; k--) {
+        const at = optionsAt - 2 + Math.floor(rand() * (q.length - optionsAt + 2));
+        q[at] = Math.floor(rand() * 256);
+      }
+      const reply = a.handle(q, 'udp', PEER);
+      const length = b.handleInto(q, 'udp', slot, 0, PEER);
+      assert.deepEqual(reply === undefined ? -1 : reply, length < 0 ? -1 : slot.subarray(0, length), `round ${round}`);
+      if (reply !== undefined) {
+        const rcode = reply[3]! & 0x0f;
+        assert.notEqual(rcode, Rcode.SERVFAIL, `round ${round}: ${q.toString('hex')}`);
+      }
+    }
   });
 });
