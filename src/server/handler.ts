@@ -5,7 +5,13 @@
  * increments a counter instead of taking the daemon down (CoreDNS's recover in ServeDNS).
  */
 import type { Logger } from 'pino';
-import { addressBytes, checkServerCookie, parseCookieOption, writeServerCookie } from '../wire/cookie.js';
+import {
+  addressBytes,
+  checkServerCookie,
+  type PeerAddress,
+  parseCookieOption,
+  writeServerCookie,
+} from '../wire/cookie.js';
 import { Hdr, QUESTION_FIXED } from '../wire/cursor.js';
 import {
   type EdnsInfo,
@@ -96,7 +102,7 @@ export class QueryHandler {
   /** A fault that fails every query (a damaged database) must not log a line per query. */
   readonly #errors: RateLimitedLog;
   /** The requester's address as the carrier gave it, for the current call (cookies hash it). */
-  #peer: string | undefined;
+  #peer: PeerAddress | undefined;
   /** The NSID option bytes, built once; undefined: NSID off. */
   #nsid: Buffer | undefined;
   #cookieSecret: Uint8Array | undefined;
@@ -122,7 +128,7 @@ export class QueryHandler {
    * carrier's send slot): returns its length, or -1 when the message must be dropped. The bytes
    * are handle's, to the byte; a reply that does not fit in `out` is a bug, answered as one.
    */
-  handleInto(request: Buffer, proto: Proto, out: Buffer, offset: number, peer?: string): number {
+  handleInto(request: Buffer, proto: Proto, out: Buffer, offset: number, peer?: PeerAddress): number {
     this.#out = out;
     this.#outOffset = offset;
     try {
@@ -136,7 +142,7 @@ export class QueryHandler {
    * The reply to one received message, or undefined when it must be dropped. `peer` is the
    * requester's address when the carrier knows it (server cookies are bound to it, RFC 9018 §4.4).
    */
-  handle(request: Buffer, proto: Proto, peer?: string): Buffer | undefined {
+  handle(request: Buffer, proto: Proto, peer?: PeerAddress): Buffer | undefined {
     this.#peer = peer;
     const { metrics } = this.#options;
     const started = this.#now();

@@ -8,7 +8,7 @@ import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort, UdpIo } from '../config/config.js';
 import type { MessageHandler } from './late-handler.js';
-import { listenUdpBatch, loadUdpBatch } from './udp-batch.js';
+import { type DatagramPeer, listenUdpBatch, loadUdpBatch } from './udp-batch.js';
 
 export interface UdpListener {
   readonly address: HostPort;
@@ -50,7 +50,8 @@ async function listenBatched(
   reusePort: boolean,
 ): Promise<UdpListener> {
   // The reply is written straight into the send slot: no Buffer per reply, no copy.
-  const writeInto = (message: Buffer, out: Buffer, offset: number) => handler.handleInto(message, 'udp', out, offset);
+  const writeInto = (message: Buffer, out: Buffer, offset: number, peer: DatagramPeer) =>
+    handler.handleInto(message, 'udp', out, offset, peer);
   const socket = await listenUdpBatch(
     at,
     { writeInto },

@@ -119,6 +119,12 @@ export function checkServerCookie(
 
 const scratch = Buffer.alloc(SERVER_COOKIE_SIZE);
 
+/**
+ * A requester's address as a carrier knows it: text (node:dgram, TCP), or bytes built on demand
+ * (the native UDP carrier's DatagramPeer).
+ */
+export type PeerAddress = string | { bytes(): Uint8Array };
+
 const NO_ADDRESS = new Uint8Array(0);
 let lastText = '';
 let lastBytes: Uint8Array = NO_ADDRESS;
@@ -129,8 +135,9 @@ let lastBytes: Uint8Array = NO_ADDRESS;
  * 16 for IPv6; empty for undefined or text that is not an address. The last one is remembered:
  * a resolver sends many queries in a row.
  */
-export function addressBytes(address: string | undefined): Uint8Array {
+export function addressBytes(address: PeerAddress | undefined): Uint8Array {
   if (address === undefined) return NO_ADDRESS;
+  if (typeof address !== 'string') return address.bytes();
   if (address === lastText) return lastBytes;
   const bytes = parseAddress(address);
   lastText = address;

@@ -67,6 +67,14 @@ describe('EDNS options through dig and kdig', () => {
     });
   }
 
+  it('a server cookie learnt over UDP is valid over TCP: both carriers bind it to the same address', async (t) => {
+    if (!skipUnlessTool(t, 'dig')) return;
+    const first = await dig(d!, '+cookie', CREATED, 'URI');
+    const cookie = /; COOKIE: ([0-9a-f]{48}) \(good\)/.exec(first)?.[1];
+    assert.ok(cookie, first);
+    assert.match(await dig(d!, '+tcp', `+cookie=${cookie}`, CREATED, 'URI'), new RegExp(`; COOKIE: ${cookie} `));
+  });
+
   it('a bad server cookie is still answered, with a fresh one; a malformed cookie is FORMERR', async (t) => {
     if (!skipUnlessTool(t, 'dig')) return;
     const client = '0123456789abcdef';
