@@ -243,9 +243,16 @@ export function assembleResponse(
   options: AssembleOptions,
 ): { buf: Buffer; truncated: boolean } {
   const qEnd = query.questionEnd;
-  const kept = query.edns ? options.ednsOptions?.kept : undefined;
-  let optional = query.edns ? options.ednsOptions?.optional : undefined;
-  let optSize = query.edns ? OPT_SIZE + (kept?.length ?? 0) + (optional?.length ?? 0) : 0;
+  let optSize = query.edns ? OPT_SIZE : 0;
+  // The common reply has no options: one test, and the OPT's fixed part only.
+  let kept: Uint8Array | undefined;
+  let optional: Uint8Array | undefined;
+  const ednsOptions = options.ednsOptions;
+  if (ednsOptions !== undefined && query.edns) {
+    kept = ednsOptions.kept;
+    optional = ednsOptions.optional;
+    optSize += (kept?.length ?? 0) + (optional?.length ?? 0);
+  }
   // RFC 2181 §9: TC only when the required data does not fit. Informational options go first
   // (RFC 8914 §3), then the additional section (the client asks for it itself), whole.
   let bodyLength = ready.body.length;
