@@ -9,6 +9,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
+import { hostname } from 'node:os';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -25,8 +26,10 @@ import {
   LIST_ENTRY_KEYS,
   LIST_KEYS,
   layerSchema,
+  NSID_MAX,
   NUMERIC_KEYS,
   parseFileMode,
+  SECRET_KEYS,
 } from './schema.js';
 
 export type { UdpIo } from './schema.js';
@@ -74,6 +77,10 @@ export interface Config {
   targets: TargetPolicy;
   /** Secondaries sent a NOTIFY after each change, each with the TSIG key that signs it. Default none. */
   notify: { address: HostPort; key?: string }[];
+  /** What NSID (RFC 5001) names this server by; undefined: off. Default: the host name. */
+  nsid: string | undefined;
+  /** DNS Cookies' 16-byte server secret; undefined: random at each start. Never logged. */
+  cookieSecret: Buffer | undefined;
 }
 
 export class ConfigError extends PsarnBaseError {
@@ -122,7 +129,8 @@ export function loadConfig(options: LoadOptions = {}): { config: Config; file: s
   const envLayer: Layer = {};
   for (const key of CONFIG_KEYS) {
     const value = env[envKeyFor(key)];
-    if (value !== undefined && (value !== '' || key === 'demoRoutes')) setDotted(envLayer, key, fromText(key, value));
+    if (value !== undefined && (value !== '' || key === 'demoRoutes' || key === 'nsid'))
+      setDotted(envLayer, key, fromText(key, value));
   }
   merged = merge(
     merged,
@@ -248,7 +256,7 @@ function fromText(key: string, value: string): unknown {
       .map((s) => s.trim())
       .filter((s) => s !== '');
   if (key === 'demoRoutes' && value === '') return null;
-  if (key === 'routeIndex' && (value === 'true' || value === 'false')) return value === 'true';
+  if ((key === 'routeIndex' || key === 'nsid') && (value === 'true' || value === 'false')) return value === 'true';
   if (key === 'notify') return notifyFromText(value);
   return value;
 }
@@ -310,7 +318,13 @@ function validate(layer: Layer, source: (key: string) => string): ConfigLayer {
   }
   const key = formatPath(issue.path);
   const value = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown>)?.[k as PropertyKey], layer);
-  throw new ConfigError(key, `${source(dotted(issue.path))}: ${key} ${issue.message} (got ${echoValue(value)})`);
+  // A secret is never echoed, not even a wrong one: it may be the right one mistyped.
+  const got = SECRET_KEYS.has(key)
+    ? typeof value === 'string'
+      ? `a value of ${value.length} characters, not shown`
+      : `a ${value === null ? 'null' : typeof value}, not shown`
+    : echoValue(value);
+  throw new ConfigError(key, `${source(dotted(issue.path))}: ${key} ${issue.message} (got ${got})`);
 }
 
 function dotted(path: z.core.$ZodIssue['path']): string {
@@ -360,6 +374,8 @@ function finish(raw: RawConfig, cwd: string): Config {
       address: parseNotifyAddress(entry.address),
       ...(entry.key !== undefined ? { key: entry.key } : {}),
     })),
+    nsid: nsidOf(raw.nsid),
+    cookieSecret: raw.cookieSecret ? Buffer.from(raw.cookieSecret, 'hex') : undefined,
   };
 }
 
@@ -367,6 +383,19 @@ function finish(raw: RawConfig, cwd: string): Config {
 function parseNotifyAddress(value: string): HostPort {
   if (isIPv4(value) || isIPv6(value)) return { host: value, port: 53 };
   return parseHostPort(value, 'notify');
+}
+
+/**
+ * null or true: the host name (what `hostname` prints, as Knot's and BIND's `nsid` default does),
+ * cut to NSID_MAX printable characters; false or '': off; else the text.
+ */
+function nsidOf(value: string | boolean | null): string | undefined {
+  if (value === false || value === '') return undefined;
+  if (typeof value === 'string') return value;
+  const host = hostname()
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, NSID_MAX);
+  return host === '' ? undefined : host;
 }
 
 /**

@@ -36,6 +36,10 @@ export const DEFAULTS = {
   log: { level: 'info' as LogLevel },
   // None: only a config that names them loads the demo (docs/design.md#demo-routes-only-into-a-new-database).
   demoRoutes: null as string | null,
+  /** NSID (RFC 5001): null is the host name; false or '' turns it off. */
+  nsid: null as string | boolean | null,
+  /** DNS Cookies' server secret, 32 hex digits; null: random at each start. */
+  cookieSecret: null as string | null,
   targets: {
     partitions: ['*'] as string[],
     accounts: ['*'] as string[],
@@ -79,6 +83,8 @@ export const CONFIG_KEYS = [
   'routeIndex',
   'log.level',
   'demoRoutes',
+  'nsid',
+  'cookieSecret',
   'targets.partitions',
   'targets.accounts',
   'targets.services',
@@ -196,6 +202,19 @@ const mapping = 'must be a mapping of keys';
 function entries(problem: (v: string) => string | undefined, what: string) {
   return z.array(refined(problem, `must be ${what}`), { error: `must be a list, each entry ${what}` });
 }
+/** RFC 5001 sets no limit; a name for dig to show fits in 128 bytes, and keeps replies small. */
+export const NSID_MAX = 128;
+
+/** Why `value` is not an NSID: printable ASCII, at most NSID_MAX characters. */
+export function nsidProblem(value: string): string | undefined {
+  if (value.length > NSID_MAX) return `must be at most ${NSID_MAX} characters`;
+  if (!/^[\x20-\x7e]*$/.test(value)) return 'must be printable ASCII (letters, digits, punctuation, spaces)';
+  return undefined;
+}
+
+/** Keys whose value is a secret: an error about one never shows it (docs/design.md#messages-are-bounded-and-never-echo-a-secret). */
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['cookieSecret']);
+
 /** Linux's PATH_MAX: a longer path cannot be opened anyway, and would only fill error messages. */
 const MAX_PATH = 4096;
 const hostPort = refined(hostPortProblem, 'must be a HOST:PORT string, e.g. 127.0.0.1:8053');
@@ -248,6 +267,13 @@ export const layerSchema = z
     demoRoutes: z
       .string({ error: 'must be a file path, or null for none' })
       .max(MAX_PATH, { error: `must be a file path of at most ${MAX_PATH} characters, or null for none` })
+      .nullable(),
+    nsid: z.union([z.boolean(), refined(nsidProblem, 'must be text, true (the host name) or false (off)')], {
+      error: 'must be text, true (the host name) or false (off)',
+    }),
+    cookieSecret: z
+      .string({ error: 'must be 32 hex digits (16 bytes), e.g. from: openssl rand -hex 16' })
+      .regex(/^[0-9a-fA-F]{32}$/, { error: 'must be 32 hex digits (16 bytes), e.g. from: openssl rand -hex 16' })
       .nullable(),
     targets: z
       .strictObject(

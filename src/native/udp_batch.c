@@ -40,6 +40,7 @@ enum {
   SLOT_IN = 4096,    /* bytes per input slot: larger datagrams are dropped (MSG_TRUNC) */
   SLOT_OUT = 65536,  /* bytes per output slot: the largest UDP payload */
   MAX_ROUNDS = 8,    /* batches per poll callback, then back to the event loop (fairness) */
+  PEER_SLOT = 17,    /* bytes per peer slot: the address length (0, 4 or 16), then the address */
 };
 
 /* Counter slots in the shared Float64Array; JS finds each by the name in stat_names (exported as STAT). */
@@ -54,7 +55,7 @@ static const char* const stat_names[STAT_COUNT] = {
 };
 
 /* napi references held while the socket is open. */
-enum { REF_INPUT, REF_IN_LENS, REF_OUTPUT, REF_OUT_LENS, REF_STATS, REF_ON_BATCH, REF_ON_ERROR, REF_ON_CLOSE, REF_COUNT };
+enum { REF_INPUT, REF_IN_LENS, REF_OUTPUT, REF_OUT_LENS, REF_STATS, REF_ON_BATCH, REF_ON_ERROR, REF_ON_CLOSE, REF_PEERS, REF_COUNT };
 
 typedef enum { STATE_OPEN, STATE_CLOSING, STATE_CLOSED } socket_state;
 
@@ -73,6 +74,7 @@ typedef struct {
   uint8_t* output;
   int32_t* out_lens;
   double* stats;
+  uint8_t* peer_addrs; /* BATCH * PEER_SLOT, or NULL when JS did not ask for peers */
   struct mmsghdr recv_msgs[BATCH];
   struct iovec recv_iov[BATCH];
   struct sockaddr_storage peers[BATCH];
@@ -159,6 +161,29 @@ static void report_errno(udp_batch* s, int err, const char* syscall) {
 
 /* ---------------------------------------------------------------- the data path */
 
+/*
+ * The peer's address for JS, which hashes it into DNS server cookies (RFC 9018 §4.4): length 4
+ * or 16, then the address; an IPv4-mapped IPv6 address (a dual-stack socket) as its 4 bytes.
+ */
+static void write_peer(uint8_t* slot, const struct sockaddr_storage* peer) {
+  static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (peer->ss_family == AF_INET) {
+    slot[0] = 4;
+    memcpy(slot + 1, &((const struct sockaddr_in*)peer)->sin_addr, 4);
+  } else if (peer->ss_family == AF_INET6) {
+    const uint8_t* a = ((const struct sockaddr_in6*)peer)->sin6_addr.s6_addr;
+    if (memcmp(a, v4_mapped, sizeof v4_mapped) == 0) {
+      slot[0] = 4;
+      memcpy(slot + 1, a + 12, 4);
+    } else {
+      slot[0] = 16;
+      memcpy(slot + 1, a, 16);
+    }
+  } else {
+    slot[0] = 0;
+  }
+}
+
 /* One recvmmsg into the input slots. Returns the count, 0 when nothing is waiting, -1 on error (reported). */
 static int receive_batch(udp_batch* s) {
   for (int i = 0; i < BATCH; i++) {
@@ -184,6 +209,7 @@ static int receive_batch(udp_batch* s) {
     } else {
       s->in_lens[i] = (int32_t)s->recv_msgs[i].msg_len; /* <= SLOT_IN */
     }
+    if (s->peer_addrs != NULL) write_peer(s->peer_addrs + (size_t)i * PEER_SLOT, &s->peers[i]);
   }
   s->stats[STAT_RECEIVED] += n;
   return n;
@@ -395,7 +421,7 @@ static bool get_typed(napi_env env, napi_value object, const char* name, napi_ty
 }
 
 /*
- * open({ host, port, ipv6, reusePort, input, inLens, output, outLens, stats, onBatch, onError })
+ * open({ host, port, ipv6, reusePort, input, inLens, output, outLens, stats, onBatch, onError, peers? })
  * host is an IP literal (the TS side resolves names); throws errno errors like Node's.
  */
 static napi_value js_open(napi_env env, napi_callback_info info) {
@@ -451,6 +477,15 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     return NULL;
   }
   values[REF_ON_CLOSE] = NULL;
+  /* peers is optional: a caller that does not pass it gets no addresses. */
+  uint8_t* peer_addrs = NULL;
+  bool has_peers = false;
+  values[REF_PEERS] = NULL;
+  if (napi_has_named_property(env, config, "peers", &has_peers) != napi_ok) return NULL;
+  if (has_peers && !get_bytes(env, config, "peers", (size_t)BATCH * PEER_SLOT, &values[REF_PEERS], &peer_addrs)) {
+    throw_type_error(env, "udp_batch.open: peers must be a Buffer of BATCH*PEER_SLOT bytes");
+    return NULL;
+  }
 
   struct sockaddr_storage addr;
   socklen_t addr_len;
@@ -480,6 +515,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   s->in_lens = in_lens;
   s->out_lens = out_lens;
   s->stats = stats;
+  s->peer_addrs = peer_addrs;
   for (int i = 0; i < BATCH; i++) {
     s->recv_iov[i].iov_base = s->input + (size_t)i * SLOT_IN;
     s->recv_iov[i].iov_len = SLOT_IN;

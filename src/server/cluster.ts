@@ -8,6 +8,7 @@
  * database connection, change pickup, answer cache and route index.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Config, HostPort } from '../config/config.js';
@@ -134,8 +135,12 @@ export async function startPrimary(config: Config, options: { log: Logger }): Pr
     const port = await freeDnsPort(config.listen);
     prepareStore(config, log);
 
+    // Every worker must take the cookies the others hand out (the kernel spreads a client's
+    // queries over them): without a configured secret, they share one made here.
+    const cookieSecret =
+      config.cookieSecret === undefined ? { PSARN_COOKIE_SECRET: randomBytes(16).toString('hex') } : {};
     const fork = (): Worker => {
-      const worker = cluster.fork({ [CLUSTER_PORT_ENV]: String(port) });
+      const worker = cluster.fork({ [CLUSTER_PORT_ENV]: String(port), ...cookieSecret });
       worker.on('message', (message: unknown) => {
         if (isWorkerStore(message)) {
           if (message.healthy) failing.delete(worker.id);

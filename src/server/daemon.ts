@@ -2,11 +2,13 @@
  * psarnd wired together: store, zone view, answer cache, handler, UDP/TCP/HTTP listeners, the
  * change poll, reload and drain. Only this file and main.ts know all the collaborators.
  */
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config, HostPort } from '../config/config.js';
 import { Store } from '../store/store.js';
+import { COOKIE_SECRET_SIZE } from '../wire/cookie.js';
 import { AnswerCache } from '../zone/cache.js';
 import { RouteIndexer } from '../zone/route-indexer.js';
 import { StoreZoneView, type ZoneChanges } from '../zone/store-view.js';
@@ -171,6 +173,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     });
     const routes = indexer;
     sync = new ZoneSync({ view, cache, index: routes, pollMs: options.pollMs ?? 100 });
+    let edns = ednsIdentity(config, undefined);
     const handler = new QueryHandler({
       view: sync.view,
       cache,
@@ -178,6 +181,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       metrics,
       log,
       udpPayloadSize: config.udpPayloadSize,
+      ...edns,
     });
     sync.onChange(({ changes, zones }) => recordChanges(changes, zones.length, metrics, log, routes));
     // Every zone at the first pickup (as Knot and BIND notify on load), then each changed one.
@@ -213,6 +217,8 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         log.level = next.log.level;
         listeners.tcp.configure(next.tcp);
         handler.udpPayloadSize = next.udpPayloadSize;
+        edns = ednsIdentity(next, edns.cookieSecret);
+        handler.configureEdns(edns);
         if (next.epochTtl !== view.epochTtl) {
           view.epochTtl = next.epochTtl;
           cache.clear();
@@ -270,4 +276,15 @@ function recordChanges(
   metrics.changesApplied.inc(touched.length + changes.removed.length);
   for (const zone of changes.changed)
     log.info({ zone: zone.name, serial: zone.serial, epoch: zone.epoch }, 'zone changed');
+}
+
+/**
+ * NSID and the cookie secret of a config (docs/design.md#edns-options): the secret configured,
+ * else the one in use (a reload keeps it, so cookies handed out stay valid), else a random one.
+ */
+function ednsIdentity(config: Config, current: Uint8Array | undefined): { nsid?: Buffer; cookieSecret: Uint8Array } {
+  return {
+    ...(config.nsid !== undefined ? { nsid: Buffer.from(config.nsid, 'latin1') } : {}),
+    cookieSecret: config.cookieSecret ?? current ?? randomBytes(COOKIE_SECRET_SIZE),
+  };
 }

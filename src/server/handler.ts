@@ -5,10 +5,35 @@
  * increments a counter instead of taking the daemon down (CoreDNS's recover in ServeDNS).
  */
 import type { Logger } from 'pino';
+import {
+  addressBytes,
+  checkServerCookie,
+  type PeerAddress,
+  parseCookieOption,
+  writeServerCookie,
+} from '../wire/cookie.js';
 import { Hdr, QUESTION_FIXED } from '../wire/cursor.js';
-import { type EdnsInfo, type HeaderInfo, type ParsedQuery, parseQuery } from '../wire/query.js';
-import { assembleResponse, errorResponse, type ReadyAnswer } from '../wire/response.js';
-import { Class, Opcode, Rcode, type RcodeValue } from '../wire/types.js';
+import {
+  type EdnsInfo,
+  EdnsOption,
+  type EdnsRequest,
+  type HeaderInfo,
+  type ParsedQuery,
+  parseQuery,
+  readEdnsRequest,
+} from '../wire/query.js';
+import {
+  assembleResponse,
+  Ede,
+  edeOption,
+  errorResponse,
+  expireOption,
+  nsidOption,
+  type ReadyAnswer,
+  type ReplyOptions,
+  soaExpireOf,
+} from '../wire/response.js';
+import { Class, Opcode, Rcode, type RcodeValue, Type } from '../wire/types.js';
 import { type Answer, answer } from '../zone/answer.js';
 import type { AnswerCache } from '../zone/cache.js';
 import { encodeAnswer } from '../zone/encode.js';
@@ -23,6 +48,12 @@ const TCP_MAX = 65535;
 const EMPTY = Buffer.alloc(0);
 /** Without EDNS a UDP reply must fit in 512 bytes (RFC 1035 §4.2.1). */
 const UDP_CLASSIC = 512;
+/** RFC 8914 §4.21: a name outside every zone we serve (or a class we serve no zone of). */
+const EDE_NOT_AUTHORITATIVE = edeOption(Ede.NOT_AUTHORITATIVE);
+/** A stored answer the encoder cannot write: the reason, for the operator's dig. */
+const EDE_UNENCODABLE = edeOption(Ede.OTHER, 'stored data cannot be encoded; see the server log');
+/** Our server cookie reply: code, length 24, client cookie 8, server cookie 16 (RFC 9018 §4). */
+const COOKIE_REPLY_SIZE = 4 + 8 + 16;
 
 export interface HandlerOptions {
   /**
@@ -42,6 +73,20 @@ export interface HandlerOptions {
   udpPayloadSize: number;
   /** Milliseconds, monotonic, for the request-duration histogram (default performance.now). */
   now?: () => number;
+  /** What NSID (RFC 5001) names this server by: config `nsid`; undefined: NSID not answered. */
+  nsid?: Uint8Array | undefined;
+  /**
+   * The 16-byte server secret of DNS Cookies (RFC 7873, RFC 9018): config `cookieSecret`, else
+   * random per daemon; undefined: COOKIE options are ignored. docs/design.md#edns-options
+   */
+  cookieSecret?: Uint8Array | undefined;
+  /** Seconds since the epoch, for cookie timestamps (default the system clock). */
+  wallSeconds?: () => number;
+  /**
+   * The EXPIRE (RFC 7314 §2) sent with the SOA answer of `zone`, whose SOA says `soaExpire`. A
+   * primary sends the field itself (the default); a secondary sends the seconds its copy has left.
+   */
+  expireFor?: (zone: string, soaExpire: number) => number;
 }
 
 export class QueryHandler {
@@ -56,12 +101,26 @@ export class QueryHandler {
   #outOffset = 0;
   /** A fault that fails every query (a damaged database) must not log a line per query. */
   readonly #errors: RateLimitedLog;
+  /** The requester's address as the carrier gave it, for the current call (cookies hash it). */
+  #peer: PeerAddress | undefined;
+  /** The NSID option bytes, built once; undefined: NSID off. */
+  #nsid: Buffer | undefined;
+  #cookieSecret: Uint8Array | undefined;
+  readonly #wallSeconds: () => number;
 
   constructor(options: HandlerOptions) {
     this.#options = options;
     this.#now = options.now ?? (() => performance.now());
     this.udpPayloadSize = options.udpPayloadSize;
     this.#errors = options.errorLog ?? new RateLimitedLog(options.log);
+    this.configureEdns(options);
+    this.#wallSeconds = options.wallSeconds ?? (() => Math.floor(Date.now() / 1000));
+  }
+
+  /** Sets what NSID says and the cookie secret (a config reload); undefined turns either off. */
+  configureEdns(options: { nsid?: Uint8Array | undefined; cookieSecret?: Uint8Array | undefined }): void {
+    this.#nsid = options.nsid !== undefined && options.nsid.length > 0 ? nsidOption(options.nsid) : undefined;
+    this.#cookieSecret = options.cookieSecret;
   }
 
   /**
@@ -69,18 +128,22 @@ export class QueryHandler {
    * carrier's send slot): returns its length, or -1 when the message must be dropped. The bytes
    * are handle's, to the byte; a reply that does not fit in `out` is a bug, answered as one.
    */
-  handleInto(request: Buffer, proto: Proto, out: Buffer, offset: number): number {
+  handleInto(request: Buffer, proto: Proto, out: Buffer, offset: number, peer?: PeerAddress): number {
     this.#out = out;
     this.#outOffset = offset;
     try {
-      return this.handle(request, proto)?.length ?? -1;
+      return this.handle(request, proto, peer)?.length ?? -1;
     } finally {
       this.#out = undefined;
     }
   }
 
-  /** The reply to one received message, or undefined when it must be dropped. */
-  handle(request: Buffer, proto: Proto): Buffer | undefined {
+  /**
+   * The reply to one received message, or undefined when it must be dropped. `peer` is the
+   * requester's address when the carrier knows it (server cookies are bound to it, RFC 9018 §4.4).
+   */
+  handle(request: Buffer, proto: Proto, peer?: PeerAddress): Buffer | undefined {
+    this.#peer = peer;
     const { metrics } = this.#options;
     const started = this.#now();
     let reply: Buffer | undefined;
@@ -119,26 +182,42 @@ export class QueryHandler {
   }
 
   #answer(request: Buffer, query: ParsedQuery, proto: Proto): { reply: Buffer; rcode: number } {
+    const edns = query.edns;
     // RFC 6891 §6.1.3: an EDNS version we do not implement gets BADVERS, and no answer data.
-    if (query.edns !== undefined && query.edns.version > 0) {
+    if (edns !== undefined && edns.version > 0) {
       return { reply: this.#error(request, query, Rcode.BADVERS), rcode: Rcode.BADVERS };
     }
+    // Options are read only when the OPT has any: the common query pays nothing for them.
+    const asked = edns !== undefined && edns.optionsLength > 0 ? readEdnsRequest(request, edns) : undefined;
+    if (asked !== undefined && this.#badOptions(asked)) {
+      this.#options.metrics.formerr(proto);
+      return { reply: this.#error(request, query, Rcode.FORMERR, undefined, null), rcode: Rcode.FORMERR };
+    }
     // docs/design.md#protocol-details: psarn serves class IN only; any other class is REFUSED.
-    if (query.qclass !== Class.IN) return { reply: this.#error(request, query, Rcode.REFUSED), rcode: Rcode.REFUSED };
+    if (query.qclass !== Class.IN) {
+      return { reply: this.#error(request, query, Rcode.REFUSED, EDE_NOT_AUTHORITATIVE), rcode: Rcode.REFUSED };
+    }
     // QTYPE 0 is reserved (RFC 6895 §3.1), never a type to look up: NOTIMP, as Knot answers.
     if (query.qtype === 0) return { reply: this.#error(request, query, Rcode.NOTIMP), rcode: Rcode.NOTIMP };
     const ready = this.#indexed(request, query) ?? this.#ready(query, proto);
     const maxSize =
-      proto === 'tcp'
-        ? TCP_MAX
-        : query.edns !== undefined
-          ? Math.min(query.edns.udpSize, this.udpPayloadSize)
-          : UDP_CLASSIC;
+      proto === 'tcp' ? TCP_MAX : edns !== undefined ? Math.min(edns.udpSize, this.udpPayloadSize) : UDP_CLASSIC;
+    const ednsOptions =
+      edns !== undefined &&
+      (asked !== undefined || (ready.rcode !== Rcode.NOERROR && (ready.rcode === Rcode.REFUSED || ready.ede)))
+        ? this.#replyOptions(
+            query,
+            asked,
+            ready.ede ?? (ready.rcode === Rcode.REFUSED ? EDE_NOT_AUTHORITATIVE : undefined),
+            ready,
+          )
+        : undefined;
     const { buf, truncated } = assembleResponse(request, query, ready, {
       maxSize,
       udpPayloadSize: this.udpPayloadSize,
       out: this.#out,
       outOffset: this.#outOffset,
+      ednsOptions,
     });
     if (truncated) this.#options.metrics.truncated(proto);
     return { reply: buf, rcode: ready.rcode };
@@ -186,7 +265,16 @@ export class QueryHandler {
         { err: error, qname: query.qname, qtype: query.qtype },
         'cannot encode the answer; answering SERVFAIL until the data it was read from changes',
       );
-      ready = { rcode: Rcode.SERVFAIL, aa: false, ancount: 0, nscount: 0, arcount: 0, body: EMPTY, additionalAt: 0 };
+      ready = {
+        rcode: Rcode.SERVFAIL,
+        aa: false,
+        ancount: 0,
+        nscount: 0,
+        arcount: 0,
+        body: EMPTY,
+        additionalAt: 0,
+        ede: EDE_UNENCODABLE,
+      };
     }
     cache.set(query.key, ready, found.deps);
     return ready;
@@ -206,15 +294,93 @@ export class QueryHandler {
     });
   }
 
-  /** A reply without answer data to a well-formed query: its question and EDNS echoed. */
-  #error(request: Buffer, query: ParsedQuery, rcode: RcodeValue): Buffer {
+  /**
+   * A reply without answer data to a well-formed query: its question and EDNS echoed, with the
+   * options it asked for (a cookie, NSID) and `ede` (option bytes from edeOption) when it had
+   * EDNS. The one place such replies are built: REFUSED with EDE 18 Prohibited for a transfer or
+   * UPDATE a key does not allow, NOTAUTH for TSIG, 22 No Reachable Authority for a secondary
+   * past expire. `asked`: the query's options when already read; null: echo none (a FORMERR
+   * for the options themselves).
+   */
+  #error(request: Buffer, query: ParsedQuery, rcode: RcodeValue, ede?: Uint8Array, asked?: EdnsRequest | null): Buffer {
+    const edns = query.edns;
+    let ednsOptions: ReplyOptions | undefined;
+    if (edns !== undefined && asked !== null && rcode !== Rcode.BADVERS) {
+      const options = asked ?? (edns.optionsLength > 0 ? readEdnsRequest(request, edns) : undefined);
+      ednsOptions = this.#replyOptions(query, options, ede, undefined);
+    }
     return errorResponse(request, query, rcode, {
       questionEnd: query.questionEnd,
-      ...(query.edns !== undefined ? { edns: query.edns } : {}),
+      ...(edns !== undefined ? { edns } : {}),
       udpPayloadSize: this.udpPayloadSize,
       out: this.#out,
       outOffset: this.#outOffset,
+      ednsOptions,
+      maxSize: edns === undefined ? UDP_CLASSIC : Math.min(edns.udpSize, this.udpPayloadSize),
     });
+  }
+
+  /**
+   * Options that make the query FORMERR: two COOKIE options, or one whose length is neither a
+   * client cookie nor a client and a server cookie (RFC 7873 §5.2.2). Checked only when cookies
+   * are served; a server without them ignores the option (RFC 6891 §6.1.2).
+   */
+  #badOptions(asked: EdnsRequest): boolean {
+    if (this.#cookieSecret === undefined || asked.cookie === undefined) return false;
+    return asked.malformed !== undefined || parseCookieOption(asked.cookie) === undefined;
+  }
+
+  /**
+   * The options of our OPT (docs/design.md#edns-options): kept — the COOKIE echoed with our
+   * server cookie, EXPIRE with an SOA answer; optional, dropped first when the reply is too big
+   * (RFC 8914 §3) — NSID, then the EDE. Undefined when there are none.
+   */
+  #replyOptions(
+    query: ParsedQuery,
+    asked: EdnsRequest | undefined,
+    ede: Uint8Array | undefined,
+    ready: ReadyAnswer | undefined,
+  ): ReplyOptions | undefined {
+    let kept: Buffer | undefined;
+    let optional: Buffer | undefined;
+    if (asked !== undefined) {
+      if (asked.cookie !== undefined) kept = this.#cookieReply(asked.cookie);
+      if (asked.expire && ready !== undefined && query.qtype === Type.SOA) {
+        const soaExpire = soaExpireOf(ready);
+        if (soaExpire !== undefined) {
+          const expire = expireOption(this.#options.expireFor?.(query.qname, soaExpire) ?? soaExpire);
+          kept = kept === undefined ? expire : Buffer.concat([kept, expire]);
+        }
+      }
+      if (asked.nsid) optional = this.#nsid;
+    }
+    if (ede !== undefined) optional = optional === undefined ? Buffer.from(ede) : Buffer.concat([optional, ede]);
+    return kept === undefined && optional === undefined ? undefined : { kept, optional };
+  }
+
+  /**
+   * The COOKIE option of our reply (RFC 7873 §5.2.3, §5.2.4): the client cookie and, when the
+   * server cookie it sent is ours, valid and under half an hour old, that same server cookie;
+   * else a fresh one. A missing or bad server cookie is still answered, with a fresh one: we do
+   * not send BADCOOKIE (docs/design.md#edns-options). Undefined: cookies off, or malformed.
+   */
+  #cookieReply(data: Uint8Array): Buffer | undefined {
+    const secret = this.#cookieSecret;
+    const cookie = secret === undefined ? undefined : parseCookieOption(data);
+    if (secret === undefined || cookie === undefined) return undefined;
+    const ip = addressBytes(this.#peer);
+    const now = this.#wallSeconds();
+    const out = Buffer.allocUnsafe(COOKIE_REPLY_SIZE);
+    out.writeUInt16BE(EdnsOption.COOKIE, 0);
+    out.writeUInt16BE(COOKIE_REPLY_SIZE - 4, 2);
+    out.set(cookie.client, 4);
+    const server = cookie.server;
+    if (server !== undefined && checkServerCookie(cookie.client, server, ip, secret, now) === 'valid') {
+      out.set(server, 12);
+    } else {
+      writeServerCookie(cookie.client, ip, secret, now, out, 12);
+    }
+    return out;
   }
 
   #servfail(request: Buffer, proto: Proto, error: unknown): Buffer | undefined {
@@ -223,7 +389,7 @@ export class QueryHandler {
     if (request.length < 12) return undefined;
     try {
       const parsed = parseQuery(request);
-      if (parsed.kind === 'query') return this.#error(request, parsed.query, Rcode.SERVFAIL);
+      if (parsed.kind === 'query') return this.#error(request, parsed.query, Rcode.SERVFAIL, internalEde(error));
     } catch {
       // The codec itself failed: fall through to a bare header reply.
     }
@@ -243,4 +409,18 @@ export class QueryHandler {
       return undefined;
     }
   }
+}
+
+/**
+ * EDE 0 Other for an internal error (RFC 8914 §4.1): "internal error", and the error's stable
+ * code when it has one (ERR_STORE_READ): never its message, which may hold a path or data, nor a
+ * stack. The log has the rest.
+ */
+function internalEde(error: unknown): Buffer {
+  const code = (error as { code?: unknown } | null)?.code;
+  const known = typeof code === 'string' && /^ERR_[A-Z0-9_]{1,40}$/.test(code);
+  return edeOption(
+    Ede.OTHER,
+    known ? `internal error (${code}); see the server log` : 'internal error; see the server log',
+  );
 }

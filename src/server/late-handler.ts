@@ -6,6 +6,7 @@
  * gets no reply (the client retries) and TCP closes the connection, as for any message the
  * handler drops, while /ready still says "starting".
  */
+import type { PeerAddress } from '../wire/cookie.js';
 import type { QueryHandler } from './handler.js';
 import type { Proto } from './metrics.js';
 
@@ -24,11 +25,11 @@ export class LateHandler implements MessageHandler {
     return this.#handler !== undefined;
   }
 
-  handle(request: Buffer, proto: Proto): Buffer | undefined {
-    return this.#handler?.handle(request, proto);
+  handle(request: Buffer, proto: Proto, peer?: PeerAddress): Buffer | undefined {
+    return this.#handler?.handle(request, proto, peer);
   }
 
-  handleInto(request: Buffer, proto: Proto, out: Buffer, offset: number): number {
-    return this.#handler === undefined ? -1 : this.#handler.handleInto(request, proto, out, offset);
+  handleInto(request: Buffer, proto: Proto, out: Buffer, offset: number, peer?: PeerAddress): number {
+    return this.#handler === undefined ? -1 : this.#handler.handleInto(request, proto, out, offset, peer);
   }
 }

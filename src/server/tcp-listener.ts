@@ -114,7 +114,7 @@ export async function listenTcp(
       }
       const replies: Buffer[] = [];
       for (const message of messages) {
-        const reply = handler.handle(message, 'tcp');
+        const reply = handler.handle(message, 'tcp', socket.remoteAddress);
         // A message the handler drops (a response, QR=1) is counted there. Only answered
         // queries are activity: a peer sending what we do not answer would otherwise hold the
         // connection forever, so it is closed at once.

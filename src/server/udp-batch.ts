@@ -38,7 +38,20 @@ export interface BatchUdpSocket {
  * a longer length is dropped and counted as a send error. Bytes of `out` outside
  * `[offset, offset + length)` are not the writer's.
  */
-export type ReplyWriter = (message: Buffer, out: Buffer, offset: number) => number;
+export type ReplyWriter = (message: Buffer, out: Buffer, offset: number, peer: DatagramPeer) => number;
+
+/**
+ * Who sent the datagram being answered (DNS server cookies hash it, RFC 9018 §4.4): one object
+ * per socket, valid only during the writer's call; `bytes()` builds the view only when asked, so
+ * a query that needs no address pays nothing. 4 bytes (IPv4, IPv4-mapped included) or 16; empty
+ * from an addon built before it reported peers.
+ */
+export interface DatagramPeer {
+  bytes(): Uint8Array;
+}
+
+/** Bytes per peer slot in the addon's peers buffer: the address length (0, 4 or 16), then the address. */
+const PEER_SLOT = 17;
 
 /**
  * What answers a datagram: a function returning a new Buffer (copied into the send slot; simple,
@@ -65,6 +78,8 @@ interface NativeConfig {
   output: Buffer;
   outLens: Int32Array;
   stats: Float64Array;
+  /** BATCH * PEER_SLOT bytes the addon fills with each datagram's source address. */
+  peers: Buffer;
   onBatch: (count: number) => void;
   onError: (error: unknown, code?: string, syscall?: string) => void;
 }
@@ -248,15 +263,24 @@ export async function listenUdpBatch(
   const inLens = new Int32Array(new ArrayBuffer(BATCH * 4));
   const outLens = new Int32Array(new ArrayBuffer(BATCH * 4));
   const counters = new Float64Array(new ArrayBuffer(STATS * 8));
+  const peers = Buffer.alloc(BATCH * PEER_SLOT);
+  const peer = {
+    slot: 0,
+    bytes(): Uint8Array {
+      const at = this.slot * PEER_SLOT;
+      return peers.subarray(at + 1, at + 1 + peers[at]!);
+    },
+  };
   const onBatch = (count: number): void => {
     for (let i = 0; i < count; i++) {
+      peer.slot = i;
       outLens[i] = 0;
       const length = inLens[i]!;
       if (length < 0) continue; // over SLOT_IN: dropped, counted natively
       const start = i * SLOT_IN;
       let written: number;
       try {
-        written = write(input.subarray(start, start + length), output, i * SLOT_OUT);
+        written = write(input.subarray(start, start + length), output, i * SLOT_OUT, peer);
       } catch (error) {
         report(error);
         continue;
@@ -282,6 +306,7 @@ export async function listenUdpBatch(
       output,
       outLens,
       stats: counters,
+      peers,
       onBatch,
       onError,
     });

@@ -8,7 +8,7 @@ import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort, UdpIo } from '../config/config.js';
 import type { MessageHandler } from './late-handler.js';
-import { listenUdpBatch, loadUdpBatch } from './udp-batch.js';
+import { type DatagramPeer, listenUdpBatch, loadUdpBatch } from './udp-batch.js';
 
 export interface UdpListener {
   readonly address: HostPort;
@@ -50,7 +50,8 @@ async function listenBatched(
   reusePort: boolean,
 ): Promise<UdpListener> {
   // The reply is written straight into the send slot: no Buffer per reply, no copy.
-  const writeInto = (message: Buffer, out: Buffer, offset: number) => handler.handleInto(message, 'udp', out, offset);
+  const writeInto = (message: Buffer, out: Buffer, offset: number, peer: DatagramPeer) =>
+    handler.handleInto(message, 'udp', out, offset, peer);
   const socket = await listenUdpBatch(
     at,
     { writeInto },
@@ -73,7 +74,8 @@ async function listenBatched(
 async function listenDgram(at: HostPort, handler: MessageHandler, log: Logger): Promise<UdpListener> {
   const socket: Socket = createSocket({ type: isIPv6(at.host) ? 'udp6' : 'udp4', reuseAddr: false });
   socket.on('message', (message, rinfo) => {
-    const reply = handler.handle(message, 'udp');
+    // The address binds a server cookie to the client (RFC 9018 §4.4).
+    const reply = handler.handle(message, 'udp', rinfo.address);
     if (reply === undefined) return;
     // No callback: Node then skips a nextTick per datagram; a failed send is an 'error' event.
     socket.send(reply, rinfo.port, rinfo.address);

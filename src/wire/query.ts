@@ -18,6 +18,60 @@ export interface EdnsInfo {
   version: number;
   /** DNSSEC OK bit (RFC 3225), copied into the reply's OPT. */
   do: boolean;
+  /**
+   * Where the OPT's options are in the request, and their length: 0 for the common query
+   * without options, which then costs no option parsing at all (docs/design.md#edns-options).
+   */
+  optionsAt: number;
+  optionsLength: number;
+}
+
+/** EDNS option codes psarnd answers (IANA "DNS EDNS0 Option Codes"). */
+export const EdnsOption = {
+  /** RFC 5001 */
+  NSID: 3,
+  /** RFC 7314 */
+  EXPIRE: 9,
+  /** RFC 7873 */
+  COOKIE: 10,
+  /** RFC 8914 */
+  EDE: 15,
+} as const;
+
+/** What a query's EDNS options ask of the reply; unknown options are ignored (RFC 6891 §6.1.2). */
+export interface EdnsRequest {
+  /** An NSID option was present (RFC 5001 §2.3: its payload, if any, is ignored). */
+  nsid: boolean;
+  /** An EXPIRE option was present (RFC 7314 §2: empty in a query). */
+  expire: boolean;
+  /** The COOKIE option's data, as sent (RFC 7873 §4); checked by src/wire/cookie.ts. */
+  cookie: Uint8Array | undefined;
+  /** Why the options make the query FORMERR (two COOKIE options), or undefined. */
+  malformed: string | undefined;
+}
+
+/**
+ * The options of a query's OPT, already validated by the scan (each fits, together they fill
+ * the rdata). Views into `buf`: read them within the handler's call.
+ */
+export function readEdnsRequest(buf: Buffer, edns: EdnsInfo): EdnsRequest {
+  const out: EdnsRequest = { nsid: false, expire: false, cookie: undefined, malformed: undefined };
+  const end = edns.optionsAt + edns.optionsLength;
+  let pos = edns.optionsAt;
+  while (pos + 4 <= end) {
+    const code = u16At(buf, pos);
+    const length = u16At(buf, pos + 2);
+    const data = buf.subarray(pos + 4, pos + 4 + length);
+    pos += 4 + length;
+    if (code === EdnsOption.NSID) out.nsid = true;
+    else if (code === EdnsOption.EXPIRE) out.expire = true;
+    else if (code === EdnsOption.COOKIE) {
+      // BIND and Knot answer FORMERR to a second COOKIE: which one to echo is not defined.
+      if (out.cookie !== undefined) out.malformed = 'more than one COOKIE option';
+      out.cookie = data;
+    }
+  }
+  return out;
 }
 
 export interface ParsedQuery {
@@ -209,7 +263,13 @@ class Query implements ParsedQuery {
 
 /** RFC 6891 §6.2.5: a payload size under 512 is treated as 512. */
 function ednsInfo(opt: OptInfo): EdnsInfo {
-  return { udpSize: Math.max(512, opt.udpSize), version: opt.version, do: opt.do };
+  return {
+    udpSize: Math.max(512, opt.udpSize),
+    version: opt.version,
+    do: opt.do,
+    optionsAt: opt.rdataStart,
+    optionsLength: opt.rdlen,
+  };
 }
 
 type FormErr = Extract<QueryParse, { kind: 'formerr' }>;

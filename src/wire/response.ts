@@ -39,6 +39,103 @@ export interface ReadyAnswer {
    * a reply too big for the requester drops that section before it sets TC (RFC 2181 §9).
    */
   additionalAt: number;
+  /**
+   * The Extended DNS Error this answer explains itself with (RFC 8914), as option bytes from
+   * `edeOption`: sent when the query had EDNS, e.g. 22 No Reachable Authority on a secondary past
+   * its expire. docs/design.md#edns-options
+   */
+  ede?: Uint8Array;
+}
+
+/** Extended DNS Error info-codes psarnd sends (RFC 8914 §4). */
+export const Ede = {
+  OTHER: 0,
+  PROHIBITED: 18,
+  NOT_AUTHORITATIVE: 20,
+  NOT_SUPPORTED: 21,
+  NO_REACHABLE_AUTHORITY: 22,
+} as const;
+
+/** Option codes (IANA "DNS EDNS0 Option Codes"); COOKIE is src/wire/cookie.ts's. */
+const OPTION_NSID = 3;
+const OPTION_EXPIRE = 9;
+const OPTION_EDE = 15;
+/** An EDE's EXTRA-TEXT is for a human; longer text is cut (docs/design.md#edns-options). */
+export const EDE_TEXT_MAX = 64;
+
+/** One EDNS option: code u16, length u16, data (RFC 6891 §6.1.2). */
+export function ednsOption(code: number, data: Uint8Array): Buffer {
+  if (data.length > 0xffff) throw new RangeError(`an EDNS option holds at most 65535 bytes, not ${data.length}`);
+  const out = Buffer.allocUnsafeSlow(4 + data.length);
+  out.writeUInt16BE(code, 0);
+  out.writeUInt16BE(data.length, 2);
+  out.set(data, 4);
+  return out;
+}
+
+/**
+ * An Extended DNS Error option (RFC 8914 §2): INFO-CODE and an optional EXTRA-TEXT, UTF-8, cut at
+ * EDE_TEXT_MAX bytes (on a character boundary). The text is for an operator reading dig: never
+ * a secret, a path or a stack.
+ */
+export function edeOption(infoCode: number, text = ''): Buffer {
+  let bytes = Buffer.from(text, 'utf8');
+  if (bytes.length > EDE_TEXT_MAX) {
+    let cut = EDE_TEXT_MAX;
+    while (cut > 0 && (bytes[cut]! & 0xc0) === 0x80) cut--;
+    bytes = bytes.subarray(0, cut);
+  }
+  const data = Buffer.alloc(2 + bytes.length);
+  data.writeUInt16BE(infoCode, 0);
+  data.set(bytes, 2);
+  return ednsOption(OPTION_EDE, data);
+}
+
+/** An NSID option (RFC 5001 §2.3) carrying `id`. */
+export function nsidOption(id: Uint8Array): Buffer {
+  return ednsOption(OPTION_NSID, id);
+}
+
+/** An EXPIRE option (RFC 7314 §2) carrying `seconds`: for SOA answers and zone transfers. */
+export function expireOption(seconds: number): Buffer {
+  const data = Buffer.alloc(4);
+  data.writeUInt32BE(seconds >>> 0, 0);
+  return ednsOption(OPTION_EXPIRE, data);
+}
+
+/**
+ * The options a reply's OPT carries, each part already option bytes. `kept` (COOKIE, EXPIRE:
+ * a few dozen bytes, what the requester needs to go on) stays even in a truncated reply;
+ * `optional` (NSID, EDE) is dropped first when the reply is over the size limit, before the
+ * additional section (RFC 8914 §3). docs/design.md#edns-options
+ */
+export interface ReplyOptions {
+  kept?: Uint8Array | undefined;
+  optional?: Uint8Array | undefined;
+}
+
+/** The first record of an answer section in `body` when it is an SOA: its EXPIRE field, else undefined. */
+export function soaExpireOf(ready: ReadyAnswer): number | undefined {
+  if (ready.ancount === 0 || ready.rcode !== 0) return undefined;
+  const body = ready.body;
+  let pos = 0;
+  // The owner: labels, then a root or a pointer (names here point at the question).
+  while (pos < body.length) {
+    const len = body[pos]!;
+    if (len === 0) {
+      pos += 1;
+      break;
+    }
+    if ((len & 0xc0) === 0xc0) {
+      pos += 2;
+      break;
+    }
+    pos += 1 + len;
+  }
+  if (pos + 10 > body.length || body.readUInt16BE(pos) !== Type.SOA) return undefined;
+  const rdEnd = pos + 10 + body.readUInt16BE(pos + 8);
+  // EXPIRE then MINIMUM end the SOA rdata (RFC 1035 §3.3.13).
+  return rdEnd <= body.length && rdEnd - 8 >= pos + 10 ? body.readUInt32BE(rdEnd - 8) : undefined;
 }
 
 /**
@@ -130,6 +227,8 @@ export interface AssembleOptions extends ReplyTarget {
   maxSize: number;
   /** Our advertised UDP payload size, put in the reply's OPT (default 1232). */
   udpPayloadSize: number;
+  /** Options for the OPT (only when the query had EDNS); none by default. */
+  ednsOptions?: ReplyOptions | undefined;
 }
 
 /**
@@ -144,11 +243,24 @@ export function assembleResponse(
   options: AssembleOptions,
 ): { buf: Buffer; truncated: boolean } {
   const qEnd = query.questionEnd;
-  const optSize = query.edns ? OPT_SIZE : 0;
-  // RFC 2181 §9: TC only when the required data does not fit. The additional section is not
-  // required (the client asks for it itself): drop it whole, and keep what precedes it.
+  let optSize = query.edns ? OPT_SIZE : 0;
+  // The common reply has no options: one test, and the OPT's fixed part only.
+  let kept: Uint8Array | undefined;
+  let optional: Uint8Array | undefined;
+  const ednsOptions = options.ednsOptions;
+  if (ednsOptions !== undefined && query.edns) {
+    kept = ednsOptions.kept;
+    optional = ednsOptions.optional;
+    optSize += (kept?.length ?? 0) + (optional?.length ?? 0);
+  }
+  // RFC 2181 §9: TC only when the required data does not fit. Informational options go first
+  // (RFC 8914 §3), then the additional section (the client asks for it itself), whole.
   let bodyLength = ready.body.length;
   let arcount = ready.arcount;
+  if (optional !== undefined && qEnd + bodyLength + optSize > options.maxSize) {
+    optSize -= optional.length;
+    optional = undefined;
+  }
   if (qEnd + bodyLength + optSize > options.maxSize) {
     bodyLength = ready.additionalAt;
     arcount = 0;
@@ -168,7 +280,7 @@ export function assembleResponse(
     buf.set(bodyLength === ready.body.length ? ready.body : ready.body.subarray(0, bodyLength), pos);
     pos += bodyLength;
   }
-  if (query.edns) writeOpt(buf, pos, ready.rcode, query.edns.do, options.udpPayloadSize);
+  if (query.edns) writeOpt(buf, pos, ready.rcode, query.edns.do, options.udpPayloadSize, kept, optional);
   return { buf, truncated };
 }
 
@@ -182,18 +294,33 @@ export function errorResponse(
   request: Buffer,
   header: HeaderInfo,
   rcode: RcodeValue,
-  options: { questionEnd?: number; edns?: EdnsInfo; udpPayloadSize: number } & ReplyTarget,
+  options: {
+    questionEnd?: number;
+    edns?: EdnsInfo;
+    udpPayloadSize: number;
+    /** Options for the OPT, when the request had EDNS. */
+    ednsOptions?: ReplyOptions | undefined;
+    /** The size limit of the transport: over it, the optional options are left out. */
+    maxSize?: number;
+  } & ReplyTarget,
 ): Buffer {
   const qEnd = options.questionEnd ?? Hdr.SIZE;
   const withOpt = options.edns !== undefined || rcode > RCODE_MASK;
-  const buf = replyBuffer(qEnd + (withOpt ? OPT_SIZE : 0), options);
+  const kept = options.edns ? options.ednsOptions?.kept : undefined;
+  let optional = options.edns ? options.ednsOptions?.optional : undefined;
+  let optSize = withOpt ? OPT_SIZE + (kept?.length ?? 0) + (optional?.length ?? 0) : 0;
+  if (optional !== undefined && qEnd + optSize > (options.maxSize ?? 0xffff)) {
+    optSize -= optional.length;
+    optional = undefined;
+  }
+  const buf = replyBuffer(qEnd + optSize, options);
   writeHeader(buf, header, rcode, false, false);
   buf.writeUInt16BE(options.questionEnd === undefined ? 0 : 1, Hdr.QDCOUNT);
   buf.writeUInt16BE(0, Hdr.ANCOUNT);
   buf.writeUInt16BE(0, Hdr.NSCOUNT);
   buf.writeUInt16BE(withOpt ? 1 : 0, Hdr.ARCOUNT);
   request.copy(buf, Hdr.SIZE, Hdr.SIZE, qEnd);
-  if (withOpt) writeOpt(buf, qEnd, rcode, options.edns?.do ?? false, options.udpPayloadSize);
+  if (withOpt) writeOpt(buf, qEnd, rcode, options.edns?.do ?? false, options.udpPayloadSize, kept, optional);
   return buf;
 }
 
@@ -208,12 +335,32 @@ function writeHeader(buf: Buffer, h: HeaderInfo, rcode: number, aa: boolean, tc:
   buf.writeUInt16BE(flags, Hdr.FLAGS);
 }
 
-/** Our OPT: root owner, our payload size, extended rcode, version 0, DO echoed (RFC 3225 §3). */
-function writeOpt(buf: Buffer, pos: number, rcode: number, dnssecOk: boolean, udpPayloadSize: number): void {
+/**
+ * Our OPT: root owner, our payload size, extended rcode, version 0, DO echoed (RFC 3225 §3), and
+ * the options given (already option bytes).
+ */
+function writeOpt(
+  buf: Buffer,
+  pos: number,
+  rcode: number,
+  dnssecOk: boolean,
+  udpPayloadSize: number,
+  kept?: Uint8Array,
+  optional?: Uint8Array,
+): void {
   buf[pos] = 0;
   buf.writeUInt16BE(Type.OPT, pos + 1);
   buf.writeUInt16BE(udpPayloadSize, pos + 3);
   const ttl = ((rcode >>> RCODE_HEADER_BITS) << OptTtl.EXT_RCODE_SHIFT) | (dnssecOk ? OptTtl.DO : 0);
   buf.writeUInt32BE(ttl >>> 0, pos + 5);
-  buf.writeUInt16BE(0, pos + 9);
+  let at = pos + OPT_SIZE;
+  if (kept !== undefined) {
+    buf.set(kept, at);
+    at += kept.length;
+  }
+  if (optional !== undefined) {
+    buf.set(optional, at);
+    at += optional.length;
+  }
+  buf.writeUInt16BE(at - pos - OPT_SIZE, pos + 9);
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
@@ -70,6 +70,8 @@ describe('loadConfig', () => {
       demoRoutes: null,
       targets: { partitions: ['*'], accounts: ['*'], services: ['*'], httpsHosts: ['*'] },
       notify: [],
+      nsid: hostname(),
+      cookieSecret: undefined,
     });
     assert.deepEqual(config, defaultConfig(cwd));
   });
@@ -108,6 +110,8 @@ describe('loadConfig', () => {
       'services',
       'httpsHosts',
       'notify',
+      'nsid',
+      'cookieSecret',
     ]) {
       assert.match(text, new RegExp(`^\\s*${key}:`, 'm'), key);
     }
@@ -154,6 +158,8 @@ describe('loadConfig', () => {
       PSARN_TARGETS_SERVICES: 'lambda,sqs',
       PSARN_TARGETS_HTTPS_HOSTS: '*.example.com,127.0.0.1,10.0.0.0/8',
       PSARN_NOTIFY: '10.0.0.6:53 key transfer-key, [2001:db8::7]:5300,10.0.0.8',
+      PSARN_NSID: 'sidecar-7 (eu-west-1a)',
+      PSARN_COOKIE_SECRET: 'E5E973E5A6B2A43F48E7DC849E37BFCF',
     };
     const { config } = loadConfig({ cwd, env });
     assert.deepEqual(config, {
@@ -184,6 +190,8 @@ describe('loadConfig', () => {
         { address: { host: '2001:db8::7', port: 5300 } },
         { address: { host: '10.0.0.8', port: 53 } },
       ],
+      nsid: 'sidecar-7 (eu-west-1a)',
+      cookieSecret: Buffer.from('e5e973e5a6b2a43f48e7dc849e37bfcf', 'hex'),
     });
   });
 
@@ -281,7 +289,7 @@ describe('loadConfig', () => {
     configError(
       () => loadConfig({ cwd: withConfig('listen: 127.0.0.1:1\nlisten_port: 53\n'), env: {} }),
       'listen_port',
-      "config config/psarnd.yaml: unknown key 'listen_port'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, targets, notify)",
+      "config config/psarnd.yaml: unknown key 'listen_port'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, nsid, cookieSecret, targets, notify)",
     );
     configError(
       () => loadConfig({ cwd: withConfig('tcp:\n  maxConnections: 0\n  idleTimeout: 5\n'), env: {} }),
@@ -480,7 +488,7 @@ describe('loadConfig', () => {
     configError(
       () => loadConfig({ cwd, env: {}, overrides: { ttl: '5' } }),
       'ttl',
-      "config flag ttl: unknown key 'ttl'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, targets, notify)",
+      "config flag ttl: unknown key 'ttl'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, nsid, cookieSecret, targets, notify)",
     );
   });
 });
@@ -590,5 +598,43 @@ describe('zoneParams', () => {
       nsTtl: 3600,
       nameservers: ['a.example.', 'b.example.'],
     });
+  });
+});
+
+describe('loadConfig: nsid and cookieSecret (issue 10)', () => {
+  it('nsid: the host name by default and for true; false, "" and PSARN_NSID=false or "" turn it off', () => {
+    const cwd = tempDir();
+    assert.equal(loadConfig({ cwd, env: {} }).config.nsid, hostname());
+    assert.equal(loadConfig({ cwd: withConfig('nsid: true\n'), env: {} }).config.nsid, hostname());
+    assert.equal(loadConfig({ cwd: withConfig('nsid: false\n'), env: {} }).config.nsid, undefined);
+    assert.equal(loadConfig({ cwd: withConfig('nsid: ""\n'), env: {} }).config.nsid, undefined);
+    assert.equal(loadConfig({ cwd, env: { PSARN_NSID: 'false' } }).config.nsid, undefined);
+    assert.equal(loadConfig({ cwd, env: { PSARN_NSID: '' } }).config.nsid, undefined);
+    assert.equal(loadConfig({ cwd: withConfig('nsid: edge-3\n'), env: {} }).config.nsid, 'edge-3');
+  });
+
+  it('nsid: refuses text that is not printable ASCII or over 128 characters', () => {
+    const cwd = tempDir();
+    configError(
+      () => loadConfig({ cwd, env: { PSARN_NSID: 'a'.repeat(129) } }),
+      'nsid',
+      `config env PSARN_NSID: nsid must be at most 128 characters (got '${'a'.repeat(80)}…' (129 bytes))`,
+    );
+    assert.throws(() => loadConfig({ cwd, env: { PSARN_NSID: 'caf\u00e9' } }), /nsid must be printable ASCII/);
+  });
+
+  it('cookieSecret: 32 hex digits, and a wrong one is never shown in the error', () => {
+    const cwd = tempDir();
+    assert.equal(loadConfig({ cwd, env: {} }).config.cookieSecret, undefined);
+    const wrong = '0123456789abcdef0123456789abcdeZ';
+    configError(
+      () => loadConfig({ cwd, env: { PSARN_COOKIE_SECRET: wrong } }),
+      'cookieSecret',
+      'config env PSARN_COOKIE_SECRET: cookieSecret must be 32 hex digits (16 bytes), e.g. from: openssl rand -hex 16 (got a value of 32 characters, not shown)',
+    );
+    assert.throws(
+      () => loadConfig({ cwd: withConfig(`cookieSecret: ${wrong}\n`), env: {} }),
+      (err: Error) => !err.message.includes('0123456789abcdef'),
+    );
   });
 });

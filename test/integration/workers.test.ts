@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { decodeMessage, encodeQuery } from '../../src/wire/message.js';
 import { Rcode, Type } from '../../src/wire/types.js';
 import { CORRUPT_ZONE, routePath, writeCorruptDatabase } from '../helpers/corrupt.js';
 import { entryArgs, projectRoot, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
-import { query } from '../helpers/dns.js';
+import { query, udpRaw } from '../helpers/dns.js';
 import { tempDir } from '../store/helpers.js';
 
 const run = promisify(execFile);
@@ -72,6 +73,25 @@ describe('psarnd --workers 2', () => {
       served = m.rcode === Rcode.NOERROR && m.answer.length === 1 ? served + 1 : 0;
     }
     assert.equal(served, 50);
+  });
+
+  it('every worker takes the server cookie another gave: they share one secret (issue 10)', async () => {
+    const client = Buffer.from('0123456789abcdef', 'hex');
+    const withCookie = (cookie: Buffer) => {
+      const base = encodeQuery({ id: 9, name: CREATED, qtype: Type.URI, edns: { udpSize: 1232 } });
+      const option = Buffer.concat([Buffer.from([0, 10, 0, cookie.length]), cookie]);
+      const out = Buffer.concat([base, option]);
+      out.writeUInt16BE(option.length, base.length - 2);
+      return out;
+    };
+    const cookieOf = (reply: Buffer | undefined) =>
+      decodeMessage(reply!).edns?.options.find((o) => o.code === 10)?.data;
+    const first = cookieOf(await udpRaw(d.dns, withCookie(client)));
+    assert.equal(first?.length, 24);
+    // A new socket (source port) per query: the kernel spreads them over both workers. A worker
+    // with a secret of its own would answer with another server cookie.
+    for (let i = 0; i < 30; i++)
+      assert.deepEqual(cookieOf(await udpRaw(d.dns, withCookie(first!))), first, `query ${i}`);
   });
 
   it('sums the workers’ metrics on /metrics', async () => {

@@ -180,6 +180,23 @@ describe('listenUdpBatch (recvmmsg/sendmmsg addon)', { skip }, () => {
     assert.deepEqual(server.stats(), { received: 3, sent: 3, sendErrors: 0, truncated: 0 });
   });
 
+  it("writeInto gets each datagram's source address, as bytes made when asked (issue 10: cookies)", async () => {
+    const server = await listen(
+      { host: HOST, port: 0 },
+      {
+        writeInto: (_message, out, offset, peer) => {
+          const bytes = Buffer.from(peer.bytes());
+          out.set(bytes, offset);
+          return bytes.length;
+        },
+      },
+      {},
+    );
+    const c = await client();
+    c.send(server.address.port, 'x');
+    assert.deepEqual(await c.waitFor(1), [Buffer.from([127, 0, 0, 1])]);
+  });
+
   it('writeInto: -1 and 0 send nothing, over 64 KiB is a send error, a throw goes to onError', async () => {
     const errors: unknown[] = [];
     const server = await listen(
