@@ -160,6 +160,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       metrics,
       log,
       udpPayloadSize: config.udpPayloadSize,
+      tsigKeys: new Map(config.tsig.keys.map((k) => [k.name, k])),
     });
     sync.onChange(({ changes, zones }) => recordChanges(changes, zones.length, metrics, log, routes));
     // Polled every pollMs (and before reads): a store that fails reads would log ten lines a second.
@@ -193,6 +194,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         log.level = next.log.level;
         listeners.tcp.configure(next.tcp);
         handler.udpPayloadSize = next.udpPayloadSize;
+        handler.tsigKeys = new Map(next.tsig.keys.map((k) => [k.name, k]));
         if (next.epochTtl !== view.epochTtl) {
           view.epochTtl = next.epochTtl;
           cache.clear();

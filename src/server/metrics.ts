@@ -19,7 +19,7 @@ const QTYPE_LABELS = new Map<number, string>(
 
 /** rcode label values: the rcodes psarnd sends (anything else would be a bug: "other"). */
 const RCODE_LABELS = new Map<number, string>(
-  (['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'BADVERS'] as const).map((name) => [
+  (['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'NOTAUTH', 'BADVERS'] as const).map((name) => [
     Rcode[name],
     name,
   ]),
@@ -69,6 +69,7 @@ export class DaemonMetrics {
   /** What the UDP carrier dropped so far (the native carrier counts; node:dgram does not). */
   udpDrops: () => { sendFailed: number; oversized: number } = () => ({ sendFailed: 0, oversized: 0 });
   readonly changesApplied: Counter;
+  readonly tsigVerifications: Counter<'result' | 'key'>;
   readonly #udp: ProtoSeries;
   readonly #tcp: ProtoSeries;
   /** Ready-answer cache outcomes, for either transport. */
@@ -214,6 +215,12 @@ export class DaemonMetrics {
       help: 'Zone changes picked up from the store.',
       registers,
     });
+    this.tsigVerifications = new Counter({
+      name: 'psarn_dns_tsig_verifications_total',
+      help: 'Signed requests by TSIG outcome (ok, badkey, badsig, badtrunc, badtime, formerr) and configured key name ("" when the key is unknown).',
+      labelNames: ['result', 'key'],
+      registers,
+    });
     this.#hit = this.cacheHits.series();
     this.#miss = this.cacheMisses.series();
     this.#indexHit = this.indexHits.series();
@@ -290,6 +297,14 @@ export class DaemonMetrics {
 
   cacheMiss(): void {
     this.#miss.value++;
+  }
+
+  /**
+   * A signed request verified. `key` is a configured key's name (a bounded set, from config);
+   * the name a request claims for an unknown key is never a label (a peer would grow the series).
+   */
+  tsig(result: string, key: string | undefined): void {
+    this.tsigVerifications.inc({ result, key: key === undefined ? '' : key.replace(/\.$/, '') });
   }
 
   /** An answer written from the route index. */
