@@ -110,6 +110,8 @@ describe('loadConfig', () => {
       'accounts',
       'services',
       'httpsHosts',
+      'tsig',
+      'keys',
     ]) {
       assert.match(text, new RegExp(`^\\s*${key}:`, 'm'), key);
     }
