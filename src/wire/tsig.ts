@@ -12,6 +12,8 @@
  *   error from the other side), or `ok` with the key and the MAC (the request MAC of the reply).
  * - `unsignedErrorTsig(msg, tsig, error)` → the message with an unsigned TSIG (MAC size 0) that
  *   echoes the request's key and algorithm: the BADKEY/BADSIG reply of §5.3.2.
+ * - `keyringSigner(keys)` / `keyringReplyVerifier(keys)`: the `sign(message, keyName)` and
+ *   `verify(reply, request, keyName)` seams of NOTIFY (src/server/notify.ts) over a keyring.
  * - `TsigStreamSigner` / `TsigStreamVerifier`: the messages of one TCP transfer (§5.3.1), each
  *   signed message's MAC chained to the prior MAC; the verifier accepts up to 99 unsigned
  *   messages between signed ones and requires the last message to be signed.
@@ -452,6 +454,48 @@ function verifyFound(
   const window = Math.min(record.fudge, options.fudge ?? TSIG_FUDGE);
   if (Math.abs(now - record.timeSigned) > window) return { status: 'badtime', tsig, key, mac: record.mac, now };
   return { status: 'ok', tsig, key, mac: record.mac };
+}
+
+/** The MAC of a signed request (to verify its reply with), or undefined when it has no valid TSIG. */
+export function requestMacOf(request: Buffer): Buffer | undefined {
+  try {
+    const start = findTsig(request);
+    return start < 0 ? undefined : readTsig(request, start).record.mac;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `sign(message, keyName)` over a keyring: the NOTIFY sender's seam (each call its own time).
+ * @throws WireError naming the key (never its secret) when the keyring does not hold it
+ */
+export function keyringSigner(
+  keys: TsigKeyring,
+  options: { now?: () => number } = {},
+): (message: Buffer, keyName: string) => Buffer {
+  return (message, keyName) => {
+    const key = lookup(keys, canonicalName(keyName));
+    if (key === undefined) throw new WireError(`TSIG key '${keyName}' is not in tsig.keys`);
+    return signMessage(message, key, options);
+  };
+}
+
+/**
+ * `verify(reply, request, keyName)` over a keyring: true when `reply` carries a valid TSIG by
+ * that key over the request's MAC (RFC 8945 §5.3) with no TSIG error, within the fudge.
+ */
+export function keyringReplyVerifier(
+  keys: TsigKeyring,
+  options: Omit<VerifyOptions, 'requestMac'> = {},
+): (reply: Buffer, request: Buffer, keyName: string) => boolean {
+  return (reply, request, keyName) => {
+    const key = lookup(keys, canonicalName(keyName));
+    const requestMac = requestMacOf(request);
+    if (key === undefined || requestMac === undefined) return false;
+    const result = verifyMessage(reply, new Map([[key.name, key]]), { ...options, requestMac });
+    return result.status === 'ok';
+  };
 }
 
 /** The server's time as BADTIME's other data: 48-bit seconds (RFC 8945 §5.2.3). */

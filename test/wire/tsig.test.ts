@@ -5,9 +5,12 @@ import { encodeQuery } from '../../src/wire/message.js';
 import {
   badtimeOtherData,
   findTsig,
+  keyringReplyVerifier,
+  keyringSigner,
   makeTsigKey,
   parseTsigKey,
   readTsig,
+  requestMacOf,
   signMessage,
   signMessageMac,
   TsigError,
@@ -197,6 +200,26 @@ describe('signMessage and verifyMessage', () => {
     const r2 = verifyMessage(badtime, keys, { requestMac, now: at(100) });
     assert.equal(r2.status === 'peer-error' && r2.error, TsigError.BADTIME);
     assert.deepEqual(readTsig(badtime, findTsig(badtime)).record.otherData, Buffer.from([0, 0, 0, 0, 0x27, 0x0f]));
+  });
+});
+
+describe('keyringSigner and keyringReplyVerifier (the NOTIFY seams)', () => {
+  it('sign by key name (any case); verify a reply against the signed request', () => {
+    const sign = keyringSigner(keys, { now: at(700) });
+    const verify = keyringReplyVerifier(keys, { now: at(700) });
+    const request = sign(query(5), 'Transfer-Key');
+    const requestMac = requestMacOf(request);
+    assert.equal(requestMac?.length, 32);
+    const reply = Buffer.from(query(5));
+    reply[2]! |= 0x80;
+    const signedReply = signMessage(reply, key256, { requestMac, now: at(700) });
+    assert.equal(verify(signedReply, request, 'transfer-key'), true);
+    assert.equal(verify(signedReply, sign(query(6), 'transfer-key'), 'transfer-key'), false, 'another request');
+    assert.equal(verify(reply, request, 'transfer-key'), false, 'unsigned');
+    assert.equal(verify(signedReply, request, 'key-512.example'), false, 'another key');
+    const badsig = unsignedErrorTsig(reply, readTsig(request, findTsig(request)), TsigError.BADSIG);
+    assert.equal(verify(badsig, request, 'transfer-key'), false, 'the peer refused it');
+    assert.throws(() => sign(query(), 'nobody'), /TSIG key 'nobody' is not in tsig.keys/);
   });
 });
 
