@@ -12,6 +12,7 @@ import { decodeMessage, encodeQuery } from '../../src/wire/message.js';
 import { findTsig, makeTsigKey, readTsig, signMessageMac, TsigError, verifyMessage } from '../../src/wire/tsig.js';
 import { Class, Rcode, Type } from '../../src/wire/types.js';
 import { AnswerCache } from '../../src/zone/cache.js';
+import { RouteIndex } from '../../src/zone/route-index.js';
 import { zoneHead } from '../helpers/fixtures.js';
 import { MemoryView } from '../helpers/memory-view.js';
 
@@ -59,6 +60,31 @@ describe('QueryHandler with TSIG', () => {
       assert.deepEqual(reply.subarray(0, plain.length).subarray(12), plain.subarray(12));
       assert.equal(decodeMessage(reply).answer.length, 2);
     }
+  });
+
+  it('a route index answer is signed too, with the same bytes as the store path', async () => {
+    const view = new MemoryView(ZONE);
+    const index = new RouteIndex();
+    for (const zone of view.zones.values()) {
+      index.setZone(zone.name, zone.epoch);
+      for (const [path, route] of view.routes.get(zone.name)!) index.set(zone.name, path, route);
+    }
+    const metrics = new DaemonMetrics({ defaultMetrics: false });
+    const indexed = new QueryHandler({
+      view,
+      cache: new AnswerCache(),
+      routes: { index },
+      metrics,
+      log: pino({ level: 'silent' }),
+      udpPayloadSize: 1232,
+      tsigKeys: keys,
+      clock: () => NOW,
+    });
+    const { message, mac } = signed(`CREATED.orders.${Z}`);
+    const reply = indexed.handle(message, 'udp')!;
+    assert.equal((await metrics.indexHits.get()).values[0]?.value, 1, 'answered from the index');
+    assert.equal(verifyMessage(reply, keys, { requestMac: mac, now: () => NOW }).status, 'ok');
+    assert.deepEqual(reply, setup().handler.handle(message, 'udp'));
   });
 
   it('handleInto writes the same signed bytes into the slot, and nothing outside them', () => {
