@@ -8,6 +8,7 @@
  * which turns the demo routes off.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -22,6 +23,7 @@ import {
   DEFAULTS,
   envKeyFor,
   hostPortProblem,
+  LIST_ENTRY_KEYS,
   LIST_KEYS,
   layerSchema,
   NUMERIC_KEYS,
@@ -73,6 +75,8 @@ export interface Config {
   targets: TargetPolicy;
   /** TSIG keys (RFC 8945), secrets decoded (a secretFile read at load). Default none. */
   tsig: { keys: TsigKey[] };
+  /** Secondaries sent a NOTIFY after each change, each with the TSIG key that signs it. Default none. */
+  notify: { address: HostPort; key?: string }[];
 }
 
 export class ConfigError extends PsarnBaseError {
@@ -249,7 +253,25 @@ function fromText(key: string, value: string): unknown {
   if (key === 'demoRoutes' && value === '') return null;
   if (key === 'routeIndex' && (value === 'true' || value === 'false')) return value === 'true';
   if (key === 'tsig.keys') return tsigKeysFromText(value);
+  if (key === 'notify') return notifyFromText(value);
   return value;
+}
+
+/**
+ * PSARN_NOTIFY: comma-separated entries `ADDRESS` or `ADDRESS key NAME`, the words of
+ * BIND's also-notify (`10.0.0.6:53 key transfer-key,10.0.0.7:53`). An entry of another shape is
+ * left as text, for the schema to name it.
+ */
+function notifyFromText(value: string): unknown[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((entry) => {
+      const m = /^(\S+)(?:\s+key\s+(\S+))?$/.exec(entry);
+      if (!m) return entry;
+      return m[2] === undefined ? { address: m[1] } : { address: m[1], key: m[2] };
+    });
 }
 
 /**
@@ -299,6 +321,15 @@ function validate(layer: Layer, source: (key: string) => string): ConfigLayer {
   const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]!;
   const parent = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
+    const list = issue.path[0] !== undefined ? LIST_ENTRY_KEYS[String(issue.path[0])] : undefined;
+    if (list !== undefined && typeof issue.path[1] === 'number') {
+      // An entry of a list of mappings (notify): name it by its index.
+      const key = `${formatPath(issue.path)}.${issue.keys[0]}`;
+      throw new ConfigError(
+        key,
+        `${source(dotted(issue.path))}: unknown key ${quote(key)}; check the spelling (known: ${list.join(', ')})`,
+      );
+    }
     const key = parent ? `${parent}.${issue.keys[0]}` : issue.keys[0]!;
     const known = CONFIG_KEYS.filter((k) => k.startsWith(parent ? `${parent}.` : '')).map((k) =>
       parent ? k : k.split('.')[0],
@@ -359,7 +390,17 @@ function finish(raw: RawConfig, cwd: string): Config {
       httpsHosts: [...raw.targets.httpsHosts],
     },
     tsig: { keys: raw.tsig.keys.map((entry, i) => tsigKeyFrom(entry, `tsig.keys[${i}]`, cwd)) },
+    notify: raw.notify.map((entry) => ({
+      address: parseNotifyAddress(entry.address),
+      ...(entry.key !== undefined ? { key: entry.key } : {}),
+    })),
   };
+}
+
+/** A validated `notify` address: port 53 when left out (Knot's and BIND's default). */
+function parseNotifyAddress(value: string): HostPort {
+  if (isIPv4(value) || isIPv6(value)) return { host: value, port: 53 };
+  return parseHostPort(value, 'notify');
 }
 
 /** Largest secretFile read: a base64 secret is under 100 bytes; a bigger file is the wrong file. */

@@ -44,6 +44,8 @@ export const DEFAULTS = {
     httpsHosts: ['*'] as string[],
   },
   tsig: { keys: [] as TsigKeyEntry[] },
+  /** Secondaries sent a NOTIFY after each change (docs/design.md#notify). */
+  notify: [] as NotifyEntry[],
 };
 
 /** A TSIG key as written in the config: the secret inline (base64) or in a file read at load. */
@@ -53,6 +55,15 @@ export interface TsigKeyEntry {
   secret?: string;
   secretFile?: string;
 }
+
+/** A `notify` entry as written: `{ address: 10.0.0.6:53, key: transfer-key }`. */
+export interface NotifyEntry {
+  address: string;
+  key?: string | undefined;
+}
+
+/** Most `notify` entries: each change sends one message per entry. */
+export const MAX_NOTIFY_PEERS = 64;
 
 export type RawConfig = typeof DEFAULTS;
 
@@ -83,6 +94,7 @@ export const CONFIG_KEYS = [
   'targets.services',
   'targets.httpsHosts',
   'tsig.keys',
+  'notify',
 ] as const;
 
 /** Keys whose env/flag text is a comma-separated list. */
@@ -93,6 +105,9 @@ export const LIST_KEYS: ReadonlySet<string> = new Set([
   'targets.services',
   'targets.httpsHosts',
 ]);
+
+/** The keys of each entry of a key that is a list of mappings. */
+export const LIST_ENTRY_KEYS: Readonly<Record<string, readonly string[]>> = { notify: ['address', 'key'] };
 
 /** Keys whose env/flag text is converted to a number before validation: those with a numeric default. */
 export const NUMERIC_KEYS: ReadonlySet<string> = new Set(
@@ -124,6 +139,29 @@ export function hostPortProblem(value: string): string | undefined {
   if (m[1] !== undefined)
     return isIPv6(m[1]) ? undefined : 'must have an IPv6 address inside the brackets, e.g. [::1]:8053';
   return isIPv4(m[2]!) || hostnameProblem(m[2]!) === undefined ? undefined : usage;
+}
+
+/**
+ * Why `value` is not an IP address with an optional port (53 when left out), or undefined: a
+ * NOTIFY's answer must come from the address it was sent to, so a host name (which may resolve
+ * to another) is refused, as Knot's `remote.address` and BIND's `also-notify` do.
+ */
+export function ipPortProblem(value: string): string | undefined {
+  const usage = 'must be an IP address with an optional port, e.g. 10.0.0.6:53, 10.0.0.6 or [2001:db8::6]:53';
+  if (isIPv4(value) || isIPv6(value)) return undefined;
+  const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
+  if (!m) return usage;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) return 'must have a port from 1 to 65535';
+  return (m[1] !== undefined ? isIPv6(m[1]) : isIPv4(m[2]!)) ? undefined : usage;
+}
+
+/** Why `name` is not a TSIG key name (a domain name, RFC 8945 §4.2), or undefined. */
+export function keyNameProblem(name: string): string | undefined {
+  const body = name.endsWith('.') ? name.slice(0, -1) : name;
+  if (body.length === 0 || body.length > 253) return 'must be a key name of 1 to 253 characters';
+  const ok = body.split('.').every((l) => /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(l));
+  return ok ? undefined : 'must be a key name: labels of letters, digits, - and _';
 }
 
 /** Why `name` is not a host name (LDH labels, RFC 1123 §2.1), or undefined. Trailing dot optional. */
@@ -294,6 +332,18 @@ export const layerSchema = z
         { error: mapping },
       )
       .partial(),
+    notify: z
+      .array(
+        z.strictObject(
+          {
+            address: refined(ipPortProblem, 'must be an IP address with an optional port, e.g. 10.0.0.6:53'),
+            key: refined(keyNameProblem, 'must be the name of a key of tsig.keys').optional(),
+          },
+          { error: 'must be a mapping such as { address: 10.0.0.6:53, key: transfer-key }' },
+        ),
+        { error: 'must be a list of { address: HOST:PORT, key: NAME }' },
+      )
+      .max(MAX_NOTIFY_PEERS, { error: `must list at most ${MAX_NOTIFY_PEERS} secondaries` }),
   })
   .partial();
 

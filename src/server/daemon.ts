@@ -5,8 +5,9 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Config, HostPort } from '../config/config.js';
+import { type Config, ConfigError, type HostPort } from '../config/config.js';
 import { Store } from '../store/store.js';
+import { canonicalName, keyringReplyVerifier, keyringSigner } from '../wire/tsig.js';
 import { AnswerCache } from '../zone/cache.js';
 import { RouteIndexer } from '../zone/route-indexer.js';
 import { StoreZoneView, type ZoneChanges } from '../zone/store-view.js';
@@ -18,6 +19,7 @@ import { HTTP_MAX_CONNECTIONS, type HttpListener, listenHttp } from './http.js';
 import { LateHandler } from './late-handler.js';
 import { ListenError, listenDns } from './listen.js';
 import { DaemonMetrics } from './metrics.js';
+import { Notifier } from './notify.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { listenTcp, type TcpListener } from './tcp-listener.js';
 import { listenUdp, type UdpListener } from './udp-listener.js';
@@ -32,6 +34,12 @@ export interface DaemonOptions {
   http?: boolean;
   /** Bind UDP with SO_REUSEPORT (cluster workers on the native carrier each bind the port). */
   reusePort?: boolean;
+  /** Send NOTIFY to config `notify` (default true; of cluster workers only the first does). */
+  notify?: boolean;
+  /** Signs a NOTIFY with a TSIG key of config `tsig.keys` (src/server/notify.ts, NotifierOptions.sign). */
+  sign?: (message: Buffer, keyName: string) => Buffer;
+  /** Verifies the TSIG of a secondary's answer to a signed NOTIFY (NotifierOptions.verify). */
+  verify?: (reply: Buffer, request: Buffer, keyName: string) => boolean;
 }
 
 export interface Daemon {
@@ -51,7 +59,7 @@ export interface Daemon {
 }
 
 /** Keys whose change needs a restart: sockets and the database are opened once. */
-const RESTART_KEYS = ['listen', 'http', 'db', 'namespace', 'workers', 'routeIndex', 'udpIo'] as const;
+const RESTART_KEYS = ['listen', 'http', 'db', 'namespace', 'workers', 'routeIndex', 'udpIo', 'notify'] as const;
 
 /**
  * Opens the database once, creating and migrating it, and loads the demo routes into one it
@@ -94,6 +102,29 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   let indexer: RouteIndexer | undefined;
   const storeHealthy = (): boolean => store?.readFailure() === undefined;
   const serving = new LateHandler();
+  // Before any socket: a peer naming a key there is no signer for is a config error. By default
+  // NOTIFYs are signed and their answers verified with config tsig.keys (src/wire/tsig.ts).
+  const keyring = new Map(config.tsig.keys.map((k) => [k.name, k]));
+  for (const [index, peer] of config.notify.entries()) {
+    if (options.sign === undefined && peer.key !== undefined && !keyring.has(canonicalName(peer.key))) {
+      throw new ConfigError(
+        `notify[${index}].key`,
+        `config notify[${index}].key: tsig key '${peer.key}' is not configured; add it under tsig.keys, or remove the key to send unsigned`,
+      );
+    }
+  }
+  const sign = options.sign ?? (keyring.size > 0 ? keyringSigner(keyring) : undefined);
+  const verify = options.verify ?? (keyring.size > 0 ? keyringReplyVerifier(keyring) : undefined);
+  const notifier =
+    options.notify !== false && config.notify.length > 0
+      ? new Notifier({
+          peers: config.notify,
+          log,
+          metrics,
+          ...(sign !== undefined ? { sign } : {}),
+          ...(verify !== undefined ? { verify } : {}),
+        })
+      : undefined;
   try {
     // Connection caps that keep this process under its open-files limit.
     const caps = connectionCaps(
@@ -163,6 +194,8 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       tsigKeys: new Map(config.tsig.keys.map((k) => [k.name, k])),
     });
     sync.onChange(({ changes, zones }) => recordChanges(changes, zones.length, metrics, log, routes));
+    // Every zone at the first pickup (as Knot and BIND notify on load), then each changed one.
+    if (notifier !== undefined) sync.onChange(({ changes }) => notifier.onChange(changes));
     // Polled every pollMs (and before reads): a store that fails reads would log ten lines a second.
     const pollErrors = new RateLimitedLog(log);
     sync.onError((error) => pollErrors.error({ err: error }, 'reading changes from the store failed; will retry'));
@@ -205,6 +238,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       async close() {
         ready = false;
         sync?.stop();
+        notifier?.close();
         await listeners.udp.close();
         await listeners.tcp.close();
         await listeners.http?.close();
@@ -215,6 +249,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     };
   } catch (error) {
     sync?.stop();
+    notifier?.close();
     await udp?.close();
     await tcp?.close(0);
     await http?.close();

@@ -17,7 +17,7 @@ import {
   unsignedErrorTsig,
   verifyMessage,
 } from '../wire/tsig.js';
-import { Class, Rcode, type RcodeValue } from '../wire/types.js';
+import { Class, Opcode, Rcode, type RcodeValue } from '../wire/types.js';
 import { type Answer, answer } from '../zone/answer.js';
 import type { AnswerCache } from '../zone/cache.js';
 import { encodeAnswer } from '../zone/encode.js';
@@ -111,10 +111,13 @@ export class QueryHandler {
         case 'drop':
           metrics.dropped(proto);
           return undefined;
-        case 'notimp':
-          rcode = Rcode.NOTIMP;
-          reply = this.#reject(request, parsed, Rcode.NOTIMP);
+        case 'notimp': {
+          // A NOTIFY to this primary: NOTAUTH, as Knot answers one no ACL allows (docs/design.md#notify).
+          const refused = parsed.header.opcode === Opcode.NOTIFY ? Rcode.NOTAUTH : Rcode.NOTIMP;
+          rcode = refused;
+          reply = this.#reject(request, parsed, refused);
           break;
+        }
         case 'formerr':
           metrics.formerr(proto);
           rcode = Rcode.FORMERR;

@@ -128,7 +128,13 @@ export async function main(argv: string[]): Promise<number> {
         role === 'worker' && port !== undefined
           ? { ...config, listen: { ...config.listen, port: Number(port) } }
           : config;
-      const daemon = await startDaemon(serving, { log, http: role !== 'worker', reusePort: role === 'worker' });
+      const daemon = await startDaemon(serving, {
+        log,
+        http: role !== 'worker',
+        reusePort: role === 'worker',
+        // One NOTIFY per change, not one per worker: the first worker sends them.
+        notify: role !== 'worker' || cluster.worker?.id === 1,
+      });
       if (role === 'worker') announceWorker(daemon.metrics.registry, daemon.dns, () => daemon.storeHealthy());
       running = {
         close: () => daemon.close(),

@@ -7,6 +7,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { Rcode, Type } from '../wire/types.js';
 import { type CounterSeries, type HistogramSeries, HotCounter, HotHistogram } from './hot-metrics.js';
+import type { NotifyMetrics, NotifyResult } from './notify.js';
 
 export type Proto = 'udp' | 'tcp';
 
@@ -42,7 +43,7 @@ interface ProtoSeries {
  * `cacheHit()`, ...), each an add to a series bound at construction: no label hashing and no
  * prom-client call per query.
  */
-export class DaemonMetrics {
+export class DaemonMetrics implements NotifyMetrics {
   readonly registry: Registry;
   readonly requests: HotCounter<'proto' | 'qtype'>;
   readonly responses: HotCounter<'proto' | 'rcode'>;
@@ -70,6 +71,8 @@ export class DaemonMetrics {
   udpDrops: () => { sendFailed: number; oversized: number } = () => ({ sendFailed: 0, oversized: 0 });
   readonly changesApplied: Counter;
   readonly tsigVerifications: Counter<'result' | 'key'>;
+  readonly notifySent: Counter<'peer' | 'result'>;
+  readonly notifyPendingGauge: Gauge;
   readonly #udp: ProtoSeries;
   readonly #tcp: ProtoSeries;
   /** Ready-answer cache outcomes, for either transport. */
@@ -221,6 +224,19 @@ export class DaemonMetrics {
       labelNames: ['result', 'key'],
       registers,
     });
+    // By peer (a configured address: a few) and result, never by zone: an account per zone makes
+    // zones unbounded in number (docs/design.md#notify).
+    this.notifySent = new Counter({
+      name: 'psarn_notify_sent_total',
+      help: 'NOTIFY messages to secondaries by outcome: acked, rejected (answered with an error), retried (sent again), failed (never answered, given up), superseded (replaced by a newer serial).',
+      labelNames: ['peer', 'result'],
+      registers,
+    });
+    this.notifyPendingGauge = new Gauge({
+      name: 'psarn_notify_pending',
+      help: 'NOTIFYs (one per zone and secondary) waiting to be sent or answered.',
+      registers,
+    });
     this.#hit = this.cacheHits.series();
     this.#miss = this.cacheMisses.series();
     this.#indexHit = this.indexHits.series();
@@ -310,5 +326,14 @@ export class DaemonMetrics {
   /** An answer written from the route index. */
   indexHit(): void {
     this.#indexHit.value++;
+  }
+
+  /** What became of a NOTIFY to a secondary (src/server/notify.ts). */
+  notifyResult(peer: string, result: NotifyResult): void {
+    this.notifySent.inc({ peer, result });
+  }
+
+  notifyPending(count: number): void {
+    this.notifyPendingGauge.set(count);
   }
 }

@@ -73,6 +73,7 @@ describe('loadConfig', () => {
       demoRoutes: null,
       targets: { partitions: ['*'], accounts: ['*'], services: ['*'], httpsHosts: ['*'] },
       tsig: { keys: [] },
+      notify: [],
     });
     assert.deepEqual(config, defaultConfig(cwd));
   });
@@ -112,6 +113,7 @@ describe('loadConfig', () => {
       'httpsHosts',
       'tsig',
       'keys',
+      'notify',
     ]) {
       assert.match(text, new RegExp(`^\\s*${key}:`, 'm'), key);
     }
@@ -158,6 +160,7 @@ describe('loadConfig', () => {
       PSARN_TARGETS_SERVICES: 'lambda,sqs',
       PSARN_TARGETS_HTTPS_HOSTS: '*.example.com,127.0.0.1,10.0.0.0/8',
       PSARN_TSIG_KEYS: `hmac-sha512:Transfer-Key:${SECRET_64}, update-key:${SECRET_32}`,
+      PSARN_NOTIFY: '10.0.0.6:53 key transfer-key, [2001:db8::7]:5300,10.0.0.8',
     };
     const { config } = loadConfig({ cwd, env });
     assert.deepEqual(config, {
@@ -189,6 +192,11 @@ describe('loadConfig', () => {
           { name: 'update-key.', algorithm: 'hmac-sha256', secret: Buffer.from(SECRET_32, 'base64') },
         ],
       },
+      notify: [
+        { address: { host: '10.0.0.6', port: 53 }, key: 'transfer-key' },
+        { address: { host: '2001:db8::7', port: 5300 } },
+        { address: { host: '10.0.0.8', port: 53 } },
+      ],
     });
   });
 
@@ -286,7 +294,7 @@ describe('loadConfig', () => {
     configError(
       () => loadConfig({ cwd: withConfig('listen: 127.0.0.1:1\nlisten_port: 53\n'), env: {} }),
       'listen_port',
-      "config config/psarnd.yaml: unknown key 'listen_port'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, targets, tsig)",
+      "config config/psarnd.yaml: unknown key 'listen_port'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, targets, tsig, notify)",
     );
     configError(
       () => loadConfig({ cwd: withConfig('tcp:\n  maxConnections: 0\n  idleTimeout: 5\n'), env: {} }),
@@ -417,6 +425,59 @@ describe('loadConfig', () => {
       configError(() => loadConfig({ cwd: withConfig(`${yaml}\n`), env: {} }), key, `${F}: ${message}`));
   }
 
+  it('reads notify: a list of { address, key }, the port 53 when left out', () => {
+    const cwd = withConfig(
+      'notify:\n  - { address: 10.0.0.6:53, key: transfer-key }\n  - { address: "2001:db8::7" }\n  - address: 10.0.0.8:5300\n',
+    );
+    assert.deepEqual(loadConfig({ cwd, env: {} }).config.notify, [
+      { address: { host: '10.0.0.6', port: 53 }, key: 'transfer-key' },
+      { address: { host: '2001:db8::7', port: 53 } },
+      { address: { host: '10.0.0.8', port: 5300 } },
+    ]);
+    // The env replaces the file's list, as every list key does.
+    assert.deepEqual(loadConfig({ cwd, env: { PSARN_NOTIFY: '10.0.0.9:53' } }).config.notify, [
+      { address: { host: '10.0.0.9', port: 53 } },
+    ]);
+  });
+
+  it('refuses a notify entry that is no IP address, a port 0, a bad key or a stray key', () => {
+    const cases: [string, string, string][] = [
+      [
+        'notify: [{ address: secondary.example.com:53 }]',
+        'notify[0].address',
+        "notify[0].address must be an IP address with an optional port, e.g. 10.0.0.6:53, 10.0.0.6 or [2001:db8::6]:53 (got 'secondary.example.com:53')",
+      ],
+      [
+        'notify: [{ address: 10.0.0.6:0 }]',
+        'notify[0].address',
+        "notify[0].address must have a port from 1 to 65535 (got '10.0.0.6:0')",
+      ],
+      [
+        'notify: [{ address: 10.0.0.6:53, key: "a key" }]',
+        'notify[0].key',
+        "notify[0].key must be a key name: labels of letters, digits, - and _ (got 'a key')",
+      ],
+      [
+        'notify: [10.0.0.6:53]',
+        'notify[0]',
+        "notify[0] must be a mapping such as { address: 10.0.0.6:53, key: transfer-key } (got '10.0.0.6:53')",
+      ],
+    ];
+    for (const [yaml, key, message] of cases) {
+      configError(() => loadConfig({ cwd: withConfig(`${yaml}\n`), env: {} }), key, `${F}: ${message}`);
+    }
+    configError(
+      () => loadConfig({ cwd: withConfig('notify: [{ address: 10.0.0.6:53, port: 53 }]\n'), env: {} }),
+      'notify[0].port',
+      "config config/psarnd.yaml: unknown key 'notify[0].port'; check the spelling (known: address, key)",
+    );
+    configError(
+      () => loadConfig({ cwd: tempDir(), env: { PSARN_NOTIFY: '10.0.0.6:53 transfer-key' } }),
+      'notify[0]',
+      "config env PSARN_NOTIFY: notify[0] must be a mapping such as { address: 10.0.0.6:53, key: transfer-key } (got '10.0.0.6:53 transfer-key')",
+    );
+  });
+
   it('names the env variable or flag a bad value came from', () => {
     const cwd = tempDir();
     configError(
@@ -432,7 +493,7 @@ describe('loadConfig', () => {
     configError(
       () => loadConfig({ cwd, env: {}, overrides: { ttl: '5' } }),
       'ttl',
-      "config flag ttl: unknown key 'ttl'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, targets, tsig)",
+      "config flag ttl: unknown key 'ttl'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, targets, tsig, notify)",
     );
   });
 });

@@ -3,11 +3,12 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { QueryHandler } from '../../src/server/handler.js';
 import { DaemonMetrics } from '../../src/server/metrics.js';
+import { encodeNotify } from '../../src/server/notify.js';
 import { decodeMessage, encodeQuery } from '../../src/wire/message.js';
 import { Opcode, Rcode, Type } from '../../src/wire/types.js';
 import { AnswerCache } from '../../src/zone/cache.js';
 import { pathKey } from '../../src/zone/deps.js';
-import { zoneHead } from '../helpers/fixtures.js';
+import { PARAMS, zoneHead } from '../helpers/fixtures.js';
 import { MemoryView } from '../helpers/memory-view.js';
 
 const Z = '123456789012.us-east-1.aws.psarn.internal.';
@@ -101,6 +102,22 @@ describe('QueryHandler', () => {
       assert.deepEqual(m.question, [{ name: `created.orders.${Z}`, qtype: Type.URI, qclass: 1 }]);
       assert.deepEqual(m.edns, edns ? { udpSize: 1232, version: 0, do: true, options: [] } : undefined);
     }
+  });
+
+  // docs/design.md#notify: a primary accepts NOTIFY from nobody; Knot answers NOTAUTH then.
+  it('a NOTIFY to this primary is NOTAUTH with its question, AA clear, and counted', async () => {
+    const { handler, metrics } = setup();
+    for (const name of [Z, 'example.com.']) {
+      const request = encodeNotify(77, { ...PARAMS, name, serial: 5 });
+      const m = decodeMessage(handler.handle(request, 'udp')!);
+      assert.deepEqual(
+        [m.id, m.qr, m.opcode, m.rcode, m.aa, m.answer.length],
+        [77, true, Opcode.NOTIFY, Rcode.NOTAUTH, false, 0],
+      );
+      assert.deepEqual(m.question, [{ name, qtype: Type.SOA, qclass: 1 }]);
+    }
+    const notauth = (await metrics.responses.get()).values.filter((v) => v.labels.rcode === 'NOTAUTH');
+    assert.equal(notauth[0]?.value, 2);
   });
 
   it('FORMERR for QDCOUNT 0 carries the OPT of the query, and is counted', async () => {

@@ -1,0 +1,434 @@
+/**
+ * The NOTIFY sender with a fake clock (timers fire only as the test advances it) and fake UDP
+ * peers (every datagram sent is recorded; the test answers, or spoofs answers), then once over a
+ * real UDP socket on 127.0.0.1.
+ */
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { after, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { ConfigError } from '../../src/config/config.js';
+import { DaemonMetrics } from '../../src/server/metrics.js';
+import {
+  encodeNotify,
+  Notifier,
+  type NotifierOptions,
+  type NotifyPeer,
+  type NotifyTimers,
+  type NotifyZone,
+} from '../../src/server/notify.js';
+import { Flag, Hdr } from '../../src/wire/cursor.js';
+import { decodeMessage } from '../../src/wire/message.js';
+import { Opcode, Rcode, Type } from '../../src/wire/types.js';
+import type { ZoneChanges } from '../../src/zone/store-view.js';
+import { PARAMS } from '../helpers/fixtures.js';
+
+const ZA = 'orders.123456789012.us-east-1.aws.psarn.internal.';
+const ZB = 'billing.123456789012.us-east-1.aws.psarn.internal.';
+const P1: NotifyPeer = { address: { host: '10.0.0.6', port: 53 } };
+const P2: NotifyPeer = { address: { host: '10.0.0.7', port: 5300 } };
+
+function zone(name: string, serial: number): NotifyZone {
+  return { ...PARAMS, name, serial };
+}
+
+/** `message` with a stand-in TSIG RR (RFC 8945 §4.2) whose one rdata byte is `marker`. */
+function withTsig(message: Buffer, marker: number): Buffer {
+  const rr = Buffer.from([0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 1, marker]);
+  const out = Buffer.concat([message, rr]);
+  out.writeUInt16BE(out.readUInt16BE(Hdr.ARCOUNT) + 1, Hdr.ARCOUNT);
+  return out;
+}
+
+/** A clock and one-shot timers that run only in advance(). */
+function fakeClock() {
+  let now = 0;
+  let seq = 0;
+  const timers = new Map<number, { at: number; fn: () => void }>();
+  const api: NotifyTimers & { now(): number; advance(ms: number): void; armed(): number } = {
+    now: () => now,
+    setTimeout(fn, ms) {
+      const id = ++seq;
+      timers.set(id, { at: now + ms, fn });
+      return id;
+    },
+    clearTimeout(handle) {
+      timers.delete(handle as number);
+    },
+    advance(ms) {
+      const end = now + ms;
+      for (;;) {
+        let next: [number, { at: number; fn: () => void }] | undefined;
+        for (const entry of timers)
+          if (entry[1].at <= end && (next === undefined || entry[1].at < next[1].at)) next = entry;
+        if (next === undefined) break;
+        timers.delete(next[0]);
+        now = next[1].at;
+        next[1].fn();
+      }
+      now = end;
+    },
+    armed: () => timers.size,
+  };
+  return api;
+}
+
+interface Sent {
+  message: Buffer;
+  port: number;
+  host: string;
+  at: number;
+}
+
+/** Fake sockets: what was sent, and a way to deliver datagrams to the notifier. */
+function fakeNet(clock: { now(): number }) {
+  const sent: Sent[] = [];
+  const deliver: ((message: Buffer, from: { address: string; port: number }) => void)[] = [];
+  let closed = 0;
+  const openSocket: NotifierOptions['openSocket'] = (_family, onMessage) => {
+    deliver.push(onMessage);
+    return {
+      send: (message, port, host) => sent.push({ message, port, host, at: clock.now() }),
+      close: () => {
+        closed++;
+      },
+    };
+  };
+  return {
+    sent,
+    openSocket,
+    closed: () => closed,
+    /** Delivers `message` as is, from `from`. */
+    raw(message: Buffer, from: NotifyPeer) {
+      for (const d of deliver) d(message, { address: from.address.host, port: from.address.port });
+    },
+    /** The peer's answer to `request`: same id, QR, opcode NOTIFY, question echoed. */
+    answer(request: Buffer, from: NotifyPeer, options: { id?: number; rcode?: number; port?: number } = {}) {
+      const reply = Buffer.from(request);
+      reply.writeUInt16BE(options.id ?? request.readUInt16BE(Hdr.ID), Hdr.ID);
+      reply.writeUInt16BE(Flag.QR | Flag.AA | (Opcode.NOTIFY << 11) | (options.rcode ?? 0), Hdr.FLAGS);
+      for (const d of deliver) d(reply, { address: from.address.host, port: options.port ?? from.address.port });
+    },
+  };
+}
+
+function setup(options: Partial<NotifierOptions> = {}) {
+  const clock = fakeClock();
+  const net = fakeNet(clock);
+  const metrics = new DaemonMetrics({ defaultMetrics: false });
+  const lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];
+  const log = {
+    error: (fields: Record<string, unknown>, message: string) => lines.push({ level: 'error', fields, message }),
+    warn: (fields: Record<string, unknown>, message: string) => lines.push({ level: 'warn', fields, message }),
+    info: () => undefined,
+    debug: () => undefined,
+  } as unknown as NotifierOptions['log'];
+  let ids = 100;
+  const notifier = new Notifier({
+    peers: [P1],
+    log,
+    metrics,
+    timers: clock,
+    now: clock.now,
+    randomId: () => ids++,
+    openSocket: net.openSocket,
+    ...options,
+  });
+  const counts = async () => {
+    const out: Record<string, number> = {};
+    for (const v of (await metrics.notifySent.get()).values) out[`${v.labels.peer} ${v.labels.result}`] = v.value;
+    return out;
+  };
+  const pending = async () => (await metrics.notifyPendingGauge.get()).values[0]?.value;
+  return { clock, net, metrics, notifier, lines, counts, pending };
+}
+
+describe('Notifier', () => {
+  it('sends NOTIFY, AA, the zone SOA question and its new SOA in the answer (RFC 1996 §3.7)', () => {
+    const m = decodeMessage(encodeNotify(4242, zone(ZA, 17)));
+    assert.deepEqual(
+      [m.id, m.qr, m.opcode, m.aa, m.rd, m.rcode],
+      [4242, false, Opcode.NOTIFY, true, false, Rcode.NOERROR],
+    );
+    assert.deepEqual(m.question, [{ name: ZA, qtype: Type.SOA, qclass: 1 }]);
+    assert.equal(m.answer.length, 1);
+    const soa = m.answer[0]!;
+    assert.equal(soa.type, 'SOA');
+    assert.equal(soa.name, ZA);
+    assert.equal((soa as { serial: number }).serial, 17);
+    assert.equal(m.edns, undefined);
+  });
+
+  it('sends one NOTIFY per peer; an answer from the peer ends it (acked)', async () => {
+    const { net, notifier, clock, counts, pending } = setup({ peers: [P1, P2] });
+    notifier.notify(zone(ZA, 2));
+    assert.deepEqual(
+      net.sent.map((s) => `${s.host}:${s.port}`),
+      ['10.0.0.6:53', '10.0.0.7:5300'],
+    );
+    assert.equal(await pending(), 2);
+    net.answer(net.sent[0]!.message, P1);
+    net.answer(net.sent[1]!.message, P2);
+    assert.equal(notifier.pending, 0);
+    assert.equal(await pending(), 0);
+    clock.advance(600_000);
+    assert.equal(net.sent.length, 2, 'nothing sent again after the answer');
+    assert.equal(clock.armed(), 0);
+    assert.deepEqual(await counts(), { '10.0.0.6:53 acked': 1, '10.0.0.7:5300 acked': 1 });
+  });
+
+  it('retries after 2, 4, 8, 16, 32 s with the same id, then gives up and logs once', async () => {
+    const { net, notifier, clock, counts, lines } = setup();
+    notifier.notify(zone(ZA, 2));
+    clock.advance(200_000);
+    assert.deepEqual(
+      net.sent.map((s) => s.at),
+      [0, 2000, 6000, 14000, 30000, 62000],
+    );
+    assert.equal(new Set(net.sent.map((s) => s.message.readUInt16BE(0))).size, 1);
+    assert.equal(notifier.pending, 0);
+    assert.deepEqual(await counts(), { '10.0.0.6:53 retried': 5, '10.0.0.6:53 failed': 1 });
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!.message, /gave up/);
+    assert.deepEqual(lines[0]!.fields, { zone: ZA, serial: 2, peer: '10.0.0.6:53', tries: 6 });
+  });
+
+  it('an answer to a retransmission acks it; a late answer to the first try too', async () => {
+    const { net, notifier, clock, counts } = setup();
+    notifier.notify(zone(ZA, 2));
+    clock.advance(2000);
+    assert.equal(net.sent.length, 2);
+    net.answer(net.sent[0]!.message, P1);
+    assert.equal(notifier.pending, 0);
+    clock.advance(100_000);
+    assert.equal(net.sent.length, 2);
+    assert.deepEqual(await counts(), { '10.0.0.6:53 retried': 1, '10.0.0.6:53 acked': 1 });
+  });
+
+  it('ignores answers with a wrong id, from another port or address, of another opcode, or not QR', async () => {
+    const { net, notifier, clock, counts } = setup();
+    notifier.notify(zone(ZA, 2));
+    const request = net.sent[0]!.message;
+    const id = request.readUInt16BE(0);
+    net.answer(request, P1, { id: (id + 1) & 0xffff });
+    net.answer(request, P1, { port: 54 });
+    net.answer(request, { address: { host: '10.0.0.66', port: 53 } });
+    const echoed = Buffer.from(request); // the NOTIFY itself, QR clear
+    const wrongOpcode = Buffer.from(request);
+    wrongOpcode.writeUInt16BE(Flag.QR, Hdr.FLAGS);
+    const otherZone = encodeNotify(id, zone(ZB, 2));
+    otherZone.writeUInt16BE(Flag.QR | (Opcode.NOTIFY << 11), Hdr.FLAGS);
+    const garbage = Buffer.from(request.subarray(0, 20));
+    garbage.writeUInt16BE(Flag.QR | (Opcode.NOTIFY << 11), Hdr.FLAGS);
+    for (const bad of [echoed, wrongOpcode, Buffer.alloc(5), otherZone, garbage]) net.raw(bad, P1);
+    assert.equal(notifier.pending, 1, 'still waiting');
+    clock.advance(2000);
+    assert.equal(net.sent.length, 2, 'retried: none of them was the answer');
+    assert.deepEqual(await counts(), { '10.0.0.6:53 retried': 1 });
+  });
+
+  it('an error rcode from the peer ends it without retries (rejected), logged', async () => {
+    const { net, notifier, clock, counts, lines } = setup();
+    notifier.notify(zone(ZA, 2));
+    net.answer(net.sent[0]!.message, P1, { rcode: Rcode.NOTAUTH });
+    clock.advance(100_000);
+    assert.equal(net.sent.length, 1);
+    assert.deepEqual(await counts(), { '10.0.0.6:53 rejected': 1 });
+    assert.equal(lines[0]?.fields.rcode, 'NOTAUTH');
+  });
+
+  it('a newer serial supersedes the outstanding NOTIFY: a new id, tries from 1, the old answer ignored', async () => {
+    const { net, notifier, clock, counts } = setup();
+    notifier.notify(zone(ZA, 2));
+    clock.advance(2000);
+    assert.equal(net.sent.length, 2);
+    for (let serial = 3; serial <= 50; serial++) notifier.notify(zone(ZA, serial));
+    assert.equal(notifier.pending, 1, 'one per zone and peer, whatever the burst');
+    // The burst while the first was outstanding: each newer serial sent at once.
+    const last = net.sent.at(-1)!;
+    assert.equal(
+      decodeMessage(last.message).answer[0] && (decodeMessage(last.message).answer[0] as { serial: number }).serial,
+      50,
+    );
+    // The answer to serial 2 does not ack serial 50.
+    net.answer(net.sent[0]!.message, P1);
+    assert.equal(notifier.pending, 1);
+    net.answer(last.message, P1);
+    assert.equal(notifier.pending, 0);
+    clock.advance(100_000);
+    const c = await counts();
+    assert.equal(c['10.0.0.6:53 acked'], 1);
+    assert.equal(c['10.0.0.6:53 superseded'], 48);
+  });
+
+  it('the same serial again is no new NOTIFY', () => {
+    const { net, notifier } = setup();
+    notifier.notify(zone(ZA, 2));
+    notifier.notify(zone(ZA, 2));
+    assert.equal(net.sent.length, 1);
+  });
+
+  it('paces sends: a burst, then the rate; memory is one entry per zone and peer', () => {
+    const { net, notifier, clock } = setup({ rate: 100, burst: 10 });
+    for (let i = 0; i < 50; i++) notifier.notify(zone(`z${i}.${ZA}`, 1));
+    assert.equal(net.sent.length, 10);
+    clock.advance(100);
+    assert.equal(net.sent.length, 20);
+    clock.advance(300);
+    assert.equal(net.sent.length, 50);
+    assert.equal(notifier.pending, 50);
+    // Ids stay unique per peer.
+    assert.equal(new Set(net.sent.map((s) => s.message.readUInt16BE(0))).size, 50);
+  });
+
+  it('unique ids per peer even when the random source repeats', () => {
+    const { net, notifier } = setup({ randomId: () => 7 });
+    for (let i = 0; i < 20; i++) notifier.notify(zone(`z${i}.${ZA}`, 1));
+    assert.equal(new Set(net.sent.map((s) => s.message.readUInt16BE(0))).size, 20);
+  });
+
+  it('onChange notifies added and changed zones and forgets removed ones', () => {
+    const { net, notifier } = setup();
+    const changes = (c: Partial<ZoneChanges>): ZoneChanges => ({
+      changed: [],
+      keys: [],
+      entries: new Map(),
+      added: [],
+      removed: [],
+      ...c,
+    });
+    const row = (name: string, serial: number) => ({ ...PARAMS, id: 1, name, serial, epoch: 1 });
+    notifier.onChange(changes({ added: [row(ZA, 1)], changed: [row(ZB, 9)] }));
+    assert.deepEqual(
+      net.sent.map((s) => decodeMessage(s.message).question[0]!.name),
+      [ZA, ZB],
+    );
+    notifier.onChange(changes({ removed: [ZA] }));
+    assert.equal(notifier.pending, 1);
+  });
+
+  it('close() cancels pending retries and closes the socket; later changes send nothing', async () => {
+    const { net, notifier, clock, pending } = setup({ peers: [P1, P2] });
+    notifier.notify(zone(ZA, 2));
+    notifier.close();
+    assert.equal(clock.armed(), 0);
+    assert.equal(net.closed(), 1);
+    assert.equal(await pending(), 0);
+    notifier.notify(zone(ZA, 3));
+    clock.advance(100_000);
+    assert.equal(net.sent.length, 2);
+  });
+
+  it('signs every transmission with the peer key; a key without a signer is a config error', () => {
+    const keyed: NotifyPeer = { ...P1, key: 'transfer-key' };
+    assert.throws(
+      () => setup({ peers: [P2, keyed] }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.key === 'notify[1].key' &&
+        /tsig key 'transfer-key' is not configured/.test(e.message),
+    );
+    const signed: string[] = [];
+    const { net, notifier, clock } = setup({
+      peers: [keyed, P2],
+      sign: (message, key) => {
+        signed.push(key);
+        return Buffer.concat([message, Buffer.from('SIG')]);
+      },
+    });
+    notifier.notify(zone(ZA, 2));
+    clock.advance(2000);
+    assert.deepEqual(signed, ['transfer-key', 'transfer-key']);
+    const toKeyed = net.sent.filter((s) => s.host === '10.0.0.6');
+    assert.ok(toKeyed.every((s) => s.message.subarray(-3).toString() === 'SIG'));
+    const toPlain = net.sent.filter((s) => s.host === '10.0.0.7');
+    assert.ok(toPlain.every((s) => s.message.subarray(-3).toString() !== 'SIG'));
+  });
+
+  it('with a verifier, takes only an answer whose TSIG verifies against one of its transmissions', async () => {
+    const keyed: NotifyPeer = { ...P1, key: 'transfer-key' };
+    const checked: [string, number][] = [];
+    let transmissions = 0;
+    const { net, notifier, clock, counts, lines } = setup({
+      peers: [keyed],
+      sign: (message) => withTsig(message, transmissions++),
+      // "Verifies" when the answer's last byte names the transmission it answers.
+      verify: (reply, request, key) => {
+        checked.push([key, request.at(-1)!]);
+        return reply.at(-1) === request.at(-1);
+      },
+    });
+    notifier.notify(zone(ZA, 2));
+    clock.advance(2000);
+    assert.equal(net.sent.length, 2);
+    const answerTo = (request: Buffer, last: number) => {
+      const reply = Buffer.from(request);
+      reply.writeUInt16BE(Flag.QR | (Opcode.NOTIFY << 11), Hdr.FLAGS);
+      reply[reply.length - 1] = last;
+      net.raw(reply, keyed);
+    };
+    answerTo(net.sent[0]!.message, 99);
+    assert.equal(notifier.pending, 1, 'an answer that verifies against no transmission is ignored');
+    assert.match(lines[0]?.message ?? '', /failed TSIG verification/);
+    assert.deepEqual(checked, [
+      ['transfer-key', 0],
+      ['transfer-key', 1],
+    ]);
+    answerTo(net.sent[0]!.message, 0);
+    assert.equal(notifier.pending, 0, 'an answer to the first transmission verifies');
+    assert.deepEqual(await counts(), { '10.0.0.6:53 retried': 1, '10.0.0.6:53 acked': 1 });
+  });
+
+  it('matches an IPv6 peer written in any form against the address the socket reports', async () => {
+    const v6: NotifyPeer = { address: { host: '2001:DB8:0::6', port: 53 } };
+    const { net, notifier, counts } = setup({ peers: [v6] });
+    notifier.notify(zone(ZA, 2));
+    assert.equal(net.sent[0]!.host, '2001:db8::6');
+    net.answer(net.sent[0]!.message, { address: { host: '2001:db8::6', port: 53 } });
+    assert.equal(notifier.pending, 0);
+    assert.deepEqual(await counts(), { '[2001:db8::6]:53 acked': 1 });
+  });
+});
+
+describe('Notifier over UDP on 127.0.0.1', () => {
+  const peer = createSocket('udp4');
+  const spoofer = createSocket('udp4');
+  let notifier: Notifier | undefined;
+  after(() => {
+    notifier?.close();
+    peer.close();
+    spoofer.close();
+  });
+
+  it('takes the answer from the peer, not a spoof from another port', async () => {
+    peer.bind(0, '127.0.0.1');
+    spoofer.bind(0, '127.0.0.1');
+    await Promise.all([once(peer, 'listening'), once(spoofer, 'listening')]);
+    const clock = fakeClock();
+    const metrics = new DaemonMetrics({ defaultMetrics: false });
+    notifier = new Notifier({
+      peers: [{ address: { host: '127.0.0.1', port: peer.address().port } }],
+      log: pino({ level: 'silent' }),
+      metrics,
+      timers: clock,
+      now: clock.now,
+    });
+    const got = once(peer, 'message') as Promise<[Buffer, { address: string; port: number }]>;
+    notifier.notify(zone(ZA, 9));
+    const [request, from] = await got;
+    assert.equal(decodeMessage(request).opcode, Opcode.NOTIFY);
+    const reply = Buffer.from(request);
+    reply.writeUInt16BE(Flag.QR | (Opcode.NOTIFY << 11), Hdr.FLAGS);
+    // The spoof first, from the right address but another port, saying NOTAUTH: were it taken,
+    // the NOTIFY would end as rejected, not acked.
+    const spoof = Buffer.from(reply);
+    spoof.writeUInt16BE(Flag.QR | (Opcode.NOTIFY << 11) | Rcode.NOTAUTH, Hdr.FLAGS);
+    await new Promise((r) => spoofer.send(spoof, from.port, from.address, r));
+    peer.send(reply, from.port, from.address);
+    for (let i = 0; i < 100 && notifier.pending > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(notifier.pending, 0);
+    const results = (await metrics.notifySent.get()).values.map((v) => `${v.labels.result} ${v.value}`);
+    assert.deepEqual(results, ['acked 1']);
+  });
+});
