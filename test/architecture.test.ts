@@ -25,7 +25,7 @@ const ALLOWED: Record<string, string[]> = {
   store: ['psarn', 'wire'],
   zone: ['psarn', 'store', 'wire'],
   zonefile: ['psarn', 'store', 'wire', 'zone'],
-  config: ['psarn', 'store'],
+  config: ['psarn', 'store', 'wire'],
   client: ['psarn', 'wire'],
   server: ['config', 'psarn', 'store', 'wire', 'zone', 'zonefile', '.'],
   cli: ['client', 'config', 'psarn', 'store', 'wire', 'zone', 'zonefile', '.'],

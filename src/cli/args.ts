@@ -4,12 +4,15 @@
  * still before any database is opened.
  */
 import { parseArgs } from 'node:util';
+import { tsigKeyNameProblem } from '../config/schema.js';
 import { ECHO_LONG, echo, quote } from '../errors.js';
 import type { Psarn } from '../psarn/psarn.js';
 import { parsePsarn } from '../psarn/psarn.js';
 import { parseTargetArg } from '../psarn/target.js';
 import type { Policy, TargetSpec } from '../store/types.js';
+import { isTsigAlgorithm, TSIG_ALGORITHMS, type TsigAlgorithm } from '../wire/tsig.js';
 import { findCommand, helpTopic, optionsOf, scanArgv, unknownFlag } from './argv.js';
+import { DEFAULT_KEY_NAME } from './commands/key.js';
 import { COMMANDS, type FlagSpec, GLOBAL_FLAGS } from './commands.js';
 import { type DigArgs, parseDigArgs, parseServerArg } from './dig-args.js';
 import { oneLine, usageError } from './errors.js';
@@ -34,7 +37,8 @@ export type Command =
   | { kind: 'invoke'; psarn: Psarn; server?: ServerArg; payload: PayloadArg; event: boolean; json: boolean }
   | { kind: 'zone export'; zone: string; output?: string }
   | { kind: 'zone import'; file: string }
-  | { kind: 'db init' };
+  | { kind: 'db init' }
+  | { kind: 'key generate'; name: string; algorithm: TsigAlgorithm };
 
 /** `@HOST[:PORT]` of `resolve` and `invoke`; no port means the config's listen port. */
 export interface ServerArg {
@@ -241,6 +245,17 @@ function buildCommand(name: string, rest: string[], v: Values): Command {
     case 'db init':
       expectArgs(name, rest, 0, 0, '');
       return { kind: name };
+    case 'key generate': {
+      expectArgs(name, rest, 0, 1, 'NAME');
+      const keyName = rest[0] ?? DEFAULT_KEY_NAME;
+      const problem = tsigKeyNameProblem(keyName);
+      if (problem) throw usageError(`invalid key name ${quote(keyName)}: ${problem}`);
+      const algorithm = typeof v.algorithm === 'string' ? v.algorithm.toLowerCase() : 'hmac-sha256';
+      if (!isTsigAlgorithm(algorithm)) {
+        throw usageError(`invalid --algorithm ${quote(v.algorithm as string)}: use ${TSIG_ALGORITHMS.join(' or ')}`);
+      }
+      return { kind: name, name: keyName, algorithm };
+    }
     default:
       throw usageError(`unknown command ${quote(name)}; run 'psarn help' for the commands`);
   }

@@ -165,6 +165,17 @@ export const COMMANDS: Record<string, CommandSpec> = {
     flags: {},
     help: [],
   },
+  'key generate': {
+    usage: 'psarn key generate [NAME] [--algorithm hmac-sha256|hmac-sha512]',
+    summary: 'print a new random TSIG key, for psarnd, nsupdate, dig and kdig',
+    flags: { algorithm: { type: 'string' } },
+    help: [
+      'Prints the key as a tsig.keys entry of the psarnd config (the output is valid YAML) and in',
+      'the -y form of nsupdate, dig and kdig (ALG:NAME:SECRET). Reads no config and no database.',
+      `NAME            the key's name (default psarn-key): letters, digits, - and _, dot-separated`,
+      '--algorithm A   hmac-sha256 (default; a 32-byte secret) or hmac-sha512 (64 bytes)',
+    ],
+  },
   help: {
     usage: 'psarn help [command [subcommand]]',
     summary: 'show help',
@@ -178,6 +189,7 @@ export const GROUP_SUMMARIES: Record<string, string> = {
   route: 'manage routes',
   zone: 'export and import zones as RFC 1035 master files',
   db: 'manage the database file',
+  key: 'make TSIG keys (RFC 8945) for transfers, NOTIFY, UPDATE and the remote CLI',
 };
 
 /** Command groups (`route`, `zone`, `db`): the first word of the commands of two words. */

@@ -14,6 +14,7 @@ import { Store } from '../store/store.js';
 import { packageVersion } from '../version.js';
 import { type Command, type Invocation, parseArgv } from './args.js';
 import { dbInit, flush } from './commands/admin.js';
+import { keyText } from './commands/key.js';
 import { routeGet, routeList } from './commands/route.js';
 import { routeAlias, routeDelete, routeSet, routeWeight } from './commands/route-write.js';
 import { zoneExport, zoneImport } from './commands/zone.js';
@@ -37,6 +38,11 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
   }
   if (command.kind === 'version') {
     io.stdout.write(`psarn ${packageVersion()}\n`);
+    return;
+  }
+  // A new key needs no config and no database.
+  if (command.kind === 'key generate') {
+    io.stdout.write(keyText(command.name, command.algorithm));
     return;
   }
   let config: ReturnType<typeof loadConfig>['config'];
@@ -68,7 +74,11 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
   }
 }
 
-async function run(command: Exclude<Command, { kind: 'help' | 'version' }>, ctx: Context, options: MainOptions) {
+async function run(
+  command: Exclude<Command, { kind: 'help' | 'version' | 'key generate' }>,
+  ctx: Context,
+  options: MainOptions,
+) {
   const { io, config } = ctx;
   switch (command.kind) {
     case 'route set':

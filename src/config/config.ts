@@ -17,7 +17,8 @@ import { ECHO_LONG, echo, echoValue, invalidUtf8At, PsarnBaseError, quote } from
 import { normalizeNamespace } from '../psarn/name.js';
 import type { TargetPolicy } from '../psarn/target-policy.js';
 import type { ZoneParams } from '../store/types.js';
-import type { ConfigLayer, LogLevel, RawConfig, UdpIo } from './schema.js';
+import { decodeSecret, makeTsigKey, parseTsigKey, type TsigKey } from '../wire/tsig.js';
+import type { ConfigLayer, LogLevel, RawConfig, TsigKeyEntry, UdpIo } from './schema.js';
 import {
   CONFIG_KEYS,
   DEFAULTS,
@@ -75,6 +76,8 @@ export interface Config {
   demoRoutes: string | null;
   /** Which targets a route may name, checked when routes are written. Default: any ARN, any public https host. */
   targets: TargetPolicy;
+  /** TSIG keys (RFC 8945), secrets decoded (a secretFile read at load). Default none. */
+  tsig: { keys: TsigKey[] };
   /** Secondaries sent a NOTIFY after each change, each with the TSIG key that signs it. Default none. */
   notify: { address: HostPort; key?: string }[];
   /** What NSID (RFC 5001) names this server by; undefined: off. Default: the host name. */
@@ -257,6 +260,7 @@ function fromText(key: string, value: string): unknown {
       .filter((s) => s !== '');
   if (key === 'demoRoutes' && value === '') return null;
   if ((key === 'routeIndex' || key === 'nsid') && (value === 'true' || value === 'false')) return value === 'true';
+  if (key === 'tsig.keys') return tsigKeysFromText(value);
   if (key === 'notify') return notifyFromText(value);
   return value;
 }
@@ -275,6 +279,33 @@ function notifyFromText(value: string): unknown[] {
       const m = /^(\S+)(?:\s+key\s+(\S+))?$/.exec(entry);
       if (!m) return entry;
       return m[2] === undefined ? { address: m[1] } : { address: m[1], key: m[2] };
+    });
+}
+
+/**
+ * PSARN_TSIG_KEYS: comma-separated `[ALG:]NAME:SECRET` (nsupdate's -y form), e.g.
+ * `hmac-sha256:transfer-key:c2Vj…,update-key:ZGVm…`. An entry that is not that shape is an
+ * error naming its position, never its text (it holds a secret).
+ */
+function tsigKeysFromText(value: string): TsigKeyEntry[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((entry, i) => {
+      const parts = entry.split(':');
+      if (parts.length < 2 || parts.length > 3) {
+        throw new ConfigError(
+          'tsig.keys',
+          `config env PSARN_TSIG_KEYS: entry ${i + 1} must be [ALG:]NAME:SECRET (the value is not shown: it holds a secret)`,
+        );
+      }
+      const [algorithm, name, secret] = parts.length === 3 ? parts : ['hmac-sha256', parts[0]!, parts[1]!];
+      return {
+        name: name!,
+        algorithm: algorithm!.toLowerCase() as TsigKeyEntry['algorithm'] & string,
+        secret: secret!,
+      };
     });
 }
 
@@ -317,6 +348,8 @@ function validate(layer: Layer, source: (key: string) => string): ConfigLayer {
     );
   }
   const key = formatPath(issue.path);
+  // A TSIG key's values are never echoed: a secret must not reach a log or a terminal.
+  if (issue.path[0] === 'tsig') throw new ConfigError(key, `${source(dotted(issue.path))}: ${key} ${issue.message}`);
   const value = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown>)?.[k as PropertyKey], layer);
   // A secret is never echoed, not even a wrong one: it may be the right one mistyped.
   const got = SECRET_KEYS.has(key)
@@ -370,6 +403,7 @@ function finish(raw: RawConfig, cwd: string): Config {
       services: [...raw.targets.services],
       httpsHosts: [...raw.targets.httpsHosts],
     },
+    tsig: { keys: raw.tsig.keys.map((entry, i) => tsigKeyFrom(entry, `tsig.keys[${i}]`, cwd)) },
     notify: raw.notify.map((entry) => ({
       address: parseNotifyAddress(entry.address),
       ...(entry.key !== undefined ? { key: entry.key } : {}),
@@ -383,6 +417,61 @@ function finish(raw: RawConfig, cwd: string): Config {
 function parseNotifyAddress(value: string): HostPort {
   if (isIPv4(value) || isIPv6(value)) return { host: value, port: 53 };
   return parseHostPort(value, 'notify');
+}
+
+/** Largest secretFile read: a base64 secret is under 100 bytes; a bigger file is the wrong file. */
+const MAX_SECRET_FILE = 4096;
+
+/**
+ * The key of a validated tsig.keys entry, its secretFile read now (relative to `cwd`). Errors
+ * name the key and the file, never the content.
+ * @throws ConfigError
+ */
+function tsigKeyFrom(entry: TsigKeyEntry, key: string, cwd: string): TsigKey {
+  const algorithm = entry.algorithm ?? 'hmac-sha256';
+  let secret = entry.secret;
+  if (entry.secretFile !== undefined) {
+    const path = resolve(cwd, entry.secretFile);
+    const shown = quote(entry.secretFile, ECHO_LONG);
+    let bytes: Buffer;
+    try {
+      if (statSync(path).size > MAX_SECRET_FILE) {
+        throw new ConfigError(
+          `${key}.secretFile`,
+          `config ${key}.secretFile ${shown} is over ${MAX_SECRET_FILE} bytes; it must hold one base64 secret`,
+        );
+      }
+      bytes = readFileSync(path);
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      const reason = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+      throw new ConfigError(
+        `${key}.secretFile`,
+        `config ${key}.secretFile ${shown}: cannot read the file (${reason})`,
+        {
+          cause: err,
+        },
+      );
+    }
+    secret = bytes.toString('utf8').trim();
+    const decoded = decodeSecret(secret);
+    if (decoded === undefined || decoded.length < 16) {
+      throw new ConfigError(
+        `${key}.secretFile`,
+        `config ${key}.secretFile ${shown} must hold one base64 secret of at least 16 bytes (psarn key generate prints one)`,
+      );
+    }
+  }
+  return makeTsigKey(entry.name, algorithm, secret!);
+}
+
+/** A key from `[ALG:]NAME:SECRET` (the --key flag, PSARN_KEY), as a ConfigError when it is not one. */
+export function tsigKeyFromText(text: string, source: string): TsigKey {
+  try {
+    return parseTsigKey(text);
+  } catch (err) {
+    throw new ConfigError('', `${source}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /**

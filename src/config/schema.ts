@@ -6,6 +6,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { namespaceProblem } from '../psarn/name.js';
 import { arnEntryProblem, httpsHostEntryProblem } from '../psarn/target-policy.js';
+import { decodeSecret, TSIG_ALGORITHMS, type TsigAlgorithm } from '../wire/tsig.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -46,9 +47,18 @@ export const DEFAULTS = {
     services: ['*'] as string[],
     httpsHosts: ['*'] as string[],
   },
+  tsig: { keys: [] as TsigKeyEntry[] },
   /** Secondaries sent a NOTIFY after each change (docs/design.md#notify). */
   notify: [] as NotifyEntry[],
 };
+
+/** A TSIG key as written in the config: the secret inline (base64) or in a file read at load. */
+export interface TsigKeyEntry {
+  name: string;
+  algorithm?: TsigAlgorithm;
+  secret?: string;
+  secretFile?: string;
+}
 
 /** A `notify` entry as written: `{ address: 10.0.0.6:53, key: transfer-key }`. */
 export interface NotifyEntry {
@@ -89,6 +99,7 @@ export const CONFIG_KEYS = [
   'targets.accounts',
   'targets.services',
   'targets.httpsHosts',
+  'tsig.keys',
   'notify',
 ] as const;
 
@@ -215,6 +226,50 @@ export function nsidProblem(value: string): string | undefined {
 /** Keys whose value is a secret: an error about one never shows it (docs/design.md#messages-are-bounded-and-never-echo-a-secret). */
 export const SECRET_KEYS: ReadonlySet<string> = new Set(['cookieSecret']);
 
+/**
+ * Why `name` cannot be a TSIG key name, or undefined: a domain name of LDH labels and
+ * underscores, 1 to 253 characters, trailing dot optional (nsupdate and Knot use such names).
+ */
+export function tsigKeyNameProblem(name: string): string | undefined {
+  const body = name.endsWith('.') ? name.slice(0, -1) : name;
+  if (body.length === 0 || body.length > 253) return 'must be a key name of 1 to 253 characters';
+  const ok = body.split('.').every((l) => /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(l));
+  return ok ? undefined : 'must be a key name: dot-separated labels of letters, digits, - and _';
+}
+
+/**
+ * One tsig.keys entry. A secret's problems are stated without the secret: the loader never
+ * echoes a value under `tsig` (docs/design.md#tsig).
+ */
+const tsigKey = z
+  .strictObject(
+    {
+      name: refined(tsigKeyNameProblem, 'must be a key name such as transfer-key'),
+      algorithm: z.enum(TSIG_ALGORITHMS, { error: `must be one of ${TSIG_ALGORITHMS.join(', ')}` }),
+      secret: z.string({ error: 'must be a base64 string' }).superRefine((v, ctx) => {
+        const bytes = decodeSecret(v);
+        if (bytes === undefined)
+          ctx.addIssue({ code: 'custom', message: 'must be base64 (psarn key generate prints one)' });
+        else if (bytes.length < 16)
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must be at least 16 bytes once decoded (psarn key generate makes 32 or 64)',
+          });
+      }),
+      secretFile: z
+        .string({ error: 'must be a file path' })
+        .min(1, { error: 'must be a file path, not empty' })
+        .max(4096, { error: 'must be a file path of at most 4096 characters' }),
+    },
+    { error: 'must be a mapping with name, algorithm and secret or secretFile' },
+  )
+  .partial({ algorithm: true, secret: true, secretFile: true })
+  .superRefine((v, ctx) => {
+    if ((v.secret === undefined) === (v.secretFile === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'must have exactly one of secret and secretFile' });
+    }
+  });
+
 /** Linux's PATH_MAX: a longer path cannot be opened anyway, and would only fill error messages. */
 const MAX_PATH = 4096;
 const hostPort = refined(hostPortProblem, 'must be a HOST:PORT string, e.g. 127.0.0.1:8053');
@@ -282,6 +337,23 @@ export const layerSchema = z
           accounts: entries((v) => arnEntryProblem('accounts', v), "a 12-digit account id or '*'"),
           services: entries((v) => arnEntryProblem('services', v), "an ARN service or '*'"),
           httpsHosts: entries(httpsHostEntryProblem, "a host name, '*.domain', an address, a CIDR range or '*'"),
+        },
+        { error: mapping },
+      )
+      .partial(),
+    tsig: z
+      .strictObject(
+        {
+          keys: z
+            .array(tsigKey, { error: 'must be a list of { name, algorithm, secret | secretFile }' })
+            .superRefine((keys, ctx) => {
+              const seen = new Set<string>();
+              for (const [i, k] of keys.entries()) {
+                const name = k.name.toLowerCase().replace(/\.$/, '');
+                if (seen.has(name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: 'names a key twice' });
+                seen.add(name);
+              }
+            }),
         },
         { error: mapping },
       )

@@ -6,9 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Config, HostPort } from '../config/config.js';
+import { type Config, ConfigError, type HostPort } from '../config/config.js';
 import { Store } from '../store/store.js';
 import { COOKIE_SECRET_SIZE } from '../wire/cookie.js';
+import { canonicalName, keyringReplyVerifier, keyringSigner } from '../wire/tsig.js';
 import { AnswerCache } from '../zone/cache.js';
 import { RouteIndexer } from '../zone/route-indexer.js';
 import { StoreZoneView, type ZoneChanges } from '../zone/store-view.js';
@@ -103,15 +104,27 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   let indexer: RouteIndexer | undefined;
   const storeHealthy = (): boolean => store?.readFailure() === undefined;
   const serving = new LateHandler();
-  // Before any socket: a peer naming a key there is no signer for is a config error.
+  // Before any socket: a peer naming a key there is no signer for is a config error. By default
+  // NOTIFYs are signed and their answers verified with config tsig.keys (src/wire/tsig.ts).
+  const keyring = new Map(config.tsig.keys.map((k) => [k.name, k]));
+  for (const [index, peer] of config.notify.entries()) {
+    if (options.sign === undefined && peer.key !== undefined && !keyring.has(canonicalName(peer.key))) {
+      throw new ConfigError(
+        `notify[${index}].key`,
+        `config notify[${index}].key: tsig key '${peer.key}' is not configured; add it under tsig.keys, or remove the key to send unsigned`,
+      );
+    }
+  }
+  const sign = options.sign ?? (keyring.size > 0 ? keyringSigner(keyring) : undefined);
+  const verify = options.verify ?? (keyring.size > 0 ? keyringReplyVerifier(keyring) : undefined);
   const notifier =
     options.notify !== false && config.notify.length > 0
       ? new Notifier({
           peers: config.notify,
           log,
           metrics,
-          ...(options.sign !== undefined ? { sign: options.sign } : {}),
-          ...(options.verify !== undefined ? { verify: options.verify } : {}),
+          ...(sign !== undefined ? { sign } : {}),
+          ...(verify !== undefined ? { verify } : {}),
         })
       : undefined;
   try {
@@ -182,6 +195,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       log,
       udpPayloadSize: config.udpPayloadSize,
       ...edns,
+      tsigKeys: new Map(config.tsig.keys.map((k) => [k.name, k])),
     });
     sync.onChange(({ changes, zones }) => recordChanges(changes, zones.length, metrics, log, routes));
     // Every zone at the first pickup (as Knot and BIND notify on load), then each changed one.
@@ -219,6 +233,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         handler.udpPayloadSize = next.udpPayloadSize;
         edns = ednsIdentity(next, edns.cookieSecret);
         handler.configureEdns(edns);
+        handler.tsigKeys = new Map(next.tsig.keys.map((k) => [k.name, k]));
         if (next.epochTtl !== view.epochTtl) {
           view.epochTtl = next.epochTtl;
           cache.clear();

@@ -33,6 +33,15 @@ import {
   type ReplyOptions,
   soaExpireOf,
 } from '../wire/response.js';
+import {
+  badtimeOtherData,
+  signMessage,
+  TsigError,
+  type TsigKeyring,
+  tsigSize,
+  unsignedErrorTsig,
+  verifyMessage,
+} from '../wire/tsig.js';
 import { Class, Opcode, Rcode, type RcodeValue, Type } from '../wire/types.js';
 import { type Answer, answer } from '../zone/answer.js';
 import type { AnswerCache } from '../zone/cache.js';
@@ -87,12 +96,21 @@ export interface HandlerOptions {
    * primary sends the field itself (the default); a secondary sends the seconds its copy has left.
    */
   expireFor?: (zone: string, soaExpire: number) => number;
+  /** The TSIG keys signed queries may use (config tsig.keys); none: every signed query is BADKEY. */
+  tsigKeys?: TsigKeyring;
+  /** Milliseconds since the epoch, for TSIG times (default Date.now). */
+  clock?: () => number;
 }
+
+const NO_KEYS: TsigKeyring = new Map();
 
 export class QueryHandler {
   readonly #options: HandlerOptions;
   readonly #now: () => number;
+  readonly #clock: () => number;
   udpPayloadSize: number;
+  /** Replaced on a config reload (SIGHUP). */
+  tsigKeys: TsigKeyring;
   /** Where route-index answers are written, then copied into the reply (one per handler, reused). */
   readonly #scratch = Buffer.allocUnsafeSlow(TCP_MAX);
   readonly #records: RouteRecords = { end: 0, ancount: 0, arcount: 0, additionalAt: 0 };
@@ -112,6 +130,8 @@ export class QueryHandler {
     this.#options = options;
     this.#now = options.now ?? (() => performance.now());
     this.udpPayloadSize = options.udpPayloadSize;
+    this.tsigKeys = options.tsigKeys ?? NO_KEYS;
+    this.#clock = options.clock ?? Date.now;
     this.#errors = options.errorLog ?? new RateLimitedLog(options.log);
     this.configureEdns(options);
     this.#wallSeconds = options.wallSeconds ?? (() => Math.floor(Date.now() / 1000));
@@ -169,7 +189,9 @@ export class QueryHandler {
         case 'query': {
           const query = parsed.query;
           metrics.request(proto, query.qtype);
-          ({ reply, rcode } = this.#answer(request, query, proto));
+          // A signed query takes its own path (docs/design.md#tsig); the unsigned one pays one test.
+          ({ reply, rcode } =
+            query.tsig === undefined ? this.#answer(request, query, proto) : this.#signed(request, query, proto));
         }
       }
     } catch (error) {
@@ -181,7 +203,8 @@ export class QueryHandler {
     return reply;
   }
 
-  #answer(request: Buffer, query: ParsedQuery, proto: Proto): { reply: Buffer; rcode: number } {
+  /** The reply to a query; `reserve` bytes are kept free of the size limit (for a TSIG appended after). */
+  #answer(request: Buffer, query: ParsedQuery, proto: Proto, reserve = 0): { reply: Buffer; rcode: number } {
     const edns = query.edns;
     // RFC 6891 §6.1.3: an EDNS version we do not implement gets BADVERS, and no answer data.
     if (edns !== undefined && edns.version > 0) {
@@ -201,7 +224,8 @@ export class QueryHandler {
     if (query.qtype === 0) return { reply: this.#error(request, query, Rcode.NOTIMP), rcode: Rcode.NOTIMP };
     const ready = this.#indexed(request, query) ?? this.#ready(query, proto);
     const maxSize =
-      proto === 'tcp' ? TCP_MAX : edns !== undefined ? Math.min(edns.udpSize, this.udpPayloadSize) : UDP_CLASSIC;
+      (proto === 'tcp' ? TCP_MAX : edns !== undefined ? Math.min(edns.udpSize, this.udpPayloadSize) : UDP_CLASSIC) -
+      reserve;
     const ednsOptions =
       edns !== undefined &&
       (asked !== undefined || (ready.rcode !== Rcode.NOERROR && (ready.rcode === Rcode.REFUSED || ready.ede)))
@@ -381,6 +405,62 @@ export class QueryHandler {
       writeServerCookie(cookie.client, ip, secret, now, out, 12);
     }
     return out;
+  }
+
+  /**
+   * A query with a TSIG (RFC 8945 §5.2), verified before anything else: an unknown key is
+   * NOTAUTH + BADKEY and a bad MAC NOTAUTH + BADSIG (or BADTRUNC), both with an unsigned TSIG
+   * (§5.3.2); a time outside the fudge NOTAUTH + BADTIME, signed, with our time in other data
+   * (§5.2.3); a valid one the normal answer — index, cache or store, unchanged — signed with
+   * the same key over the request MAC, its size limit lowered by the TSIG's size. A malformed
+   * TSIG is FORMERR, unsigned. The reply is built in a new Buffer, then signed, then copied into
+   * the caller's slot (handleInto): signing appends, and a signed query is the rare case.
+   */
+  #signed(request: Buffer, query: ParsedQuery, proto: Proto): { reply: Buffer; rcode: number } {
+    const { metrics } = this.#options;
+    const result = verifyMessage(request, this.tsigKeys, { now: this.#clock });
+    metrics.tsig(result.status, 'key' in result ? result.key.name : undefined);
+    const out = this.#out;
+    this.#out = undefined;
+    let reply: Buffer;
+    let rcode: number = Rcode.NOTAUTH;
+    try {
+      switch (result.status) {
+        case 'ok':
+          ({ reply, rcode } = this.#answer(request, query, proto, tsigSize(result.key)));
+          reply = signMessage(reply, result.key, { requestMac: result.mac, now: this.#clock });
+          break;
+        case 'badtime':
+          reply = signMessage(this.#error(request, query, Rcode.NOTAUTH), result.key, {
+            requestMac: result.mac,
+            now: this.#clock,
+            timeSigned: result.tsig.record.timeSigned,
+            error: TsigError.BADTIME,
+            otherData: badtimeOtherData(result.now),
+          });
+          break;
+        case 'badkey':
+        case 'badsig':
+        case 'badtrunc': {
+          const error = { badkey: TsigError.BADKEY, badsig: TsigError.BADSIG, badtrunc: TsigError.BADTRUNC }[
+            result.status
+          ];
+          reply = unsignedErrorTsig(this.#error(request, query, Rcode.NOTAUTH), result.tsig, error);
+          break;
+        }
+        default:
+          // 'formerr' (a malformed TSIG RR); the parser already placed it last, so nothing else.
+          metrics.formerr(proto);
+          rcode = Rcode.FORMERR;
+          reply = this.#error(request, query, Rcode.FORMERR);
+      }
+    } finally {
+      this.#out = out;
+    }
+    if (out === undefined) return { reply, rcode };
+    if (this.#outOffset + reply.length > out.length) throw new RangeError('a signed reply does not fit its slot');
+    out.set(reply, this.#outOffset);
+    return { reply: out.subarray(this.#outOffset, this.#outOffset + reply.length), rcode };
   }
 
   #servfail(request: Buffer, proto: Proto, error: unknown): Buffer | undefined {

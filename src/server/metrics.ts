@@ -70,6 +70,7 @@ export class DaemonMetrics implements NotifyMetrics {
   /** What the UDP carrier dropped so far (the native carrier counts; node:dgram does not). */
   udpDrops: () => { sendFailed: number; oversized: number } = () => ({ sendFailed: 0, oversized: 0 });
   readonly changesApplied: Counter;
+  readonly tsigVerifications: Counter<'result' | 'key'>;
   readonly notifySent: Counter<'peer' | 'result'>;
   readonly notifyPendingGauge: Gauge;
   readonly #udp: ProtoSeries;
@@ -217,6 +218,12 @@ export class DaemonMetrics implements NotifyMetrics {
       help: 'Zone changes picked up from the store.',
       registers,
     });
+    this.tsigVerifications = new Counter({
+      name: 'psarn_dns_tsig_verifications_total',
+      help: 'Signed requests by TSIG outcome (ok, badkey, badsig, badtrunc, badtime, formerr) and configured key name ("" when the key is unknown).',
+      labelNames: ['result', 'key'],
+      registers,
+    });
     // By peer (a configured address: a few) and result, never by zone: an account per zone makes
     // zones unbounded in number (docs/design.md#notify).
     this.notifySent = new Counter({
@@ -306,6 +313,14 @@ export class DaemonMetrics implements NotifyMetrics {
 
   cacheMiss(): void {
     this.#miss.value++;
+  }
+
+  /**
+   * A signed request verified. `key` is a configured key's name (a bounded set, from config);
+   * the name a request claims for an unknown key is never a label (a peer would grow the series).
+   */
+  tsig(result: string, key: string | undefined): void {
+    this.tsigVerifications.inc({ result, key: key === undefined ? '' : key.replace(/\.$/, '') });
   }
 
   /** An answer written from the route index. */

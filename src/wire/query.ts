@@ -94,6 +94,8 @@ export interface ParsedQuery {
   key: string;
   /** Present when the query carried an OPT RR. */
   edns?: EdnsInfo;
+  /** Offset of the TSIG RR, when the query is signed (it is then the last record: RFC 8945 §5.1). */
+  tsig?: number;
 }
 
 /** Header fields that can be echoed in an error reply. */
@@ -177,6 +179,7 @@ export function parseQuery(buf: Buffer): QueryParse {
 
   const query = new Query(buf, header, labelAt, qtype, qclass, questionEnd);
   if (state.opt) query.edns = ednsInfo(state.opt);
+  if (state.tsig !== undefined) query.tsig = state.tsig;
   return { kind: 'query', query };
 }
 
@@ -194,6 +197,7 @@ class Query implements ParsedQuery {
   readonly qclass: number;
   readonly questionEnd: number;
   edns?: EdnsInfo;
+  tsig?: number;
   readonly #buf: Buffer;
   /** Offset and length pairs of each label in the request. */
   readonly #labelAt: number[];

@@ -2,7 +2,8 @@
  * Strict scan of the resource-record sections (RFC 1035 §4.1.3) shared by the server's
  * parseQuery and the client's decodeMessage: every owner name validated, rdata inside the
  * message, counts that match the bytes, and the OPT rules of RFC 6891 §6.1.1 (only in the
- * additional section, at most one, owner is the root, options fit their rdata).
+ * additional section, at most one, owner is the root, options fit their rdata) and of RFC 8945
+ * §5.1 (a TSIG only as the last record).
  */
 import { Cursor, OptTtl, RR_FIXED, RR_MIN } from './cursor.js';
 import { WireError } from './errors.js';
@@ -40,6 +41,8 @@ export interface OptInfo {
 /** Filled as the scan goes, so a caller can still use the OPT when a later byte is bad. */
 export interface ScanState {
   opt?: OptInfo;
+  /** Offset of the TSIG RR's owner, when the message ends with one (RFC 8945 §5.1). */
+  tsig?: number;
   /** Offset just past the last RR. */
   end: number;
 }
@@ -85,6 +88,11 @@ export function scanRecords(
           rdataStart,
           rdlen,
         };
+      }
+      // RFC 8945 §5.1: a TSIG is the last record of the additional section, and only one.
+      if (type === Type.TSIG) {
+        if (section !== Section.ADDITIONAL || i !== 1) throw new WireError('TSIG is not the last record', nameStart);
+        state.tsig = nameStart;
       }
       onRecord?.({ section: section as SectionValue, nameStart, type, klass, ttl, rdataStart, rdlen });
     }

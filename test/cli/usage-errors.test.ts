@@ -161,6 +161,17 @@ describe('psarn errors through the real binary: one line on stderr, exit 2 (usag
   usage('extra argument', ['route', 'get', P, 'extra'], /^unexpected argument 'extra' for 'psarn route get'/);
   usage('extra list argument', ['route', 'list', 'a', 'b'], /^unexpected argument 'b' for 'psarn route list'/);
   usage('extra db init argument', ['db', 'init', 'x'], /^unexpected argument 'x' for 'psarn db init'/);
+  usage(
+    'extra key generate argument',
+    ['key', 'generate', 'a', 'b'],
+    /^unexpected argument 'b' for 'psarn key generate'/,
+  );
+  usage(
+    'key generate: another algorithm',
+    ['key', 'generate', '--algorithm', 'hmac-md5'],
+    /^invalid --algorithm 'hmac-md5': use hmac-sha256 or hmac-sha512$/,
+  );
+  usage('key generate: a bad name', ['key', 'generate', 'a b'], /^invalid key name 'a b': must be a key name/);
   usage('an empty psARN', ['route', 'delete', ''], /^empty argument 1 for 'psarn route delete'/);
   usage('an empty file', ['zone', 'import', ''], /^empty argument 1 for 'psarn zone import'/);
   usage(
@@ -314,6 +325,7 @@ describe('help and the version through the real binary: stdout, exit 0', () => {
     [['route', 'set', P, '--target', L1, '-h'], /^Usage: psarn route set /],
     [['zone', 'export', '-h'], /^Usage: psarn zone export <zone>/],
     [['dig', '--help'], /^Usage: psarn dig <psARN\|name>/],
+    [['key', 'generate', '--help'], /^Usage: psarn key generate \[NAME\]/],
     [['help'], /^psarn \d+\.\d+\.\d+: [\s\S]*\nCommands:\n/],
     [['--help'], /^psarn \d+\.\d+\.\d+: /],
     [['-h'], /^psarn \d+\.\d+\.\d+: /],

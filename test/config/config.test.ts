@@ -14,6 +14,9 @@ import {
 import { projectRoot } from '../helpers/daemon.js';
 
 const ROOT = projectRoot;
+/** TSIG secrets (base64 of 32 and 64 bytes): a test below greps every message for them. */
+const SECRET_32 = Buffer.alloc(32, 0xa5).toString('base64');
+const SECRET_64 = Buffer.alloc(64, 0x5a).toString('base64');
 
 const dirs: string[] = [];
 after(() => {
@@ -69,6 +72,7 @@ describe('loadConfig', () => {
       // run by a service unit never loads them (issue 9).
       demoRoutes: null,
       targets: { partitions: ['*'], accounts: ['*'], services: ['*'], httpsHosts: ['*'] },
+      tsig: { keys: [] },
       notify: [],
       nsid: hostname(),
       cookieSecret: undefined,
@@ -109,6 +113,8 @@ describe('loadConfig', () => {
       'accounts',
       'services',
       'httpsHosts',
+      'tsig',
+      'keys',
       'notify',
       'nsid',
       'cookieSecret',
@@ -157,6 +163,7 @@ describe('loadConfig', () => {
       PSARN_TARGETS_ACCOUNTS: '123456789012',
       PSARN_TARGETS_SERVICES: 'lambda,sqs',
       PSARN_TARGETS_HTTPS_HOSTS: '*.example.com,127.0.0.1,10.0.0.0/8',
+      PSARN_TSIG_KEYS: `hmac-sha512:Transfer-Key:${SECRET_64}, update-key:${SECRET_32}`,
       PSARN_NOTIFY: '10.0.0.6:53 key transfer-key, [2001:db8::7]:5300,10.0.0.8',
       PSARN_NSID: 'sidecar-7 (eu-west-1a)',
       PSARN_COOKIE_SECRET: 'E5E973E5A6B2A43F48E7DC849E37BFCF',
@@ -184,6 +191,12 @@ describe('loadConfig', () => {
         accounts: ['123456789012'],
         services: ['lambda', 'sqs'],
         httpsHosts: ['*.example.com', '127.0.0.1', '10.0.0.0/8'],
+      },
+      tsig: {
+        keys: [
+          { name: 'transfer-key.', algorithm: 'hmac-sha512', secret: Buffer.from(SECRET_64, 'base64') },
+          { name: 'update-key.', algorithm: 'hmac-sha256', secret: Buffer.from(SECRET_32, 'base64') },
+        ],
       },
       notify: [
         { address: { host: '10.0.0.6', port: 53 }, key: 'transfer-key' },
@@ -289,7 +302,7 @@ describe('loadConfig', () => {
     configError(
       () => loadConfig({ cwd: withConfig('listen: 127.0.0.1:1\nlisten_port: 53\n'), env: {} }),
       'listen_port',
-      "config config/psarnd.yaml: unknown key 'listen_port'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, nsid, cookieSecret, targets, notify)",
+      "config config/psarnd.yaml: unknown key 'listen_port'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, nsid, cookieSecret, targets, tsig, notify)",
     );
     configError(
       () => loadConfig({ cwd: withConfig('tcp:\n  maxConnections: 0\n  idleTimeout: 5\n'), env: {} }),
@@ -488,7 +501,7 @@ describe('loadConfig', () => {
     configError(
       () => loadConfig({ cwd, env: {}, overrides: { ttl: '5' } }),
       'ttl',
-      "config flag ttl: unknown key 'ttl'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, nsid, cookieSecret, targets, notify)",
+      "config flag ttl: unknown key 'ttl'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, nsid, cookieSecret, targets, tsig, notify)",
     );
   });
 });
@@ -636,5 +649,79 @@ describe('loadConfig: nsid and cookieSecret (issue 10)', () => {
       () => loadConfig({ cwd: withConfig(`cookieSecret: ${wrong}\n`), env: {} }),
       (err: Error) => !err.message.includes('0123456789abcdef'),
     );
+  });
+});
+
+describe('loadConfig: tsig.keys (issue 10)', () => {
+  it('reads inline secrets and secretFiles (relative to the working directory), default hmac-sha256', () => {
+    const cwd = withConfig(
+      `tsig:\n  keys:\n    - { name: transfer-key, algorithm: hmac-sha512, secret: "${SECRET_64}" }\n    - { name: Update-Key., secretFile: secrets/update }\n`,
+    );
+    mkdirSync(join(cwd, 'secrets'));
+    writeFileSync(join(cwd, 'secrets/update'), `${SECRET_32}\n`, { mode: 0o600 });
+    const { config } = loadConfig({ cwd, env: {} });
+    assert.deepEqual(config.tsig.keys, [
+      { name: 'transfer-key.', algorithm: 'hmac-sha512', secret: Buffer.from(SECRET_64, 'base64') },
+      { name: 'update-key.', algorithm: 'hmac-sha256', secret: Buffer.from(SECRET_32, 'base64') },
+    ]);
+  });
+
+  it('refuses bad entries, naming the key and never showing a secret', () => {
+    const notBase64 = `${SECRET_32.slice(0, 20)}!!`;
+    const cases: [string, string, RegExp][] = [
+      [`{ name: k, secret: "${notBase64}" }`, 'tsig.keys[0].secret', /must be base64/],
+      [`{ name: k, secret: "${SECRET_32.slice(0, 8)}" }`, 'tsig.keys[0].secret', /at least 16 bytes/],
+      [`{ name: k, secret: "${SECRET_32}", secretFile: x }`, 'tsig.keys[0]', /exactly one of secret and secretFile/],
+      ['{ name: k }', 'tsig.keys[0]', /exactly one of secret and secretFile/],
+      [
+        `{ name: k, algorithm: hmac-md5, secret: "${SECRET_32}" }`,
+        'tsig.keys[0].algorithm',
+        /hmac-sha256, hmac-sha512/,
+      ],
+      [`{ name: "bad name", secret: "${SECRET_32}" }`, 'tsig.keys[0].name', /must be a key name/],
+      [`{ name: k, secret: "${SECRET_32}" }\n    - { name: K., secret: "${SECRET_64}" }`, 'tsig.keys[1].name', /twice/],
+      [`{ name: k, secret: "${SECRET_32}", extra: 1 }`, 'tsig.keys.0.extra', /unknown key/],
+    ];
+    for (const [entry, key, message] of cases) {
+      const cwd = withConfig(`tsig:\n  keys:\n    - ${entry}\n`);
+      assert.throws(
+        () => loadConfig({ cwd, env: {} }),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError, String(err));
+          assert.equal(err.key, key, err.message);
+          assert.match(err.message, message);
+          for (const secret of [SECRET_32, SECRET_64, notBase64, SECRET_32.slice(0, 8)]) {
+            assert.ok(!err.message.includes(secret), `secret in: ${err.message}`);
+          }
+          return true;
+        },
+      );
+    }
+  });
+
+  it('a secretFile that is missing, too big or not base64 is an error naming the file, not its content', () => {
+    const cwd = withConfig('tsig:\n  keys:\n    - { name: k, secretFile: s }\n');
+    configError(
+      () => loadConfig({ cwd, env: {} }),
+      'tsig.keys[0].secretFile',
+      "config tsig.keys[0].secretFile 's': cannot read the file (ENOENT)",
+    );
+    writeFileSync(join(cwd, 's'), `${SECRET_32}-not-base64`);
+    assert.throws(
+      () => loadConfig({ cwd, env: {} }),
+      (err: Error) => /must hold one base64 secret/.test(err.message) && !err.message.includes(SECRET_32),
+    );
+    writeFileSync(join(cwd, 's'), 'x'.repeat(5000));
+    assert.throws(() => loadConfig({ cwd, env: {} }), /over 4096 bytes/);
+  });
+
+  it('PSARN_TSIG_KEYS: a bad entry names its position, never its text', () => {
+    for (const value of [`${SECRET_32}`, `a:b:c:${SECRET_32}`, `k:${SECRET_32}!`]) {
+      assert.throws(
+        () => loadConfig({ cwd: tempDir(), env: { PSARN_TSIG_KEYS: value } }),
+        (err: unknown) =>
+          err instanceof ConfigError && !err.message.includes(SECRET_32) && /PSARN_TSIG_KEYS/.test(err.message),
+      );
+    }
   });
 });
