@@ -70,6 +70,10 @@ export interface Config {
   demoRoutes: string | null;
   /** Which targets a route may name, checked when routes are written. Default: any ARN, any public https host. */
   targets: TargetPolicy;
+  /** Changes kept per zone in the journal, for IXFR (docs/design.md#transfers). Default 10000. */
+  journal: { keep: number };
+  /** TSIG key names that may transfer zones (AXFR/IXFR). Default none: every transfer is REFUSED. */
+  transfer: { allow: string[] };
 }
 
 export class ConfigError extends PsarnBaseError {
@@ -325,6 +329,8 @@ function finish(raw: RawConfig, cwd: string): Config {
       services: [...raw.targets.services],
       httpsHosts: [...raw.targets.httpsHosts],
     },
+    journal: { ...raw.journal },
+    transfer: { allow: [...raw.transfer.allow] },
   };
 }
 

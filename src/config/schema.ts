@@ -42,6 +42,10 @@ export const DEFAULTS = {
     services: ['*'] as string[],
     httpsHosts: ['*'] as string[],
   },
+  // docs/design.md#transfers: changes kept per zone for IXFR; older ones are pruned.
+  journal: { keep: 10000 },
+  // TSIG key names allowed to transfer (AXFR/IXFR); none by default, so nothing is offered.
+  transfer: { allow: [] as string[] },
 };
 
 export type RawConfig = typeof DEFAULTS;
@@ -72,6 +76,8 @@ export const CONFIG_KEYS = [
   'targets.accounts',
   'targets.services',
   'targets.httpsHosts',
+  'journal.keep',
+  'transfer.allow',
 ] as const;
 
 /** Keys whose env/flag text is a comma-separated list. */
@@ -81,6 +87,7 @@ export const LIST_KEYS: ReadonlySet<string> = new Set([
   'targets.accounts',
   'targets.services',
   'targets.httpsHosts',
+  'transfer.allow',
 ]);
 
 /** Keys whose env/flag text is converted to a number before validation: those with a numeric default. */
@@ -139,6 +146,14 @@ export function fileModeProblem(value: string | number): string | undefined {
 /** The mode of a valid `dbMode` value. */
 export function parseFileMode(value: string | number): number {
   return Number.parseInt(typeof value === 'number' ? String(value) : value.replace(/^0o/i, ''), 8);
+}
+
+/** Why `name` is not a TSIG key name (a domain name, RFC 8945 §4.2: 1 to 253 characters of labels), or undefined. */
+export function keyNameProblem(name: string): string | undefined {
+  const body = name.endsWith('.') ? name.slice(0, -1) : name;
+  if (body.length === 0 || body.length > 253) return 'must be a key name of 1 to 253 characters';
+  const ok = body.split('.').every((l) => /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(l));
+  return ok ? undefined : 'must be a key name: dot-separated labels of letters, digits, - and _';
 }
 
 function int(min: number, max: number) {
@@ -218,6 +233,17 @@ export const layerSchema = z
           accounts: entries((v) => arnEntryProblem('accounts', v), "a 12-digit account id or '*'"),
           services: entries((v) => arnEntryProblem('services', v), "an ARN service or '*'"),
           httpsHosts: entries(httpsHostEntryProblem, "a host name, '*.domain', an address, a CIDR range or '*'"),
+        },
+        { error: mapping },
+      )
+      .partial(),
+    journal: z.strictObject({ keep: int(1, 100_000_000) }, { error: mapping }).partial(),
+    transfer: z
+      .strictObject(
+        {
+          allow: z.array(refined(keyNameProblem, 'must be a TSIG key name'), {
+            error: 'must be a list of TSIG key names',
+          }),
         },
         { error: mapping },
       )

@@ -60,7 +60,7 @@ const RESTART_KEYS = ['listen', 'http', 'db', 'namespace', 'workers', 'routeInde
  */
 export function prepareStore(config: Config, log: Logger): void {
   const demo = demoRoutesFor(config, (line) => log.warn(line));
-  const store = Store.open(config.db, { create: true, mode: config.dbMode });
+  const store = Store.open(config.db, { create: true, mode: config.dbMode, journalKeep: config.journal.keep });
   try {
     loadDemo(store, demo, log);
   } finally {
@@ -126,7 +126,12 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     // Bound: now the store. The demo file is read before the database is created.
     const demo = demoRoutesFor(config, (line) => log.warn(line));
     // 16 MiB of page cache: answers are point reads, and the OS caches the file outside our RSS.
-    const opened = Store.open(config.db, { create: true, mode: config.dbMode, cacheKiB: 16384 });
+    const opened = Store.open(config.db, {
+      create: true,
+      mode: config.dbMode,
+      cacheKiB: 16384,
+      journalKeep: config.journal.keep,
+    });
     store = opened;
     loadDemo(opened, demo, log);
     const view = new StoreZoneView(opened, { epochTtl: config.epochTtl });

@@ -69,6 +69,8 @@ describe('loadConfig', () => {
       // run by a service unit never loads them (issue 9).
       demoRoutes: null,
       targets: { partitions: ['*'], accounts: ['*'], services: ['*'], httpsHosts: ['*'] },
+      journal: { keep: 10000 },
+      transfer: { allow: [] },
     });
     assert.deepEqual(config, defaultConfig(cwd));
   });
@@ -151,6 +153,8 @@ describe('loadConfig', () => {
       PSARN_TARGETS_ACCOUNTS: '123456789012',
       PSARN_TARGETS_SERVICES: 'lambda,sqs',
       PSARN_TARGETS_HTTPS_HOSTS: '*.example.com,127.0.0.1,10.0.0.0/8',
+      PSARN_JOURNAL_KEEP: '5',
+      PSARN_TRANSFER_ALLOW: 'transfer-key, other_key.example.',
     };
     const { config } = loadConfig({ cwd, env });
     assert.deepEqual(config, {
@@ -176,6 +180,8 @@ describe('loadConfig', () => {
         services: ['lambda', 'sqs'],
         httpsHosts: ['*.example.com', '127.0.0.1', '10.0.0.0/8'],
       },
+      journal: { keep: 5 },
+      transfer: { allow: ['transfer-key', 'other_key.example.'] },
     });
   });
 
@@ -273,7 +279,7 @@ describe('loadConfig', () => {
     configError(
       () => loadConfig({ cwd: withConfig('listen: 127.0.0.1:1\nlisten_port: 53\n'), env: {} }),
       'listen_port',
-      "config config/psarnd.yaml: unknown key 'listen_port'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, targets)",
+      "config config/psarnd.yaml: unknown key 'listen_port'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, targets, journal, transfer)",
     );
     configError(
       () => loadConfig({ cwd: withConfig('tcp:\n  maxConnections: 0\n  idleTimeout: 5\n'), env: {} }),
@@ -419,7 +425,7 @@ describe('loadConfig', () => {
     configError(
       () => loadConfig({ cwd, env: {}, overrides: { ttl: '5' } }),
       'ttl',
-      "config flag ttl: unknown key 'ttl'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, targets)",
+      "config flag ttl: unknown key 'ttl'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, targets, journal, transfer)",
     );
   });
 });
