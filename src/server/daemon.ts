@@ -20,6 +20,7 @@ import { ListenError, listenDns } from './listen.js';
 import { DaemonMetrics } from './metrics.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { listenTcp, type TcpListener } from './tcp-listener.js';
+import { type AllowTransfer, allowTransferByKeys, TransferServer } from './transfer.js';
 import { listenUdp, type UdpListener } from './udp-listener.js';
 
 export interface DaemonOptions {
@@ -32,6 +33,11 @@ export interface DaemonOptions {
   http?: boolean;
   /** Bind UDP with SO_REUSEPORT (cluster workers on the native carrier each bind the port). */
   reusePort?: boolean;
+  /**
+   * The zone-transfer ACL, in place of config transfer.allow's: for tests that run transfers in
+   * this process without TSIG (docs/design.md#transfers). Never set from config or a flag.
+   */
+  allowTransfer?: AllowTransfer;
 }
 
 export interface Daemon {
@@ -158,7 +164,25 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     });
     const routes = indexer;
     sync = new ZoneSync({ view, cache, index: routes, pollMs: options.pollMs ?? 100 });
+    // The ACL of transfer.allow (re-read on reload), unless a test put its own in.
+    let acl = options.allowTransfer ?? allowTransferByKeys(config.transfer.allow);
+    const transfers = new TransferServer({
+      // Each transfer reads one snapshot on a read-only connection of its own, held while the
+      // peer reads (docs/design.md#transfers); ':memory:' has no second connection to open.
+      openStore: () =>
+        opened.file === ':memory:'
+          ? { store: opened, close: () => {} }
+          : (() => {
+              const own = Store.open(opened.file, { readonly: true, create: false, cacheKiB: 2048 });
+              return { store: own, close: () => own.close() };
+            })(),
+      allow: (request, peer) => acl(request, peer),
+      epochTtl: () => current.epochTtl,
+      log,
+      udpPayloadSize: config.udpPayloadSize,
+    });
     const handler = new QueryHandler({
+      transfers,
       view: sync.view,
       cache,
       routes,
@@ -198,6 +222,8 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         log.level = next.log.level;
         listeners.tcp.configure(next.tcp);
         handler.udpPayloadSize = next.udpPayloadSize;
+        transfers.udpPayloadSize = next.udpPayloadSize;
+        if (options.allowTransfer === undefined) acl = allowTransferByKeys(next.transfer.allow);
         if (next.epochTtl !== view.epochTtl) {
           view.epochTtl = next.epochTtl;
           cache.clear();
