@@ -34,6 +34,7 @@ import {
 import type {
   JournalEntry,
   RouteChange,
+  RouteContent,
   RouteData,
   RoutePage,
   RouteSpec,
@@ -73,6 +74,8 @@ function sameRoute(stored: StoredRoute, route: CheckedRoute): boolean {
     keys.every((k) => Object.hasOwn(route.metadata, k) && route.metadata[k] === stored.metadata[k])
   );
 }
+
+const NO_METADATA: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 /** Above every path (paths are ASCII; SQLite compares text as UTF-8 bytes). */
 const PATH_MAX = '\u{10FFFF}';
@@ -353,6 +356,49 @@ export class Store {
       }
       first[routes.length] = t;
       yield { routes, targets, first };
+      after = last;
+    }
+  }
+
+  /**
+   * Every route of a zone in path order, with its metadata: what zone export and zone transfers
+   * write. Read a page of `pageSize` routes at a time as raw rows (two primary-key range scans,
+   * as routePagesOfZone: a 1M-route zone streams at a third of the join's cost); call it inside
+   * read() or snapshot() so every page comes from one snapshot. Between pages the connection is
+   * free. Routes without metadata share one frozen empty object.
+   */
+  *routeContents(zoneId: number, pageSize = 2048): Generator<RouteContent> {
+    let after = '';
+    for (;;) {
+      let routes: ReturnType<Statements['routesPageMeta']['all']>;
+      let targets: RoutePage['targets'];
+      let last: string;
+      try {
+        routes = this.#q.routesPageMeta.all(zoneId, after, PATH_MAX, pageSize);
+        if (routes.length === 0) return;
+        last = routes[routes.length - 1]![0];
+        targets = this.#q.targetsRange.all(zoneId, after, last);
+      } catch (err) {
+        throw this.#readFailed(err);
+      }
+      let t = 0;
+      for (const [path, policy, ttl, alias, metadata] of routes) {
+        while (t < targets.length && targets[t]![0] < path) t++;
+        const list: RouteContent['targets'] = [];
+        for (; t < targets.length && targets[t]![0] === path; t++) {
+          const row = targets[t]!;
+          list.push({ target: row[1], weight: row[2], priority: row[3] });
+        }
+        const route: RouteContent = {
+          path,
+          ttl,
+          targets: list,
+          metadata: metadata === '{}' ? NO_METADATA : (JSON.parse(metadata) as Record<string, string>),
+        };
+        if (policy !== null) route.policy = policy;
+        if (alias !== null) route.alias = alias;
+        yield route;
+      }
       after = last;
     }
   }

@@ -6,7 +6,7 @@
  * (unambiguous, and a line can be grepped on its own).
  */
 import { routeName } from '../psarn/name.js';
-import type { StoredRoute, ZoneRow } from '../store/types.js';
+import type { RouteContent, StoredRoute, ZoneRow } from '../store/types.js';
 import type { DnsRecord } from '../wire/types.js';
 import { cnameRecord, epochRecord, nsRecords, routeTxtRecord, soaRecord, uriRecords } from '../zone/records.js';
 import { ZoneFileError } from './errors.js';
@@ -56,7 +56,7 @@ export function* exportZone(zone: ZoneRow, routes: Iterable<StoredRoute>, option
  */
 export function* zoneRecords(
   zone: ZoneRow,
-  routes: Iterable<StoredRoute>,
+  routes: Iterable<RouteContent>,
   options: ExportOptions,
 ): Generator<DnsRecord> {
   yield soaRecord(zone);
@@ -66,7 +66,7 @@ export function* zoneRecords(
 }
 
 /** The part of a route its records are made of: a StoredRoute, or one as the journal keeps it. */
-export type RouteRecordSource = Pick<StoredRoute, 'path' | 'ttl' | 'policy' | 'targets' | 'alias' | 'metadata'>;
+export type RouteRecordSource = RouteContent;
 
 /**
  * One route's records: its URI RRset and TXT (under the zone's epoch), or its CNAME, then its

@@ -20,7 +20,7 @@ import { formatRecord } from './presentation.js';
 
 /** Every record of an AXFR: the zone's SOA, every record as export writes them, the SOA again (RFC 5936 §2.2). */
 export function* axfrRecords(store: Store, zone: ZoneRow, epochTtl: number): Generator<DnsRecord> {
-  yield* zoneRecords(zone, store.listRoutes(zone.name), { epochTtl });
+  yield* zoneRecords(zone, store.routeContents(zone.id), { epochTtl });
   yield soaRecord(zone);
 }
 
