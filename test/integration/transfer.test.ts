@@ -255,6 +255,24 @@ describe('zone transfers out of psarnd', () => {
     assert.equal(tcp.length, 4 + 80);
   });
 
+  it('queries pipelined behind a transfer are answered after it, in order', async () => {
+    const n = (await transfer(open!, encodeQuery({ id: 12, name: ZONE, qtype: Type.AXFR }))).length;
+    const replies = await tcpRaw(
+      open!.dns,
+      [
+        encodeQuery({ id: 13, name: ZONE, qtype: Type.SOA }),
+        encodeQuery({ id: 14, name: ZONE, qtype: Type.AXFR }),
+        encodeQuery({ id: 15, name: ZONE, qtype: Type.NS }),
+      ],
+      n + 2,
+      10_000,
+    );
+    assert.deepEqual(
+      replies.map((r) => decodeMessage(r).id),
+      [13, ...Array(n).fill(14), 15],
+    );
+  });
+
   it('a connection closed mid-transfer stops it, and the connection after it is served', async () => {
     const before = logs.length;
     await new Promise<void>((resolve) => {
