@@ -380,6 +380,12 @@ describe('loadConfig', () => {
       "targets.accounts must be a list, each entry a 12-digit account id or '*' (got '123456789012')",
     ],
     [
+      'transfer: { allow: ["transfer key"] }',
+      'transfer.allow[0]',
+      "transfer.allow[0] must be a key name: dot-separated labels of letters, digits, - and _ (got 'transfer key')",
+    ],
+    ['journal: { keep: 0 }', 'journal.keep', 'journal.keep must be an integer from 1 to 100000000 (got 0)'],
+    [
       'targets: { accounts: ["12345"] }',
       'targets.accounts[0]',
       "targets.accounts[0] must be a 12-digit account id or '*' (got '12345')",
