@@ -4,7 +4,7 @@
  * still before any database is opened.
  */
 import { parseArgs } from 'node:util';
-import { tsigKeyNameProblem } from '../config/schema.js';
+import { keyNameProblem } from '../config/schema.js';
 import { ECHO_LONG, echo, quote } from '../errors.js';
 import type { Psarn } from '../psarn/psarn.js';
 import { parsePsarn } from '../psarn/psarn.js';
@@ -248,7 +248,7 @@ function buildCommand(name: string, rest: string[], v: Values): Command {
     case 'key generate': {
       expectArgs(name, rest, 0, 1, 'NAME');
       const keyName = rest[0] ?? DEFAULT_KEY_NAME;
-      const problem = tsigKeyNameProblem(keyName);
+      const problem = keyNameProblem(keyName);
       if (problem) throw usageError(`invalid key name ${quote(keyName)}: ${problem}`);
       const algorithm = typeof v.algorithm === 'string' ? v.algorithm.toLowerCase() : 'hmac-sha256';
       if (!isTsigAlgorithm(algorithm)) {

@@ -58,7 +58,7 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
     openStore: () => {
       try {
         // quick_check before the first write: a command must not write into a damaged file.
-        return Store.open(config.db, { create: false, checkBeforeWrite: true });
+        return Store.open(config.db, { create: false, checkBeforeWrite: true, journalKeep: config.journal.keep });
       } catch (err) {
         throw (
           databaseFault(config.db, err) ?? new CliError('ERR_RUNTIME', oneLine((err as Error).message), { cause: err })

@@ -84,6 +84,10 @@ export interface Config {
   nsid: string | undefined;
   /** DNS Cookies' 16-byte server secret; undefined: random at each start. Never logged. */
   cookieSecret: Buffer | undefined;
+  /** Changes kept per zone in the journal, for IXFR (docs/design.md#transfers). Default 10000. */
+  journal: { keep: number };
+  /** TSIG key names that may transfer zones (AXFR/IXFR). Default none: every transfer is REFUSED. */
+  transfer: { allow: string[] };
 }
 
 export class ConfigError extends PsarnBaseError {
@@ -410,6 +414,8 @@ function finish(raw: RawConfig, cwd: string): Config {
     })),
     nsid: nsidOf(raw.nsid),
     cookieSecret: raw.cookieSecret ? Buffer.from(raw.cookieSecret, 'hex') : undefined,
+    journal: { ...raw.journal },
+    transfer: { allow: [...raw.transfer.allow] },
   };
 }
 

@@ -50,6 +50,10 @@ export const DEFAULTS = {
   tsig: { keys: [] as TsigKeyEntry[] },
   /** Secondaries sent a NOTIFY after each change (docs/design.md#notify). */
   notify: [] as NotifyEntry[],
+  // docs/design.md#transfers: changes kept per zone for IXFR; older ones are pruned.
+  journal: { keep: 10000 },
+  // TSIG key names allowed to transfer (AXFR/IXFR); none by default, so nothing is offered.
+  transfer: { allow: [] as string[] },
 };
 
 /** A TSIG key as written in the config: the secret inline (base64) or in a file read at load. */
@@ -101,6 +105,8 @@ export const CONFIG_KEYS = [
   'targets.httpsHosts',
   'tsig.keys',
   'notify',
+  'journal.keep',
+  'transfer.allow',
 ] as const;
 
 /** Keys whose env/flag text is a comma-separated list. */
@@ -110,6 +116,7 @@ export const LIST_KEYS: ReadonlySet<string> = new Set([
   'targets.accounts',
   'targets.services',
   'targets.httpsHosts',
+  'transfer.allow',
 ]);
 
 /** The keys of each entry of a key that is a list of mappings. */
@@ -167,7 +174,7 @@ export function keyNameProblem(name: string): string | undefined {
   const body = name.endsWith('.') ? name.slice(0, -1) : name;
   if (body.length === 0 || body.length > 253) return 'must be a key name of 1 to 253 characters';
   const ok = body.split('.').every((l) => /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(l));
-  return ok ? undefined : 'must be a key name: labels of letters, digits, - and _';
+  return ok ? undefined : 'must be a key name: dot-separated labels of letters, digits, - and _';
 }
 
 /** Why `name` is not a host name (LDH labels, RFC 1123 §2.1), or undefined. Trailing dot optional. */
@@ -227,24 +234,13 @@ export function nsidProblem(value: string): string | undefined {
 export const SECRET_KEYS: ReadonlySet<string> = new Set(['cookieSecret']);
 
 /**
- * Why `name` cannot be a TSIG key name, or undefined: a domain name of LDH labels and
- * underscores, 1 to 253 characters, trailing dot optional (nsupdate and Knot use such names).
- */
-export function tsigKeyNameProblem(name: string): string | undefined {
-  const body = name.endsWith('.') ? name.slice(0, -1) : name;
-  if (body.length === 0 || body.length > 253) return 'must be a key name of 1 to 253 characters';
-  const ok = body.split('.').every((l) => /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(l));
-  return ok ? undefined : 'must be a key name: dot-separated labels of letters, digits, - and _';
-}
-
-/**
  * One tsig.keys entry. A secret's problems are stated without the secret: the loader never
  * echoes a value under `tsig` (docs/design.md#tsig).
  */
 const tsigKey = z
   .strictObject(
     {
-      name: refined(tsigKeyNameProblem, 'must be a key name such as transfer-key'),
+      name: refined(keyNameProblem, 'must be a key name such as transfer-key'),
       algorithm: z.enum(TSIG_ALGORITHMS, { error: `must be one of ${TSIG_ALGORITHMS.join(', ')}` }),
       secret: z.string({ error: 'must be a base64 string' }).superRefine((v, ctx) => {
         const bytes = decodeSecret(v);
@@ -354,6 +350,17 @@ export const layerSchema = z
                 seen.add(name);
               }
             }),
+        },
+        { error: mapping },
+      )
+      .partial(),
+    journal: z.strictObject({ keep: int(1, 100_000_000) }, { error: mapping }).partial(),
+    transfer: z
+      .strictObject(
+        {
+          allow: z.array(refined(keyNameProblem, 'must be a TSIG key name'), {
+            error: 'must be a list of TSIG key names',
+          }),
         },
         { error: mapping },
       )

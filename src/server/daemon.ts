@@ -24,6 +24,7 @@ import { DaemonMetrics } from './metrics.js';
 import { Notifier } from './notify.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { listenTcp, type TcpListener } from './tcp-listener.js';
+import { type AllowTransfer, allowTransferByKeys, TransferServer } from './transfer.js';
 import { listenUdp, type UdpListener } from './udp-listener.js';
 
 export interface DaemonOptions {
@@ -42,6 +43,11 @@ export interface DaemonOptions {
   sign?: (message: Buffer, keyName: string) => Buffer;
   /** Verifies the TSIG of a secondary's answer to a signed NOTIFY (NotifierOptions.verify). */
   verify?: (reply: Buffer, request: Buffer, keyName: string) => boolean;
+  /**
+   * The zone-transfer ACL, in place of config transfer.allow's: for tests that run transfers in
+   * this process without TSIG (docs/design.md#transfers). Never set from config or a flag.
+   */
+  allowTransfer?: AllowTransfer;
 }
 
 export interface Daemon {
@@ -70,7 +76,7 @@ const RESTART_KEYS = ['listen', 'http', 'db', 'namespace', 'workers', 'routeInde
  */
 export function prepareStore(config: Config, log: Logger): void {
   const demo = demoRoutesFor(config, (line) => log.warn(line));
-  const store = Store.open(config.db, { create: true, mode: config.dbMode });
+  const store = Store.open(config.db, { create: true, mode: config.dbMode, journalKeep: config.journal.keep });
   try {
     loadDemo(store, demo, log);
   } finally {
@@ -159,7 +165,12 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     // Bound: now the store. The demo file is read before the database is created.
     const demo = demoRoutesFor(config, (line) => log.warn(line));
     // 16 MiB of page cache: answers are point reads, and the OS caches the file outside our RSS.
-    const opened = Store.open(config.db, { create: true, mode: config.dbMode, cacheKiB: 16384 });
+    const opened = Store.open(config.db, {
+      create: true,
+      mode: config.dbMode,
+      cacheKiB: 16384,
+      journalKeep: config.journal.keep,
+    });
     store = opened;
     loadDemo(opened, demo, log);
     const view = new StoreZoneView(opened, { epochTtl: config.epochTtl });
@@ -187,7 +198,25 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     const routes = indexer;
     sync = new ZoneSync({ view, cache, index: routes, pollMs: options.pollMs ?? 100 });
     let edns = ednsIdentity(config, undefined);
+    // The ACL of transfer.allow (re-read on reload), unless a test put its own in.
+    let acl = options.allowTransfer ?? allowTransferByKeys(config.transfer.allow);
+    const transfers = new TransferServer({
+      // Each transfer reads one snapshot on a read-only connection of its own, held while the
+      // peer reads (docs/design.md#transfers); ':memory:' has no second connection to open.
+      openStore: () =>
+        opened.file === ':memory:'
+          ? { store: opened, close: () => {} }
+          : (() => {
+              const own = Store.open(opened.file, { readonly: true, create: false, cacheKiB: 2048 });
+              return { store: own, close: () => own.close() };
+            })(),
+      allow: (request, peer) => acl(request, peer),
+      epochTtl: () => current.epochTtl,
+      log,
+      udpPayloadSize: config.udpPayloadSize,
+    });
     const handler = new QueryHandler({
+      transfers,
       view: sync.view,
       cache,
       routes,
@@ -234,6 +263,8 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         edns = ednsIdentity(next, edns.cookieSecret);
         handler.configureEdns(edns);
         handler.tsigKeys = new Map(next.tsig.keys.map((k) => [k.name, k]));
+        transfers.udpPayloadSize = next.udpPayloadSize;
+        if (options.allowTransfer === undefined) acl = allowTransferByKeys(next.transfer.allow);
         if (next.epochTtl !== view.epochTtl) {
           view.epochTtl = next.epochTtl;
           cache.clear();

@@ -51,6 +51,7 @@ import { isRouteQuestion, type RouteRecords } from '../zone/route-wire.js';
 import type { ZoneView } from '../zone/view.js';
 import type { DaemonMetrics, Proto } from './metrics.js';
 import { RateLimitedLog } from './rate-limited-log.js';
+import { type TransferPeer, type TransferServer, transferQtype } from './transfer.js';
 
 /** TCP replies may use the whole 16-bit length (RFC 7766 §8). */
 const TCP_MAX = 65535;
@@ -100,6 +101,8 @@ export interface HandlerOptions {
   tsigKeys?: TsigKeyring;
   /** Milliseconds since the epoch, for TSIG times (default Date.now). */
   clock?: () => number;
+  /** Zone transfers (AXFR, IXFR; src/server/transfer.ts). Without, they are REFUSED. */
+  transfers?: TransferServer;
 }
 
 const NO_KEYS: TsigKeyring = new Map();
@@ -222,6 +225,18 @@ export class QueryHandler {
     }
     // QTYPE 0 is reserved (RFC 6895 §3.1), never a type to look up: NOTIMP, as Knot answers.
     if (query.qtype === 0) return { reply: this.#error(request, query, Rcode.NOTIMP), rcode: Rcode.NOTIMP };
+    // docs/design.md#transfers: AXFR and IXFR go to the transfer server, whose ACL decides; over
+    // TCP the listener takes them through transfer() instead, for the many messages.
+    if (query.qtype === Type.AXFR || query.qtype === Type.IXFR) {
+      const replies = this.#options.transfers?.respond(request, query, proto);
+      if (replies === undefined) return { reply: this.#error(request, query, Rcode.REFUSED), rcode: Rcode.REFUSED };
+      const [first] = replies.messages;
+      const out = this.#out;
+      if (out === undefined) return { reply: first!, rcode: replies.rcode };
+      // handleInto: the carrier sends what is in its slot.
+      out.set(first!, this.#outOffset);
+      return { reply: out.subarray(this.#outOffset, this.#outOffset + first!.length), rcode: replies.rcode };
+    }
     const ready = this.#indexed(request, query) ?? this.#ready(query, proto);
     const maxSize =
       (proto === 'tcp' ? TCP_MAX : edns !== undefined ? Math.min(edns.udpSize, this.udpPayloadSize) : UDP_CLASSIC) -
@@ -245,6 +260,34 @@ export class QueryHandler {
     });
     if (truncated) this.#options.metrics.truncated(proto);
     return { reply: buf, rcode: ready.rcode };
+  }
+
+  /**
+   * The replies to a zone transfer query on TCP, one message after another (the listener writes
+   * them at the peer's pace and returns the iterator when the connection goes); undefined when
+   * `request` is no AXFR or IXFR query, which then goes to handle(). Counted as handle() counts.
+   */
+  transfer(request: Buffer, peer: TransferPeer): Iterable<Buffer> | undefined {
+    if (transferQtype(request) === undefined) return undefined;
+    const parsed = parseQuery(request);
+    if (parsed.kind !== 'query') return undefined;
+    const { query } = parsed;
+    const { metrics } = this.#options;
+    const transfers = this.#options.transfers;
+    // The checks #answer makes before it looks at the type: they answer one message.
+    if (transfers === undefined || query.qclass !== Class.IN || (query.edns !== undefined && query.edns.version > 0))
+      return undefined;
+    metrics.request('tcp', query.qtype);
+    let replies: ReturnType<TransferServer['respond']>;
+    try {
+      replies = transfers.respond(request, query, 'tcp', peer);
+    } catch (error) {
+      const reply = this.#servfail(request, 'tcp', error);
+      metrics.response('tcp', Rcode.SERVFAIL);
+      return reply === undefined ? [] : [reply];
+    }
+    metrics.response('tcp', replies.rcode);
+    return replies.messages;
   }
 
   /** The answer from the route index, for URI, TXT and ANY questions of an indexed route. */

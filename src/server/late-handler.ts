@@ -9,9 +9,10 @@
 import type { PeerAddress } from '../wire/cookie.js';
 import type { QueryHandler } from './handler.js';
 import type { Proto } from './metrics.js';
+import type { TransferPeer } from './transfer.js';
 
 /** What a listener calls for each message: QueryHandler's two entry points. */
-export type MessageHandler = Pick<QueryHandler, 'handle' | 'handleInto'>;
+export type MessageHandler = Pick<QueryHandler, 'handle' | 'handleInto'> & Partial<Pick<QueryHandler, 'transfer'>>;
 
 export class LateHandler implements MessageHandler {
   #handler: MessageHandler | undefined;
@@ -27,6 +28,10 @@ export class LateHandler implements MessageHandler {
 
   handle(request: Buffer, proto: Proto, peer?: PeerAddress): Buffer | undefined {
     return this.#handler?.handle(request, proto, peer);
+  }
+
+  transfer(request: Buffer, peer: TransferPeer): Iterable<Buffer> | undefined {
+    return this.#handler?.transfer?.(request, peer);
   }
 
   handleInto(request: Buffer, proto: Proto, out: Buffer, offset: number, peer?: PeerAddress): number {

@@ -5,6 +5,9 @@
  * connections under pressure), so idle connections cannot starve the service. A peer that does
  * not read its replies is paused, then dropped. A frame that is not a query (shorter than a
  * header, or a response) closes the connection at once: only answered queries are activity.
+ * A zone transfer (handler.transfer) is many messages: they are written one at a time as the
+ * socket drains (back-pressure), the connection reads nothing more meanwhile (queries that came
+ * with it wait, then are answered in order), and a connection that closes ends the transfer.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -27,6 +30,8 @@ interface Conn {
   socket: Socket;
   lastActive: number;
   timer: NodeJS.Timeout;
+  /** The zone transfer being written, if any. */
+  transfer?: Iterator<Buffer>;
 }
 
 export interface TcpListener {
@@ -74,7 +79,7 @@ export async function listenTcp(
   const evictIdlest = (): boolean => {
     let idlest: Conn | undefined;
     for (const conn of conns) {
-      if (conn.socket.writableLength > 0) continue;
+      if (conn.socket.writableLength > 0 || conn.transfer !== undefined) continue;
       if (idlest === undefined || conn.lastActive < idlest.lastActive) idlest = conn;
     }
     if (idlest === undefined) return false;
@@ -101,19 +106,59 @@ export async function listenTcp(
     };
     conns.add(conn);
     metrics.tcpConnections.set(conns.size);
-    socket.on('data', (chunk: Buffer) => {
-      let messages: Buffer[];
+    const peer = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    /** Messages read but not answered yet: those behind a zone transfer wait for it. */
+    let pending: Buffer[] = [];
+
+    /** Writes a transfer's messages as the socket drains; then answers what waited behind it. */
+    const pump = (): void => {
+      const it = conn.transfer!;
       try {
-        messages = decoder.push(chunk);
+        for (;;) {
+          if (socket.destroyed || socket.writableEnded) {
+            conn.transfer = undefined;
+            it.return?.();
+            return;
+          }
+          const next = it.next();
+          if (next.done) break;
+          conn.lastActive = now();
+          conn.timer.refresh();
+          if (!socket.write(frame(next.value))) {
+            socket.once('drain', pump);
+            return;
+          }
+        }
       } catch (error) {
-        // A frame too short to hold a DNS header (0 included): not DNS, close at once.
-        metrics.dropped('tcp');
-        log.debug({ err: error }, 'tcp framing error; closing');
+        log.error({ err: error }, 'zone transfer failed; closing the connection');
+        conn.transfer = undefined;
+        it.return?.();
         drop(conn);
         return;
       }
+      conn.transfer = undefined;
+      socket.resume();
+      answer([]);
+    };
+
+    const answer = (messages: Buffer[]): void => {
+      if (pending.length > 0) {
+        messages = pending.concat(messages);
+        pending = [];
+      }
       const replies: Buffer[] = [];
-      for (const message of messages) {
+      for (let i = 0; i < messages.length; i++) {
+        const message = messages[i]!;
+        const stream = handler.transfer?.(message, peer);
+        if (stream !== undefined) {
+          // What came before it goes first, in order; what came after waits for its end.
+          if (replies.length > 0) socket.write(replies.length === 1 ? frame(replies[0]!) : frameAll(replies));
+          pending = messages.slice(i + 1);
+          conn.transfer = stream[Symbol.iterator]();
+          socket.pause();
+          pump();
+          return;
+        }
         const reply = handler.handle(message, 'tcp', socket.remoteAddress);
         // A message the handler drops (a response, QR=1) is counted there. Only answered
         // queries are activity: a peer sending what we do not answer would otherwise hold the
@@ -137,9 +182,29 @@ export async function listenTcp(
         socket.pause();
         socket.once('drain', () => socket.resume());
       }
+    };
+
+    socket.on('data', (chunk: Buffer) => {
+      let messages: Buffer[];
+      try {
+        messages = decoder.push(chunk);
+      } catch (error) {
+        // A frame too short to hold a DNS header (0 included): not DNS, close at once.
+        metrics.dropped('tcp');
+        log.debug({ err: error }, 'tcp framing error; closing');
+        drop(conn);
+        return;
+      }
+      // A paused socket may still deliver what it had read: it waits behind the transfer.
+      if (conn.transfer !== undefined) pending.push(...messages);
+      else answer(messages);
     });
     socket.on('error', (error) => log.debug({ err: error }, 'tcp connection error'));
     socket.on('close', () => {
+      // A closed connection ends its transfer: the zone's read and its store connection go.
+      const transfer = conn.transfer;
+      conn.transfer = undefined;
+      transfer?.return?.();
       clearTimeout(conn.timer);
       conns.delete(conn);
       metrics.tcpConnections.set(conns.size);

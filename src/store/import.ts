@@ -31,6 +31,8 @@ export interface ImportContext {
   /** Turns foreign-key enforcement on or off (outside a transaction: PRAGMA foreign_keys is a no-op in one). */
   foreignKeys: (on: boolean) => void;
   zoneOrCreate: (name: string, params: ZoneParams) => { id: number; serial: number; epoch: number };
+  /** Prunes the zone's journal to journal.keep rows (in the write transaction). */
+  pruneJournal: (zoneId: number) => void;
 }
 
 export interface ImportResult {
@@ -132,6 +134,7 @@ function writeZones(zones: ZoneImport[], sorted: RouteList[], params: ZoneParams
       const after = { routes: routes.length, epoch, params: merged };
       // One journal row for the whole import (the daemon reloads the zone on it), not one per route.
       q.appendJournal.run(z.id, serial, 'import', null, JSON.stringify(before), JSON.stringify(after), at);
+      ctx.pruneJournal(z.id);
       return { zone: content.name, zoneId: z.id, routes: routes.length, serial, created };
     });
     // One walk over every alias of the imported zones and every alias pointing into them (SQL,

@@ -129,6 +129,8 @@ export interface Statements {
   routeData: Statement<unknown[], RouteDataRow>;
   routesPage: Statement<unknown[], RoutePage['routes'][number]>;
   targetsRange: Statement<unknown[], RoutePage['targets'][number]>;
+  /** routesPage with each route's metadata (JSON text) last. */
+  routesPageMeta: Statement<unknown[], [...RoutePage['routes'][number], string]>;
   routesAll: Statement<unknown[], RouteJoinRow>;
   routesOfZone: Statement<unknown[], RouteJoinRow>;
   routesUnder: Statement<unknown[], RouteJoinRow>;
@@ -148,6 +150,10 @@ export interface Statements {
   deleteZoneRoutes: Statement<unknown[], never>;
   appendJournal: Statement<unknown[], never>;
   journalSince: Statement<unknown[], JournalDbRow>;
+  /** 1 when the zone `@zone` (name) still has the journal row of serial `@serial`, else 0. */
+  journalHas: Statement<unknown[], number>;
+  /** Deletes a zone's (`@zone` id) journal rows older than its newest `@keep`. */
+  pruneJournal: Statement<unknown[], never>;
   /** The aliases pointing at a name: { zone, path }, by zone and path. */
   aliasReferrers: Statement<unknown[], { zone: string; path: string }>;
   /** Problems of the chains through one alias (`@zone` id, `@path`) and of every alias whose chain reaches it. */
@@ -215,6 +221,9 @@ export function prepareStatements(db: Database): Statements {
     routesPage: s<RoutePage['routes'][number]>(
       'SELECT path, policy, ttl, alias FROM routes WHERE zone_id = ? AND path > ? AND path <= ? ORDER BY path LIMIT ?',
     ).raw(true),
+    routesPageMeta: s<[...RoutePage['routes'][number], string]>(
+      'SELECT path, policy, ttl, alias, metadata FROM routes WHERE zone_id = ? AND path > ? AND path <= ? ORDER BY path LIMIT ?',
+    ).raw(true),
     targetsRange: s<RoutePage['targets'][number]>(
       `SELECT path, target, weight, priority FROM targets WHERE zone_id = ? AND path > ? AND path <= ?
        ORDER BY path, seq`,
@@ -268,6 +277,16 @@ export function prepareStatements(db: Database): Statements {
        WHERE z.name = @zone AND j.seq > coalesce(
          (SELECT max(seq) FROM journal WHERE zone_id = z.id AND serial = @since), 0)
        ORDER BY j.seq`,
+    ),
+    journalHas: one<number>(
+      `SELECT EXISTS (SELECT 1 FROM journal WHERE zone_id = (SELECT id FROM zones WHERE name = @zone)
+       AND serial = @serial)`,
+    ),
+    // The newest @keep rows stay: the bound is the seq of the (@keep)th newest row, found by
+    // walking journal_zone_seq backwards @keep steps (no sort, no count of the whole zone).
+    pruneJournal: s<never>(
+      `DELETE FROM journal WHERE zone_id = @zone AND seq < (
+         SELECT seq FROM journal WHERE zone_id = @zone ORDER BY seq DESC LIMIT 1 OFFSET @keep - 1)`,
     ),
 
     aliasReferrers: s<{ zone: string; path: string }>(

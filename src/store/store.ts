@@ -34,6 +34,7 @@ import {
 import type {
   JournalEntry,
   RouteChange,
+  RouteContent,
   RouteData,
   RoutePage,
   RouteSpec,
@@ -74,6 +75,8 @@ function sameRoute(stored: StoredRoute, route: CheckedRoute): boolean {
   );
 }
 
+const NO_METADATA: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 /** Above every path (paths are ASCII; SQLite compares text as UTF-8 bytes). */
 const PATH_MAX = '\u{10FFFF}';
 
@@ -100,7 +103,22 @@ export interface OpenOptions {
    * are point lookups the OS file cache also holds, keeps it small so its RSS stays bounded.
    */
   cacheKiB?: number;
+  /**
+   * Changes kept per zone in the journal (config journal.keep, docs/design.md#transfers): the
+   * IXFR source. Older rows are pruned in batches inside the writes, so a zone holds between
+   * `journalKeep` and `journalKeep + JOURNAL_PRUNE_EVERY - 1` rows. Default 10000.
+   */
+  journalKeep?: number;
 }
+
+/** Default of config journal.keep. */
+export const JOURNAL_KEEP = 10_000;
+/**
+ * A write prunes its zone's journal when its serial is a multiple of this (an import always):
+ * the prune walks `keep` index entries, so doing it on every write would cost each write that
+ * walk; once per 64 serials it is noise, and the journal overshoots `keep` by at most 63 rows.
+ */
+export const JOURNAL_PRUNE_EVERY = 64;
 
 /** How long a write waits for another process's write lock (the daemon vs. the CLI) before SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -137,6 +155,7 @@ export class Store {
   readonly #now: () => number;
   readonly #busyTimeoutMs: number;
   readonly #failureWindowMs: number;
+  readonly #journalKeep: number;
   #checkBeforeWrite: boolean;
   #lastFailure: ReadFailure | undefined;
   #failures = 0;
@@ -150,6 +169,10 @@ export class Store {
     this.#now = options.now ?? Date.now;
     this.#busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
     this.#failureWindowMs = options.readFailureWindowMs ?? READ_FAILURE_WINDOW_MS;
+    this.#journalKeep = options.journalKeep ?? JOURNAL_KEEP;
+    if (!(Number.isSafeInteger(this.#journalKeep) && this.#journalKeep >= 1)) {
+      throw new RangeError(`journalKeep must be an integer of at least 1, not ${this.#journalKeep}`);
+    }
     this.#checkBeforeWrite = options.checkBeforeWrite ?? false;
     this.#q = prepareStatements(db);
     this.#readTx = db.transaction((fn: () => unknown) => fn());
@@ -337,6 +360,49 @@ export class Store {
     }
   }
 
+  /**
+   * Every route of a zone in path order, with its metadata: what zone export and zone transfers
+   * write. Read a page of `pageSize` routes at a time as raw rows (two primary-key range scans,
+   * as routePagesOfZone: a 1M-route zone streams at a third of the join's cost); call it inside
+   * read() or snapshot() so every page comes from one snapshot. Between pages the connection is
+   * free. Routes without metadata share one frozen empty object.
+   */
+  *routeContents(zoneId: number, pageSize = 2048): Generator<RouteContent> {
+    let after = '';
+    for (;;) {
+      let routes: ReturnType<Statements['routesPageMeta']['all']>;
+      let targets: RoutePage['targets'];
+      let last: string;
+      try {
+        routes = this.#q.routesPageMeta.all(zoneId, after, PATH_MAX, pageSize);
+        if (routes.length === 0) return;
+        last = routes[routes.length - 1]![0];
+        targets = this.#q.targetsRange.all(zoneId, after, last);
+      } catch (err) {
+        throw this.#readFailed(err);
+      }
+      let t = 0;
+      for (const [path, policy, ttl, alias, metadata] of routes) {
+        while (t < targets.length && targets[t]![0] < path) t++;
+        const list: RouteContent['targets'] = [];
+        for (; t < targets.length && targets[t]![0] === path; t++) {
+          const row = targets[t]!;
+          list.push({ target: row[1], weight: row[2], priority: row[3] });
+        }
+        const route: RouteContent = {
+          path,
+          ttl,
+          targets: list,
+          metadata: metadata === '{}' ? NO_METADATA : (JSON.parse(metadata) as Record<string, string>),
+        };
+        if (policy !== null) route.policy = policy;
+        if (alias !== null) route.alias = alias;
+        yield route;
+      }
+      after = last;
+    }
+  }
+
   /** How many routes a zone has (a range scan of its key: 60–130 ms at 1M routes). */
   routeCount(zoneId: number): number {
     try {
@@ -479,6 +545,7 @@ export class Store {
       }
       const after = groupRoutes(q.routeById.all(z.id, path)).next().value;
       q.appendJournal.run(z.id, serial, 'set', path, journalRoute(before), journalRoute(after), at);
+      this.#prune(z.id, serial);
       return { zone, path, before, after, changed: true, serial, zoneCreated: existing === undefined };
     });
   }
@@ -500,6 +567,7 @@ export class Store {
       q.deleteRoute.run(z.id, path);
       const serial = this.#bump(z, z.epoch);
       q.appendJournal.run(z.id, serial, 'delete', path, journalRoute(before), null, this.#now());
+      this.#prune(z.id, serial);
       return { zone, path, before, changed: true, serial, zoneCreated: false, ...(dangling ? { dangling } : {}) };
     });
   }
@@ -514,6 +582,7 @@ export class Store {
       const serial = this.#bump(z, epoch);
       const journal = (e: number) => JSON.stringify({ epoch: e });
       q.appendJournal.run(z.id, serial, 'flush', null, journal(z.epoch), journal(epoch), this.#now());
+      this.#prune(z.id, serial);
       return { epoch, serial };
     });
   }
@@ -531,19 +600,77 @@ export class Store {
       write: (fn) => this.#write(fn),
       foreignKeys: (on) => this.#db.pragma(`foreign_keys = ${on ? 'ON' : 'OFF'}`),
       zoneOrCreate: (name, p) => this.#zoneOrCreate(name, p),
+      pruneJournal: (zoneId) => this.#prune(zoneId, 0, true),
     });
   }
 
-  /** Journal entries of a zone with serial > `sinceSerial` (RFC 1982), oldest first; 0 means all. */
+  /**
+   * Journal entries of a zone with serial > `sinceSerial` (RFC 1982), oldest first; 0 means all
+   * that are kept. Empty when the journal no longer reaches `sinceSerial` (pruned, journal.keep):
+   * the readers (deps.ts, route-indexer.ts) then treat the zone as changed whole, as after an
+   * import, instead of trusting a list with a hole in it.
+   */
   journal(zone: string, sinceSerial = 0): JournalEntry[] {
-    let rows: ReturnType<Statements['journalSince']['all']>;
+    return this.journalFrom(zone, sinceSerial) ?? [];
+  }
+
+  /**
+   * As journal(), but undefined when the journal no longer holds the row that produced
+   * `sinceSerial` (so the changes since it are not all known): IXFR falls back to AXFR then.
+   * `sinceSerial` 0 gives every kept row. One snapshot (nests in read()).
+   */
+  journalFrom(zone: string, sinceSerial: number): JournalEntry[] | undefined {
+    let rows: ReturnType<Statements['journalSince']['all']> | undefined;
     try {
-      rows = this.#q.journalSince.all({ zone, since: sinceSerial });
+      rows = this.read(() =>
+        sinceSerial !== 0 && this.#q.journalHas.get({ zone, serial: sinceSerial }) !== 1
+          ? undefined
+          : this.#q.journalSince.all({ zone, since: sinceSerial }),
+      );
     } catch (err) {
       throw this.#readFailed(err);
     }
+    if (rows === undefined) return undefined;
     const entries = rows.map(toJournalEntry);
     return sinceSerial === 0 ? entries : entries.filter((e) => serialGreater(e.serial, sinceSerial));
+  }
+
+  /**
+   * Runs the generator `fn` returns inside one read transaction held open across its yields, and
+   * yields what it yields: a zone transfer streams a whole zone from one snapshot while the
+   * socket drains. The transaction ends when the generator ends, throws, or is returned early.
+   * Use a connection of its own (Store.open(file, { readonly: true })): while it is open no other
+   * read of this connection may start a transaction, and its iterators keep it busy.
+   */
+  *snapshot<T>(fn: () => Iterator<T>): Generator<T> {
+    const db = this.#db;
+    try {
+      db.prepare('BEGIN DEFERRED').run();
+    } catch (err) {
+      throw this.#readFailed(err);
+    }
+    let it: Iterator<T> | undefined;
+    let finished = false;
+    try {
+      it = fn();
+      for (;;) {
+        let next: IteratorResult<T>;
+        try {
+          next = it.next();
+        } catch (err) {
+          finished = true;
+          throw this.#readFailed(err);
+        }
+        if (next.done) {
+          finished = true;
+          return;
+        }
+        yield next.value;
+      }
+    } finally {
+      if (!finished) it?.return?.();
+      if (db.inTransaction) db.prepare('ROLLBACK').run();
+    }
   }
 
   /** True when the database holds no zones at all. */
@@ -602,6 +729,15 @@ export class Store {
     const after = JSON.stringify({ ...rest, nameservers, epoch: 1 });
     this.#q.appendJournal.run(id, 1, 'create', null, null, after, this.#now());
     return { id, serial: 1, epoch: 1 };
+  }
+
+  /**
+   * Prunes the zone's journal to its newest journalKeep rows, in the write transaction: on every
+   * JOURNAL_PRUNE_EVERY-th serial, or always (`always`, after an import).
+   */
+  #prune(zoneId: number, serial: number, always = false): void {
+    if (always || serial % JOURNAL_PRUNE_EVERY === 0)
+      this.#q.pruneJournal.run({ zone: zoneId, keep: this.#journalKeep });
   }
 
   /** Sets the zone's next serial (and epoch); returns the serial. */

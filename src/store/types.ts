@@ -66,6 +66,9 @@ export interface StoredRoute {
   updatedAt: number;
 }
 
+/** What a route's records are made of (zone export, zone transfers): a StoredRoute without its bookkeeping. */
+export type RouteContent = Pick<StoredRoute, 'path' | 'ttl' | 'policy' | 'targets' | 'alias' | 'metadata'>;
+
 /** SOA and NS parameters of a zone; the config supplies them when a zone is created. */
 export interface ZoneParams {
   /** TTL of the SOA RR. */

@@ -6,7 +6,8 @@
  * (unambiguous, and a line can be grepped on its own).
  */
 import { routeName } from '../psarn/name.js';
-import type { StoredRoute, ZoneRow } from '../store/types.js';
+import type { RouteContent, StoredRoute, ZoneRow } from '../store/types.js';
+import type { DnsRecord } from '../wire/types.js';
 import { cnameRecord, epochRecord, nsRecords, routeTxtRecord, soaRecord, uriRecords } from '../zone/records.js';
 import { ZoneFileError } from './errors.js';
 import { metaRecords } from './meta.js';
@@ -17,11 +18,12 @@ export interface ExportOptions {
   epochTtl: number;
 }
 
-/** Routes per yielded chunk: big enough to keep writes few, small enough to stream. */
-const CHUNK_ROUTES = 256;
+/** Records per yielded chunk: big enough to keep writes few, small enough to stream. */
+const CHUNK_RECORDS = 512;
 
 /**
- * Writes the file text chunk by chunk (so 1M routes need not sit in one string).
+ * Writes the file text chunk by chunk (so 1M routes need not sit in one string): the records of
+ * zoneRecords, one per line.
  * @example for (const chunk of exportZone(zone, store.routes(zone.name), { epochTtl: 5 })) out.write(chunk);
  * @throws ZoneFileError for a stored route with neither targets nor alias (nothing to write), or
  *   with a metadata entry too long for one TXT record
@@ -33,27 +35,12 @@ export function* exportZone(zone: ZoneRow, routes: Iterable<StoredRoute>, option
     `$ORIGIN ${zone.name}`,
     // Every record carries its TTL; $TTL only keeps checkers from warning about its absence.
     `$TTL ${zone.soaTtl}`,
-    formatRecord(soaRecord(zone)),
-    ...nsRecords(zone).map(formatRecord),
-    formatRecord(epochRecord(zone, options.epochTtl)),
   ];
-  yield `${head.join('\n')}\n`;
-
-  let chunk = '';
+  let chunk = `${head.join('\n')}\n`;
   let count = 0;
-  for (const route of routes) {
-    const name = routeName(zone.name, route.path);
-    if (route.alias !== undefined) {
-      chunk += `${formatRecord(cnameRecord(name, route))}\n`;
-    } else if (route.targets.length > 0) {
-      for (const uri of uriRecords(name, route)) chunk += `${formatRecord(uri)}\n`;
-      chunk += `${formatRecord(routeTxtRecord(name, route, zone.epoch))}\n`;
-    } else {
-      throw new ZoneFileError(`route ${route.path} of ${zone.name} has neither targets nor an alias; fix or delete it`);
-    }
-    // Most routes have no metadata: one property check, no records.
-    if (hasEntries(route.metadata)) chunk += metaLines(name, route, zone.name);
-    if (++count % CHUNK_ROUTES === 0) {
+  for (const record of zoneRecords(zone, routes, options)) {
+    chunk += `${formatRecord(record)}\n`;
+    if (++count % CHUNK_RECORDS === 0) {
       yield chunk;
       chunk = '';
     }
@@ -61,20 +48,56 @@ export function* exportZone(zone: ZoneRow, routes: Iterable<StoredRoute>, option
   if (chunk !== '') yield chunk;
 }
 
+/**
+ * Every record of a zone, in the export's order: SOA, NS, the `_epoch` TXT, then each route's
+ * records (routeRecords). `zone export` writes them, and a zone transfer sends them
+ * (src/zone/transfer.ts, docs/design.md#transfers), so a file and an AXFR hold the same records.
+ * @throws ZoneFileError as exportZone
+ */
+export function* zoneRecords(
+  zone: ZoneRow,
+  routes: Iterable<RouteContent>,
+  options: ExportOptions,
+): Generator<DnsRecord> {
+  yield soaRecord(zone);
+  yield* nsRecords(zone);
+  yield epochRecord(zone, options.epochTtl);
+  for (const route of routes) yield* routeRecords(zone, route);
+}
+
+/** The part of a route its records are made of: a StoredRoute, or one as the journal keeps it. */
+export type RouteRecordSource = RouteContent;
+
+/**
+ * One route's records: its URI RRset and TXT (under the zone's epoch), or its CNAME, then its
+ * metadata as TXT at `_meta.<name>` (meta.ts).
+ * @throws ZoneFileError for a route with neither targets nor alias, or with a metadata entry too long for one TXT record
+ */
+export function routeRecords(zone: Pick<ZoneRow, 'name' | 'epoch'>, route: RouteRecordSource): DnsRecord[] {
+  const name = routeName(zone.name, route.path);
+  let records: DnsRecord[];
+  if (route.alias !== undefined) {
+    records = [cnameRecord(name, route)];
+  } else if (route.targets.length > 0) {
+    records = uriRecords(name, route);
+    records.push(routeTxtRecord(name, route, zone.epoch));
+  } else {
+    throw new ZoneFileError(`route ${route.path} of ${zone.name} has neither targets nor an alias; fix or delete it`);
+  }
+  // Most routes have no metadata: one property check, no records.
+  if (hasEntries(route.metadata)) {
+    try {
+      records.push(...metaRecords(name, route.ttl, route.metadata));
+    } catch (err) {
+      throw new ZoneFileError(`route ${route.path} of ${zone.name}: ${(err as Error).message}`, 0, undefined, {
+        cause: err,
+      });
+    }
+  }
+  return records;
+}
+
 function hasEntries(metadata: Record<string, string> | undefined): boolean {
   for (const _ in metadata) return true;
   return false;
-}
-
-/** The route's metadata TXT lines, each ending in a newline. */
-function metaLines(name: string, route: StoredRoute, zone: string): string {
-  let records: ReturnType<typeof metaRecords>;
-  try {
-    records = metaRecords(name, route.ttl, route.metadata);
-  } catch (err) {
-    throw new ZoneFileError(`route ${route.path} of ${zone}: ${(err as Error).message}`, 0, undefined, { cause: err });
-  }
-  let lines = '';
-  for (const record of records) lines += `${formatRecord(record)}\n`;
-  return lines;
 }

@@ -76,6 +76,8 @@ describe('loadConfig', () => {
       notify: [],
       nsid: hostname(),
       cookieSecret: undefined,
+      journal: { keep: 10000 },
+      transfer: { allow: [] },
     });
     assert.deepEqual(config, defaultConfig(cwd));
   });
@@ -167,6 +169,8 @@ describe('loadConfig', () => {
       PSARN_NOTIFY: '10.0.0.6:53 key transfer-key, [2001:db8::7]:5300,10.0.0.8',
       PSARN_NSID: 'sidecar-7 (eu-west-1a)',
       PSARN_COOKIE_SECRET: 'E5E973E5A6B2A43F48E7DC849E37BFCF',
+      PSARN_JOURNAL_KEEP: '5',
+      PSARN_TRANSFER_ALLOW: 'transfer-key, other_key.example.',
     };
     const { config } = loadConfig({ cwd, env });
     assert.deepEqual(config, {
@@ -205,6 +209,8 @@ describe('loadConfig', () => {
       ],
       nsid: 'sidecar-7 (eu-west-1a)',
       cookieSecret: Buffer.from('e5e973e5a6b2a43f48e7dc849e37bfcf', 'hex'),
+      journal: { keep: 5 },
+      transfer: { allow: ['transfer-key', 'other_key.example.'] },
     });
   });
 
@@ -302,7 +308,7 @@ describe('loadConfig', () => {
     configError(
       () => loadConfig({ cwd: withConfig('listen: 127.0.0.1:1\nlisten_port: 53\n'), env: {} }),
       'listen_port',
-      "config config/psarnd.yaml: unknown key 'listen_port'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, nsid, cookieSecret, targets, tsig, notify)",
+      "config config/psarnd.yaml: unknown key 'listen_port'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, nsid, cookieSecret, targets, tsig, notify, journal, transfer)",
     );
     configError(
       () => loadConfig({ cwd: withConfig('tcp:\n  maxConnections: 0\n  idleTimeout: 5\n'), env: {} }),
@@ -403,6 +409,12 @@ describe('loadConfig', () => {
       "targets.accounts must be a list, each entry a 12-digit account id or '*' (got '123456789012')",
     ],
     [
+      'transfer: { allow: ["transfer key"] }',
+      'transfer.allow[0]',
+      "transfer.allow[0] must be a key name: dot-separated labels of letters, digits, - and _ (got 'transfer key')",
+    ],
+    ['journal: { keep: 0 }', 'journal.keep', 'journal.keep must be an integer from 1 to 100000000 (got 0)'],
+    [
       'targets: { accounts: ["12345"] }',
       'targets.accounts[0]',
       "targets.accounts[0] must be a 12-digit account id or '*' (got '12345')",
@@ -463,7 +475,7 @@ describe('loadConfig', () => {
       [
         'notify: [{ address: 10.0.0.6:53, key: "a key" }]',
         'notify[0].key',
-        "notify[0].key must be a key name: labels of letters, digits, - and _ (got 'a key')",
+        "notify[0].key must be a key name: dot-separated labels of letters, digits, - and _ (got 'a key')",
       ],
       [
         'notify: [10.0.0.6:53]',
@@ -501,7 +513,7 @@ describe('loadConfig', () => {
     configError(
       () => loadConfig({ cwd, env: {}, overrides: { ttl: '5' } }),
       'ttl',
-      "config flag ttl: unknown key 'ttl'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, nsid, cookieSecret, targets, tsig, notify)",
+      "config flag ttl: unknown key 'ttl'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, nsid, cookieSecret, targets, tsig, notify, journal, transfer)",
     );
   });
 });

@@ -1,0 +1,302 @@
+/**
+ * Serving zone transfers (docs/design.md#transfers): AXFR (RFC 5936) over TCP only, IXFR
+ * (RFC 1995) over TCP and UDP, behind an ACL (`AllowTransfer`) that TSIG (RFC 8945) plugs
+ * into. The records and messages come from src/zonefile/transfer.ts; each transfer reads its
+ * zone from one snapshot of a store connection of its own, so the daemon's own reads go on
+ * while a 1M-route zone streams out at the peer's pace.
+ */
+import type { Logger } from 'pino';
+import type { Store } from '../store/store.js';
+import { Flag, Hdr, OPCODE_MASK, OPCODE_SHIFT } from '../wire/cursor.js';
+import { decodeMessage } from '../wire/message.js';
+import type { ParsedQuery } from '../wire/query.js';
+import { errorResponse } from '../wire/response.js';
+import { type DnsRecord, Rcode, type RcodeValue, Type } from '../wire/types.js';
+import { soaRecord } from '../zone/records.js';
+import { axfrRecords, ixfrPlan, packMessages } from '../zonefile/transfer.js';
+import type { Proto } from './metrics.js';
+
+/** Where a transfer query came from; undefined over UDP (the handler is not told). */
+export interface TransferPeer {
+  address: string;
+  port: number;
+}
+
+/** What the ACL is asked about. */
+export interface TransferRequest {
+  /** The whole query message (a TSIG verifier reads its last record). */
+  message: Buffer;
+  query: ParsedQuery;
+  proto: Proto;
+}
+
+/** The ACL's answer. */
+export interface TransferDecision {
+  allowed: boolean;
+  /** The refusal's RCODE; default REFUSED (RFC 5936 §2.2.1). A TSIG failure is NOTAUTH (RFC 8945 §5.2). */
+  rcode?: RcodeValue;
+  /** A ready refusal to send instead of the default one (e.g. a signed BADTIME, RFC 8945 §5.2.3). */
+  reply?: Buffer;
+  /** The key that allowed it, for the log (its name, never its secret). */
+  key?: string;
+  /** Bytes to keep free in every message for the signature `sign` adds. */
+  reserve?: number;
+  /** Signs the transfer's messages in order (RFC 8945 §5.3.1): message i in, signed message out. */
+  sign?: (message: Buffer, index: number) => Buffer;
+}
+
+/** The ACL seam: who may transfer which zone. */
+export type AllowTransfer = (request: TransferRequest, peer: TransferPeer | undefined) => TransferDecision;
+
+/**
+ * The ACL of config `transfer.allow`: a transfer is allowed when the query is signed with one of
+ * the listed keys, as `verifiedKey` tells (the TSIG verifier). Without a verifier nothing can be
+ * shown to hold a key, so every transfer is refused: nothing is offered to the network unless a
+ * key allows it.
+ */
+export function allowTransferByKeys(
+  allow: readonly string[],
+  verifiedKey?: (request: TransferRequest) => string | undefined,
+): AllowTransfer {
+  const names = new Set(allow.map(canonicalKey));
+  return (request) => {
+    const key = verifiedKey?.(request);
+    return key !== undefined && names.has(canonicalKey(key)) ? { allowed: true, key } : { allowed: false };
+  };
+}
+
+/** Key names are domain names: compared without case and trailing dot. */
+const canonicalKey = (name: string): string => (name.endsWith('.') ? name.slice(0, -1) : name).toLowerCase();
+
+export interface TransferOptions {
+  /**
+   * A store connection for one transfer, and how to let it go: psarnd opens a read-only one per
+   * transfer (a snapshot held open across the socket's pace must not block the daemon's reads).
+   */
+  openStore: () => { store: Store; close(): void };
+  allow: AllowTransfer;
+  /** TTL of the `_epoch` TXT (config epochTtl), read at each transfer. */
+  epochTtl: () => number;
+  log: Logger;
+}
+
+/** The replies to one transfer query, and the RCODE they carry (for metrics). */
+export interface TransferReplies {
+  rcode: number;
+  messages: Iterable<Buffer>;
+}
+
+const TCP_MAX = 65535;
+const UDP_CLASSIC = 512;
+
+/**
+ * The QTYPE of a message that asks for a zone transfer (a query, opcode QUERY, one question of
+ * type AXFR or IXFR), else undefined: a peek the TCP listener makes before the handler parses,
+ * so only transfers take the streaming path. Never throws.
+ */
+export function transferQtype(buf: Buffer): number | undefined {
+  if (buf.length < Hdr.SIZE + 5) return undefined;
+  const flags = buf.readUInt16BE(Hdr.FLAGS);
+  if ((flags & Flag.QR) !== 0 || ((flags >>> OPCODE_SHIFT) & OPCODE_MASK) !== 0) return undefined;
+  if (buf.readUInt16BE(Hdr.QDCOUNT) !== 1) return undefined;
+  let p: number = Hdr.SIZE;
+  for (;;) {
+    if (p >= buf.length) return undefined;
+    const n = buf[p]!;
+    if (n === 0) break;
+    if (n > 63) return undefined;
+    p += n + 1;
+  }
+  if (p + 5 > buf.length) return undefined;
+  const qtype = buf.readUInt16BE(p + 1);
+  return qtype === Type.AXFR || qtype === Type.IXFR ? qtype : undefined;
+}
+
+export class TransferServer {
+  readonly #options: TransferOptions;
+  udpPayloadSize: number;
+
+  constructor(options: TransferOptions & { udpPayloadSize: number }) {
+    this.#options = options;
+    this.udpPayloadSize = options.udpPayloadSize;
+  }
+
+  /**
+   * The replies to an AXFR or IXFR query (class IN, EDNS version 0: the handler checked). Over
+   * UDP at most one message. Lazy: the zone is read as the messages are taken, and returning
+   * the iterator early (a closed connection) ends the read and lets the store connection go.
+   */
+  respond(request: Buffer, query: ParsedQuery, proto: Proto, peer?: TransferPeer): TransferReplies {
+    const refuse = (rcode: RcodeValue, reply?: Buffer): TransferReplies => ({
+      rcode,
+      messages: [reply ?? this.#error(request, query, rcode)],
+    });
+    // RFC 5936 §4.2: AXFR is defined over TCP only. NOTIMP, as Knot answers (before the ACL: it
+    // says nothing about the zone or the keys).
+    if (query.qtype === Type.AXFR && proto === 'udp') return refuse(Rcode.NOTIMP);
+    // RFC 1995 §3: an IXFR query carries the client's SOA in the authority section.
+    let clientSerial: number | undefined;
+    if (query.qtype === Type.IXFR) {
+      clientSerial = ixfrSerial(request);
+      if (clientSerial === undefined) return refuse(Rcode.FORMERR);
+    }
+    const decision = this.#options.allow({ message: request, query, proto }, peer);
+    if (!decision.allowed) {
+      this.#options.log.info(
+        { zone: query.qname, qtype: query.qtype === Type.AXFR ? 'AXFR' : 'IXFR', proto, peer: peer?.address },
+        'zone transfer refused',
+      );
+      return refuse(decision.rcode ?? Rcode.REFUSED, decision.reply);
+    }
+    const { store, close } = this.#options.openStore();
+    let zoneKnown = false;
+    try {
+      zoneKnown = store.zone(query.qname) !== undefined;
+    } catch (err) {
+      close();
+      throw err;
+    }
+    // RFC 5936 §2.2.1: a zone we do not serve (or a name that is no zone apex) is NOTAUTH.
+    if (!zoneKnown) {
+      close();
+      return refuse(Rcode.NOTAUTH);
+    }
+    const messages = this.#stream(request, query, proto, peer, decision, store, clientSerial);
+    return { rcode: Rcode.NOERROR, messages: closing(messages, close) };
+  }
+
+  *#stream(
+    request: Buffer,
+    query: ParsedQuery,
+    proto: Proto,
+    peer: TransferPeer | undefined,
+    decision: TransferDecision,
+    store: Store,
+    clientSerial: number | undefined,
+  ): Generator<Buffer> {
+    const { log } = this.#options;
+    const udpPayloadSize = this.udpPayloadSize;
+    const maxSize =
+      proto === 'tcp' ? TCP_MAX : query.edns !== undefined ? Math.min(query.edns.udpSize, udpPayloadSize) : UDP_CLASSIC;
+    const pack = { maxSize, udpPayloadSize, reserve: decision.reserve ?? 0 };
+    const sign = decision.sign;
+    let index = 0;
+    const out = (message: Buffer): Buffer => (sign === undefined ? message : sign(message, index++));
+    const epochTtl = this.#options.epochTtl();
+    const started = performance.now();
+    let count = 0;
+    let bytes = 0;
+    let kind = 'axfr';
+    const body = function* (): Generator<Buffer> {
+      const zone = store.zone(query.qname)!;
+      let records: Iterable<DnsRecord>;
+      if (clientSerial === undefined) {
+        records = axfrRecords(store, zone, epochTtl);
+      } else {
+        const plan = ixfrPlan(store, zone, clientSerial);
+        kind = plan.kind;
+        if (plan.kind === 'current') records = [soaRecord(zone)];
+        else if (plan.kind === 'ixfr') {
+          records = plan.records;
+          if (proto === 'udp') {
+            // RFC 1995 §2: when the difference does not fit in one UDP message, the current SOA
+            // alone, so that the client asks again over TCP.
+            const all = [...packMessages(request, query, records, pack)];
+            if (all.length === 1) {
+              yield out(all[0]!);
+              return;
+            }
+            kind = 'soa-only';
+            records = [soaRecord(zone)];
+          }
+        } else {
+          log.info({ zone: zone.name, from: clientSerial, reason: plan.reason }, 'IXFR answered with the whole zone');
+          // RFC 1995 §4: the whole zone in AXFR's form; over UDP it would not fit: the SOA alone.
+          if (proto === 'udp') {
+            kind = 'soa-only';
+            records = [soaRecord(zone)];
+          } else records = axfrRecords(store, zone, epochTtl);
+        }
+      }
+      for (const message of packMessages(request, query, records, pack)) yield out(message);
+    };
+    try {
+      for (const message of store.snapshot(body)) {
+        count++;
+        bytes += message.length;
+        yield message;
+      }
+    } finally {
+      log.info(
+        {
+          zone: query.qname,
+          qtype: query.qtype === Type.AXFR ? 'AXFR' : 'IXFR',
+          kind,
+          ...(clientSerial !== undefined ? { from: clientSerial } : {}),
+          proto,
+          peer: peer?.address,
+          key: decision.key,
+          messages: count,
+          bytes,
+          seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+        },
+        'zone transfer',
+      );
+    }
+  }
+
+  #error(request: Buffer, query: ParsedQuery, rcode: RcodeValue): Buffer {
+    return errorResponse(request, query, rcode, {
+      questionEnd: query.questionEnd,
+      ...(query.edns !== undefined ? { edns: query.edns } : {}),
+      udpPayloadSize: this.udpPayloadSize,
+    });
+  }
+}
+
+/** The serial of the SOA in an IXFR query's authority section (RFC 1995 §3), or undefined. */
+function ixfrSerial(request: Buffer): number | undefined {
+  try {
+    const soa = decodeMessage(request).authority.find((rr) => rr.type === 'SOA');
+    return soa === undefined ? undefined : (soa as { serial: number }).serial;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `it`, calling `close` once when it ends, throws, or is returned early, even before its first
+ * value (a generator's own finally would not run then: the connection closed before we wrote).
+ */
+function closing<T>(it: Iterator<T>, close: () => void): IterableIterator<T> {
+  let closed = false;
+  const done = () => {
+    if (!closed) {
+      closed = true;
+      close();
+    }
+  };
+  return {
+    [Symbol.iterator]() {
+      return this;
+    },
+    next() {
+      try {
+        const r = it.next();
+        if (r.done) done();
+        return r;
+      } catch (err) {
+        done();
+        throw err;
+      }
+    },
+    return(value?: unknown) {
+      try {
+        it.return?.();
+      } finally {
+        done();
+      }
+      return { done: true, value: value as T };
+    },
+  };
+}
