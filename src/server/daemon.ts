@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Config, HostPort } from '../config/config.js';
+import { type Config, type HostPort, zoneParams } from '../config/config.js';
 import { Store } from '../store/store.js';
 import { AnswerCache } from '../zone/cache.js';
 import { RouteIndexer } from '../zone/route-indexer.js';
@@ -129,7 +129,9 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     const opened = Store.open(config.db, { create: true, mode: config.dbMode, cacheKiB: 16384 });
     store = opened;
     loadDemo(opened, demo, log);
-    const view = new StoreZoneView(opened, { epochTtl: config.epochTtl });
+    // The catalog zone (RFC 9432) lists every zone; its SOA takes the parameters a new zone would.
+    const catalog = { namespace: config.namespace, params: zoneParams(config) };
+    const view = new StoreZoneView(opened, { epochTtl: config.epochTtl, catalog });
     const cache = new AnswerCache();
     metrics.cacheSize = () => cache.size;
     indexer = new RouteIndexer({
