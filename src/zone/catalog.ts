@@ -14,7 +14,7 @@
  * RRsets through `CatalogZone.lookup`, `zone export` writes them, and AXFR sends them.
  */
 import { createHash } from 'node:crypto';
-import type { ZoneParams } from '../store/types.js';
+import type { ZoneParams, ZoneRow } from '../store/types.js';
 import type { DnsRecord, NsRecord, PtrRecord, SoaRecord, TxtRecord } from '../wire/types.js';
 import { Type } from '../wire/types.js';
 
@@ -177,6 +177,11 @@ export function buildCatalog(
   zones: readonly CatalogMember[],
 ): CatalogZone {
   return new CatalogZone(catalogName(namespace), serial, params, zones);
+}
+
+/** The catalog's view of zone rows: a row read from a store always has `created`; one built elsewhere (tests) falls back to its id. */
+export function catalogMembers(rows: readonly ZoneRow[]): CatalogMember[] {
+  return rows.map((z) => ({ name: z.name, created: z.created ?? z.id }));
 }
 
 /** Every record of a catalog as a list (SOA first): the one source of its records for the answer function, export and AXFR. */

@@ -4,7 +4,7 @@
  */
 import type { Store } from '../store/store.js';
 import type { JournalEntry, RouteData, ZoneParams, ZoneRow } from '../store/types.js';
-import { buildCatalog, type CatalogZone } from './catalog.js';
+import { buildCatalog, type CatalogZone, catalogMembers } from './catalog.js';
 import { CATALOG, changedKeys, ZONE_SET, zoneKey } from './deps.js';
 import { findDeepestZone, type ZoneView } from './view.js';
 
@@ -117,9 +117,4 @@ export class StoreZoneView implements ZoneView {
   hasDescendants(zone: ZoneRow, path: string): boolean {
     return this.#store.hasDescendants(zone.name, path);
   }
-}
-
-/** The catalog's view of the zone rows: a row read from a store always has `created`. */
-function catalogMembers(rows: readonly ZoneRow[]): { name: string; created: number }[] {
-  return rows.map((z) => ({ name: z.name, created: z.created ?? z.id }));
 }

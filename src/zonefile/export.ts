@@ -7,6 +7,7 @@
  */
 import { routeName } from '../psarn/name.js';
 import type { StoredRoute, ZoneRow } from '../store/types.js';
+import type { CatalogZone } from '../zone/catalog.js';
 import { cnameRecord, epochRecord, nsRecords, routeTxtRecord, soaRecord, uriRecords } from '../zone/records.js';
 import { ZoneFileError } from './errors.js';
 import { metaRecords } from './meta.js';
@@ -53,6 +54,32 @@ export function* exportZone(zone: ZoneRow, routes: Iterable<StoredRoute>, option
     }
     // Most routes have no metadata: one property check, no records.
     if (hasEntries(route.metadata)) chunk += metaLines(name, route, zone.name);
+    if (++count % CHUNK_ROUTES === 0) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk !== '') yield chunk;
+}
+
+/**
+ * The catalog zone (docs/design.md#catalog-zone) as a master file: its records as AXFR sends
+ * them (`CatalogZone.records`), SOA first. For secondaries and checkers; `zone import` does not
+ * take it back (the catalog is derived from the zones, never written).
+ * @example for (const chunk of exportCatalog(catalog)) out.write(chunk);
+ */
+export function* exportCatalog(catalog: CatalogZone): Generator<string> {
+  const soa = catalog.soa();
+  yield [
+    `; psarn catalog zone ${catalog.name} serial ${catalog.serial}: ${catalog.size} member zone${catalog.size === 1 ? '' : 's'} (RFC 9432 version 2)`,
+    `$ORIGIN ${catalog.name}`,
+    `$TTL ${soa.ttl}`,
+    '',
+  ].join('\n');
+  let chunk = '';
+  let count = 0;
+  for (const record of catalog.records()) {
+    chunk += `${formatRecord(record)}\n`;
     if (++count % CHUNK_ROUTES === 0) {
       yield chunk;
       chunk = '';
