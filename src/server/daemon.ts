@@ -250,4 +250,10 @@ function recordChanges(
   metrics.changesApplied.inc(touched.length + changes.removed.length);
   for (const zone of changes.changed)
     log.info({ zone: zone.name, serial: zone.serial, epoch: zone.epoch }, 'zone changed');
+  // The catalog zone (docs/design.md#catalog-zone) moves when a zone is created or deleted.
+  const { catalog } = changes;
+  if (catalog !== undefined) {
+    metrics.zoneSerial.labels(catalog.name).set(catalog.serial);
+    log.info({ zone: catalog.name, serial: catalog.serial, members: catalog.size }, 'catalog changed');
+  }
 }

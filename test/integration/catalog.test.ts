@@ -98,7 +98,15 @@ describe('the catalog zone, served by psarnd', () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     assert.ok(m !== undefined && targets(m)[0] === NEW, 'the new zone was not listed within 1 s');
-    assert.ok((await catalogSerial(d)) > before);
+    const after = await catalogSerial(d);
+    assert.ok(after > before);
+    // Logged, and in /metrics as the catalog's psarn_zone_serial.
+    const logged = () => d.logs.some((l) => l.msg === 'catalog changed' && l.serial === after && l.zone === CAT);
+    // The log travels through a pipe, and may come after the answer: bounded wait.
+    for (let i = 0; i < 100 && !logged(); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(logged(), 'no "catalog changed" log line');
+    const metrics = await (await fetch(`http://${d.http.host}:${d.http.port}/metrics`)).text();
+    assert.match(metrics, new RegExp(`^psarn_zone_serial\\{zone="catalog\\.psarn\\.internal\\."\\} ${after}$`, 'm'));
     // A route change in an existing zone leaves the catalog's serial alone.
     const now = await catalogSerial(d);
     await cliOn(d, 'route', 'set', PAID, '--target', 'https://pay2.example.com/');
