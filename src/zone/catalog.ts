@@ -14,6 +14,7 @@
  * RRsets through `CatalogZone.lookup`, `zone export` writes them, and AXFR sends them.
  */
 import { createHash } from 'node:crypto';
+import type { Store } from '../store/store.js';
 import type { ZoneParams, ZoneRow } from '../store/types.js';
 import type { DnsRecord, NsRecord, PtrRecord, SoaRecord, TxtRecord } from '../wire/types.js';
 import { Type } from '../wire/types.js';
@@ -177,6 +178,25 @@ export function buildCatalog(
   zones: readonly CatalogMember[],
 ): CatalogZone {
   return new CatalogZone(catalogName(namespace), serial, params, zones);
+}
+
+/** What a catalog is built with besides the zones: where it lives and its SOA parameters. */
+export interface CatalogOptions {
+  /** Absolute, lowercase: the catalog is `catalog.<namespace>`. */
+  namespace: string;
+  /** Its SOA's TTL, names and timers: the config's, as for a new zone (`zoneParams(config)`). */
+  params: ZoneParams;
+}
+
+/**
+ * The catalog as the store holds it now: the zone rows and the catalog serial in one snapshot.
+ * What `zone export` writes and what a transfer of the catalog sends; psarnd's view builds the
+ * same from the rows of its last pickup.
+ * @example for (const record of readCatalog(store, { namespace, params }).records()) send(record);
+ */
+export function readCatalog(store: Store, options: CatalogOptions): CatalogZone {
+  const [rows, serial] = store.read(() => [store.zones(), store.catalogSerial()] as const);
+  return buildCatalog(options.namespace, serial, options.params, catalogMembers(rows));
 }
 
 /** The catalog's view of zone rows: a row read from a store always has `created`; one built elsewhere (tests) falls back to its id. */

@@ -3,8 +3,8 @@
  * answer-cache miss, inside one read transaction so a reply never mixes two versions of a route.
  */
 import type { Store } from '../store/store.js';
-import type { JournalEntry, RouteData, ZoneParams, ZoneRow } from '../store/types.js';
-import { buildCatalog, type CatalogZone, catalogMembers } from './catalog.js';
+import type { JournalEntry, RouteData, ZoneRow } from '../store/types.js';
+import { buildCatalog, type CatalogOptions, type CatalogZone, catalogMembers } from './catalog.js';
 import { CATALOG, changedKeys, ZONE_SET, zoneKey } from './deps.js';
 import { findDeepestZone, type ZoneView } from './view.js';
 
@@ -19,14 +19,6 @@ export interface ZoneChanges {
   removed: string[];
   /** The catalog zone after the change, when its serial moved (a zone created or deleted). */
   catalog?: CatalogZone;
-}
-
-/** The catalog zone a view serves (docs/design.md#catalog-zone). */
-export interface CatalogOptions {
-  /** Absolute, lowercase: the catalog is `catalog.<namespace>`. */
-  namespace: string;
-  /** Its SOA's TTL, names and timers (config, as for a new zone: `zoneParams`). */
-  params: ZoneParams;
 }
 
 export class StoreZoneView implements ZoneView {

@@ -15,6 +15,7 @@ import {
   catalogName,
   catalogRecords,
   memberLabel,
+  readCatalog,
 } from '../../src/zone/catalog.js';
 import { CATALOG, ZONE_SET } from '../../src/zone/deps.js';
 import { encodeAnswer } from '../../src/zone/encode.js';
@@ -293,6 +294,28 @@ describe('catalog pickup (StoreZoneView)', () => {
       assert.equal(changed?.catalog, undefined);
       assert.ok(!changed?.keys.includes(CATALOG));
       assert.equal(v.catalog()?.serial, 2);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('readCatalog (export, transfers) gives the records the view serves', () => {
+    const store = Store.open(':memory:');
+    try {
+      const spec = {
+        policy: 'weighted' as const,
+        ttl: 60,
+        targets: [{ target: 'https://a/', weight: 1, priority: 1 }],
+      };
+      store.setRoute(A, 'a', spec, PARAMS);
+      store.setRoute(B, 'a', spec, PARAMS);
+      const options = { namespace: NS, params: PARAMS };
+      const v = new StoreZoneView(store, { epochTtl: 5, catalog: options });
+      v.refresh(true);
+      const read = readCatalog(store, options);
+      assert.equal(read.serial, 3);
+      assert.equal(read.size, 2);
+      assert.deepEqual(text(catalogRecords(read)), text(catalogRecords(v.catalog()!)));
     } finally {
       store.close();
     }

@@ -5,7 +5,7 @@ import { zoneParams } from '../../config/config.js';
 import { ECHO_LONG, echo, quote } from '../../errors.js';
 import { parseZoneArg } from '../../psarn/name.js';
 import { quoteInput } from '../../psarn/psarn.js';
-import { buildCatalog, catalogMembers, catalogName } from '../../zone/catalog.js';
+import { catalogName, readCatalog } from '../../zone/catalog.js';
 import { exportCatalog, exportZone } from '../../zonefile/export.js';
 import { importMasterFile } from '../../zonefile/import.js';
 import type { Command } from '../args.js';
@@ -64,14 +64,7 @@ export function zoneExport(cmd: Of<'zone export'>, ctx: Context): void {
       }
       const chunks =
         row === undefined
-          ? exportCatalog(
-              buildCatalog(
-                ctx.config.namespace,
-                store.catalogSerial(),
-                zoneParams(ctx.config),
-                catalogMembers(store.zones()),
-              ),
-            )
+          ? exportCatalog(readCatalog(store, { namespace: ctx.config.namespace, params: zoneParams(ctx.config) }))
           : exportZone(row, store.listRoutes(zone), { epochTtl: ctx.config.epochTtl });
       for (const chunk of chunks) {
         if (fd === undefined) ctx.io.stdout.write(chunk);
