@@ -134,7 +134,7 @@ export interface NsRecord extends RecordBase {
   /** Absolute name. */
   target: string;
 }
-/** A PTR: the catalog zone's member entries (RFC 9432 §4.1). */
+/** A PTR: the catalog zone's member entries (RFC 9432 §4.2). */
 export interface PtrRecord extends RecordBase {
   type: 'PTR';
   /** Absolute name. */

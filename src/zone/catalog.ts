@@ -21,11 +21,12 @@ import { Type } from '../wire/types.js';
 
 /** The catalog's first label, under the namespace: `catalog.psarn.internal.`. */
 export const CATALOG_LABEL = 'catalog';
-/** RFC 9432 §4.2.1: the schema version this catalog follows. */
+/** RFC 9432 §4.3.1: the schema version this catalog follows. */
 export const CATALOG_VERSION = '2';
 /**
- * TTL of the version property and the member PTRs: 0, as in RFC 9432's examples. A consumer reads
- * them by transfer, never from a cache; the SOA and NS keep the zone parameters' TTLs.
+ * TTL of the version property and the member PTRs: 0, as in RFC 9432's examples (§4.2 leaves it
+ * undefined). A consumer reads them by transfer, never from a cache; the SOA and NS keep the zone
+ * parameters' TTLs.
  */
 export const CATALOG_TTL = 0;
 /** RFC 9432 §4.1 RECOMMENDS one NS to the absent name `invalid.` (RFC 6761 §6.4): no server resolves the catalog. */
@@ -48,10 +49,10 @@ export function catalogName(namespace: string): string {
 }
 
 /**
- * A member's unique label (RFC 9432 §4.1 `<unique-N>`): the first 64 bits of SHA-256 over the zone
+ * A member's unique label (RFC 9432 §4.2 `<unique-N>`): the first 64 bits of SHA-256 over the zone
  * name and its creation, in lowercase hex. Stable for the zone's life; a zone deleted and created
- * again gets a new one, which tells consumers to drop the old zone's data (RFC 9432 §5.4, member
- * zone reset). 64 bits: a collision among even a million zones has odds of about 3·10⁻⁸.
+ * again gets a new one, which tells consumers to drop the old zone's data and state (RFC 9432 §5.4
+ * member node name change, §5.6 state reset). 64 bits: a collision among even a million zones has odds of about 3·10⁻⁸.
  */
 export function memberLabel(member: CatalogMember): string {
   return createHash('sha256').update(`${member.name} ${member.created}`).digest('hex').slice(0, 16);

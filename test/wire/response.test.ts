@@ -123,7 +123,7 @@ describe('encodeReady + assembleResponse', () => {
   });
 
   it('writes PTR rdata as a compressed name, read back by decodeMessage and dns-packet (RFC 1035 §3.3.12)', () => {
-    // The catalog zone's member records (RFC 9432 §4.1).
+    // The catalog zone's member records (RFC 9432 §4.2).
     const owner = 'bcd00fa1baa0e61d.zones.catalog.psarn.internal.';
     const ptr: DnsRecord = { name: owner, ttl: 0, type: 'PTR', target: ZONE };
     const { buf, q } = query(owner, 12);
