@@ -149,7 +149,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 'write a zone as an RFC 1035 master file',
     flags: { output: { type: 'string', short: 'o' } },
     help: [
-      '<zone> is the zone name (123456789012.us-east-1.aws.psarn.internal) or any psARN in it.',
+      '<zone> is the zone name (123456789012.us-east-1.aws.psarn.internal) or any psARN in it;',
+      'catalog.psarn.internal (catalog.<namespace>) writes the catalog zone of every zone (RFC 9432).',
       '-o, --output F  write to F (atomically) instead of stdout',
     ],
   },

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { type Config, ConfigError, type HostPort } from '../config/config.js';
+import { type Config, ConfigError, type HostPort, zoneParams } from '../config/config.js';
 import { Store } from '../store/store.js';
 import { COOKIE_SECRET_SIZE } from '../wire/cookie.js';
 import { canonicalName, keyringReplyVerifier, keyringSigner } from '../wire/tsig.js';
@@ -173,7 +173,9 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     });
     store = opened;
     loadDemo(opened, demo, log);
-    const view = new StoreZoneView(opened, { epochTtl: config.epochTtl });
+    // The catalog zone (RFC 9432) lists every zone; its SOA takes the parameters a new zone would.
+    const catalog = { namespace: config.namespace, params: zoneParams(config) };
+    const view = new StoreZoneView(opened, { epochTtl: config.epochTtl, catalog });
     const cache = new AnswerCache();
     metrics.cacheSize = () => cache.size;
     indexer = new RouteIndexer({
@@ -322,6 +324,12 @@ function recordChanges(
   metrics.changesApplied.inc(touched.length + changes.removed.length);
   for (const zone of changes.changed)
     log.info({ zone: zone.name, serial: zone.serial, epoch: zone.epoch }, 'zone changed');
+  // The catalog zone (docs/design.md#catalog-zone) moves when a zone is created or deleted.
+  const { catalog } = changes;
+  if (catalog !== undefined) {
+    metrics.zoneSerial.labels(catalog.name).set(catalog.serial);
+    log.info({ zone: catalog.name, serial: catalog.serial, members: catalog.size }, 'catalog changed');
+  }
 }
 
 /**

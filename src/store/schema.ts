@@ -82,8 +82,33 @@ const V2 = `
 CREATE INDEX routes_alias ON routes (alias) WHERE alias IS NOT NULL;
 `;
 
+// The catalog zone (docs/design.md#catalog-zone, RFC 9432): its serial, and when each zone was
+// created. Triggers, not code in the store's write paths, so that every way a zone row comes or
+// goes (a route write, an import, a transfer into a secondary) moves the catalog in the same
+// transaction. Zones are few and created rarely; the triggers cost nothing on route writes.
+// `created` is the catalog serial that the zone's insert produced: unique among every zone the
+// database ever held (until 2^32 zone creations), so a zone deleted and created again is a new
+// catalog member. Existing zones take their id, and the catalog serial starts above every one.
+const V3 = `
+CREATE TABLE catalog (
+  id     INTEGER PRIMARY KEY CHECK (id = 1),
+  serial INTEGER NOT NULL CHECK (serial BETWEEN 1 AND 4294967295)
+) STRICT;
+INSERT INTO catalog (id, serial) VALUES (1, max(1, coalesce((SELECT max(id) FROM zones), 0)));
+ALTER TABLE zones ADD COLUMN created INTEGER NOT NULL DEFAULT 0;
+UPDATE zones SET created = id;
+-- RFC 1982 increment, skipping 0 as the zone serials do (src/store/serial.ts).
+CREATE TRIGGER zones_catalog_insert AFTER INSERT ON zones BEGIN
+  UPDATE catalog SET serial = CASE WHEN serial >= 4294967295 THEN 1 ELSE serial + 1 END;
+  UPDATE zones SET created = (SELECT serial FROM catalog) WHERE id = NEW.id;
+END;
+CREATE TRIGGER zones_catalog_delete AFTER DELETE ON zones BEGIN
+  UPDATE catalog SET serial = CASE WHEN serial >= 4294967295 THEN 1 ELSE serial + 1 END;
+END;
+`;
+
 /** Migration i takes the schema from version i to i + 1. */
-export const MIGRATIONS: readonly string[] = [V1, V2];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

@@ -9,7 +9,7 @@ import { MAX_CNAME_CHAIN } from '../wire/types.js';
 import type { JournalEntry, JournalOp, Policy, RoutePage, StoredRoute, ZoneParams, ZoneRow } from './types.js';
 
 const ZONE_COLUMNS = `id, name, serial, epoch, soa_ttl AS soaTtl, mname, rname, refresh, retry, expire, minimum,
-  ns_ttl AS nsTtl, nameservers`;
+  ns_ttl AS nsTtl, nameservers, created`;
 
 const ROUTE_SELECT = `SELECT z.name AS zone, r.path, r.policy, r.ttl, r.alias, r.metadata, r.serial,
   r.updated_at AS updatedAt, t.target, t.weight, t.priority
@@ -121,6 +121,8 @@ export interface Statements {
   zones: Statement<unknown[], ZoneDbRow>;
   zone: Statement<unknown[], ZoneDbRow>;
   isEmpty: Statement<unknown[], number>;
+  /** The catalog zone's serial (migration 3's triggers move it when a zone is created or deleted). */
+  catalogSerial: Statement<unknown[], number>;
   insertZone: Statement<unknown[], never>;
   updateZoneParams: Statement<unknown[], never>;
   setSerialEpoch: Statement<unknown[], never>;
@@ -198,6 +200,7 @@ export function prepareStatements(db: Database): Statements {
     zones: s<ZoneDbRow>(`SELECT ${ZONE_COLUMNS} FROM zones ORDER BY name`),
     zone: s<ZoneDbRow>(`SELECT ${ZONE_COLUMNS} FROM zones WHERE name = ?`),
     isEmpty: one<number>('SELECT NOT EXISTS (SELECT 1 FROM zones)'),
+    catalogSerial: one<number>('SELECT serial FROM catalog WHERE id = 1'),
     insertZone: s<never>(
       `INSERT INTO zones (name, serial, epoch, soa_ttl, mname, rname, refresh, retry, expire, minimum, ns_ttl, nameservers)
        VALUES (@name, @serial, @epoch, @soaTtl, @mname, @rname, @refresh, @retry, @expire, @minimum, @nsTtl, @nameservers)`,

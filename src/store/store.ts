@@ -293,6 +293,18 @@ export class Store {
     }
   }
 
+  /**
+   * The catalog zone's serial (docs/design.md#catalog-zone): moved, in the same transaction, by
+   * every zone created or deleted. Read it with `zones()` inside one `read()` for a consistent pair.
+   */
+  catalogSerial(): number {
+    try {
+      return this.#q.catalogSerial.get() as number;
+    } catch (err) {
+      throw this.#readFailed(err);
+    }
+  }
+
   zone(name: string): ZoneRow | undefined {
     let row: ReturnType<Statements['zone']['get']>;
     try {

@@ -92,6 +92,13 @@ export interface ZoneRow extends ZoneParams {
   serial: number;
   /** Emergency-override counter (docs/design.md#the-epoch-override), bumped by flush. */
   epoch: number;
+  /**
+   * The catalog serial the zone's creation produced (docs/design.md#catalog-zone): unique among
+   * the zones the database ever held, so it tells a zone created again from its predecessor.
+   * Always set on rows read from a store; a row built elsewhere (tests) may leave it out, and
+   * the catalog then uses `id`.
+   */
+  created?: number;
 }
 
 export type JournalOp = 'set' | 'delete' | 'flush' | 'import' | 'create';

@@ -213,6 +213,9 @@ function decodeRecord(buf: Buffer, rr: RrInfo): DecodedRecord {
     case Type.NS:
       rec = { ...base, type: 'NS', target: rdataName(buf, cur) };
       break;
+    case Type.PTR:
+      rec = { ...base, type: 'PTR', target: rdataName(buf, cur) };
+      break;
     case Type.SOA: {
       const mname = rdataName(buf, cur);
       const rname = rdataName(buf, cur);

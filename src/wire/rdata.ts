@@ -1,6 +1,6 @@
 /**
- * Encoding of the records psarn serves (RFC 1035 §3.3 for CNAME/NS/SOA/TXT, RFC 7553 for URI).
- * Names inside CNAME, NS and SOA rdata are compressed: RFC 3597 §4 allows it for these
+ * Encoding of the records psarn serves (RFC 1035 §3.3 for CNAME/NS/PTR/SOA/TXT, RFC 7553 for URI).
+ * Names inside CNAME, NS, PTR and SOA rdata are compressed: RFC 3597 §4 allows it for these
  * well-known types only, which is why URI targets are plain bytes.
  */
 import { WireError } from './errors.js';
@@ -38,6 +38,7 @@ export function writeRecord(w: Writer, rr: DnsRecord): void {
       break;
     case 'CNAME':
     case 'NS':
+    case 'PTR':
       w.nameText(rr.target);
       break;
     case 'SOA':

@@ -134,6 +134,12 @@ export interface NsRecord extends RecordBase {
   /** Absolute name. */
   target: string;
 }
+/** A PTR: the catalog zone's member entries (RFC 9432 §4.2). */
+export interface PtrRecord extends RecordBase {
+  type: 'PTR';
+  /** Absolute name. */
+  target: string;
+}
 export interface SoaRecord extends RecordBase {
   type: 'SOA';
   mname: string;
@@ -145,7 +151,7 @@ export interface SoaRecord extends RecordBase {
   minimum: number;
 }
 /** The records psarn serves. */
-export type DnsRecord = UriRecord | TxtRecord | CnameRecord | NsRecord | SoaRecord;
+export type DnsRecord = UriRecord | TxtRecord | CnameRecord | NsRecord | PtrRecord | SoaRecord;
 export type RecordType = DnsRecord['type'];
 
 /** What the answer function decides; listeners turn it into bytes. */

@@ -7,7 +7,8 @@ import { labelsToPath, routeName } from '../psarn/name.js';
 import { EPOCH_LABEL } from '../psarn/txt.js';
 import type { RouteData, ZoneRow } from '../store/types.js';
 import { type DnsRecord, MAX_CNAME_CHAIN, Rcode, type RcodeValue, type Reply, Type } from '../wire/types.js';
-import { epochKey, pathKey, serialKey, ZONE_SET, zoneKey } from './deps.js';
+import type { CatalogZone } from './catalog.js';
+import { CATALOG, epochKey, pathKey, serialKey, ZONE_SET, zoneKey } from './deps.js';
 import { cnameRecord, epochRecord, negativeSoaRecord, nsRecords, soaRecord } from './records.js';
 import { isRouteQuestion } from './route-wire.js';
 import { nameLabels, type ZoneView } from './view.js';
@@ -84,6 +85,27 @@ function lookup(view: ZoneView, zone: ZoneRow, labels: readonly string[], qtype:
   return { kind: 'route', route: { owner: name, route, epoch: zone.epoch, qtype } };
 }
 
+/** Where a name is answered from: a zone of routes, or the catalog zone. */
+type Authority = { kind: 'zone'; zone: ZoneRow } | { kind: 'catalog'; catalog: CatalogZone };
+
+/**
+ * The deepest zone holding the name: one of the route zones or the catalog (which is not among
+ * them: its content is derived, docs/design.md#catalog-zone). Undefined: outside all of them.
+ */
+function findAuthority(view: ZoneView, labels: readonly string[]): Authority | undefined {
+  const zone = view.findZone(labels);
+  const catalog = view.catalog?.();
+  const inCatalog = catalog?.contains(labels) === true;
+  if (inCatalog && (zone === undefined || nameLabels(zone.name).length <= catalog!.labelCount)) {
+    return { kind: 'catalog', catalog: catalog! };
+  }
+  return zone === undefined ? undefined : { kind: 'zone', zone };
+}
+
+function depKey(at: Authority): string {
+  return at.kind === 'catalog' ? CATALOG : zoneKey(at.zone.name);
+}
+
 function reply(rcode: RcodeValue, aa: boolean, answer: DnsRecord[] = [], authority: DnsRecord[] = []): Reply {
   return { rcode, aa, answer, authority, additional: [] };
 }
@@ -95,43 +117,48 @@ function reply(rcode: RcodeValue, aa: boolean, answer: DnsRecord[] = [], authori
 export function answer(question: Question, view: ZoneView): Answer {
   const { qtype } = question;
   if (qtype === Type.AXFR || qtype === Type.IXFR) return { reply: reply(Rcode.REFUSED, false), deps: [ZONE_SET] };
-  const first = view.findZone(question.labels);
+  const first = findAuthority(view, question.labels);
   if (first === undefined) return { reply: reply(Rcode.REFUSED, false), deps: [ZONE_SET] };
 
   const chain: DnsRecord[] = [];
-  const deps = [zoneKey(first.name)];
+  const deps = [depKey(first)];
   const seen = new Set<string>();
-  let zone = first;
+  let at = first;
   let labels = question.labels;
   for (;;) {
     const name = `${labels.join('.')}.`;
     // A loop: answer the chain so far, each CNAME once, and let the resolver judge (as Knot does).
     if (seen.has(name)) return { reply: reply(Rcode.NOERROR, true, chain), deps };
     seen.add(name);
-    const found = lookup(view, zone, labels, qtype, deps);
+    // The catalog holds no aliases: its lookup ends the chain.
+    const found = at.kind === 'catalog' ? at.catalog.lookup(labels, qtype) : lookup(view, at.zone, labels, qtype, deps);
+    const negativeSoa = (): DnsRecord => {
+      if (at.kind === 'catalog') return at.catalog.negativeSoa();
+      deps.push(serialKey(at.zone.name));
+      return negativeSoaRecord(at.zone);
+    };
     switch (found.kind) {
       case 'success':
         return { reply: reply(Rcode.NOERROR, true, [...chain, ...found.answer]), deps };
       case 'route':
         return { reply: reply(Rcode.NOERROR, true, chain), route: found.route, deps };
       case 'nodata':
-        deps.push(serialKey(zone.name));
-        return { reply: reply(Rcode.NOERROR, true, chain, [negativeSoaRecord(zone)]), deps };
+        return { reply: reply(Rcode.NOERROR, true, chain, [negativeSoa()]), deps };
       case 'nxdomain':
-        deps.push(serialKey(zone.name));
         // RFC 6604: after a CNAME the RCODE is that of the last name in the chain.
-        return { reply: reply(Rcode.NXDOMAIN, true, chain, [negativeSoaRecord(zone)]), deps };
+        return { reply: reply(Rcode.NXDOMAIN, true, chain, [negativeSoa()]), deps };
       case 'cname': {
         // RFC 1034 §4.3.2 step 3a: past the limit, answer the chain so far (NOERROR, AA, as Knot
         // does); the resolver continues from its last target. SERVFAIL would fail the resolution.
         if (chain.length === MAX_CNAME_CHAIN) return { reply: reply(Rcode.NOERROR, true, chain), deps };
         chain.push(found.record);
         labels = nameLabels(found.record.target);
-        const next = view.findZone(labels);
+        const next = findAuthority(view, labels);
         // A target outside our zones is the resolver's to follow (RFC 1034 §4.3.2 step 3a).
         if (next === undefined) return { reply: reply(Rcode.NOERROR, true, chain), deps };
-        zone = next;
-        if (!deps.includes(zoneKey(zone.name))) deps.push(zoneKey(zone.name));
+        at = next;
+        const key = depKey(at);
+        if (!deps.includes(key)) deps.push(key);
       }
     }
   }

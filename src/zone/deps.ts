@@ -6,11 +6,14 @@
  * - `s:<zone>` answers that carry the SOA serial: negative answers, apex SOA/NS;
  * - `e:<zone>` answers that carry the epoch: route TXTs, `_epoch`;
  * - `p:<zone>|<path>` answers that read that route (a CNAME chain reads several);
- * - `` (empty) answers outside every zone (REFUSED), bumped when the zone set changes.
+ * - `` (empty) answers outside every zone (REFUSED), bumped when the zone set changes;
+ * - `c:` every answer from the catalog zone (catalog.ts), bumped when its serial moves.
  */
 import type { JournalEntry } from '../store/types.js';
 
 export const ZONE_SET = '';
+/** Answers from the catalog zone (docs/design.md#catalog-zone). */
+export const CATALOG = 'c:';
 
 export const zoneKey = (zone: string): string => `z:${zone}`;
 export const serialKey = (zone: string): string => `s:${zone}`;

@@ -4,7 +4,8 @@
  */
 import type { Store } from '../store/store.js';
 import type { JournalEntry, RouteData, ZoneRow } from '../store/types.js';
-import { changedKeys, ZONE_SET, zoneKey } from './deps.js';
+import { buildCatalog, type CatalogOptions, type CatalogZone, catalogMembers } from './catalog.js';
+import { CATALOG, changedKeys, ZONE_SET, zoneKey } from './deps.js';
 import { findDeepestZone, type ZoneView } from './view.js';
 
 /** Zones whose content changed since the last refresh. */
@@ -16,6 +17,8 @@ export interface ZoneChanges {
   entries: Map<string, JournalEntry[]>;
   added: ZoneRow[];
   removed: string[];
+  /** The catalog zone after the change, when its serial moved (a zone created or deleted). */
+  catalog?: CatalogZone;
 }
 
 export class StoreZoneView implements ZoneView {
@@ -23,10 +26,18 @@ export class StoreZoneView implements ZoneView {
   readonly #store: Store;
   #zones = new Map<string, ZoneRow>();
   #dataVersion = Number.NaN;
+  readonly #catalogOptions: CatalogOptions | undefined;
+  #catalog: CatalogZone | undefined;
 
-  constructor(store: Store, options: { epochTtl: number }) {
+  constructor(store: Store, options: { epochTtl: number; catalog?: CatalogOptions }) {
     this.#store = store;
     this.epochTtl = options.epochTtl;
+    this.#catalogOptions = options.catalog;
+  }
+
+  /** The catalog zone as of the last refresh; undefined when the view serves none. */
+  catalog(): CatalogZone | undefined {
+    return this.#catalog;
   }
 
   /** The zones as of the last refresh. */
@@ -43,9 +54,17 @@ export class StoreZoneView implements ZoneView {
     const version = this.#store.dataVersion();
     if (!force && version === this.#dataVersion) return undefined;
     this.#dataVersion = version;
+    // One snapshot for the zone rows and the catalog serial: they move in one transaction.
+    const [rows, catalogSerial] = this.#store.read(() => [this.#store.zones(), this.#store.catalogSerial()] as const);
     const next = new Map<string, ZoneRow>();
-    for (const zone of this.#store.zones()) next.set(zone.name, zone);
+    for (const zone of rows) next.set(zone.name, zone);
     const changes: ZoneChanges = { changed: [], keys: [], entries: new Map(), added: [], removed: [] };
+    const catalog = this.#catalogOptions;
+    if (catalog !== undefined && this.#catalog?.serial !== catalogSerial) {
+      this.#catalog = buildCatalog(catalog.namespace, catalogSerial, catalog.params, catalogMembers(rows));
+      changes.catalog = this.#catalog;
+      changes.keys.push(CATALOG);
+    }
     for (const [name, zone] of next) {
       const before = this.#zones.get(name);
       if (before === undefined) {
@@ -65,7 +84,8 @@ export class StoreZoneView implements ZoneView {
       }
     }
     this.#zones = next;
-    const any = changes.changed.length + changes.added.length + changes.removed.length > 0;
+    const any =
+      changes.changed.length + changes.added.length + changes.removed.length > 0 || changes.catalog !== undefined;
     return any ? changes : undefined;
   }
 

@@ -4,6 +4,7 @@
  * store-backed view.
  */
 import type { RouteData, ZoneRow } from '../store/types.js';
+import type { CatalogZone } from './catalog.js';
 
 export interface ZoneView {
   /** TTL of `_epoch` answers (config epochTtl). */
@@ -17,6 +18,8 @@ export interface ZoneView {
   getRoute(zone: ZoneRow, path: string): RouteData | undefined;
   /** True when a route exists below `path` (the name is an empty non-terminal, RFC 8020). */
   hasDescendants(zone: ZoneRow, path: string): boolean;
+  /** The catalog zone (docs/design.md#catalog-zone), when this view serves one. */
+  catalog?(): CatalogZone | undefined;
 }
 
 /** Splits an absolute name ('a.b.c.') into lowercase labels (['a','b','c']). Plain LDH/underscore names only. */

@@ -91,6 +91,7 @@ export class ZoneSync {
       findZone: (labels) => view.findZone(labels),
       getRoute: (zone, path) => view.getRoute(zone, path),
       hasDescendants: (zone, path) => view.hasDescendants(zone, path),
+      catalog: () => view.catalog?.(),
       read: (fn) => {
         const now = this.#now();
         if (now - this.#lastReadPickup >= READ_PICKUP_MS) {

@@ -8,6 +8,7 @@
 import { routeName } from '../psarn/name.js';
 import type { RouteContent, StoredRoute, ZoneRow } from '../store/types.js';
 import type { DnsRecord } from '../wire/types.js';
+import type { CatalogZone } from '../zone/catalog.js';
 import { cnameRecord, epochRecord, nsRecords, routeTxtRecord, soaRecord, uriRecords } from '../zone/records.js';
 import { ZoneFileError } from './errors.js';
 import { metaRecords } from './meta.js';
@@ -95,6 +96,32 @@ export function routeRecords(zone: Pick<ZoneRow, 'name' | 'epoch'>, route: Route
     }
   }
   return records;
+}
+
+/**
+ * The catalog zone (docs/design.md#catalog-zone) as a master file: its records as AXFR sends
+ * them (`CatalogZone.records`), SOA first. For secondaries and checkers; `zone import` does not
+ * take it back (the catalog is derived from the zones, never written).
+ * @example for (const chunk of exportCatalog(catalog)) out.write(chunk);
+ */
+export function* exportCatalog(catalog: CatalogZone): Generator<string> {
+  const soa = catalog.soa();
+  yield [
+    `; psarn catalog zone ${catalog.name} serial ${catalog.serial}: ${catalog.size} member zone${catalog.size === 1 ? '' : 's'} (RFC 9432 version 2)`,
+    `$ORIGIN ${catalog.name}`,
+    `$TTL ${soa.ttl}`,
+    '',
+  ].join('\n');
+  let chunk = '';
+  let count = 0;
+  for (const record of catalog.records()) {
+    chunk += `${formatRecord(record)}\n`;
+    if (++count % CHUNK_RECORDS === 0) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk !== '') yield chunk;
 }
 
 function hasEntries(metadata: Record<string, string> | undefined): boolean {

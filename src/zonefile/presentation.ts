@@ -27,6 +27,7 @@ export function formatRdata(record: DnsRecord): string {
       return record.strings.map(quoteString).join(' ');
     case 'CNAME':
     case 'NS':
+    case 'PTR':
       return record.target;
     case 'SOA':
       return `${record.mname} ${record.rname} ${record.serial} ${record.refresh} ${record.retry} ${record.expire} ${record.minimum}`;

@@ -122,6 +122,28 @@ describe('encodeReady + assembleResponse', () => {
     assert.equal(o!.udpPayloadSize, 1232);
   });
 
+  it('writes PTR rdata as a compressed name, read back by decodeMessage and dns-packet (RFC 1035 §3.3.12)', () => {
+    // The catalog zone's member records (RFC 9432 §4.2).
+    const owner = 'bcd00fa1baa0e61d.zones.catalog.psarn.internal.';
+    const ptr: DnsRecord = { name: owner, ttl: 0, type: 'PTR', target: ZONE };
+    const { buf, q } = query(owner, 12);
+    const out = assembleResponse(
+      buf,
+      q,
+      encodeReady(Buffer.from(q.key, 'latin1'), { ...reply, answer: [ptr, { ...ptr, target: OWNER }] }),
+      OPTS,
+    ).buf;
+    assert.deepEqual(decodeMessage(out).answer, withClass([ptr, { ...ptr, target: OWNER }]));
+    const p = dnsPacket.decode(out);
+    assert.deepEqual(
+      p.answers!.map((a) => [a.type, (a as { data: string }).data]),
+      [
+        ['PTR', ZONE.slice(0, -1)],
+        ['PTR', OWNER.slice(0, -1)],
+      ],
+    );
+  });
+
   it("echoes the question's case, and answer owners read it through the pointer 0xC00C", () => {
     const plain = query(OWNER);
     const ready = encodeReady(Buffer.from(plain.q.key, 'latin1'), reply);

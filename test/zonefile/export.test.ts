@@ -5,10 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { RouteSpec, StoredRoute, ZoneContent, ZoneRow } from '../../src/store/types.js';
+import { buildCatalog, catalogRecords } from '../../src/zone/catalog.js';
 import { ZoneFileError } from '../../src/zonefile/errors.js';
-import { exportZone } from '../../src/zonefile/export.js';
+import { exportCatalog, exportZone } from '../../src/zonefile/export.js';
 import { buildZones } from '../../src/zonefile/import.js';
 import { parseMasterFile } from '../../src/zonefile/parse.js';
+import { formatRecord } from '../../src/zonefile/presentation.js';
+import { PARAMS } from '../helpers/fixtures.js';
 import { skipUnlessTool } from '../helpers/tools.js';
 import { makeRoutes, makeZone, ZONE } from './fixtures.js';
 
@@ -133,5 +136,42 @@ describe('exportZone', () => {
     t.diagnostic(
       `100k routes, ${(text.length / 1e6).toFixed(1)} MB, ${lines.length} records: export ${(t1 - t0).toFixed(0)} ms, parse ${(t3 - t2).toFixed(0)} ms, build ${(t4 - t3).toFixed(0)} ms`,
     );
+  });
+});
+
+describe('exportCatalog', () => {
+  const CAT = 'catalog.psarn.internal.';
+  const members = Array.from({ length: 300 }, (_, i) => ({
+    name: `${String(100000000000 + i)}.us-east-1.aws.${NS}`,
+    created: i + 2,
+  }));
+  const catalog = buildCatalog(NS, 301, PARAMS, members);
+  const text = [...exportCatalog(catalog)].join('');
+
+  it('writes $ORIGIN, $TTL, then every record of CatalogZone.records() in its order, one per line', () => {
+    const lines = text.split('\n');
+    assert.match(lines[0]!, /^; psarn catalog zone catalog\.psarn\.internal\. serial 301: 300 member zones/);
+    assert.deepEqual(lines.slice(1, 3), [`$ORIGIN ${CAT}`, '$TTL 3600']);
+    assert.deepEqual(lines.slice(3, -1), catalogRecords(catalog).map(formatRecord));
+    assert.equal(lines.at(-1), '');
+  });
+
+  it('with no member is SOA, NS and version only', () => {
+    const empty = [...exportCatalog(buildCatalog(NS, 1, PARAMS, []))].join('');
+    assert.equal(empty.split('\n').filter((l) => /\tIN\t/.test(l)).length, 3);
+    assert.match(empty, /: 0 member zones /);
+  });
+
+  it('named-checkzone and kzonecheck accept it, with members and without', (t) => {
+    if (!skipUnlessTool(t, 'named-checkzone') || !skipUnlessTool(t, 'kzonecheck')) return;
+    for (const [name, body] of [
+      ['catalog.zone', text],
+      ['catalog-empty.zone', [...exportCatalog(buildCatalog(NS, 1, PARAMS, []))].join('')],
+    ] as const) {
+      const file = join(dir, name);
+      writeFileSync(file, body);
+      assert.match(execFileSync('named-checkzone', [CAT, file], { encoding: 'utf8' }), /OK/);
+      execFileSync('kzonecheck', ['-o', CAT, file], { encoding: 'utf8' });
+    }
   });
 });

@@ -5,7 +5,8 @@ import { zoneParams } from '../../config/config.js';
 import { ECHO_LONG, echo, quote } from '../../errors.js';
 import { parseZoneArg } from '../../psarn/name.js';
 import { quoteInput } from '../../psarn/psarn.js';
-import { exportZone } from '../../zonefile/export.js';
+import { catalogName, readCatalog } from '../../zone/catalog.js';
+import { exportCatalog, exportZone } from '../../zonefile/export.js';
 import { importMasterFile } from '../../zonefile/import.js';
 import type { Command } from '../args.js';
 import type { Context } from '../context.js';
@@ -30,8 +31,15 @@ function writeError(output: string, err: unknown): CliError {
   return new CliError('ERR_RUNTIME', `cannot write ${quote(output, ECHO_LONG)}: ${why}`, { cause: err });
 }
 
+/** True when the argument names the catalog zone, `catalog.<namespace>` (trailing dot optional, any case). */
+function isCatalog(input: string, namespace: string): boolean {
+  const name = input.toLowerCase();
+  return (name.endsWith('.') ? name : `${name}.`) === catalogName(namespace);
+}
+
 export function zoneExport(cmd: Of<'zone export'>, ctx: Context): void {
-  const zone = zoneArg(cmd.zone, ctx.config.namespace);
+  const catalog = isCatalog(cmd.zone, ctx.config.namespace);
+  const zone = catalog ? catalogName(ctx.config.namespace) : zoneArg(cmd.zone, ctx.config.namespace);
   const target = cmd.output === undefined ? undefined : resolve(ctx.io.cwd, cmd.output);
   const store = ctx.openStore();
   // --output goes to a temporary file renamed into place, so a failed export leaves no half file.
@@ -39,8 +47,9 @@ export function zoneExport(cmd: Of<'zone export'>, ctx: Context): void {
   let fd: number | undefined;
   try {
     store.read(() => {
-      const row = store.zone(zone);
-      if (row === undefined) {
+      // The catalog (docs/design.md#catalog-zone) is derived from the zone list, as psarnd serves it.
+      const row = catalog ? undefined : store.zone(zone);
+      if (!catalog && row === undefined) {
         throw new CliError(
           'ERR_NOT_FOUND',
           `zone '${zone}' not found in ${ctx.config.db}; 'psarn route list' shows the routes`,
@@ -53,7 +62,11 @@ export function zoneExport(cmd: Of<'zone export'>, ctx: Context): void {
           throw writeError(cmd.output!, err);
         }
       }
-      for (const chunk of exportZone(row, store.listRoutes(zone), { epochTtl: ctx.config.epochTtl })) {
+      const chunks =
+        row === undefined
+          ? exportCatalog(readCatalog(store, { namespace: ctx.config.namespace, params: zoneParams(ctx.config) }))
+          : exportZone(row, store.listRoutes(zone), { epochTtl: ctx.config.epochTtl });
+      for (const chunk of chunks) {
         if (fd === undefined) ctx.io.stdout.write(chunk);
         else writeSync(fd, chunk);
       }
