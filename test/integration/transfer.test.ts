@@ -1,6 +1,6 @@
 /**
  * Zone transfers out of the real daemon (startDaemon, in this process so that the test can put
- * in an allow-all ACL: TSIG is not there yet): AXFR over TCP with our decoder, dig and kdig,
+ * in an allow-all ACL without keys; signed transfers: transfer-tsig.test.ts): AXFR over TCP with our decoder, dig and kdig,
  * named-checkzone on dig's output, condensed IXFR over TCP and UDP, and the refusals.
  */
 import assert from 'node:assert/strict';
@@ -153,7 +153,7 @@ const lines = (messages: Buffer[]) =>
   messages.flatMap((m) => decodeMessage(m).answer.map((rr) => formatRecord(rr as DnsRecord)));
 
 describe('zone transfers out of psarnd', () => {
-  it('refuses AXFR and IXFR by default (transfer.allow lists no key, and nothing verifies one yet)', async () => {
+  it('refuses AXFR and IXFR by default (transfer.allow lists no key)', async () => {
     const axfr = await tcpRaw(closed!.dns, [encodeQuery({ id: 1, name: ZONE, qtype: Type.AXFR })]);
     assert.equal(decodeMessage(axfr[0]!).rcode, Rcode.REFUSED);
     const ixfr = await udpRaw(closed!.dns, encodeIxfrQuery(ZONE, 1, 2));
