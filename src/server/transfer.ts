@@ -6,6 +6,7 @@
  * while a 1M-route zone streams out at the peer's pace.
  */
 import type { Logger } from 'pino';
+import { serialGreater } from '../store/serial.js';
 import type { Store } from '../store/store.js';
 import { Flag, Hdr, OPCODE_MASK, OPCODE_SHIFT } from '../wire/cursor.js';
 import { decodeMessage } from '../wire/message.js';
@@ -13,6 +14,7 @@ import type { ParsedQuery } from '../wire/query.js';
 import { Ede, edeOption, errorResponse } from '../wire/response.js';
 import { signMessage, type TsigKey, TsigStreamSigner, tsigSize } from '../wire/tsig.js';
 import { type DnsRecord, Rcode, type RcodeValue, Type } from '../wire/types.js';
+import { buildCatalog, type CatalogOptions, catalogMembers, catalogName } from '../zone/catalog.js';
 import { soaRecord } from '../zone/records.js';
 import { axfrRecords, ixfrPlan, packMessages } from '../zonefile/transfer.js';
 import type { Proto } from './metrics.js';
@@ -102,6 +104,11 @@ export interface TransferOptions {
   log: Logger;
   /** Milliseconds since the epoch, for the TSIG times of signed replies (default Date.now). */
   clock?: () => number;
+  /**
+   * The catalog zone's name and SOA parameters (config namespace and SOA timers, read at each
+   * transfer); undefined: the catalog is not transferred (docs/design.md#catalog-zone).
+   */
+  catalog?: () => CatalogOptions;
 }
 
 /** The replies to one transfer query, and the RCODE they carry (for metrics). */
@@ -195,10 +202,13 @@ export class TransferServer {
       const signer = new TsigStreamSigner(tsig.key, tsig.mac, { now: clock });
       signed = { ...decision, reserve: decision.reserve ?? tsigSize(tsig.key), sign: (m) => signer.sign(m) };
     }
+    // The catalog (RFC 9432 §5.1: transferred like any zone, under the same ACL).
+    const catalog = this.#options.catalog?.();
+    const isCatalog = catalog !== undefined && query.qname.toLowerCase() === catalogName(catalog.namespace);
     const { store, close } = this.#options.openStore();
-    let zoneKnown = false;
+    let zoneKnown = isCatalog;
     try {
-      zoneKnown = store.zone(query.qname) !== undefined;
+      if (!isCatalog) zoneKnown = store.zone(query.qname) !== undefined;
     } catch (err) {
       close();
       throw err;
@@ -208,7 +218,9 @@ export class TransferServer {
       close();
       return refuse(Rcode.NOTAUTH);
     }
-    const messages = this.#stream(request, query, proto, peer, signed, store, clientSerial);
+    const messages = isCatalog
+      ? this.#stream(request, query, proto, peer, signed, store, clientSerial, catalog)
+      : this.#stream(request, query, proto, peer, signed, store, clientSerial);
     return { rcode: Rcode.NOERROR, messages: closing(messages, close) };
   }
 
@@ -220,6 +232,7 @@ export class TransferServer {
     decision: TransferDecision,
     store: Store,
     clientSerial: number | undefined,
+    catalog?: CatalogOptions,
   ): Generator<Buffer> {
     const { log } = this.#options;
     const udpPayloadSize = this.udpPayloadSize;
@@ -235,6 +248,27 @@ export class TransferServer {
     let bytes = 0;
     let kind = 'axfr';
     const body = function* (): Generator<Buffer> {
+      if (catalog !== undefined) {
+        // The catalog has no journal: an IXFR of it is the whole catalog (RFC 1995 §4), or its
+        // SOA alone when the client is current or over UDP (§2). It is small: one list.
+        const zone = buildCatalog(
+          catalog.namespace,
+          store.catalogSerial(),
+          catalog.params,
+          catalogMembers(store.zones()),
+        );
+        const soa = zone.soa();
+        let records: DnsRecord[];
+        if (clientSerial !== undefined && (clientSerial === zone.serial || serialGreater(clientSerial, zone.serial))) {
+          kind = 'current';
+          records = [soa];
+        } else if (clientSerial !== undefined && proto === 'udp') {
+          kind = 'soa-only';
+          records = [soa];
+        } else records = [...zone.records(), soa];
+        for (const message of packMessages(request, query, records, pack)) yield out(message);
+        return;
+      }
       const zone = store.zone(query.qname)!;
       let records: Iterable<DnsRecord>;
       if (clientSerial === undefined) {

@@ -169,4 +169,32 @@ describe('signed zone transfers (TSIG) with kdig and dig', () => {
     const refused = await udpRaw(d.dns, encodeIxfrQuery(`${Z}.`, from, 10));
     assert.equal(decodeMessage(refused!).rcode, Rcode.REFUSED);
   });
+
+  it('the catalog zone transfers under the same ACL: kdig -y AXFR, IXFR falls back to AXFR', async (t) => {
+    if (!skipUnlessTool(t, 'kdig') || !skipUnlessTool(t, 'named-checkzone')) return;
+    const CAT = 'catalog.psarn.internal';
+    const out = await tool('kdig', '-y', `hmac-sha256:transfer-key:${ALLOWED}`, '-t', 'AXFR', CAT);
+    assert.doesNotMatch(out, /WARNING|failed|REFUSED|NOTAUTH/i, out);
+    const records = out.split('\n').filter((l) => l !== '' && !l.startsWith(';') && !/\sTSIG\s/.test(l));
+    assert.equal(records.filter((l) => /\sSOA\s/.test(l)).length, 2);
+    assert.ok(
+      records.some((l) => /^version\.catalog\.psarn\.internal\.\s+0\s+IN\s+TXT\s+"2"/.test(l)),
+      out,
+    );
+    assert.ok(
+      records.some((l) => new RegExp(`\\sPTR\\s+${Z.replaceAll('.', '\\.')}\\.`).test(l)),
+      out,
+    );
+    const file = join(d.dir, 'catalog.zone');
+    writeFileSync(file, `${records.slice(0, -1).join('\n')}\n`);
+    assert.match((await run('named-checkzone', [CAT, file])).stdout, /OK/);
+    // IXFR from an old serial: the whole catalog in AXFR form (it has no journal).
+    const ixfr = await tool('kdig', '-y', `hmac-sha256:transfer-key:${ALLOWED}`, `IXFR=0`, CAT);
+    assert.doesNotMatch(ixfr, /WARNING|failed|REFUSED/i, ixfr);
+    const ixfrRecords = ixfr.split('\n').filter((l) => l !== '' && !l.startsWith(';') && !/\sTSIG\s/.test(l));
+    assert.deepEqual(ixfrRecords, records);
+    // Unsigned: REFUSED.
+    const [reply] = await tcpRaw(d.dns, [encodeQuery({ id: 5, name: `${CAT}.`, qtype: Type.AXFR })]);
+    assert.equal(decodeMessage(reply!).rcode, Rcode.REFUSED);
+  });
 });
