@@ -60,7 +60,7 @@ describe('signed zone transfers (TSIG) with kdig and dig', () => {
   it('kdig -y AXFR gets the whole zone, every message verified; named-checkzone accepts it', async (t) => {
     if (!skipUnlessTool(t, 'kdig') || !skipUnlessTool(t, 'named-checkzone')) return;
     const out = await tool('kdig', '-y', `hmac-sha256:transfer-key:${ALLOWED}`, '-t', 'AXFR', Z);
-    assert.doesNotMatch(out, /WARNING|failed|REFUSED|NOTAUTH/i, out);
+    assert.doesNotMatch(out, /^;; (WARNING|ERROR)/m, out);
     const records = out.split('\n').filter((l) => l !== '' && !l.startsWith(';') && !/\sTSIG\s/.test(l));
     const soas = records.filter((l) => /\sSOA\s/.test(l));
     assert.equal(soas.length, 2, 'SOA first and last');
@@ -75,7 +75,7 @@ describe('signed zone transfers (TSIG) with kdig and dig', () => {
   it('dig -y AXFR gets it too, and verifies it', async (t) => {
     if (!skipUnlessTool(t, 'dig')) return;
     const out = await tool('dig', '-y', `hmac-sha256:transfer-key:${ALLOWED}`, Z, 'AXFR');
-    assert.doesNotMatch(out, /Transfer failed|Couldn't verify|tsig verify failure|failed/i, out);
+    assert.doesNotMatch(out, /^;.*(failed|Couldn't verify|verify failure)/im, out);
     assert.match(out, /XFR size: \d+ records/);
   });
 
@@ -144,7 +144,7 @@ describe('signed zone transfers (TSIG) with kdig and dig', () => {
     }
     assert.notEqual(to, from);
     const out = await tool('dig', '+tcp', '-y', `hmac-sha256:transfer-key:${ALLOWED}`, Z, `IXFR=${from}`);
-    assert.doesNotMatch(out, /Transfer failed|Couldn't verify|tsig verify failure|failed/i, out);
+    assert.doesNotMatch(out, /^;.*(failed|Couldn't verify|verify failure)/im, out);
     const records = out.split('\n').filter((l) => l !== '' && !l.startsWith(';') && !/\sTSIG\s/.test(l));
     const soaSerials = records.filter((l) => /\sSOA\s/.test(l)).map((l) => Number(l.split(/\s+/)[6]));
     // RFC 1995 §4: new SOA, old SOA, deletions, new SOA, additions, new SOA.
@@ -174,7 +174,7 @@ describe('signed zone transfers (TSIG) with kdig and dig', () => {
     if (!skipUnlessTool(t, 'kdig') || !skipUnlessTool(t, 'named-checkzone')) return;
     const CAT = 'catalog.psarn.internal';
     const out = await tool('kdig', '-y', `hmac-sha256:transfer-key:${ALLOWED}`, '-t', 'AXFR', CAT);
-    assert.doesNotMatch(out, /WARNING|failed|REFUSED|NOTAUTH/i, out);
+    assert.doesNotMatch(out, /^;; (WARNING|ERROR)/m, out);
     const records = out.split('\n').filter((l) => l !== '' && !l.startsWith(';') && !/\sTSIG\s/.test(l));
     assert.equal(records.filter((l) => /\sSOA\s/.test(l)).length, 2);
     assert.ok(
@@ -190,7 +190,7 @@ describe('signed zone transfers (TSIG) with kdig and dig', () => {
     assert.match((await run('named-checkzone', [CAT, file])).stdout, /OK/);
     // IXFR from an old serial: the whole catalog in AXFR form (it has no journal).
     const ixfr = await tool('kdig', '-y', `hmac-sha256:transfer-key:${ALLOWED}`, `IXFR=0`, CAT);
-    assert.doesNotMatch(ixfr, /WARNING|failed|REFUSED/i, ixfr);
+    assert.doesNotMatch(ixfr, /^;; (WARNING|ERROR)/m, ixfr);
     const ixfrRecords = ixfr.split('\n').filter((l) => l !== '' && !l.startsWith(';') && !/\sTSIG\s/.test(l));
     assert.deepEqual(ixfrRecords, records);
     // Unsigned: REFUSED.
