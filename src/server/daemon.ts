@@ -214,6 +214,8 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
             })(),
       allow: (request, peer) => acl(request, peer),
       epochTtl: () => current.epochTtl,
+      // The catalog as the view serves it: the namespace of the start, the SOA timers of the start.
+      catalog: () => catalog,
       log,
       udpPayloadSize: config.udpPayloadSize,
     });

@@ -38,6 +38,7 @@ import {
   signMessage,
   TsigError,
   type TsigKeyring,
+  type TsigVerifyResult,
   tsigSize,
   unsignedErrorTsig,
   verifyMessage,
@@ -51,7 +52,7 @@ import { isRouteQuestion, type RouteRecords } from '../zone/route-wire.js';
 import type { ZoneView } from '../zone/view.js';
 import type { DaemonMetrics, Proto } from './metrics.js';
 import { RateLimitedLog } from './rate-limited-log.js';
-import { type TransferPeer, type TransferServer, transferQtype } from './transfer.js';
+import { type TransferPeer, type TransferServer, transferQtype, type VerifiedTsig } from './transfer.js';
 
 /** TCP replies may use the whole 16-bit length (RFC 7766 §8). */
 const TCP_MAX = 65535;
@@ -206,8 +207,17 @@ export class QueryHandler {
     return reply;
   }
 
-  /** The reply to a query; `reserve` bytes are kept free of the size limit (for a TSIG appended after). */
-  #answer(request: Buffer, query: ParsedQuery, proto: Proto, reserve = 0): { reply: Buffer; rcode: number } {
+  /**
+   * The reply to a query; `reserve` bytes are kept free of the size limit (for a TSIG appended
+   * after). `tsig`: the query's verified TSIG; a transfer's reply then comes signed (`signed`).
+   */
+  #answer(
+    request: Buffer,
+    query: ParsedQuery,
+    proto: Proto,
+    reserve = 0,
+    tsig?: VerifiedTsig,
+  ): { reply: Buffer; rcode: number; signed?: boolean } {
     const edns = query.edns;
     // RFC 6891 §6.1.3: an EDNS version we do not implement gets BADVERS, and no answer data.
     if (edns !== undefined && edns.version > 0) {
@@ -228,14 +238,18 @@ export class QueryHandler {
     // docs/design.md#transfers: AXFR and IXFR go to the transfer server, whose ACL decides; over
     // TCP the listener takes them through transfer() instead, for the many messages.
     if (query.qtype === Type.AXFR || query.qtype === Type.IXFR) {
-      const replies = this.#options.transfers?.respond(request, query, proto);
+      const replies = this.#options.transfers?.respond(request, query, proto, {
+        tsig,
+        error: (rcode, ede) => this.#error(request, query, rcode, ede),
+      });
       if (replies === undefined) return { reply: this.#error(request, query, Rcode.REFUSED), rcode: Rcode.REFUSED };
       const [first] = replies.messages;
+      const signed = tsig !== undefined;
       const out = this.#out;
-      if (out === undefined) return { reply: first!, rcode: replies.rcode };
+      if (out === undefined) return { reply: first!, rcode: replies.rcode, signed };
       // handleInto: the carrier sends what is in its slot.
       out.set(first!, this.#outOffset);
-      return { reply: out.subarray(this.#outOffset, this.#outOffset + first!.length), rcode: replies.rcode };
+      return { reply: out.subarray(this.#outOffset, this.#outOffset + first!.length), rcode: replies.rcode, signed };
     }
     const ready = this.#indexed(request, query) ?? this.#ready(query, proto);
     const maxSize =
@@ -280,7 +294,24 @@ export class QueryHandler {
     metrics.request('tcp', query.qtype);
     let replies: ReturnType<TransferServer['respond']>;
     try {
-      replies = transfers.respond(request, query, 'tcp', peer);
+      // A signed transfer query is verified as #signed verifies any (docs/design.md#tsig): a
+      // failure is its one reply; a valid key goes to the ACL, and every message is signed.
+      let tsig: VerifiedTsig | undefined;
+      if (query.tsig !== undefined) {
+        const result = verifyMessage(request, this.tsigKeys, { now: this.#clock });
+        metrics.tsig(result.status, 'key' in result ? result.key.name : undefined);
+        if (result.status !== 'ok') {
+          const failed = this.#tsigFailure(request, query, 'tcp', result);
+          metrics.response('tcp', failed.rcode);
+          return [failed.reply];
+        }
+        tsig = { key: result.key, mac: result.mac };
+      }
+      replies = transfers.respond(request, query, 'tcp', {
+        peer,
+        tsig,
+        error: (rcode, ede) => this.#error(request, query, rcode, ede),
+      });
     } catch (error) {
       const reply = this.#servfail(request, 'tcp', error);
       metrics.response('tcp', Rcode.SERVFAIL);
@@ -468,35 +499,16 @@ export class QueryHandler {
     let reply: Buffer;
     let rcode: number = Rcode.NOTAUTH;
     try {
-      switch (result.status) {
-        case 'ok':
-          ({ reply, rcode } = this.#answer(request, query, proto, tsigSize(result.key)));
-          reply = signMessage(reply, result.key, { requestMac: result.mac, now: this.#clock });
-          break;
-        case 'badtime':
-          reply = signMessage(this.#error(request, query, Rcode.NOTAUTH), result.key, {
-            requestMac: result.mac,
-            now: this.#clock,
-            timeSigned: result.tsig.record.timeSigned,
-            error: TsigError.BADTIME,
-            otherData: badtimeOtherData(result.now),
-          });
-          break;
-        case 'badkey':
-        case 'badsig':
-        case 'badtrunc': {
-          const error = { badkey: TsigError.BADKEY, badsig: TsigError.BADSIG, badtrunc: TsigError.BADTRUNC }[
-            result.status
-          ];
-          reply = unsignedErrorTsig(this.#error(request, query, Rcode.NOTAUTH), result.tsig, error);
-          break;
-        }
-        default:
-          // 'formerr' (a malformed TSIG RR); the parser already placed it last, so nothing else.
-          metrics.formerr(proto);
-          rcode = Rcode.FORMERR;
-          reply = this.#error(request, query, Rcode.FORMERR);
-      }
+      if (result.status === 'ok') {
+        const answered = this.#answer(request, query, proto, tsigSize(result.key), {
+          key: result.key,
+          mac: result.mac,
+        });
+        rcode = answered.rcode;
+        reply = answered.signed
+          ? answered.reply
+          : signMessage(answered.reply, result.key, { requestMac: result.mac, now: this.#clock });
+      } else ({ reply, rcode } = this.#tsigFailure(request, query, proto, result));
     } finally {
       this.#out = out;
     }
@@ -504,6 +516,47 @@ export class QueryHandler {
     if (this.#outOffset + reply.length > out.length) throw new RangeError('a signed reply does not fit its slot');
     out.set(reply, this.#outOffset);
     return { reply: out.subarray(this.#outOffset, this.#outOffset + reply.length), rcode };
+  }
+
+  /**
+   * The reply to a query whose TSIG did not verify (RFC 8945 §5.2): BADTIME signed with our time
+   * in other data (§5.2.3); BADKEY, BADSIG, BADTRUNC with an unsigned TSIG (§5.3.2); a malformed
+   * TSIG FORMERR, unsigned.
+   */
+  #tsigFailure(
+    request: Buffer,
+    query: ParsedQuery,
+    proto: Proto,
+    result: Exclude<TsigVerifyResult, { status: 'ok' }>,
+  ): { reply: Buffer; rcode: number } {
+    switch (result.status) {
+      case 'badtime':
+        return {
+          reply: signMessage(this.#error(request, query, Rcode.NOTAUTH), result.key, {
+            requestMac: result.mac,
+            now: this.#clock,
+            timeSigned: result.tsig.record.timeSigned,
+            error: TsigError.BADTIME,
+            otherData: badtimeOtherData(result.now),
+          }),
+          rcode: Rcode.NOTAUTH,
+        };
+      case 'badkey':
+      case 'badsig':
+      case 'badtrunc': {
+        const error = { badkey: TsigError.BADKEY, badsig: TsigError.BADSIG, badtrunc: TsigError.BADTRUNC }[
+          result.status
+        ];
+        return {
+          reply: unsignedErrorTsig(this.#error(request, query, Rcode.NOTAUTH), result.tsig, error),
+          rcode: Rcode.NOTAUTH,
+        };
+      }
+      default:
+        // 'formerr' (a malformed TSIG RR); the parser already placed it last, so nothing else.
+        this.#options.metrics.formerr(proto);
+        return { reply: this.#error(request, query, Rcode.FORMERR), rcode: Rcode.FORMERR };
+    }
   }
 
   #servfail(request: Buffer, proto: Proto, error: unknown): Buffer | undefined {

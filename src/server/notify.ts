@@ -233,6 +233,12 @@ export class Notifier {
     for (const name of changes.removed) this.forget(name);
     for (const zone of changes.added) this.notify(zone);
     for (const zone of changes.changed) this.notify(zone);
+    // The catalog (RFC 9432) moved: a zone was created or deleted. Its NOTIFY is what makes a
+    // secondary with catalog-role interpret pick up the new zone now, not at its SOA refresh.
+    if (changes.catalog !== undefined) {
+      const { name, ttl, serial, mname, rname, refresh, retry, expire, minimum } = changes.catalog.soa();
+      this.notify({ name, serial, soaTtl: ttl, mname, rname, refresh, retry, expire, minimum });
+    }
   }
 
   /** Notifies every peer of `zone`'s serial, replacing an outstanding NOTIFY of an older one. */

@@ -6,12 +6,15 @@
  * while a 1M-route zone streams out at the peer's pace.
  */
 import type { Logger } from 'pino';
+import { serialGreater } from '../store/serial.js';
 import type { Store } from '../store/store.js';
 import { Flag, Hdr, OPCODE_MASK, OPCODE_SHIFT } from '../wire/cursor.js';
 import { decodeMessage } from '../wire/message.js';
 import type { ParsedQuery } from '../wire/query.js';
-import { errorResponse } from '../wire/response.js';
+import { Ede, edeOption, errorResponse } from '../wire/response.js';
+import { signMessage, type TsigKey, TsigStreamSigner, tsigSize } from '../wire/tsig.js';
 import { type DnsRecord, Rcode, type RcodeValue, Type } from '../wire/types.js';
+import { buildCatalog, type CatalogOptions, catalogMembers, catalogName } from '../zone/catalog.js';
 import { soaRecord } from '../zone/records.js';
 import { axfrRecords, ixfrPlan, packMessages } from '../zonefile/transfer.js';
 import type { Proto } from './metrics.js';
@@ -22,12 +25,33 @@ export interface TransferPeer {
   port: number;
 }
 
+/** A query's TSIG that verified (RFC 8945 §5.2): the key, and the request MAC replies cover. */
+export interface VerifiedTsig {
+  key: TsigKey;
+  mac: Buffer;
+}
+
 /** What the ACL is asked about. */
 export interface TransferRequest {
-  /** The whole query message (a TSIG verifier reads its last record). */
+  /** The whole query message. */
   message: Buffer;
   query: ParsedQuery;
   proto: Proto;
+  /** The query's TSIG, verified by the handler (docs/design.md#tsig); undefined: unsigned. */
+  tsig?: VerifiedTsig | undefined;
+}
+
+/** What the handler knows of a transfer query besides its bytes. */
+export interface TransferContext {
+  /** The TCP peer; undefined over UDP (the handler is not told). */
+  peer?: TransferPeer | undefined;
+  /** The query's verified TSIG: every reply is then signed with its key (RFC 8945 §5.3). */
+  tsig?: VerifiedTsig | undefined;
+  /**
+   * Builds a reply without answer data (the handler's, so its EDNS options and EDE go along);
+   * default: a bare one.
+   */
+  error?: ((rcode: RcodeValue, ede?: Uint8Array) => Buffer) | undefined;
 }
 
 /** The ACL's answer. */
@@ -50,13 +74,13 @@ export type AllowTransfer = (request: TransferRequest, peer: TransferPeer | unde
 
 /**
  * The ACL of config `transfer.allow`: a transfer is allowed when the query is signed with one of
- * the listed keys, as `verifiedKey` tells (the TSIG verifier). Without a verifier nothing can be
- * shown to hold a key, so every transfer is refused: nothing is offered to the network unless a
- * key allows it.
+ * the listed keys and its TSIG verified (`verifiedKey`, by default the handler's verification in
+ * `request.tsig`). Unsigned, or signed by another key: refused. Nothing is offered to the network
+ * unless a key allows it.
  */
 export function allowTransferByKeys(
   allow: readonly string[],
-  verifiedKey?: (request: TransferRequest) => string | undefined,
+  verifiedKey: (request: TransferRequest) => string | undefined = (request) => request.tsig?.key.name,
 ): AllowTransfer {
   const names = new Set(allow.map(canonicalKey));
   return (request) => {
@@ -78,6 +102,13 @@ export interface TransferOptions {
   /** TTL of the `_epoch` TXT (config epochTtl), read at each transfer. */
   epochTtl: () => number;
   log: Logger;
+  /** Milliseconds since the epoch, for the TSIG times of signed replies (default Date.now). */
+  clock?: () => number;
+  /**
+   * The catalog zone's name and SOA parameters (config namespace and SOA timers, read at each
+   * transfer); undefined: the catalog is not transferred (docs/design.md#catalog-zone).
+   */
+  catalog?: () => CatalogOptions;
 }
 
 /** The replies to one transfer query, and the RCODE they carry (for metrics). */
@@ -88,6 +119,8 @@ export interface TransferReplies {
 
 const TCP_MAX = 65535;
 const UDP_CLASSIC = 512;
+/** RFC 8914 §4.19: a transfer the ACL does not allow. */
+const EDE_PROHIBITED = edeOption(Ede.PROHIBITED);
 
 /**
  * The QTYPE of a message that asks for a zone transfer (a query, opcode QUERY, one question of
@@ -125,12 +158,20 @@ export class TransferServer {
    * The replies to an AXFR or IXFR query (class IN, EDNS version 0: the handler checked). Over
    * UDP at most one message. Lazy: the zone is read as the messages are taken, and returning
    * the iterator early (a closed connection) ends the read and lets the store connection go.
+   * With a verified TSIG every reply is signed with its key (RFC 8945 §5.3): a refusal as one
+   * reply, a transfer's messages in a chain (§5.3.1).
    */
-  respond(request: Buffer, query: ParsedQuery, proto: Proto, peer?: TransferPeer): TransferReplies {
-    const refuse = (rcode: RcodeValue, reply?: Buffer): TransferReplies => ({
-      rcode,
-      messages: [reply ?? this.#error(request, query, rcode)],
-    });
+  respond(request: Buffer, query: ParsedQuery, proto: Proto, context: TransferContext = {}): TransferReplies {
+    const { peer, tsig } = context;
+    const clock = this.#options.clock ?? Date.now;
+    const refuse = (rcode: RcodeValue, reply?: Buffer, ede?: Uint8Array): TransferReplies => {
+      if (reply !== undefined) return { rcode, messages: [reply] };
+      const bare = context.error?.(rcode, ede) ?? this.#error(request, query, rcode);
+      return {
+        rcode,
+        messages: [tsig === undefined ? bare : signMessage(bare, tsig.key, { requestMac: tsig.mac, now: clock })],
+      };
+    };
     // RFC 5936 §4.2: AXFR is defined over TCP only. NOTIMP, as Knot answers (before the ACL: it
     // says nothing about the zone or the keys).
     if (query.qtype === Type.AXFR && proto === 'udp') return refuse(Rcode.NOTIMP);
@@ -140,18 +181,34 @@ export class TransferServer {
       clientSerial = ixfrSerial(request);
       if (clientSerial === undefined) return refuse(Rcode.FORMERR);
     }
-    const decision = this.#options.allow({ message: request, query, proto }, peer);
+    const decision = this.#options.allow({ message: request, query, proto, tsig }, peer);
     if (!decision.allowed) {
       this.#options.log.info(
-        { zone: query.qname, qtype: query.qtype === Type.AXFR ? 'AXFR' : 'IXFR', proto, peer: peer?.address },
+        {
+          zone: query.qname,
+          qtype: query.qtype === Type.AXFR ? 'AXFR' : 'IXFR',
+          proto,
+          peer: peer?.address,
+          key: tsig?.key.name,
+        },
         'zone transfer refused',
       );
-      return refuse(decision.rcode ?? Rcode.REFUSED, decision.reply);
+      const rcode = decision.rcode ?? Rcode.REFUSED;
+      return refuse(rcode, decision.reply, rcode === Rcode.REFUSED ? EDE_PROHIBITED : undefined);
     }
+    // RFC 8945 §5.3.1: every message of the reply signed in a chain, each with room for its TSIG.
+    let signed = decision;
+    if (tsig !== undefined && decision.sign === undefined) {
+      const signer = new TsigStreamSigner(tsig.key, tsig.mac, { now: clock });
+      signed = { ...decision, reserve: decision.reserve ?? tsigSize(tsig.key), sign: (m) => signer.sign(m) };
+    }
+    // The catalog (RFC 9432 §5.1: transferred like any zone, under the same ACL).
+    const catalog = this.#options.catalog?.();
+    const isCatalog = catalog !== undefined && query.qname.toLowerCase() === catalogName(catalog.namespace);
     const { store, close } = this.#options.openStore();
-    let zoneKnown = false;
+    let zoneKnown = isCatalog;
     try {
-      zoneKnown = store.zone(query.qname) !== undefined;
+      if (!isCatalog) zoneKnown = store.zone(query.qname) !== undefined;
     } catch (err) {
       close();
       throw err;
@@ -161,7 +218,9 @@ export class TransferServer {
       close();
       return refuse(Rcode.NOTAUTH);
     }
-    const messages = this.#stream(request, query, proto, peer, decision, store, clientSerial);
+    const messages = isCatalog
+      ? this.#stream(request, query, proto, peer, signed, store, clientSerial, catalog)
+      : this.#stream(request, query, proto, peer, signed, store, clientSerial);
     return { rcode: Rcode.NOERROR, messages: closing(messages, close) };
   }
 
@@ -173,6 +232,7 @@ export class TransferServer {
     decision: TransferDecision,
     store: Store,
     clientSerial: number | undefined,
+    catalog?: CatalogOptions,
   ): Generator<Buffer> {
     const { log } = this.#options;
     const udpPayloadSize = this.udpPayloadSize;
@@ -188,6 +248,27 @@ export class TransferServer {
     let bytes = 0;
     let kind = 'axfr';
     const body = function* (): Generator<Buffer> {
+      if (catalog !== undefined) {
+        // The catalog has no journal: an IXFR of it is the whole catalog (RFC 1995 §4), or its
+        // SOA alone when the client is current or over UDP (§2). It is small: one list.
+        const zone = buildCatalog(
+          catalog.namespace,
+          store.catalogSerial(),
+          catalog.params,
+          catalogMembers(store.zones()),
+        );
+        const soa = zone.soa();
+        let records: DnsRecord[];
+        if (clientSerial !== undefined && (clientSerial === zone.serial || serialGreater(clientSerial, zone.serial))) {
+          kind = 'current';
+          records = [soa];
+        } else if (clientSerial !== undefined && proto === 'udp') {
+          kind = 'soa-only';
+          records = [soa];
+        } else records = [...zone.records(), soa];
+        for (const message of packMessages(request, query, records, pack)) yield out(message);
+        return;
+      }
       const zone = store.zone(query.qname)!;
       let records: Iterable<DnsRecord>;
       if (clientSerial === undefined) {

@@ -1,7 +1,8 @@
 /**
  * A real Knot DNS as a secondary of psarnd (docs/design.md#notify): after a `psarn route set`,
  * Knot logs the NOTIFY as accepted, for the new serial, and psarnd counts it answered. Knot then
- * tries a transfer, which psarnd does not serve yet: only the NOTIFY is asserted here.
+ * tries a transfer, which this psarnd (no transfer.allow) refuses: only the NOTIFY is asserted here
+ * (secondary-knot.test.ts runs the whole chain with a key).
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';

@@ -1,10 +1,11 @@
 /**
  * Zone transfers out of the real daemon (startDaemon, in this process so that the test can put
- * in an allow-all ACL: TSIG is not there yet): AXFR over TCP with our decoder, dig and kdig,
+ * in an allow-all ACL without keys; signed transfers: transfer-tsig.test.ts): AXFR over TCP with our decoder, dig and kdig,
  * named-checkzone on dig's output, condensed IXFR over TCP and UDP, and the refusals.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { Store } from '../../src/store/index.js';
 import type { RouteSpec } from '../../src/store/types.js';
 import { decodeMessage, encodeQuery } from '../../src/wire/message.js';
 import { FrameDecoder, frame } from '../../src/wire/tcp.js';
+import { makeTsigKey, signMessageMac, TsigStreamVerifier } from '../../src/wire/tsig.js';
 import type { DnsRecord } from '../../src/wire/types.js';
 import { Rcode, Type } from '../../src/wire/types.js';
 import { exportZone } from '../../src/zonefile/export.js';
@@ -61,6 +63,9 @@ const spec = (...names: string[]): RouteSpec => ({ policy: 'weighted', ttl: 300,
 
 let open: Daemon | undefined;
 let closed: Daemon | undefined;
+/** transfer.allow lists KEY: the real ACL, with TSIG. */
+let signed: Daemon | undefined;
+const KEY = makeTsigKey('transfer-key', 'hmac-sha256', randomBytes(32).toString('base64'));
 let writer: Store | undefined;
 let logs: Record<string, unknown>[] = [];
 const file = tmp.file();
@@ -99,6 +104,10 @@ before(async () => {
     allowTransfer: () => ({ allowed: true, key: 'test-allow-all' }),
   });
   closed = await startDaemon(config(file), { log: pino({ level: 'silent' }), http: false });
+  signed = await startDaemon(
+    { ...config(file), tsig: { keys: [KEY] }, transfer: { allow: ['transfer-key'] } },
+    { log: pino({ level: 'silent' }), http: false },
+  );
   writer = Store.open(file, { create: false });
 });
 
@@ -106,6 +115,7 @@ after(async () => {
   writer?.close();
   await open?.close();
   await closed?.close();
+  await signed?.close();
   tmp.cleanup();
 });
 
@@ -153,11 +163,45 @@ const lines = (messages: Buffer[]) =>
   messages.flatMap((m) => decodeMessage(m).answer.map((rr) => formatRecord(rr as DnsRecord)));
 
 describe('zone transfers out of psarnd', () => {
-  it('refuses AXFR and IXFR by default (transfer.allow lists no key, and nothing verifies one yet)', async () => {
+  it('refuses AXFR and IXFR by default (transfer.allow lists no key)', async () => {
     const axfr = await tcpRaw(closed!.dns, [encodeQuery({ id: 1, name: ZONE, qtype: Type.AXFR })]);
     assert.equal(decodeMessage(axfr[0]!).rcode, Rcode.REFUSED);
     const ixfr = await udpRaw(closed!.dns, encodeIxfrQuery(ZONE, 1, 2));
     assert.equal(decodeMessage(ixfr!).rcode, Rcode.REFUSED);
+  });
+
+  it('signs every message of a many-message AXFR in one chain (RFC 8945 §5.3.1); the same records', async () => {
+    const { message, mac } = signMessageMac(encodeQuery({ id: 12, name: ZONE2, qtype: Type.AXFR }), KEY);
+    const messages = await transfer(signed!, message);
+    assert.ok(messages.length > 5, `${messages.length} messages`);
+    const verifier = new TsigStreamVerifier(KEY, mac);
+    for (const [i, m] of messages.entries()) {
+      assert.ok(m.length <= 65535);
+      assert.equal(verifier.verify(m).status, 'ok', `message ${i}`);
+    }
+    assert.ok(verifier.end(), 'the last message signed');
+    const unsigned = await transfer(open!, encodeQuery({ id: 13, name: ZONE2, qtype: Type.AXFR }));
+    assert.deepEqual(lines(messages), lines(unsigned));
+  });
+
+  it('kdig -y verifies every message of a many-message AXFR', async (t) => {
+    if (!skipUnlessTool(t, 'kdig')) return;
+    const { stdout } = await run(
+      toolPath('kdig')!,
+      [
+        `@${signed!.dns.host}`,
+        '-p',
+        String(signed!.dns.port),
+        '-y',
+        `hmac-sha256:transfer-key:${KEY.secret.toString('base64')}`,
+        '-t',
+        'AXFR',
+        ZONE2,
+      ],
+      { maxBuffer: 256 << 20 },
+    );
+    assert.doesNotMatch(stdout, /^;; (WARNING|ERROR)/m);
+    assert.match(stdout, /;; Received \d+ B \(([6-9]|\d\d+) messages, \d+ records\)/);
   });
 
   it('answers AXFR over UDP with NOTIMP (RFC 5936 §4.2: TCP only)', async () => {

@@ -21,6 +21,7 @@ import {
 import { Flag, Hdr } from '../../src/wire/cursor.js';
 import { decodeMessage } from '../../src/wire/message.js';
 import { Opcode, Rcode, Type } from '../../src/wire/types.js';
+import { buildCatalog } from '../../src/zone/catalog.js';
 import type { ZoneChanges } from '../../src/zone/store-view.js';
 import { PARAMS } from '../helpers/fixtures.js';
 
@@ -306,6 +307,16 @@ describe('Notifier', () => {
     );
     notifier.onChange(changes({ removed: [ZA] }));
     assert.equal(notifier.pending, 1);
+  });
+
+  it('onChange notifies the catalog zone when it moved (a zone created), with its SOA', () => {
+    const { net, notifier } = setup();
+    const catalog = buildCatalog('psarn.internal.', 5, PARAMS, [{ name: ZA, created: 5 }]);
+    notifier.onChange({ changed: [], keys: [], entries: new Map(), added: [], removed: [], catalog });
+    assert.equal(net.sent.length, 1);
+    const sent = decodeMessage(net.sent[0]!.message);
+    assert.equal(sent.question[0]!.name, 'catalog.psarn.internal.');
+    assert.equal((sent.answer[0] as { serial: number }).serial, 5);
   });
 
   it('close() cancels pending retries and closes the socket; later changes send nothing', async () => {
