@@ -661,26 +661,10 @@ export class Store {
     } catch (err) {
       throw this.#readFailed(err);
     }
-    let it: Iterator<T> | undefined;
-    let finished = false;
     try {
-      it = fn();
-      for (;;) {
-        let next: IteratorResult<T>;
-        try {
-          next = it.next();
-        } catch (err) {
-          finished = true;
-          throw this.#readFailed(err);
-        }
-        if (next.done) {
-          finished = true;
-          return;
-        }
-        yield next.value;
-      }
+      // #guard maps a failed read and closes the iterator when the consumer stops early.
+      yield* this.#guard(fn());
     } finally {
-      if (!finished) it?.return?.();
       if (db.inTransaction) db.prepare('ROLLBACK').run();
     }
   }
