@@ -15,6 +15,9 @@
  * - A reply that matches the query but does not decode is ERR_BAD_ANSWER, after the other
  *   servers were asked and none answered usably; like REFUSED, it is not answered from stale.
  * - For an alias whose target is in another zone, the entry follows the target zone's epoch.
+ * - Through a secondary (docs/design.md#clients-against-secondaries): a URI answer without the
+ *   route TXT is followed by a TXT query for the final name; a CNAME chain the server stopped
+ *   short is continued from its last name, MAX_CNAME_CHAIN in all.
  */
 import { nameToPsarn, psarnToName, zoneName } from '../psarn/name.js';
 import { formatPsarn, parsePsarn } from '../psarn/psarn.js';
