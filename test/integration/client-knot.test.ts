@@ -19,6 +19,7 @@ import type { RouteTarget } from '../../src/client/types.js';
 import { Type } from '../../src/wire/types.js';
 import { cliOn, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
 import { query } from '../helpers/dns.js';
+import { knotSecondaryConfig } from '../helpers/knot.js';
 import { skipUnlessTool, toolPath } from '../helpers/tools.js';
 
 const SECRET = randomBytes(32).toString('base64');
@@ -29,49 +30,6 @@ const LATEST = `${ACCOUNT}:orders/latest`;
 /** chain/a0 -> chain/a1 -> ... -> chain/a7 -> orders/audit: 8 CNAMEs, psarnd's whole limit. */
 const CHAIN = Array.from({ length: 8 }, (_, i) => `${ACCOUNT}:chain/a${i}`);
 const LAST_NAME = 'a7.chain.123456789012.us-east-1.aws.psarn.internal.';
-
-/** knotd as a member-zone secondary of psarnd, by TSIG, through psarnd's catalog. */
-function knotConfig(port: number, primaryPort: number, dir: string): string {
-  return [
-    'server:',
-    `    listen: 127.0.0.1@${port}`,
-    `    rundir: ${dir}`,
-    '    background-workers: 1',
-    '    udp-workers: 1',
-    '    tcp-workers: 1',
-    'database:',
-    `    storage: ${dir}`,
-    'key:',
-    '  - id: transfer-key',
-    '    algorithm: hmac-sha256',
-    `    secret: ${SECRET}`,
-    'remote:',
-    '  - id: psarnd',
-    `    address: 127.0.0.1@${primaryPort}`,
-    '    key: transfer-key',
-    'acl:',
-    '  - id: notify-from-psarnd',
-    '    address: 127.0.0.1',
-    '    key: transfer-key',
-    '    action: notify',
-    'log:',
-    '  - target: stderr',
-    '    any: info',
-    'template:',
-    '  - id: member',
-    '    master: psarnd',
-    '    acl: notify-from-psarnd',
-    `    storage: ${dir}`,
-    'zone:',
-    '  - domain: catalog.psarn.internal',
-    '    master: psarnd',
-    '    acl: notify-from-psarnd',
-    `    storage: ${dir}`,
-    '    catalog-role: interpret',
-    '    catalog-template: member',
-    '',
-  ].join('\n');
-}
 
 const sorted = (targets: readonly RouteTarget[]): RouteTarget[] =>
   [...targets].sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
@@ -111,7 +69,10 @@ describe('PsarnClient against a Knot secondary of psarnd', () => {
     const storage = join(dir, 'knot');
     mkdirSync(storage);
     const config = join(dir, 'knot.conf');
-    writeFileSync(config, knotConfig(knotPort, d.dns.port, storage));
+    writeFileSync(
+      config,
+      knotSecondaryConfig({ port: knotPort, primaryPort: d.dns.port, dir: storage, secret: SECRET }),
+    );
     knot = spawn(toolPath('knotd')!, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     knot.stderr!.setEncoding('utf8').on('data', (s: string) => {
       log += s;
