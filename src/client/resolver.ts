@@ -15,11 +15,14 @@
  * - A reply that matches the query but does not decode is ERR_BAD_ANSWER, after the other
  *   servers were asked and none answered usably; like REFUSED, it is not answered from stale.
  * - For an alias whose target is in another zone, the entry follows the target zone's epoch.
+ * - Through a secondary (docs/design.md#clients-against-secondaries): a URI answer without the
+ *   route TXT is followed by a TXT query for the final name; a CNAME chain the server stopped
+ *   short is continued from its last name, MAX_CNAME_CHAIN in all.
  */
 import { nameToPsarn, psarnToName, zoneName } from '../psarn/name.js';
 import { formatPsarn, parsePsarn } from '../psarn/psarn.js';
 import { EPOCH_LABEL } from '../psarn/txt.js';
-import { Type } from '../wire/types.js';
+import { MAX_CNAME_CHAIN, Type } from '../wire/types.js';
 import { DnsClient, type DnsOutcome } from './dns-client.js';
 import { PsarnClientError } from './errors.js';
 import type { ResolvedOptions, ResolverOptions } from './resolver-options.js';
@@ -27,8 +30,8 @@ import { resolveOptions } from './resolver-options.js';
 
 import type { CacheEntry } from './route-cache.js';
 import { RouteCache } from './route-cache.js';
-import { readEpoch, readRoute } from './route-reader.js';
-import { formatServer } from './transport.js';
+import { clampTtl, readEpoch, readRoute, readRouteTxt } from './route-reader.js';
+import { formatServer, type ServerAddress } from './transport.js';
 import type { Route } from './types.js';
 
 export type { ResolverOptions } from './resolver-options.js';
@@ -165,66 +168,111 @@ export class RouteResolver {
   }
 
   async #fetch(p: Parsed): Promise<Route> {
-    const out = await this.#dns.query(p.name, Type.URI);
-    const now = this.#o.now();
-    if (!out.ok && out.malformed !== undefined) {
-      // A server answered, with records that do not decode: a bad answer, not a missing server.
+    // A secondary (Knot) may stop a CNAME chain short: go on from the last name, bounded by
+    // MAX_CNAME_CHAIN in all (docs/design.md#clients-against-secondaries).
+    let name = p.name;
+    let steps = 0;
+    let chainTtl = Number.POSITIVE_INFINITY;
+    const seen = new Set([name]);
+    for (;;) {
+      const out = await this.#dns.query(name, Type.URI);
+      const now = this.#o.now();
+      if (!out.ok) return this.#failed(p, out, now);
+      const read = readRoute(out.message, name, this.#o, MAX_CNAME_CHAIN - steps);
+      switch (read.kind) {
+        case 'chain':
+          if (seen.has(read.next)) throw this.#bad(p, out.server, name, `CNAME loop at ${read.next}`);
+          seen.add(read.next);
+          steps += read.steps;
+          chainTtl = Math.min(chainTtl, read.ttl);
+          name = read.next;
+          continue;
+        case 'servfail':
+          return this.#noAnswer(p, { ok: false, tried: [out.server], cause: new Error('SERVFAIL') }, now);
+        case 'bad':
+          throw this.#bad(p, out.server, name, read.reason);
+        case 'negative': {
+          const zone = read.zone ?? p.zone;
+          const ttl = Math.min(read.ttl, clampTtl(chainTtl, this.#o));
+          const entry: CacheEntry = {
+            kind: 'negative',
+            rcode: read.rcode,
+            zone,
+            epoch: this.#cache.peekZone(zone)?.epoch,
+            expiresAt: now + ttl * 1000,
+            retryAfter: 0,
+          };
+          if (ttl > 0) this.#cache.set(p.name, entry, now);
+          else this.#cache.delete(p.name);
+          throw notFound(p, read.rcode);
+        }
+        case 'route': {
+          let { policy, epoch } = read;
+          let ttl = Math.min(read.ttl, clampTtl(chainTtl, this.#o));
+          if (!read.txt) {
+            // A secondary serves the URIs without the route's TXT: ask for it, inside this
+            // single-flight fetch, so the entry holds the same policy and epoch as from psarnd.
+            const got = await this.#dns.query(read.finalName, Type.TXT);
+            if (!got.ok) return this.#failed(p, got, this.#o.now());
+            const t = readRouteTxt(got.message, read.finalName);
+            if (t.kind === 'bad') throw this.#bad(p, got.server, read.finalName, t.reason);
+            policy = t.policy;
+            epoch = t.epoch;
+            ttl = Math.min(ttl, clampTtl(t.ttl, this.#o));
+          }
+          return this.#store(p, read.finalName, policy, epoch, ttl, read.targets, this.#o.now());
+        }
+      }
+    }
+  }
+
+  #store(
+    p: Parsed,
+    finalName: string,
+    policy: Route['policy'],
+    epoch: number,
+    ttl: number,
+    targets: Route['targets'],
+    now: number,
+  ): Route {
+    const zone = finalName === p.name ? p.zone : zoneOfName(finalName, this.#o.namespace, p.zone);
+    this.#learnEpoch(zone, epoch, now, false);
+    const route: Route = freezeRoute({
+      psarn: p.psarn,
+      name: p.name,
+      policy,
+      ttl,
+      expiresAt: now + ttl * 1000,
+      epoch,
+      stale: false,
+      targets,
+    });
+    // TTL 0: use once, never cache (RFC 1035 §3.2.1).
+    if (ttl > 0)
+      this.#cache.set(p.name, { kind: 'route', route, zone, epoch, expiresAt: route.expiresAt, retryAfter: 0 }, now);
+    else this.#cache.delete(p.name);
+    return route;
+  }
+
+  #bad(p: Parsed, server: ServerAddress, name: string, reason: string): PsarnClientError {
+    this.#o.metrics?.dnsErrors.inc({ reason: 'answer' });
+    return new PsarnClientError(
+      'ERR_BAD_ANSWER',
+      `${formatServer(server)} gave no usable answer for psARN '${p.psarn}' (${name}): ${reason}`,
+      { psarn: p.psarn },
+    );
+  }
+
+  /** No usable reply: a malformed one is a bad answer, not a missing server; else stale or fail. */
+  #failed(p: Parsed, out: DnsOutcome & { ok: false }, now: number): Route {
+    if (out.malformed !== undefined) {
       throw new PsarnClientError(
         'ERR_BAD_ANSWER',
         `${formatServer(out.malformed.server)} gave no usable answer for psARN '${p.psarn}': ${out.malformed.message}`,
         { cause: out.malformed, psarn: p.psarn },
       );
     }
-    if (!out.ok) return this.#noAnswer(p, out, now);
-    const read = readRoute(out.message, p.name, this.#o);
-    switch (read.kind) {
-      case 'servfail':
-        return this.#noAnswer(p, { ok: false, tried: [out.server], cause: new Error('SERVFAIL') }, now);
-      case 'bad':
-        this.#o.metrics?.dnsErrors.inc({ reason: 'answer' });
-        throw new PsarnClientError(
-          'ERR_BAD_ANSWER',
-          `${formatServer(out.server)} gave no usable answer for psARN '${p.psarn}' (${p.name} URI): ${read.reason}`,
-          { psarn: p.psarn },
-        );
-      case 'negative': {
-        const zone = read.zone ?? p.zone;
-        const entry: CacheEntry = {
-          kind: 'negative',
-          rcode: read.rcode,
-          zone,
-          epoch: this.#cache.peekZone(zone)?.epoch,
-          expiresAt: now + read.ttl * 1000,
-          retryAfter: 0,
-        };
-        if (read.ttl > 0) this.#cache.set(p.name, entry, now);
-        else this.#cache.delete(p.name);
-        throw notFound(p, read.rcode);
-      }
-      case 'route': {
-        const zone = read.finalName === p.name ? p.zone : zoneOfName(read.finalName, this.#o.namespace, p.zone);
-        this.#learnEpoch(zone, read.epoch, now, false);
-        const route: Route = freezeRoute({
-          psarn: p.psarn,
-          name: p.name,
-          policy: read.policy,
-          ttl: read.ttl,
-          expiresAt: now + read.ttl * 1000,
-          epoch: read.epoch,
-          stale: false,
-          targets: read.targets,
-        });
-        // TTL 0: use once, never cache (RFC 1035 §3.2.1).
-        if (read.ttl > 0)
-          this.#cache.set(
-            p.name,
-            { kind: 'route', route, zone, epoch: read.epoch, expiresAt: route.expiresAt, retryAfter: 0 },
-            now,
-          );
-        else this.#cache.delete(p.name);
-        return route;
-      }
-    }
+    return this.#noAnswer(p, out, now);
   }
 
   /** No server answered (timeouts, connect errors, SERVFAIL): serve stale or fail (RFC 8767 §4). */

@@ -27,6 +27,20 @@ export type RouteAnswer =
       /** Seconds, clamped. */
       ttl: number;
       targets: RouteTarget[];
+      /** Whether the route's TXT came with the URIs (psarnd adds it; a Knot or BIND secondary does not). */
+      txt: boolean;
+    }
+  | {
+      /**
+       * The server followed the CNAME chain part way and stopped (Knot's own limit, or a target in
+       * another zone): ask again for `next` (docs/design.md#clients-against-secondaries).
+       */
+      kind: 'chain';
+      next: string;
+      /** CNAMEs followed in this reply. */
+      steps: number;
+      /** Seconds, as received (not clamped): the smallest CNAME TTL of this reply. */
+      ttl: number;
     }
   | {
       kind: 'negative';
@@ -59,7 +73,12 @@ export function receivedTtl(ttl: number): number {
  * Reads the reply to a URI query for `name` (absolute, lowercase).
  * @example readRoute(reply, 'created.orders.123456789012.us-east-1.aws.psarn.internal.', { minTtl: 0, maxTtl: 172800 })
  */
-export function readRoute(message: DecodedMessage, name: string, clamp: TtlClamp): RouteAnswer {
+export function readRoute(
+  message: DecodedMessage,
+  name: string,
+  clamp: TtlClamp,
+  budget: number = MAX_CNAME_CHAIN,
+): RouteAnswer {
   if (message.rcode === Rcode.SERVFAIL) return { kind: 'servfail' };
   if (message.rcode !== Rcode.NOERROR && message.rcode !== Rcode.NXDOMAIN) {
     return { kind: 'bad', reason: `the server answered ${rcodeName(message.rcode)}` };
@@ -71,7 +90,7 @@ export function readRoute(message: DecodedMessage, name: string, clamp: TtlClamp
   for (; ; steps++) {
     const cname = message.answer.find((r) => r.type === 'CNAME' && r.name === current);
     if (cname === undefined || !('target' in cname)) break;
-    if (steps === MAX_CNAME_CHAIN) {
+    if (steps === budget) {
       return { kind: 'bad', reason: `CNAME chain from ${name} is longer than ${MAX_CNAME_CHAIN}` };
     }
     minTtl = Math.min(minTtl, receivedTtl(cname.ttl));
@@ -84,8 +103,9 @@ export function readRoute(message: DecodedMessage, name: string, clamp: TtlClamp
     const rcode = message.rcode === Rcode.NXDOMAIN ? 'NXDOMAIN' : 'NODATA';
     if (rcode === 'NODATA' && steps > 0 && soa === undefined) {
       // RFC 1034 §4.3.2 step 3a: the server stopped following (a chain over its limit, a loop,
-      // a target outside its zones) and left the rest to a resolver; this one does not recurse.
-      return { kind: 'bad', reason: `CNAME chain from ${name} stops at ${current}, which the server did not answer` };
+      // a target outside its zones) and left the rest to the resolver, which restarts the query
+      // at the last name (RFC 1034 §5.3.3); the caller bounds the whole chain and catches loops.
+      return { kind: 'chain', next: current, steps, ttl: minTtl };
     }
     if (soa === undefined) return { kind: 'negative', rcode, ttl: 0, zone: undefined };
     const ttl = Math.min(minTtl, receivedTtl(soa.ttl), receivedTtl(soa.minimum));
@@ -110,7 +130,37 @@ export function readRoute(message: DecodedMessage, name: string, clamp: TtlClamp
     }
     minTtl = Math.min(minTtl, receivedTtl(txt.ttl));
   }
-  return { kind: 'route', finalName: current, policy, epoch, ttl: clampTtl(minTtl, clamp), targets };
+  return {
+    kind: 'route',
+    finalName: current,
+    policy,
+    epoch,
+    ttl: clampTtl(minTtl, clamp),
+    targets,
+    txt: txt !== undefined,
+  };
+}
+
+/**
+ * The route TXT at `owner` from the reply to its own TXT query, asked when a secondary served
+ * the URIs without it (docs/design.md#clients-against-secondaries). No such TXT (NODATA,
+ * NXDOMAIN, other TXT only) is a route without one: the defaults, as when psarnd sends none.
+ * @example readRouteTxt(reply, name) // { kind: 'txt', policy: 'weighted', epoch: 3, ttl: 60 }
+ */
+export function readRouteTxt(
+  message: DecodedMessage,
+  owner: string,
+): { kind: 'txt'; policy: Policy; epoch: number; ttl: number } | { kind: 'bad'; reason: string } {
+  if (message.rcode !== Rcode.NOERROR && message.rcode !== Rcode.NXDOMAIN)
+    return { kind: 'bad', reason: `the server answered ${rcodeName(message.rcode)} to the route TXT` };
+  const txt = message.rcode === Rcode.NOERROR ? routeTxt(message.answer, owner) : undefined;
+  if (txt === undefined) return { kind: 'txt', policy: 'weighted', epoch: 0, ttl: Number.POSITIVE_INFINITY };
+  try {
+    const parsed = parseRouteTxt(txt.strings);
+    return { kind: 'txt', policy: parsed.policy ?? 'weighted', epoch: parsed.epoch ?? 0, ttl: receivedTtl(txt.ttl) };
+  } catch (err) {
+    return { kind: 'bad', reason: `route TXT at ${owner}: ${(err as Error).message}` };
+  }
 }
 
 /** The route TXT (first string "v=psarn1") at `owner`; other TXT records there are not ours. */

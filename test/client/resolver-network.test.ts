@@ -24,7 +24,8 @@ function routeReply(target: string): Reply {
     aa: true,
     answer: [{ name: NAME, ttl: 300, type: 'URI', priority: 10, weight: 1, target }],
     authority: [],
-    additional: [],
+    // As psarnd answers: the route TXT in additional, so no TXT query follows.
+    additional: [{ name: NAME, ttl: 300, type: 'TXT', strings: ['v=psarn1', 'epoch=1'] }],
   };
 }
 

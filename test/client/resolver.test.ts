@@ -654,3 +654,129 @@ describe('RouteResolver: input and options', () => {
     assert.equal(count?.labels.transport, 'udp');
   });
 });
+
+describe('RouteResolver against a secondary (plain zone data: no TXT in additional, its own CNAME limit)', () => {
+  /** A secondary's URI reply: the URIs only. */
+  const plain = (name: string, ttl: number, ...targets: string[]): Sections => ({
+    answer: targets.map((t, i) => uri(name, ttl, 10, i === 0 ? 90 : 10, t)),
+  });
+
+  it('a URI answer without the TXT: one TXT query for the final name, policy and epoch right, cached', async () => {
+    const { resolver, fake, clock } = setup(
+      ({ name, qtype }) => {
+        assert.equal(name, NAME);
+        if (qtype === Type.URI) return plain(NAME, 300, V1, V2);
+        return { answer: [txt(NAME, 5, 'other=1'), routeTxt(NAME, 120, 'fanout', 4)] };
+      },
+      { epochTtl: 86400 },
+    );
+    const r = await resolver.resolve(PSARN);
+    assert.deepEqual(
+      fake.calls.map((c) => c.qtype),
+      [Type.URI, Type.TXT],
+    );
+    assert.equal(r.policy, 'fanout');
+    assert.equal(r.epoch, 4);
+    assert.equal(r.ttl, 120, 'the TXT TTL counts, as when it comes in additional');
+    assert.deepEqual(
+      r.targets.map((t) => t.target),
+      [V1, V2],
+    );
+    clock.advance(119_000);
+    assert.equal(await resolver.resolve(PSARN), r);
+    assert.equal(fake.calls.length, 2, 'served from the cache: no query');
+  });
+
+  it('with the TXT in additional (psarnd): one query, no TXT query', async () => {
+    const { resolver, fake } = setup(() => route(NAME, 300, 3, V1));
+    assert.equal((await resolver.resolve(PSARN)).epoch, 3);
+    assert.equal(fake.calls.length, 1);
+  });
+
+  it('100 concurrent misses share the URI and the TXT query', async () => {
+    const { resolver, fake } = setup(({ qtype }) =>
+      qtype === Type.URI ? plain(NAME, 300, V1) : { answer: [routeTxt(NAME, 300, 'weighted', 2)] },
+    );
+    const all = await Promise.all(Array.from({ length: 100 }, () => resolver.resolve(PSARN)));
+    assert.equal(fake.calls.length, 2);
+    for (const r of all) assert.equal(r.epoch, 2);
+  });
+
+  it('no route TXT at the name (NODATA): the defaults, as from psarnd without one', async () => {
+    const { resolver } = setup(({ qtype }) =>
+      qtype === Type.URI ? plain(NAME, 300, V1) : { authority: [soa(ZONE, 3600, 60)] },
+    );
+    const r = await resolver.resolve(PSARN);
+    assert.equal(r.policy, 'weighted');
+    assert.equal(r.epoch, 0);
+    assert.equal(r.ttl, 300);
+  });
+
+  it('the TXT query times out: stale if cached, else ERR_NO_SERVER (never a guessed policy)', async () => {
+    let txtDown = true;
+    const { resolver, clock } = setup(({ qtype }) => {
+      if (qtype === Type.URI) return plain(NAME, 60, V1);
+      return txtDown ? 'timeout' : { answer: [routeTxt(NAME, 60, 'fanout', 1)] };
+    });
+    await rejects(resolver.resolve(PSARN), 'ERR_NO_SERVER');
+    assert.equal(resolver.cacheState(PSARN), 'absent');
+    txtDown = false;
+    const r = await resolver.resolve(PSARN);
+    assert.equal(r.policy, 'fanout');
+    clock.advance(61_000);
+    txtDown = true;
+    const stale = await resolver.resolve(PSARN);
+    assert.equal(stale.stale, true);
+    assert.equal(stale.policy, 'fanout');
+  });
+
+  it('a bad route TXT or a REFUSED TXT query is ERR_BAD_ANSWER', async () => {
+    let reply: Sections = { answer: [txt(NAME, 60, 'v=psarn1', 'policy=random')] };
+    const { resolver } = setup(({ qtype }) => (qtype === Type.URI ? plain(NAME, 60, V1) : reply));
+    await rejects(resolver.resolve(PSARN), 'ERR_BAD_ANSWER');
+    reply = { rcode: Rcode.REFUSED };
+    await rejects(resolver.resolve(PSARN), 'ERR_BAD_ANSWER');
+  });
+
+  it('a CNAME chain the server stopped short is continued from the last name', async () => {
+    const names = Array.from({ length: 9 }, (_, i) => `a${i}.orders.${ZONE}`);
+    const hop = (from: number, to: number) =>
+      names.slice(from, to).map((n, i) => cname(n, 50 + i, names[from + i + 1]!));
+    const { resolver, fake } = setup(({ name, qtype }) => {
+      // Like Knot: follows at most 3 CNAMEs per reply, then stops without the SOA.
+      const at = names.indexOf(name);
+      if (qtype === Type.TXT) return { answer: [routeTxt(names[8]!, 300, 'fanout', 6)] };
+      if (at + 3 >= 8) return { answer: [...hop(at, 8), ...plain(names[8]!, 300, V3).answer!] };
+      return { answer: hop(at, at + 3) };
+    });
+    const r = await resolver.resolve('arn:aws:psarn:us-east-1:123456789012:orders/a0');
+    assert.deepEqual(
+      fake.calls.map((c) => `${c.name} ${c.qtype}`),
+      [`${names[0]} ${Type.URI}`, `${names[3]} ${Type.URI}`, `${names[6]} ${Type.URI}`, `${names[8]} ${Type.TXT}`],
+    );
+    assert.deepEqual(
+      r.targets.map((t) => t.target),
+      [V3],
+    );
+    assert.equal(r.policy, 'fanout');
+    assert.equal(r.epoch, 6);
+    assert.equal(r.ttl, 50, 'the smallest CNAME TTL of every hop counts');
+  });
+
+  it('a continued chain longer than MAX_CNAME_CHAIN in all, or a loop, is ERR_BAD_ANSWER', async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `a${i}.orders.${ZONE}`);
+    const { resolver, fake } = setup(({ name }) => {
+      const at = names.indexOf(name);
+      return { answer: [cname(name, 60, names[at + 1]!)] };
+    });
+    const err = await rejects(resolver.resolve('arn:aws:psarn:us-east-1:123456789012:orders/a0'), 'ERR_BAD_ANSWER');
+    assert.match(err.message, /longer than 8/);
+    assert.equal(fake.calls.length, 9);
+    const a = `a.orders.${ZONE}`;
+    const b = `b.orders.${ZONE}`;
+    const loop = setup(({ name }) => ({ answer: [cname(name, 60, name === a ? b : a)] }));
+    const e2 = await rejects(loop.resolver.resolve('arn:aws:psarn:us-east-1:123456789012:orders/a'), 'ERR_BAD_ANSWER');
+    assert.match(e2.message, /CNAME loop/);
+    assert.equal(loop.fake.calls.length, 2);
+  });
+});

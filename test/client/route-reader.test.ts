@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type RouteAnswer, readEpoch, readRoute } from '../../src/client/route-reader.js';
+import { type RouteAnswer, readEpoch, readRoute, readRouteTxt } from '../../src/client/route-reader.js';
 import { Rcode, Type } from '../../src/wire/types.js';
 import { cname, LAMBDA, message, NAME, routeTxt, type Sections, soa, txt, uri, ZONE } from './fake-dns.js';
 
@@ -21,6 +21,7 @@ const cases: { name: string; qname?: string; reply: Sections; clamp?: typeof CLA
     want: {
       kind: 'route',
       finalName: NAME,
+      txt: true,
       policy: 'weighted',
       epoch: 7,
       ttl: 250,
@@ -36,6 +37,7 @@ const cases: { name: string; qname?: string; reply: Sections; clamp?: typeof CLA
     want: {
       kind: 'route',
       finalName: NAME,
+      txt: false,
       policy: 'weighted',
       epoch: 0,
       ttl: 60,
@@ -51,6 +53,7 @@ const cases: { name: string; qname?: string; reply: Sections; clamp?: typeof CLA
     want: {
       kind: 'route',
       finalName: NAME,
+      txt: true,
       policy: 'fanout',
       epoch: 2,
       ttl: 60,
@@ -72,6 +75,7 @@ const cases: { name: string; qname?: string; reply: Sections; clamp?: typeof CLA
     want: {
       kind: 'route',
       finalName: NAME,
+      txt: true,
       policy: 'fanout',
       epoch: 3,
       ttl: 40,
@@ -85,6 +89,7 @@ const cases: { name: string; qname?: string; reply: Sections; clamp?: typeof CLA
     want: {
       kind: 'route',
       finalName: NAME,
+      txt: false,
       policy: 'weighted',
       epoch: 0,
       ttl: 30,
@@ -98,6 +103,7 @@ const cases: { name: string; qname?: string; reply: Sections; clamp?: typeof CLA
     want: {
       kind: 'route',
       finalName: NAME,
+      txt: false,
       policy: 'weighted',
       epoch: 0,
       ttl: 100,
@@ -110,6 +116,7 @@ const cases: { name: string; qname?: string; reply: Sections; clamp?: typeof CLA
     want: {
       kind: 'route',
       finalName: NAME,
+      txt: true,
       policy: 'weighted',
       epoch: 1,
       ttl: 0,
@@ -123,6 +130,7 @@ const cases: { name: string; qname?: string; reply: Sections; clamp?: typeof CLA
     want: {
       kind: 'route',
       finalName: NAME,
+      txt: true,
       policy: 'weighted',
       epoch: 1,
       ttl: 30,
@@ -136,6 +144,7 @@ const cases: { name: string; qname?: string; reply: Sections; clamp?: typeof CLA
     want: {
       kind: 'route',
       finalName: NAME,
+      txt: false,
       policy: 'weighted',
       epoch: 0,
       ttl: 0,
@@ -148,6 +157,7 @@ const cases: { name: string; qname?: string; reply: Sections; clamp?: typeof CLA
     want: {
       kind: 'route',
       finalName: NAME,
+      txt: false,
       policy: 'weighted',
       epoch: 0,
       ttl: 172800,
@@ -230,12 +240,19 @@ describe('readRoute', () => {
     });
   });
 
-  it('a chain the server stopped following (NOERROR, no SOA) is a bad answer, not NODATA', () => {
+  it('a chain the server stopped following (NOERROR, no SOA) is to be continued, not NODATA', () => {
     const names = Array.from({ length: 10 }, (_, i) => `a${i}.${ZONE}`);
-    const chain = names.slice(0, 8).map((name, i) => cname(name, 60, names[i + 1]!));
+    const chain = names.slice(0, 8).map((name, i) => cname(name, 60 + i, names[i + 1]!));
     assert.deepEqual(readRoute(reply({ answer: chain }, names[0]), names[0]!, CLAMP), {
+      kind: 'chain',
+      next: names[8],
+      steps: 8,
+      ttl: 60,
+    });
+    // The budget left of a chain continued: one more CNAME than it allows is a bad answer.
+    assert.deepEqual(readRoute(reply({ answer: chain.slice(0, 3) }, names[0]), names[0]!, CLAMP, 2), {
       kind: 'bad',
-      reason: `CNAME chain from ${names[0]} stops at ${names[8]}, which the server did not answer`,
+      reason: `CNAME chain from ${names[0]} is longer than 8`,
     });
     // With the SOA it is a NODATA at the end of the chain.
     const nodata = readRoute(reply({ answer: chain, authority: [soa(ZONE, 3600, 45)] }, names[0]), names[0]!, CLAMP);
@@ -246,6 +263,24 @@ describe('readRoute', () => {
     const a = `a.${ZONE}`;
     const b = `b.${ZONE}`;
     assert.equal(readRoute(reply({ answer: [cname(a, 60, b), cname(b, 60, a)] }, a), a, CLAMP).kind, 'bad');
+  });
+});
+
+describe('readRouteTxt', () => {
+  const q = [{ name: NAME, qtype: Type.TXT, qclass: 1 }];
+  it('reads the route TXT at the name; other TXT and NODATA/NXDOMAIN are the defaults', () => {
+    assert.deepEqual(
+      readRouteTxt(message(1, q, { answer: [txt(NAME, 9, 'x=y'), routeTxt(NAME, 40, 'fanout', 5)] }), NAME),
+      { kind: 'txt', policy: 'fanout', epoch: 5, ttl: 40 },
+    );
+    const defaults = { kind: 'txt', policy: 'weighted', epoch: 0, ttl: Number.POSITIVE_INFINITY };
+    assert.deepEqual(readRouteTxt(message(1, q, { answer: [txt(NAME, 9, 'x=y')] }), NAME), defaults);
+    assert.deepEqual(readRouteTxt(message(1, q, { rcode: Rcode.NXDOMAIN }), NAME), defaults);
+  });
+  it('REFUSED or a bad route TXT is a bad answer', () => {
+    assert.equal(readRouteTxt(message(1, q, { rcode: Rcode.REFUSED }), NAME).kind, 'bad');
+    const bad = readRouteTxt(message(1, q, { answer: [txt(NAME, 9, 'v=psarn1', 'policy=random')] }), NAME);
+    assert.equal(bad.kind, 'bad');
   });
 });
 

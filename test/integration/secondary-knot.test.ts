@@ -18,6 +18,7 @@ import type { DecodedMessage } from '../../src/wire/message.js';
 import { Rcode, Type } from '../../src/wire/types.js';
 import { cliOn, type HostPort, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
 import { query } from '../helpers/dns.js';
+import { knotSecondaryConfig } from '../helpers/knot.js';
 import { skipUnlessTool, toolPath } from '../helpers/tools.js';
 
 const SECRET = randomBytes(32).toString('base64');
@@ -29,49 +30,6 @@ const CHANGED = 'arn:aws:psarn:us-east-1:123456789012:knot/changed';
 const CHANGED_NAME = 'changed.knot.123456789012.us-east-1.aws.psarn.internal.';
 const LATER_PSARN = 'arn:aws:psarn:eu-west-1:210987654321:later';
 const LATER_NAME = 'later.210987654321.eu-west-1.aws.psarn.internal.';
-
-/** knotd: the key, psarnd as the primary of the catalog and of its members, NOTIFY only with the key. */
-function knotConfig(port: number, primaryPort: number, dir: string): string {
-  return [
-    'server:',
-    `    listen: 127.0.0.1@${port}`,
-    `    rundir: ${dir}`,
-    '    background-workers: 1',
-    '    udp-workers: 1',
-    '    tcp-workers: 1',
-    'database:',
-    `    storage: ${dir}`,
-    'key:',
-    '  - id: transfer-key',
-    '    algorithm: hmac-sha256',
-    `    secret: ${SECRET}`,
-    'remote:',
-    '  - id: psarnd',
-    `    address: 127.0.0.1@${primaryPort}`,
-    '    key: transfer-key',
-    'acl:',
-    '  - id: notify-from-psarnd',
-    '    address: 127.0.0.1',
-    '    key: transfer-key',
-    '    action: notify',
-    'log:',
-    '  - target: stderr',
-    '    any: info',
-    'template:',
-    '  - id: member',
-    '    master: psarnd',
-    '    acl: notify-from-psarnd',
-    `    storage: ${dir}`,
-    'zone:',
-    `  - domain: ${CAT}`,
-    '    master: psarnd',
-    '    acl: notify-from-psarnd',
-    `    storage: ${dir}`,
-    '    catalog-role: interpret',
-    '    catalog-template: member',
-    '',
-  ].join('\n');
-}
 
 /** The answer section as sorted presentation-ish lines (the same for equal RRsets). */
 const answerOf = (m: DecodedMessage): string[] => m.answer.map((rr) => JSON.stringify(rr)).sort();
@@ -147,7 +105,10 @@ describe('Knot DNS as a secondary of psarnd (TSIG, AXFR, NOTIFY, IXFR, catalog)'
     const storage = join(dir, 'knot');
     mkdirSync(storage);
     const config = join(dir, 'knot.conf');
-    writeFileSync(config, knotConfig(knotPort, d.dns.port, storage));
+    writeFileSync(
+      config,
+      knotSecondaryConfig({ port: knotPort, primaryPort: d.dns.port, dir: storage, secret: SECRET, catalog: CAT }),
+    );
     knot = spawn(toolPath('knotd')!, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     knot.stderr!.setEncoding('utf8').on('data', (s: string) => {
       log += s;
