@@ -3,6 +3,8 @@
  * TSIG key, psarnd as the primary of its catalog zone (`catalog-role: interpret`) and of every
  * member zone, NOTIFY accepted only with the key.
  */
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 
 export interface KnotSecondaryConfig {
   /** Port knotd listens on (127.0.0.1). */
@@ -58,4 +60,17 @@ export function knotSecondaryConfig(c: KnotSecondaryConfig): string {
     '    catalog-template: member',
     '',
   ].join('\n');
+}
+
+/**
+ * Stops a knotd the test spawned: SIGTERM, SIGKILL after 5 s if it is still running; returns at
+ * once when it never started or has exited already.
+ */
+export async function stopKnot(knot: ChildProcess | undefined): Promise<void> {
+  if (knot === undefined || knot.exitCode !== null || knot.signalCode !== null) return;
+  const exited = once(knot, 'exit');
+  knot.kill('SIGTERM');
+  const kill = setTimeout(() => knot.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(kill);
 }

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +18,7 @@ import type { RouteTarget } from '../../src/client/types.js';
 import { Type } from '../../src/wire/types.js';
 import { cliOn, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
 import { query } from '../helpers/dns.js';
-import { knotSecondaryConfig } from '../helpers/knot.js';
+import { knotSecondaryConfig, stopKnot } from '../helpers/knot.js';
 import { skipUnlessTool, toolPath } from '../helpers/tools.js';
 
 const SECRET = randomBytes(32).toString('base64');
@@ -41,13 +40,7 @@ describe('PsarnClient against a Knot secondary of psarnd', () => {
   let log = '';
 
   after(async () => {
-    if (knot !== undefined && knot.exitCode === null && knot.signalCode === null) {
-      const exited = once(knot, 'exit');
-      knot.kill('SIGTERM');
-      const kill = setTimeout(() => knot?.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(kill);
-    }
+    await stopKnot(knot);
     await d?.stop();
     rmSync(dir, { recursive: true, force: true });
   });

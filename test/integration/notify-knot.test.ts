@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort } from '../../bench/knot.js';
 import { cliOn, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
+import { stopKnot } from '../helpers/knot.js';
 import { skipUnlessTool, toolPath } from '../helpers/tools.js';
 
 const Z = '123456789012.us-east-1.aws.psarn.internal.';
@@ -54,13 +54,7 @@ describe('Knot as a secondary of psarnd', () => {
   let d: RunningDaemon | undefined;
   let knot: ChildProcess | undefined;
   after(async () => {
-    if (knot !== undefined && knot.exitCode === null && knot.signalCode === null) {
-      const exited = once(knot, 'exit');
-      knot.kill('SIGTERM');
-      const kill = setTimeout(() => knot?.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(kill);
-    }
+    await stopKnot(knot);
     await d?.stop();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +17,7 @@ import type { DecodedMessage } from '../../src/wire/message.js';
 import { Rcode, Type } from '../../src/wire/types.js';
 import { cliOn, type HostPort, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
 import { query } from '../helpers/dns.js';
-import { knotSecondaryConfig } from '../helpers/knot.js';
+import { knotSecondaryConfig, stopKnot } from '../helpers/knot.js';
 import { skipUnlessTool, toolPath } from '../helpers/tools.js';
 
 const SECRET = randomBytes(32).toString('base64');
@@ -43,13 +42,7 @@ describe('Knot DNS as a secondary of psarnd (TSIG, AXFR, NOTIFY, IXFR, catalog)'
   let wake: (() => void) | undefined;
 
   after(async () => {
-    if (knot !== undefined && knot.exitCode === null && knot.signalCode === null) {
-      const exited = once(knot, 'exit');
-      knot.kill('SIGTERM');
-      const kill = setTimeout(() => knot?.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(kill);
-    }
+    await stopKnot(knot);
     await d?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
