@@ -61,6 +61,6 @@ export function readDemoRoutes(file: string, config: Config, warn: (line: string
  */
 export function loadDemoRoutes(store: Store, demo: DemoRoutes | undefined): number {
   if (demo === undefined || !store.created) return 0;
-  store.importZones([...demo.zones], demo.params);
+  store.importZones([...demo.zones], demo.params, { actor: 'psarnd:demo-routes' });
   return demo.routes;
 }

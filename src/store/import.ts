@@ -33,6 +33,8 @@ export interface ImportContext {
   zoneOrCreate: (name: string, params: ZoneParams) => { id: number; serial: number; epoch: number };
   /** Prunes the zone's journal to journal.keep rows (in the write transaction). */
   pruneJournal: (zoneId: number) => void;
+  /** Who imports, journaled (docs/design.md#change-actors); null: not known. */
+  actor: string | null;
 }
 
 export interface ImportResult {
@@ -133,7 +135,7 @@ function writeZones(zones: ZoneImport[], sorted: RouteList[], params: ZoneParams
       insertRoutes(q, { zoneId: z.id, zone: content.name, serial, at }, routes);
       const after = { routes: routes.length, epoch, params: merged };
       // One journal row for the whole import (the daemon reloads the zone on it), not one per route.
-      q.appendJournal.run(z.id, serial, 'import', null, JSON.stringify(before), JSON.stringify(after), at);
+      q.appendJournal.run(z.id, serial, 'import', null, JSON.stringify(before), JSON.stringify(after), at, ctx.actor);
       ctx.pruneJournal(z.id);
       return { zone: content.name, zoneId: z.id, routes: routes.length, serial, created };
     });

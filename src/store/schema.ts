@@ -107,8 +107,20 @@ CREATE TRIGGER zones_catalog_delete AFTER DELETE ON zones BEGIN
 END;
 `;
 
+// Who made each change (docs/design.md#change-actors): 'user:<OS user>' for a local CLI write,
+// 'key:<TSIG key name>' for a signed DNS UPDATE, 'primary:<address>' for a secondary's transfer;
+// NULL for rows written before this migration. And the database's own settings, one row per
+// key: a secondary's copy records its primary there, so a local write can be refused.
+const V4 = `
+ALTER TABLE journal ADD COLUMN actor TEXT;
+CREATE TABLE settings (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+`;
+
 /** Migration i takes the schema from version i to i + 1. */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

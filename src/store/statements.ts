@@ -44,6 +44,7 @@ interface JournalDbRow {
   before: string | null;
   after: string | null;
   at: number;
+  actor: string | null;
 }
 
 /** Named parameters of the zone INSERT/UPDATE (camelCase, as ZoneParams). */
@@ -156,6 +157,12 @@ export interface Statements {
   journalHas: Statement<unknown[], number>;
   /** Deletes a zone's (`@zone` id) journal rows older than its newest `@keep`. */
   pruneJournal: Statement<unknown[], never>;
+  /** The value of the setting `@key`, or undefined. */
+  setting: Statement<unknown[], string>;
+  /** Writes the setting `@key` = `@value`. */
+  putSetting: Statement<unknown[], never>;
+  /** Deletes the setting `@key`. */
+  deleteSetting: Statement<unknown[], never>;
   /** The aliases pointing at a name: { zone, path }, by zone and path. */
   aliasReferrers: Statement<unknown[], { zone: string; path: string }>;
   /** Problems of the chains through one alias (`@zone` id, `@path`) and of every alias whose chain reaches it. */
@@ -270,12 +277,12 @@ export function prepareStatements(db: Database): Statements {
     deleteZoneRoutes: s<never>('DELETE FROM routes WHERE zone_id = ?'),
 
     appendJournal: s<never>(
-      'INSERT INTO journal (zone_id, serial, op, path, before, after, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO journal (zone_id, serial, op, path, before, after, at, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     // Rows after the one that produced `since` (journal seq order, since serials wrap); the
     // caller drops any not ahead of `since` in RFC 1982 terms.
     journalSince: s<JournalDbRow>(
-      `SELECT z.name AS zone, j.serial, j.op, j.path, j.before, j.after, j.at
+      `SELECT z.name AS zone, j.serial, j.op, j.path, j.before, j.after, j.at, j.actor
        FROM journal j JOIN zones z ON z.id = j.zone_id
        WHERE z.name = @zone AND j.seq > coalesce(
          (SELECT max(seq) FROM journal WHERE zone_id = z.id AND serial = @since), 0)
@@ -291,6 +298,11 @@ export function prepareStatements(db: Database): Statements {
       `DELETE FROM journal WHERE zone_id = @zone AND seq < (
          SELECT seq FROM journal WHERE zone_id = @zone ORDER BY seq DESC LIMIT 1 OFFSET @keep - 1)`,
     ),
+    setting: one<string>('SELECT value FROM settings WHERE key = @key'),
+    putSetting: s<never>(
+      'INSERT INTO settings (key, value) VALUES (@key, @value) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
+    deleteSetting: s<never>('DELETE FROM settings WHERE key = @key'),
 
     aliasReferrers: s<{ zone: string; path: string }>(
       `SELECT z.name AS zone, r.path FROM routes r JOIN zones z ON z.id = r.zone_id WHERE r.alias = ?
@@ -347,6 +359,7 @@ export function toJournalEntry(row: JournalDbRow): JournalEntry {
   if (row.path !== null) entry.path = row.path;
   if (row.before !== null) entry.before = JSON.parse(row.before);
   if (row.after !== null) entry.after = JSON.parse(row.after);
+  if (row.actor !== null) entry.actor = row.actor;
   return entry;
 }
 

@@ -542,7 +542,7 @@ export class Store {
       if (existing !== undefined && before !== undefined && sameRoute(before, route)) {
         return { zone, path, before, after: before, changed: false, serial: existing.serial, zoneCreated: false };
       }
-      const z = this.#zoneOrCreate(zone, params);
+      const z = this.#zoneOrCreate(zone, params, options.actor);
       const serial = this.#bump(z, z.epoch);
       const at = this.#now();
       q.deleteTargets.run(z.id, path);
@@ -556,7 +556,16 @@ export class Store {
         if (before?.policy !== undefined) checkReferrers(q, routeName(zone, path), 'convert', options);
       }
       const after = groupRoutes(q.routeById.all(z.id, path)).next().value;
-      q.appendJournal.run(z.id, serial, 'set', path, journalRoute(before), journalRoute(after), at);
+      q.appendJournal.run(
+        z.id,
+        serial,
+        'set',
+        path,
+        journalRoute(before),
+        journalRoute(after),
+        at,
+        options.actor ?? null,
+      );
       this.#prune(z.id, serial);
       return { zone, path, before, after, changed: true, serial, zoneCreated: existing === undefined };
     });
@@ -578,14 +587,14 @@ export class Store {
       const dangling = checkReferrers(q, routeName(zone, path), 'delete', options);
       q.deleteRoute.run(z.id, path);
       const serial = this.#bump(z, z.epoch);
-      q.appendJournal.run(z.id, serial, 'delete', path, journalRoute(before), null, this.#now());
+      q.appendJournal.run(z.id, serial, 'delete', path, journalRoute(before), null, this.#now(), options.actor ?? null);
       this.#prune(z.id, serial);
       return { zone, path, before, changed: true, serial, zoneCreated: false, ...(dangling ? { dangling } : {}) };
     });
   }
 
   /** Bumps the zone's epoch (and serial). @throws StoreError ERR_ZONE_NOT_FOUND */
-  flush(zone: string): { epoch: number; serial: number } {
+  flush(zone: string, options: Pick<WriteOptions, 'actor'> = {}): { epoch: number; serial: number } {
     const q = this.#q;
     return this.#write(() => {
       const z = q.zone.get(zone);
@@ -593,7 +602,16 @@ export class Store {
       const epoch = z.epoch + 1;
       const serial = this.#bump(z, epoch);
       const journal = (e: number) => JSON.stringify({ epoch: e });
-      q.appendJournal.run(z.id, serial, 'flush', null, journal(z.epoch), journal(epoch), this.#now());
+      q.appendJournal.run(
+        z.id,
+        serial,
+        'flush',
+        null,
+        journal(z.epoch),
+        journal(epoch),
+        this.#now(),
+        options.actor ?? null,
+      );
       this.#prune(z.id, serial);
       return { epoch, serial };
     });
@@ -605,13 +623,14 @@ export class Store {
    * otherwise current + 1. @returns per zone the route count and new serial.
    * @throws StoreError ERR_INVALID_ROUTE / ERR_INVALID_ZONE, and nothing is written (one transaction).
    */
-  importZones(zones: ZoneImport[], params: ZoneParams): ImportResult[] {
+  importZones(zones: ZoneImport[], params: ZoneParams, options: Pick<WriteOptions, 'actor'> = {}): ImportResult[] {
     return importZones(zones, params, {
+      actor: options.actor ?? null,
       q: this.#q,
       now: this.#now,
       write: (fn) => this.#write(fn),
       foreignKeys: (on) => this.#db.pragma(`foreign_keys = ${on ? 'ON' : 'OFF'}`),
-      zoneOrCreate: (name, p) => this.#zoneOrCreate(name, p),
+      zoneOrCreate: (name, p) => this.#zoneOrCreate(name, p, options.actor),
       pruneJournal: (zoneId) => this.#prune(zoneId, 0, true),
     });
   }
@@ -669,6 +688,26 @@ export class Store {
     }
   }
 
+  /**
+   * The database's setting `key` (schema 4's settings table), or undefined. A secondary's copy
+   * keeps its primary under 'secondary.primary' (docs/design.md#change-actors).
+   */
+  setting(key: string): string | undefined {
+    try {
+      return this.read(() => this.#q.setting.get({ key }));
+    } catch (err) {
+      throw this.#readFailed(err);
+    }
+  }
+
+  /** Writes (or, with undefined, deletes) the setting `key`, in a transaction of its own. */
+  putSetting(key: string, value: string | undefined): void {
+    this.#write(() => {
+      if (value === undefined) this.#q.deleteSetting.run({ key });
+      else this.#q.putSetting.run({ key, value });
+    });
+  }
+
   /** True when the database holds no zones at all. */
   isEmpty(): boolean {
     return this.#q.isEmpty.get() === 1;
@@ -714,7 +753,7 @@ export class Store {
   }
 
   /** The zone's row, creating it (serial 1, epoch 1, journal 'create') when new. In a write transaction. */
-  #zoneOrCreate(name: string, params: ZoneParams): { id: number; serial: number; epoch: number } {
+  #zoneOrCreate(name: string, params: ZoneParams, actor?: string): { id: number; serial: number; epoch: number } {
     const z = this.#q.zone.get(name);
     if (z !== undefined) return z;
     checkParams(name, params);
@@ -723,7 +762,7 @@ export class Store {
     const id = Number(lastInsertRowid);
     const { nameservers, ...rest } = params;
     const after = JSON.stringify({ ...rest, nameservers, epoch: 1 });
-    this.#q.appendJournal.run(id, 1, 'create', null, null, after, this.#now());
+    this.#q.appendJournal.run(id, 1, 'create', null, null, after, this.#now(), actor ?? null);
     return { id, serial: 1, epoch: 1 };
   }
 

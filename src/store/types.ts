@@ -114,6 +114,8 @@ export interface JournalEntry {
   before?: unknown;
   after?: unknown;
   at: number;
+  /** Who made the change (docs/design.md#change-actors); absent for rows older than schema 4. */
+  actor?: string;
 }
 
 /** Options of a route write (setRoute, updateRoute, deleteRoute). */
@@ -126,6 +128,8 @@ export interface WriteOptions {
   force?: boolean;
   /** How a DNS name appears in error messages (the CLI shows psARNs). Default: the name itself. */
   show?: (name: string) => string;
+  /** Who makes the change, journaled with it (docs/design.md#change-actors), e.g. 'key:update-key'. */
+  actor?: string;
 }
 
 /** At most this many names in a list of aliases (messages, `RouteChange.dangling`); then a count. */

@@ -427,3 +427,32 @@ describe('what a write prints, pure', () => {
     assert.deepEqual(routeDiff(route, { ...route, metadata: { b: '2', a: '1' } }, 'psarn.internal.'), []);
   });
 });
+
+describe('local writes journal the OS user (docs/design.md#change-actors)', () => {
+  const s = new Sandbox();
+  after(() => s.cleanup());
+
+  it('route set, flush and route delete record user:$USER', async () => {
+    await s.ok(['db', 'init']);
+    s.env.USER = 'alice';
+    await s.ok(['route', 'set', P, '--target', `${L1}=1`]);
+    await s.ok(['flush', P]);
+    s.env.USER = 'bob';
+    await s.ok(['route', 'delete', P]);
+    const { Store } = await import('../../src/store/index.js');
+    const store = Store.open(s.db, { create: false });
+    try {
+      assert.deepEqual(
+        store.journal(ZONE).map((e) => [e.op, e.actor]),
+        [
+          ['create', 'user:alice'],
+          ['set', 'user:alice'],
+          ['flush', 'user:alice'],
+          ['delete', 'user:bob'],
+        ],
+      );
+    } finally {
+      store.close();
+    }
+  });
+});

@@ -84,3 +84,45 @@ describe('journal.keep', () => {
     assert.throws(() => Store.open(':memory:', { journalKeep: 0 }), { code: 'ERR_DB_OPEN', message: /journalKeep/ });
   });
 });
+
+describe('change actors (schema 4)', () => {
+  it('journals who made each change, and nothing for a writer that does not say', () => {
+    const store = Store.open(':memory:');
+    store.setRoute(ZONE, 'a', weighted('a'), PARAMS, { actor: 'user:alice' });
+    store.setRoute(ZONE, 'a', weighted('b'), PARAMS, { actor: 'key:update-key' });
+    store.flush(ZONE, { actor: 'user:bob' });
+    store.deleteRoute(ZONE, 'a', { actor: 'key:update-key' });
+    store.setRoute(ZONE, 'b', weighted('b'), PARAMS);
+    store.importZones([{ name: ZONE2, routes: [{ path: 'x', spec: weighted('x') }] }], PARAMS, { actor: 'user:carol' });
+    assert.deepEqual(
+      store.journal(ZONE).map((e) => [e.op, e.actor]),
+      [
+        ['create', 'user:alice'],
+        ['set', 'user:alice'],
+        ['set', 'key:update-key'],
+        ['flush', 'user:bob'],
+        ['delete', 'key:update-key'],
+        ['set', undefined],
+      ],
+    );
+    assert.deepEqual(
+      store.journal(ZONE2).map((e) => [e.op, e.actor]),
+      [
+        ['create', 'user:carol'],
+        ['import', 'user:carol'],
+      ],
+    );
+    store.close();
+  });
+
+  it('keeps settings by key: put, replace, delete', () => {
+    const store = Store.open(':memory:');
+    assert.equal(store.setting('secondary.primary'), undefined);
+    store.putSetting('secondary.primary', '10.0.0.5:8053');
+    store.putSetting('secondary.primary', '10.0.0.6:8053');
+    assert.equal(store.setting('secondary.primary'), '10.0.0.6:8053');
+    store.putSetting('secondary.primary', undefined);
+    assert.equal(store.setting('secondary.primary'), undefined);
+    store.close();
+  });
+});

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { Store } from '../../store/store.js';
 import { StoreError } from '../../store/types.js';
 import type { Command } from '../args.js';
-import type { Context } from '../context.js';
+import { type Context, localActor } from '../context.js';
 import { databaseFault } from '../db-faults.js';
 import { CliError, oneLine } from '../errors.js';
 import { zoneArg } from './zone.js';
@@ -14,7 +14,7 @@ export function flush(cmd: Of<'flush'>, ctx: Context): void {
   const zone = zoneArg(cmd.scope, ctx.config.namespace);
   const store = ctx.openStore();
   try {
-    const { epoch, serial } = store.flush(zone);
+    const { epoch, serial } = store.flush(zone, { actor: localActor(ctx.io.env) });
     // A flush always changes the epoch: old → new, as every write prints what it changed.
     ctx.io.stdout.write(`flushed ${zone}: epoch ${epoch - 1} → ${epoch} (serial ${serial})\n`);
   } catch (err) {

@@ -18,7 +18,7 @@ import {
 } from '../../store/types.js';
 import { MAX_CNAME_CHAIN } from '../../wire/types.js';
 import type { Command } from '../args.js';
-import type { Context } from '../context.js';
+import { type Context, localActor } from '../context.js';
 import { stderrLine, usageError } from '../errors.js';
 import { aliasPsarn, formatChange } from '../format.js';
 import { locate, MAX_WARNINGS, notFound, targetChecker } from './route.js';
@@ -57,7 +57,7 @@ export function warnAliasProblems(ctx: Context, results: readonly ImportResult[]
 /** How the store names routes in its messages: as psARNs. */
 function writeOptions(ctx: Context, force = false): WriteOptions {
   const ns = ctx.config.namespace;
-  return { force, show: (name) => aliasPsarn(name, ns) };
+  return { force, show: (name) => aliasPsarn(name, ns), actor: localActor(ctx.io.env) };
 }
 
 /**

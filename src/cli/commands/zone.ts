@@ -9,7 +9,7 @@ import { catalogName, readCatalog } from '../../zone/catalog.js';
 import { exportCatalog, exportZone } from '../../zonefile/export.js';
 import { importMasterFile } from '../../zonefile/import.js';
 import type { Command } from '../args.js';
-import type { Context } from '../context.js';
+import { type Context, localActor } from '../context.js';
 import { CliError, oneLine, usageError } from '../errors.js';
 import { targetChecker } from './route.js';
 import { warnAliasProblems } from './route-write.js';
@@ -141,7 +141,7 @@ export function zoneImport(cmd: Of<'zone import'>, ctx: Context): void {
   const params = zoneParams(ctx.config);
   const store = ctx.openStore();
   try {
-    const results = store.importZones(zones, params);
+    const results = store.importZones(zones, params, { actor: localActor(ctx.io.env) });
     const ms = Math.round(ctx.now() - started);
     for (const r of results) {
       if (r.created) ctx.io.stdout.write(`created zone ${r.zone}\n`);
