@@ -32,10 +32,13 @@ import {
   toZoneRow,
 } from './statements.js';
 import type {
+  EditOptions,
+  EditResult,
   JournalEntry,
   RouteChange,
   RouteContent,
   RouteData,
+  RouteEdit,
   RoutePage,
   RouteSpec,
   StoredRoute,
@@ -57,8 +60,12 @@ export interface PathRange {
  * True when writing `route` would leave `stored` as it is: same kind, TTL, policy, alias,
  * targets (in order) and metadata (in any key order).
  */
-function sameRoute(stored: StoredRoute, route: CheckedRoute): boolean {
-  if (stored.ttl !== route.ttl || (stored.policy ?? null) !== route.policy || (stored.alias ?? null) !== route.alias) {
+function sameRoute(stored: StoredRoute, route: CheckedRoute | StoredRoute): boolean {
+  if (
+    stored.ttl !== route.ttl ||
+    (stored.policy ?? null) !== (route.policy ?? null) ||
+    (stored.alias ?? null) !== (route.alias ?? null)
+  ) {
     return false;
   }
   const a = stored.targets;
@@ -74,6 +81,9 @@ function sameRoute(stored: StoredRoute, route: CheckedRoute): boolean {
     keys.every((k) => Object.hasOwn(route.metadata, k) && route.metadata[k] === stored.metadata[k])
   );
 }
+
+/** Thrown inside editRoutes' transaction to roll back writes that net to no change. */
+const UNCHANGED = new Error('no change');
 
 const NO_METADATA: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
@@ -568,6 +578,118 @@ export class Store {
       );
       this.#prune(z.id, serial);
       return { zone, path, before, after, changed: true, serial, zoneCreated: existing === undefined };
+    });
+  }
+
+  /**
+   * Writes several routes of one zone in one transaction under one new serial (a DNS UPDATE
+   * message, a secondary's IXFR step: docs/design.md#writes). Each edit sees the routes as the
+   * edits before it left them; alias checks run once all are written, on the result, so one
+   * message may create a route and an alias to it, or delete both. Unchanged routes are not
+   * written; when nothing changes (and `options.serial`/`epoch` move nothing) the serial stays.
+   * A zone is created (with `params`) only when an edit writes a route into it.
+   * @throws as updateRoute, plus ERR_ZONE_NOT_FOUND for `serial`/`epoch` on a zone that does
+   *   not exist; nothing is written then.
+   */
+  editRoutes(zone: string, edits: readonly RouteEdit[], params: ZoneParams, options: EditOptions = {}): EditResult {
+    checkZoneName(zone);
+    for (const e of edits) checkPath(zone, e.path);
+    const q = this.#q;
+    const actor = options.actor ?? null;
+    try {
+      return this.#editRoutes(zone, edits, params, options, q, actor);
+    } catch (err) {
+      if (err !== UNCHANGED) throw err;
+      return { zone, changes: [], serial: this.zone(zone)?.serial ?? 0, zoneCreated: false };
+    }
+  }
+
+  #editRoutes(
+    zone: string,
+    edits: readonly RouteEdit[],
+    params: ZoneParams,
+    options: EditOptions,
+    q: Statements,
+    actor: string | null,
+  ): EditResult {
+    return this.#write(() => {
+      const existing = q.zone.get(zone);
+      let z: { id: number; serial: number; epoch: number } | undefined = existing;
+      const at = this.#now();
+      const changes: RouteChange[] = [];
+      // Each path once, with the route before the message: the journal row is the whole change.
+      const written = new Map<string, StoredRoute | undefined>();
+      // The new serial, fixed at the first write (the zone's next, or the primary's).
+      let serial: number | undefined;
+      for (const edit of edits) {
+        const before = z && groupRoutes(q.routeById.all(z.id, edit.path)).next().value;
+        const spec = edit.make(before);
+        if (spec === null) {
+          if (before === undefined || z === undefined) continue;
+          q.deleteRoute.run(z.id, edit.path);
+          if (!written.has(edit.path)) written.set(edit.path, before);
+          continue;
+        }
+        const route = checkRoute(zone, edit.path, spec);
+        if (before !== undefined && sameRoute(before, route)) continue;
+        z ??= this.#zoneOrCreate(zone, params, options.actor);
+        serial ??= options.serial ?? nextSerial(z.serial);
+        q.deleteTargets.run(z.id, edit.path);
+        q.upsertRoute.run(z.id, edit.path, route.policy, route.ttl, route.alias, route.metadataJson, serial, at);
+        route.targets.forEach((t, seq) => {
+          q.insertTarget.run(z!.id, edit.path, seq, t.target, t.weight, t.priority);
+        });
+        if (!written.has(edit.path)) written.set(edit.path, before);
+      }
+      if (z === undefined) {
+        if (options.serial !== undefined || options.epoch !== undefined) {
+          throw new StoreError('ERR_ZONE_NOT_FOUND', `no zone ${zone}`);
+        }
+        return { zone, changes, serial: 0, zoneCreated: false };
+      }
+      const epoch = options.epoch ?? z.epoch;
+      if (written.size === 0 && options.serial === undefined && epoch === z.epoch) {
+        return { zone, changes, serial: z.serial, zoneCreated: false };
+      }
+      serial ??= options.serial ?? nextSerial(z.serial);
+      for (const [path, before] of written) {
+        const after = groupRoutes(q.routeById.all(z.id, path)).next().value;
+        // Edited back to what it was (set then set back, create then delete): no change.
+        if (after === undefined ? before === undefined : before !== undefined && sameRoute(before, after)) continue;
+        q.appendJournal.run(
+          z.id,
+          serial,
+          after === undefined ? 'delete' : 'set',
+          path,
+          journalRoute(before),
+          journalRoute(after),
+          at,
+          actor,
+        );
+        changes.push({ zone, path, before, after, changed: true, serial, zoneCreated: false });
+      }
+      // Every write undone within the message: roll it all back (the rows took the new serial).
+      if (changes.length === 0 && options.serial === undefined && epoch === z.epoch) throw UNCHANGED;
+      q.setSerialEpoch.run(serial, epoch, z.id);
+      if (epoch !== z.epoch) {
+        const journal = (e: number) => JSON.stringify({ epoch: e });
+        q.appendJournal.run(z.id, serial, 'flush', null, journal(z.epoch), journal(epoch), at, actor);
+      }
+      // Checked on the result: every alias written, every route deleted or turned into an alias.
+      for (const c of changes) {
+        const name = routeName(zone, c.path);
+        if (c.after?.alias !== undefined) {
+          checkAliasWrite(q, z.id, c.path, options);
+          if (c.before?.policy !== undefined) checkReferrers(q, name, 'convert', options);
+        } else if (c.after === undefined) {
+          const dangling = checkReferrers(q, name, 'delete', options);
+          if (dangling) c.dangling = dangling;
+        }
+      }
+      this.#prune(z.id, serial);
+      const zoneCreated = existing === undefined;
+      if (zoneCreated) for (const c of changes) c.zoneCreated = true;
+      return { zone, changes, serial, zoneCreated };
     });
   }
 

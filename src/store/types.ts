@@ -132,6 +132,36 @@ export interface WriteOptions {
   actor?: string;
 }
 
+/**
+ * One route of a multi-route write (Store.editRoutes): `make` gets the stored route (undefined
+ * when none) and returns the new one, or null to delete it (nothing when there is none).
+ */
+export interface RouteEdit {
+  path: string;
+  make: (before: StoredRoute | undefined) => RouteSpec | null;
+}
+
+/** Options of Store.editRoutes. */
+export interface EditOptions extends WriteOptions {
+  /**
+   * The serial the zone takes (a secondary applying its primary's change keeps the primary's
+   * serial, RFC 1995); default the next one. Set even when no route changes.
+   */
+  serial?: number;
+  /** The epoch the zone takes (a secondary following a flush on its primary); default unchanged. */
+  epoch?: number;
+}
+
+/** What Store.editRoutes did. */
+export interface EditResult {
+  zone: string;
+  /** The routes that changed, in edit order (an unchanged or absent-and-deleted route is left out). */
+  changes: RouteChange[];
+  /** The zone's serial after the write: unchanged when nothing changed (and no `serial` was given). */
+  serial: number;
+  zoneCreated: boolean;
+}
+
 /** At most this many names in a list of aliases (messages, `RouteChange.dangling`); then a count. */
 export const ALIAS_NAMES_SHOWN = 5;
 
