@@ -88,6 +88,14 @@ export interface Config {
   journal: { keep: number };
   /** TSIG key names that may transfer zones (AXFR/IXFR). Default none: every transfer is REFUSED. */
   transfer: { allow: string[] };
+  /** TSIG key names that may change routes by DNS UPDATE (RFC 2136). Default none: every UPDATE is REFUSED. */
+  update: { allow: string[] };
+  /**
+   * Present: this psarnd is a secondary of `primary` (docs/design.md#secondary-mode), transferring
+   * with `key`; `zones` is 'catalog' (every zone the primary's catalog lists) or zone names
+   * (lowercase, trailing dot). Default undefined: a primary.
+   */
+  secondary: { primary: HostPort; key?: string; zones: 'catalog' | string[] } | undefined;
 }
 
 export class ConfigError extends PsarnBaseError {
@@ -266,6 +274,14 @@ function fromText(key: string, value: string): unknown {
   if ((key === 'routeIndex' || key === 'nsid') && (value === 'true' || value === 'false')) return value === 'true';
   if (key === 'tsig.keys') return tsigKeysFromText(value);
   if (key === 'notify') return notifyFromText(value);
+  // PSARN_SECONDARY_ZONES=catalog, or a comma-separated list of zone names.
+  if (key === 'secondary.zones')
+    return value.trim() === 'catalog'
+      ? 'catalog'
+      : value
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '');
   return value;
 }
 
@@ -416,6 +432,30 @@ function finish(raw: RawConfig, cwd: string): Config {
     cookieSecret: raw.cookieSecret ? Buffer.from(raw.cookieSecret, 'hex') : undefined,
     journal: { ...raw.journal },
     transfer: { allow: [...raw.transfer.allow] },
+    update: { allow: [...raw.update.allow] },
+    secondary: secondaryOf(raw.secondary),
+  };
+}
+
+/** The `secondary` section, or undefined when it names no primary (a primary). @throws ConfigError */
+function secondaryOf(raw: RawConfig['secondary']): Config['secondary'] {
+  if (raw.primary === null) {
+    if (raw.key !== null || raw.zones !== 'catalog') {
+      throw new ConfigError(
+        'secondary.primary',
+        'secondary.primary must be set when secondary.key or secondary.zones is',
+      );
+    }
+    return undefined;
+  }
+  const zones: 'catalog' | string[] =
+    raw.zones === 'catalog'
+      ? 'catalog'
+      : [...new Set((raw.zones as string[]).map((z) => `${z.replace(/\.$/, '')}.`.toLowerCase()))];
+  return {
+    primary: parseHostPort(raw.primary, 'secondary.primary'),
+    ...(raw.key !== null ? { key: raw.key } : {}),
+    zones,
   };
 }
 

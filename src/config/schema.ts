@@ -54,6 +54,10 @@ export const DEFAULTS = {
   journal: { keep: 10000 },
   // TSIG key names allowed to transfer (AXFR/IXFR); none by default, so nothing is offered.
   transfer: { allow: [] as string[] },
+  // TSIG key names allowed to change routes by DNS UPDATE (RFC 2136); none by default.
+  update: { allow: [] as string[] },
+  // docs/design.md#secondary-mode: a primary makes this psarnd a secondary (null: a primary).
+  secondary: { primary: null as string | null, key: null as string | null, zones: 'catalog' as string | string[] },
 };
 
 /** A TSIG key as written in the config: the secret inline (base64) or in a file read at load. */
@@ -107,6 +111,10 @@ export const CONFIG_KEYS = [
   'notify',
   'journal.keep',
   'transfer.allow',
+  'update.allow',
+  'secondary.primary',
+  'secondary.key',
+  'secondary.zones',
 ] as const;
 
 /** Keys whose env/flag text is a comma-separated list. */
@@ -117,6 +125,7 @@ export const LIST_KEYS: ReadonlySet<string> = new Set([
   'targets.services',
   'targets.httpsHosts',
   'transfer.allow',
+  'update.allow',
 ]);
 
 /** The keys of each entry of a key that is a list of mappings. */
@@ -175,6 +184,14 @@ export function keyNameProblem(name: string): string | undefined {
   if (body.length === 0 || body.length > 253) return 'must be a key name of 1 to 253 characters';
   const ok = body.split('.').every((l) => /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(l));
   return ok ? undefined : 'must be a key name: dot-separated labels of letters, digits, - and _';
+}
+
+/** Why `name` is not a DNS zone name (labels of 1 to 63 printable characters, 253 in all), or undefined. */
+export function zoneNameProblem(name: string): string | undefined {
+  const body = name.endsWith('.') ? name.slice(0, -1) : name;
+  if (body.length === 0 || body.length > 253) return 'must be a zone name of 1 to 253 characters';
+  const ok = body.split('.').every((l) => /^[A-Za-z0-9_-]{1,63}$/.test(l));
+  return ok ? undefined : 'must be a zone name: dot-separated labels of letters, digits, - and _';
 }
 
 /** Why `name` is not a host name (LDH labels, RFC 1123 §2.1), or undefined. Trailing dot optional. */
@@ -361,6 +378,36 @@ export const layerSchema = z
           allow: z.array(refined(keyNameProblem, 'must be a TSIG key name'), {
             error: 'must be a list of TSIG key names',
           }),
+        },
+        { error: mapping },
+      )
+      .partial(),
+    update: z
+      .strictObject(
+        {
+          allow: z.array(refined(keyNameProblem, 'must be a TSIG key name'), {
+            error: 'must be a list of TSIG key names',
+          }),
+        },
+        { error: mapping },
+      )
+      .partial(),
+    secondary: z
+      .strictObject(
+        {
+          primary: hostPort.nullable(),
+          key: refined(keyNameProblem, 'must be the name of a key of tsig.keys').nullable(),
+          zones: z.union(
+            [
+              z.literal('catalog'),
+              z
+                .array(refined(zoneNameProblem, 'must be a zone name'), {
+                  error: "must be 'catalog' or a list of zone names",
+                })
+                .min(1, { error: "must list at least one zone, or be 'catalog'" }),
+            ],
+            { error: "must be 'catalog' or a list of zone names" },
+          ),
         },
         { error: mapping },
       )

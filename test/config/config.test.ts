@@ -78,6 +78,8 @@ describe('loadConfig', () => {
       cookieSecret: undefined,
       journal: { keep: 10000 },
       transfer: { allow: [] },
+      update: { allow: [] },
+      secondary: undefined,
     });
     assert.deepEqual(config, defaultConfig(cwd));
   });
@@ -171,6 +173,10 @@ describe('loadConfig', () => {
       PSARN_COOKIE_SECRET: 'E5E973E5A6B2A43F48E7DC849E37BFCF',
       PSARN_JOURNAL_KEEP: '5',
       PSARN_TRANSFER_ALLOW: 'transfer-key, other_key.example.',
+      PSARN_UPDATE_ALLOW: 'update-key',
+      PSARN_SECONDARY_PRIMARY: '10.0.0.5:8053',
+      PSARN_SECONDARY_KEY: 'transfer-key',
+      PSARN_SECONDARY_ZONES: '123456789012.US-EAST-1.aws.psarn.internal, 123456789012.us-east-1.aws.psarn.internal.',
     };
     const { config } = loadConfig({ cwd, env });
     assert.deepEqual(config, {
@@ -211,6 +217,12 @@ describe('loadConfig', () => {
       cookieSecret: Buffer.from('e5e973e5a6b2a43f48e7dc849e37bfcf', 'hex'),
       journal: { keep: 5 },
       transfer: { allow: ['transfer-key', 'other_key.example.'] },
+      update: { allow: ['update-key'] },
+      secondary: {
+        primary: { host: '10.0.0.5', port: 8053 },
+        key: 'transfer-key',
+        zones: ['123456789012.us-east-1.aws.psarn.internal.'],
+      },
     });
   });
 
@@ -308,7 +320,7 @@ describe('loadConfig', () => {
     configError(
       () => loadConfig({ cwd: withConfig('listen: 127.0.0.1:1\nlisten_port: 53\n'), env: {} }),
       'listen_port',
-      "config config/psarnd.yaml: unknown key 'listen_port'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, nsid, cookieSecret, targets, tsig, notify, journal, transfer)",
+      "config config/psarnd.yaml: unknown key 'listen_port'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, nsid, cookieSecret, targets, tsig, notify, journal, transfer, update, secondary)",
     );
     configError(
       () => loadConfig({ cwd: withConfig('tcp:\n  maxConnections: 0\n  idleTimeout: 5\n'), env: {} }),
@@ -513,7 +525,34 @@ describe('loadConfig', () => {
     configError(
       () => loadConfig({ cwd, env: {}, overrides: { ttl: '5' } }),
       'ttl',
-      "config flag ttl: unknown key 'ttl'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, nsid, cookieSecret, targets, tsig, notify, journal, transfer)",
+      "config flag ttl: unknown key 'ttl'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, nsid, cookieSecret, targets, tsig, notify, journal, transfer, update, secondary)",
+    );
+  });
+});
+
+describe('loadConfig: update and secondary (issue 10)', () => {
+  it("reads secondary from the file, 'catalog' by default, and refuses a key or zones without a primary", () => {
+    const cwd = withConfig('secondary: { primary: "primary.internal:53", key: transfer-key }\n');
+    assert.deepEqual(loadConfig({ cwd, env: {} }).config.secondary, {
+      primary: { host: 'primary.internal', port: 53 },
+      key: 'transfer-key',
+      zones: 'catalog',
+    });
+    assert.equal(loadConfig({ cwd, env: { PSARN_SECONDARY_ZONES: 'catalog' } }).config.secondary?.zones, 'catalog');
+    configError(
+      () => loadConfig({ cwd: withConfig('secondary: { key: transfer-key }\n'), env: {} }),
+      'secondary.primary',
+      'secondary.primary must be set when secondary.key or secondary.zones is',
+    );
+    configError(
+      () => loadConfig({ cwd: withConfig('secondary: { primary: 10.0.0.5:53, zones: [] }\n'), env: {} }),
+      'secondary.zones',
+      "config config/psarnd.yaml: secondary.zones must list at least one zone, or be 'catalog' (got [])",
+    );
+    configError(
+      () => loadConfig({ cwd: withConfig('secondary: { primary: 10.0.0.5:53, zones: ["a b."] }\n'), env: {} }),
+      'secondary.zones[0]',
+      "config config/psarnd.yaml: secondary.zones[0] must be a zone name: dot-separated labels of letters, digits, - and _ (got 'a b.')",
     );
   });
 });
