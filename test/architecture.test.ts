@@ -27,7 +27,8 @@ const ALLOWED: Record<string, string[]> = {
   zonefile: ['psarn', 'store', 'wire', 'zone'],
   config: ['psarn', 'store', 'wire'],
   client: ['psarn', 'wire'],
-  server: ['config', 'psarn', 'store', 'wire', 'zone', 'zonefile', '.'],
+  secondary: ['client', 'config', 'psarn', 'store', 'wire', 'zone', 'zonefile'],
+  server: ['config', 'psarn', 'secondary', 'store', 'wire', 'zone', 'zonefile', '.'],
   cli: ['client', 'config', 'psarn', 'store', 'wire', 'zone', 'zonefile', '.'],
   '.': ['psarn', 'wire', 'client', 'store', 'zone', 'zonefile', 'config'],
 };
