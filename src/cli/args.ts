@@ -16,6 +16,7 @@ import { DEFAULT_KEY_NAME } from './commands/key.js';
 import { COMMANDS, type FlagSpec, GLOBAL_FLAGS } from './commands.js';
 import { type DigArgs, parseDigArgs, parseServerArg } from './dig-args.js';
 import { oneLine, usageError } from './errors.js';
+import { parseRemoteServer } from './remote/target.js';
 import { type RouteWriteCommand, routeWriteCommand } from './route-args.js';
 
 export const MAX_TTL = 172800;
@@ -23,6 +24,10 @@ export const MAX_TTL = 172800;
 export interface GlobalFlags {
   db?: string;
   config?: string;
+  /** `--server HOST:PORT`, checked here; the key is read with the environment (remote/target.ts). */
+  server?: string;
+  key?: string;
+  keyFile?: string;
 }
 
 export type Command =
@@ -109,6 +114,12 @@ export function parseArgv(argv: readonly string[]): Invocation {
   const global: GlobalFlags = {};
   if (typeof v.db === 'string') global.db = v.db;
   if (typeof v.config === 'string') global.config = v.config;
+  if (typeof v.server === 'string') {
+    parseRemoteServer(v.server);
+    global.server = v.server;
+  }
+  if (typeof v.key === 'string') global.key = v.key;
+  if (typeof v['key-file'] === 'string') global.keyFile = v['key-file'];
   const rest = positionals.slice(cmd.words);
   return { global, command: buildCommand(cmd.name, rest, v) };
 }

@@ -20,12 +20,19 @@ export interface CommandSpec {
 export const GLOBAL_FLAGS: Record<string, FlagSpec> = {
   db: { type: 'string' },
   config: { type: 'string' },
+  server: { type: 'string' },
+  key: { type: 'string' },
+  'key-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
 export const GLOBAL_HELP = [
   '--db FILE       the SQLite database (default: config db, env PSARN_DB, ./data/psarn.db)',
   '--config FILE   the config file (default: env PSARN_CONFIG, config/psarnd.yaml)',
+  '--server H:P    run the command on the psarnd at H:P over DNS, not on a local database',
+  '                (env PSARN_SERVER; port default 53): writes as signed UPDATE, reads as queries/AXFR',
+  '--key-file F    the TSIG key for --server, a file of one line [ALG:]NAME:SECRET (or env PSARN_KEY)',
+  '--key A:N:S     the key itself (nsupdate -y form; shows in ps: prefer PSARN_KEY or --key-file)',
   '-h, --help      help for the command',
 ];
 

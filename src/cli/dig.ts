@@ -7,11 +7,12 @@
 import { randomInt } from 'node:crypto';
 import { PsarnClientError } from '../client/errors.js';
 import { type HostLookup, lookupServer } from '../client/server-lookup.js';
-import { exchange, type ServerAddress, TransportError } from '../client/transport.js';
+import { exchange, formatServer, type ServerAddress, TransportError } from '../client/transport.js';
 import type { Config } from '../config/config.js';
 import { quote } from '../errors.js';
 import { psarnToName } from '../psarn/name.js';
 import { encodeQuery } from '../wire/message.js';
+import { signMessageMac, type TsigKey, verifyMessage } from '../wire/tsig.js';
 import type { DigArgs } from './dig-args.js';
 import { digJson, formatDig, formatShort } from './dig-format.js';
 import { CliError, lookupFailure, oneLine, usageError } from './errors.js';
@@ -23,6 +24,8 @@ export interface DigDeps {
   now?: () => Date;
   /** Addresses of a server host name (default: node:dns lookup, both families). */
   lookup?: HostLookup;
+  /** Sign the query with this TSIG key (`psarn --server … --key …`) and require a reply signed by it (RFC 8945 §5.3). */
+  key?: TsigKey;
 }
 
 /** Runs a dig and returns the text to print on stdout. @throws CliError */
@@ -47,6 +50,8 @@ export async function runDig(
   } catch (err) {
     throw usageError(`invalid name ${quote(dig.name)}: ${oneLine((err as Error).message)}`, err);
   }
+  let requestMac: Buffer | undefined;
+  if (deps.key !== undefined) ({ message: query, mac: requestMac } = signMessageMac(query, deps.key));
   const given = { host: dig.server?.host ?? config.listen.host, port: dig.server?.port ?? config.listen.port };
   let addresses: ServerAddress[];
   try {
@@ -82,6 +87,16 @@ export async function runDig(
       });
     }
     throw err;
+  }
+  if (deps.key !== undefined) {
+    const checked = verifyMessage(result.reply, new Map([[deps.key.name, deps.key]]), { requestMac });
+    // An unsigned error reply (BADKEY, BADSIG: RFC 8945 §5.3.2) is printed for its rcode, as dig does.
+    if (checked.status !== 'ok' && checked.status !== 'peer-error') {
+      throw new CliError(
+        'ERR_RUNTIME',
+        `;; the reply from ${formatServer(server)} is not signed with key '${deps.key.name.slice(0, -1)}' (${checked.status}); is it the right server and key?`,
+      );
+    }
   }
   const ctx = {
     args: rawArgs,

@@ -39,15 +39,20 @@ export interface RouteView {
   policy?: string;
   alias?: { psarn: string; name: string };
   ttl: number;
-  serial: number;
+  /** The zone serial of the route's last write; absent from a remote read (DNS does not carry it). */
+  serial?: number;
   epoch?: number;
-  updatedAt: string;
+  /** Absent from a remote read, as `serial`. */
+  updatedAt?: string;
   metadata: Record<string, string>;
   targets: { target: string; priority: number; weight: number; share: string }[];
 }
 
-/** The JSON form of `route get` and of each item of `route list --json`. */
-export function routeView(route: StoredRoute, namespace: string, epoch?: number): RouteView {
+/**
+ * The JSON form of `route get` and of each item of `route list --json`. `remote`: read over DNS,
+ * which carries no serial or time of the route's last write (docs/cli.md#remote): left out.
+ */
+export function routeView(route: StoredRoute, namespace: string, epoch?: number, remote = false): RouteView {
   const shares = route.policy ? computeShares(route.policy, route.targets) : [];
   return {
     psarn: routePsarn(route, namespace),
@@ -57,9 +62,9 @@ export function routeView(route: StoredRoute, namespace: string, epoch?: number)
     ...(route.policy ? { policy: route.policy } : {}),
     ...(route.alias !== undefined ? { alias: { psarn: aliasPsarn(route.alias, namespace), name: route.alias } } : {}),
     ttl: route.ttl,
-    serial: route.serial,
+    ...(remote ? {} : { serial: route.serial }),
     ...(epoch === undefined ? {} : { epoch }),
-    updatedAt: new Date(route.updatedAt).toISOString(),
+    ...(remote ? {} : { updatedAt: new Date(route.updatedAt).toISOString() }),
     metadata: route.metadata,
     targets: route.targets.map((t, i) => ({ ...t, share: formatShare(shares[i]!) })),
   };
@@ -85,9 +90,10 @@ export function formatRouteBlock(v: RouteView): string {
   ];
   if (v.alias) fields.push(['alias', `${v.alias.psarn} (${v.alias.name})`]);
   else fields.push(['policy', v.policy ?? 'weighted']);
-  fields.push(['ttl', String(v.ttl)], ['serial', String(v.serial)]);
+  fields.push(['ttl', String(v.ttl)]);
+  if (v.serial !== undefined) fields.push(['serial', String(v.serial)]);
   if (v.epoch !== undefined) fields.push(['epoch', String(v.epoch)]);
-  fields.push(['updated', v.updatedAt]);
+  if (v.updatedAt !== undefined) fields.push(['updated', v.updatedAt]);
   for (const [k, val] of Object.entries(v.metadata)) fields.push([`meta ${k}`, val]);
   const lines = table(fields.map(([k, val]) => [`${k}:`, val]));
   if (v.targets.length > 0) {

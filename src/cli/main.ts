@@ -22,13 +22,33 @@ import { helpText } from './commands.js';
 import type { Context, Io } from './context.js';
 import { databaseFault } from './db-faults.js';
 import { type DigDeps, runDig } from './dig.js';
+import type { DigArgs } from './dig-args.js';
 import { CliError, OutputClosedError, oneLine, stderrLine } from './errors.js';
+import { type RemoteCommand, runRemote } from './remote/commands.js';
+import type { SessionOptions } from './remote/session.js';
+import { type RemoteTarget, remoteTarget } from './remote/target.js';
 
 export type { Io } from './context.js';
 
 export interface MainOptions {
   dig?: DigDeps;
+  /** The remote commands' connection (timeouts, host lookup, clock), for tests. */
+  remote?: SessionOptions;
 }
+
+/** The commands `--server` sends to a server (docs/cli.md#remote). */
+const REMOTE_KINDS: ReadonlySet<Command['kind']> = new Set([
+  'route get',
+  'route list',
+  'route set',
+  'route weight',
+  'route alias',
+  'route delete',
+  'flush',
+  'zone export',
+  'zone import',
+  'db init',
+]);
 
 async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<void> {
   const { command } = inv;
@@ -51,6 +71,8 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
   } catch (err) {
     throw new CliError('ERR_RUNTIME', oneLine((err as Error).message), { cause: err });
   }
+  // Read before any database: a remote command opens none.
+  const remote = remoteTarget(inv.global, io.env, io.cwd);
   const ctx: Context = {
     config,
     io,
@@ -66,8 +88,12 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
       }
     },
   };
+  if (remote !== undefined && REMOTE_KINDS.has(command.kind)) {
+    await runRemote(command as RemoteCommand, ctx, remote, options.remote);
+    return;
+  }
   try {
-    await run(command, ctx, options);
+    await run(command, ctx, options, remote);
   } catch (err) {
     // A write into a read-only file fails at the write, as a bare SqliteError.
     throw databaseFault(config.db, err) ?? err;
@@ -78,6 +104,7 @@ async function run(
   command: Exclude<Command, { kind: 'help' | 'version' | 'key generate' }>,
   ctx: Context,
   options: MainOptions,
+  remote: RemoteTarget | undefined,
 ) {
   const { io, config } = ctx;
   switch (command.kind) {
@@ -102,7 +129,12 @@ async function run(
     case 'db init':
       return dbInit(command, ctx);
     case 'dig':
-      io.stdout.write(await runDig(command.dig, command.args, config, options.dig));
+      io.stdout.write(
+        await runDig(remoteDig(command.dig, remote), command.args, config, {
+          ...options.dig,
+          ...(remote?.key === undefined ? {} : { key: remote.key }),
+        }),
+      );
       return;
     case 'resolve':
     case 'invoke': {
@@ -111,9 +143,19 @@ async function run(
       // the user can still turn it back on by setting the variable to false.
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       const { invokeCommand, resolveCommand } = await import('./commands/client.js');
-      return command.kind === 'resolve' ? resolveCommand(command, ctx) : invokeCommand(command, ctx);
+      // --server (PSARN_SERVER) is the server when no @HOST is given; the client library's
+      // queries are not signed (a psarnd answers queries unsigned: docs/cli.md#remote).
+      const cmd =
+        remote !== undefined && command.server === undefined ? { ...command, server: remote.server } : command;
+      return cmd.kind === 'resolve' ? resolveCommand(cmd, ctx) : invokeCommand(cmd, ctx);
     }
   }
+}
+
+/** `psarn --server H:P dig NAME`: the server when no @HOST is given. */
+function remoteDig(dig: DigArgs, remote: RemoteTarget | undefined): DigArgs {
+  if (remote === undefined || dig.server !== undefined) return dig;
+  return { ...dig, server: { host: remote.server.host, port: remote.server.port } };
 }
 
 /**

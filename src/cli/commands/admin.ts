@@ -16,7 +16,7 @@ export function flush(cmd: Of<'flush'>, ctx: Context): void {
   try {
     const { epoch, serial } = store.flush(zone, { actor: localActor(ctx.io.env) });
     // A flush always changes the epoch: old → new, as every write prints what it changed.
-    ctx.io.stdout.write(`flushed ${zone}: epoch ${epoch - 1} → ${epoch} (serial ${serial})\n`);
+    ctx.io.stdout.write(flushMessage(zone, epoch - 1, epoch, serial));
   } catch (err) {
     if (err instanceof StoreError && err.code === 'ERR_ZONE_NOT_FOUND') {
       throw new CliError('ERR_NOT_FOUND', `zone '${zone}' not found in ${ctx.config.db}; nothing flushed`, {
@@ -27,6 +27,11 @@ export function flush(cmd: Of<'flush'>, ctx: Context): void {
   } finally {
     store.close();
   }
+}
+
+/** What `flush` prints, local or remote. */
+export function flushMessage(zone: string, before: number, after: number, serial: number): string {
+  return `flushed ${zone}: epoch ${before} → ${after} (serial ${serial})\n`;
 }
 
 /** Creates an empty database, or migrates an existing one; loads no demo routes. */

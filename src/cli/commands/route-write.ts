@@ -11,6 +11,7 @@ import type { Store } from '../../store/store.js';
 import {
   type AliasRouteSpec,
   type RouteChange,
+  type RouteSpec,
   type StoredRoute,
   StoreError,
   type TargetRouteSpec,
@@ -93,6 +94,11 @@ function write(ctx: Context, fn: (store: Store) => RouteChange): void {
   } finally {
     store.close();
   }
+  printChange(ctx, change);
+}
+
+/** What a route write prints: the change, old → new, and a warning for aliases left pointing at nothing. */
+export function printChange(ctx: Context, change: RouteChange): void {
   const ns = ctx.config.namespace;
   ctx.io.stdout.write(formatChange(change, ns));
   if (change.dangling) {
@@ -142,14 +148,32 @@ export function routeSetSpec(
   };
 }
 
-export function routeSet(cmd: Of<'route set'>, ctx: Context): void {
+/** What a route write needs, local or remote (src/cli/remote/): where, and how to build the new route from the stored one. */
+export interface WritePlan {
+  at: ReturnType<typeof locate>;
+  make: (before: StoredRoute | undefined) => RouteSpec;
+  force: boolean;
+}
+
+/** `route set`: the targets checked against the config's policy (warnings printed), then the plan. */
+export function routeSetPlan(cmd: Of<'route set'>, ctx: Context): WritePlan {
   const at = locate(cmd.psarn, ctx.config.namespace);
   const checker = targetChecker(ctx, (err) => usageError(`${err.message} (config key targets)`, err));
   for (const t of cmd.targets) checker.check(t.target);
   checker.done();
+  return { at, make: (before) => routeSetSpec(cmd, before, at, ctx.config.defaultTtl), force: false };
+}
+
+export function routeSet(cmd: Of<'route set'>, ctx: Context): void {
+  localWrite(ctx, routeSetPlan(cmd, ctx));
+}
+
+/** Writes a plan into the local database. */
+function localWrite(ctx: Context, plan: WritePlan): void {
   const params = zoneParams(ctx.config);
-  const make = (before: StoredRoute | undefined) => routeSetSpec(cmd, before, at, ctx.config.defaultTtl);
-  write(ctx, (store) => store.updateRoute(at.zone, at.path, make, params, writeOptions(ctx)));
+  write(ctx, (store) =>
+    store.updateRoute(plan.at.zone, plan.at.path, plan.make, params, writeOptions(ctx, plan.force)),
+  );
 }
 
 /**
@@ -193,21 +217,23 @@ export function routeWeightSpec(
   return { policy: before.policy, ttl: before.ttl, targets, metadata: before.metadata };
 }
 
-export function routeWeight(cmd: Of<'route weight'>, ctx: Context): void {
+/** `route weight`; `where` names the database (or the server) in a not-found message. */
+export function routeWeightPlan(cmd: Of<'route weight'>, ctx: Context, where: string): WritePlan {
   const at = locate(cmd.psarn, ctx.config.namespace);
-  const params = zoneParams(ctx.config);
-  const make = (before: StoredRoute | undefined) =>
-    routeWeightSpec(cmd, before, at, ctx.config.db, ctx.config.namespace);
-  write(ctx, (store) => store.updateRoute(at.zone, at.path, make, params, writeOptions(ctx)));
+  return { at, make: (before) => routeWeightSpec(cmd, before, at, where, ctx.config.namespace), force: false };
 }
 
-export function routeAlias(cmd: Of<'route alias'>, ctx: Context): void {
+export function routeWeight(cmd: Of<'route weight'>, ctx: Context): void {
+  localWrite(ctx, routeWeightPlan(cmd, ctx, ctx.config.db));
+}
+
+/** `route alias`: refused at once when it names itself. */
+export function routeAliasPlan(cmd: Of<'route alias'>, ctx: Context): WritePlan {
   const at = locate(cmd.psarn, ctx.config.namespace);
   const to = locate(cmd.target, ctx.config.namespace);
   if (at.name === to.name) {
     throw usageError(`cannot alias '${at.text}' to itself; give another <target psARN>`);
   }
-  const params = zoneParams(ctx.config);
   const defaultTtl = ctx.config.defaultTtl;
   // An alias written over a route keeps its TTL and metadata unless --ttl says otherwise.
   const make = (before: StoredRoute | undefined): AliasRouteSpec => ({
@@ -215,7 +241,11 @@ export function routeAlias(cmd: Of<'route alias'>, ctx: Context): void {
     alias: to.name,
     metadata: before?.metadata ?? {},
   });
-  write(ctx, (store) => store.updateRoute(at.zone, at.path, make, params, writeOptions(ctx, cmd.force)));
+  return { at, make, force: cmd.force };
+}
+
+export function routeAlias(cmd: Of<'route alias'>, ctx: Context): void {
+  localWrite(ctx, routeAliasPlan(cmd, ctx));
 }
 
 export function routeDelete(cmd: Of<'route delete'>, ctx: Context): void {
