@@ -9,6 +9,7 @@ import type { RouteData, ZoneRow } from '../store/types.js';
 import { type DnsRecord, MAX_CNAME_CHAIN, Rcode, type RcodeValue, type Reply, Type } from '../wire/types.js';
 import type { CatalogZone } from './catalog.js';
 import { CATALOG, epochKey, pathKey, serialKey, ZONE_SET, zoneKey } from './deps.js';
+import { META_LABEL, metaRecords } from './meta.js';
 import { cnameRecord, epochRecord, negativeSoaRecord, nsRecords, soaRecord } from './records.js';
 import { isRouteQuestion } from './route-wire.js';
 import { nameLabels, type ZoneView } from './view.js';
@@ -66,6 +67,7 @@ function lookup(view: ZoneView, zone: ZoneRow, labels: readonly string[], qtype:
     }
     return { kind: 'nodata' };
   }
+  if (relative[0] === META_LABEL && relative.length > 1) return metaLookup(view, zone, relative, qtype, deps);
   const segments = labelsToPath(relative);
   if (segments === undefined) return { kind: 'nxdomain' };
   const path = segments.join('/');
@@ -83,6 +85,34 @@ function lookup(view: ZoneView, zone: ZoneRow, labels: readonly string[], qtype:
   }
   if (!isRouteQuestion(qtype)) return { kind: 'nodata' };
   return { kind: 'route', route: { owner: name, route, epoch: zone.epoch, qtype } };
+}
+
+/**
+ * `_meta.<route name>`: the route's metadata as TXT (src/zone/meta.ts), the records `zone export`
+ * and transfers hold, so psarnd answers as a Knot secondary of it does (docs/design.md#remote-cli).
+ * A route without metadata has no such name: NXDOMAIN, as on a secondary. The answer depends on
+ * the route (its metadata and TTL) and, when negative, on the serial (the negative SOA).
+ */
+function metaLookup(view: ZoneView, zone: ZoneRow, relative: readonly string[], qtype: number, deps: string[]): Lookup {
+  const segments = labelsToPath(relative.slice(1));
+  if (segments === undefined || view.getMetadata === undefined) return { kind: 'nxdomain' };
+  const path = segments.join('/');
+  deps.push(pathKey(zone.name, path));
+  const route = view.getRoute(zone, path);
+  const metadata = route === undefined ? undefined : view.getMetadata(zone, path);
+  let records: DnsRecord[] = [];
+  if (route !== undefined && metadata !== undefined) {
+    try {
+      records = metaRecords(routeName(zone.name, path), route.ttl, metadata);
+    } catch {
+      // An entry too long for one TXT record: writes refuse it; a database written otherwise
+      // still answers its routes, without the metadata.
+      records = [];
+    }
+  }
+  if (records.length === 0) return { kind: 'nxdomain' };
+  if (qtype === Type.TXT || qtype === Type.ANY) return { kind: 'success', answer: records };
+  return { kind: 'nodata' };
 }
 
 /** Where a name is answered from: a zone of routes, or the catalog zone. */

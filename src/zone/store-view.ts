@@ -106,6 +106,10 @@ export class StoreZoneView implements ZoneView {
     return this.#store.routeData(zone.id, path);
   }
 
+  getMetadata(zone: ZoneRow, path: string): Record<string, string> | undefined {
+    return this.#store.getRoute(zone.name, path)?.metadata;
+  }
+
   hasDescendants(zone: ZoneRow, path: string): boolean {
     return this.#store.hasDescendants(zone.name, path);
   }

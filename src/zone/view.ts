@@ -16,6 +16,11 @@ export interface ZoneView {
   findZone(labels: readonly string[]): ZoneRow | undefined;
   /** The route at `path` ('orders/created') of a zone. */
   getRoute(zone: ZoneRow, path: string): RouteData | undefined;
+  /**
+   * The metadata of the route at `path`, for `_meta.<route name>` TXT (src/zone/meta.ts); a view
+   * without it serves no `_meta` names (NXDOMAIN).
+   */
+  getMetadata?(zone: ZoneRow, path: string): Record<string, string> | undefined;
   /** True when a route exists below `path` (the name is an empty non-terminal, RFC 8020). */
   hasDescendants(zone: ZoneRow, path: string): boolean;
   /** The catalog zone (docs/design.md#catalog-zone), when this view serves one. */

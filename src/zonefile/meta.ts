@@ -12,76 +12,14 @@
  *   (the CLI's keys have neither; the store takes any). VALUE is the rest, as it is.
  * - The strings are quoted with RFC 1035 §5.1 escapes by formatRecord: `"` and `\` escaped,
  *   bytes outside printable ASCII as \DDD, so `;`, spaces and UTF-8 survive.
- * psarnd does not serve these names: metadata is for operators and never in answers.
+ * The records are made in src/zone/meta.ts (psarnd serves them too, docs/design.md#remote-cli).
  */
 import { quote } from '../errors.js';
-import type { DnsRecord } from '../wire/types.js';
 
-/** The label in front of a route's name that holds its metadata. */
-export const META_LABEL = '_meta';
-
-/** RFC 1035 §3.3: one character-string is a length octet and at most 255 octets. */
-const STRING_MAX = 255;
-/**
- * RDLENGTH is 16 bits (RFC 1035 §3.2.1), but the record must also fit in one DNS message with a
- * header, the zone's question, its owner name and a TSIG (a zone transfer sends whole records):
- * 64000 octets leaves room for all of them.
- */
-export const META_RDATA_MAX = 64000;
-
-function encodeKey(key: string): string {
-  return key.includes('%') || key.includes('=') ? key.replaceAll('%', '%25').replaceAll('=', '%3D') : key;
-}
+export { META_LABEL, META_RDATA_MAX, metaRecords } from '../zone/meta.js';
 
 function decodeKey(key: string): string {
   return key.includes('%') ? key.replace(/%3D/gi, '=').replace(/%25/g, '%') : key;
-}
-
-/**
- * `text` cut into character-strings of at most 255 UTF-8 octets, between characters.
- * @returns undefined when they would not fit in one RR's RDATA.
- */
-function splitStrings(text: string): string[] | undefined {
-  // Up to 85 UTF-16 units are at most 255 octets: the usual entry is one string, at once.
-  if (text.length <= 85) return [text];
-  const strings: string[] = [];
-  let rdata = 0;
-  let piece = '';
-  let bytes = 0;
-  for (const ch of text) {
-    const n = Buffer.byteLength(ch);
-    if (bytes + n > STRING_MAX) {
-      strings.push(piece);
-      rdata += bytes + 1;
-      piece = '';
-      bytes = 0;
-    }
-    piece += ch;
-    bytes += n;
-  }
-  strings.push(piece);
-  rdata += bytes + 1;
-  return rdata > META_RDATA_MAX ? undefined : strings;
-}
-
-/**
- * The TXT records of a route's metadata, in the order of its entries; none when it has none.
- * @throws Error (the caller names the route) for an entry too long for one RR (about 65 KB).
- */
-export function metaRecords(routeName: string, ttl: number, metadata: Record<string, string>): DnsRecord[] {
-  const records: DnsRecord[] = [];
-  const name = `${META_LABEL}.${routeName}`;
-  for (const key in metadata) {
-    const strings = splitStrings(`${encodeKey(key)}=${metadata[key]}`);
-    if (strings === undefined) {
-      const bytes = Buffer.byteLength(metadata[key]!);
-      throw new Error(
-        `metadata ${quote(key)} (${bytes} bytes) does not fit in one TXT record (${META_RDATA_MAX} bytes); shorten it with psarn route set --meta`,
-      );
-    }
-    records.push({ name, ttl, type: 'TXT', strings });
-  }
-  return records;
 }
 
 /**

@@ -30,7 +30,14 @@ export class MemoryView implements ZoneView {
       this.zones.set(zone.name, zone);
       const routes = new Map<string, StoredRoute>();
       for (const { path, spec } of content.routes) {
-        const base = { zone: zone.name, path, ttl: spec.ttl, metadata: {}, serial: zone.serial, updatedAt: 0 };
+        const base = {
+          zone: zone.name,
+          path,
+          ttl: spec.ttl,
+          metadata: { ...spec.metadata },
+          serial: zone.serial,
+          updatedAt: 0,
+        };
         routes.set(
           path,
           'alias' in spec
@@ -52,6 +59,10 @@ export class MemoryView implements ZoneView {
 
   getRoute(zone: ZoneRow, path: string): StoredRoute | undefined {
     return this.routes.get(zone.name)?.get(path);
+  }
+
+  getMetadata(zone: ZoneRow, path: string): Record<string, string> | undefined {
+    return this.routes.get(zone.name)?.get(path)?.metadata;
   }
 
   hasDescendants(zone: ZoneRow, path: string): boolean {

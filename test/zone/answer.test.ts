@@ -25,6 +25,8 @@ created.orders 300 IN URI 10 10 "arn:aws:lambda:us-east-1:123456789012:function:
 created.orders 300 IN TXT "v=psarn1" "policy=weighted" "epoch=3"
 audit.orders 120 IN URI 10 1 "arn:aws:sqs:us-east-1:123456789012:orders-audit"
 audit.orders 120 IN TXT "v=psarn1" "policy=fanout" "epoch=3"
+_meta.audit.orders 120 IN TXT "owner=team-a"
+_meta.audit.orders 120 IN TXT "ticket=OPS-1"
 latest.orders 60 IN CNAME created.orders
 loop1 60 IN CNAME loop2
 loop2 60 IN CNAME loop1
@@ -135,6 +137,26 @@ const cases: [string, string, string, Expect][] = [
   ['apex URI: NODATA', Z, 'URI', { rcode: 'NOERROR', authority: [negative] }],
   ['_epoch TXT', `_epoch.${Z}`, 'TXT', { rcode: 'NOERROR', answer: [rr(`_epoch.${Z} 5 IN TXT "epoch=3"`)] }],
   ['_epoch URI: NODATA', `_epoch.${Z}`, 'URI', { rcode: 'NOERROR', authority: [negative] }],
+  [
+    "_meta TXT: the route's metadata, one RR per entry, at the route's TTL (as export and AXFR)",
+    `_meta.audit.orders.${Z}`,
+    'TXT',
+    {
+      rcode: 'NOERROR',
+      answer: [
+        rr(`_meta.audit.orders.${Z} 120 IN TXT "owner=team-a"`),
+        rr(`_meta.audit.orders.${Z} 120 IN TXT "ticket=OPS-1"`),
+      ],
+    },
+  ],
+  ['_meta URI: NODATA', `_meta.audit.orders.${Z}`, 'URI', { rcode: 'NOERROR', authority: [negative] }],
+  [
+    '_meta of a route without metadata: NXDOMAIN (no such name, as on a secondary)',
+    `_meta.created.orders.${Z}`,
+    'TXT',
+    { rcode: 'NXDOMAIN', authority: [negative] },
+  ],
+  ['_meta of no route: NXDOMAIN', `_meta.nope.orders.${Z}`, 'TXT', { rcode: 'NXDOMAIN', authority: [negative] }],
   ['outside every zone: REFUSED without AA', 'www.example.com.', 'URI', { rcode: 'REFUSED', aa: false }],
   ['namespace itself: REFUSED', 'psarn.internal.', 'SOA', { rcode: 'REFUSED', aa: false }],
   [
