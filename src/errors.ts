@@ -59,6 +59,11 @@ export const ERROR_CODES = {
   },
   // The DNS codec.
   ERR_DNS_WIRE: { by: ['WireError'], meaning: 'a malformed DNS message or an unencodable value' },
+  ERR_DNS_UPDATE: {
+    by: ['UpdateError'],
+    meaning:
+      'a DNS UPDATE (RFC 2136) not applied: a prerequisite failed, or a change outside the route model; `rcode` says which',
+  },
   // The store.
   ERR_DB_MISSING: { by: ['StoreError'], meaning: 'the database file does not exist' },
   ERR_DB_OPEN: { by: ['StoreError'], meaning: 'the database file cannot be opened' },

@@ -29,6 +29,7 @@ import { TargetError } from '../src/psarn/target.js';
 import { TargetPolicyError } from '../src/psarn/target-policy.js';
 import { ListenError } from '../src/server/listen.js';
 import { StoreError, type StoreErrorCode } from '../src/store/types.js';
+import { UpdateError } from '../src/update/errors.js';
 import { WireError } from '../src/wire/errors.js';
 import { ZoneFileError } from '../src/zonefile/errors.js';
 
@@ -84,6 +85,7 @@ const instances: PsarnBaseError[] = [
   new TargetPolicyError('x', 'm'),
   new OutputClosedError(),
   new WireError('m'),
+  new UpdateError(5, 'm', 18),
   new ConfigError('key', 'm'),
   new RoutesFileError('key', 'm'),
   new ZoneFileError('m'),

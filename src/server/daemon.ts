@@ -26,6 +26,7 @@ import { RateLimitedLog } from './rate-limited-log.js';
 import { listenTcp, type TcpListener } from './tcp-listener.js';
 import { type AllowTransfer, allowTransferByKeys, TransferServer } from './transfer.js';
 import { listenUdp, type UdpListener } from './udp-listener.js';
+import { UpdateServer } from './update.js';
 
 export interface DaemonOptions {
   log: Logger;
@@ -219,8 +220,11 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       log,
       udpPayloadSize: config.udpPayloadSize,
     });
+    // DNS UPDATE writes through this connection, so it picks its own writes up at once.
+    const updates = new UpdateServer({ store: opened, metrics, log, changed: () => sync?.poll(true) }, config);
     const handler = new QueryHandler({
       transfers,
+      updates,
       view: sync.view,
       cache,
       routes,
@@ -268,6 +272,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         handler.configureEdns(edns);
         handler.tsigKeys = new Map(next.tsig.keys.map((k) => [k.name, k]));
         transfers.udpPayloadSize = next.udpPayloadSize;
+        updates.configure({ ...next, namespace: current.namespace });
         if (options.allowTransfer === undefined) acl = allowTransferByKeys(next.transfer.allow);
         if (next.epochTtl !== view.epochTtl) {
           view.epochTtl = next.epochTtl;

@@ -53,6 +53,7 @@ import type { ZoneView } from '../zone/view.js';
 import type { DaemonMetrics, Proto } from './metrics.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { type TransferPeer, type TransferServer, transferQtype, type VerifiedTsig } from './transfer.js';
+import type { UpdateServer } from './update.js';
 
 /** TCP replies may use the whole 16-bit length (RFC 7766 §8). */
 const TCP_MAX = 65535;
@@ -104,6 +105,8 @@ export interface HandlerOptions {
   clock?: () => number;
   /** Zone transfers (AXFR, IXFR; src/server/transfer.ts). Without, they are REFUSED. */
   transfers?: TransferServer;
+  /** DNS UPDATE (src/server/update.ts). Without, an UPDATE is NOTIMP. */
+  updates?: UpdateServer;
 }
 
 const NO_KEYS: TsigKeyring = new Map();
@@ -179,6 +182,11 @@ export class QueryHandler {
           metrics.dropped(proto);
           return undefined;
         case 'notimp': {
+          // DNS UPDATE (RFC 2136): src/server/update.ts decides; docs/design.md#dns-update.
+          if (parsed.header.opcode === Opcode.UPDATE && this.#options.updates !== undefined) {
+            ({ reply, rcode } = this.#update(request, proto));
+            break;
+          }
           // A NOTIFY to this primary: NOTAUTH, as Knot answers one no ACL allows (docs/design.md#notify).
           const refused = parsed.header.opcode === Opcode.NOTIFY ? Rcode.NOTAUTH : Rcode.NOTIMP;
           rcode = refused;
@@ -557,6 +565,41 @@ export class QueryHandler {
         this.#options.metrics.formerr(proto);
         return { reply: this.#error(request, query, Rcode.FORMERR), rcode: Rcode.FORMERR };
     }
+  }
+
+  /**
+   * An UPDATE, decided by the update server with this handler's TSIG keys, clock and reply
+   * builders (#signed's verification, #tsigFailure, #error). Its reply is built in a new Buffer
+   * (it is signed after), then copied into the caller's slot, as #signed does.
+   */
+  #update(request: Buffer, proto: Proto): { reply: Buffer; rcode: number } {
+    const { metrics } = this.#options;
+    const out = this.#out;
+    this.#out = undefined;
+    let answered: { reply: Buffer; rcode: number };
+    try {
+      answered = this.#options.updates!.respond(request, {
+        verify: () => {
+          const result = verifyMessage(request, this.tsigKeys, { now: this.#clock });
+          metrics.tsig(result.status, 'key' in result ? result.key.name : undefined);
+          return result;
+        },
+        now: this.#clock,
+        error: (query, rcode, ede) => this.#error(request, query, rcode, ede),
+        reject: (parsed, rcode) => {
+          metrics.formerr(proto);
+          return this.#reject(request, parsed, rcode);
+        },
+        tsigFailure: (query, result) => this.#tsigFailure(request, query, proto, result),
+      });
+    } finally {
+      this.#out = out;
+    }
+    const { reply, rcode } = answered;
+    if (out === undefined) return answered;
+    if (this.#outOffset + reply.length > out.length) throw new RangeError('an UPDATE reply does not fit its slot');
+    out.set(reply, this.#outOffset);
+    return { reply: out.subarray(this.#outOffset, this.#outOffset + reply.length), rcode };
   }
 
   #servfail(request: Buffer, proto: Proto, error: unknown): Buffer | undefined {

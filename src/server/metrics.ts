@@ -20,10 +20,22 @@ const QTYPE_LABELS = new Map<number, string>(
 
 /** rcode label values: the rcodes psarnd sends (anything else would be a bug: "other"). */
 const RCODE_LABELS = new Map<number, string>(
-  (['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'NOTAUTH', 'BADVERS'] as const).map((name) => [
-    Rcode[name],
-    name,
-  ]),
+  (
+    [
+      'NOERROR',
+      'FORMERR',
+      'SERVFAIL',
+      'NXDOMAIN',
+      'NOTIMP',
+      'REFUSED',
+      'YXDOMAIN',
+      'YXRRSET',
+      'NXRRSET',
+      'NOTAUTH',
+      'NOTZONE',
+      'BADVERS',
+    ] as const
+  ).map((name) => [Rcode[name], name]),
 );
 
 /** The series one transport's queries touch, bound once. */
@@ -71,6 +83,7 @@ export class DaemonMetrics implements NotifyMetrics {
   udpDrops: () => { sendFailed: number; oversized: number } = () => ({ sendFailed: 0, oversized: 0 });
   readonly changesApplied: Counter;
   readonly tsigVerifications: Counter<'result' | 'key'>;
+  readonly updates: Counter<'result'>;
   readonly notifySent: Counter<'peer' | 'result'>;
   readonly notifyPendingGauge: Gauge;
   readonly #udp: ProtoSeries;
@@ -224,6 +237,12 @@ export class DaemonMetrics implements NotifyMetrics {
       labelNames: ['result', 'key'],
       registers,
     });
+    this.updates = new Counter({
+      name: 'psarn_dns_updates_total',
+      help: 'DNS UPDATE messages by outcome: ok (applied), refused (unsigned, key not allowed, a secondary, outside the route model), prereq (a prerequisite failed), notauth (not our zone, a name outside it, a TSIG that failed), formerr.',
+      labelNames: ['result'],
+      registers,
+    });
     // By peer (a configured address: a few) and result, never by zone: an account per zone makes
     // zones unbounded in number (docs/design.md#notify).
     this.notifySent = new Counter({
@@ -321,6 +340,11 @@ export class DaemonMetrics implements NotifyMetrics {
    */
   tsig(result: string, key: string | undefined): void {
     this.tsigVerifications.inc({ result, key: key === undefined ? '' : key.replace(/\.$/, '') });
+  }
+
+  /** What became of a DNS UPDATE (src/server/update.ts). */
+  update(result: 'ok' | 'refused' | 'prereq' | 'notauth' | 'formerr'): void {
+    this.updates.inc({ result });
   }
 
   /** An answer written from the route index. */

@@ -613,6 +613,7 @@ export class Store {
     actor: string | null,
   ): EditResult {
     return this.#write(() => {
+      options.check?.();
       const existing = q.zone.get(zone);
       let z: { id: number; serial: number; epoch: number } | undefined = existing;
       const at = this.#now();
@@ -642,12 +643,12 @@ export class Store {
         if (!written.has(edit.path)) written.set(edit.path, before);
       }
       if (z === undefined) {
-        if (options.serial !== undefined || options.epoch !== undefined) {
+        if (options.serial !== undefined || typeof options.epoch === 'number') {
           throw new StoreError('ERR_ZONE_NOT_FOUND', `no zone ${zone}`);
         }
         return { zone, changes, serial: 0, zoneCreated: false };
       }
-      const epoch = options.epoch ?? z.epoch;
+      const epoch = typeof options.epoch === 'function' ? options.epoch(z.epoch) : (options.epoch ?? z.epoch);
       if (written.size === 0 && options.serial === undefined && epoch === z.epoch) {
         return { zone, changes, serial: z.serial, zoneCreated: false };
       }
