@@ -11,6 +11,7 @@ import { ECHO_LONG, echo, quote } from '../../errors.js';
 import type { StoredRoute } from '../../store/types.js';
 import type { DnsRecord } from '../../wire/types.js';
 import { Rcode, Type } from '../../wire/types.js';
+import { deleteRRset, encodeUpdate, type UpdateMessage } from '../../wire/update.js';
 import { catalogName } from '../../zone/catalog.js';
 import { formatRecord } from '../../zonefile/presentation.js';
 import type { Command } from '../args.js';
@@ -23,10 +24,9 @@ import { CliError, usageError } from '../errors.js';
 import { formatRouteBlock, formatRouteLine, routeDiff, routeView } from '../format.js';
 import { knownRecords, RemoteZoneReader, routesOf } from './records.js';
 import { type RemoteRouteRead, readEpoch, readRoute, readZoneSerial } from './route-read.js';
-import { afterRoute, routeUpdate } from './route-update.js';
+import { afterRoute, pin, routeUpdate } from './route-update.js';
 import { type RemoteReply, RemoteSession, type SessionOptions } from './session.js';
 import type { RemoteTarget } from './target.js';
-import { encodeUpdate, type UpdateMessage, UpdateRcode } from './update-message.js';
 
 type Of<K extends Command['kind']> = Extract<Command, { kind: K }>;
 
@@ -241,9 +241,9 @@ function writeOutput(ctx: Context, output: string | undefined, chunks: readonly 
 /** The rcodes that say a prerequisite failed (RFC 2136 §3.2): the server's data is not what was read. */
 const PREREQUISITE_FAILED: ReadonlySet<number> = new Set([
   Rcode.NXDOMAIN,
-  UpdateRcode.YXDOMAIN,
-  UpdateRcode.YXRRSET,
-  UpdateRcode.NXRRSET,
+  Rcode.YXDOMAIN,
+  Rcode.YXRRSET,
+  Rcode.NXRRSET,
 ]);
 
 /**
@@ -306,12 +306,8 @@ async function flush(cmd: Of<'flush'>, ctx: Context, session: RemoteSession): Pr
     {
       id: session.id(),
       zone,
-      prerequisites: [
-        before.records.length > 0
-          ? { kind: 'rrset-equals', records: before.records }
-          : { kind: 'rrset-absent', name, type: Type.TXT },
-      ],
-      updates: [{ kind: 'delete-rrset', name, type: Type.TXT }],
+      prerequisites: pin(before.records, name, Type.TXT),
+      updates: [deleteRRset(name, Type.TXT)],
     },
     `the epoch of ${zone}`,
   );

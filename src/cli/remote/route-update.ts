@@ -13,10 +13,17 @@
 import type { RouteContent, StoredRoute } from '../../store/types.js';
 import type { DnsRecord } from '../../wire/types.js';
 import { Type } from '../../wire/types.js';
+import {
+  addRecord,
+  deleteRRset,
+  rrsetAbsent,
+  rrsetIs,
+  type UpdateMessage,
+  type UpdateRecordSpec,
+} from '../../wire/update.js';
 import { routeRecords } from '../../zonefile/export.js';
 import { formatRecord } from '../../zonefile/presentation.js';
 import type { RemoteRouteRead } from './route-read.js';
-import type { Prerequisite, UpdateMessage, UpdateOp } from './update-message.js';
 
 const TYPES = [
   ['uri', Type.URI],
@@ -37,8 +44,9 @@ function sameMetadata(a: Record<string, string> | undefined, b: Record<string, s
   return ka.length === kb.length && ka.every((k, i) => kb[i] === k && a![k] === b![k]);
 }
 
-function pin(records: readonly DnsRecord[], name: string, type: number): Prerequisite {
-  return records.length > 0 ? { kind: 'rrset-equals', records } : { kind: 'rrset-absent', name, type };
+/** RFC 2136 §2.4.2 "RRset exists (value dependent)" of the RRset as read, or §2.4.3 "does not exist". */
+export function pin(records: readonly DnsRecord[], name: string, type: number): UpdateRecordSpec[] {
+  return records.length > 0 ? records.map(rrsetIs) : [rrsetAbsent(name, type)];
 }
 
 /**
@@ -49,24 +57,24 @@ function pin(records: readonly DnsRecord[], name: string, type: number): Prerequ
 export function routeUpdate(read: RemoteRouteRead, after: RouteContent | undefined, id: number): UpdateMessage {
   const zone = { name: read.zone, epoch: read.epoch };
   const next = after === undefined ? [] : routeRecords(zone, after);
-  const prerequisites: Prerequisite[] = [];
-  const updates: UpdateOp[] = [];
+  const prerequisites: UpdateRecordSpec[] = [];
+  const updates: UpdateRecordSpec[] = [];
   for (const [field, type] of TYPES) {
     const old = read.rrsets[field];
     const now = next.filter((r) => r.name === read.name && Type[r.type] === type);
     if (sameSet(old, now)) continue;
-    prerequisites.push(pin(old, read.name, type));
-    if (old.length > 0) updates.push({ kind: 'delete-rrset', name: read.name, type });
-    for (const record of now) updates.push({ kind: 'add', record });
+    prerequisites.push(...pin(old, read.name, type));
+    if (old.length > 0) updates.push(deleteRRset(read.name, type));
+    for (const record of now) updates.push(addRecord(record));
   }
   const metaNow = next.filter((r) => r.name === read.metaName);
   if (after === undefined) {
     // RFC 2136 §2.5.2: deleting an RRset that is not there is no error.
-    updates.push({ kind: 'delete-rrset', name: read.metaName, type: Type.TXT });
+    updates.push(deleteRRset(read.metaName, Type.TXT));
   } else if (!sameMetadata(read.route?.metadata, after.metadata)) {
-    prerequisites.push(pin(read.rrsets.meta, read.metaName, Type.TXT));
-    if (read.rrsets.meta.length > 0) updates.push({ kind: 'delete-rrset', name: read.metaName, type: Type.TXT });
-    for (const record of metaNow) updates.push({ kind: 'add', record });
+    prerequisites.push(...pin(read.rrsets.meta, read.metaName, Type.TXT));
+    if (read.rrsets.meta.length > 0) updates.push(deleteRRset(read.metaName, Type.TXT));
+    for (const record of metaNow) updates.push(addRecord(record));
   }
   return { id, zone: read.zone, prerequisites, updates };
 }
