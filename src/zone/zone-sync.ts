@@ -90,6 +90,7 @@ export class ZoneSync {
       },
       findZone: (labels) => view.findZone(labels),
       getRoute: (zone, path) => view.getRoute(zone, path),
+      getMetadata: (zone, path) => view.getMetadata?.(zone, path),
       hasDescendants: (zone, path) => view.hasDescendants(zone, path),
       catalog: () => view.catalog?.(),
       read: (fn) => {

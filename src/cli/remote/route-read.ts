@@ -47,11 +47,9 @@ function owned(reply: RemoteReply, name: string, type: DnsRecord['type']): DnsRe
 /** The zone's serial, or undefined when the server serves no such zone. @throws CliError on another refusal */
 export async function readZoneSerial(session: RemoteSession, zone: string): Promise<number | undefined> {
   const reply = await session.query(zone, Type.SOA);
-  if (reply.message.rcode === Rcode.REFUSED || reply.message.rcode === Rcode.NOTAUTH) {
-    // psarnd and Knot refuse a name outside their zones; a refused key is told apart by its TSIG error.
-    if (hasTsigError(reply)) throw session.refused(reply, `a query of ${zone}`);
-    return undefined;
-  }
+  // psarnd and Knot answer REFUSED for a name outside their zones (RFC 1035 §4.1.1 leaves it to
+  // policy); a refused key is NOTAUTH with a TSIG error (RFC 8945 §5.2), reported as such.
+  if (reply.message.rcode === Rcode.REFUSED) return undefined;
   if (reply.message.rcode !== Rcode.NOERROR) throw session.refused(reply, `a query of ${zone} SOA`);
   const soa = owned(reply, zone, 'SOA')[0];
   return soa?.type === 'SOA' ? soa.serial : undefined;
@@ -71,10 +69,6 @@ export async function readEpoch(
     if (m) return { epoch: Number(m[1]), records };
   }
   return { epoch: 0, records };
-}
-
-function hasTsigError(reply: RemoteReply): boolean {
-  return reply.message.additional.some((r) => r.type === 250 || r.type === 'TSIG');
 }
 
 /**
@@ -105,7 +99,7 @@ export async function readRoute(
     const rcode = reply.message.rcode;
     // NXDOMAIN: no such name; REFUSED: no such zone (told by the SOA query).
     if (rcode === Rcode.NOERROR || rcode === Rcode.NXDOMAIN) continue;
-    if (rcode === Rcode.REFUSED && serial === undefined && !hasTsigError(reply)) continue;
+    if (rcode === Rcode.REFUSED && serial === undefined) continue;
     throw session.refused(reply, `a query of ${reply === meta ? metaName : name} ${type}`);
   }
   const rrsets: RouteRrsets = {
