@@ -139,7 +139,7 @@ export class UpdateServer {
     if (!settings.allow.has(key.name)) {
       return fail(Rcode.REFUSED, Ede.PROHIBITED, `key ${bareName(key)} may not UPDATE: it is not in update.allow`);
     }
-    let result: EditResult;
+    let result: EditResult & { flushed: boolean };
     try {
       result = this.#apply(update, key, settings);
     } catch (err) {
@@ -148,18 +148,24 @@ export class UpdateServer {
       this.#options.log.debug({ key: bareName(key), zone: update.zone, reason: refusal.message }, 'UPDATE not applied');
       return fail(refusal.rcode, refusal.ede, refusal.message);
     }
-    if (result.changes.length > 0 || result.zoneCreated) this.#options.changed?.();
+    if (result.changes.length > 0 || result.zoneCreated || result.flushed) this.#options.changed?.();
     metrics.update('ok');
     // One line per applied UPDATE; never the secret, never the route data.
     this.#options.log.info(
-      { key: bareName(key), zone: update.zone, routes: result.changes.length, serial: result.serial },
+      {
+        key: bareName(key),
+        zone: update.zone,
+        routes: result.changes.length,
+        serial: result.serial,
+        ...(result.flushed ? { flushed: true } : {}),
+      },
       'UPDATE applied',
     );
     return { reply: sign(replies.error(update, Rcode.NOERROR)), rcode: Rcode.NOERROR };
   }
 
   /** Plans, then checks and applies in one write transaction. @throws UpdateError, StoreError, TargetError */
-  #apply(update: ParsedUpdate, key: TsigKey, settings: Settings): EditResult {
+  #apply(update: ParsedUpdate, key: TsigKey, settings: Settings): EditResult & { flushed: boolean } {
     const { store, log } = this.#options;
     const plan = planUpdate(update, settings.namespace);
     const zone = plan.zone;
@@ -171,7 +177,8 @@ export class UpdateServer {
       warn: (line: string) => log.warn({ key: bareName(key), zone }, line),
     };
     const edits = [...plan.routes.keys()].map((path) => ({ path, make: routeEdit(plan, path, context) }));
-    return store.editRoutes(zone, edits, settings.params, {
+    let flushed = false;
+    const result = store.editRoutes(zone, edits, settings.params, {
       actor: `key:${bareName(key)}`,
       check: () =>
         checkPrerequisites(plan, {
@@ -179,8 +186,16 @@ export class UpdateServer {
           route: (path) => store.getRoute(zone, path),
           epochTtl: settings.epochTtl,
         }),
-      ...(plan.flush ? { epoch: (current: number) => current + 1 } : {}),
+      ...(plan.flush
+        ? {
+            epoch: (current: number) => {
+              flushed = true;
+              return current + 1;
+            },
+          }
+        : {}),
     });
+    return { ...result, flushed };
   }
 }
 

@@ -130,7 +130,9 @@ describe('DNS UPDATE: adds and deletes on a route', () => {
     const b = bench();
     b.send({ updates: [addRecord(uri('a', V1))] });
     const { epoch, serial } = b.store.zone(Z)!;
+    const changed = b.changed;
     assert.equal(b.send({ updates: [deleteRRset(at('_epoch'), Type.TXT)] }).rcode, Rcode.NOERROR);
+    assert.equal(b.changed, changed + 1, 'the daemon is told, so the new epoch is served and NOTIFYed at once');
     assert.equal(b.store.zone(Z)!.epoch, epoch + 1);
     assert.equal(b.store.zone(Z)!.serial, serial + 1);
     const last = b.store.journal(Z).at(-1)!;
