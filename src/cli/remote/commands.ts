@@ -82,13 +82,13 @@ export async function runRemote(
       case 'flush':
         return await flush(command, ctx, session);
       case 'route delete':
-        return await write(ctx, session, {
+        return await write(ctx, session, options, {
           at: locate(command.psarn, ctx.config.namespace),
           make: () => null,
           force: false,
         });
       default:
-        return await write(ctx, session, plan!);
+        return await write(ctx, session, options, plan!);
     }
   } finally {
     session.close();
@@ -264,6 +264,7 @@ async function sendUpdate(session: RemoteSession, update: UpdateMessage, what: s
 async function write(
   ctx: Context,
   session: RemoteSession,
+  options: SessionOptions,
   plan: Omit<WritePlan, 'make'> & { make: (before: StoredRoute | undefined) => ReturnType<WritePlan['make']> | null },
 ): Promise<void> {
   const { at } = plan;
@@ -282,6 +283,7 @@ async function write(
     printChange(ctx, { ...change, after: before, changed: false, serial: read.serial, zoneCreated: false });
     return;
   }
+  await options.afterRead?.();
   await sendUpdate(session, routeUpdate(read, after, session.id()), `route '${at.text}'`);
   const serial = (await readZoneSerial(session, at.zone)) ?? read.serial;
   printChange(ctx, {

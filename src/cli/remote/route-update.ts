@@ -58,25 +58,29 @@ export function routeUpdate(read: RemoteRouteRead, after: RouteContent | undefin
   const zone = { name: read.zone, epoch: read.epoch };
   const next = after === undefined ? [] : routeRecords(zone, after);
   const prerequisites: UpdateRecordSpec[] = [];
-  const updates: UpdateRecordSpec[] = [];
+  // Every delete before any add: RFC 2136 §3.4.2 applies updates in order, and a CNAME cannot
+  // share a name with other data (RFC 1034 §3.6.2), so a route turned alias (or back) must lose
+  // its old RRsets before it gets the new ones.
+  const deletes: UpdateRecordSpec[] = [];
+  const adds: UpdateRecordSpec[] = [];
   for (const [field, type] of TYPES) {
     const old = read.rrsets[field];
     const now = next.filter((r) => r.name === read.name && Type[r.type] === type);
     if (sameSet(old, now)) continue;
     prerequisites.push(...pin(old, read.name, type));
-    if (old.length > 0) updates.push(deleteRRset(read.name, type));
-    for (const record of now) updates.push(addRecord(record));
+    if (old.length > 0) deletes.push(deleteRRset(read.name, type));
+    for (const record of now) adds.push(addRecord(record));
   }
   const metaNow = next.filter((r) => r.name === read.metaName);
   if (after === undefined) {
     // RFC 2136 §2.5.2: deleting an RRset that is not there is no error.
-    updates.push(deleteRRset(read.metaName, Type.TXT));
+    deletes.push(deleteRRset(read.metaName, Type.TXT));
   } else if (!sameMetadata(read.route?.metadata, after.metadata)) {
     prerequisites.push(...pin(read.rrsets.meta, read.metaName, Type.TXT));
-    if (read.rrsets.meta.length > 0) updates.push(deleteRRset(read.metaName, Type.TXT));
-    for (const record of metaNow) updates.push(addRecord(record));
+    if (read.rrsets.meta.length > 0) deletes.push(deleteRRset(read.metaName, Type.TXT));
+    for (const record of metaNow) adds.push(addRecord(record));
   }
-  return { id, zone: read.zone, prerequisites, updates };
+  return { id, zone: read.zone, prerequisites, updates: [...deletes, ...adds] };
 }
 
 /** The route `make` built, as a StoredRoute for the diff (serial and time are not DNS's). */

@@ -41,6 +41,11 @@ export interface SessionOptions {
   now?: () => number;
   /** Message ids (default crypto.randomInt). */
   randomId?: () => number;
+  /**
+   * Called by a write between its read and its UPDATE: the seam where a test makes the
+   * concurrent change that the UPDATE's prerequisites must catch.
+   */
+  afterRead?: () => Promise<void> | void;
 }
 
 /** A reply, decoded, with its bytes. */
@@ -244,8 +249,11 @@ export class RemoteSession {
       tsigError === undefined
         ? rcodeName(message.rcode)
         : `${rcodeName(message.rcode)}, TSIG ${TSIG_ERROR_NAMES[tsigError] ?? tsigError}`;
-    const ede = edeText(message);
-    return this.#error(`refused ${what}: ${why}${ede}${this.#hint(message.rcode, tsigError)}`);
+    const ede = edeOf(message);
+    const edeShown = ede === undefined ? '' : ` (EDE ${ede.code}${ede.text === '' ? '' : `: ${ede.text}`})`;
+    // The key hint only where the key may be why: no EDE, or 18 Prohibited (RFC 8914 §4.19).
+    const hint = ede === undefined || ede.code === 18 ? this.#hint(message.rcode, tsigError) : '';
+    return this.#error(`refused ${what}: ${why}${edeShown}${hint}`);
   }
 
   /** What to do about a refusal. */
@@ -340,13 +348,11 @@ export class RemoteSession {
   }
 }
 
-/** ` (EDE 18 Prohibited: text)` from a reply's Extended DNS Error (RFC 8914), or ''. */
-function edeText(message: DecodedMessage): string {
+/** A reply's Extended DNS Error (RFC 8914): its info-code and EXTRA-TEXT (escaped, cut), if any. */
+function edeOf(message: DecodedMessage): { code: number; text: string } | undefined {
   const option = message.edns?.options.find((o) => o.code === EdnsOption.EDE);
-  if (option === undefined || option.data.length < 2) return '';
-  const code = option.data.readUInt16BE(0);
-  const text = printable(option.data.subarray(2).toString('utf8')).slice(0, 200);
-  return ` (EDE ${code}${text === '' ? '' : `: ${text}`})`;
+  if (option === undefined || option.data.length < 2) return undefined;
+  return { code: option.data.readUInt16BE(0), text: printable(option.data.subarray(2).toString('utf8')).slice(0, 300) };
 }
 
 /** The TSIG error field of a reply, when it has a TSIG with one. */
