@@ -20,6 +20,8 @@ const READ_ONLY = 'a read-only database';
 const P = 'arn:aws:psarn:us-east-1:123456789012:orders/created';
 const MISSING = 'arn:aws:psarn:us-east-1:123456789012:orders/missing';
 const L1 = 'arn:aws:lambda:us-east-1:123456789012:function:orders-v1';
+/** A TSIG secret (base64 of 32 bytes) that no error line may show. */
+const KEY_SECRET = Buffer.alloc(32, 7).toString('base64');
 
 interface Result {
   status: number | null;
@@ -125,6 +127,47 @@ describe('psarn errors through the real binary: one line on stderr, exit 2 (usag
   usage('an empty --policy', ['route', 'set', P, '--target', L1, '--policy='], /^empty value for --policy/);
   usage('an empty --output', ['zone', 'export', P, '--output', ''], /^empty value for --output/);
   usage('a value for a boolean flag', ['route', 'list', '--json=yes'], /^--json takes no value in 'psarn route list'/);
+  // --server, --key, --key-file (docs/cli.md#remote).
+  usage('--server without a value', ['route', 'list', '--server'], /^missing value for --server in 'psarn route list'/);
+  usage('an empty --key', ['route', 'list', '--server', '127.0.0.1:53', '--key='], /^empty value for --key/);
+  usage(
+    '--server with a bad port',
+    ['route', 'list', '--server', '127.0.0.1:99999'],
+    /^invalid --server '127\.0\.0\.1:99999': port '99999' is not 1-65535; write HOST:PORT/,
+  );
+  usage('--server without a host', ['flush', P, '--server', ':53'], /^invalid --server ':53': the host is missing/);
+  usage('--key without --server', ['route', 'list', '--key', `k:${KEY_SECRET}`], /^--key needs --server HOST:PORT/);
+  usage(
+    '--key-file without --server',
+    ['route', 'list', '--key-file', 'k.key'],
+    /^--key-file needs --server HOST:PORT/,
+  );
+  usage(
+    '--key with a secret that is not base64, never echoed',
+    ['route', 'list', '--server', '127.0.0.1:53', '--key', 'k:not*base64'],
+    /^invalid --key: the secret of TSIG key 'k' is not base64$/,
+  );
+  usage(
+    '--key with another algorithm',
+    ['route', 'get', P, '--server', '127.0.0.1:53', '--key', `hmac-md5:k:${KEY_SECRET}`],
+    /^invalid --key: TSIG algorithm must be one of hmac-sha256, hmac-sha512$/,
+  );
+  usage(
+    '--key and --key-file',
+    ['route', 'list', '--server', '127.0.0.1:53', '--key', `k:${KEY_SECRET}`, '--key-file', 'k.key'],
+    /^give --key or --key-file, not both$/,
+  );
+  usage(
+    'zone import with --server',
+    ['zone', 'import', 'x.zone', '--server', '127.0.0.1:53'],
+    /^psarn zone import does not work with --server: run it on the server's host/,
+  );
+  usage('db init with --server', ['db', 'init', '--server', '127.0.0.1:53'], /^psarn db init creates a local database/);
+  usage(
+    'route delete --force with --server',
+    ['route', 'delete', P, '--force', '--server', '127.0.0.1:53'],
+    /^--force cannot travel in a DNS UPDATE/,
+  );
   // Values.
   usage(
     '--ttl -5',
@@ -251,6 +294,21 @@ describe('psarn errors through the real binary: one line on stderr, exit 2 (usag
     ['resolve', P, '@nohost.invalid'],
     /^server not found \(ERR_SERVER_LOOKUP\): cannot look up server 'nohost\.invalid'/,
   );
+  runtime(
+    '--key-file that does not exist',
+    ['route', 'list', '--server', '127.0.0.1:53', '--key-file', 'none.key'],
+    /^cannot read --key-file 'none\.key': ENOENT$/,
+  );
+  runtime(
+    '--server: nothing listens',
+    ['route', 'get', P, '--server', `127.0.0.1:${deadPort}`],
+    /^cannot reach server 127\.0\.0\.1:\d+ over TCP: ECONNREFUSED; is psarnd running there\?/,
+  );
+  runtime(
+    '--server: a name that does not resolve',
+    ['route', 'set', P, '--target', L1, '--server', 'nohost.invalid:53'],
+    /^cannot look up server nohost\.invalid:53: \S+; check --server/,
+  );
   if (!isRoot || dropRoot) {
     runtime(
       READ_ONLY,
@@ -308,6 +366,7 @@ describe('psarn errors through the real binary: one line on stderr, exit 2 (usag
       assert.match(r.stderr, /^(psarn: |;; )[^\n]+\n$/, 'one line');
       assert.doesNotMatch(r.stderr, /\n\s+at |Error:|node:internal/, 'no stack trace');
       assert.match(r.stderr.replace(/^(psarn: |;; )/, '').trimEnd(), line);
+      assert.ok(!r.stderr.includes(KEY_SECRET), 'no secret in the line');
     });
   }
 });
