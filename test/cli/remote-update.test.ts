@@ -194,10 +194,11 @@ describe('routeUpdate: the UPDATE from the route read to the route built', () =>
       rec('pre', uri(L1, 1), 'IN', 0),
       rec('pre', uri(L2, 0), 'IN', 0),
       rec('pre', txt('weighted'), 'IN', 0),
+      // Every delete before any add (RFC 2136 §3.4.2 applies them in order).
       none('upd', NAME, 'URI', 'ANY'),
+      none('upd', NAME, 'TXT', 'ANY'),
       rec('upd', uri(L1, 1, 60)),
       rec('upd', uri(L2, 0, 60)),
-      none('upd', NAME, 'TXT', 'ANY'),
       rec('upd', txt('weighted', 3, 60)),
     ]);
   });
