@@ -43,6 +43,10 @@ export interface Bench {
   handler: QueryHandler;
   metrics: DaemonMetrics;
   changed: number;
+  /** The handler's TSIG clock, ms since the epoch (starts at NOW); a test may move it. */
+  time: number;
+  /** Sends raw bytes; the decoded reply (undefined when dropped). */
+  raw(bytes: Buffer, proto?: 'udp' | 'tcp'): (DecodedMessage & { bytes: Buffer }) | undefined;
   /** Signs (with `key`, at `now`), sends, checks the reply's TSIG, decodes. */
   send(
     message: { prerequisites?: UpdateRecordSpec[]; updates?: UpdateRecordSpec[]; zone?: string },
@@ -65,6 +69,7 @@ export function bench(configure: (config: Config) => Config = (c) => c): Bench {
   const logs: Record<string, unknown>[] = [];
   const log = pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line)) });
   let changed = 0;
+  let time = NOW;
   const updates = new UpdateServer({ store, metrics, log, changed: () => changed++ }, config);
   const handler = new QueryHandler({
     view: new MemoryView(''),
@@ -73,7 +78,7 @@ export function bench(configure: (config: Config) => Config = (c) => c): Bench {
     log,
     udpPayloadSize: 1232,
     tsigKeys: new Map(config.tsig.keys.map((k) => [k.name, k])),
-    clock: () => NOW,
+    clock: () => time,
     updates,
   });
   let id = 1;
@@ -85,18 +90,28 @@ export function bench(configure: (config: Config) => Config = (c) => c): Bench {
     get changed() {
       return changed;
     },
+    get time() {
+      return time;
+    },
+    set time(value: number) {
+      time = value;
+    },
+    raw(bytes, proto = 'udp') {
+      const reply = handler.handle(bytes, proto);
+      return reply === undefined ? undefined : Object.assign(decodeMessage(reply), { bytes: reply });
+    },
     send(message, options = {}) {
       const bytes = encodeUpdate({ id: id++, zone: message.zone ?? Z, ...message });
       const key = options.key === undefined ? updateKey : options.key;
       let request = bytes;
       let mac: Buffer | undefined;
-      if (key !== null) ({ message: request, mac } = signMessageMac(bytes, key, { now: () => options.now ?? NOW }));
+      if (key !== null) ({ message: request, mac } = signMessageMac(bytes, key, { now: () => options.now ?? time }));
       const reply = handler.handle(request, options.proto ?? 'udp');
       if (reply === undefined) throw new Error('no reply');
       const decoded = decodeMessage(reply);
       const signed = decoded.additional.some((r) => r.type === 'TSIG' || (r as { typeCode?: number }).typeCode === 250);
       if (key !== null && signed) {
-        const check = verifyMessage(reply, new Map([[key.name, key]]), { requestMac: mac, now: () => NOW });
+        const check = verifyMessage(reply, new Map([[key.name, key]]), { requestMac: mac, now: () => time });
         if (check.status !== 'ok' && !(check.status === 'peer-error')) {
           throw new Error(`reply TSIG did not verify: ${check.status}`);
         }
