@@ -290,6 +290,12 @@ describe('psarn --server against psarnd: same output as the local command', () =
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /"arn:aws:sqs/);
   });
+
+  it('resolve with --server: the server when no @HOST is given', async () => {
+    const r = await run(['resolve', `${P}:orders/audit`, '--json'], { PSARN_SERVER: server }, dir);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { policy: string }).policy, 'fanout');
+  });
 });
 
 describe('psarn --server: a server that is not there, or does not answer', () => {
