@@ -113,6 +113,23 @@ export class UpdateServer {
     }
     const update = parsed.update;
     const verified = replies.verify();
+    // RFC 6891 §6.1.3: an EDNS version we do not implement is BADVERS, nothing else looked at
+    // (signed when the TSIG verified, as a query's).
+    if (
+      update.edns !== undefined &&
+      update.edns.version > 0 &&
+      (verified.status === 'ok' || verified.status === 'unsigned')
+    ) {
+      metrics.update('formerr');
+      const reply = replies.error(update, Rcode.BADVERS);
+      return {
+        reply:
+          verified.status === 'ok'
+            ? signMessage(reply, verified.key, { requestMac: verified.mac, now: replies.now })
+            : reply,
+        rcode: Rcode.BADVERS,
+      };
+    }
     if (verified.status === 'unsigned') {
       metrics.update('refused');
       const why = 'UPDATE needs a TSIG signature by a key of update.allow';

@@ -65,9 +65,9 @@ describe('nsupdate -y against psarnd', () => {
     secondary.close();
   });
 
-  /** Runs nsupdate with `lines` for the zone, signed with `key` (nsupdate's -y form) unless null. */
-  async function nsupdate(lines: string[], key: string | null = `hmac-sha256:update-key:${SECRET}`) {
-    const args = ['-t', '5', ...(key === null ? [] : ['-y', key])];
+  /** Runs nsupdate with `lines` for the zone, signed with `key` (nsupdate's -y form) unless null; `-v`: over TCP. */
+  async function nsupdate(lines: string[], key: string | null = `hmac-sha256:update-key:${SECRET}`, tcp = false) {
+    const args = ['-t', '5', ...(tcp ? ['-v'] : []), ...(key === null ? [] : ['-y', key])];
     const child = spawn('nsupdate', args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => {
@@ -146,15 +146,19 @@ describe('nsupdate -y against psarnd', () => {
     assert.match(stdout, new RegExp(`10 +90 .*${V1}`));
   });
 
-  it('changes the weights: delete each URI RR, add it back, one message', async (t) => {
+  it('changes the weights over TCP (nsupdate -v): delete each URI RR, add it back, one message', async (t) => {
     if (!skipUnlessTool(t, 'nsupdate')) return;
     const from = await serial();
-    const run = await nsupdate([
-      `update delete ${CREATED} URI 10 90 "${V1}"`,
-      `update delete ${CREATED} URI 10 10 "${V2}"`,
-      `update add ${CREATED} 300 URI 10 50 "${V1}"`,
-      `update add ${CREATED} 300 URI 10 50 "${V2}"`,
-    ]);
+    const run = await nsupdate(
+      [
+        `update delete ${CREATED} URI 10 90 "${V1}"`,
+        `update delete ${CREATED} URI 10 10 "${V2}"`,
+        `update add ${CREATED} 300 URI 10 50 "${V1}"`,
+        `update add ${CREATED} 300 URI 10 50 "${V2}"`,
+      ],
+      undefined,
+      true,
+    );
     assert.equal(run.code, 0, run.out);
     assert.equal(await applied(from), (from ?? 0) + 1, 'one serial for the message');
     const { stdout } = await cliOn(d!, 'route', 'get', PSARN);
@@ -251,6 +255,8 @@ describe('nsupdate -y against psarnd', () => {
     assert.match(text, /psarn_dns_updates_total\{result="ok"\} 5/);
     assert.match(text, /psarn_dns_updates_total\{result="refused"\} 2/);
     assert.match(text, /psarn_dns_updates_total\{result="notauth"\} [3-9]/);
+    // nsupdate -v sent its UPDATE over TCP (every other NOERROR here came over UDP).
+    assert.match(text, /psarn_dns_responses_total\{proto="tcp",rcode="NOERROR"\} 1\n/);
     assert.doesNotMatch(text + JSON.stringify(d!.logs), new RegExp(SECRET.slice(0, 20).replace(/[+/]/g, '.')));
   });
 });

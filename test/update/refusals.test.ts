@@ -163,6 +163,17 @@ describe('UPDATE: zones and malformed messages', () => {
     );
   });
 
+  it('an EDNS version other than 0 is BADVERS, signed, nothing changed (RFC 6891 §6.1.3)', () => {
+    const b = seeded();
+    const bytes = encodeUpdate({ id: 1, zone: Z, updates: [addRecord(uri('x', V1))] });
+    // The OPT's TTL: extended rcode, then the version (encodeUpdate puts the OPT last).
+    bytes[bytes.length - 5] = 1;
+    const reply = b.raw(signMessage(bytes, updateKey, { now: () => NOW }));
+    assert.equal(reply?.rcode, Rcode.BADVERS);
+    assert.equal(reply?.edns?.version, 0);
+    assert.equal(b.route('x'), undefined);
+  });
+
   it('a zone section of another type is FORMERR, signed', () => {
     const b = seeded();
     const bytes = encodeUpdate({ id: 1, zone: Z, updates: [addRecord(uri('x', V1))] });
