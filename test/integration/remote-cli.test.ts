@@ -196,6 +196,18 @@ describe('psarn --server against psarnd: same output as the local command', () =
     assert.equal(weight.status, 2);
     const missing = await same('route', 'set', `${P}:svc/none`);
     assert.equal(missing.status, 2);
+    // Refused by the server's alias checks as by the store's: exit 2, one line, nothing written.
+    for (const argv of [
+      ['route', 'alias', `${P}:svc/a1`, `${P}:svc/nowhere`],
+      ['route', 'alias', `${P}:svc/new`, `${P}:svc/alias2`],
+    ]) {
+      const r = await remote(argv);
+      const l = await local(...argv);
+      assert.equal(l.status, 2, l.stderr);
+      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, new RegExp(`^psarn: server ${server} refused route '[^']+': [^\n]+\n$`));
+    }
     // The server's zones now hold what the local commands wrote into the copy, record for record.
     await same('zone', 'export', Z);
     await same('zone', 'export', '210987654321.eu-west-1.aws.psarn.internal');

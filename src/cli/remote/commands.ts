@@ -25,7 +25,7 @@ import { formatRouteBlock, formatRouteLine, routeDiff, routeView } from '../form
 import { knownRecords, RemoteZoneReader, routesOf } from './records.js';
 import { type RemoteRouteRead, readEpoch, readRoute, readZoneSerial } from './route-read.js';
 import { afterRoute, pin, routeUpdate } from './route-update.js';
-import { type RemoteReply, RemoteSession, type SessionOptions } from './session.js';
+import { edeOf, type RemoteReply, RemoteSession, type SessionOptions } from './session.js';
 import type { RemoteTarget } from './target.js';
 
 type Of<K extends Command['kind']> = Extract<Command, { kind: K }>;
@@ -256,6 +256,13 @@ async function sendUpdate(session: RemoteSession, update: UpdateMessage, what: s
   if (rcode === Rcode.NOERROR) return;
   if (PREREQUISITE_FAILED.has(rcode)) {
     throw new CliError('ERR_RUNTIME', `${what} changed on the server meanwhile; run the command again`);
+  }
+  const ede = edeOf(reply.message);
+  // REFUSED with EDE 0 (Other): psarnd refused the route the UPDATE makes (an alias loop, a
+  // chain over 8, an alias to no route, a route too big: docs/design.md#dns-update), which the
+  // local command refuses as a usage error (exit 2, nothing written) before it commits.
+  if (rcode === Rcode.REFUSED && ede?.code === 0 && ede.text !== '') {
+    throw usageError(`server ${session.target.label} refused ${what}: ${ede.text}`);
   }
   throw session.refused(reply, `the UPDATE of ${what}`);
 }

@@ -349,7 +349,7 @@ export class RemoteSession {
 }
 
 /** A reply's Extended DNS Error (RFC 8914): its info-code and EXTRA-TEXT (escaped, cut), if any. */
-function edeOf(message: DecodedMessage): { code: number; text: string } | undefined {
+export function edeOf(message: DecodedMessage): { code: number; text: string } | undefined {
   const option = message.edns?.options.find((o) => o.code === EdnsOption.EDE);
   if (option === undefined || option.data.length < 2) return undefined;
   return { code: option.data.readUInt16BE(0), text: printable(option.data.subarray(2).toString('utf8')).slice(0, 300) };
