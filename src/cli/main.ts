@@ -23,7 +23,7 @@ import type { Context, Io } from './context.js';
 import { databaseFault } from './db-faults.js';
 import { type DigDeps, runDig } from './dig.js';
 import type { DigArgs } from './dig-args.js';
-import { CliError, OutputClosedError, oneLine, stderrLine } from './errors.js';
+import { CliError, OutputClosedError, oneLine, stderrLine, usageError } from './errors.js';
 import { type RemoteCommand, runRemote } from './remote/commands.js';
 import type { SessionOptions } from './remote/session.js';
 import { type RemoteTarget, remoteTarget } from './remote/target.js';
@@ -72,7 +72,10 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
     throw new CliError('ERR_RUNTIME', oneLine((err as Error).message), { cause: err });
   }
   // Read before any database: a remote command opens none.
-  const remote = remoteTarget(inv.global, io.env, io.cwd);
+  // An explicit --db means the local database, whatever PSARN_SERVER says; --db with --server is refused below.
+  const remoteEnv =
+    inv.global.db !== undefined && inv.global.server === undefined ? { ...io.env, PSARN_SERVER: undefined } : io.env;
+  const remote = remoteTarget(inv.global, remoteEnv, io.cwd);
   const ctx: Context = {
     config,
     io,
@@ -89,6 +92,10 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
     },
   };
   if (remote !== undefined && REMOTE_KINDS.has(command.kind)) {
+    // Both on the line: the user cannot mean both (PSARN_DB and a config's db are just unused).
+    if (inv.global.db !== undefined) {
+      throw usageError(`give --db FILE (the local database) or --server (${remote.label}), not both`);
+    }
     await runRemote(command as RemoteCommand, ctx, remote, options.remote);
     return;
   }

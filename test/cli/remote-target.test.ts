@@ -47,6 +47,16 @@ describe('remoteTarget', () => {
     assert.deepEqual(fromFlags.key?.secret, Buffer.from(OTHER, 'base64'));
   });
 
+  it('an explicit --db runs locally whatever PSARN_SERVER says; --db with --server is refused', async () => {
+    box.env = { PSARN_SERVER: '127.0.0.1:1', PSARN_KEY: `k:${SECRET}` };
+    const local = await box.run(['route', 'list', '--db', 'none.db']);
+    assert.equal(local.status, 1);
+    assert.match(local.stderr, /^psarn: database '.*none\.db' does not exist/);
+    const both = await box.run(['route', 'list', '--db', 'none.db', '--server', '127.0.0.1:1']);
+    assert.equal(both.status, 2);
+    assert.equal(both.stderr, 'psarn: give --db FILE (the local database) or --server (127.0.0.1:1), not both\n');
+  });
+
   it('without a key: unsigned', () => {
     assert.equal(remoteTarget({ server: '10.0.0.5:8053' }, {}, box.dir)!.key, undefined);
   });

@@ -162,6 +162,11 @@ describe('psarn errors through the real binary: one line on stderr, exit 2 (usag
     ['zone', 'import', 'x.zone', '--server', '127.0.0.1:53'],
     /^psarn zone import does not work with --server: run it on the server's host/,
   );
+  usage(
+    '--db and --server',
+    ['route', 'get', P, '--db', 'x.db', '--server', '127.0.0.1:53'],
+    /^give --db FILE \(the local database\) or --server \(127\.0\.0\.1:53\), not both$/,
+  );
   usage('db init with --server', ['db', 'init', '--server', '127.0.0.1:53'], /^psarn db init creates a local database/);
   usage(
     'route delete --force with --server',
