@@ -167,6 +167,11 @@ describe('psarn errors through the real binary: one line on stderr, exit 2 (usag
     ['route', 'get', P, '--db', 'x.db', '--server', '127.0.0.1:53'],
     /^give --db FILE \(the local database\) or --server \(127\.0\.0\.1:53\), not both$/,
   );
+  usage(
+    'a bad zone with --server: checked before connecting',
+    ['flush', 'example.com', '--server', `127.0.0.1:${deadPort}`],
+    /^invalid zone 'example\.com'/,
+  );
   usage('db init with --server', ['db', 'init', '--server', '127.0.0.1:53'], /^psarn db init creates a local database/);
   usage(
     'route delete --force with --server',

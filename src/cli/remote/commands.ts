@@ -68,8 +68,10 @@ export async function runRemote(
       }
       break;
   }
-  // Plans are made (arguments checked, warnings printed) before connecting, as locally before the store opens.
+  // Arguments are checked (and target warnings printed) before connecting, as the local
+  // command checks them before its store opens: a bad argument is exit 2 whatever the server.
   const plan = writePlan(command, ctx, target);
+  checkArguments(command, ctx.config.namespace);
   const session = await RemoteSession.open(target, options);
   try {
     switch (command.kind) {
@@ -92,6 +94,25 @@ export async function runRemote(
     }
   } finally {
     session.close();
+  }
+}
+
+/** The checks of the reads' arguments (each command repeats them when it runs: they are pure). */
+function checkArguments(command: RemoteCommand, namespace: string): void {
+  switch (command.kind) {
+    case 'route get':
+    case 'route delete':
+      locate(command.psarn, namespace);
+      break;
+    case 'route list':
+      listScope(command.scope, namespace);
+      break;
+    case 'flush':
+      zoneArg(command.scope, namespace);
+      break;
+    case 'zone export':
+      if (!isCatalog(command.zone, namespace)) zoneArg(command.zone, namespace);
+      break;
   }
 }
 
