@@ -241,7 +241,7 @@ describe('psarn --server against psarnd: same output as the local command', () =
       ],
       [
         { PSARN_KEY: `reader:${OTHER}` },
-        /refused the UPDATE of route '.*': REFUSED \(EDE 18.*\); is key 'reader' allowed there \(update.allow, transfer.allow\)\?$/,
+        /refused the UPDATE of route '.*': REFUSED \(EDE 18: key reader may not UPDATE: it is not in update.allow\)$/,
       ],
     ];
     for (const [env, message] of cases) {

@@ -251,8 +251,11 @@ export class RemoteSession {
         : `${rcodeName(message.rcode)}, TSIG ${TSIG_ERROR_NAMES[tsigError] ?? tsigError}`;
     const ede = edeOf(message);
     const edeShown = ede === undefined ? '' : ` (EDE ${ede.code}${ede.text === '' ? '' : `: ${ede.text}`})`;
-    // The key hint only where the key may be why: no EDE, or 18 Prohibited (RFC 8914 §4.19).
-    const hint = ede === undefined || ede.code === 18 ? this.#hint(message.rcode, tsigError) : '';
+    // The hint only where the key may be why (no EDE, or 18 Prohibited, RFC 8914 §4.19), and
+    // where the server did not say it already (psarnd's UPDATE refusals name update.allow).
+    const keyMayBeWhy = ede === undefined || ede.code === 18;
+    const hint =
+      keyMayBeWhy && (this.target.key === undefined || !ede?.text) ? this.#hint(message.rcode, tsigError) : '';
     return this.#error(`refused ${what}: ${why}${edeShown}${hint}`);
   }
 
