@@ -1,16 +1,17 @@
 /**
- * A DNS UPDATE while another process holds the database's write lock (a `psarn zone import`):
+ * DNS UPDATE in an in-process psarnd on a file. While another process holds the database's
+ * write lock (a `psarn zone import`):
  * the write runs on the event loop, so it waits only UPDATE_BUSY_TIMEOUT_MS on a connection of
  * its own, then answers SERVFAIL with an EDE, instead of stalling every query for the store's
  * 5 s (docs/design.md#dns-update). Once the lock is gone the same change applies, and the
- * daemon serves it.
+ * daemon serves it. And `update.allow` follows a reload.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
-import { defaultConfig } from '../../src/config/config.js';
+import { type Config, defaultConfig } from '../../src/config/config.js';
 import { type Daemon, startDaemon, UPDATE_BUSY_TIMEOUT_MS } from '../../src/server/daemon.js';
 import { Store } from '../../src/store/store.js';
 import { decodeMessage } from '../../src/wire/message.js';
@@ -26,23 +27,22 @@ const key = makeTsigKey('update-key', 'hmac-sha256', randomBytes(32).toString('b
 const tmp = tempDir();
 const file = tmp.file();
 
-describe('DNS UPDATE while another writer holds the lock', () => {
+const config: Config = {
+  ...defaultConfig(projectRoot),
+  db: file,
+  listen: { host: '127.0.0.1', port: 0 },
+  http: { host: '127.0.0.1', port: 0 },
+  demoRoutes: null,
+  udpIo: 'dgram',
+  tsig: { keys: [key] },
+  update: { allow: ['update-key'] },
+};
+
+describe('DNS UPDATE in an in-process psarnd on a file', () => {
   let daemon: Daemon | undefined;
   before(async () => {
     Store.open(file).close();
-    daemon = await startDaemon(
-      {
-        ...defaultConfig(projectRoot),
-        db: file,
-        listen: { host: '127.0.0.1', port: 0 },
-        http: { host: '127.0.0.1', port: 0 },
-        demoRoutes: null,
-        udpIo: 'dgram',
-        tsig: { keys: [key] },
-        update: { allow: ['update-key'] },
-      },
-      { log: pino({ level: 'silent' }), http: false },
-    );
+    daemon = await startDaemon(config, { log: pino({ level: 'silent' }), http: false });
   });
   after(async () => {
     await daemon?.close();
@@ -94,5 +94,13 @@ describe('DNS UPDATE while another writer holds the lock', () => {
     const applied = decodeMessage((await udpRaw(daemon!.dns, update(2)))!);
     assert.equal(applied.rcode, Rcode.NOERROR);
     assert.equal((await query(daemon!.dns, `a.${Z}`, Type.URI)).answer.length, 1);
+  });
+
+  it('update.allow follows a reload (SIGHUP): a key taken off is refused at once, put back allowed', async () => {
+    daemon!.reload({ ...config, update: { allow: [] } });
+    const refused = decodeMessage((await udpRaw(daemon!.dns, update(3)))!);
+    assert.equal(refused.rcode, Rcode.REFUSED);
+    daemon!.reload(config);
+    assert.equal(decodeMessage((await udpRaw(daemon!.dns, update(4)))!).rcode, Rcode.NOERROR);
   });
 });
