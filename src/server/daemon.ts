@@ -67,6 +67,13 @@ export interface Daemon {
   close(): Promise<void>;
 }
 
+/**
+ * How long a DNS UPDATE waits for another writer's lock (the CLI, an import) before it answers
+ * SERVFAIL: the wait blocks the event loop, so it is short; a `route set` holds the lock for
+ * milliseconds (docs/design.md#dns-update).
+ */
+export const UPDATE_BUSY_TIMEOUT_MS = 200;
+
 /** Keys whose change needs a restart: sockets and the database are opened once. */
 const RESTART_KEYS = ['listen', 'http', 'db', 'namespace', 'workers', 'routeIndex', 'udpIo', 'notify'] as const;
 
@@ -109,6 +116,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   let sync: ZoneSync | undefined;
   let ready = false;
   let indexer: RouteIndexer | undefined;
+  let updateWriter: Store | undefined;
   const storeHealthy = (): boolean => store?.readFailure() === undefined;
   const serving = new LateHandler();
   // Before any socket: a peer naming a key there is no signer for is a config error. By default
@@ -220,8 +228,23 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       log,
       udpPayloadSize: config.udpPayloadSize,
     });
-    // DNS UPDATE writes through this connection, so it picks its own writes up at once.
-    const updates = new UpdateServer({ store: opened, metrics, log, changed: () => sync?.poll(true) }, config);
+    // DNS UPDATE writes on a connection of its own with a short busy timeout: a write runs on
+    // the event loop, and waiting 5 s for a `zone import`'s lock would stall every query
+    // (docs/design.md#dns-update). ':memory:' has no second connection: its one writes then.
+    updateWriter =
+      opened.file === ':memory:'
+        ? undefined
+        : Store.open(opened.file, {
+            create: false,
+            busyTimeoutMs: UPDATE_BUSY_TIMEOUT_MS,
+            cacheKiB: 2048,
+            journalKeep: config.journal.keep,
+          });
+    // Picked up at once after the write, not at the next poll: served and NOTIFYed before the reply.
+    const updates = new UpdateServer(
+      { store: updateWriter ?? opened, metrics, log, changed: () => sync?.poll(true) },
+      config,
+    );
     const handler = new QueryHandler({
       transfers,
       updates,
@@ -289,6 +312,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         await listeners.tcp.close();
         await listeners.http?.close();
         await routes.close();
+        updateWriter?.close();
         opened.close();
         log.info('psarnd stopped');
       },
@@ -300,6 +324,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     await tcp?.close(0);
     await http?.close();
     await indexer?.close();
+    updateWriter?.close();
     store?.close();
     throw error;
   }

@@ -239,7 +239,7 @@ export class DaemonMetrics implements NotifyMetrics {
     });
     this.updates = new Counter({
       name: 'psarn_dns_updates_total',
-      help: 'DNS UPDATE messages by outcome: ok (applied), refused (unsigned, key not allowed, a secondary, outside the route model), prereq (a prerequisite failed), notauth (not our zone, a name outside it, a TSIG that failed), formerr.',
+      help: 'DNS UPDATE messages by outcome: ok (applied), refused (unsigned, key not allowed, a secondary, outside the route model), prereq (a prerequisite failed), notauth (not our zone, a name outside it, a TSIG that failed), formerr, servfail (the database locked by another writer).',
       labelNames: ['result'],
       registers,
     });
@@ -343,7 +343,7 @@ export class DaemonMetrics implements NotifyMetrics {
   }
 
   /** What became of a DNS UPDATE (src/server/update.ts). */
-  update(result: 'ok' | 'refused' | 'prereq' | 'notauth' | 'formerr'): void {
+  update(result: 'ok' | 'refused' | 'prereq' | 'notauth' | 'formerr' | 'servfail'): void {
     this.updates.inc({ result });
   }
 

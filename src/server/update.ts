@@ -29,7 +29,7 @@ import { type ParsedUpdate, parseUpdate } from '../wire/update.js';
 import type { DaemonMetrics } from './metrics.js';
 
 /** What psarn_dns_updates_total counts an UPDATE as. */
-export type UpdateResult = 'ok' | 'refused' | 'prereq' | 'notauth' | 'formerr';
+export type UpdateResult = 'ok' | 'refused' | 'prereq' | 'notauth' | 'formerr' | 'servfail';
 
 /**
  * What the handler lends an UPDATE: its TSIG verification (its keyring, clock and metric) and its
@@ -160,6 +160,12 @@ export class UpdateServer {
     try {
       result = this.#apply(update, key, settings);
     } catch (err) {
+      // Another writer held the lock past the write connection's short busy timeout: SERVFAIL,
+      // the client retries (RFC 2136 §3: the server could not process it now); not a bug.
+      if (err instanceof StoreError && err.code === 'ERR_DB_LOCKED') {
+        this.#options.log.warn({ key: bareName(key), zone: update.zone }, 'UPDATE not applied: the database is locked');
+        return fail(Rcode.SERVFAIL, Ede.OTHER, 'the route database is locked by another writer; retry');
+      }
       const refusal = asUpdateError(err);
       if (refusal === undefined) throw err;
       this.#options.log.debug({ key: bareName(key), zone: update.zone, reason: refusal.message }, 'UPDATE not applied');
@@ -254,6 +260,8 @@ function resultOf(rcode: RcodeValue): UpdateResult {
       return 'notauth';
     case Rcode.FORMERR:
       return 'formerr';
+    case Rcode.SERVFAIL:
+      return 'servfail';
     default:
       return 'refused';
   }

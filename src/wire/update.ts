@@ -9,9 +9,10 @@
  */
 import { Cursor, Flag, Hdr, OPCODE_MASK, OPCODE_SHIFT, OptTtl, u16At } from './cursor.js';
 import { WireError } from './errors.js';
-import { parseName, presentName, readName } from './name.js';
+import { presentName, readName } from './name.js';
 import type { EdnsInfo, HeaderInfo, ParsedQuery } from './query.js';
 import { type OptInfo, type RrInfo, type ScanState, Section, scanRecords } from './scan.js';
+import { nameWire } from './tsig.js';
 import { Class, type DnsRecord, Opcode, Type } from './types.js';
 import { encodeUriRdata } from './uri.js';
 
@@ -289,18 +290,6 @@ export function txtStrings(rdata: Uint8Array): Buffer[] {
     const len = rdata[p]!;
     out.push(Buffer.from(rdata.subarray(p + 1, p + 1 + len)));
     p += 1 + len;
-  }
-  return out;
-}
-
-/** A name in canonical wire form: lowercase, uncompressed (RFC 4034 §6.2). */
-export function nameWire(name: string): Buffer {
-  const labels = parseName(name === '' ? '.' : name);
-  const out = Buffer.alloc(labels.reduce((n, l) => n + l.length + 1, 1));
-  let p = 0;
-  for (const label of labels) {
-    out[p++] = label.length;
-    for (const b of label) out[p++] = b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
   }
   return out;
 }
