@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,6 +123,15 @@ describe('psarn --server against psarnd: same output as the local command', () =
     assert.match(exported.stdout, /^; psarn zone 123456789012\.us-east-1\.aws\.psarn\.internal\. serial 40 epoch 3$/m);
     assert.match(exported.stdout, /^_meta\.created\.orders\.\S+\t300\tIN\tTXT\t"team=orders"$/m);
     await same('zone', 'export', 'catalog.psarn.internal');
+    // -o: written through a temporary file renamed into place, as the local export.
+    const r = await remote(['zone', 'export', Z, '-o', 'remote.zone']);
+    assert.equal(r.status, 0, r.stderr);
+    await local('zone', 'export', Z, '-o', 'local.zone');
+    assert.equal(readFileSync(join(dir, 'remote.zone'), 'utf8'), readFileSync(join(dir, 'local.zone'), 'utf8'));
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
   });
 
   it('route get: the route, its metadata and epoch; without the serial and time DNS does not carry', async () => {

@@ -203,38 +203,78 @@ async function zoneExport(cmd: Of<'zone export'>, ctx: Context, session: RemoteS
       `zone '${zone}' not found on server ${session.target.label}; 'psarn route list' shows the routes`,
     );
   }
-  const records: DnsRecord[] = [];
-  for await (const batch of session.transfer(zone)) records.push(...knownRecords(batch));
-  const soa = records[0];
-  if (soa?.type !== 'SOA') throw new CliError('ERR_RUNTIME', `server ${session.target.label} sent no SOA for ${zone}`);
-  let head: string;
-  if (catalog) {
-    const members = records.filter((r) => r.type === 'PTR').length;
-    head = [
-      `; psarn catalog zone ${zone} serial ${soa.serial}: ${members} member zone${members === 1 ? '' : 's'} (RFC 9432 version 2)`,
-      `$ORIGIN ${zone}`,
-      `$TTL ${soa.ttl}`,
-      '',
-    ].join('\n');
-  } else {
-    const epochRecord = records.find((r) => r.type === 'TXT' && r.name === `_epoch.${zone}`);
-    const epoch = epochRecord?.type === 'TXT' ? (/^epoch=(\d+)$/.exec(epochRecord.strings.join(''))?.[1] ?? '0') : '0';
-    head = `${[
-      `; psarn zone ${zone} serial ${soa.serial} epoch ${epoch}`,
-      '; read it back with: psarn zone import <file>',
-      `$ORIGIN ${zone}`,
-      `$TTL ${soa.ttl}`,
-    ].join('\n')}\n`;
+  const server = session.target.label;
+  const sink = outputSink(ctx, cmd.output);
+  try {
+    if (catalog) {
+      // The head counts the members: the catalog is a few bytes a zone, read whole first.
+      const records: DnsRecord[] = [];
+      for await (const batch of session.transfer(zone)) records.push(...knownRecords(batch));
+      const soa = soaOf(records[0], zone, server);
+      const members = records.filter((r) => r.type === 'PTR').length;
+      sink.write(
+        [
+          `; psarn catalog zone ${zone} serial ${soa.serial}: ${members} member zone${members === 1 ? '' : 's'} (RFC 9432 version 2)`,
+          `$ORIGIN ${zone}`,
+          `$TTL ${soa.ttl}`,
+          '',
+        ].join('\n'),
+      );
+      for (const r of records) sink.write(`${formatRecord(r)}\n`);
+    } else {
+      // Streamed: records are held only until the head is known (the SOA, then `_epoch`, which
+      // psarnd sends third), so a 1M-route zone is never in memory whole.
+      let pending: DnsRecord[] | undefined = [];
+      const flushPending = (epoch: string) => {
+        const soa = soaOf(pending![0], zone, server);
+        sink.write(
+          `${[
+            `; psarn zone ${zone} serial ${soa.serial} epoch ${epoch}`,
+            '; read it back with: psarn zone import <file>',
+            `$ORIGIN ${zone}`,
+            `$TTL ${soa.ttl}`,
+          ].join('\n')}\n`,
+        );
+        for (const r of pending!) sink.write(`${formatRecord(r)}\n`);
+        pending = undefined;
+      };
+      for await (const batch of session.transfer(zone)) {
+        for (const r of knownRecords(batch)) {
+          if (pending === undefined) {
+            sink.write(`${formatRecord(r)}\n`);
+            continue;
+          }
+          pending.push(r);
+          if (r.type === 'TXT' && r.name === `_epoch.${zone}`) {
+            flushPending(/^epoch=(\d+)$/.exec(r.strings.join(''))?.[1] ?? '0');
+          }
+        }
+      }
+      if (pending !== undefined) flushPending('0');
+    }
+    sink.commit();
+  } catch (err) {
+    sink.abort();
+    throw err;
   }
-  writeOutput(ctx, cmd.output, [head, ...records.map((r) => `${formatRecord(r)}\n`)]);
 }
 
-/** Writes `chunks` to stdout, or to `output` through a temporary file renamed into place (as `zone export -o`). */
-function writeOutput(ctx: Context, output: string | undefined, chunks: readonly string[]): void {
-  if (output === undefined) {
-    for (const c of chunks) ctx.io.stdout.write(c);
-    return;
-  }
+/** The SOA a transfer starts with (RFC 5936 §2.2). */
+function soaOf(record: DnsRecord | undefined, zone: string, server: string): DnsRecord & { type: 'SOA' } {
+  if (record?.type !== 'SOA') throw new CliError('ERR_RUNTIME', `server ${server} sent no SOA for ${zone}`);
+  return record;
+}
+
+/** Where `zone export` writes: stdout, or `output` through a temporary file renamed into place at `commit` (as the local `zone export -o`). */
+interface Sink {
+  write(chunk: string): void;
+  commit(): void;
+  /** Removes the temporary file. */
+  abort(): void;
+}
+
+function outputSink(ctx: Context, output: string | undefined): Sink {
+  if (output === undefined) return { write: (c) => ctx.io.stdout.write(c), commit() {}, abort() {} };
   const target = resolve(ctx.io.cwd, output);
   const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
   const fail = (err: unknown) => {
@@ -243,20 +283,38 @@ function writeOutput(ctx: Context, output: string | undefined, chunks: readonly 
       code === 'EISDIR' ? 'EISDIR (a folder; give a file path)' : (code ?? echo((err as Error).message, ECHO_LONG));
     return new CliError('ERR_RUNTIME', `cannot write ${quote(output, ECHO_LONG)}: ${why}`, { cause: err });
   };
-  let fd: number;
+  let fd: number | undefined;
   try {
     fd = openSync(tmp, 'w');
   } catch (err) {
     throw fail(err);
   }
-  try {
-    for (const c of chunks) writeSync(fd, c);
-    closeSync(fd);
-    renameSync(tmp, target);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw fail(err);
-  }
+  const close = () => {
+    if (fd !== undefined) closeSync(fd);
+    fd = undefined;
+  };
+  return {
+    write(chunk) {
+      try {
+        writeSync(fd!, chunk);
+      } catch (err) {
+        throw fail(err);
+      }
+    },
+    commit() {
+      try {
+        close();
+        renameSync(tmp, target);
+      } catch (err) {
+        rmSync(tmp, { force: true });
+        throw fail(err);
+      }
+    },
+    abort() {
+      close();
+      rmSync(tmp, { force: true });
+    },
+  };
 }
 
 /** The rcodes that say a prerequisite failed (RFC 2136 §3.2): the server's data is not what was read. */
