@@ -86,7 +86,12 @@ describe('secondary hooks of the handler', () => {
 
   it('accepts an unsigned NOTIFY the receiver takes: NOERROR, AA, opcode NOTIFY, the question echoed, no answer', () => {
     const seen: IncomingNotify[] = [];
-    const { handler } = setup({ notify: (n) => (seen.push(n), n.zone === Z) });
+    const { handler } = setup({
+      notify: (n) => {
+        seen.push(n);
+        return n.zone === Z;
+      },
+    });
     const reply = handler.handle(notifyOf(Z, 9), 'udp', '127.0.0.1')!;
     const m = decodeMessage(reply);
     assert.equal(m.rcode, Rcode.NOERROR);
@@ -110,7 +115,12 @@ describe('secondary hooks of the handler', () => {
 
   it('a signed NOTIFY is verified first, the receiver told the key, and the answer signed over the request MAC', () => {
     const seen: IncomingNotify[] = [];
-    const { handler } = setup({ notify: (n) => (seen.push(n), true) });
+    const { handler } = setup({
+      notify: (n) => {
+        seen.push(n);
+        return true;
+      },
+    });
     const { message, mac } = signMessageMac(notifyOf(Z), key, { now: () => NOW });
     const reply = handler.handle(message, 'udp')!;
     assert.equal(verifyMessage(reply, keys, { requestMac: mac, now: () => NOW }).status, 'ok');
@@ -136,7 +146,10 @@ describe('secondary hooks of the handler', () => {
 
   it('the acceptor: with secondary.key only that key, from any address; without, the primary address only', () => {
     const followed: string[] = [];
-    const follow = (zone: string) => (followed.push(zone), zone === Z);
+    const follow = (zone: string) => {
+      followed.push(zone);
+      return zone === Z;
+    };
     const signedOnly = notifyAcceptor({ key: 'Transfer-Key', primary: { host: '10.0.0.5', port: 53 }, notify: follow });
     const base = { zone: Z, serial: 1, peer: new Uint8Array([192, 0, 2, 1]) };
     assert.equal(signedOnly({ ...base, key: 'transfer-key.' }), true);
