@@ -150,6 +150,11 @@ export interface EditOptions extends WriteOptions {
   serial?: number;
   /** The epoch the zone takes (a secondary following a flush on its primary); default unchanged. */
   epoch?: number;
+  /**
+   * Write `params` (SOA fields, NS) to an existing zone too, in the same transaction: a
+   * secondary following its primary's SOA and NS. Default: `params` only create a zone.
+   */
+  setParams?: boolean;
 }
 
 /** What Store.editRoutes did. */
