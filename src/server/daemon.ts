@@ -10,6 +10,7 @@ import { type Config, ConfigError, type HostPort, zoneParams } from '../config/c
 import { notifyAcceptor } from '../secondary/notify-in.js';
 import { Secondary } from '../secondary/secondary.js';
 import { PRIMARY_SETTING, refreshedSetting, storeState } from '../secondary/state-store.js';
+import { TransferClient } from '../secondary/transfer-client.js';
 import type { Primary, ZoneTransferer } from '../secondary/types.js';
 import { Store } from '../store/store.js';
 import { COOKIE_SECRET_SIZE } from '../wire/cookie.js';
@@ -305,7 +306,16 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         address: secondaryConfig.primary,
         ...(secondaryConfig.key !== undefined ? { key: keyring.get(canonicalName(secondaryConfig.key))! } : {}),
       };
-      const transferer = (options.transferer ?? defaultTransferer)({ store: own, primary, log });
+      const transferer =
+        options.transferer?.({ store: own, primary, log }) ??
+        new TransferClient({
+          store: own,
+          primary,
+          namespace: config.namespace,
+          params: zoneParams(config),
+          // The scheduler logs each refresh once, with its time; the engine's warnings stay.
+          log: { info: () => {}, warn: (fields, message) => log.warn(fields, message) },
+        });
       // A write through the daemon's own connection does not move its data_version: force.
       const picked = own === opened ? () => sync?.start() : () => sync?.poll();
       secondary = new Secondary({
@@ -422,11 +432,6 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     store?.close();
     throw error;
   }
-}
-
-/** The transfer engine of secondary mode, until src/secondary/transfer-client.ts is merged. */
-function defaultTransferer(): ZoneTransferer {
-  throw new ConfigError('secondary.primary', 'config secondary.primary: this build has no zone transfer client');
 }
 
 /** How long close() waits for a secondary's aborted refreshes. */
