@@ -111,6 +111,8 @@ interface Zone {
   running: AbortController | undefined;
   /** A NOTIFY came during the running refresh: refresh once more after it. */
   again: boolean;
+  /** The running refresh is waiting for the primary's SOA (nothing fetched yet). */
+  checking: boolean;
   removed: boolean;
 }
 
@@ -199,8 +201,13 @@ export class Secondary {
     const z = this.#zones.get(zone);
     if (z === undefined || z.removed || this.#closed) return false;
     if (serial !== undefined) this.#seen(z, serial);
-    if (z.running !== undefined) z.again = true;
-    else this.#enqueue(z);
+    if (z.running === undefined) this.#enqueue(z);
+    else {
+      z.again = true;
+      // The primary just spoke: an SOA query still waiting (sent while it was down, say) is
+      // asked again now rather than after its timeout.
+      if (z.checking) z.running.abort();
+    }
     return true;
   }
 
@@ -260,6 +267,7 @@ export class Secondary {
       queued: false,
       running: undefined,
       again: false,
+      checking: false,
       removed: false,
     };
     this.#zones.set(name, zone);
@@ -315,7 +323,10 @@ export class Secondary {
         outcome = await this.#refreshCatalog(zone, signal);
       } else if (zone.hasCopy && zone.serial !== undefined) {
         // RFC 1035 §4.3.5: the SOA first; transfer only when the primary's serial is ahead.
-        const soa = await t.soa(zone.name, signal);
+        zone.checking = true;
+        const soa = await t.soa(zone.name, signal).finally(() => {
+          zone.checking = false;
+        });
         this.#seen(zone, soa.serial);
         if (!serialGreater(soa.serial, zone.serial)) outcome = { kind: 'current', serial: zone.serial, soa };
         else {
@@ -328,7 +339,8 @@ export class Secondary {
       if (this.#closed || zone.removed) return;
       this.#succeeded(zone, outcome, from, this.#now() - started);
     } catch (error) {
-      if (this.#closed || zone.removed) return;
+      // Closed, dropped, or an SOA query superseded by a NOTIFY (asked again at once): no failure.
+      if (this.#closed || zone.removed || (signal.aborted && zone.again)) return;
       this.#failed(zone, step, error);
     }
   }

@@ -65,6 +65,7 @@ function fakes(clock: { now(): number }) {
   let down = false;
   let members: string[] = [];
   let gate: Promise<void> | undefined;
+  let transferGate: Promise<void> | undefined;
   const dropped: string[] = [];
   const soaOf = (zone: string): SoaInfo => {
     const serial = primary.get(zone);
@@ -72,15 +73,21 @@ function fakes(clock: { now(): number }) {
     return { serial, ...SOA };
   };
   const transferer: ZoneTransferer = {
-    async soa(zone) {
+    async soa(zone, signal) {
       calls.push({ op: 'soa', zone, at: clock.now() });
-      if (gate) await gate;
+      if (gate) {
+        await Promise.race([
+          gate,
+          new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted')))),
+        ]);
+      }
       if (down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:53'), { code: 'ECONNREFUSED' });
       return soaOf(zone);
     },
     async refresh(zone): Promise<RefreshOutcome> {
       calls.push({ op: 'refresh', zone, at: clock.now() });
       if (gate) await gate;
+      if (transferGate) await transferGate;
       if (down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:53'), { code: 'ECONNREFUSED' });
       const soa = soaOf(zone);
       const had = local.get(zone);
@@ -133,6 +140,17 @@ function fakes(clock: { now(): number }) {
     setMembers: (list: string[]) => {
       members = list;
     },
+    /** Holds transfers (not SOA queries) until the returned function is called. */
+    holdTransfers: () => {
+      let release!: () => void;
+      transferGate = new Promise((resolve) => {
+        release = resolve;
+      });
+      return () => {
+        transferGate = undefined;
+        release();
+      };
+    },
     /** Holds every call until the returned function is called. */
     hold: () => {
       let release!: () => void;
@@ -153,12 +171,13 @@ function setup(zones: SecondaryOptions['zones'], prepare?: (f: ReturnType<typeof
   prepare?.(f);
   const changed: string[] = [];
   const counted: string[] = [];
+  const logs: Record<string, unknown>[] = [];
   const secondary = new Secondary({
     transferer: f.transferer,
     zones,
     catalogZone: CAT,
     state: f.state,
-    log: pino({ level: 'silent' }),
+    log: pino({ level: 'debug' }, { write: (s: string) => logs.push(JSON.parse(s) as Record<string, unknown>) }),
     defaults: { refresh: 3600, retry: 600, expire: 86400 },
     onChanged: (zone) => changed.push(zone),
     metrics: { secondaryRefresh: (zone, kind, result) => counted.push(`${zone} ${kind} ${result}`) },
@@ -166,7 +185,7 @@ function setup(zones: SecondaryOptions['zones'], prepare?: (f: ReturnType<typeof
     timers: clock,
     random: () => 0.5,
   });
-  return { clock, f, secondary, changed, counted };
+  return { clock, f, secondary, changed, counted, logs };
 }
 
 const ops = (f: ReturnType<typeof fakes>, zone?: string) =>
@@ -174,10 +193,16 @@ const ops = (f: ReturnType<typeof fakes>, zone?: string) =>
 
 describe('secondary scheduler', () => {
   it('transfers a zone it has no copy of at start, then checks the SOA on the refresh timer (jittered, never later)', async () => {
-    const { clock, f, secondary, changed, counted } = setup([A], (f) => f.primary.set(A, 5));
+    const { clock, f, secondary, changed, counted, logs } = setup([A], (f) => f.primary.set(A, 5));
     secondary.start();
     await secondary.settled();
     assert.deepEqual(ops(f), ['refresh']);
+    // One log line per refresh: zone, from, to, kind, bytes, ms.
+    const line = logs.find((l) => l.msg === 'zone refreshed');
+    assert.deepEqual(
+      [line?.zone, line?.from, line?.to, line?.kind, line?.bytes, typeof line?.ms],
+      [A, null, 5, 'axfr', 300, 'number'],
+    );
     assert.deepEqual(changed, [A]);
     assert.deepEqual(counted, [`${A} axfr ok`]);
     const [st] = secondary.status();
@@ -206,7 +231,7 @@ describe('secondary scheduler', () => {
   });
 
   it('retries after a failure with backoff: retry, doubled per failure, capped at the refresh interval', async () => {
-    const { clock, f, secondary, counted } = setup([A], (f) => {
+    const { clock, f, secondary, counted, logs } = setup([A], (f) => {
       f.primary.set(A, 5);
       f.local.set(A, { serial: 5, ...SOA });
       f.success.set(A, 1_000_000);
@@ -228,6 +253,18 @@ describe('secondary scheduler', () => {
     const gaps = attempts.slice(1).map((t, i) => Math.round((t - attempts[i]!) / 1000));
     // retry 10 s, jitter 5 %: 9.5 → 10 s steps of 1 s; then 20, 40, 80, then the 100 s refresh cap.
     assert.deepEqual(gaps, [10, 19, 38, 76, 95, 95]);
+    // One log line per failure: the zone, the reason, when the next try is.
+    const failures = logs.filter((l) => l.msg === 'zone refresh failed; will retry');
+    assert.equal(failures.length, 7);
+    assert.deepEqual(
+      {
+        zone: failures[0]!.zone,
+        reason: failures[0]!.reason,
+        code: failures[0]!.code,
+        retry: failures[0]!.retryInSeconds,
+      },
+      { zone: A, reason: 'connect ECONNREFUSED 127.0.0.1:53', code: 'ECONNREFUSED', retry: 10 },
+    );
     assert.equal(secondary.status()[0]?.failures, 7);
     // Back: the next attempt succeeds and the failures are forgotten.
     f.setDown(false);
@@ -270,12 +307,58 @@ describe('secondary scheduler', () => {
     assert.equal(pending?.serial, 7, 'the lag follows the newest serial seen');
     release();
     await secondary.settled();
-    // The held refresh found serial 7 already; the one coalesced check after it finds it current.
-    assert.deepEqual(ops(f), ['soa', 'soa', 'refresh', 'soa']);
-    assert.deepEqual(counted.slice(1), [`${A} ixfr ok`, `${A} current ok`]);
+    // The waiting SOA query is asked again once (the primary has just spoken), whatever the
+    // number of NOTIFYs; then one transfer.
+    assert.deepEqual(ops(f), ['soa', 'soa', 'soa', 'refresh']);
+    assert.deepEqual(counted.slice(1), [`${A} ixfr ok`]);
     assert.equal(secondary.status()[0]?.serial, 7);
     assert.equal(secondary.status()[0]?.pending, undefined, 'applied: no lag');
     assert.equal(secondary.notify('other.aws.psarn.internal.'), false, 'a zone it does not follow');
+    secondary.close();
+  });
+
+  it('NOTIFYs during a transfer: one more SOA check after it, however many', async () => {
+    const { f, secondary, counted } = setup([A], (f) => {
+      f.primary.set(A, 5);
+      f.local.set(A, { serial: 5, ...SOA });
+      f.success.set(A, 1_000_000);
+    });
+    secondary.start();
+    await secondary.settled();
+    f.primary.set(A, 6);
+    const release = f.holdTransfers();
+    secondary.notify(A, 6);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(ops(f), ['soa', 'soa', 'refresh'], 'the transfer is running');
+    f.primary.set(A, 7);
+    for (let i = 0; i < 5; i++) secondary.notify(A, 7);
+    release();
+    await secondary.settled();
+    // The held transfer fetched serial 7 already; the one check after it finds it current.
+    assert.deepEqual(ops(f), ['soa', 'soa', 'refresh', 'soa']);
+    assert.deepEqual(counted, [`${A} current ok`, `${A} ixfr ok`, `${A} current ok`]);
+    secondary.close();
+  });
+
+  it('a NOTIFY while an SOA query waits on a silent primary asks again at once, counting no failure', async () => {
+    const { clock, f, secondary, counted } = setup([A], (f) => {
+      f.primary.set(A, 5);
+      f.local.set(A, { serial: 5, ...SOA });
+      f.success.set(A, 1_000_000);
+    });
+    secondary.start();
+    await secondary.settled();
+    const release = f.hold();
+    clock.advance(95_000);
+    assert.deepEqual(ops(f), ['soa', 'soa'], 'the refresh timer: an SOA query that gets no answer');
+    f.primary.set(A, 6);
+    secondary.notify(A, 6);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(ops(f), ['soa', 'soa', 'soa'], 'asked again without waiting for the first to time out');
+    release();
+    await secondary.settled();
+    assert.deepEqual(ops(f), ['soa', 'soa', 'soa', 'refresh']);
+    assert.deepEqual(counted, [`${A} current ok`, `${A} ixfr ok`]);
     secondary.close();
   });
 
