@@ -50,8 +50,11 @@ export interface TransferClientOptions {
   randomId?: () => number;
 }
 
-/** A refresh's outcome, with the records skipped as outside the route model. */
-export type TransferOutcome = RefreshOutcome & { skipped: number };
+/**
+ * A refresh's outcome, with the records skipped as outside the route model, and for an IXFR the
+ * difference sequences it held (psarnd sends one, condensed; Knot one per changeset).
+ */
+export type TransferOutcome = RefreshOutcome & { skipped: number; sequences?: number };
 
 const TIMEOUT_MS = 60_000;
 const IDLE_MS = 10_000;
@@ -85,6 +88,8 @@ class ReplyReader {
   #collector: AxfrCollector | undefined;
   #folder: IxfrFolder | undefined;
   #current = false;
+  /** Difference sequences read (RFC 1995 §4). */
+  sequences = 0;
 
   constructor(
     private readonly zone: string,
@@ -146,6 +151,7 @@ class ReplyReader {
             throw ixfrMismatch(`the primary's difference starts at serial ${rr.serial}, ours is ${this.ours.serial}`);
           }
           this.#folder = new IxfrFolder(this.ctx.store, this.ours, this.ctx.namespace);
+          this.sequences = 1;
           this.#mode = 'del';
           return;
         }
@@ -166,8 +172,10 @@ class ReplyReader {
         if (this.#isSoa(rr)) {
           const last = this.#first!.serial;
           if (rr.serial === last && this.#sequenceTo === last) this.#mode = 'done';
-          else if (rr.serial === this.#sequenceTo) this.#mode = 'del';
-          else {
+          else if (rr.serial === this.#sequenceTo) {
+            this.sequences++;
+            this.#mode = 'del';
+          } else {
             throw this.#malformed(
               `a difference sequence starts at serial ${rr.serial} where the previous one ended at ${this.#sequenceTo}`,
             );
@@ -315,7 +323,7 @@ export class TransferClient implements ZoneTransferer {
     ours: ZoneRow | undefined,
     what: string,
     signal: AbortSignal | undefined,
-  ): Promise<{ received: Received; bytes: number; messages: number }> {
+  ): Promise<{ received: Received; bytes: number; messages: number; sequences: number }> {
     const { message, mac } = this.#sign(query);
     const key = this.#primary.key;
     const verifier = key === undefined ? undefined : new TsigStreamVerifier(key, mac!, { now: this.#clock });
@@ -343,7 +351,7 @@ export class TransferClient implements ZoneTransferer {
       signal,
       what,
     });
-    return { received: reader.result(), bytes, messages };
+    return { received: reader.result(), bytes, messages, sequences: reader.sequences };
   }
 
   async refresh(zone: string, signal?: AbortSignal): Promise<TransferOutcome> {
@@ -351,14 +359,14 @@ export class TransferClient implements ZoneTransferer {
     const ours = this.#store.zone(name);
     if (ours === undefined) return this.#axfr(name, undefined, 'no local copy', signal);
     const what = this.#what(name, 'IXFR');
-    let got: { received: Received; bytes: number; messages: number };
+    let got: { received: Received; bytes: number; messages: number; sequences: number };
     try {
       got = await this.#transfer(name, encodeIxfrQuery(name, ours.serial, this.#randomId()), ours, what, signal);
     } catch (err) {
       if (!(err instanceof TransferError && err.axfrFallback)) throw err;
       return this.#axfr(name, ours.serial, `IXFR from ${ours.serial} does not fit our copy: ${err.message}`, signal);
     }
-    const { received, bytes, messages } = got;
+    const { received, bytes, messages, sequences } = got;
     const soa = soaInfo(received.soa);
     if (received.kind === 'current') return { kind: 'current', serial: soa.serial, soa, skipped: 0 };
     if (received.kind === 'axfr') {
@@ -405,6 +413,7 @@ export class TransferClient implements ZoneTransferer {
       bytes,
       messages,
       skipped: folder.skipped,
+      sequences,
     };
   }
 

@@ -138,6 +138,7 @@ describe('transfers in from a psarnd primary', () => {
     await cliOn(primary, 'route', 'delete', P('batch/a'));
     const outcome = await client().refresh(Z);
     assert.equal(outcome.kind, 'ixfr');
+    assert.equal(outcome.sequences, 1, 'psarnd condenses');
     assert.equal(await exportOf(localDb), await exportOf(primary.db));
   });
 
