@@ -190,6 +190,8 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     }
   }
   const sign = options.sign ?? (keyring.size > 0 ? keyringSigner(keyring) : undefined);
+  /** tsig.keys as of the last reload (the secondary's transfers sign with it). */
+  let liveKeys = keyring;
   const verify = options.verify ?? (keyring.size > 0 ? keyringReplyVerifier(keyring) : undefined);
   const notifier =
     options.notify !== false && config.notify.length > 0
@@ -302,10 +304,18 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
           ? opened
           : Store.open(opened.file, { create: false, cacheKiB: 2048, journalKeep: config.journal.keep });
       transferStore = own;
-      const primary: Primary = {
-        address: secondaryConfig.primary,
-        ...(secondaryConfig.key !== undefined ? { key: keyring.get(canonicalName(secondaryConfig.key))! } : {}),
-      };
+      // The key as tsig.keys has it now: a SIGHUP that rotates its secret applies to the next
+      // query (docs/design.md#secondary-mode).
+      const keyName = secondaryConfig.key === undefined ? undefined : canonicalName(secondaryConfig.key);
+      const primary: Primary =
+        keyName === undefined
+          ? { address: secondaryConfig.primary }
+          : {
+              address: secondaryConfig.primary,
+              get key() {
+                return liveKeys.get(keyName);
+              },
+            };
       const transferer =
         options.transferer?.({ store: own, primary, log }) ??
         new TransferClient({
@@ -395,6 +405,11 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         edns = ednsIdentity(next, edns.cookieSecret);
         handler.configureEdns(edns);
         handler.tsigKeys = new Map(next.tsig.keys.map((k) => [k.name, k]));
+        // A secondary.key dropped from tsig.keys keeps its last secret until a restart.
+        const key = current.secondary?.key;
+        if (key === undefined || next.tsig.keys.some((k) => k.name === canonicalName(key))) {
+          liveKeys = new Map(next.tsig.keys.map((k) => [k.name, k]));
+        }
         transfers.udpPayloadSize = next.udpPayloadSize;
         if (options.allowTransfer === undefined) acl = allowTransferByKeys(next.transfer.allow);
         if (next.epochTtl !== view.epochTtl) {

@@ -13,7 +13,7 @@ import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { type Config, defaultConfig } from '../../src/config/config.js';
 import { PRIMARY_SETTING, refreshedSetting } from '../../src/secondary/state-store.js';
-import type { RefreshOutcome, SoaInfo, ZoneTransferer } from '../../src/secondary/types.js';
+import type { Primary, RefreshOutcome, SoaInfo, ZoneTransferer } from '../../src/secondary/types.js';
 import { type Daemon, startDaemon } from '../../src/server/daemon.js';
 import { encodeNotify } from '../../src/server/notify.js';
 import { Store } from '../../src/store/index.js';
@@ -328,6 +328,37 @@ describe('psarnd as a secondary (fake transfer engine)', () => {
     const refused = decodeMessage((await udpRaw(d.dns, update))!);
     assert.equal(refused.rcode, Rcode.REFUSED);
     assert.equal(edeOf(refused), Ede.PROHIBITED);
+  });
+
+  it('a SIGHUP that rotates the secret of secondary.key applies to the next transfer', async () => {
+    const primary = Store.open(tmp.file('primary-e.db'));
+    stores.push(primary);
+    const fake = mirror(primary);
+    let seen: Primary | undefined;
+    const base = {
+      ...config(tmp.file('secondary-e.db'), {
+        primary: { host: '127.0.0.1', port: 1 },
+        key: 'transfer-key',
+        zones: [ZONE],
+      }),
+      tsig: { keys: [KEY] },
+    };
+    const d = await startDaemon(base, {
+      log: pino({ level: 'silent' }),
+      http: false,
+      transferer: ({ store, primary: p }) => {
+        seen = p;
+        return fake.make(store);
+      },
+    });
+    daemons.push(d);
+    assert.deepEqual(seen?.key?.secret, KEY.secret);
+    const rotated = makeTsigKey('transfer-key', 'hmac-sha256', Buffer.alloc(32, 9).toString('base64'));
+    d.reload({ ...base, tsig: { keys: [rotated] } });
+    assert.deepEqual(seen?.key?.secret, rotated.secret);
+    // Dropped from tsig.keys: the last secret stays until a restart.
+    d.reload({ ...base, tsig: { keys: [] } });
+    assert.deepEqual(seen?.key?.secret, rotated.secret);
   });
 
   it('refuses a secondary with workers > 1, and a secondary.key that tsig.keys lacks', async () => {
