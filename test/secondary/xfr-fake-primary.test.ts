@@ -64,7 +64,7 @@ const ZONE_V1: DnsRecord[] = [
 ];
 
 /** What the scripted primary does with one TCP query: reply messages, then close or stall. */
-type Script = (query: Buffer) => { messages: Buffer[]; then?: 'close' | 'stall' };
+type Script = (query: Buffer) => { messages: Buffer[]; after?: 'close' | 'stall' };
 
 /** The query's reply messages carrying `records`, packed as psarnd packs a transfer. */
 function replies(query: Buffer, records: DnsRecord[], maxSize = 65535): Buffer[] {
@@ -107,9 +107,9 @@ describe('transfers in from a scripted primary', () => {
           const m = decodeMessage(query);
           const serial = m.authority.find((r) => r.type === 'SOA') as SoaRecord | undefined;
           queries.push({ qtype: m.question[0]!.qtype, ...(serial ? { serial: serial.serial } : {}) });
-          const { messages, then } = script(Buffer.from(query));
+          const { messages, after: next } = script(Buffer.from(query));
           for (const message of messages) socket.write(frame(message));
-          if (then === 'close') socket.end();
+          if (next === 'close') socket.end();
         }
       });
     });
@@ -228,7 +228,7 @@ describe('transfers in from a scripted primary', () => {
   for (const [what, make, code] of [
     [
       'the connection closes before the closing SOA',
-      (q: Buffer) => ({ messages: replies(q, [...ZONE_V1, uri(C, 'x')]), then: 'close' as const }),
+      (q: Buffer) => ({ messages: replies(q, [...ZONE_V1, uri(C, 'x')]), after: 'close' as const }),
       'ERR_XFR_MALFORMED',
     ],
     [
@@ -238,7 +238,7 @@ describe('transfers in from a scripted primary', () => {
     ],
     [
       'the primary stalls mid-transfer (idle timeout)',
-      (q: Buffer) => ({ messages: replies(q, [soa(11), uri(C, 'x')]), then: 'stall' as const }),
+      (q: Buffer) => ({ messages: replies(q, [soa(11), uri(C, 'x')]), after: 'stall' as const }),
       'ERR_XFR_TIMEOUT',
     ],
     [
