@@ -15,10 +15,11 @@ import { paramsOf } from '../store/statements.js';
 import type { Store } from '../store/store.js';
 import type { RouteEdit, RouteSpec, StoredRoute, ZoneImport, ZoneParams, ZoneRow } from '../store/types.js';
 import type { DecodedRecord } from '../wire/message.js';
-import { Class, type DnsRecord, type NsRecord, type SoaRecord } from '../wire/types.js';
+import { Class, type DnsRecord, type NsRecord, type SoaRecord, type UriRecord } from '../wire/types.js';
 import { ZoneFileError } from '../zonefile/errors.js';
 import { routeRecords } from '../zonefile/export.js';
 import { buildZones, routePath, ZoneBuilder } from '../zonefile/import.js';
+import { Entry } from '../zonefile/lexer.js';
 import { META_LABEL } from '../zonefile/meta.js';
 import type { ParsedLine } from '../zonefile/parse.js';
 import { formatRecord } from '../zonefile/presentation.js';
@@ -90,9 +91,15 @@ function dataError(what: string, err: unknown): unknown {
   return new TransferError('ERR_XFR_DATA', `${what}: ${where}${message}`, { cause: err });
 }
 
+/** Bytes of the first target arena; it doubles as it fills. */
+const ARENA_START = 1 << 20;
+
 /**
  * The records of an AXFR, as they arrive, into zone contents. Holds routes in the importer's
- * columns (no message bytes, no record objects): the memory of a zone file import.
+ * columns (no message bytes, no record objects): the memory of a zone file import. URI targets,
+ * most of a zone's bytes, go into one growing Buffer (outside the JS heap) that the importer
+ * reads as it reads a file's bytes, with its offsets: a string per target kept until the
+ * commit doubled the peak RSS of a 1M-route AXFR (1076 MiB; docs/design.md#transfers-in).
  */
 export class AxfrCollector {
   readonly #zone: string;
@@ -100,6 +107,11 @@ export class AxfrCollector {
   readonly #what: string;
   readonly #builder: ZoneBuilder;
   #count = 0;
+  #arena = Buffer.allocUnsafe(ARENA_START);
+  #used = 0;
+  /** Once a target is not ASCII, every target is read as UTF-8 (the importer keeps one encoding). */
+  #utf8 = false;
+  #entry: Entry | undefined;
   /** Records skipped as outside the route model. */
   skipped = 0;
   /** Records taken. */
@@ -122,10 +134,37 @@ export class AxfrCollector {
     }
     this.records++;
     try {
-      this.#builder.other({ record, owner: record.name, line: this.#count });
+      if (record.type === 'URI') this.#uri(record);
+      else this.#builder.other({ record, owner: record.name, line: this.#count });
     } catch (err) {
       throw dataError(this.#what, err);
     }
+  }
+
+  /** A URI record through the importer's file path: its target's bytes in the arena. */
+  #uri(record: UriRecord): void {
+    const bytes = Buffer.byteLength(record.target, 'utf8');
+    const ascii = bytes === record.target.length;
+    if (this.#used + bytes > this.#arena.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.#arena.length * 2, this.#used + bytes));
+      this.#arena.copy(grown, 0, 0, this.#used);
+      this.#arena = grown;
+      this.#entry = undefined;
+    }
+    if (!ascii && !this.#utf8) {
+      this.#utf8 = true;
+      this.#entry = undefined;
+    }
+    this.#arena.write(record.target, this.#used, 'utf8');
+    this.#entry ??= new Entry(this.#arena, this.#utf8 ? 'utf8' : 'latin1');
+    const entry = this.#entry;
+    entry.count = 1;
+    entry.start[0] = this.#used;
+    entry.end[0] = this.#used + bytes;
+    entry.flags[0] = 0;
+    entry.line = this.#count;
+    this.#used += bytes;
+    this.#builder.uri(record.name, record.ttl, record.priority, record.weight, entry, 0);
   }
 
   /** The zone, its serial the SOA's and its epoch `_epoch`'s. @throws TransferError ERR_XFR_DATA */
