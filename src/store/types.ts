@@ -161,6 +161,11 @@ export interface EditOptions extends WriteOptions {
    * (RFC 2136 §3.2: on the zone the update is applied to).
    */
   check?: () => void;
+  /**
+   * Write `params` (SOA fields, NS) to an existing zone too, in the same transaction: a
+   * secondary following its primary's SOA and NS. Default: `params` only create a zone.
+   */
+  setParams?: boolean;
 }
 
 /** What Store.editRoutes did. */
