@@ -312,6 +312,44 @@ describe('psarn --server against psarnd: same output as the local command', () =
     assert.match(ok.stdout, /"arn:aws:sqs/);
   });
 
+  it('through a psarnd secondary: the same reads; a write refused, naming the primary', async () => {
+    const secondary = await startPsarnd({
+      db: join(dir, 'secondary.db'),
+      demoRoutes: '',
+      env: {
+        PSARN_TSIG_KEYS: `writer:${ALLOWED}`,
+        PSARN_TRANSFER_ALLOW: 'writer',
+        PSARN_UPDATE_ALLOW: 'writer',
+        PSARN_SECONDARY_PRIMARY: server,
+        PSARN_SECONDARY_KEY: 'writer',
+        PSARN_SECONDARY_ZONES: 'catalog',
+      },
+    });
+    try {
+      const at = `127.0.0.1:${secondary.dns.port}`;
+      const viaPrimary = await remote(['route', 'list', '--json']);
+      // The secondary transfers the catalog, then each zone: poll (20 ms, 10 s at most) until it lists what the primary does.
+      let viaSecondary = await remote(['route', 'list', '--json'], { PSARN_SERVER: at });
+      for (let i = 0; i < 500 && viaSecondary.stdout !== viaPrimary.stdout; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        viaSecondary = await remote(['route', 'list', '--json'], { PSARN_SERVER: at });
+      }
+      assert.equal(viaSecondary.stdout, viaPrimary.stdout, viaSecondary.stderr);
+      assert.deepEqual(await remote(['zone', 'export', Z], { PSARN_SERVER: at }), await remote(['zone', 'export', Z]));
+      const write = await remote(['route', 'set', `${P}:orders/created`, '--target', Q2], { PSARN_SERVER: at });
+      assert.equal(write.status, 1);
+      assert.equal(write.stdout, '');
+      assert.match(
+        write.stderr,
+        new RegExp(
+          `^psarn: server ${at} refused the UPDATE of route '[^']+': REFUSED \\(EDE 18: [^\\n]*${server}[^\\n]*\\)\\n$`,
+        ),
+      );
+    } finally {
+      await secondary.stop();
+    }
+  });
+
   it('resolve with --server: the server when no @HOST is given', async () => {
     const r = await run(['resolve', `${P}:orders/audit`, '--json'], { PSARN_SERVER: server }, dir);
     assert.equal(r.status, 0, r.stderr);
