@@ -123,10 +123,14 @@ class ReplyReader {
       if (this.#mode === 'done') throw this.#malformed('records after the closing SOA');
       this.#record(records[i]!);
     }
-    // RFC 1995 §2: an IXFR answered with the SOA alone means "nothing newer".
+    // A first message of the SOA alone, ahead of ours: RFC 1995 §2 sends it so when the
+    // difference does not fit (UDP) and the client is to ask again; over TCP the reply may also
+    // just continue in the next message, which we cannot tell from a reply that ended without
+    // waiting for the idle timeout. Either way the whole zone brings us there.
     if (first && this.#mode === 'second' && this.ours !== undefined) {
-      this.#current = true;
-      this.#mode = 'done';
+      throw ixfrMismatch(
+        `the primary answered with its SOA alone (serial ${this.#first!.serial}, ahead of our ${this.ours.serial})`,
+      );
     }
   }
 
