@@ -16,7 +16,13 @@ import { StoreError, type ZoneParams, type ZoneRow } from '../store/types.js';
 import { Flag, Hdr, u16At } from '../wire/cursor.js';
 import { type DecodedMessage, type DecodedRecord, decodeMessage, encodeQuery } from '../wire/message.js';
 import { rcodeName } from '../wire/mnemonics.js';
-import { signMessageMac, TsigStreamVerifier, type TsigVerifyResult, verifyMessage } from '../wire/tsig.js';
+import {
+  signMessageMac,
+  type TsigKey,
+  TsigStreamVerifier,
+  type TsigVerifyResult,
+  verifyMessage,
+} from '../wire/tsig.js';
 import { Rcode, type SoaRecord, Type } from '../wire/types.js';
 import { encodeIxfrQuery } from '../zonefile/transfer.js';
 import { AxfrCollector, applyAxfr, IxfrFolder, ixfrMismatch } from './apply.js';
@@ -246,17 +252,20 @@ export class TransferClient implements ZoneTransferer {
     return `${verb} of ${zone} from primary ${this.#at}`;
   }
 
-  /** Signs `query` with the primary's key, if any; the MAC checks the reply. */
-  #sign(query: Buffer): { message: Buffer; mac: Buffer | undefined } {
+  /**
+   * Signs `query` with the primary's key, if any; the MAC checks the reply, with the same key
+   * (the key is read once: a SIGHUP may rotate it while a transfer runs).
+   */
+  #sign(query: Buffer): { message: Buffer; mac: Buffer; key: TsigKey } | { message: Buffer; key: undefined } {
     const key = this.#primary.key;
-    if (key === undefined) return { message: query, mac: undefined };
-    return signMessageMac(query, key, { now: this.#clock });
+    if (key === undefined) return { message: query, key: undefined };
+    return { ...signMessageMac(query, key, { now: this.#clock }), key };
   }
 
   /** @throws TransferError ERR_XFR_TSIG naming the key, never its secret */
-  #tsigFailed(result: TsigVerifyResult, reply: Buffer, what: string): TransferError {
+  #tsigFailed(result: TsigVerifyResult, reply: Buffer, what: string, signer: TsigKey): TransferError {
     const rcode = rcodeName(u16At(reply, Hdr.FLAGS) & 0xf);
-    const key = this.#primary.key!.name;
+    const key = signer.name;
     const why =
       result.status === 'unsigned'
         ? 'is not signed'
@@ -286,7 +295,8 @@ export class TransferClient implements ZoneTransferer {
     const name = canonicalZone(zone);
     const what = this.#what(name, 'SOA query');
     const query = encodeQuery({ id: this.#randomId(), name, qtype: Type.SOA, edns: { udpSize: 1232 } });
-    const { message, mac } = this.#sign(query);
+    const signed = this.#sign(query);
+    const { message } = signed;
     const options = { timeoutMs: this.#soaTimeoutMs, signal, what };
     let reply = await udpExchange(this.#primary.address, message, options);
     // RFC 1035 §4.2.1: a truncated answer is asked again over TCP.
@@ -303,12 +313,12 @@ export class TransferClient implements ZoneTransferer {
       );
       reply = got!;
     }
-    if (mac !== undefined) {
-      const result = verifyMessage(reply, new Map([[this.#primary.key!.name, this.#primary.key!]]), {
-        requestMac: mac,
+    if (signed.key !== undefined) {
+      const result = verifyMessage(reply, new Map([[signed.key.name, signed.key]]), {
+        requestMac: signed.mac,
         now: this.#clock,
       });
-      if (result.status !== 'ok') throw this.#tsigFailed(result, reply, what);
+      if (result.status !== 'ok') throw this.#tsigFailed(result, reply, what, signed.key);
     }
     const decoded = this.#decode(reply, what);
     this.#checkRcode(decoded, what);
@@ -328,15 +338,15 @@ export class TransferClient implements ZoneTransferer {
     what: string,
     signal: AbortSignal | undefined,
   ): Promise<{ received: Received; bytes: number; messages: number; sequences: number }> {
-    const { message, mac } = this.#sign(query);
-    const key = this.#primary.key;
-    const verifier = key === undefined ? undefined : new TsigStreamVerifier(key, mac!, { now: this.#clock });
+    const signed = this.#sign(query);
+    const { message, key } = signed;
+    const verifier = key === undefined ? undefined : new TsigStreamVerifier(key, signed.mac, { now: this.#clock });
     const reader = new ReplyReader(zone, ours, { store: this.#store, namespace: this.#namespace, what });
     const onMessage: OnMessage = (reply, index) => {
       if (verifier !== undefined) {
         const result = verifier.verify(reply);
         if (result.status !== 'ok' && !(result.status === 'unsigned' && index > 0)) {
-          throw this.#tsigFailed(result, reply, what);
+          throw this.#tsigFailed(result, reply, what, key!);
         }
       }
       const decoded = this.#decode(reply, what);
@@ -471,9 +481,9 @@ export class TransferClient implements ZoneTransferer {
     const name = canonicalZone(catalogZone);
     const what = this.#what(name, 'AXFR of the catalog');
     const query = encodeQuery({ id: this.#randomId(), name, qtype: Type.AXFR, edns: false });
-    const { message, mac } = this.#sign(query);
-    const key = this.#primary.key;
-    const verifier = key === undefined ? undefined : new TsigStreamVerifier(key, mac!, { now: this.#clock });
+    const signed = this.#sign(query);
+    const { message, key } = signed;
+    const verifier = key === undefined ? undefined : new TsigStreamVerifier(key, signed.mac, { now: this.#clock });
     const members = new Set<string>();
     const zonesSuffix = `.zones.${name}`;
     let version: string | undefined;
@@ -486,7 +496,7 @@ export class TransferClient implements ZoneTransferer {
         if (verifier !== undefined) {
           const result = verifier.verify(reply);
           if (result.status !== 'ok' && !(result.status === 'unsigned' && index > 0)) {
-            throw this.#tsigFailed(result, reply, what);
+            throw this.#tsigFailed(result, reply, what, key!);
           }
         }
         const decoded = this.#decode(reply, what);
