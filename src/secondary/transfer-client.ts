@@ -407,16 +407,24 @@ export class TransferClient implements ZoneTransferer {
       if (!(err instanceof TransferError && err.axfrFallback)) throw err;
       return this.#axfr(name, ours.serial, `IXFR from ${ours.serial} does not fit our copy: ${err.message}`, signal);
     }
-    storeWrite(what, () =>
-      this.#store.editRoutes(name, fold.edits, fold.params, {
-        serial: soa.serial,
-        epoch: fold.epoch,
-        actor: this.#actor,
-        // The primary is the authority: an alias left dangling there is dangling here too.
-        force: true,
-        setParams: true,
-      }),
-    );
+    try {
+      storeWrite(what, () =>
+        this.#store.editRoutes(name, fold.edits, fold.params, {
+          serial: soa.serial,
+          epoch: fold.epoch,
+          actor: this.#actor,
+          // The primary is the authority: an alias left dangling there is dangling here too.
+          force: true,
+          setParams: true,
+        }),
+      );
+    } catch (err) {
+      // A loop or an over-long chain of aliases, which a route write refuses even forced: the
+      // whole zone goes in as an import, which reports such chains and takes them (as Knot and
+      // BIND load such zones), so the copy stays the primary's.
+      if (!(err instanceof StoreError && (err.code === 'ERR_ALIAS_LOOP' || err.code === 'ERR_ALIAS_CHAIN'))) throw err;
+      return this.#axfr(name, ours.serial, `IXFR from ${ours.serial}: ${err.message}`, signal);
+    }
     this.#logApplied(name, 'ixfr', ours.serial, soa.serial, folder.touched, bytes, folder.skipped);
     return {
       kind: 'ixfr',

@@ -250,6 +250,32 @@ describe('transfers in from a scripted primary', () => {
     assert.equal(target('svc/a'), 'arn:aws:sqs:us-east-1:123456789012:one');
   });
 
+  it('an IXFR that makes an alias loop (refused by a route write): the zone comes by AXFR, loop and all', async () => {
+    await v1();
+    const loop = { name: A, ttl: 60, type: 'CNAME' as const, target: B };
+    const v2 = [...ZONE_V1.filter((r) => r.name !== A).map((r) => (r.type === 'SOA' ? soa(11) : r)), loop, soa(11)];
+    script = (q) =>
+      decodeMessage(q).question[0]!.qtype === 251
+        ? {
+            messages: replies(q, [
+              soa(11),
+              soa(10),
+              uri(A, 'one', 90),
+              uri(A, 'two', 10),
+              txt(A),
+              soa(11),
+              loop,
+              soa(11),
+            ]),
+          }
+        : { messages: replies(q, v2) };
+    const outcome = await client().refresh(Z);
+    assert.equal(outcome.kind, 'axfr');
+    assert.match(outcome.kind === 'axfr' ? outcome.reason : '', /loop/);
+    assert.equal(store.getRoute(Z, 'svc/a')!.alias, B);
+    assert.equal(store.zone(Z)!.serial, 11);
+  });
+
   it('an IXFR answered with a newer SOA alone: AXFR instead, never "current"', async () => {
     await v1();
     script = (q) =>
