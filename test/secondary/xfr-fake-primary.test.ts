@@ -333,6 +333,13 @@ describe('transfers in from a scripted primary', () => {
       'ERR_XFR_MALFORMED',
     ],
     [
+      'a route TXT without URI records (in the model, but no route)',
+      (q: Buffer) => ({
+        messages: replies(q, [...ZONE_V1.map((r) => (r.type === 'SOA' ? soa(11) : r)), txt(C), soa(11)]),
+      }),
+      'ERR_XFR_DATA',
+    ],
+    [
       'the primary answers NOTAUTH',
       (q: Buffer) => {
         const [m] = replies(q, []);
@@ -346,6 +353,7 @@ describe('transfers in from a scripted primary', () => {
       await v1();
       const before = routes();
       script = make;
+      // Asked by IXFR, answered in AXFR form (or not at all): the whole-zone path's failures.
       await assert.rejects(client({ idleMs: 300 }).refresh(Z), (err: Error) => {
         assert.ok(err instanceof TransferError, String(err));
         assert.equal(err.code, code, err.message);
