@@ -5,6 +5,7 @@
  * child's peak RSS (/usr/bin/time) and user/system CPU. Not part of `npm run bench` (yet).
  *
  *   node dist/bench/xfr-in.js [ROUTES=1000000] [DIR=/tmp/psarn-xfr-in-bench] [:memory:]
+ *   env BENCH_XFR_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the secondary
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -104,9 +105,10 @@ async function main(): Promise<void> {
     const db = memory ? ':memory:' : join(dir, 'secondary.db');
     for (const f of [db, `${db}-wal`, `${db}-shm`]) if (!memory) rmSync(f, { force: true });
     const self = fileURLToPath(import.meta.url);
+    const nodeArgs = (process.env.BENCH_XFR_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
     const out = spawnSync(
       '/usr/bin/time',
-      ['-f', 'TIME %e %U %S %M', process.execPath, self, '--child', String(port), secret, db],
+      ['-f', 'TIME %e %U %S %M', process.execPath, ...nodeArgs, self, '--child', String(port), secret, db],
       {
         cwd: projectRoot,
         encoding: 'utf8',

@@ -116,6 +116,20 @@ class ReplyReader {
     return rr.type === 'SOA' && rr.name === this.zone;
   }
 
+  /** The transfer's bulk: every record of a zone in AXFR form. */
+  #axfrRecords(records: readonly DecodedRecord[], from: number): void {
+    const collector = this.#collector!;
+    for (let i = from; i < records.length; i++) {
+      const rr = records[i]!;
+      if (rr.type === 'SOA' && this.#isSoa(rr)) {
+        this.#axfrRecord(rr);
+        if (i + 1 < records.length) throw this.#malformed('records after the closing SOA');
+        return;
+      }
+      collector.add(rr);
+    }
+  }
+
   #axfr(): AxfrCollector {
     this.#collector = new AxfrCollector(this.zone, this.ctx.namespace, this.ctx.what);
     this.#collector.add(this.#first as DecodedRecord);
@@ -125,6 +139,7 @@ class ReplyReader {
 
   /** The answer records of one message. @throws TransferError (axfrFallback when an AXFR would do) */
   message(records: readonly DecodedRecord[], first: boolean): void {
+    if (this.#mode === 'axfr') return this.#axfrRecords(records, 0);
     for (let i = 0; i < records.length; i++) {
       if (this.#mode === 'done') throw this.#malformed('records after the closing SOA');
       this.#record(records[i]!);
