@@ -139,7 +139,10 @@ class ReplyReader {
 
   /** The answer records of one message. @throws TransferError (axfrFallback when an AXFR would do) */
   message(records: readonly DecodedRecord[], first: boolean): void {
-    if (this.#mode === 'axfr') return this.#axfrRecords(records, 0);
+    if (this.#mode === 'axfr') {
+      this.#axfrRecords(records, 0);
+      return;
+    }
     for (let i = 0; i < records.length; i++) {
       if (this.#mode === 'done') throw this.#malformed('records after the closing SOA');
       this.#record(records[i]!);
