@@ -2,9 +2,11 @@
  * A secondary's AXFR of a big zone (docs/design.md#transfers-in): a real psarnd primary holding
  * the bench zone (bench/zonefile.ts, N routes of two targets), and in a child process of its own
  * the transfer engine (TransferClient.refresh) into a fresh database file, timed, with that
- * child's peak RSS (/usr/bin/time) and user/system CPU. Not part of `npm run bench` (yet).
+ * child's peak RSS (/usr/bin/time) and user/system CPU; then one `route set` on the primary and
+ * the IXFR that brings it, its bytes and time. Not part of `npm run bench` (yet).
  *
  *   node dist/bench/xfr-in.js [ROUTES=1000000] [DIR=/tmp/psarn-xfr-in-bench] [:memory:]
+ *   env BENCH_XFR_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the secondary
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -32,7 +34,7 @@ const PARAMS = {
 };
 
 /** The child: one AXFR into `db`, printed as JSON. */
-async function child(port: number, secret: string, db: string): Promise<void> {
+async function child(port: number, secret: string, db: string, primaryDb: string): Promise<void> {
   const store = Store.open(db);
   const client = new TransferClient({
     store,
@@ -44,8 +46,27 @@ async function child(port: number, secret: string, db: string): Promise<void> {
   const started = performance.now();
   const outcome = await client.refresh(ZONE);
   const ms = performance.now() - started;
+  const maxRssKiB = process.resourceUsage().maxRSS;
+  // Then one route change on the primary, and the IXFR that brings it.
+  execFileSync(
+    process.execPath,
+    [
+      ...entryArgs('cli'),
+      'route',
+      'set',
+      'arn:aws:psarn:us-east-1:123456789012:bench/ixfr',
+      '--target',
+      `https://ixfr.example/${Date.now()}`,
+      '--db',
+      primaryDb,
+    ],
+    { cwd: projectRoot, env: childEnv() },
+  );
+  const ixfrStarted = performance.now();
+  const ixfr = await client.refresh(ZONE);
+  const ixfrMs = performance.now() - ixfrStarted;
   store.close();
-  process.stdout.write(`${JSON.stringify({ ms, outcome, maxRssKiB: process.resourceUsage().maxRSS })}\n`);
+  process.stdout.write(`${JSON.stringify({ ms, outcome, maxRssKiB, ixfrMs, ixfr })}\n`);
 }
 
 async function main(): Promise<void> {
@@ -104,9 +125,10 @@ async function main(): Promise<void> {
     const db = memory ? ':memory:' : join(dir, 'secondary.db');
     for (const f of [db, `${db}-wal`, `${db}-shm`]) if (!memory) rmSync(f, { force: true });
     const self = fileURLToPath(import.meta.url);
+    const nodeArgs = (process.env.BENCH_XFR_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
     const out = spawnSync(
       '/usr/bin/time',
-      ['-f', 'TIME %e %U %S %M', process.execPath, self, '--child', String(port), secret, db],
+      ['-f', 'TIME %e %U %S %M', process.execPath, ...nodeArgs, self, '--child', String(port), secret, db, primaryDb],
       {
         cwd: projectRoot,
         encoding: 'utf8',
@@ -118,13 +140,16 @@ async function main(): Promise<void> {
     const result = JSON.parse(out.stdout) as {
       ms: number;
       outcome: { routes: number; bytes: number; messages: number };
+      ixfrMs: number;
+      ixfr: { kind: string; bytes: number };
     };
     const [, , user, sys, rssKb] = time;
     const size = memory ? 0 : statSync(db).size;
     process.stdout.write(
       `AXFR of ${routes} routes into ${memory ? ':memory:' : 'a file'}: ${(result.ms / 1000).toFixed(1)} s, ` +
         `${result.outcome.messages} messages, ${(result.outcome.bytes / 1e6).toFixed(0)} MB; secondary user ${user} s, ` +
-        `sys ${sys} s, peak RSS ${Math.round(Number(rssKb) / 1024)} MiB${memory ? '' : `; database ${(size / 1e6).toFixed(0)} MB`}\n`,
+        `sys ${sys} s, peak RSS ${Math.round(Number(rssKb) / 1024)} MiB${memory ? '' : `; database ${(size / 1e6).toFixed(0)} MB`}\n` +
+        `then one route set on the primary: ${result.ixfr.kind.toUpperCase()} of ${result.ixfr.bytes} bytes in ${result.ixfrMs.toFixed(0)} ms\n`,
     );
   } finally {
     primary.kill('SIGTERM');
@@ -132,7 +157,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === '--child') {
-  await child(Number(process.argv[3]), process.argv[4]!, process.argv[5]!);
+  await child(Number(process.argv[3]), process.argv[4]!, process.argv[5]!, process.argv[6]!);
 } else {
   await main();
 }

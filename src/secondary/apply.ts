@@ -57,9 +57,32 @@ export function placeOf(name: string, zone: string): Place {
  * SOA and NS at the apex; TXT at `_epoch`; URI, a psarn TXT (`"v=psarn1" ...`) and a CNAME to a
  * psARN name at a route name; TXT at `_meta.<route>`; class IN only.
  */
-export function modelRecord(rr: DecodedRecord, zone: string, namespace: string): DnsRecord | undefined {
-  if (rr.class !== Class.IN || !('type' in rr) || 'typeCode' in rr) return undefined;
-  const place = placeOf(rr.name, zone);
+export function modelRecord(
+  rr: DecodedRecord,
+  zone: string,
+  namespace: string,
+  cache?: { name: string; place: Place },
+): DnsRecord | undefined {
+  // Only the decoded types have these names; a raw record's is another mnemonic (and
+  // `typeCode`): a string compare, where `in` on records of many shapes cost more.
+  const type = rr.type;
+  if (type !== 'URI' && type !== 'TXT' && type !== 'CNAME' && type !== 'SOA' && type !== 'NS') return undefined;
+  if (rr.class !== Class.IN) return undefined;
+  const record = rr as DnsRecord;
+  // The records of one owner come together (an RRset, a route's URI and TXT): its place once.
+  let place: Place;
+  if (cache !== undefined && cache.name === record.name) place = cache.place;
+  else {
+    place = placeOf(record.name, zone);
+    if (cache !== undefined) {
+      cache.name = record.name;
+      cache.place = place;
+    }
+  }
+  return inModel(record, place, namespace);
+}
+
+function inModel(rr: DnsRecord, place: Place, namespace: string): DnsRecord | undefined {
   switch (place.kind) {
     case 'apex':
       return rr.type === 'SOA' || rr.type === 'NS' ? rr : undefined;
@@ -112,6 +135,7 @@ export class AxfrCollector {
   /** Once a target is not ASCII, every target is read as UTF-8 (the importer keeps one encoding). */
   #utf8 = false;
   #entry: Entry | undefined;
+  readonly #place: { name: string; place: Place } = { name: '', place: { kind: 'outside' } };
   /** Records skipped as outside the route model. */
   skipped = 0;
   /** Records taken. */
@@ -127,7 +151,7 @@ export class AxfrCollector {
   /** One record of the zone (the closing SOA excluded). @throws TransferError ERR_XFR_DATA */
   add(rr: DecodedRecord): void {
     this.#count++;
-    const record = modelRecord(rr, this.#zone, this.#namespace);
+    const record = modelRecord(rr, this.#zone, this.#namespace, this.#place);
     if (record === undefined) {
       this.skipped++;
       return;

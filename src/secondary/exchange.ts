@@ -113,7 +113,7 @@ export function tcpStream(
       () => finish(new TransferError('ERR_XFR_TIMEOUT', `${options.what}: not done within ${options.timeoutMs} ms`)),
       options.timeoutMs,
     );
-    let idle = setTimeout(() => undefined, 0);
+    let idle: NodeJS.Timeout | undefined;
     const stillAlive = () => {
       clearTimeout(idle);
       idle = setTimeout(

@@ -16,7 +16,13 @@ import { StoreError, type ZoneParams, type ZoneRow } from '../store/types.js';
 import { Flag, Hdr, u16At } from '../wire/cursor.js';
 import { type DecodedMessage, type DecodedRecord, decodeMessage, encodeQuery } from '../wire/message.js';
 import { rcodeName } from '../wire/mnemonics.js';
-import { signMessageMac, TsigStreamVerifier, type TsigVerifyResult, verifyMessage } from '../wire/tsig.js';
+import {
+  signMessageMac,
+  type TsigKey,
+  TsigStreamVerifier,
+  type TsigVerifyResult,
+  verifyMessage,
+} from '../wire/tsig.js';
 import { Rcode, type SoaRecord, Type } from '../wire/types.js';
 import { encodeIxfrQuery } from '../zonefile/transfer.js';
 import { AxfrCollector, applyAxfr, IxfrFolder, ixfrMismatch } from './apply.js';
@@ -110,6 +116,20 @@ class ReplyReader {
     return rr.type === 'SOA' && rr.name === this.zone;
   }
 
+  /** The transfer's bulk: every record of a zone in AXFR form. */
+  #axfrRecords(records: readonly DecodedRecord[], from: number): void {
+    const collector = this.#collector!;
+    for (let i = from; i < records.length; i++) {
+      const rr = records[i]!;
+      if (rr.type === 'SOA' && this.#isSoa(rr)) {
+        this.#axfrRecord(rr);
+        if (i + 1 < records.length) throw this.#malformed('records after the closing SOA');
+        return;
+      }
+      collector.add(rr);
+    }
+  }
+
   #axfr(): AxfrCollector {
     this.#collector = new AxfrCollector(this.zone, this.ctx.namespace, this.ctx.what);
     this.#collector.add(this.#first as DecodedRecord);
@@ -119,14 +139,22 @@ class ReplyReader {
 
   /** The answer records of one message. @throws TransferError (axfrFallback when an AXFR would do) */
   message(records: readonly DecodedRecord[], first: boolean): void {
+    if (this.#mode === 'axfr') {
+      this.#axfrRecords(records, 0);
+      return;
+    }
     for (let i = 0; i < records.length; i++) {
       if (this.#mode === 'done') throw this.#malformed('records after the closing SOA');
       this.#record(records[i]!);
     }
-    // RFC 1995 §2: an IXFR answered with the SOA alone means "nothing newer".
+    // A first message of the SOA alone, ahead of ours: RFC 1995 §2 sends it so when the
+    // difference does not fit (UDP) and the client is to ask again; over TCP the reply may also
+    // just continue in the next message, which we cannot tell from a reply that ended without
+    // waiting for the idle timeout. Either way the whole zone brings us there.
     if (first && this.#mode === 'second' && this.ours !== undefined) {
-      this.#current = true;
-      this.#mode = 'done';
+      throw ixfrMismatch(
+        `the primary answered with its SOA alone (serial ${this.#first!.serial}, ahead of our ${this.ours.serial})`,
+      );
     }
   }
 
@@ -242,17 +270,20 @@ export class TransferClient implements ZoneTransferer {
     return `${verb} of ${zone} from primary ${this.#at}`;
   }
 
-  /** Signs `query` with the primary's key, if any; the MAC checks the reply. */
-  #sign(query: Buffer): { message: Buffer; mac: Buffer | undefined } {
+  /**
+   * Signs `query` with the primary's key, if any; the MAC checks the reply, with the same key
+   * (the key is read once: a SIGHUP may rotate it while a transfer runs).
+   */
+  #sign(query: Buffer): { message: Buffer; mac: Buffer; key: TsigKey } | { message: Buffer; key: undefined } {
     const key = this.#primary.key;
-    if (key === undefined) return { message: query, mac: undefined };
-    return signMessageMac(query, key, { now: this.#clock });
+    if (key === undefined) return { message: query, key: undefined };
+    return { ...signMessageMac(query, key, { now: this.#clock }), key };
   }
 
   /** @throws TransferError ERR_XFR_TSIG naming the key, never its secret */
-  #tsigFailed(result: TsigVerifyResult, reply: Buffer, what: string): TransferError {
+  #tsigFailed(result: TsigVerifyResult, reply: Buffer, what: string, signer: TsigKey): TransferError {
     const rcode = rcodeName(u16At(reply, Hdr.FLAGS) & 0xf);
-    const key = this.#primary.key!.name;
+    const key = signer.name;
     const why =
       result.status === 'unsigned'
         ? 'is not signed'
@@ -282,7 +313,8 @@ export class TransferClient implements ZoneTransferer {
     const name = canonicalZone(zone);
     const what = this.#what(name, 'SOA query');
     const query = encodeQuery({ id: this.#randomId(), name, qtype: Type.SOA, edns: { udpSize: 1232 } });
-    const { message, mac } = this.#sign(query);
+    const signed = this.#sign(query);
+    const { message } = signed;
     const options = { timeoutMs: this.#soaTimeoutMs, signal, what };
     let reply = await udpExchange(this.#primary.address, message, options);
     // RFC 1035 §4.2.1: a truncated answer is asked again over TCP.
@@ -299,12 +331,12 @@ export class TransferClient implements ZoneTransferer {
       );
       reply = got!;
     }
-    if (mac !== undefined) {
-      const result = verifyMessage(reply, new Map([[this.#primary.key!.name, this.#primary.key!]]), {
-        requestMac: mac,
+    if (signed.key !== undefined) {
+      const result = verifyMessage(reply, new Map([[signed.key.name, signed.key]]), {
+        requestMac: signed.mac,
         now: this.#clock,
       });
-      if (result.status !== 'ok') throw this.#tsigFailed(result, reply, what);
+      if (result.status !== 'ok') throw this.#tsigFailed(result, reply, what, signed.key);
     }
     const decoded = this.#decode(reply, what);
     this.#checkRcode(decoded, what);
@@ -324,15 +356,15 @@ export class TransferClient implements ZoneTransferer {
     what: string,
     signal: AbortSignal | undefined,
   ): Promise<{ received: Received; bytes: number; messages: number; sequences: number }> {
-    const { message, mac } = this.#sign(query);
-    const key = this.#primary.key;
-    const verifier = key === undefined ? undefined : new TsigStreamVerifier(key, mac!, { now: this.#clock });
+    const signed = this.#sign(query);
+    const { message, key } = signed;
+    const verifier = key === undefined ? undefined : new TsigStreamVerifier(key, signed.mac, { now: this.#clock });
     const reader = new ReplyReader(zone, ours, { store: this.#store, namespace: this.#namespace, what });
     const onMessage: OnMessage = (reply, index) => {
       if (verifier !== undefined) {
         const result = verifier.verify(reply);
         if (result.status !== 'ok' && !(result.status === 'unsigned' && index > 0)) {
-          throw this.#tsigFailed(result, reply, what);
+          throw this.#tsigFailed(result, reply, what, key!);
         }
       }
       const decoded = this.#decode(reply, what);
@@ -393,16 +425,24 @@ export class TransferClient implements ZoneTransferer {
       if (!(err instanceof TransferError && err.axfrFallback)) throw err;
       return this.#axfr(name, ours.serial, `IXFR from ${ours.serial} does not fit our copy: ${err.message}`, signal);
     }
-    storeWrite(what, () =>
-      this.#store.editRoutes(name, fold.edits, fold.params, {
-        serial: soa.serial,
-        epoch: fold.epoch,
-        actor: this.#actor,
-        // The primary is the authority: an alias left dangling there is dangling here too.
-        force: true,
-        setParams: true,
-      }),
-    );
+    try {
+      storeWrite(what, () =>
+        this.#store.editRoutes(name, fold.edits, fold.params, {
+          serial: soa.serial,
+          epoch: fold.epoch,
+          actor: this.#actor,
+          // The primary is the authority: an alias left dangling there is dangling here too.
+          force: true,
+          setParams: true,
+        }),
+      );
+    } catch (err) {
+      // A loop or an over-long chain of aliases, which a route write refuses even forced: the
+      // whole zone goes in as an import, which reports such chains and takes them (as Knot and
+      // BIND load such zones), so the copy stays the primary's.
+      if (!(err instanceof StoreError && (err.code === 'ERR_ALIAS_LOOP' || err.code === 'ERR_ALIAS_CHAIN'))) throw err;
+      return this.#axfr(name, ours.serial, `IXFR from ${ours.serial}: ${err.message}`, signal);
+    }
     this.#logApplied(name, 'ixfr', ours.serial, soa.serial, folder.touched, bytes, folder.skipped);
     return {
       kind: 'ixfr',
@@ -467,9 +507,9 @@ export class TransferClient implements ZoneTransferer {
     const name = canonicalZone(catalogZone);
     const what = this.#what(name, 'AXFR of the catalog');
     const query = encodeQuery({ id: this.#randomId(), name, qtype: Type.AXFR, edns: false });
-    const { message, mac } = this.#sign(query);
-    const key = this.#primary.key;
-    const verifier = key === undefined ? undefined : new TsigStreamVerifier(key, mac!, { now: this.#clock });
+    const signed = this.#sign(query);
+    const { message, key } = signed;
+    const verifier = key === undefined ? undefined : new TsigStreamVerifier(key, signed.mac, { now: this.#clock });
     const members = new Set<string>();
     const zonesSuffix = `.zones.${name}`;
     let version: string | undefined;
@@ -482,7 +522,7 @@ export class TransferClient implements ZoneTransferer {
         if (verifier !== undefined) {
           const result = verifier.verify(reply);
           if (result.status !== 'ok' && !(result.status === 'unsigned' && index > 0)) {
-            throw this.#tsigFailed(result, reply, what);
+            throw this.#tsigFailed(result, reply, what, key!);
           }
         }
         const decoded = this.#decode(reply, what);

@@ -217,6 +217,89 @@ describe('transfers in from a scripted primary', () => {
     assert.equal(store.zone(Z)!.serial, 11);
   });
 
+  it('targets that are not ASCII, among ASCII ones and across many messages, are stored byte for byte', async () => {
+    store = Store.open(':memory:');
+    const https = (name: string, path: string): DnsRecord => ({
+      name,
+      ttl: 300,
+      type: 'URI',
+      priority: 10,
+      weight: 1,
+      target: `https://example.com/${path}`,
+    });
+    const many: DnsRecord[] = [];
+    // Enough bytes to grow the target buffer (1 MiB at first) several times, in small messages.
+    for (let i = 0; i < 3000; i++) many.push(https(`r${i}.svc.${Z}`, `${'x'.repeat(400)}/${i}`));
+    const records = [
+      ...ZONE_V1,
+      https(`e1.svc.${Z}`, 'plain'),
+      https(`e2.svc.${Z}`, 'pfad/é/日本'),
+      ...many,
+      https(`e3.svc.${Z}`, 'ascii-after'),
+      soa(10),
+    ];
+    script = (q) => ({ messages: replies(q, records, 16384) });
+    const outcome = await client().refresh(Z);
+    assert.equal(outcome.kind, 'axfr');
+    assert.ok(outcome.kind === 'axfr' && outcome.messages > 50, String(outcome.kind === 'axfr' && outcome.messages));
+    const target = (path: string) => store.getRoute(Z, path)!.targets[0]!.target;
+    assert.equal(target('svc/e1'), 'https://example.com/plain');
+    assert.equal(target('svc/e2'), 'https://example.com/pfad/é/日本');
+    assert.equal(target('svc/e3'), 'https://example.com/ascii-after');
+    assert.equal(target('svc/r2999'), `https://example.com/${'x'.repeat(400)}/2999`);
+    assert.equal(target('svc/a'), 'arn:aws:sqs:us-east-1:123456789012:one');
+  });
+
+  it('an IXFR that makes an alias loop (refused by a route write): the zone comes by AXFR, loop and all', async () => {
+    await v1();
+    const loop = { name: A, ttl: 60, type: 'CNAME' as const, target: B };
+    const v2 = [...ZONE_V1.filter((r) => r.name !== A).map((r) => (r.type === 'SOA' ? soa(11) : r)), loop, soa(11)];
+    script = (q) =>
+      decodeMessage(q).question[0]!.qtype === 251
+        ? {
+            messages: replies(q, [
+              soa(11),
+              soa(10),
+              uri(A, 'one', 90),
+              uri(A, 'two', 10),
+              txt(A),
+              soa(11),
+              loop,
+              soa(11),
+            ]),
+          }
+        : { messages: replies(q, v2) };
+    const outcome = await client().refresh(Z);
+    assert.equal(outcome.kind, 'axfr');
+    assert.match(outcome.kind === 'axfr' ? outcome.reason : '', /loop/);
+    assert.equal(store.getRoute(Z, 'svc/a')!.alias, B);
+    assert.equal(store.zone(Z)!.serial, 11);
+  });
+
+  it('an IXFR answered with a newer SOA alone: AXFR instead, never "current"', async () => {
+    await v1();
+    script = (q) =>
+      decodeMessage(q).question[0]!.qtype === 251
+        ? { messages: replies(q, [soa(11)]) }
+        : { messages: replies(q, [...ZONE_V1.map((r) => (r.type === 'SOA' ? soa(11) : r)), uri(C, 'x'), soa(11)]) };
+    const outcome = await client().refresh(Z);
+    assert.equal(outcome.kind, 'axfr');
+    assert.match(outcome.kind === 'axfr' ? outcome.reason : '', /SOA alone \(serial 11, ahead of our 10\)/);
+    assert.equal(store.zone(Z)!.serial, 11);
+    assert.ok(store.getRoute(Z, 'svc/c'));
+  });
+
+  it('an IXFR answered with our own SOA alone: current, nothing written', async () => {
+    await v1();
+    script = (q) => ({ messages: replies(q, [soa(10)]) });
+    const outcome = await client().refresh(Z);
+    assert.deepEqual([outcome.kind, outcome.serial], ['current', 10]);
+    assert.deepEqual(
+      queries.map((q) => q.qtype),
+      [251],
+    );
+  });
+
   it('an older serial from the primary, by AXFR, is taken exactly (RFC 1995: the primary is the authority)', async () => {
     await v1();
     store.deleteZone(Z);
@@ -250,6 +333,13 @@ describe('transfers in from a scripted primary', () => {
       'ERR_XFR_MALFORMED',
     ],
     [
+      'a route TXT without URI records (in the model, but no route)',
+      (q: Buffer) => ({
+        messages: replies(q, [...ZONE_V1.map((r) => (r.type === 'SOA' ? soa(11) : r)), txt(C), soa(11)]),
+      }),
+      'ERR_XFR_DATA',
+    ],
+    [
       'the primary answers NOTAUTH',
       (q: Buffer) => {
         const [m] = replies(q, []);
@@ -263,6 +353,7 @@ describe('transfers in from a scripted primary', () => {
       await v1();
       const before = routes();
       script = make;
+      // Asked by IXFR, answered in AXFR form (or not at all): the whole-zone path's failures.
       await assert.rejects(client({ idleMs: 300 }).refresh(Z), (err: Error) => {
         assert.ok(err instanceof TransferError, String(err));
         assert.equal(err.code, code, err.message);
