@@ -45,9 +45,9 @@ export interface TransferClientOptions {
   params: ZoneParams;
   /** Unix ms; TSIG's time signed and checked. Default Date.now. */
   clock?: () => number;
-  /** Longest transfer, ms (default 60000). */
+  /** Longest transfer, ms (default 2 hours, BIND's max-transfer-time-in: a 1M-route AXFR takes minutes). */
   timeoutMs?: number;
-  /** Longest silence within a transfer, ms (default 10000). */
+  /** Longest silence within a transfer, ms (default 30000). */
   idleMs?: number;
   /** Longest wait for a SOA answer, ms (default 5000). */
   soaTimeoutMs?: number;
@@ -62,8 +62,11 @@ export interface TransferClientOptions {
  */
 export type TransferOutcome = RefreshOutcome & { skipped: number; sequences?: number };
 
-const TIMEOUT_MS = 60_000;
-const IDLE_MS = 10_000;
+// BIND's max-transfer-time-in (120 min): a whole 1M-route zone takes 1 to 4 minutes on 2 busy
+// cores, so a short bound would fail the very transfer a new sidecar needs. The idle bound is
+// what catches a primary that died mid-stream.
+const TIMEOUT_MS = 2 * 60 * 60_000;
+const IDLE_MS = 30_000;
 const SOA_TIMEOUT_MS = 5000;
 
 function soaInfo(soa: SoaRecord): SoaInfo {
