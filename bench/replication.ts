@@ -91,11 +91,12 @@ export interface Replica {
  * Starts a psarnd secondary of `primary` listening on `port` (the primary NOTIFYs it there), with
  * the config keys of docs/design.md#secondary-mode: `secondary: { primary, key, zones: catalog }`
  * and the TSIG key, as env (PSARN_SECONDARY_*, PSARN_TSIG_KEYS), on an empty database of its own.
- * It is measured only once it serves the primary's routes (its first transfer): a psarnd without
- * secondary mode ignores nothing (the keys are validated on main) but serves an empty database,
- * so the rows say "skipped" with the reason. The lead may replace the body (flags, a readiness
- * check on /ready, the secondary's log line for "transferred") once secondary mode is merged;
- * env BENCH_PSARND_SECONDARY=0 leaves it out.
+ * It is measured only once it serves the primary's routes (its first transfer): a psarnd built
+ * without secondary mode accepts the keys (config validates them) but serves its empty database,
+ * and the rows say "skipped" with the reason. Run unchanged on a merge with the secondary branch
+ * (acacacc), it measured the psarnd secondary (docs/performance.md#replication). The lead may
+ * replace the body (e.g. wait on /ready instead of polling the route) once secondary mode is
+ * merged; env BENCH_PSARND_SECONDARY=0 leaves it out.
  * ======================================================================================================
  */
 export async function startPsarndSecondary(options: {
