@@ -12,6 +12,7 @@
  *      medians and psarnd's ratio to each reference, with the bounds of servers.ts TARGETS
  *      (targets and goals against PowerDNS, issue 8's goals against Knot)
  *   5. change-to-served latency of 100 `psarn route set` under ~20k qps of background load
+ *   6. DNS UPDATE throughput, signed, one route per message, UDP and TCP (bench/update.ts)
  * The 1M case (env BENCH_BIG_ROUTES, default 1,000,000; 0 skips it): import time, export, Knot's
  * spawn to zone loaded on the exported file (bench/knot.ts, stopped again before psarnd starts),
  * psarnd's start to first correct answer and to "route index built" (its ratio to Knot's load is
@@ -66,6 +67,7 @@ import {
   warmServer,
 } from './servers.js';
 import { fmt, formatTable, machine, percentile, type Row, section } from './table.js';
+import { measureUpdates } from './update.js';
 import { importedTargets, routeDnsName, routePsarn, writeQueryFile, writeZoneFile, ZONE } from './zonefile.js';
 
 const DEFAULT_ROUTES = 10_000;
@@ -673,6 +675,8 @@ async function main(): Promise<number> {
     say("the caller's package (psarn-client)");
     rows.push(section("the caller's package: psarn-client"), ...(await measureClientPackage()));
     const small = await scoped((cleanups) => benchSmall(rows, dir, cleanups));
+    say('DNS UPDATE throughput (bench/update.ts)');
+    rows.push(...(await measureUpdates()));
     await scoped((cleanups) => benchBig(rows, dir, cleanups, small));
     if (process.env.BENCH_REPLICATION === '0') {
       rows.push(section('replication'), ...skippedRows(['replication figures'], 'skipped: BENCH_REPLICATION=0'));

@@ -59,6 +59,11 @@ export const ERROR_CODES = {
   },
   // The DNS codec.
   ERR_DNS_WIRE: { by: ['WireError'], meaning: 'a malformed DNS message or an unencodable value' },
+  ERR_DNS_UPDATE: {
+    by: ['UpdateError'],
+    meaning:
+      'a DNS UPDATE (RFC 2136) not applied: a prerequisite failed, or a change outside the route model; `rcode` says which',
+  },
   // The store.
   ERR_DB_MISSING: { by: ['StoreError'], meaning: 'the database file does not exist' },
   ERR_DB_OPEN: { by: ['StoreError'], meaning: 'the database file cannot be opened' },
@@ -81,6 +86,29 @@ export const ERROR_CODES = {
   ERR_ROUTE_ALIASED: {
     by: ['StoreError'],
     meaning: 'deleting, or turning into an alias, a route that aliases point at',
+  },
+  // A secondary's zone transfers in (src/secondary/).
+  ERR_XFR_CONNECT: { by: ['TransferError'], meaning: 'the primary could not be reached for a SOA query or a transfer' },
+  ERR_XFR_TIMEOUT: {
+    by: ['TransferError'],
+    meaning: 'the primary did not answer, or a transfer stalled or ran past its time limit',
+  },
+  ERR_XFR_TSIG: {
+    by: ['TransferError'],
+    meaning:
+      "a reply from the primary is unsigned, badly signed, or carries a TSIG error (the key is not the primary's)",
+  },
+  ERR_XFR_RCODE: {
+    by: ['TransferError'],
+    meaning: 'the primary answered a SOA query or a transfer with an error rcode',
+  },
+  ERR_XFR_MALFORMED: {
+    by: ['TransferError'],
+    meaning: 'a reply from the primary does not parse, lacks the SOA, ends early, or its SOA serials disagree',
+  },
+  ERR_XFR_DATA: {
+    by: ['TransferError'],
+    meaning: 'the transferred zone (or catalog) does not make a valid psarn zone; nothing was applied',
   },
   // Files and command lines.
   ERR_CONFIG: { by: ['ConfigError'], meaning: 'a configuration value is invalid' },

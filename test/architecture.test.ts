@@ -28,7 +28,9 @@ const ALLOWED: Record<string, string[]> = {
   config: ['psarn', 'store', 'wire'],
   client: ['psarn', 'wire'],
   secondary: ['client', 'config', 'psarn', 'store', 'wire', 'zone', 'zonefile'],
-  server: ['config', 'psarn', 'secondary', 'store', 'wire', 'zone', 'zonefile', '.'],
+  // DNS UPDATE's meaning on the routes (docs/design.md#dns-update): pure, over store values and records.
+  update: ['psarn', 'store', 'wire', 'zone', 'zonefile'],
+  server: ['config', 'psarn', 'secondary', 'store', 'update', 'wire', 'zone', 'zonefile', '.'],
   cli: ['client', 'config', 'psarn', 'store', 'wire', 'zone', 'zonefile', '.'],
   '.': ['psarn', 'wire', 'client', 'store', 'zone', 'zonefile', 'config'],
 };

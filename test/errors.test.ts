@@ -27,8 +27,10 @@ import {
 import { PsarnError, type PsarnErrorCode } from '../src/psarn/psarn.js';
 import { TargetError } from '../src/psarn/target.js';
 import { TargetPolicyError } from '../src/psarn/target-policy.js';
+import { TransferError, type TransferErrorCode } from '../src/secondary/errors.js';
 import { ListenError } from '../src/server/listen.js';
 import { StoreError, type StoreErrorCode } from '../src/store/types.js';
+import { UpdateError } from '../src/update/errors.js';
 import { WireError } from '../src/wire/errors.js';
 import { ZoneFileError } from '../src/zonefile/errors.js';
 
@@ -66,6 +68,14 @@ const STORE = [
   'ERR_ROUTE_ALIASED',
 ] as const;
 const CLI = ['ERR_USAGE', 'ERR_NOT_FOUND', 'ERR_RUNTIME'] as const;
+const TRANSFER = [
+  'ERR_XFR_CONNECT',
+  'ERR_XFR_TIMEOUT',
+  'ERR_XFR_TSIG',
+  'ERR_XFR_RCODE',
+  'ERR_XFR_MALFORMED',
+  'ERR_XFR_DATA',
+] as const;
 
 const server = { host: '127.0.0.1', port: 53 };
 /** One instance per class and code: the whole family. */
@@ -80,10 +90,12 @@ const instances: PsarnBaseError[] = [
   ...(GRAMMAR satisfies Exhaustive<PsarnErrorCode, typeof GRAMMAR>).map((c) => new PsarnError(c, 'x', 'm')),
   ...(STORE satisfies Exhaustive<StoreErrorCode, typeof STORE>).map((c) => new StoreError(c, 'm')),
   ...(CLI satisfies Exhaustive<CliErrorCode, typeof CLI>).map((c) => new CliError(c, 'm')),
+  ...(TRANSFER satisfies Exhaustive<TransferErrorCode, typeof TRANSFER>).map((c) => new TransferError(c, 'm')),
   new TargetError('x', 'm'),
   new TargetPolicyError('x', 'm'),
   new OutputClosedError(),
   new WireError('m'),
+  new UpdateError(5, 'm', 18),
   new ConfigError('key', 'm'),
   new RoutesFileError('key', 'm'),
   new ZoneFileError('m'),

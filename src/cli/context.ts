@@ -18,8 +18,12 @@ export interface Io {
 export interface Context {
   config: Config;
   io: Io;
-  /** Opens the existing database (never creates one). @throws CliError ERR_RUNTIME */
-  openStore(): Store;
+  /**
+   * Opens the existing database (never creates one). `'write'`: for a command that changes
+   * routes, refused when the database is a secondary's copy (docs/design.md#secondary-mode).
+   * @throws CliError ERR_RUNTIME
+   */
+  openStore(purpose?: 'write'): Store;
   /** Monotonic ms clock for durations. */
   now(): number;
 }

@@ -55,15 +55,18 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
     config,
     io,
     now: () => performance.now(),
-    openStore: () => {
+    openStore: (purpose) => {
+      let store: Store;
       try {
         // quick_check before the first write: a command must not write into a damaged file.
-        return Store.open(config.db, { create: false, checkBeforeWrite: true, journalKeep: config.journal.keep });
+        store = Store.open(config.db, { create: false, checkBeforeWrite: true, journalKeep: config.journal.keep });
       } catch (err) {
         throw (
           databaseFault(config.db, err) ?? new CliError('ERR_RUNTIME', oneLine((err as Error).message), { cause: err })
         );
       }
+      if (purpose === 'write') refuseSecondaryCopy(store, config.db);
+      return store;
     },
   };
   try {
@@ -72,6 +75,30 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
     // A write into a read-only file fails at the write, as a bare SqliteError.
     throw databaseFault(config.db, err) ?? err;
   }
+}
+
+/**
+ * A secondary's database is its primary's copy (docs/design.md#secondary-mode): a local write
+ * would be overwritten by the next transfer, and a Knot or BIND operator expects a secondary's
+ * zone to change on its primary only. Closes the store and throws.
+ */
+/** The setting a secondary psarnd writes (src/secondary/state-store.ts PRIMARY_SETTING; cli does not import secondary). */
+const PRIMARY_SETTING = 'secondary.primary';
+
+function refuseSecondaryCopy(store: Store, db: string): void {
+  let primary: string | undefined;
+  try {
+    primary = store.setting(PRIMARY_SETTING);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  if (primary === undefined) return;
+  store.close();
+  throw new CliError(
+    'ERR_RUNTIME',
+    `database ${db} is a secondary copy of ${primary}; change routes on the primary (psarn --server ${primary} --key NAME:SECRET route set …)`,
+  );
 }
 
 async function run(

@@ -7,6 +7,11 @@ import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type Config, ConfigError, type HostPort, zoneParams } from '../config/config.js';
+import { notifyAcceptor } from '../secondary/notify-in.js';
+import { Secondary } from '../secondary/secondary.js';
+import { PRIMARY_SETTING, refreshedSetting, storeState } from '../secondary/state-store.js';
+import { TransferClient } from '../secondary/transfer-client.js';
+import type { Primary, ZoneTransferer } from '../secondary/types.js';
 import { Store } from '../store/store.js';
 import { COOKIE_SECRET_SIZE } from '../wire/cookie.js';
 import { canonicalName, keyringReplyVerifier, keyringSigner } from '../wire/tsig.js';
@@ -19,13 +24,14 @@ import { connectionCaps } from './fd-budget.js';
 import { QueryHandler } from './handler.js';
 import { HTTP_MAX_CONNECTIONS, type HttpListener, listenHttp } from './http.js';
 import { LateHandler } from './late-handler.js';
-import { ListenError, listenDns } from './listen.js';
+import { formatHostPort, ListenError, listenDns } from './listen.js';
 import { DaemonMetrics } from './metrics.js';
 import { Notifier } from './notify.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { listenTcp, type TcpListener } from './tcp-listener.js';
 import { type AllowTransfer, allowTransferByKeys, TransferServer } from './transfer.js';
 import { listenUdp, type UdpListener } from './udp-listener.js';
+import { UpdateServer } from './update.js';
 
 export interface DaemonOptions {
   log: Logger;
@@ -48,6 +54,13 @@ export interface DaemonOptions {
    * this process without TSIG (docs/design.md#transfers). Never set from config or a flag.
    */
   allowTransfer?: AllowTransfer;
+  /**
+   * A secondary's transfer engine (docs/design.md#secondary-mode), given the store connection it
+   * writes through and the primary; default the TransferClient. Tests put a fake in.
+   */
+  transferer?: (context: { store: Store; primary: Primary; log: Logger }) => ZoneTransferer;
+  /** Milliseconds since the epoch for the secondary's timers (default Date.now). */
+  wallClock?: () => number;
 }
 
 export interface Daemon {
@@ -66,8 +79,65 @@ export interface Daemon {
   close(): Promise<void>;
 }
 
+/**
+ * How long a DNS UPDATE waits for another writer's lock (the CLI, an import) before it answers
+ * SERVFAIL: the wait blocks the event loop, so it is short; a `route set` holds the lock for
+ * milliseconds (docs/design.md#dns-update).
+ */
+export const UPDATE_BUSY_TIMEOUT_MS = 200;
+
 /** Keys whose change needs a restart: sockets and the database are opened once. */
-const RESTART_KEYS = ['listen', 'http', 'db', 'namespace', 'workers', 'routeIndex', 'udpIo', 'notify'] as const;
+const RESTART_KEYS = [
+  'listen',
+  'http',
+  'db',
+  'namespace',
+  'workers',
+  'routeIndex',
+  'udpIo',
+  'notify',
+  'secondary',
+] as const;
+
+/**
+ * Secondary mode runs in one process: one scheduler, one writer, and NOTIFY reaching the process
+ * that refreshes (docs/design.md#secondary-mode). @throws ConfigError
+ */
+function checkSecondary(config: Config): void {
+  if (config.secondary !== undefined && config.workers > 1) {
+    throw new ConfigError(
+      'workers',
+      `config workers: ${config.workers} with secondary.primary set; a secondary serves from one process (workers: 1)`,
+    );
+  }
+  const key = config.secondary?.key;
+  if (key !== undefined && !config.tsig.keys.some((k) => k.name === canonicalName(key))) {
+    throw new ConfigError(
+      'secondary.key',
+      `config secondary.key: tsig key '${key}' is not configured; add it under tsig.keys, or remove secondary.key to transfer unsigned`,
+    );
+  }
+}
+
+/**
+ * Marks the database as a secondary's copy of its primary (the CLI refuses to write it), or,
+ * when the config has no `secondary` any more, clears the mark (a promotion).
+ */
+function markRole(store: Store, config: Config, log: Logger): void {
+  const marked = store.setting(PRIMARY_SETTING);
+  if (config.secondary !== undefined) {
+    const primary = formatHostPort(config.secondary.primary);
+    if (marked !== primary) store.putSetting(PRIMARY_SETTING, primary);
+    return;
+  }
+  if (marked === undefined) return;
+  store.putSetting(PRIMARY_SETTING, undefined);
+  for (const zone of store.zones()) store.putSetting(refreshedSetting(zone.name), undefined);
+  log.warn(
+    { primary: marked },
+    'promoted: this database was a secondary copy and the config has no secondary; local writes are allowed now',
+  );
+}
 
 /**
  * Opens the database once, creating and migrating it, and loads the demo routes into one it
@@ -75,10 +145,13 @@ const RESTART_KEYS = ['listen', 'http', 'db', 'namespace', 'workers', 'routeInde
  * file is read before the database is created, so a bad one leaves no database behind.
  */
 export function prepareStore(config: Config, log: Logger): void {
-  const demo = demoRoutesFor(config, (line) => log.warn(line));
+  checkSecondary(config);
+  // A secondary's routes are its primary's: no demo routes.
+  const demo = config.secondary === undefined ? demoRoutesFor(config, (line) => log.warn(line)) : undefined;
   const store = Store.open(config.db, { create: true, mode: config.dbMode, journalKeep: config.journal.keep });
   try {
     loadDemo(store, demo, log);
+    markRole(store, config, log);
   } finally {
     store.close();
   }
@@ -108,8 +181,12 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   let sync: ZoneSync | undefined;
   let ready = false;
   let indexer: RouteIndexer | undefined;
+  let updateWriter: Store | undefined;
   const storeHealthy = (): boolean => store?.readFailure() === undefined;
   const serving = new LateHandler();
+  checkSecondary(config);
+  let secondary: Secondary | undefined;
+  let transferStore: Store | undefined;
   // Before any socket: a peer naming a key there is no signer for is a config error. By default
   // NOTIFYs are signed and their answers verified with config tsig.keys (src/wire/tsig.ts).
   const keyring = new Map(config.tsig.keys.map((k) => [k.name, k]));
@@ -122,6 +199,8 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     }
   }
   const sign = options.sign ?? (keyring.size > 0 ? keyringSigner(keyring) : undefined);
+  /** tsig.keys as of the last reload (the secondary's transfers sign with it). */
+  let liveKeys = keyring;
   const verify = options.verify ?? (keyring.size > 0 ? keyringReplyVerifier(keyring) : undefined);
   const notifier =
     options.notify !== false && config.notify.length > 0
@@ -155,6 +234,9 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
           contentType: registry.contentType,
           ready: () => ready,
           storeHealthy,
+          ...(config.secondary !== undefined
+            ? { secondary: () => secondary?.unready() ?? { missing: [], expired: [] } }
+            : {}),
           log,
         });
       } catch (error) {
@@ -163,7 +245,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     }
 
     // Bound: now the store. The demo file is read before the database is created.
-    const demo = demoRoutesFor(config, (line) => log.warn(line));
+    const demo = config.secondary === undefined ? demoRoutesFor(config, (line) => log.warn(line)) : undefined;
     // 16 MiB of page cache: answers are point reads, and the OS caches the file outside our RSS.
     const opened = Store.open(config.db, {
       create: true,
@@ -173,6 +255,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     });
     store = opened;
     loadDemo(opened, demo, log);
+    markRole(opened, config, log);
     // The catalog zone (RFC 9432) lists every zone; its SOA takes the parameters a new zone would.
     const catalog = { namespace: config.namespace, params: zoneParams(config) };
     const view = new StoreZoneView(opened, { epochTtl: config.epochTtl, catalog });
@@ -219,8 +302,76 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       log,
       udpPayloadSize: config.udpPayloadSize,
     });
+    // DNS UPDATE writes on a connection of its own with a short busy timeout: a write runs on
+    // the event loop, and waiting 5 s for a `zone import`'s lock would stall every query
+    // (docs/design.md#dns-update). ':memory:' has no second connection: its one writes then.
+    updateWriter =
+      opened.file === ':memory:'
+        ? undefined
+        : Store.open(opened.file, {
+            create: false,
+            busyTimeoutMs: UPDATE_BUSY_TIMEOUT_MS,
+            cacheKiB: 2048,
+            journalKeep: config.journal.keep,
+          });
+    // Picked up at once after the write, not at the next poll: served and NOTIFYed before the reply.
+    const updates = new UpdateServer(
+      { store: updateWriter ?? opened, metrics, log, changed: () => sync?.poll(true) },
+      config,
+    );
+    // Secondary mode (docs/design.md#secondary-mode): the scheduler refreshes the local copy
+    // through a connection of its own, so that this connection's data_version moves and the
+    // pickup serves each refresh as it serves a CLI write (':memory:' has one connection: its
+    // pickups are forced).
+    const secondaryConfig = config.secondary;
+    if (secondaryConfig !== undefined) {
+      const own =
+        opened.file === ':memory:'
+          ? opened
+          : Store.open(opened.file, { create: false, cacheKiB: 2048, journalKeep: config.journal.keep });
+      transferStore = own;
+      // The key as tsig.keys has it now: a SIGHUP that rotates its secret applies to the next
+      // query (docs/design.md#secondary-mode).
+      const keyName = secondaryConfig.key === undefined ? undefined : canonicalName(secondaryConfig.key);
+      const primary: Primary =
+        keyName === undefined
+          ? { address: secondaryConfig.primary }
+          : {
+              address: secondaryConfig.primary,
+              get key() {
+                return liveKeys.get(keyName);
+              },
+            };
+      const transferer =
+        options.transferer?.({ store: own, primary, log }) ??
+        new TransferClient({
+          store: own,
+          primary,
+          namespace: config.namespace,
+          params: zoneParams(config),
+          // The scheduler logs each refresh once, with its time; the engine's warnings stay.
+          log: { info: () => {}, warn: (fields, message) => log.warn(fields, message) },
+        });
+      // A write through the daemon's own connection does not move its data_version: force.
+      const picked = own === opened ? () => sync?.start() : () => sync?.poll();
+      secondary = new Secondary({
+        transferer,
+        zones: secondaryConfig.zones,
+        catalogZone: `catalog.${config.namespace}`,
+        state: storeState(own),
+        log,
+        metrics,
+        defaults: config.soa,
+        onChanged: picked,
+        ...(options.wallClock !== undefined ? { now: options.wallClock } : {}),
+      });
+      metrics.secondaryStatus = () => secondary?.status() ?? [];
+      if (options.wallClock !== undefined) metrics.wallClock = options.wallClock;
+    }
+    const follower = secondary;
     const handler = new QueryHandler({
       transfers,
+      updates,
       view: sync.view,
       cache,
       routes,
@@ -229,6 +380,17 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       udpPayloadSize: config.udpPayloadSize,
       ...edns,
       tsigKeys: new Map(config.tsig.keys.map((k) => [k.name, k])),
+      ...(follower !== undefined && secondaryConfig !== undefined
+        ? {
+            notify: notifyAcceptor({
+              key: secondaryConfig.key,
+              primary: secondaryConfig.primary,
+              notify: (zone, serial) => follower.notify(zone, serial),
+            }),
+            expired: follower.expired,
+            expireFor: (zone: string, soaExpire: number) => follower.expireFor(zone, soaExpire),
+          }
+        : {}),
     });
     sync.onChange(({ changes, zones }) => recordChanges(changes, zones.length, metrics, log, routes));
     // Every zone at the first pickup (as Knot and BIND notify on load), then each changed one.
@@ -240,6 +402,8 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     log.info({ zones: view.zones().length }, 'zones loaded');
     if (config.routeIndex) routes.rebuild();
     serving.serve(handler);
+    // The copy is served from here on (zones past expire answer SERVFAIL); then every zone refreshes.
+    secondary?.start();
     ready = true;
     log.info(
       { dns: udp.address, udp: udp.io, http: http?.address, db: config.db },
@@ -267,7 +431,13 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         edns = ednsIdentity(next, edns.cookieSecret);
         handler.configureEdns(edns);
         handler.tsigKeys = new Map(next.tsig.keys.map((k) => [k.name, k]));
+        // A secondary.key dropped from tsig.keys keeps its last secret until a restart.
+        const key = current.secondary?.key;
+        if (key === undefined || next.tsig.keys.some((k) => k.name === canonicalName(key))) {
+          liveKeys = new Map(next.tsig.keys.map((k) => [k.name, k]));
+        }
         transfers.udpPayloadSize = next.udpPayloadSize;
+        updates.configure({ ...next, namespace: current.namespace });
         if (options.allowTransfer === undefined) acl = allowTransferByKeys(next.transfer.allow);
         if (next.epochTtl !== view.epochTtl) {
           view.epochTtl = next.epochTtl;
@@ -278,26 +448,48 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       },
       async close() {
         ready = false;
+        secondary?.close();
         sync?.stop();
         notifier?.close();
         await listeners.udp.close();
         await listeners.tcp.close();
         await listeners.http?.close();
         await routes.close();
+        updateWriter?.close();
+        // Aborted refreshes end soon; one that ignores its signal is not waited for long.
+        await settledWithin(secondary, SETTLE_MS);
+        if (transferStore !== opened) transferStore?.close();
         opened.close();
         log.info('psarnd stopped');
       },
     };
   } catch (error) {
+    secondary?.close();
+    if (transferStore !== store) transferStore?.close();
     sync?.stop();
     notifier?.close();
     await udp?.close();
     await tcp?.close(0);
     await http?.close();
     await indexer?.close();
+    updateWriter?.close();
     store?.close();
     throw error;
   }
+}
+
+/** How long close() waits for a secondary's aborted refreshes. */
+const SETTLE_MS = 2000;
+
+function settledWithin(secondary: Secondary | undefined, ms: number): Promise<void> {
+  if (secondary === undefined) return Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    secondary.settled(),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** Gauges and logs after a pickup applied changes (a ZoneSync listener). */

@@ -5,6 +5,7 @@
  * increments a counter instead of taking the daemon down (CoreDNS's recover in ServeDNS).
  */
 import type { Logger } from 'pino';
+import { type IncomingNotify, parseNotify } from '../secondary/notify-in.js';
 import {
   addressBytes,
   checkServerCookie,
@@ -12,7 +13,7 @@ import {
   parseCookieOption,
   writeServerCookie,
 } from '../wire/cookie.js';
-import { Hdr, QUESTION_FIXED } from '../wire/cursor.js';
+import { Flag, Hdr, QUESTION_FIXED } from '../wire/cursor.js';
 import {
   type EdnsInfo,
   EdnsOption,
@@ -53,6 +54,7 @@ import type { ZoneView } from '../zone/view.js';
 import type { DaemonMetrics, Proto } from './metrics.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { type TransferPeer, type TransferServer, transferQtype, type VerifiedTsig } from './transfer.js';
+import type { UpdateServer } from './update.js';
 
 /** TCP replies may use the whole 16-bit length (RFC 7766 §8). */
 const TCP_MAX = 65535;
@@ -63,6 +65,17 @@ const UDP_CLASSIC = 512;
 const EDE_NOT_AUTHORITATIVE = edeOption(Ede.NOT_AUTHORITATIVE);
 /** A stored answer the encoder cannot write: the reason, for the operator's dig. */
 const EDE_UNENCODABLE = edeOption(Ede.OTHER, 'stored data cannot be encoded; see the server log');
+/** A secondary's zone past expire (RFC 8914 §4.23): SERVFAIL, 22 No Reachable Authority. */
+const EXPIRED: ReadyAnswer = {
+  rcode: Rcode.SERVFAIL,
+  aa: false,
+  ancount: 0,
+  nscount: 0,
+  arcount: 0,
+  body: EMPTY,
+  additionalAt: 0,
+  ede: edeOption(Ede.NO_REACHABLE_AUTHORITY, 'zone expired; the primary did not answer within SOA expire'),
+};
 /** Our server cookie reply: code, length 24, client cookie 8, server cookie 16 (RFC 9018 §4). */
 const COOKIE_REPLY_SIZE = 4 + 8 + 16;
 
@@ -104,6 +117,19 @@ export interface HandlerOptions {
   clock?: () => number;
   /** Zone transfers (AXFR, IXFR; src/server/transfer.ts). Without, they are REFUSED. */
   transfers?: TransferServer;
+  /** DNS UPDATE (src/server/update.ts). Without, an UPDATE is NOTIMP. */
+  updates?: UpdateServer;
+  /**
+   * A secondary's NOTIFY receiver (RFC 1996 §3.7–3.11; src/secondary/secondary.ts): told of each
+   * NOTIFY whose TSIG verified (or that was unsigned); true accepts it (NOERROR, AA, signed like
+   * the request), false answers NOTAUTH. Without (a primary): every NOTIFY is NOTAUTH.
+   */
+  notify?: (notice: IncomingNotify) => boolean;
+  /**
+   * A secondary's zones past their SOA expire (RFC 1035 §3.3.13): their queries and transfers
+   * answer SERVFAIL with EDE 22 No Reachable Authority (docs/design.md#secondary-mode).
+   */
+  expired?: ReadonlySet<string>;
 }
 
 const NO_KEYS: TsigKeyring = new Map();
@@ -179,6 +205,22 @@ export class QueryHandler {
           metrics.dropped(proto);
           return undefined;
         case 'notimp': {
+          // A NOTIFY to a secondary: its receiver decides (docs/design.md#secondary-mode).
+          const { notify } = this.#options;
+          if (parsed.header.opcode === Opcode.NOTIFY && notify !== undefined) {
+            ({ reply, rcode } = this.#signedOrNot(request, proto, (query, key, serial) =>
+              query.qclass === Class.IN && notify({ zone: query.qname, key, serial, peer: addressBytes(this.#peer) })
+                ? { rcode: Rcode.NOERROR, aa: true }
+                : { rcode: Rcode.NOTAUTH },
+            ));
+            break;
+          }
+          // DNS UPDATE (RFC 2136): src/server/update.ts decides, and refuses it on a secondary
+          // (docs/design.md#dns-update, #secondary-mode).
+          if (parsed.header.opcode === Opcode.UPDATE && this.#options.updates !== undefined) {
+            ({ reply, rcode } = this.#update(request, proto));
+            break;
+          }
           // A NOTIFY to this primary: NOTAUTH, as Knot answers one no ACL allows (docs/design.md#notify).
           const refused = parsed.header.opcode === Opcode.NOTIFY ? Rcode.NOTAUTH : Rcode.NOTIMP;
           rcode = refused;
@@ -237,7 +279,7 @@ export class QueryHandler {
     if (query.qtype === 0) return { reply: this.#error(request, query, Rcode.NOTIMP), rcode: Rcode.NOTIMP };
     // docs/design.md#transfers: AXFR and IXFR go to the transfer server, whose ACL decides; over
     // TCP the listener takes them through transfer() instead, for the many messages.
-    if (query.qtype === Type.AXFR || query.qtype === Type.IXFR) {
+    if ((query.qtype === Type.AXFR || query.qtype === Type.IXFR) && this.#expired(query) === undefined) {
       const replies = this.#options.transfers?.respond(request, query, proto, {
         tsig,
         error: (rcode, ede) => this.#error(request, query, rcode, ede),
@@ -251,7 +293,7 @@ export class QueryHandler {
       out.set(first!, this.#outOffset);
       return { reply: out.subarray(this.#outOffset, this.#outOffset + first!.length), rcode: replies.rcode, signed };
     }
-    const ready = this.#indexed(request, query) ?? this.#ready(query, proto);
+    const ready = this.#expired(query) ?? this.#indexed(request, query) ?? this.#ready(query, proto);
     const maxSize =
       (proto === 'tcp' ? TCP_MAX : edns !== undefined ? Math.min(edns.udpSize, this.udpPayloadSize) : UDP_CLASSIC) -
       reserve;
@@ -289,7 +331,12 @@ export class QueryHandler {
     const { metrics } = this.#options;
     const transfers = this.#options.transfers;
     // The checks #answer makes before it looks at the type: they answer one message.
-    if (transfers === undefined || query.qclass !== Class.IN || (query.edns !== undefined && query.edns.version > 0))
+    if (
+      transfers === undefined ||
+      query.qclass !== Class.IN ||
+      (query.edns !== undefined && query.edns.version > 0) ||
+      this.#expired(query) !== undefined
+    )
       return undefined;
     metrics.request('tcp', query.qtype);
     let replies: ReturnType<TransferServer['respond']>;
@@ -319,6 +366,67 @@ export class QueryHandler {
     }
     metrics.response('tcp', replies.rcode);
     return replies.messages;
+  }
+
+  /**
+   * SERVFAIL with EDE 22 No Reachable Authority for a name in a secondary's zone past its SOA
+   * expire (RFC 1035 §3.3.13; RFC 8914 §4.23); undefined otherwise. A primary, and a secondary
+   * with every zone fresh, pay one size test.
+   */
+  #expired(query: ParsedQuery): ReadyAnswer | undefined {
+    const expired = this.#options.expired;
+    if (expired === undefined || expired.size === 0) return undefined;
+    const zone = this.#options.view.findZone(query.labels);
+    return zone !== undefined && expired.has(zone.name) ? EXPIRED : undefined;
+  }
+
+  /**
+   * A NOTIFY to a secondary (RFC 1996 §3.7–3.11), or an UPDATE to one: its TSIG verified first,
+   * as any signed query (RFC 8945 §5.2: a failure is NOTAUTH with BADKEY/BADSIG/BADTIME); then
+   * `decide` (given the verified key's name, undefined when unsigned, and a NOTIFY's SOA serial)
+   * sets the rcode. The reply echoes the question, has no answer (RFC 1996 §4.7), AA when
+   * decided so, and is signed with the request's key.
+   */
+  #signedOrNot(
+    request: Buffer,
+    proto: Proto,
+    decide: (
+      query: ParsedQuery,
+      key: string | undefined,
+      serial: number | undefined,
+    ) => { rcode: RcodeValue; aa?: boolean; ede?: Buffer },
+  ): { reply: Buffer | undefined; rcode: number } {
+    const parsed = parseNotify(request);
+    if (parsed.kind === 'drop') return { reply: undefined, rcode: Rcode.FORMERR };
+    if (parsed.kind === 'formerr') {
+      this.#options.metrics.formerr(proto);
+      return { reply: this.#reject(request, parsed, Rcode.FORMERR), rcode: Rcode.FORMERR };
+    }
+    const { query, serial } = parsed;
+    const { metrics } = this.#options;
+    const out = this.#out;
+    this.#out = undefined;
+    let reply: Buffer;
+    let rcode: number;
+    try {
+      const result = query.tsig === undefined ? undefined : verifyMessage(request, this.tsigKeys, { now: this.#clock });
+      if (result !== undefined) metrics.tsig(result.status, 'key' in result ? result.key.name : undefined);
+      if (result !== undefined && result.status !== 'ok') {
+        ({ reply, rcode } = this.#tsigFailure(request, query, proto, result));
+      } else {
+        const decided = decide(query, result?.key.name, serial);
+        rcode = decided.rcode;
+        reply = this.#error(request, query, decided.rcode, decided.ede);
+        if (decided.aa === true) reply.writeUInt16BE(reply.readUInt16BE(Hdr.FLAGS) | Flag.AA, Hdr.FLAGS);
+        if (result !== undefined) reply = signMessage(reply, result.key, { requestMac: result.mac, now: this.#clock });
+      }
+    } finally {
+      this.#out = out;
+    }
+    if (out === undefined) return { reply, rcode };
+    if (this.#outOffset + reply.length > out.length) throw new RangeError('a reply does not fit its slot');
+    out.set(reply, this.#outOffset);
+    return { reply: out.subarray(this.#outOffset, this.#outOffset + reply.length), rcode };
   }
 
   /** The answer from the route index, for URI, TXT and ANY questions of an indexed route. */
@@ -557,6 +665,41 @@ export class QueryHandler {
         this.#options.metrics.formerr(proto);
         return { reply: this.#error(request, query, Rcode.FORMERR), rcode: Rcode.FORMERR };
     }
+  }
+
+  /**
+   * An UPDATE, decided by the update server with this handler's TSIG keys, clock and reply
+   * builders (#signed's verification, #tsigFailure, #error). Its reply is built in a new Buffer
+   * (it is signed after), then copied into the caller's slot, as #signed does.
+   */
+  #update(request: Buffer, proto: Proto): { reply: Buffer; rcode: number } {
+    const { metrics } = this.#options;
+    const out = this.#out;
+    this.#out = undefined;
+    let answered: { reply: Buffer; rcode: number };
+    try {
+      answered = this.#options.updates!.respond(request, {
+        verify: () => {
+          const result = verifyMessage(request, this.tsigKeys, { now: this.#clock });
+          metrics.tsig(result.status, 'key' in result ? result.key.name : undefined);
+          return result;
+        },
+        now: this.#clock,
+        error: (query, rcode, ede) => this.#error(request, query, rcode, ede),
+        reject: (parsed, rcode) => {
+          metrics.formerr(proto);
+          return this.#reject(request, parsed, rcode);
+        },
+        tsigFailure: (query, result) => this.#tsigFailure(request, query, proto, result),
+      });
+    } finally {
+      this.#out = out;
+    }
+    const { reply, rcode } = answered;
+    if (out === undefined) return answered;
+    if (this.#outOffset + reply.length > out.length) throw new RangeError('an UPDATE reply does not fit its slot');
+    out.set(reply, this.#outOffset);
+    return { reply: out.subarray(this.#outOffset, this.#outOffset + reply.length), rcode };
   }
 
   #servfail(request: Buffer, proto: Proto, error: unknown): Buffer | undefined {

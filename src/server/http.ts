@@ -12,6 +12,9 @@ import type { Logger } from 'pino';
 import type { HostPort } from '../config/config.js';
 import { listenOn } from './listen.js';
 
+/** Zone names /ready lists per reason at most (the counts say how many in all). */
+const READY_NAMES_SHOWN = 20;
+
 /** Default cap: a scraper and probes need a handful; see fd-budget.ts for the clamp to the fd limit. */
 export const HTTP_MAX_CONNECTIONS = 64;
 
@@ -54,6 +57,11 @@ export async function listenHttp(
      * balancer or orchestrator stops sending queries that would all be SERVFAIL. Default: healthy.
      */
     storeHealthy?: () => boolean;
+    /**
+     * A secondary's zones that have no copy yet or are past expire (docs/design.md#secondary-mode):
+     * /ready answers 503 naming them until both lists are empty. Absent on a primary.
+     */
+    secondary?: () => { missing: string[]; expired: string[] };
     log: Logger;
     now?: () => number;
   },
@@ -96,9 +104,20 @@ export async function listenHttp(
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}\n');
     } else if (path === '/ready') {
       const status = !options.ready() ? 'starting' : options.storeHealthy?.() === false ? 'store failing' : 'ready';
+      const body: Record<string, unknown> = { status };
+      const unready = status === 'ready' ? options.secondary?.() : undefined;
+      if (unready !== undefined && (unready.missing.length > 0 || unready.expired.length > 0)) {
+        body.status = 'zones not transferred';
+        // A catalog may list thousands: the counts, and the first names of each list.
+        for (const [name, zones] of Object.entries(unready)) {
+          if (zones.length === 0) continue;
+          body[name] = zones.slice(0, READY_NAMES_SHOWN);
+          body[`${name}Count`] = zones.length;
+        }
+      }
       res
-        .writeHead(status === 'ready' ? 200 : 503, { 'content-type': 'application/json' })
-        .end(`{"status":"${status}"}\n`);
+        .writeHead(body.status === 'ready' ? 200 : 503, { 'content-type': 'application/json' })
+        .end(`${JSON.stringify(body)}\n`);
     } else {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}\n');
     }

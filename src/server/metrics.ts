@@ -5,6 +5,7 @@
  * The per-query metrics are hot-metrics series (an add per query); the rest are prom-client's.
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { SecondaryMetrics, ZoneStatus } from '../secondary/secondary.js';
 import { Rcode, Type } from '../wire/types.js';
 import { type CounterSeries, type HistogramSeries, HotCounter, HotHistogram } from './hot-metrics.js';
 import type { NotifyMetrics, NotifyResult } from './notify.js';
@@ -20,10 +21,22 @@ const QTYPE_LABELS = new Map<number, string>(
 
 /** rcode label values: the rcodes psarnd sends (anything else would be a bug: "other"). */
 const RCODE_LABELS = new Map<number, string>(
-  (['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'NOTAUTH', 'BADVERS'] as const).map((name) => [
-    Rcode[name],
-    name,
-  ]),
+  (
+    [
+      'NOERROR',
+      'FORMERR',
+      'SERVFAIL',
+      'NXDOMAIN',
+      'NOTIMP',
+      'REFUSED',
+      'YXDOMAIN',
+      'YXRRSET',
+      'NXRRSET',
+      'NOTAUTH',
+      'NOTZONE',
+      'BADVERS',
+    ] as const
+  ).map((name) => [Rcode[name], name]),
 );
 
 /** The series one transport's queries touch, bound once. */
@@ -43,7 +56,7 @@ interface ProtoSeries {
  * `cacheHit()`, ...), each an add to a series bound at construction: no label hashing and no
  * prom-client call per query.
  */
-export class DaemonMetrics implements NotifyMetrics {
+export class DaemonMetrics implements NotifyMetrics, SecondaryMetrics {
   readonly registry: Registry;
   readonly requests: HotCounter<'proto' | 'qtype'>;
   readonly responses: HotCounter<'proto' | 'rcode'>;
@@ -71,8 +84,18 @@ export class DaemonMetrics implements NotifyMetrics {
   udpDrops: () => { sendFailed: number; oversized: number } = () => ({ sendFailed: 0, oversized: 0 });
   readonly changesApplied: Counter;
   readonly tsigVerifications: Counter<'result' | 'key'>;
+  readonly updates: Counter<'result'>;
   readonly notifySent: Counter<'peer' | 'result'>;
   readonly notifyPendingGauge: Gauge;
+  /** A secondary's zones, read when scraped (the daemon sets it in secondary mode). */
+  secondaryStatus: (() => ZoneStatus[]) | undefined;
+  /** Milliseconds since the epoch, for the secondary's ages (default Date.now). */
+  wallClock: () => number = Date.now;
+  readonly secondarySerial: Gauge<'zone'>;
+  readonly secondaryLastRefresh: Gauge<'zone'>;
+  readonly secondaryLag: Gauge<'zone'>;
+  readonly secondaryExpired: Gauge<'zone'>;
+  readonly secondaryRefreshes: Counter<'zone' | 'kind' | 'result'>;
   readonly #udp: ProtoSeries;
   readonly #tcp: ProtoSeries;
   /** Ready-answer cache outcomes, for either transport. */
@@ -224,6 +247,12 @@ export class DaemonMetrics implements NotifyMetrics {
       labelNames: ['result', 'key'],
       registers,
     });
+    this.updates = new Counter({
+      name: 'psarn_dns_updates_total',
+      help: 'DNS UPDATE messages by outcome: ok (applied), refused (unsigned, key not allowed, a secondary, outside the route model), prereq (a prerequisite failed), notauth (not our zone, a name outside it, a TSIG that failed), formerr, servfail (the database locked by another writer).',
+      labelNames: ['result'],
+      registers,
+    });
     // By peer (a configured address: a few) and result, never by zone: an account per zone makes
     // zones unbounded in number (docs/design.md#notify).
     this.notifySent = new Counter({
@@ -235,6 +264,52 @@ export class DaemonMetrics implements NotifyMetrics {
     this.notifyPendingGauge = new Gauge({
       name: 'psarn_notify_pending',
       help: 'NOTIFYs (one per zone and secondary) waiting to be sent or answered.',
+      registers,
+    });
+    // A secondary's zones (docs/design.md#secondary-mode), labelled by zone as psarn_zone_serial
+    // is: set from the scheduler's state when scraped, so a zone dropped from the catalog goes.
+    const secondaryGauge = (name: string, help: string, value: (zone: ZoneStatus, now: number) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['zone'],
+        aggregator: 'max',
+        registers,
+        collect() {
+          const status = metrics.secondaryStatus?.();
+          if (status === undefined) return;
+          this.reset();
+          const now = metrics.wallClock();
+          for (const zone of status) {
+            const v = value(zone, now);
+            if (v !== undefined) this.set({ zone: zone.zone }, v);
+          }
+        },
+      });
+    this.secondarySerial = secondaryGauge(
+      'psarn_secondary_serial',
+      "SOA serial of a secondary's local copy of each zone (the catalog: the primary's catalog serial last read).",
+      (z) => z.serial,
+    );
+    this.secondaryLastRefresh = secondaryGauge(
+      'psarn_secondary_last_refresh_timestamp_seconds',
+      'When each zone last refreshed or passed an SOA check against the primary (Unix time).',
+      (z) => (z.lastSuccess === undefined ? undefined : z.lastSuccess / 1000),
+    );
+    this.secondaryLag = secondaryGauge(
+      'psarn_secondary_lag_seconds',
+      'Seconds since a primary serial newer than the local copy was seen (NOTIFY or SOA) and not yet applied; 0 when current.',
+      (z, now) => (z.pending === undefined ? 0 : Math.max(0, (now - z.pending.since) / 1000)),
+    );
+    this.secondaryExpired = secondaryGauge(
+      'psarn_secondary_expired',
+      '1 when the local copy of a zone is past its SOA expire (answered SERVFAIL), else 0.',
+      (z) => (z.expired ? 1 : 0),
+    );
+    this.secondaryRefreshes = new Counter({
+      name: 'psarn_secondary_refresh_total',
+      help: 'Refreshes of a secondary by zone, kind (ixfr, axfr, current: the SOA check found it current) and result.',
+      labelNames: ['zone', 'kind', 'result'],
       registers,
     });
     this.#hit = this.cacheHits.series();
@@ -323,6 +398,11 @@ export class DaemonMetrics implements NotifyMetrics {
     this.tsigVerifications.inc({ result, key: key === undefined ? '' : key.replace(/\.$/, '') });
   }
 
+  /** What became of a DNS UPDATE (src/server/update.ts). */
+  update(result: 'ok' | 'refused' | 'prereq' | 'notauth' | 'formerr' | 'servfail'): void {
+    this.updates.inc({ result });
+  }
+
   /** An answer written from the route index. */
   indexHit(): void {
     this.#indexHit.value++;
@@ -335,5 +415,16 @@ export class DaemonMetrics implements NotifyMetrics {
 
   notifyPending(count: number): void {
     this.notifyPendingGauge.set(count);
+  }
+
+  /** One refresh of a secondary's zone (src/secondary/secondary.ts). */
+  secondaryRefresh(zone: string, kind: 'ixfr' | 'axfr' | 'current', result: 'ok' | 'error'): void {
+    this.secondaryRefreshes.inc({ zone, kind, result });
+  }
+
+  /** A zone dropped from a secondary's copy: its refresh counts go with it. */
+  secondaryDropped(zone: string): void {
+    for (const kind of ['ixfr', 'axfr', 'current'])
+      for (const result of ['ok', 'error']) this.secondaryRefreshes.remove({ zone, kind, result });
   }
 }

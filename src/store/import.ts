@@ -35,6 +35,11 @@ export interface ImportContext {
   pruneJournal: (zoneId: number) => void;
   /** Who imports, journaled (docs/design.md#change-actors); null: not known. */
   actor: string | null;
+  /**
+   * Take each zone's `serial` and `epoch` exactly as given (a secondary's AXFR keeps its
+   * primary's, RFC 1995 §1 / RFC 5936), instead of "ahead or +1" and "never lower".
+   */
+  exact?: boolean;
 }
 
 export interface ImportResult {
@@ -125,11 +130,15 @@ function writeZones(zones: ZoneImport[], sorted: RouteList[], params: ZoneParams
       // Targets first: each route delete then finds no child rows for its cascade.
       q.deleteZoneTargets.run(z.id);
       q.deleteZoneRoutes.run(z.id);
+      const exact = ctx.exact === true && content.serial !== undefined;
       const serial =
-        content.serial !== undefined && serialGreater(content.serial, z.serial) ? content.serial : nextSerial(z.serial);
+        exact || (content.serial !== undefined && serialGreater(content.serial, z.serial))
+          ? content.serial!
+          : nextSerial(z.serial);
       // Never move the epoch backwards, even for an older file: clients drop their cache only when
       // the epoch grows (docs/design.md#the-epoch-override), so a lower epoch would make the next flushes invisible.
-      const epoch = Math.max(content.epoch ?? z.epoch, z.epoch);
+      // A secondary takes its primary's, the authority's (docs/design.md#transfers-in).
+      const epoch = exact ? (content.epoch ?? z.epoch) : Math.max(content.epoch ?? z.epoch, z.epoch);
       q.setSerialEpoch.run(serial, epoch, z.id);
       const at = ctx.now();
       insertRoutes(q, { zoneId: z.id, zone: content.name, serial, at }, routes);

@@ -151,6 +151,8 @@ export interface Statements {
   deleteRoute: Statement<unknown[], never>;
   deleteZoneTargets: Statement<unknown[], never>;
   deleteZoneRoutes: Statement<unknown[], never>;
+  /** Deletes the zone row of an id (its journal cascades). */
+  deleteZone: Statement<unknown[], never>;
   appendJournal: Statement<unknown[], never>;
   journalSince: Statement<unknown[], JournalDbRow>;
   /** 1 when the zone `@zone` (name) still has the journal row of serial `@serial`, else 0. */
@@ -275,6 +277,7 @@ export function prepareStatements(db: Database): Statements {
     deleteRoute: s<never>('DELETE FROM routes WHERE zone_id = ? AND path = ?'),
     deleteZoneTargets: s<never>('DELETE FROM targets WHERE zone_id = ?'),
     deleteZoneRoutes: s<never>('DELETE FROM routes WHERE zone_id = ?'),
+    deleteZone: s<never>('DELETE FROM zones WHERE id = ?'),
 
     appendJournal: s<never>(
       'INSERT INTO journal (zone_id, serial, op, path, before, after, at, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',

@@ -613,6 +613,7 @@ export class Store {
     actor: string | null,
   ): EditResult {
     return this.#write(() => {
+      options.check?.();
       const existing = q.zone.get(zone);
       let z: { id: number; serial: number; epoch: number } | undefined = existing;
       const at = this.#now();
@@ -642,12 +643,12 @@ export class Store {
         if (!written.has(edit.path)) written.set(edit.path, before);
       }
       if (z === undefined) {
-        if (options.serial !== undefined || options.epoch !== undefined) {
+        if (options.serial !== undefined || typeof options.epoch === 'number') {
           throw new StoreError('ERR_ZONE_NOT_FOUND', `no zone ${zone}`);
         }
         return { zone, changes, serial: 0, zoneCreated: false };
       }
-      const epoch = options.epoch ?? z.epoch;
+      const epoch = typeof options.epoch === 'function' ? options.epoch(z.epoch) : (options.epoch ?? z.epoch);
       if (written.size === 0 && options.serial === undefined && epoch === z.epoch) {
         return { zone, changes, serial: z.serial, zoneCreated: false };
       }
@@ -671,6 +672,10 @@ export class Store {
       // Every write undone within the message: roll it all back (the rows took the new serial).
       if (changes.length === 0 && options.serial === undefined && epoch === z.epoch) throw UNCHANGED;
       q.setSerialEpoch.run(serial, epoch, z.id);
+      if (options.setParams === true && existing !== undefined) {
+        checkParams(zone, params);
+        q.updateZoneParams.run({ id: z.id, ...toParamsRow(params) });
+      }
       if (epoch !== z.epoch) {
         const journal = (e: number) => JSON.stringify({ epoch: e });
         q.appendJournal.run(z.id, serial, 'flush', null, journal(z.epoch), journal(epoch), at, actor);
@@ -715,6 +720,25 @@ export class Store {
     });
   }
 
+  /**
+   * Deletes a zone with its routes and journal in one transaction (a secondary dropping a zone
+   * its primary's catalog no longer lists); migration 3's trigger moves the catalog serial.
+   * @returns false when there was no such zone (nothing written)
+   */
+  deleteZone(zone: string): boolean {
+    const q = this.#q;
+    return this.#write(() => {
+      const z = q.zone.get(zone);
+      if (z === undefined) return false;
+      // Targets, then routes, then the zone (its journal rows cascade): each delete finds no
+      // child rows left for its own cascade.
+      q.deleteZoneTargets.run(z.id);
+      q.deleteZoneRoutes.run(z.id);
+      q.deleteZone.run(z.id);
+      return true;
+    });
+  }
+
   /** Bumps the zone's epoch (and serial). @throws StoreError ERR_ZONE_NOT_FOUND */
   flush(zone: string, options: Pick<WriteOptions, 'actor'> = {}): { epoch: number; serial: number } {
     const q = this.#q;
@@ -742,12 +766,18 @@ export class Store {
   /**
    * Replaces each zone's whole content in one transaction for all of them (100k routes in
    * seconds). New serial: the file's serial when it is ahead of the current one (RFC 1982),
-   * otherwise current + 1. @returns per zone the route count and new serial.
+   * otherwise current + 1; with `exact` (a secondary's AXFR), the zone's serial and epoch as
+   * given, even when not ahead. @returns per zone the route count and new serial.
    * @throws StoreError ERR_INVALID_ROUTE / ERR_INVALID_ZONE, and nothing is written (one transaction).
    */
-  importZones(zones: ZoneImport[], params: ZoneParams, options: Pick<WriteOptions, 'actor'> = {}): ImportResult[] {
+  importZones(
+    zones: ZoneImport[],
+    params: ZoneParams,
+    options: Pick<WriteOptions, 'actor'> & { exact?: boolean } = {},
+  ): ImportResult[] {
     return importZones(zones, params, {
       actor: options.actor ?? null,
+      exact: options.exact ?? false,
       q: this.#q,
       now: this.#now,
       write: (fn) => this.#write(fn),

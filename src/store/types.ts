@@ -148,8 +148,24 @@ export interface EditOptions extends WriteOptions {
    * serial, RFC 1995); default the next one. Set even when no route changes.
    */
   serial?: number;
-  /** The epoch the zone takes (a secondary following a flush on its primary); default unchanged. */
-  epoch?: number;
+  /**
+   * The epoch the zone takes (a secondary following a flush on its primary), or a function of the
+   * current one (a DNS UPDATE's flush: `(e) => e + 1`, read in the write transaction; not called
+   * when the zone does not exist and no edit creates it); default unchanged.
+   */
+  epoch?: number | ((current: number) => number);
+  /**
+   * Runs first inside the write transaction, before any edit: reads of this store (zone(),
+   * getRoute()) see what the edits start from, and no other writer can change it before they
+   * commit. Throwing rolls everything back. A DNS UPDATE checks its prerequisites here
+   * (RFC 2136 §3.2: on the zone the update is applied to).
+   */
+  check?: () => void;
+  /**
+   * Write `params` (SOA fields, NS) to an existing zone too, in the same transaction: a
+   * secondary following its primary's SOA and NS. Default: `params` only create a zone.
+   */
+  setParams?: boolean;
 }
 
 /** What Store.editRoutes did. */

@@ -122,9 +122,13 @@ export class ZoneSync {
       this.#timer = this.#timers.setInterval(() => this.poll(), this.#options.pollMs ?? 100);
   }
 
-  /** Picks up changes now. @returns what was applied, or undefined when nothing had changed (or the read failed). */
-  poll(): ZoneChanges | undefined {
-    return this.#pickup(false);
+  /**
+   * Picks up changes now; `force` re-reads though data_version has not moved: this connection's
+   * own writes (a DNS UPDATE), which do not move it. @returns what was applied, or undefined when
+   * nothing had changed (or the read failed).
+   */
+  poll(force = false): ZoneChanges | undefined {
+    return this.#pickup(force);
   }
 
   stop(): void {

@@ -12,7 +12,7 @@ type Of<K extends Command['kind']> = Extract<Command, { kind: K }>;
 
 export function flush(cmd: Of<'flush'>, ctx: Context): void {
   const zone = zoneArg(cmd.scope, ctx.config.namespace);
-  const store = ctx.openStore();
+  const store = ctx.openStore('write');
   try {
     const { epoch, serial } = store.flush(zone, { actor: localActor(ctx.io.env) });
     // A flush always changes the epoch: old → new, as every write prints what it changed.

@@ -84,7 +84,7 @@ function aliasRefusal(err: unknown): unknown {
 
 /** Writes through the store, prints what changed (and any aliases a forced write left pointing at nothing). */
 function write(ctx: Context, fn: (store: Store) => RouteChange): void {
-  const store = ctx.openStore();
+  const store = ctx.openStore('write');
   let change: RouteChange;
   try {
     change = fn(store);

@@ -139,7 +139,7 @@ export function zoneImport(cmd: Of<'zone import'>, ctx: Context): void {
   }
   checker.done();
   const params = zoneParams(ctx.config);
-  const store = ctx.openStore();
+  const store = ctx.openStore('write');
   try {
     const results = store.importZones(zones, params, { actor: localActor(ctx.io.env) });
     const ms = Math.round(ctx.now() - started);

@@ -1,0 +1,291 @@
+/**
+ * DNS UPDATE (RFC 2136) into the route store (docs/design.md#dns-update). The handler hands over
+ * every message with opcode UPDATE; this decides, in order:
+ * 1. a message that does not parse: FORMERR, unsigned (as a malformed query);
+ * 2. its TSIG, verified as any signed query (RFC 8945 §5.2): BADKEY, BADSIG, BADTIME replies
+ *    from the handler's one builder; unsigned: REFUSED + EDE 18;
+ * 3. a secondary takes no UPDATE: REFUSED + EDE 18 naming its primary (RFC 2136 §6 allows
+ *    forwarding; a Knot or BIND operator expects the refusal);
+ * 4. a key not in `update.allow`: REFUSED + EDE 18;
+ * 5. the zone, prerequisites and updates (src/update/plan.ts), applied with one
+ *    `Store.editRoutes`: one transaction, one serial, one journal row per route, actor
+ *    `key:<name>`; then the daemon picks the change up at once (served, NOTIFYed).
+ * Every reply to a verified request is signed with its key (RFC 8945 §5.3).
+ */
+import type { Logger } from 'pino';
+import type { Config, HostPort } from '../config/config.js';
+import { zoneParams } from '../config/config.js';
+import { validateTarget } from '../psarn/target.js';
+import { TargetRules } from '../psarn/target-policy.js';
+import type { Store } from '../store/store.js';
+import { type EditResult, StoreError, type ZoneParams } from '../store/types.js';
+import { UpdateError } from '../update/errors.js';
+import { checkPrerequisites, planUpdate, routeEdit } from '../update/plan.js';
+import type { EdnsInfo, HeaderInfo, ParsedQuery } from '../wire/query.js';
+import { Ede, ednsOption } from '../wire/response.js';
+import { canonicalName, signMessage, type TsigKey, type TsigVerifyResult } from '../wire/tsig.js';
+import { Rcode, type RcodeValue } from '../wire/types.js';
+import { type ParsedUpdate, parseUpdate } from '../wire/update.js';
+import type { DaemonMetrics } from './metrics.js';
+
+/** What psarn_dns_updates_total counts an UPDATE as. */
+export type UpdateResult = 'ok' | 'refused' | 'prereq' | 'notauth' | 'formerr' | 'servfail';
+
+/**
+ * What the handler lends an UPDATE: its TSIG verification (its keyring, clock and metric) and its
+ * reply builders (question and EDNS echoed, cookies, NSID), so UPDATE replies are built as any.
+ */
+export interface UpdateReplies {
+  /** verifyMessage over the handler's keyring, counted in psarn_dns_tsig_verifications_total. */
+  verify(): TsigVerifyResult;
+  /** Milliseconds since the epoch: the handler's TSIG clock. */
+  now: () => number;
+  /** A reply without data echoing the zone section; `ede` (option bytes) when the request had EDNS. */
+  error(query: ParsedQuery, rcode: RcodeValue, ede?: Uint8Array): Buffer;
+  /** The FORMERR reply to a message that did not parse, echoing what did. */
+  reject(parsed: { header: HeaderInfo; questionEnd?: number; edns?: EdnsInfo }, rcode: RcodeValue): Buffer;
+  /** The reply to a TSIG that failed (BADKEY, BADSIG, BADTRUNC, BADTIME, FORMERR). */
+  tsigFailure(
+    query: ParsedQuery,
+    result: Exclude<TsigVerifyResult, { status: 'ok' }>,
+  ): { reply: Buffer; rcode: number };
+}
+
+export interface UpdateServerOptions {
+  /** The daemon's store connection: writes go through it. */
+  store: Store;
+  metrics: DaemonMetrics;
+  log: Logger;
+  /**
+   * Called after a write that changed the store. The daemon's own writes do not move its
+   * connection's data_version, so it picks them up here (ZoneSync.poll(true)): the change is
+   * served and NOTIFYed at once, not at the next poll of another connection's writes.
+   */
+  changed?: () => void;
+}
+
+/**
+ * EXTRA-TEXT of an UPDATE's refusal: longer than the handler's 64 bytes (EDE_TEXT_MAX), because it
+ * is the one place a remote writer (`psarn --server`, nsupdate -d) learns which name failed and
+ * why; an UPDATE reply holds nothing else, so it fits a 512-byte reply with its TSIG.
+ */
+export const UPDATE_EDE_TEXT_MAX = 255;
+
+/** The config an UPDATE reads, replaced on reload. */
+interface Settings {
+  namespace: string;
+  allow: ReadonlySet<string>;
+  secondary: HostPort | undefined;
+  params: ZoneParams;
+  epochTtl: number;
+  rules: TargetRules;
+}
+
+export class UpdateServer {
+  readonly #options: UpdateServerOptions;
+  #settings: Settings | undefined;
+
+  constructor(options: UpdateServerOptions, config: Config) {
+    this.#options = options;
+    this.configure(config);
+  }
+
+  /** Takes the config's update.allow, secondary, SOA/NS parameters, epochTtl and targets (start, SIGHUP). */
+  configure(config: Config): void {
+    this.#settings = {
+      namespace: config.namespace,
+      allow: new Set(config.update.allow.map(canonicalName)),
+      secondary: config.secondary?.primary,
+      params: zoneParams(config),
+      epochTtl: config.epochTtl,
+      rules: new TargetRules(config.targets),
+    };
+  }
+
+  /** The reply to one UPDATE message, and its rcode. */
+  respond(request: Buffer, replies: UpdateReplies): { reply: Buffer; rcode: number } {
+    const { metrics } = this.#options;
+    const settings = this.#settings!;
+    const parsed = parseUpdate(request);
+    if (parsed.kind === 'formerr') {
+      metrics.update('formerr');
+      return { reply: replies.reject(parsed, Rcode.FORMERR), rcode: Rcode.FORMERR };
+    }
+    const update = parsed.update;
+    const verified = replies.verify();
+    // RFC 6891 §6.1.3: an EDNS version we do not implement is BADVERS, nothing else looked at
+    // (signed when the TSIG verified, as a query's).
+    if (
+      update.edns !== undefined &&
+      update.edns.version > 0 &&
+      (verified.status === 'ok' || verified.status === 'unsigned')
+    ) {
+      metrics.update('formerr');
+      const reply = replies.error(update, Rcode.BADVERS);
+      return {
+        reply:
+          verified.status === 'ok'
+            ? signMessage(reply, verified.key, { requestMac: verified.mac, now: replies.now })
+            : reply,
+        rcode: Rcode.BADVERS,
+      };
+    }
+    if (verified.status === 'unsigned') {
+      metrics.update('refused');
+      const why = 'UPDATE needs a TSIG signature by a key of update.allow';
+      return { reply: replies.error(update, Rcode.REFUSED, updateEde(Ede.PROHIBITED, why)), rcode: Rcode.REFUSED };
+    }
+    if (verified.status !== 'ok') {
+      metrics.update(verified.status === 'formerr' ? 'formerr' : 'notauth');
+      return replies.tsigFailure(update, verified);
+    }
+    const key = verified.key;
+    const sign = (reply: Buffer) => signMessage(reply, key, { requestMac: verified.mac, now: replies.now });
+    // Every refusal says why in an EDE (RFC 8914): 18 Prohibited, 20 Not Authoritative, else 0 Other.
+    const fail = (rcode: RcodeValue, ede: number | undefined, text: string) => {
+      metrics.update(resultOf(rcode));
+      return { reply: sign(replies.error(update, rcode, updateEde(ede ?? Ede.OTHER, text))), rcode };
+    };
+    if (settings.secondary !== undefined) {
+      return fail(
+        Rcode.REFUSED,
+        Ede.PROHIBITED,
+        `this server is a secondary of ${hostPort(settings.secondary)}; send UPDATEs to the primary`,
+      );
+    }
+    if (!settings.allow.has(key.name)) {
+      return fail(Rcode.REFUSED, Ede.PROHIBITED, `key ${bareName(key)} may not UPDATE: it is not in update.allow`);
+    }
+    let result: EditResult & { flushed: boolean };
+    try {
+      result = this.#apply(update, key, settings);
+    } catch (err) {
+      // Another writer held the lock past the write connection's short busy timeout: SERVFAIL,
+      // the client retries (RFC 2136 §3: the server could not process it now); not a bug.
+      if (err instanceof StoreError && err.code === 'ERR_DB_LOCKED') {
+        this.#options.log.warn({ key: bareName(key), zone: update.zone }, 'UPDATE not applied: the database is locked');
+        return fail(Rcode.SERVFAIL, Ede.OTHER, 'the route database is locked by another writer; retry');
+      }
+      const refusal = asUpdateError(err);
+      if (refusal === undefined) throw err;
+      this.#options.log.debug({ key: bareName(key), zone: update.zone, reason: refusal.message }, 'UPDATE not applied');
+      return fail(refusal.rcode, refusal.ede, refusal.message);
+    }
+    if (result.changes.length > 0 || result.zoneCreated || result.flushed) this.#options.changed?.();
+    metrics.update('ok');
+    // One line per applied UPDATE; never the secret, never the route data.
+    this.#options.log.info(
+      {
+        key: bareName(key),
+        zone: update.zone,
+        routes: result.changes.length,
+        serial: result.serial,
+        ...(result.flushed ? { flushed: true } : {}),
+      },
+      'UPDATE applied',
+    );
+    return { reply: sign(replies.error(update, Rcode.NOERROR)), rcode: Rcode.NOERROR };
+  }
+
+  /** Plans, then checks and applies in one write transaction. @throws UpdateError, StoreError, TargetError */
+  #apply(update: ParsedUpdate, key: TsigKey, settings: Settings): EditResult & { flushed: boolean } {
+    const { store, log } = this.#options;
+    const plan = planUpdate(update, settings.namespace);
+    const zone = plan.zone;
+    const context = {
+      checkTarget: (target: string) => {
+        validateTarget(target);
+        return settings.rules.check(target);
+      },
+      warn: (line: string) => log.warn({ key: bareName(key), zone }, line),
+    };
+    const edits = [...plan.routes.keys()].map((path) => ({ path, make: routeEdit(plan, path, context) }));
+    let flushed = false;
+    const result = store.editRoutes(zone, edits, settings.params, {
+      actor: `key:${bareName(key)}`,
+      check: () =>
+        checkPrerequisites(plan, {
+          zone: store.zone(zone),
+          route: (path) => store.getRoute(zone, path),
+          epochTtl: settings.epochTtl,
+        }),
+      ...(plan.flush
+        ? {
+            epoch: (current: number) => {
+              flushed = true;
+              return current + 1;
+            },
+          }
+        : {}),
+    });
+    return { ...result, flushed };
+  }
+}
+
+/** The UpdateError an UPDATE answers with, for what its write threw; undefined for a fault (SERVFAIL). */
+function asUpdateError(err: unknown): UpdateError | undefined {
+  if (err instanceof UpdateError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  // A route the store refuses (size, TTL, an alias loop or chain, a dangling alias, deleting a
+  // route aliases point at), a target the grammar or the targets policy refuses: the store's
+  // message names the route and why.
+  if (err instanceof StoreError) {
+    switch (err.code) {
+      case 'ERR_INVALID_ROUTE':
+      case 'ERR_ALIAS_LOOP':
+      case 'ERR_ALIAS_CHAIN':
+      case 'ERR_ALIAS_DANGLING':
+      case 'ERR_ROUTE_ALIASED':
+      case 'ERR_INVALID_ZONE':
+        return new UpdateError(Rcode.REFUSED, err.message, Ede.OTHER, { cause: err });
+      default:
+        return undefined;
+    }
+  }
+  if (code === 'ERR_INVALID_TARGET' || code === 'ERR_TARGET_NOT_ALLOWED') {
+    return new UpdateError(Rcode.REFUSED, (err as Error).message, Ede.OTHER, { cause: err });
+  }
+  return undefined;
+}
+
+function resultOf(rcode: RcodeValue): UpdateResult {
+  switch (rcode) {
+    case Rcode.NXDOMAIN:
+    case Rcode.YXDOMAIN:
+    case Rcode.NXRRSET:
+    case Rcode.YXRRSET:
+      return 'prereq';
+    case Rcode.NOTAUTH:
+    case Rcode.NOTZONE:
+      return 'notauth';
+    case Rcode.FORMERR:
+      return 'formerr';
+    case Rcode.SERVFAIL:
+      return 'servfail';
+    default:
+      return 'refused';
+  }
+}
+
+/** An EDE option (RFC 8914 §2) with EXTRA-TEXT up to UPDATE_EDE_TEXT_MAX bytes, cut on a character boundary. */
+export function updateEde(infoCode: number, text: string): Buffer {
+  let bytes = Buffer.from(text, 'utf8');
+  if (bytes.length > UPDATE_EDE_TEXT_MAX) {
+    let cut = UPDATE_EDE_TEXT_MAX;
+    while (cut > 0 && (bytes[cut]! & 0xc0) === 0x80) cut--;
+    bytes = bytes.subarray(0, cut);
+  }
+  const data = Buffer.alloc(2 + bytes.length);
+  data.writeUInt16BE(infoCode, 0);
+  data.set(bytes, 2);
+  return ednsOption(15, data);
+}
+
+/** A key's name as config and the journal write it: without the trailing dot. */
+function bareName(key: TsigKey): string {
+  return key.name.endsWith('.') ? key.name.slice(0, -1) : key.name;
+}
+
+function hostPort(at: HostPort): string {
+  return at.host.includes(':') ? `[${at.host}]:${at.port}` : `${at.host}:${at.port}`;
+}
