@@ -93,10 +93,9 @@ export interface Replica {
  * and the TSIG key, as env (PSARN_SECONDARY_*, PSARN_TSIG_KEYS), on an empty database of its own.
  * It is measured only once it serves the primary's routes (its first transfer): a psarnd built
  * without secondary mode accepts the keys (config validates them) but serves its empty database,
- * and the rows say "skipped" with the reason. Run unchanged on a merge with the secondary branch
- * (acacacc), it measured the psarnd secondary (docs/performance.md#replication). The lead may
- * replace the body (e.g. wait on /ready instead of polling the route) once secondary mode is
- * merged; env BENCH_PSARND_SECONDARY=0 leaves it out.
+ * and the rows say "skipped" with the reason. With secondary mode (main since 467beff) it
+ * measures the psarnd secondary (docs/performance.md#replication). The body may be replaced
+ * (e.g. wait on /ready instead of polling the route); env BENCH_PSARND_SECONDARY=0 leaves it out.
  * ======================================================================================================
  */
 export async function startPsarndSecondary(options: {
