@@ -120,8 +120,10 @@ const SECONDARY_FIRST_TRANSFER_MS = 20_000;
 
 /** Runs the part; pushes its rows. */
 export async function benchReplication(rows: Row[], ctx: ReplicationContext, cleanups: Cleanups): Promise<void> {
-  if (which('knotd') === undefined) {
-    rows.push(section('replication'), skipped('replication figures', 'knotd not on PATH (apt-get install knot)'));
+  const missing = ['knotd', 'kdig'].filter((tool) => which(tool) === undefined);
+  if (missing.length > 0) {
+    const why = `${missing.join(' and ')} not on PATH (apt-get install knot knot-dnsutils)`;
+    rows.push(section('replication'), skipped('replication figures', why));
     return;
   }
   const routes = intEnv('BENCH_ROUTES', 10_000, 1, 10_000_000);
