@@ -3,7 +3,8 @@
  * their parts line up (volumes and the mounts that use them, the Secret's keys and the config's
  * secretFile paths, ports, probes, who NOTIFYs whom), and every psarnd config in them loads with
  * psarnd's own loadConfig on top of the image's ENV (the Dockerfile's) and the container's env,
- * as the container would load it. A config key renamed in src/config/ fails here.
+ * as the container would load it; and the psarnd configs of docs/topology.md. A config key
+ * renamed in src/config/ fails here.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -288,5 +289,25 @@ describe('docs/examples/compose.yaml', () => {
     assert.match(knot, /catalog-role: interpret/);
     const mounted = services.knot.configs.find((c: Any) => c.source === 'knot-conf');
     assert.deepEqual(services.knot.command.slice(-2), ['-c', mounted.target]);
+  });
+});
+
+describe("docs/topology.md's psarnd configs", () => {
+  const text = readFileSync(join(projectRoot, 'docs', 'topology.md'), 'utf8');
+  // Every ```yaml block with a top-level `tsig` is a psarnd config (Knot's blocks have `key`).
+  const blocks = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)]
+    .map((m) => m[1]!)
+    .filter((block) => (parse(block) as Any)?.tsig !== undefined);
+
+  it('load with psarnd config loader, a primary and a secondary among them', () => {
+    assert.ok(blocks.length >= 2, `psarnd config blocks found: ${blocks.length}`);
+    const configs = blocks.map((block, i) => {
+      const files = new Set<string>(
+        ((parse(block) as Any).tsig.keys as Any[]).map((k) => k.secretFile).filter((f) => f !== undefined),
+      );
+      return loadAsContainer(block, files, {}, `topology-${i}`);
+    });
+    assert.ok(configs.some((c) => c.secondary === undefined && c.transfer.allow.length > 0 && c.notify.length > 0));
+    assert.ok(configs.some((c) => c.secondary?.zones === 'catalog'));
   });
 });
