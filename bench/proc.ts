@@ -112,9 +112,15 @@ export interface RunningPsarnd {
 
 /**
  * Spawns psarnd on the database at 127.0.0.1 port 0 and resolves once it logged "psarnd serving".
- * `extraArgs` go after the bench's own flags (e.g. `--workers 2`).
+ * `extraArgs` go after the bench's own flags (e.g. `--workers 2`; a repeated flag such as
+ * `--listen` wins over the bench's, as parseArgs keeps the last); `env` is added to childEnv's.
  */
-export async function startPsarnd(db: string, timeoutMs = 60_000, extraArgs: string[] = []): Promise<RunningPsarnd> {
+export async function startPsarnd(
+  db: string,
+  timeoutMs = 60_000,
+  extraArgs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<RunningPsarnd> {
   const spawnedAt = performance.now();
   // The node flags psarnd's shebang, `npm start` and the Dockerfile use (src/server/main.ts).
   const proc = spawn(
@@ -130,7 +136,7 @@ export async function startPsarnd(db: string, timeoutMs = 60_000, extraArgs: str
       '127.0.0.1:0',
       ...extraArgs,
     ],
-    { cwd: projectRoot, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: projectRoot, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const stop = async (): Promise<void> => {

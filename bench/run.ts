@@ -18,6 +18,10 @@
  * psarnd's start to first correct answer and to "route index built" (its ratio to Knot's load is
  * issue 8's goal), UDP saturation over a shuffled query file of every route (ratio to the 10k
  * case), peak RSS after it.
+ * After both, replication (bench/replication.ts, env BENCH_REPLICATION=0 skips it): change on
+ * the psarnd primary to served by a Knot secondary (and a psarnd secondary, through its HOOK),
+ * AXFR psarnd → Knot beside Knot → Knot, IXFR of one change; the 1M zone with
+ * BENCH_REPLICATION_BIG=1.
  * Before both: the caller's package, psarn-client (bench/client-package.ts): install time and
  * size, minified bundle size, import time.
  * The table ends with every row that states a target or goal again, together.
@@ -47,6 +51,7 @@ import {
   startPsarnd,
   which,
 } from './proc.js';
+import { benchReplication } from './replication.js';
 import {
   type BenchServer,
   CPU_RATE,
@@ -673,6 +678,11 @@ async function main(): Promise<number> {
     say('DNS UPDATE throughput (bench/update.ts)');
     rows.push(...(await measureUpdates()));
     await scoped((cleanups) => benchBig(rows, dir, cleanups, small));
+    if (process.env.BENCH_REPLICATION === '0') {
+      rows.push(section('replication'), ...skippedRows(['replication figures'], 'skipped: BENCH_REPLICATION=0'));
+    } else {
+      await scoped((cleanups) => benchReplication(rows, { dir, say, bound, track }, cleanups));
+    }
   } catch (error) {
     failure = error;
   } finally {
