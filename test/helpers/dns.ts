@@ -64,3 +64,29 @@ export async function query(
   if (reply === undefined) throw new Error(`no reply for ${name}/${qtype}`);
   return decodeMessage(reply);
 }
+
+/**
+ * Asks `name` (URI, no EDNS unless given) every `everyMs` until `done` holds or `ms` pass; a
+ * query without an answer is asked again. Returns the last reply and how long it took.
+ */
+export async function askUntil(
+  at: HostPort,
+  name: string,
+  done: (m: DecodedMessage) => boolean,
+  ms: number,
+  options: Partial<QueryOptions> & { qtype?: number; everyMs?: number } = {},
+): Promise<{ reply: DecodedMessage | undefined; ms: number }> {
+  const { qtype = 256, everyMs = 10, ...rest } = options;
+  const started = performance.now();
+  let reply: DecodedMessage | undefined;
+  while (performance.now() - started < ms) {
+    try {
+      reply = await query(at, name, qtype, { edns: false, ...rest });
+      if (done(reply)) break;
+    } catch {
+      // no answer yet: ask again
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return { reply, ms: performance.now() - started };
+}

@@ -5,6 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { join } from 'node:path';
 
 export interface KnotSecondaryConfig {
   /** Port knotd listens on (127.0.0.1). */
@@ -58,6 +59,66 @@ export function knotSecondaryConfig(c: KnotSecondaryConfig): string {
     `    storage: ${c.dir}`,
     '    catalog-role: interpret',
     '    catalog-template: member',
+    '',
+  ].join('\n');
+}
+
+/** knotd as the PRIMARY of one zone loaded from a psarn zone file (psarnd as its secondary). */
+export interface KnotPrimaryConfig {
+  /** Port knotd listens on (127.0.0.1). */
+  port: number;
+  /** knotd's rundir, zone storage and control socket. */
+  dir: string;
+  /** The hmac-sha256 secret of `transfer-key`, base64. */
+  secret: string;
+  /** The zone's name. */
+  zone: string;
+  /** The zone file knotd loads (and never rewrites). */
+  zoneFile: string;
+  /** A secondary's port on 127.0.0.1 to NOTIFY, signed with the key; none: no NOTIFY. */
+  notifyPort?: number;
+}
+
+/**
+ * The knotd.conf text: transfers allowed with the key; a changed file becomes a changeset in
+ * Knot's journal (`zonefile-load: difference`), so a reload is served as IXFR.
+ */
+export function knotPrimaryConfig(c: KnotPrimaryConfig): string {
+  const notify = c.notifyPort !== undefined;
+  return [
+    'server:',
+    `    listen: 127.0.0.1@${c.port}`,
+    `    rundir: ${c.dir}`,
+    '    background-workers: 1',
+    '    udp-workers: 1',
+    '    tcp-workers: 1',
+    'control:',
+    `    listen: ${join(c.dir, 'knot.sock')}`,
+    'database:',
+    `    storage: ${c.dir}`,
+    'key:',
+    '  - id: transfer-key',
+    '    algorithm: hmac-sha256',
+    `    secret: ${c.secret}`,
+    ...(notify ? ['remote:', '  - id: psarnd', `    address: 127.0.0.1@${c.notifyPort}`, '    key: transfer-key'] : []),
+    'acl:',
+    '  - id: transfer',
+    '    address: 127.0.0.1',
+    '    key: transfer-key',
+    '    action: transfer',
+    'log:',
+    '  - target: stderr',
+    '    any: info',
+    'zone:',
+    `  - domain: ${c.zone}`,
+    `    file: ${c.zoneFile}`,
+    `    storage: ${c.dir}`,
+    ...(notify ? ['    notify: psarnd'] : []),
+    '    acl: transfer',
+    '    zonefile-load: difference',
+    '    journal-content: changes',
+    '    zonefile-sync: -1',
+    '    semantic-checks: off',
     '',
   ].join('\n');
 }

@@ -12,29 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort } from '../../bench/knot.js';
-import type { DecodedMessage } from '../../src/wire/message.js';
-import { Rcode, Type } from '../../src/wire/types.js';
-import { cliOn, type HostPort, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
-import { query } from '../helpers/dns.js';
+import { Rcode } from '../../src/wire/types.js';
+import { cliOn, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
+import { askUntil } from '../helpers/dns.js';
 
 const SECRET = randomBytes(32).toString('base64');
 const Z = '123456789012.us-east-1.aws.psarn.internal.';
 const ROUTE = `created.orders.${Z}`;
-
-async function until(at: HostPort, name: string, done: (m: DecodedMessage) => boolean, ms: number) {
-  const started = performance.now();
-  let reply: DecodedMessage | undefined;
-  while (performance.now() - started < ms) {
-    try {
-      reply = await query(at, name, Type.URI, { edns: false });
-      if (done(reply)) break;
-    } catch {
-      // no answer yet
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return { reply, ms: performance.now() - started };
-}
 
 describe('a psarnd secondary as the primary of another secondary', () => {
   const dir = mkdtempSync(join(tmpdir(), 'psarn-secondary-chain-'));
@@ -73,12 +57,12 @@ describe('a psarnd secondary as the primary of another secondary', () => {
       args: ['--listen', `127.0.0.1:${lastPort}`],
       env: { ...keys, PSARN_SECONDARY_PRIMARY: `127.0.0.1:${middlePort}`, PSARN_SECONDARY_KEY: 'transfer-key' },
     });
-    const first = await until(last.dns, ROUTE, (m) => m.rcode === Rcode.NOERROR, 15_000);
+    const first = await askUntil(last.dns, ROUTE, (m) => m.rcode === Rcode.NOERROR, 15_000);
     assert.equal(first.reply?.rcode, Rcode.NOERROR, `${middle.stderr()}\n${last.stderr()}`);
 
     const target = 'arn:aws:sqs:us-east-1:123456789012:chain';
     await cliOn(primary, 'route', 'set', 'arn:aws:psarn:us-east-1:123456789012:chain/one', '--target', target);
-    const served = await until(last.dns, `one.chain.${Z}`, (m) => m.rcode === Rcode.NOERROR, 2000);
+    const served = await askUntil(last.dns, `one.chain.${Z}`, (m) => m.rcode === Rcode.NOERROR, 2000);
     t.diagnostic(`route set on the primary -> served two hops away: ${served.ms.toFixed(0)} ms`);
     assert.equal(served.reply?.rcode, Rcode.NOERROR);
     for (const hop of [middle, last]) {

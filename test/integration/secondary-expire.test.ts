@@ -8,16 +8,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort } from '../../bench/knot.js';
 import type { DecodedMessage } from '../../src/wire/message.js';
 import { Ede } from '../../src/wire/response.js';
-import { Rcode, Type } from '../../src/wire/types.js';
-import { type HostPort, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
-import { query } from '../helpers/dns.js';
+import { Rcode } from '../../src/wire/types.js';
+import { type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
+import { askUntil } from '../helpers/dns.js';
+import { httpGet } from '../helpers/http.js';
 
 const SECRET = randomBytes(32).toString('base64');
 const Z = '123456789012.us-east-1.aws.psarn.internal.';
@@ -25,34 +25,7 @@ const ROUTE = `created.orders.${Z}`;
 
 const edeOf = (m: DecodedMessage | undefined) => m?.edns?.options.find((o) => o.code === 15)?.data.readUInt16BE(0);
 
-async function until(at: HostPort, done: (m: DecodedMessage) => boolean, ms: number) {
-  const started = performance.now();
-  let reply: DecodedMessage | undefined;
-  while (performance.now() - started < ms) {
-    try {
-      reply = await query(at, ROUTE, Type.URI, { edns: { udpSize: 1232 } });
-      if (done(reply)) break;
-    } catch {
-      // no answer yet
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { reply, ms: performance.now() - started };
-}
-
-function httpGet(at: HostPort, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    request({ host: at.host, port: at.port, path }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (s: string) => {
-        body += s;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    })
-      .on('error', reject)
-      .end();
-  });
-}
+const EXPIRE_ASK = { edns: { udpSize: 1232 }, everyMs: 20 };
 
 describe('a psarnd secondary past its SOA expire', () => {
   const dir = mkdtempSync(join(tmpdir(), 'psarn-secondary-expire-'));
@@ -89,15 +62,15 @@ describe('a psarnd secondary past its SOA expire', () => {
         PSARN_SECONDARY_ZONES: Z,
       },
     });
-    const served = await until(secondary.dns, (m) => m.rcode === Rcode.NOERROR, 10_000);
+    const served = await askUntil(secondary.dns, ROUTE, (m) => m.rcode === Rcode.NOERROR, 10_000, EXPIRE_ASK);
     assert.equal(served.reply?.rcode, Rcode.NOERROR, secondary.stderr());
     // Up: the SOA checks every second keep it fresh past the 3 s expire.
-    const fresh = await until(secondary.dns, (m) => m.rcode !== Rcode.NOERROR, 4000);
+    const fresh = await askUntil(secondary.dns, ROUTE, (m) => m.rcode !== Rcode.NOERROR, 4000, EXPIRE_ASK);
     assert.equal(fresh.reply?.rcode, Rcode.NOERROR, 'expired while the primary answers');
 
     await primary.stop('SIGKILL');
     const down = performance.now();
-    const expired = await until(secondary.dns, (m) => m.rcode === Rcode.SERVFAIL, 10_000);
+    const expired = await askUntil(secondary.dns, ROUTE, (m) => m.rcode === Rcode.SERVFAIL, 10_000, EXPIRE_ASK);
     t.diagnostic(`primary killed -> SERVFAIL after ${(performance.now() - down).toFixed(0)} ms (expire 3 s)`);
     assert.equal(expired.reply?.rcode, Rcode.SERVFAIL);
     assert.equal(edeOf(expired.reply), Ede.NO_REACHABLE_AUTHORITY);
@@ -110,7 +83,7 @@ describe('a psarnd secondary past its SOA expire', () => {
     );
 
     primary = await startPsarnd({ db: primaryDb, env: primaryEnv, args: ['--listen', `127.0.0.1:${primaryPort}`] });
-    const back = await until(secondary.dns, (m) => m.rcode === Rcode.NOERROR, 5000);
+    const back = await askUntil(secondary.dns, ROUTE, (m) => m.rcode === Rcode.NOERROR, 5000, EXPIRE_ASK);
     t.diagnostic(`primary back -> served after ${back.ms.toFixed(0)} ms`);
     assert.equal(back.reply?.rcode, Rcode.NOERROR);
     assert.equal((await httpGet(secondary.http, '/ready')).status, 200);

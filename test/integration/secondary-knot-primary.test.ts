@@ -17,10 +17,10 @@ import { freePort } from '../../bench/knot.js';
 import { Store } from '../../src/store/index.js';
 import type { DecodedMessage } from '../../src/wire/message.js';
 import { Rcode, Type } from '../../src/wire/types.js';
-import { cliOn, type HostPort, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
-import { query } from '../helpers/dns.js';
+import { cliOn, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
+import { askUntil, query } from '../helpers/dns.js';
 import { PARAMS, ZONE } from '../helpers/fixtures.js';
-import { stopKnot } from '../helpers/knot.js';
+import { knotPrimaryConfig, stopKnot } from '../helpers/knot.js';
 import { skipUnlessTool, toolPath } from '../helpers/tools.js';
 
 const run = promisify(execFile);
@@ -28,68 +28,6 @@ const SECRET = randomBytes(32).toString('base64');
 const LAMBDA = 'arn:aws:lambda:us-east-1:123456789012:function:';
 const nameOf = (path: string) => `${path.split('/').reverse().join('.')}.${ZONE}`;
 const answerOf = (m: DecodedMessage): string[] => m.answer.map((rr) => JSON.stringify(rr)).sort();
-
-async function until(
-  at: HostPort,
-  name: string,
-  done: (m: DecodedMessage) => boolean,
-  ms: number,
-): Promise<{ reply: DecodedMessage | undefined; ms: number }> {
-  const started = performance.now();
-  let reply: DecodedMessage | undefined;
-  while (performance.now() - started < ms) {
-    try {
-      reply = await query(at, name, Type.URI, { edns: false });
-      if (done(reply)) break;
-    } catch {
-      // no answer yet
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return { reply, ms: performance.now() - started };
-}
-
-/** knotd as the primary of `zoneFile`, transfers and NOTIFY with the key. */
-function knotPrimaryConfig(c: { port: number; secondaryPort: number; dir: string; zoneFile: string }): string {
-  return [
-    'server:',
-    `    listen: 127.0.0.1@${c.port}`,
-    `    rundir: ${c.dir}`,
-    '    background-workers: 1',
-    '    udp-workers: 1',
-    '    tcp-workers: 1',
-    'control:',
-    `    listen: ${join(c.dir, 'knot.sock')}`,
-    'database:',
-    `    storage: ${c.dir}`,
-    'key:',
-    '  - id: transfer-key',
-    '    algorithm: hmac-sha256',
-    `    secret: ${SECRET}`,
-    'remote:',
-    '  - id: psarnd',
-    `    address: 127.0.0.1@${c.secondaryPort}`,
-    '    key: transfer-key',
-    'acl:',
-    '  - id: transfer',
-    '    key: transfer-key',
-    '    action: transfer',
-    'log:',
-    '  - target: stderr',
-    '    any: info',
-    'zone:',
-    `  - domain: ${ZONE}`,
-    `    file: ${c.zoneFile}`,
-    `    storage: ${c.dir}`,
-    '    notify: psarnd',
-    '    acl: transfer',
-    // The difference between the old and the new file goes to the journal: IXFR.
-    '    zonefile-load: difference',
-    '    journal-content: changes',
-    '    zonefile-sync: -1',
-    '',
-  ].join('\n');
-}
 
 describe('psarnd as a secondary of Knot DNS (a psarn zone file served by knotd)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'psarn-secondary-of-knot-'));
@@ -141,13 +79,23 @@ describe('psarnd as a secondary of Knot DNS (a psarn zone file served by knotd)'
     const storage = join(dir, 'knot');
     mkdirSync(storage);
     const config = join(dir, 'knot.conf');
-    writeFileSync(config, knotPrimaryConfig({ port: knotPort, secondaryPort, dir: storage, zoneFile }));
+    writeFileSync(
+      config,
+      knotPrimaryConfig({
+        port: knotPort,
+        notifyPort: secondaryPort,
+        dir: storage,
+        zoneFile,
+        secret: SECRET,
+        zone: ZONE,
+      }),
+    );
     knot = spawn(toolPath('knotd')!, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     knot.stderr!.setEncoding('utf8').on('data', (s: string) => {
       knotLog += s;
     });
     const knotAt = { host: '127.0.0.1', port: knotPort };
-    const up = await until(knotAt, nameOf('orders/created'), (m) => m.rcode === Rcode.NOERROR, 10_000);
+    const up = await askUntil(knotAt, nameOf('orders/created'), (m) => m.rcode === Rcode.NOERROR, 10_000);
     assert.equal(up.reply?.rcode, Rcode.NOERROR, `knotd does not serve the zone:\n${knotLog.slice(-1500)}`);
 
     secondary = await startPsarnd({
@@ -162,7 +110,7 @@ describe('psarnd as a secondary of Knot DNS (a psarn zone file served by knotd)'
       },
     });
     for (const path of ['orders/created', 'orders/audit', 'orders/latest']) {
-      const served = await until(secondary.dns, nameOf(path), (m) => m.rcode === Rcode.NOERROR, 10_000);
+      const served = await askUntil(secondary.dns, nameOf(path), (m) => m.rcode === Rcode.NOERROR, 10_000);
       assert.equal(served.reply?.rcode, Rcode.NOERROR, `${path}: ${secondary.stderr()}`);
       // The same records as Knot serves (psarnd adds the route's TXT in additional; Knot does not).
       const knotAnswer = await query(knotAt, nameOf(path), Type.URI, { edns: false });
@@ -184,7 +132,7 @@ describe('psarnd as a secondary of Knot DNS (a psarn zone file served by knotd)'
     writer.close();
     writeFileSync(zoneFile, (await cliOn(source, 'zone', 'export', ZONE)).stdout);
     await run(toolPath('knotc')!, ['-s', join(storage, 'knot.sock'), 'zone-reload', ZONE]);
-    const served = await until(secondary.dns, nameOf('orders/shipped'), (m) => m.rcode === Rcode.NOERROR, 2000);
+    const served = await askUntil(secondary.dns, nameOf('orders/shipped'), (m) => m.rcode === Rcode.NOERROR, 2000);
     t.diagnostic(`file changed, knotc zone-reload -> served by psarnd: ${served.ms.toFixed(0)} ms`);
     assert.equal(
       served.reply?.rcode,

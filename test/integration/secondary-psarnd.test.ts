@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -19,7 +18,8 @@ import { Store } from '../../src/store/index.js';
 import type { DecodedMessage } from '../../src/wire/message.js';
 import { Rcode, Type } from '../../src/wire/types.js';
 import { cliOn, type HostPort, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
-import { query } from '../helpers/dns.js';
+import { askUntil, query } from '../helpers/dns.js';
+import { httpGet } from '../helpers/http.js';
 import { knotSecondaryConfig, stopKnot } from '../helpers/knot.js';
 import { toolAvailable, toolPath } from '../helpers/tools.js';
 
@@ -33,41 +33,6 @@ const nameOf = (path: string) => `${path.split('/').reverse().join('.')}.${Z}`;
 const targetOf = (m: DecodedMessage | undefined) =>
   (m?.answer.filter((rr) => rr.type === 'URI') as { target: string }[] | undefined)?.map((rr) => rr.target).sort();
 const answerOf = (m: DecodedMessage): string[] => m.answer.map((rr) => JSON.stringify(rr)).sort();
-
-/** Asks until `done` holds (every 10 ms, at most `ms`); returns the last answer and when. */
-async function until(
-  at: HostPort,
-  name: string,
-  done: (m: DecodedMessage) => boolean,
-  ms: number,
-): Promise<{ reply: DecodedMessage | undefined; ms: number }> {
-  const started = performance.now();
-  let reply: DecodedMessage | undefined;
-  while (performance.now() - started < ms) {
-    try {
-      reply = await query(at, name, Type.URI, { edns: false });
-      if (done(reply)) break;
-    } catch {
-      // no answer yet: ask again
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return { reply, ms: performance.now() - started };
-}
-
-function httpGet(at: HostPort, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    request({ host: at.host, port: at.port, path }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (s: string) => {
-        body += s;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    })
-      .on('error', reject)
-      .end();
-  });
-}
 
 describe('psarnd as a secondary of psarnd (catalog, TSIG, NOTIFY, IXFR)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'psarn-secondary-psarnd-'));
@@ -117,7 +82,7 @@ describe('psarnd as a secondary of psarnd (catalog, TSIG, NOTIFY, IXFR)', () => 
         PSARN_SECONDARY_ZONES: 'catalog',
       },
     });
-    const first = await until(secondary.dns, ROUTE, (m) => m.rcode === Rcode.NOERROR, 10_000);
+    const first = await askUntil(secondary.dns, ROUTE, (m) => m.rcode === Rcode.NOERROR, 10_000);
     assert.equal(first.reply?.rcode, Rcode.NOERROR, `the secondary does not serve ${ROUTE}: ${secondary.stderr()}`);
     assert.deepEqual(answerOf(first.reply!), answerOf(await query(primary.dns, ROUTE, Type.URI, { edns: false })));
     let ready = await httpGet(secondary.http, '/ready');
@@ -151,7 +116,7 @@ describe('psarnd as a secondary of psarnd (catalog, TSIG, NOTIFY, IXFR)', () => 
       knot.stderr!.setEncoding('utf8').on('data', (s: string) => {
         knotLog += s;
       });
-      const served = await until(knotAt, ROUTE, (m) => m.rcode === Rcode.NOERROR, 10_000);
+      const served = await askUntil(knotAt, ROUTE, (m) => m.rcode === Rcode.NOERROR, 10_000);
       assert.equal(served.reply?.rcode, Rcode.NOERROR, `Knot does not serve ${ROUTE}:\n${knotLog.slice(-1500)}`);
     }
   });
@@ -160,7 +125,7 @@ describe('psarnd as a secondary of psarnd (catalog, TSIG, NOTIFY, IXFR)', () => 
     assert.ok(primary && secondary);
     const target = 'arn:aws:sqs:us-east-1:123456789012:secondary-1';
     await cliOn(primary, 'route', 'set', psarn('changes/one'), '--target', target);
-    const served = await until(secondary.dns, nameOf('changes/one'), (m) => m.rcode === Rcode.NOERROR, 2000);
+    const served = await askUntil(secondary.dns, nameOf('changes/one'), (m) => m.rcode === Rcode.NOERROR, 2000);
     t.diagnostic(`route set -> served by the psarnd secondary: ${served.ms.toFixed(0)} ms after the CLI returned`);
     assert.deepEqual(targetOf(served.reply), [target], `not served within 2 s: ${secondary.stderr()}`);
     const line = secondary.logs.findLast((l) => l.msg === 'zone refreshed' && l.zone === Z);
@@ -174,7 +139,7 @@ describe('psarnd as a secondary of psarnd (catalog, TSIG, NOTIFY, IXFR)', () => 
   it('follows a zone created on the primary later, through the catalog', async (t) => {
     assert.ok(primary && secondary);
     await cliOn(primary, 'route', 'set', LATER_PSARN, '--target', 'https://later.example/');
-    const served = await until(secondary.dns, LATER_NAME, (m) => m.rcode === Rcode.NOERROR, 5000);
+    const served = await askUntil(secondary.dns, LATER_NAME, (m) => m.rcode === Rcode.NOERROR, 5000);
     t.diagnostic(`zone created -> served by the psarnd secondary: ${served.ms.toFixed(0)} ms`);
     assert.equal(served.reply?.rcode, Rcode.NOERROR, secondary.stderr());
     assert.ok(secondary.logs.some((l) => l.msg === 'zone added from the catalog'));
@@ -225,7 +190,7 @@ describe('psarnd as a secondary of psarnd (catalog, TSIG, NOTIFY, IXFR)', () => 
       ...(knotAt ? [['knot', knotAt] as [string, HostPort]] : []),
     ];
     for (const [who, at] of secondaries) {
-      const served = await until(at, nameOf('changes/one'), (m) => targetOf(m)?.[0] === target, 2000);
+      const served = await askUntil(at, nameOf('changes/one'), (m) => targetOf(m)?.[0] === target, 2000);
       t.diagnostic(`after the restart, route set -> served by ${who}: ${served.ms.toFixed(0)} ms`);
       assert.deepEqual(targetOf(served.reply), [target], `${who} did not serve the change within 2 s`);
     }

@@ -8,7 +8,6 @@
  * answers SERVFAIL with EDE 22 for one that has.
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { type Config, defaultConfig } from '../../src/config/config.js';
@@ -25,6 +24,7 @@ import { Opcode, Rcode, type SoaRecord, Type } from '../../src/wire/types.js';
 import { projectRoot } from '../helpers/daemon.js';
 import { query, udpRaw } from '../helpers/dns.js';
 import { PARAMS, ZONE } from '../helpers/fixtures.js';
+import { httpGet } from '../helpers/http.js';
 import { tempDir, weighted } from '../store/helpers.js';
 
 const tmp = tempDir();
@@ -103,20 +103,6 @@ function mirror(primary: Store) {
     };
   };
   return { state, make };
-}
-
-function httpGet(at: { host: string; port: number }, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    request({ host: at.host, port: at.port, path }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (s: string) => {
-        body += s;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    })
-      .on('error', reject)
-      .end();
-  });
 }
 
 /** Asks until `done` holds, every 5 ms, at most `ms`. */

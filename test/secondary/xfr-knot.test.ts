@@ -20,7 +20,7 @@ import { Store } from '../../src/store/store.js';
 import type { ZoneParams } from '../../src/store/types.js';
 import { makeTsigKey } from '../../src/wire/tsig.js';
 import { cliOn } from '../helpers/daemon.js';
-import { stopKnot } from '../helpers/knot.js';
+import { knotPrimaryConfig, stopKnot } from '../helpers/knot.js';
 import { skipUnlessTool, toolAvailable, toolPath } from '../helpers/tools.js';
 
 const run = promisify(execFile);
@@ -43,44 +43,6 @@ const PARAMS: ZoneParams = {
 };
 /** Outside the route model: Knot serves it, the secondary skips it. */
 const EXTRA = `www.${Z} 300 IN A 192.0.2.1\n`;
-
-function knotPrimaryConfig(c: { port: number; dir: string; file: string }): string {
-  return [
-    'server:',
-    `    listen: 127.0.0.1@${c.port}`,
-    `    rundir: ${c.dir}`,
-    '    background-workers: 1',
-    '    udp-workers: 1',
-    '    tcp-workers: 1',
-    'control:',
-    `    listen: ${join(c.dir, 'knot.sock')}`,
-    'database:',
-    `    storage: ${c.dir}`,
-    'key:',
-    '  - id: transfer-key',
-    '    algorithm: hmac-sha256',
-    `    secret: ${SECRET}`,
-    'acl:',
-    '  - id: transfer',
-    '    address: 127.0.0.1',
-    '    key: transfer-key',
-    '    action: transfer',
-    'log:',
-    '  - target: stderr',
-    '    any: info',
-    'zone:',
-    `  - domain: ${Z}`,
-    `    file: ${c.file}`,
-    `    storage: ${c.dir}`,
-    // A changed file becomes a changeset in the journal (IXFR), and Knot never rewrites it.
-    '    zonefile-load: difference',
-    '    zonefile-sync: -1',
-    '    journal-content: changes',
-    '    semantic-checks: off',
-    '    acl: transfer',
-    '',
-  ].join('\n');
-}
 
 /** A master file's records as sorted lines, comments and directives dropped, with its head comment. */
 function records(text: string): { head: string; lines: string[] } {
@@ -173,7 +135,7 @@ describe('transfers in from a Knot DNS primary (a psarn zone file)', () => {
     mkdirSync(storage);
     await publish();
     const config = join(dir, 'knot.conf');
-    writeFileSync(config, knotPrimaryConfig({ port, dir: storage, file: zoneFile }));
+    writeFileSync(config, knotPrimaryConfig({ port, dir: storage, zoneFile, secret: SECRET, zone: Z }));
     knot = spawn(toolPath('knotd')!, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     knot.stderr!.setEncoding('utf8').on('data', (s: string) => {
       log += s;
