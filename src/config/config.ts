@@ -78,7 +78,10 @@ export interface Config {
   targets: TargetPolicy;
   /** TSIG keys (RFC 8945), secrets decoded (a secretFile read at load). Default none. */
   tsig: { keys: TsigKey[] };
-  /** Secondaries sent a NOTIFY after each change, each with the TSIG key that signs it. Default none. */
+  /**
+   * Secondaries sent a NOTIFY after each change, each with the TSIG key that signs it. `host` is
+   * an IP address, or a host name resolved at each change (every address a peer). Default none.
+   */
   notify: { address: HostPort; key?: string }[];
   /** What NSID (RFC 5001) names this server by; undefined: off. Default: the host name. */
   nsid: string | undefined;
@@ -459,7 +462,7 @@ function secondaryOf(raw: RawConfig['secondary']): Config['secondary'] {
   };
 }
 
-/** A validated `notify` address: port 53 when left out (Knot's and BIND's default). */
+/** A validated `notify` address: an IP's port 53 when left out (Knot's and BIND's default); a name has its port. */
 function parseNotifyAddress(value: string): HostPort {
   if (isIPv4(value) || isIPv6(value)) return { host: value, port: 53 };
   return parseHostPort(value, 'notify');

@@ -68,7 +68,7 @@ export interface TsigKeyEntry {
   secretFile?: string;
 }
 
-/** A `notify` entry as written: `{ address: 10.0.0.6:53, key: transfer-key }`. */
+/** A `notify` entry as written: `{ address: 10.0.0.6:53, key: transfer-key }` (or a host name with a port). */
 export interface NotifyEntry {
   address: string;
   key?: string | undefined;
@@ -164,18 +164,34 @@ export function hostPortProblem(value: string): string | undefined {
 }
 
 /**
- * Why `value` is not an IP address with an optional port (53 when left out), or undefined: a
- * NOTIFY's answer must come from the address it was sent to, so a host name (which may resolve
- * to another) is refused, as Knot's `remote.address` and BIND's `also-notify` do.
+ * Why `value` is not a `notify` address, or undefined: an IP address with an optional port (53
+ * when left out, Knot's and BIND's default), or a host name with a port. A name is resolved at
+ * each change and every address it yields is a peer of its own, whose answer must come from
+ * that address (Knot's `remote.address` and BIND's `also-notify` take addresses for the same
+ * reason; docs/design.md#notify). A name's port is required: a bare name is more likely a
+ * mistyped address than a secondary on port 53.
  */
-export function ipPortProblem(value: string): string | undefined {
-  const usage = 'must be an IP address with an optional port, e.g. 10.0.0.6:53, 10.0.0.6 or [2001:db8::6]:53';
+export function notifyAddressProblem(value: string): string | undefined {
+  const usage =
+    'must be an IP address with an optional port, or a host name with a port, e.g. 10.0.0.6:53, 10.0.0.6, [2001:db8::6]:53 or secondaries.example.com:8053';
   if (isIPv4(value) || isIPv6(value)) return undefined;
   const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
-  if (!m) return usage;
+  if (!m)
+    return hostnameProblem(value) === undefined && !numericTld(value)
+      ? "must give a host name's port, e.g. secondaries.example.com:53"
+      : usage;
   const port = Number(m[3]);
   if (port < 1 || port > 65535) return 'must have a port from 1 to 65535';
-  return (m[1] !== undefined ? isIPv6(m[1]) : isIPv4(m[2]!)) ? undefined : usage;
+  if (m[1] !== undefined) return isIPv6(m[1]) ? undefined : usage;
+  const host = m[2]!;
+  if (isIPv4(host)) return undefined;
+  // 10.0.0.300 is LDH but no host name (RFC 3696 §2: a top-level label is not all digits).
+  return hostnameProblem(host) === undefined && !numericTld(host) ? undefined : usage;
+}
+
+/** The last label is all digits: a mistyped IPv4 address, not a host name (RFC 3696 §2). */
+function numericTld(name: string): boolean {
+  return /(^|\.)\d+\.?$/.test(name);
 }
 
 /** Why `name` is not a TSIG key name (a domain name, RFC 8945 §4.2), or undefined. */
@@ -416,7 +432,10 @@ export const layerSchema = z
       .array(
         z.strictObject(
           {
-            address: refined(ipPortProblem, 'must be an IP address with an optional port, e.g. 10.0.0.6:53'),
+            address: refined(
+              notifyAddressProblem,
+              'must be an IP address with an optional port, or a host name with a port',
+            ),
             key: refined(keyNameProblem, 'must be the name of a key of tsig.keys').optional(),
           },
           { error: 'must be a mapping such as { address: 10.0.0.6:53, key: transfer-key }' },

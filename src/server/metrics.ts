@@ -253,11 +253,11 @@ export class DaemonMetrics implements NotifyMetrics, SecondaryMetrics {
       labelNames: ['result'],
       registers,
     });
-    // By peer (a configured address: a few) and result, never by zone: an account per zone makes
+    // By peer (a configured entry: an address, or a name for all its addresses; a few) and result, never by zone: an account per zone makes
     // zones unbounded in number (docs/design.md#notify).
     this.notifySent = new Counter({
       name: 'psarn_notify_sent_total',
-      help: 'NOTIFY messages to secondaries by outcome: acked, rejected (answered with an error), retried (sent again), failed (never answered, given up), superseded (replaced by a newer serial).',
+      help: 'NOTIFY messages to secondaries by outcome: acked, rejected (answered with an error), retried (sent again), failed (never answered, given up), superseded (replaced by a newer serial), unresolved (a notify host name resolved to no address, at a change).',
       labelNames: ['peer', 'result'],
       registers,
     });

@@ -2,7 +2,9 @@
  * NOTIFY (RFC 1996) from psarnd, a primary, to the secondaries of `notify` (docs/design.md#notify).
  * After a pickup that changed a zone (ZoneSync's onChange), every peer gets one NOTIFY for it:
  * opcode NOTIFY, AA, question `<zone> IN SOA`, and the zone's new SOA in the answer section
- * (RFC 1996 §3.7), signed when the peer names a TSIG key. It is sent again with backoff until
+ * (RFC 1996 §3.7), signed when the peer names a TSIG key. A peer named by a host name (a
+ * Kubernetes headless Service) is resolved at each change: every address it yields is a peer of
+ * its own, for that change. It is sent again with backoff until
  * the peer answers it (same id, QR, opcode NOTIFY, from that peer's address and port: anything
  * else is ignored, RFC 1996 §3.6), then given up with one log line. A newer serial for the same
  * zone and peer replaces an outstanding one, so a burst of changes leaves one NOTIFY per zone
@@ -11,7 +13,8 @@
  * Nothing here runs on the query path: it is fed by pickups and its own socket and timers.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { isIP, isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/config.js';
 import type { ZoneRow } from '../store/types.js';
@@ -30,16 +33,25 @@ export type NotifyZone = Pick<
   'name' | 'serial' | 'soaTtl' | 'mname' | 'rname' | 'refresh' | 'retry' | 'expire' | 'minimum'
 >;
 
-/** One secondary to notify (config `notify`). */
+/** One secondary to notify (config `notify`), or a host name standing for several. */
 export interface NotifyPeer {
-  /** An IP address (the reply must come from it) and a port. */
+  /**
+   * An IP address (the reply must come from it) and a port; or a host name, resolved each time
+   * a change is notified, each address it yields then being a peer of its own.
+   */
   address: { host: string; port: number };
   /** TSIG key name the NOTIFY is signed with (config `tsig.keys`). */
   key?: string | undefined;
 }
 
 /** What happened to a NOTIFY: the values of psarn_notify_sent_total's `result` label. */
-export type NotifyResult = 'acked' | 'rejected' | 'retried' | 'failed' | 'superseded';
+export type NotifyResult = 'acked' | 'rejected' | 'retried' | 'failed' | 'superseded' | 'unresolved';
+
+/** Most addresses one `notify` name yields that are notified; the rest are left out, logged. */
+export const MAX_NAME_ADDRESSES = 1024;
+
+/** Resolves a host name to its addresses, both families (default: node:dns lookup, all: true). */
+export type NotifyResolver = (host: string) => Promise<readonly string[]>;
 
 /** The notifier's counters and gauge (DaemonMetrics implements it). */
 export interface NotifyMetrics {
@@ -98,19 +110,43 @@ export interface NotifierOptions {
   /** A random message id, 0..65535 (default Math.random): ids a spoofer cannot guess. */
   randomId?: () => number;
   openSocket?: OpenNotifySocket;
+  /** Resolves the host names of `peers` (default: node:dns lookup, all: true, both families). */
+  resolve?: NotifyResolver;
 }
 
-interface Peer extends NotifyPeer {
+/** A `notify` entry: who is notified, with which key, under which name in metrics and logs. */
+interface Entry {
   index: number;
-  /** HOST:PORT as written in the config: the metrics' and logs' name for it. */
+  /** The entry as written (HOST:PORT, [IPv6]:PORT): psarn_notify_sent_total's `peer` label. */
   label: string;
+  key: string | undefined;
+  port: number;
+  /** The host name to resolve, or undefined for an IP entry. */
+  name: string | undefined;
+}
+
+/** One address notified: what an answer is matched against (RFC 1996 §3.6). */
+interface Peer {
+  /** Unique for the notifier's life: the namespace of its message ids. */
+  serial: number;
+  host: string;
+  port: number;
   family: 'udp4' | 'udp6';
+  /** HOST:PORT of the address, for logs. */
+  address: string;
+  /** Of an IP entry: kept for the notifier's life. Else dropped once nothing is pending for it. */
+  fixed: boolean;
+  /** NOTIFYs outstanding to it. */
+  pendings: number;
 }
 
 /** The NOTIFY of one zone to one peer, from its first transmission until answered or given up. */
 interface Pending {
-  key: string;
+  /** Peer and zone: its key in #pending. */
+  slot: string;
   peer: Peer;
+  /** The entry that named the peer for this serial: its key signs, its label counts. */
+  entry: Entry;
   zone: NotifyZone;
   /** Message id, unique among this peer's outstanding NOTIFYs; -1 until the first transmission. */
   id: number;
@@ -141,6 +177,16 @@ const openUdp: OpenNotifySocket = (family, onMessage, onError) => {
   };
 };
 
+const lookupAll: NotifyResolver = async (host) =>
+  (await dnsLookup(host, { all: true, family: 0 })).map((a) => a.address);
+
+/** An address as the socket reports a sender's: IPv6 compressed, lowercase (2001:DB8:0::6 -> 2001:db8::6). */
+function canonicalAddress(host: string): string {
+  return isIPv6(host) ? new URL(`http://[${host}]`).hostname.slice(1, -1) : host;
+}
+
+const addressLabel = (host: string, port: number): string => (isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`);
+
 /**
  * The NOTIFY message for `zone` (RFC 1996 §3.7): opcode NOTIFY, AA, question `<zone> IN SOA`,
  * the zone's SOA as the answer, no EDNS. Exported for tests and for the catalog zone.
@@ -163,25 +209,39 @@ export function encodeNotify(id: number, zone: NotifyZone): Buffer {
 }
 
 export class Notifier {
-  readonly #peers: Peer[];
+  readonly #entries: Entry[];
+  /** The entries naming a host, in config order. */
+  readonly #named: Entry[];
+  /** Every address with something pending, and those of the IP entries: by HOST|PORT. */
+  readonly #peers = new Map<string, Peer>();
+  /** The IP entries' peers with the entry each first came from, in config order (deduplicated). */
+  readonly #fixed: { peer: Peer; entry: Entry }[] = [];
   readonly #options: NotifierOptions;
   readonly #timers: NotifyTimers;
   readonly #now: () => number;
   readonly #randomId: () => number;
   readonly #openSocket: OpenNotifySocket;
+  readonly #resolve: NotifyResolver;
   readonly #log: RateLimitedLog;
   readonly #retryMs: number;
   readonly #maxRetryMs: number;
   readonly #tries: number;
   readonly #rate: number;
   readonly #burst: number;
-  /** By peer index and zone name. */
+  /** By peer and zone name. */
   readonly #pending = new Map<string, Pending>();
-  /** By peer index and message id: what a reply can answer. */
+  /** By peer and message id: what a reply can answer. */
   readonly #byId = new Map<string, Pending>();
   /** Waiting for a token, in order. */
   readonly #queue = new Set<Pending>();
   readonly #sockets = new Map<'udp4' | 'udp6', NotifySocket>();
+  /** Zones changed since the names were last resolved: the next resolution notifies them. */
+  readonly #unresolved = new Map<string, NotifyZone>();
+  /** A resolution is scheduled or running: zones changed meanwhile wait for the next one. */
+  #resolving = false;
+  /** Zones removed while the names were being resolved: that resolution does not notify them. */
+  readonly #forgottenWhileResolving = new Set<string>();
+  #peerSerial = 0;
   #tokens: number;
   #refilledAt: number;
   #pumpTimer: unknown;
@@ -190,29 +250,31 @@ export class Notifier {
   /** @throws ConfigError when a peer names a key and there is no signer */
   constructor(options: NotifierOptions) {
     this.#options = options;
-    this.#peers = options.peers.map((peer, index) => {
+    this.#entries = options.peers.map((peer, index) => {
       if (peer.key !== undefined && options.sign === undefined) {
         throw new ConfigError(
           `notify[${index}].key`,
           `config notify[${index}].key: tsig key '${peer.key}' is not configured; add it under tsig.keys, or remove the key to send unsigned`,
         );
       }
-      const { port } = peer.address;
-      const v6 = isIPv6(peer.address.host);
-      // The form the socket reports a sender's address in (2001:DB8:0::6 -> 2001:db8::6).
-      const host = v6 ? new URL(`http://[${peer.address.host}]`).hostname.slice(1, -1) : peer.address.host;
-      return {
-        ...peer,
-        address: { host, port },
-        index,
-        label: v6 ? `[${host}]:${port}` : `${host}:${port}`,
-        family: v6 ? 'udp6' : 'udp4',
-      };
+      const { host, port } = peer.address;
+      if (isIP(host) === 0) return { index, label: `${host}:${port}`, key: peer.key, port, name: host };
+      const address = canonicalAddress(host);
+      return { index, label: addressLabel(address, port), key: peer.key, port, name: undefined };
     });
+    this.#named = this.#entries.filter((e) => e.name !== undefined);
+    for (const entry of this.#entries) {
+      if (entry.name !== undefined) continue;
+      const host = canonicalAddress(this.#options.peers[entry.index]!.address.host);
+      // The same address twice is notified once, as the first entry says.
+      if (this.#peers.has(`${host}|${entry.port}`)) continue;
+      this.#fixed.push({ peer: this.#peer(host, entry.port, true), entry });
+    }
     this.#timers = options.timers ?? realTimers;
     this.#now = options.now ?? (() => performance.now());
     this.#randomId = options.randomId ?? (() => Math.floor(Math.random() * 0x10000));
     this.#openSocket = options.openSocket ?? openUdp;
+    this.#resolve = options.resolve ?? lookupAll;
     this.#log = new RateLimitedLog(options.log);
     this.#retryMs = options.retryMs ?? 2000;
     this.#maxRetryMs = options.maxRetryMs ?? 60_000;
@@ -241,42 +303,27 @@ export class Notifier {
     }
   }
 
-  /** Notifies every peer of `zone`'s serial, replacing an outstanding NOTIFY of an older one. */
+  /**
+   * Notifies every peer of `zone`'s serial, replacing an outstanding NOTIFY of an older one. IP
+   * peers at once; the addresses of the names once they are resolved again (one resolution for
+   * every zone of a pickup: it starts after the current task).
+   */
   notify(zone: NotifyZone): void {
     if (this.#closed) return;
-    for (const peer of this.#peers) {
-      const key = `${peer.index}\0${zone.name}`;
-      const entry = this.#pending.get(key);
-      if (entry === undefined) {
-        const created: Pending = {
-          key,
-          peer,
-          zone,
-          id: -1,
-          tries: 0,
-          timer: undefined,
-          queued: false,
-          signed: undefined,
-        };
-        this.#pending.set(key, created);
-        this.#enqueue(created);
-        continue;
-      }
-      if (entry.zone.serial === zone.serial) continue;
-      // A newer serial: the peer needs only the latest (RFC 1996 §4.7: one refresh reads it all).
-      if (entry.tries > 0) this.#options.metrics?.notifyResult(peer.label, 'superseded');
-      this.#release(entry);
-      entry.zone = zone;
-      entry.tries = 0;
-      this.#enqueue(entry);
+    for (const { peer, entry } of this.#fixed) this.#notifyPeer(peer, entry, zone);
+    if (this.#named.length > 0) {
+      this.#unresolved.set(zone.name, zone);
+      this.#scheduleResolution();
     }
     this.#gauge();
   }
 
   /** Drops the outstanding NOTIFYs of a zone that is gone. */
   forget(zoneName: string): void {
-    for (const peer of this.#peers) {
-      const entry = this.#pending.get(`${peer.index}\0${zoneName}`);
+    this.#unresolved.delete(zoneName);
+    if (this.#resolving) this.#forgottenWhileResolving.add(zoneName);
+    for (const peer of [...this.#peers.values()]) {
+      const entry = this.#pending.get(`${peer.serial}\0${zoneName}`);
       if (entry !== undefined) this.#drop(entry);
     }
     this.#gauge();
@@ -285,12 +332,142 @@ export class Notifier {
   /** Cancels every pending NOTIFY and retry, closes the sockets. */
   close(): void {
     this.#closed = true;
+    this.#unresolved.clear();
     if (this.#pumpTimer !== undefined) this.#timers.clearTimeout(this.#pumpTimer);
     this.#pumpTimer = undefined;
     for (const entry of [...this.#pending.values()]) this.#drop(entry);
     for (const socket of this.#sockets.values()) socket.close();
     this.#sockets.clear();
     this.#gauge();
+  }
+
+  /** The peer at `host` (canonical) and `port`, made when it is new. */
+  #peer(host: string, port: number, fixed: boolean): Peer {
+    const at = `${host}|${port}`;
+    let peer = this.#peers.get(at);
+    if (peer === undefined) {
+      peer = {
+        serial: this.#peerSerial++,
+        host,
+        port,
+        family: isIPv6(host) ? 'udp6' : 'udp4',
+        address: addressLabel(host, port),
+        fixed,
+        pendings: 0,
+      };
+      this.#peers.set(at, peer);
+    }
+    return peer;
+  }
+
+  /** `zone`'s serial to one peer, as `entry` names it: a new NOTIFY, or one replacing an older serial's. */
+  #notifyPeer(peer: Peer, entry: Entry, zone: NotifyZone): void {
+    const slot = `${peer.serial}\0${zone.name}`;
+    const pending = this.#pending.get(slot);
+    if (pending === undefined) {
+      const created: Pending = {
+        slot,
+        peer,
+        entry,
+        zone,
+        id: -1,
+        tries: 0,
+        timer: undefined,
+        queued: false,
+        signed: undefined,
+      };
+      this.#pending.set(slot, created);
+      peer.pendings++;
+      this.#enqueue(created);
+      return;
+    }
+    if (pending.zone.serial === zone.serial) return;
+    // A newer serial: the peer needs only the latest (RFC 1996 §4.7: one refresh reads it all).
+    if (pending.tries > 0) this.#options.metrics?.notifyResult(pending.entry.label, 'superseded');
+    this.#release(pending);
+    pending.entry = entry;
+    pending.zone = zone;
+    pending.tries = 0;
+    this.#enqueue(pending);
+  }
+
+  /**
+   * Starts a resolution of the names after the current task (so every zone of a pickup waits for
+   * one), unless one is running: the zones changed meanwhile get the next one, which starts when
+   * it ends. Every change is thus notified to the addresses of a lookup begun after it.
+   */
+  #scheduleResolution(): void {
+    if (this.#resolving || this.#closed) return;
+    this.#resolving = true;
+    queueMicrotask(() => {
+      this.#resolveNames()
+        .catch((error: unknown) => this.#log.error({ err: error }, 'notifying the addresses of a name failed'))
+        .finally(() => {
+          this.#resolving = false;
+          if (this.#unresolved.size > 0) this.#scheduleResolution();
+        });
+    });
+  }
+
+  /**
+   * Resolves every name entry (in parallel) for the zones changed since the last resolution, and
+   * notifies each address found. An address is notified once per change: an IP entry's, or the
+   * first name's (config order) that yields it. A name that fails or yields no address is one
+   * rate-limited log line and `result="unresolved"`; its secondaries wait for the next change
+   * (or their SOA refresh).
+   */
+  async #resolveNames(): Promise<void> {
+    const zones = [...this.#unresolved.values()];
+    this.#unresolved.clear();
+    this.#forgottenWhileResolving.clear();
+    const found = await Promise.all(
+      this.#named.map(async (entry): Promise<readonly string[] | { error: unknown }> => {
+        try {
+          return await this.#resolve(entry.name!);
+        } catch (error) {
+          return { error };
+        }
+      }),
+    );
+    if (!this.#closed) {
+      const claimed = new Set(this.#fixed.map(({ peer }) => `${peer.host}|${peer.port}`));
+      for (const [i, entry] of this.#named.entries()) {
+        const result = found[i]!;
+        const addresses = 'error' in result ? [] : this.#addresses(entry, result);
+        if (addresses.length === 0) {
+          this.#log.warn(
+            { peer: entry.label, ...('error' in result ? { err: result.error } : {}), zones: zones.length },
+            'notify name resolved to no address; its secondaries are not notified of this change',
+          );
+          this.#options.metrics?.notifyResult(entry.label, 'unresolved');
+          continue;
+        }
+        for (const host of addresses) {
+          const at = `${host}|${entry.port}`;
+          if (claimed.has(at)) continue;
+          claimed.add(at);
+          const peer = this.#peer(host, entry.port, false);
+          for (const zone of zones) {
+            // A zone removed while the name was being resolved is not notified.
+            if (!this.#forgottenWhileResolving.has(zone.name)) this.#notifyPeer(peer, entry, zone);
+          }
+          if (peer.pendings === 0 && !peer.fixed) this.#peers.delete(at);
+        }
+      }
+      this.#gauge();
+    }
+  }
+
+  /** A name's addresses: IP addresses only, canonical, each once, at most MAX_NAME_ADDRESSES. */
+  #addresses(entry: Entry, result: readonly string[]): string[] {
+    const out = new Set<string>();
+    for (const address of result) if (isIP(address) !== 0) out.add(canonicalAddress(address));
+    if (out.size <= MAX_NAME_ADDRESSES) return [...out];
+    this.#log.warn(
+      { peer: entry.label, addresses: out.size, notified: MAX_NAME_ADDRESSES },
+      `notify name resolved to more than ${MAX_NAME_ADDRESSES} addresses; the rest are not notified`,
+    );
+    return [...out].slice(0, MAX_NAME_ADDRESSES);
   }
 
   #enqueue(entry: Pending): void {
@@ -321,31 +498,39 @@ export class Notifier {
     }
   }
 
+  /** Log fields naming a pending's peer: the entry, and the address when the entry is a name. */
+  #who(entry: Pending): Record<string, unknown> {
+    return entry.entry.name === undefined
+      ? { peer: entry.entry.label }
+      : { peer: entry.entry.label, address: entry.peer.address };
+  }
+
   #transmit(entry: Pending): void {
     const { peer } = entry;
+    const { label, key } = entry.entry;
     if (entry.id < 0) entry.id = this.#freeId(peer);
     if (entry.id < 0) {
       // 65536 NOTIFYs outstanding to one peer: wait for one to end.
       this.#armRetry(entry, this.#retryMs);
       return;
     }
-    this.#byId.set(`${peer.index}:${entry.id}`, entry);
+    this.#byId.set(`${peer.serial}:${entry.id}`, entry);
     entry.tries++;
-    if (entry.tries > 1) this.#options.metrics?.notifyResult(peer.label, 'retried');
+    if (entry.tries > 1) this.#options.metrics?.notifyResult(label, 'retried');
     try {
       let message = encodeNotify(entry.id, entry.zone);
-      if (peer.key !== undefined) {
-        message = this.#options.sign!(message, peer.key);
+      if (key !== undefined) {
+        message = this.#options.sign!(message, key);
         if (this.#options.verify !== undefined) {
           entry.signed ??= [];
           entry.signed.push(message);
         }
       }
-      this.#socket(peer.family).send(message, peer.address.port, peer.address.host);
+      this.#socket(peer.family).send(message, peer.port, peer.host);
     } catch (error) {
       // A zone name or a key the encoder or signer refuses would fail every try: give up now.
-      this.#log.error({ err: error, zone: entry.zone.name, peer: peer.label }, 'cannot send NOTIFY; gave up');
-      this.#options.metrics?.notifyResult(peer.label, 'failed');
+      this.#log.error({ err: error, zone: entry.zone.name, ...this.#who(entry) }, 'cannot send NOTIFY; gave up');
+      this.#options.metrics?.notifyResult(label, 'failed');
       this.#drop(entry);
       this.#gauge();
       return;
@@ -363,10 +548,10 @@ export class Notifier {
       }
       // RFC 1996 §3.6: a bounded number of retransmissions, then the peer is left to its SOA timers.
       this.#log.warn(
-        { zone: entry.zone.name, serial: entry.zone.serial, peer: entry.peer.label, tries: entry.tries },
+        { zone: entry.zone.name, serial: entry.zone.serial, ...this.#who(entry), tries: entry.tries },
         'NOTIFY not answered; gave up (the secondary refreshes on its SOA timers)',
       );
-      this.#options.metrics?.notifyResult(entry.peer.label, 'failed');
+      this.#options.metrics?.notifyResult(entry.entry.label, 'failed');
       this.#drop(entry);
       this.#gauge();
     }, ms);
@@ -376,12 +561,12 @@ export class Notifier {
   #freeId(peer: Peer): number {
     for (let i = 0; i < 16; i++) {
       const id = this.#randomId() & 0xffff;
-      if (!this.#byId.has(`${peer.index}:${id}`)) return id;
+      if (!this.#byId.has(`${peer.serial}:${id}`)) return id;
     }
     const start = this.#randomId() & 0xffff;
     for (let i = 0; i < 0x10000; i++) {
       const id = (start + i) & 0xffff;
-      if (!this.#byId.has(`${peer.index}:${id}`)) return id;
+      if (!this.#byId.has(`${peer.serial}:${id}`)) return id;
     }
     return -1;
   }
@@ -402,15 +587,16 @@ export class Notifier {
   /**
    * A datagram on our socket. Only the answer to an outstanding NOTIFY counts: same id, QR,
    * opcode NOTIFY, the question of its zone when there is one, from the peer's address and port
-   * (RFC 1996 §3.6, §4.7). Anything else, a spoof among them, is ignored.
+   * (RFC 1996 §3.6, §4.7): for a name, the address resolved and notified. Anything else, a
+   * spoof among them, is ignored.
    */
   #reply(message: Buffer, from: { address: string; port: number }): void {
     if (message.length < Hdr.SIZE) return;
     const flags = message.readUInt16BE(Hdr.FLAGS);
     if ((flags & Flag.QR) === 0 || ((flags >>> OPCODE_SHIFT) & OPCODE_MASK) !== Opcode.NOTIFY) return;
-    const peer = this.#peers.find((p) => p.address.port === from.port && p.address.host === from.address);
+    const peer = this.#peers.get(`${from.address}|${from.port}`);
     if (peer === undefined) return;
-    const entry = this.#byId.get(`${peer.index}:${message.readUInt16BE(Hdr.ID)}`);
+    const entry = this.#byId.get(`${peer.serial}:${message.readUInt16BE(Hdr.ID)}`);
     if (entry === undefined) return;
     let rcode: number;
     try {
@@ -422,26 +608,29 @@ export class Notifier {
       return;
     }
     const { verify } = this.#options;
-    if (peer.key !== undefined && verify !== undefined) {
-      const key = peer.key;
+    const { key, label } = entry.entry;
+    if (key !== undefined && verify !== undefined) {
       if (!(entry.signed ?? []).some((request) => verify(message, request, key))) {
-        this.#log.warn({ zone: entry.zone.name, peer: peer.label }, 'NOTIFY answer failed TSIG verification; ignored');
+        this.#log.warn(
+          { zone: entry.zone.name, ...this.#who(entry) },
+          'NOTIFY answer failed TSIG verification; ignored',
+        );
         return;
       }
     }
     if (rcode === Rcode.NOERROR) {
       this.#options.log.debug(
-        { zone: entry.zone.name, serial: entry.zone.serial, peer: peer.label, tries: entry.tries },
+        { zone: entry.zone.name, serial: entry.zone.serial, ...this.#who(entry), tries: entry.tries },
         'NOTIFY answered',
       );
-      this.#options.metrics?.notifyResult(peer.label, 'acked');
+      this.#options.metrics?.notifyResult(label, 'acked');
     } else {
       // The peer answered: asking again would get the same answer (BIND and Knot stop too).
       this.#log.warn(
-        { zone: entry.zone.name, serial: entry.zone.serial, peer: peer.label, rcode: rcodeName(rcode) },
+        { zone: entry.zone.name, serial: entry.zone.serial, ...this.#who(entry), rcode: rcodeName(rcode) },
         'NOTIFY refused by the secondary',
       );
-      this.#options.metrics?.notifyResult(peer.label, 'rejected');
+      this.#options.metrics?.notifyResult(label, 'rejected');
     }
     this.#drop(entry);
     this.#gauge();
@@ -451,16 +640,21 @@ export class Notifier {
   #release(entry: Pending): void {
     if (entry.timer !== undefined) this.#timers.clearTimeout(entry.timer);
     entry.timer = undefined;
-    if (entry.id >= 0) this.#byId.delete(`${entry.peer.index}:${entry.id}`);
+    if (entry.id >= 0) this.#byId.delete(`${entry.peer.serial}:${entry.id}`);
     entry.id = -1;
     entry.signed = undefined;
   }
 
+  /** Ends a NOTIFY; a resolved address with nothing left pending is forgotten (pods come and go). */
   #drop(entry: Pending): void {
     this.#release(entry);
     if (entry.queued) this.#queue.delete(entry);
     entry.queued = false;
-    this.#pending.delete(entry.key);
+    if (this.#pending.delete(entry.slot)) {
+      const { peer } = entry;
+      peer.pendings--;
+      if (peer.pendings === 0 && !peer.fixed) this.#peers.delete(`${peer.host}|${peer.port}`);
+    }
   }
 
   #gauge(): void {

@@ -459,25 +459,46 @@ describe('loadConfig', () => {
 
   it('reads notify: a list of { address, key }, the port 53 when left out', () => {
     const cwd = withConfig(
-      'notify:\n  - { address: 10.0.0.6:53, key: transfer-key }\n  - { address: "2001:db8::7" }\n  - address: 10.0.0.8:5300\n',
+      'notify:\n  - { address: 10.0.0.6:53, key: transfer-key }\n  - { address: "2001:db8::7" }\n  - address: 10.0.0.8:5300\n' +
+        '  - { address: psarn-sidecars.apps.svc.cluster.local:8053, key: transfer-key }\n',
     );
     assert.deepEqual(loadConfig({ cwd, env: {} }).config.notify, [
       { address: { host: '10.0.0.6', port: 53 }, key: 'transfer-key' },
       { address: { host: '2001:db8::7', port: 53 } },
       { address: { host: '10.0.0.8', port: 5300 } },
+      // A name: resolved at each change, every address a peer (docs/design.md#notify).
+      { address: { host: 'psarn-sidecars.apps.svc.cluster.local', port: 8053 }, key: 'transfer-key' },
     ]);
     // The env replaces the file's list, as every list key does.
     assert.deepEqual(loadConfig({ cwd, env: { PSARN_NOTIFY: '10.0.0.9:53' } }).config.notify, [
       { address: { host: '10.0.0.9', port: 53 } },
     ]);
+    assert.deepEqual(
+      loadConfig({ cwd, env: { PSARN_NOTIFY: 'localhost:8053 key transfer-key,10.0.0.9' } }).config.notify,
+      [
+        { address: { host: 'localhost', port: 8053 }, key: 'transfer-key' },
+        { address: { host: '10.0.0.9', port: 53 } },
+      ],
+    );
   });
 
-  it('refuses a notify entry that is no IP address, a port 0, a bad key or a stray key', () => {
+  it('refuses a notify entry that is no address or host name with a port, a port 0, a bad key or a stray key', () => {
+    const usage =
+      'must be an IP address with an optional port, or a host name with a port, e.g. 10.0.0.6:53, 10.0.0.6, [2001:db8::6]:53 or secondaries.example.com:8053';
     const cases: [string, string, string][] = [
+      // A name needs its port: a bare one is more likely a mistyped address.
       [
-        'notify: [{ address: secondary.example.com:53 }]',
+        'notify: [{ address: secondary.example.com }]',
         'notify[0].address',
-        "notify[0].address must be an IP address with an optional port, e.g. 10.0.0.6:53, 10.0.0.6 or [2001:db8::6]:53 (got 'secondary.example.com:53')",
+        "notify[0].address must give a host name's port, e.g. secondaries.example.com:53 (got 'secondary.example.com')",
+      ],
+      ['notify: [{ address: "bad_host:53" }]', 'notify[0].address', `notify[0].address ${usage} (got 'bad_host:53')`],
+      // LDH, but a mistyped IPv4 address, not a name (RFC 3696 §2).
+      ['notify: [{ address: 10.0.0.300:53 }]', 'notify[0].address', `notify[0].address ${usage} (got '10.0.0.300:53')`],
+      [
+        'notify: [{ address: secondary.example.com:0 }]',
+        'notify[0].address',
+        "notify[0].address must have a port from 1 to 65535 (got 'secondary.example.com:0')",
       ],
       [
         'notify: [{ address: 10.0.0.6:0 }]',

@@ -159,6 +159,7 @@ describe('docs/examples/kubernetes.yaml', () => {
       'Namespace',
       'Secret',
       'Service',
+      'Service',
       'StatefulSet',
     ]);
     assert.equal(byKind('Secret')[0].type, 'Opaque');
@@ -201,10 +202,47 @@ describe('docs/examples/kubernetes.yaml', () => {
     assert.ok(keyNames(config).includes(secondary.key!), 'the transfer key is loaded');
     const primaryConfig = psarndOf('StatefulSet', 'psarn-primary').config;
     assert.ok(primaryConfig.transfer.allow.includes(secondary.key!), 'the primary lets that key transfer');
-    assert.equal(config.listen.host, '127.0.0.1');
     const app = pod.containers.find((c: Any) => c.name === 'app');
     const servers = app.env.find((e: Any) => e.name === 'PSARN_SERVERS').value;
     assert.equal(servers, `127.0.0.1:${config.listen.port}`);
+  });
+
+  it("the primary NOTIFYs every sidecar: its notify names a headless Service of the app's pods, with the sidecars' key", () => {
+    const { workload, container, config } = psarndOf('Deployment', 'orders');
+    const primaryConfig = psarndOf('StatefulSet', 'psarn-primary').config;
+    // The primary's StatefulSet has its own Service: the sidecars' is the one selecting the app.
+    const podLabels = workload.spec.template.metadata.labels as Record<string, string>;
+    const selects = (service: Any) =>
+      Object.entries(service.spec.selector ?? {}).every(([k, v]) => podLabels[k] === v) &&
+      Object.keys(service.spec.selector ?? {}).length > 0;
+    const sidecars = byKind('Service').filter(selects);
+    assert.equal(sidecars.length, 1, "one Service selects the app's pods");
+    const service = sidecars[0];
+    assert.equal(service.spec.clusterIP, 'None', 'headless: its name resolves to every pod address');
+    assert.equal(service.spec.publishNotReadyAddresses, true, 'a pod whose app is not ready still gets NOTIFYs');
+    assert.equal(primaryConfig.notify.length, 1);
+    const [entry] = primaryConfig.notify;
+    assert.deepEqual(entry!.address, {
+      host: `${service.metadata.name}.${namespace}.svc.cluster.local`,
+      port: service.spec.ports[0].port,
+    });
+    for (const protocol of ['UDP', 'TCP']) {
+      const port = service.spec.ports.find((p: Any) => p.protocol === protocol);
+      assert.equal(port.port, entry!.address.port);
+      assert.equal(port.targetPort, config.listen.port, `Service ${protocol} reaches the sidecar's DNS port`);
+      assert.ok(
+        container.ports.some((p: Any) => p.containerPort === config.listen.port && p.protocol === protocol),
+        `the sidecar declares ${config.listen.port}/${protocol}`,
+      );
+    }
+    // Signed with the key the sidecars require of a NOTIFY (docs/design.md#secondary-mode), one
+    // the primary loads.
+    assert.equal(entry!.key, config.secondary!.key);
+    assert.ok(keyNames(primaryConfig).includes(entry!.key!));
+    // The sidecar listens at the pod's address (the NOTIFY arrives there; the app asks 127.0.0.1).
+    assert.equal(config.listen.host, '0.0.0.0');
+    // NOTIFY carries the changes; the SOA refresh is only the fallback.
+    assert.ok(primaryConfig.soa.refresh >= 60, `soa.refresh ${primaryConfig.soa.refresh}`);
   });
 });
 

@@ -12,6 +12,7 @@ import { ConfigError } from '../../src/config/config.js';
 import { DaemonMetrics } from '../../src/server/metrics.js';
 import {
   encodeNotify,
+  MAX_NAME_ADDRESSES,
   Notifier,
   type NotifierOptions,
   type NotifyPeer,
@@ -399,6 +400,228 @@ describe('Notifier', () => {
     net.answer(net.sent[0]!.message, { address: { host: '2001:db8::6', port: 53 } });
     assert.equal(notifier.pending, 0);
     assert.deepEqual(await counts(), { '[2001:db8::6]:53 acked': 1 });
+  });
+});
+
+/** Lets the notifier's name resolution (a microtask, then the resolver's promise) run. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * A resolver the test scripts: each name's current answer (a list of addresses, or an error),
+ * the lookups asked, and an optional gate that holds every lookup until released.
+ */
+function fakeResolver(answers: Record<string, readonly string[] | Error>) {
+  const asked: string[] = [];
+  let gate: Promise<void> | undefined;
+  let open: (() => void) | undefined;
+  return {
+    answers,
+    asked,
+    hold() {
+      gate = new Promise((resolve) => {
+        open = resolve;
+      });
+    },
+    release() {
+      open?.();
+      gate = undefined;
+    },
+    resolve: async (host: string): Promise<readonly string[]> => {
+      asked.push(host);
+      const answer = answers[host];
+      if (gate !== undefined) await gate;
+      if (answer === undefined) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+      if (answer instanceof Error) throw answer;
+      return answer;
+    },
+  };
+}
+
+describe('Notifier with host names (resolved at each change, every address a peer)', () => {
+  const A: NotifyPeer = { address: { host: 'a.sidecars.example', port: 8053 }, key: 'key-a' };
+  const B: NotifyPeer = { address: { host: 'b.sidecars.example', port: 8053 }, key: 'key-b' };
+  const IP: NotifyPeer = { address: { host: '10.1.0.3', port: 8053 } };
+  const at = (host: string): NotifyPeer => ({ address: { host, port: 8053 } });
+  /** The signer adds a stand-in TSIG RR whose rdata byte says the key: 1 for key-a, 2 for key-b. */
+  const sign = (message: Buffer, key: string) => withTsig(message, key === 'key-a' ? 1 : 2);
+  const keyOf = (s: Sent) =>
+    s.message.readUInt16BE(Hdr.ARCOUNT) === 0 ? undefined : s.message.at(-1) === 1 ? 'key-a' : 'key-b';
+  const to = (sent: Sent[]) => sent.map((s) => `${s.host}:${s.port}${keyOf(s) ? ` ${keyOf(s)}` : ''}`);
+
+  it('two names with overlapping addresses and an IP entry: each address once, the first entry its key; acked one by one', async () => {
+    const dns = fakeResolver({
+      'a.sidecars.example': ['10.1.0.1', '10.1.0.2'],
+      'b.sidecars.example': ['10.1.0.2', '10.1.0.3', '10.1.0.4'],
+    });
+    const { net, notifier, clock, counts } = setup({
+      peers: [IP, A, B],
+      resolve: dns.resolve,
+      sign,
+      randomId: () => 7,
+    });
+    notifier.notify(zone(ZA, 2));
+    notifier.notify(zone(ZB, 5));
+    // The IP entry at once; the names once resolved, one lookup each for both zones.
+    assert.deepEqual(to(net.sent), ['10.1.0.3:8053', '10.1.0.3:8053']);
+    await settle();
+    assert.deepEqual(dns.asked, ['a.sidecars.example', 'b.sidecars.example']);
+    const byZone = (name: string) => to(net.sent.filter((s) => decodeMessage(s.message).question[0]!.name === name));
+    for (const name of [ZA, ZB]) {
+      assert.deepEqual(byZone(name), [
+        '10.1.0.3:8053',
+        '10.1.0.1:8053 key-a',
+        '10.1.0.2:8053 key-a',
+        '10.1.0.4:8053 key-b',
+      ]);
+    }
+    assert.equal(notifier.pending, 8);
+    // Each address answers for itself: 10.1.0.2's NOTIFYs end only by its own answers. An
+    // answer from an address nobody resolved, or from another port, ends nothing.
+    const sentTo = (host: string) => net.sent.filter((s) => s.host === host);
+    net.answer(sentTo('10.1.0.2')[0]!.message, at('10.1.0.9'));
+    net.answer(sentTo('10.1.0.2')[0]!.message, at('10.1.0.2'), { port: 8054 });
+    assert.equal(notifier.pending, 8);
+    for (const host of ['10.1.0.1', '10.1.0.3', '10.1.0.4'])
+      for (const s of sentTo(host)) net.answer(s.message, at(host));
+    assert.equal(notifier.pending, 2, "10.1.0.2's two NOTIFYs wait");
+    const before = net.sent.length;
+    clock.advance(2000);
+    assert.deepEqual(to(net.sent.slice(before)), ['10.1.0.2:8053 key-a', '10.1.0.2:8053 key-a'], 'only it is retried');
+    for (const s of sentTo('10.1.0.2').slice(-2)) net.answer(s.message, at('10.1.0.2'));
+    assert.equal(notifier.pending, 0);
+    // Counted by entry (what the config says, a bounded label set), not by pod address.
+    assert.deepEqual(await counts(), {
+      '10.1.0.3:8053 acked': 2,
+      'a.sidecars.example:8053 acked': 4,
+      'a.sidecars.example:8053 retried': 2,
+      'b.sidecars.example:8053 acked': 2,
+    });
+  });
+
+  it("resolves again at every change: a name's new set is notified, an address gone is not", async () => {
+    const dns = fakeResolver({ 'a.sidecars.example': ['10.1.0.1', '10.1.0.2'] });
+    const { net, notifier } = setup({ peers: [A], resolve: dns.resolve, sign });
+    notifier.notify(zone(ZA, 2));
+    await settle();
+    assert.deepEqual(to(net.sent), ['10.1.0.1:8053 key-a', '10.1.0.2:8053 key-a']);
+    for (const s of net.sent) net.answer(s.message, at(s.host));
+    assert.equal(notifier.pending, 0);
+    // A pod replaced: 10.1.0.1 gone, 10.1.0.5 new.
+    dns.answers['a.sidecars.example'] = ['10.1.0.2', '10.1.0.5'];
+    notifier.notify(zone(ZA, 3));
+    await settle();
+    assert.deepEqual(to(net.sent.slice(2)), ['10.1.0.2:8053 key-a', '10.1.0.5:8053 key-a']);
+    assert.equal(dns.asked.length, 2);
+    // A change while a lookup runs waits for the next lookup, begun after the first ends, with
+    // the set as it is then.
+    dns.hold();
+    notifier.notify(zone(ZA, 4));
+    await settle();
+    dns.answers['a.sidecars.example'] = ['10.1.0.6'];
+    notifier.notify(zone(ZB, 1));
+    await settle();
+    assert.equal(dns.asked.length, 3, 'one lookup at a time');
+    dns.release();
+    await settle();
+    await settle();
+    assert.equal(dns.asked.length, 4);
+    const late = net.sent.slice(4).map((s) => `${decodeMessage(s.message).question[0]!.name} ${s.host}`);
+    // The held lookup had started with the old set (10.1.0.2, 10.1.0.5) for ZA; ZB got the new one.
+    assert.deepEqual(late, [`${ZA} 10.1.0.2`, `${ZA} 10.1.0.5`, `${ZB} 10.1.0.6`]);
+  });
+
+  it('a lookup that fails or finds nothing: one rate-limited line and result="unresolved"; the next change asks again', async () => {
+    const dns = fakeResolver({ 'b.sidecars.example': [] });
+    const { net, notifier, counts, lines } = setup({ peers: [P1, A, B], resolve: dns.resolve, sign });
+    notifier.notify(zone(ZA, 2));
+    await settle();
+    assert.deepEqual(to(net.sent), ['10.0.0.6:53'], 'the IP peer is notified all the same');
+    assert.deepEqual(
+      lines.map((l) => [l.fields.peer, (l.fields.err as { code?: string } | undefined)?.code, l.message]),
+      [
+        [
+          'a.sidecars.example:8053',
+          'ENOTFOUND',
+          'notify name resolved to no address; its secondaries are not notified of this change',
+        ],
+        [
+          'b.sidecars.example:8053',
+          undefined,
+          'notify name resolved to no address; its secondaries are not notified of this change',
+        ],
+      ],
+    );
+    assert.deepEqual(await counts(), {
+      'a.sidecars.example:8053 unresolved': 1,
+      'b.sidecars.example:8053 unresolved': 1,
+    });
+    // Many failing changes: the log is rate-limited (5 lines of a message per 10 s), the metric counts each.
+    for (let serial = 3; serial < 13; serial++) {
+      notifier.notify(zone(ZA, serial));
+      await settle();
+    }
+    assert.equal(lines.length, 5);
+    assert.equal((await counts())['a.sidecars.example:8053 unresolved'], 11);
+    // The name resolves again: the next change reaches it.
+    dns.answers['a.sidecars.example'] = ['10.1.0.1'];
+    notifier.notify(zone(ZA, 13));
+    await settle();
+    assert.deepEqual(to(net.sent.slice(-2)), ['10.0.0.6:53', '10.1.0.1:8053 key-a']);
+  });
+
+  it(`notifies at most ${MAX_NAME_ADDRESSES} addresses of a name, and says so`, async () => {
+    const many = Array.from({ length: MAX_NAME_ADDRESSES + 100 }, (_, i) => `10.2.${i >> 8}.${i & 255}`);
+    const dns = fakeResolver({ 'a.sidecars.example': [...many, many[0]!] });
+    const { net, notifier, clock, lines } = setup({
+      peers: [{ ...A, key: undefined }],
+      resolve: dns.resolve,
+      burst: 10_000,
+    });
+    notifier.notify(zone(ZA, 2));
+    await settle();
+    clock.advance(1);
+    assert.equal(net.sent.length, MAX_NAME_ADDRESSES);
+    assert.equal(new Set(net.sent.map((s) => s.host)).size, MAX_NAME_ADDRESSES);
+    assert.deepEqual(
+      lines.map((l) => l.fields),
+      [{ peer: 'a.sidecars.example:8053', addresses: MAX_NAME_ADDRESSES + 100, notified: MAX_NAME_ADDRESSES }],
+    );
+  });
+
+  it('a zone removed, or the notifier closed, while a name is resolved: nothing sent to its addresses', async () => {
+    const dns = fakeResolver({ 'a.sidecars.example': ['10.1.0.1'] });
+    const { net, notifier, clock } = setup({ peers: [A], resolve: dns.resolve, sign });
+    dns.hold();
+    notifier.notify(zone(ZA, 2));
+    notifier.notify(zone(ZB, 2));
+    await settle();
+    notifier.forget(ZA);
+    dns.release();
+    await settle();
+    assert.deepEqual(
+      net.sent.map((s) => decodeMessage(s.message).question[0]!.name),
+      [ZB],
+    );
+    dns.hold();
+    notifier.notify(zone(ZB, 3));
+    await settle();
+    notifier.close();
+    dns.release();
+    await settle();
+    clock.advance(100_000);
+    assert.equal(net.sent.length, 1);
+    assert.equal(notifier.pending, 0);
+  });
+
+  it('IPv6 addresses of a name are sent to over udp6 and matched in the form the socket reports', async () => {
+    const dns = fakeResolver({ 'a.sidecars.example': ['2001:DB8:0::7'] });
+    const { net, notifier, counts } = setup({ peers: [{ ...A, key: undefined }], resolve: dns.resolve });
+    notifier.notify(zone(ZA, 2));
+    await settle();
+    assert.equal(net.sent[0]!.host, '2001:db8::7');
+    net.answer(net.sent[0]!.message, { address: { host: '2001:db8::7', port: 8053 } });
+    assert.equal(notifier.pending, 0);
+    assert.deepEqual(await counts(), { 'a.sidecars.example:8053 acked': 1 });
   });
 });
 
