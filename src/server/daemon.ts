@@ -300,6 +300,10 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       // The catalog as the view serves it: the namespace of the start, the SOA timers of the start.
       catalog: () => catalog,
       log,
+      metrics,
+      // RFC 7314 §3.2: a secondary's transfers carry the seconds its own copy has left, as its
+      // SOA answers do (the handler's expireFor); a primary's the SOA field.
+      expireFor: (zone, soaExpire) => secondary?.expireFor(zone, soaExpire) ?? soaExpire,
       udpPayloadSize: config.udpPayloadSize,
     });
     // DNS UPDATE writes on a connection of its own with a short busy timeout: a write runs on
