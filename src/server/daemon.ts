@@ -9,7 +9,7 @@ import type { Registry } from 'prom-client';
 import { type Config, ConfigError, type HostPort, zoneParams } from '../config/config.js';
 import { notifyAcceptor } from '../secondary/notify-in.js';
 import { Secondary } from '../secondary/secondary.js';
-import { PRIMARY_SETTING, refreshedSetting, storeState } from '../secondary/state-store.js';
+import { expiresSetting, PRIMARY_SETTING, refreshedSetting, storeState } from '../secondary/state-store.js';
 import { TransferClient } from '../secondary/transfer-client.js';
 import type { Primary, ZoneTransferer } from '../secondary/types.js';
 import { Store } from '../store/store.js';
@@ -132,7 +132,10 @@ function markRole(store: Store, config: Config, log: Logger): void {
   }
   if (marked === undefined) return;
   store.putSetting(PRIMARY_SETTING, undefined);
-  for (const zone of store.zones()) store.putSetting(refreshedSetting(zone.name), undefined);
+  for (const zone of store.zones()) {
+    store.putSetting(refreshedSetting(zone.name), undefined);
+    store.putSetting(expiresSetting(zone.name), undefined);
+  }
   log.warn(
     { primary: marked },
     'promoted: this database was a secondary copy and the config has no secondary; local writes are allowed now',
