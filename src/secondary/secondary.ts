@@ -39,6 +39,13 @@ export interface SecondaryState {
   lastSuccess(zone: string): number | undefined;
   /** Remembers it; undefined forgets (a zone dropped). */
   putLastSuccess(zone: string, ms: number | undefined): void;
+  /**
+   * When `zone`'s copy expires, ms since the epoch, when remembered: earlier than lastSuccess +
+   * SOA expire when the primary's EXPIRE option (RFC 7314 §4) said its own copy had less left.
+   * Without: lastSuccess + SOA expire.
+   */
+  expiresAt?(zone: string): number | undefined;
+  putExpiresAt?(zone: string, ms: number | undefined): void;
 }
 
 /** Counted per refresh (DaemonMetrics implements it). */
@@ -100,6 +107,8 @@ interface Zone {
   hasCopy: boolean;
   expired: boolean;
   lastSuccess: number | undefined;
+  /** When the copy expires (ms): lastSuccess + SOA expire, or sooner by the primary's EXPIRE option. */
+  expiresAt: number | undefined;
   /** SOA timers in force (the primary's last SOA, else the copy's, else the config's). */
   timers: Pick<SoaInfo, 'refresh' | 'retry' | 'expire'>;
   pending: { serial: number; since: number } | undefined;
@@ -211,11 +220,14 @@ export class Secondary {
     return true;
   }
 
-  /** The seconds the copy of `zone` has left before it expires (RFC 7314 §3: EDNS EXPIRE of a secondary). */
+  /**
+   * The seconds the copy of `zone` has left before it expires (RFC 7314 §3.2: EDNS EXPIRE of a
+   * secondary, in its SOA answers and its transfers out).
+   */
   expireFor(zone: string, soaExpire: number): number {
     const z = this.#zones.get(zone);
-    if (z === undefined || z.lastSuccess === undefined) return soaExpire;
-    const left = Math.floor((z.lastSuccess + z.timers.expire * 1000 - this.#now()) / 1000);
+    if (z === undefined || z.lastSuccess === undefined || z.expiresAt === undefined) return soaExpire;
+    const left = Math.floor((z.expiresAt - this.#now()) / 1000);
     return Math.max(0, Math.min(left, z.timers.expire));
   }
 
@@ -251,6 +263,8 @@ export class Secondary {
     const copy = catalog ? undefined : state.copy(name);
     const lastSuccess = state.lastSuccess(name);
     const timers = copy !== undefined ? { refresh: copy.refresh, retry: copy.retry, expire: copy.expire } : defaults;
+    const expiresAt =
+      lastSuccess === undefined ? undefined : (state.expiresAt?.(name) ?? lastSuccess + timers.expire * 1000);
     const zone: Zone = {
       name,
       catalog,
@@ -259,6 +273,7 @@ export class Secondary {
       hasCopy: catalog ? lastSuccess !== undefined : copy !== undefined,
       expired: false,
       lastSuccess,
+      expiresAt,
       timers,
       pending: undefined,
       failures: 0,
@@ -273,10 +288,7 @@ export class Secondary {
     this.#zones.set(name, zone);
     // A copy without a recorded success (never refreshed by this secondary) is not trusted: it
     // is served once a refresh or SOA check succeeds.
-    if (zone.hasCopy) {
-      const expiresAt = lastSuccess === undefined ? Number.NEGATIVE_INFINITY : lastSuccess + timers.expire * 1000;
-      this.#armExpire(zone, expiresAt);
-    }
+    if (zone.hasCopy) this.#armExpire(zone, expiresAt ?? Number.NEGATIVE_INFINITY);
     return zone;
   }
 
@@ -387,6 +399,7 @@ export class Secondary {
     try {
       this.#o.transferer.dropZone(zone.name);
       this.#o.state.putLastSuccess(zone.name, undefined);
+      this.#o.state.putExpiresAt?.(zone.name, undefined);
       this.#o.log.info({ zone: zone.name }, 'zone removed from the catalog; dropped');
     } catch (error) {
       this.#o.log.error({ err: error, zone: zone.name }, 'dropping a zone the catalog no longer lists failed');
@@ -404,8 +417,19 @@ export class Secondary {
     zone.lastSuccess = now;
     zone.timers = { refresh: outcome.soa.refresh, retry: outcome.soa.retry, expire: outcome.soa.expire };
     if (zone.pending !== undefined && !serialGreater(zone.pending.serial, outcome.serial)) zone.pending = undefined;
+    // RFC 7314 §4: the primary's EXPIRE option, when it sent one below the SOA field (a secondary
+    // whose own copy has that long left), is the expire timer, so that a chain of secondaries
+    // expires when the first one would. An SOA check only lengthens it (BIND does the same): a
+    // transfer brings the copy's own time.
+    const left = outcome.soa.expireLeft;
+    let expiresAt = now + (left === undefined ? zone.timers.expire : Math.min(left, zone.timers.expire)) * 1000;
+    if (outcome.kind === 'current' && !zone.expired && zone.expiresAt !== undefined) {
+      expiresAt = Math.max(expiresAt, zone.expiresAt);
+    }
+    zone.expiresAt = expiresAt;
     try {
       this.#o.state.putLastSuccess(zone.name, now);
+      this.#o.state.putExpiresAt?.(zone.name, expiresAt);
     } catch (error) {
       // The copy is served all the same; a restart would then see an older success.
       log.error({ err: error, zone: zone.name }, 'recording the refresh time failed');
@@ -413,7 +437,7 @@ export class Secondary {
     if (zone.expired) log.info({ zone: zone.name, serial: outcome.serial }, 'zone no longer expired');
     zone.expired = false;
     this.expired.delete(zone.name);
-    this.#armExpire(zone, now + zone.timers.expire * 1000);
+    this.#armExpire(zone, expiresAt);
     // RFC 1035 §3.3.13 REFRESH, shortened by a little jitter (never lengthened: the primary's
     // operator chose it as an upper bound).
     this.#schedule(zone, zone.timers.refresh * 1000 * (1 - REFRESH_JITTER * this.#random()));

@@ -15,6 +15,11 @@ export function refreshedSetting(zone: string): string {
   return `secondary.refreshed ${zone}`;
 }
 
+/** The setting holding when `zone`'s copy expires (ms since the epoch, decimal; RFC 7314 §4). */
+export function expiresSetting(zone: string): string {
+  return `secondary.expires ${zone}`;
+}
+
 /** SecondaryState over a Store. */
 export function storeState(store: Store): SecondaryState {
   return {
@@ -32,6 +37,14 @@ export function storeState(store: Store): SecondaryState {
     },
     putLastSuccess(zone: string, ms: number | undefined): void {
       store.putSetting(refreshedSetting(zone), ms === undefined ? undefined : String(ms));
+    },
+    expiresAt(zone: string): number | undefined {
+      const text = store.setting(expiresSetting(zone));
+      const ms = text === undefined ? Number.NaN : Number(text);
+      return Number.isFinite(ms) ? ms : undefined;
+    },
+    putExpiresAt(zone: string, ms: number | undefined): void {
+      store.putSetting(expiresSetting(zone), ms === undefined ? undefined : String(ms));
     },
   };
 }

@@ -69,8 +69,49 @@ const TIMEOUT_MS = 2 * 60 * 60_000;
 const IDLE_MS = 30_000;
 const SOA_TIMEOUT_MS = 5000;
 
-function soaInfo(soa: SoaRecord): SoaInfo {
-  return { serial: soa.serial, refresh: soa.refresh, retry: soa.retry, expire: soa.expire, minimum: soa.minimum };
+/** EDNS option code of EXPIRE (RFC 7314 §2). */
+const EXPIRE_OPTION = 9;
+/** The OPT of a transfer query we add: root owner, type OPT, payload 1232, version 0, no flags. */
+const OPT_HEAD = Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0]);
+
+/**
+ * The primary's SOA fields, and the EXPIRE option (RFC 7314 §3) its reply carried: the seconds
+ * its own copy has left when it is a secondary itself (`expireLeft`, when sent).
+ */
+function soaInfo(soa: SoaRecord, expireLeft?: number): SoaInfo {
+  const info: SoaInfo = {
+    serial: soa.serial,
+    refresh: soa.refresh,
+    retry: soa.retry,
+    expire: soa.expire,
+    minimum: soa.minimum,
+  };
+  if (expireLeft !== undefined) info.expireLeft = expireLeft;
+  return info;
+}
+
+/**
+ * `query` asking for EXPIRE (RFC 7314 §2: an empty option), before it is signed. `hasOpt`: its
+ * OPT is its last record (encodeQuery's), which gets the option; else an OPT is added.
+ */
+export function askExpire(query: Buffer, hasOpt: boolean): Buffer {
+  const option = Buffer.from([0, EXPIRE_OPTION, 0, 0]);
+  if (hasOpt) {
+    const out = Buffer.concat([query, option]);
+    out.writeUInt16BE(query.readUInt16BE(query.length - 2) + option.length, query.length - 2);
+    return out;
+  }
+  const rdlen = Buffer.alloc(2);
+  rdlen.writeUInt16BE(option.length, 0);
+  const out = Buffer.concat([query, OPT_HEAD, rdlen, option]);
+  out.writeUInt16BE(query.readUInt16BE(Hdr.ARCOUNT) + 1, Hdr.ARCOUNT);
+  return out;
+}
+
+/** The EXPIRE option's seconds in a reply (RFC 7314 §2: 4 bytes), or undefined. */
+function expireOf(reply: DecodedMessage): number | undefined {
+  const option = reply.edns?.options.find((o) => o.code === EXPIRE_OPTION && o.data.length === 4);
+  return option?.data.readUInt32BE(0);
 }
 
 function canonicalZone(zone: string): string {
@@ -83,6 +124,15 @@ type Received =
   | { kind: 'current'; soa: SoaRecord }
   | { kind: 'axfr'; soa: SoaRecord; collector: AxfrCollector }
   | { kind: 'ixfr'; soa: SoaRecord; folder: IxfrFolder };
+
+/** One transfer read: the reply, its size, and the EXPIRE option it carried (RFC 7314 §3). */
+interface TransferRead {
+  received: Received;
+  bytes: number;
+  messages: number;
+  sequences: number;
+  expireLeft?: number;
+}
 
 /**
  * Reads the records of one transfer reply as they arrive (RFC 1995 §4, RFC 5936 §2.2): the
@@ -315,7 +365,10 @@ export class TransferClient implements ZoneTransferer {
   async soa(zone: string, signal?: AbortSignal): Promise<SoaInfo> {
     const name = canonicalZone(zone);
     const what = this.#what(name, 'SOA query');
-    const query = encodeQuery({ id: this.#randomId(), name, qtype: Type.SOA, edns: { udpSize: 1232 } });
+    const query = askExpire(
+      encodeQuery({ id: this.#randomId(), name, qtype: Type.SOA, edns: { udpSize: 1232 } }),
+      true,
+    );
     const signed = this.#sign(query);
     const { message } = signed;
     const options = { timeoutMs: this.#soaTimeoutMs, signal, what };
@@ -345,7 +398,7 @@ export class TransferClient implements ZoneTransferer {
     this.#checkRcode(decoded, what);
     const soa = decoded.answer.find((rr): rr is SoaRecord & { class: number } => rr.type === 'SOA' && rr.name === name);
     if (soa === undefined) throw new TransferError('ERR_XFR_MALFORMED', `${what}: the answer has no SOA of the zone`);
-    return soaInfo(soa);
+    return soaInfo(soa, expireOf(decoded));
   }
 
   /**
@@ -358,8 +411,10 @@ export class TransferClient implements ZoneTransferer {
     ours: ZoneRow | undefined,
     what: string,
     signal: AbortSignal | undefined,
-  ): Promise<{ received: Received; bytes: number; messages: number; sequences: number }> {
+  ): Promise<TransferRead> {
     const signed = this.#sign(query);
+    // RFC 7314 §3: the EXPIRE option of the reply (the first message that has one).
+    let expireLeft: number | undefined;
     const { message, key } = signed;
     const verifier = key === undefined ? undefined : new TsigStreamVerifier(key, signed.mac, { now: this.#clock });
     const reader = new ReplyReader(zone, ours, { store: this.#store, namespace: this.#namespace, what });
@@ -372,6 +427,7 @@ export class TransferClient implements ZoneTransferer {
       }
       const decoded = this.#decode(reply, what);
       this.#checkRcode(decoded, what);
+      expireLeft ??= expireOf(decoded);
       reader.message(decoded.answer, index === 0);
       if (!reader.done) return false;
       // RFC 8945 §5.3.1: the last message must be signed.
@@ -386,7 +442,13 @@ export class TransferClient implements ZoneTransferer {
       signal,
       what,
     });
-    return { received: reader.result(), bytes, messages, sequences: reader.sequences };
+    return {
+      received: reader.result(),
+      bytes,
+      messages,
+      sequences: reader.sequences,
+      ...(expireLeft !== undefined ? { expireLeft } : {}),
+    };
   }
 
   async refresh(zone: string, signal?: AbortSignal): Promise<TransferOutcome> {
@@ -394,15 +456,21 @@ export class TransferClient implements ZoneTransferer {
     const ours = this.#store.zone(name);
     if (ours === undefined) return this.#axfr(name, undefined, 'no local copy', signal);
     const what = this.#what(name, 'IXFR');
-    let got: { received: Received; bytes: number; messages: number; sequences: number };
+    let got: TransferRead;
     try {
-      got = await this.#transfer(name, encodeIxfrQuery(name, ours.serial, this.#randomId()), ours, what, signal);
+      got = await this.#transfer(
+        name,
+        askExpire(encodeIxfrQuery(name, ours.serial, this.#randomId()), false),
+        ours,
+        what,
+        signal,
+      );
     } catch (err) {
       if (!(err instanceof TransferError && err.axfrFallback)) throw err;
       return this.#axfr(name, ours.serial, `IXFR from ${ours.serial} does not fit our copy: ${err.message}`, signal);
     }
     const { received, bytes, messages, sequences } = got;
-    const soa = soaInfo(received.soa);
+    const soa = soaInfo(received.soa, got.expireLeft);
     if (received.kind === 'current') return { kind: 'current', serial: soa.serial, soa, skipped: 0 };
     if (received.kind === 'axfr') {
       const routes = this.#applyAxfr(received.collector, what);
@@ -467,10 +535,13 @@ export class TransferClient implements ZoneTransferer {
 
   async #axfr(zone: string, from: number | undefined, reason: string, signal?: AbortSignal): Promise<TransferOutcome> {
     const what = this.#what(zone, 'AXFR');
-    const query = encodeQuery({ id: this.#randomId(), name: zone, qtype: Type.AXFR, edns: false });
-    const { received, bytes, messages } = await this.#transfer(zone, query, undefined, what, signal);
+    const query = askExpire(
+      encodeQuery({ id: this.#randomId(), name: zone, qtype: Type.AXFR, edns: { udpSize: 1232 } }),
+      true,
+    );
+    const { received, bytes, messages, expireLeft } = await this.#transfer(zone, query, undefined, what, signal);
     if (received.kind !== 'axfr') throw new TransferError('ERR_XFR_MALFORMED', `${what}: the reply is no zone`);
-    const soa = soaInfo(received.soa);
+    const soa = soaInfo(received.soa, expireLeft);
     const routes = this.#applyAxfr(received.collector, what);
     this.#logApplied(zone, 'axfr', from, soa.serial, routes, bytes, received.collector.skipped, reason);
     return {

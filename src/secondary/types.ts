@@ -20,6 +20,12 @@ export interface SoaInfo {
   retry: number;
   expire: number;
   minimum: number;
+  /**
+   * The EXPIRE option (RFC 7314 §3) of the primary's reply, when it sent one: the seconds its
+   * own copy has left (a secondary of a secondary). The expire timer then runs from it
+   * (docs/design.md#secondary-mode).
+   */
+  expireLeft?: number;
 }
 
 /** What one refresh of a zone did. */

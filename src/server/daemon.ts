@@ -9,7 +9,7 @@ import type { Registry } from 'prom-client';
 import { type Config, ConfigError, type HostPort, zoneParams } from '../config/config.js';
 import { notifyAcceptor } from '../secondary/notify-in.js';
 import { Secondary } from '../secondary/secondary.js';
-import { PRIMARY_SETTING, refreshedSetting, storeState } from '../secondary/state-store.js';
+import { expiresSetting, PRIMARY_SETTING, refreshedSetting, storeState } from '../secondary/state-store.js';
 import { TransferClient } from '../secondary/transfer-client.js';
 import type { Primary, ZoneTransferer } from '../secondary/types.js';
 import { Store } from '../store/store.js';
@@ -132,7 +132,10 @@ function markRole(store: Store, config: Config, log: Logger): void {
   }
   if (marked === undefined) return;
   store.putSetting(PRIMARY_SETTING, undefined);
-  for (const zone of store.zones()) store.putSetting(refreshedSetting(zone.name), undefined);
+  for (const zone of store.zones()) {
+    store.putSetting(refreshedSetting(zone.name), undefined);
+    store.putSetting(expiresSetting(zone.name), undefined);
+  }
   log.warn(
     { primary: marked },
     'promoted: this database was a secondary copy and the config has no secondary; local writes are allowed now',
@@ -300,6 +303,10 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       // The catalog as the view serves it: the namespace of the start, the SOA timers of the start.
       catalog: () => catalog,
       log,
+      metrics,
+      // RFC 7314 §3.2: a secondary's transfers carry the seconds its own copy has left, as its
+      // SOA answers do (the handler's expireFor); a primary's the SOA field.
+      expireFor: (zone, soaExpire) => secondary?.expireFor(zone, soaExpire) ?? soaExpire,
       udpPayloadSize: config.udpPayloadSize,
     });
     // DNS UPDATE writes on a connection of its own with a short busy timeout: a write runs on

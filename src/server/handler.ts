@@ -350,6 +350,10 @@ export class QueryHandler {
         if (result.status !== 'ok') {
           const failed = this.#tsigFailure(request, query, 'tcp', result);
           metrics.response('tcp', failed.rcode);
+          // docs/design.md#transfer-metrics: a transfer refused for its TSIG is notauth.
+          const type = query.qtype === Type.AXFR ? 'axfr' : 'ixfr';
+          metrics.transfer(type, 'notauth');
+          metrics.transferMessage(type, failed.reply.length);
           return [failed.reply];
         }
         tsig = { key: result.key, mac: result.mac };
@@ -560,7 +564,11 @@ export class QueryHandler {
       }
       if (asked.nsid) optional = this.#nsid;
     }
-    if (ede !== undefined) optional = optional === undefined ? Buffer.from(ede) : Buffer.concat([optional, ede]);
+    if (ede !== undefined) {
+      optional = optional === undefined ? Buffer.from(ede) : Buffer.concat([optional, ede]);
+      // The INFO-CODE follows the option's code and length (RFC 8914 §2).
+      if (ede.length >= 6) this.#options.metrics.ede((ede[4]! << 8) | ede[5]!);
+    }
     return kept === undefined && optional === undefined ? undefined : { kept, optional };
   }
 

@@ -9,6 +9,7 @@ import type { SecondaryMetrics, ZoneStatus } from '../secondary/secondary.js';
 import { Rcode, Type } from '../wire/types.js';
 import { type CounterSeries, type HistogramSeries, HotCounter, HotHistogram } from './hot-metrics.js';
 import type { NotifyMetrics, NotifyResult } from './notify.js';
+import type { TransferMetrics, TransferResult } from './transfer.js';
 
 export type Proto = 'udp' | 'tcp';
 
@@ -56,7 +57,7 @@ interface ProtoSeries {
  * `cacheHit()`, ...), each an add to a series bound at construction: no label hashing and no
  * prom-client call per query.
  */
-export class DaemonMetrics implements NotifyMetrics, SecondaryMetrics {
+export class DaemonMetrics implements NotifyMetrics, SecondaryMetrics, TransferMetrics {
   readonly registry: Registry;
   readonly requests: HotCounter<'proto' | 'qtype'>;
   readonly responses: HotCounter<'proto' | 'rcode'>;
@@ -86,6 +87,10 @@ export class DaemonMetrics implements NotifyMetrics, SecondaryMetrics {
   readonly tsigVerifications: Counter<'result' | 'key'>;
   readonly updates: Counter<'result'>;
   readonly notifySent: Counter<'peer' | 'result'>;
+  readonly transfers: Counter<'type' | 'result'>;
+  readonly transferMessages: Counter<'type'>;
+  readonly transferBytes: Counter<'type'>;
+  readonly edeSent: HotCounter<'code'>;
   readonly notifyPendingGauge: Gauge;
   /** A secondary's zones, read when scraped (the daemon sets it in secondary mode). */
   secondaryStatus: (() => ZoneStatus[]) | undefined;
@@ -103,6 +108,8 @@ export class DaemonMetrics implements NotifyMetrics, SecondaryMetrics {
   readonly #miss: CounterSeries;
   /** Answers written from the route index. */
   readonly #indexHit: CounterSeries;
+  /** EDE series by info code (the few codes psarnd sends), bound at first use. */
+  readonly #ede = new Map<number, CounterSeries>();
 
   constructor(options: { registry?: Registry; defaultMetrics?: boolean } = {}) {
     this.registry = options.registry ?? new Registry();
@@ -261,6 +268,32 @@ export class DaemonMetrics implements NotifyMetrics, SecondaryMetrics {
       labelNames: ['peer', 'result'],
       registers,
     });
+    // Transfers out (docs/design.md#transfer-metrics): by the request's type and outcome, never
+    // by zone or peer (a catalog of many zones, or any address, would grow the series).
+    this.transfers = new Counter({
+      name: 'psarn_dns_transfers_total',
+      help: 'Zone transfer requests served out, by requested type (axfr, ixfr: an IXFR answered in AXFR form or with the SOA alone counts as ixfr) and result: ok (every message sent), refused (the ACL: no key allowed it), notauth (not our zone, or a TSIG that failed), error (FORMERR, NOTIMP, SERVFAIL, or the stream stopped before its end).',
+      labelNames: ['type', 'result'],
+      registers,
+    });
+    this.transferMessages = new Counter({
+      name: 'psarn_dns_transfer_messages_total',
+      help: 'DNS messages sent in answer to AXFR and IXFR requests (refusals included), by requested type.',
+      labelNames: ['type'],
+      registers,
+    });
+    this.transferBytes = new Counter({
+      name: 'psarn_dns_transfer_bytes_total',
+      help: 'Bytes of the messages sent in answer to AXFR and IXFR requests (without the TCP length prefix), by requested type.',
+      labelNames: ['type'],
+      registers,
+    });
+    this.edeSent = new HotCounter({
+      name: 'psarn_dns_ede_total',
+      help: 'Extended DNS Errors (RFC 8914) put in replies, by INFO-CODE (e.g. 18 Prohibited, 20 Not Authoritative, 22 No Reachable Authority).',
+      labelNames: ['code'],
+      registers,
+    });
     this.notifyPendingGauge = new Gauge({
       name: 'psarn_notify_pending',
       help: 'NOTIFYs (one per zone and secondary) waiting to be sent or answered.',
@@ -401,6 +434,27 @@ export class DaemonMetrics implements NotifyMetrics, SecondaryMetrics {
   /** What became of a DNS UPDATE (src/server/update.ts). */
   update(result: 'ok' | 'refused' | 'prereq' | 'notauth' | 'formerr' | 'servfail'): void {
     this.updates.inc({ result });
+  }
+
+  /** What became of one transfer request (src/server/transfer.ts), counted once when it ends. */
+  transfer(type: 'axfr' | 'ixfr', result: TransferResult): void {
+    this.transfers.inc({ type, result });
+  }
+
+  /** One message of a transfer's reply sent (or handed to the socket). */
+  transferMessage(type: 'axfr' | 'ixfr', bytes: number): void {
+    this.transferMessages.inc({ type });
+    this.transferBytes.inc({ type }, bytes);
+  }
+
+  /** An EDE option with INFO-CODE `code` put in a reply (src/server/handler.ts #replyOptions). */
+  ede(code: number): void {
+    let series = this.#ede.get(code);
+    if (series === undefined) {
+      series = this.edeSent.series({ code: String(code) });
+      this.#ede.set(code, series);
+    }
+    series.value++;
   }
 
   /** An answer written from the route index. */

@@ -10,13 +10,13 @@ import { serialGreater } from '../store/serial.js';
 import type { Store } from '../store/store.js';
 import { Flag, Hdr, OPCODE_MASK, OPCODE_SHIFT } from '../wire/cursor.js';
 import { decodeMessage } from '../wire/message.js';
-import type { ParsedQuery } from '../wire/query.js';
-import { Ede, edeOption, errorResponse } from '../wire/response.js';
+import { type ParsedQuery, readEdnsRequest } from '../wire/query.js';
+import { Ede, edeOption, errorResponse, expireOption } from '../wire/response.js';
 import { signMessage, type TsigKey, TsigStreamSigner, tsigSize } from '../wire/tsig.js';
 import { type DnsRecord, Rcode, type RcodeValue, Type } from '../wire/types.js';
 import { buildCatalog, type CatalogOptions, catalogMembers, catalogName } from '../zone/catalog.js';
 import { soaRecord } from '../zone/records.js';
-import { axfrRecords, ixfrPlan, packMessages } from '../zonefile/transfer.js';
+import { axfrRecords, ixfrPlan, type PackOptions, packMessages } from '../zonefile/transfer.js';
 import type { Proto } from './metrics.js';
 
 /** Where a transfer query came from; undefined over UDP (the handler is not told). */
@@ -92,6 +92,17 @@ export function allowTransferByKeys(
 /** Key names are domain names: compared without case and trailing dot. */
 const canonicalKey = (name: string): string => (name.endsWith('.') ? name.slice(0, -1) : name).toLowerCase();
 
+/** What became of one transfer request (docs/design.md#transfer-metrics). */
+export type TransferResult = 'ok' | 'refused' | 'notauth' | 'error';
+
+/** Counted per transfer request and per message sent (DaemonMetrics implements it). */
+export interface TransferMetrics {
+  /** Once per request, when its reply is decided (a refusal) or its stream ends. */
+  transfer(type: 'axfr' | 'ixfr', result: TransferResult): void;
+  /** Each message of the reply, as it is handed out. */
+  transferMessage(type: 'axfr' | 'ixfr', bytes: number): void;
+}
+
 export interface TransferOptions {
   /**
    * A store connection for one transfer, and how to let it go: psarnd opens a read-only one per
@@ -109,6 +120,13 @@ export interface TransferOptions {
    * transfer); undefined: the catalog is not transferred (docs/design.md#catalog-zone).
    */
   catalog?: () => CatalogOptions;
+  metrics?: TransferMetrics;
+  /**
+   * The EXPIRE (RFC 7314 §3) sent with a transfer of `zone`, whose SOA says `soaExpire`: the
+   * handler's hook. A primary sends the field itself (the default); a secondary sends the seconds
+   * its own copy has left (§3.2), so a chain of secondaries cannot keep an expired zone alive.
+   */
+  expireFor?: (zone: string, soaExpire: number) => number;
 }
 
 /** The replies to one transfer query, and the RCODE they carry (for metrics). */
@@ -162,15 +180,31 @@ export class TransferServer {
    * reply, a transfer's messages in a chain (§5.3.1).
    */
   respond(request: Buffer, query: ParsedQuery, proto: Proto, context: TransferContext = {}): TransferReplies {
+    try {
+      return this.#respond(request, query, proto, context);
+    } catch (err) {
+      // The handler answers SERVFAIL (an internal error): a transfer that failed.
+      this.#options.metrics?.transfer(transferType(query), 'error');
+      throw err;
+    }
+  }
+
+  #respond(request: Buffer, query: ParsedQuery, proto: Proto, context: TransferContext): TransferReplies {
     const { peer, tsig } = context;
     const clock = this.#options.clock ?? Date.now;
+    const metrics = this.#options.metrics;
     const refuse = (rcode: RcodeValue, reply?: Buffer, ede?: Uint8Array): TransferReplies => {
-      if (reply !== undefined) return { rcode, messages: [reply] };
-      const bare = context.error?.(rcode, ede) ?? this.#error(request, query, rcode);
-      return {
-        rcode,
-        messages: [tsig === undefined ? bare : signMessage(bare, tsig.key, { requestMac: tsig.mac, now: clock })],
-      };
+      let message = reply;
+      if (message === undefined) {
+        const bare = context.error?.(rcode, ede) ?? this.#error(request, query, rcode);
+        message = tsig === undefined ? bare : signMessage(bare, tsig.key, { requestMac: tsig.mac, now: clock });
+      }
+      if (metrics !== undefined) {
+        const type = transferType(query);
+        metrics.transfer(type, rcode === Rcode.REFUSED ? 'refused' : rcode === Rcode.NOTAUTH ? 'notauth' : 'error');
+        metrics.transferMessage(type, message.length);
+      }
+      return { rcode, messages: [message] };
     };
     // RFC 5936 §4.2: AXFR is defined over TCP only. NOTIMP, as Knot answers (before the ACL: it
     // says nothing about the zone or the keys).
@@ -238,15 +272,26 @@ export class TransferServer {
     const udpPayloadSize = this.udpPayloadSize;
     const maxSize =
       proto === 'tcp' ? TCP_MAX : query.edns !== undefined ? Math.min(query.edns.udpSize, udpPayloadSize) : UDP_CLASSIC;
-    const pack = { maxSize, udpPayloadSize, reserve: decision.reserve ?? 0 };
+    // RFC 7314 §3: EXPIRE in every message when the query asked for it (8 bytes each; a client
+    // may read it from any), the zone's SOA expire or, on a secondary, the seconds its copy has left.
+    const asked =
+      query.edns !== undefined && query.edns.optionsLength > 0 && readEdnsRequest(request, query.edns).expire;
+    const expireFor = this.#options.expireFor;
+    const pack: PackOptions = { maxSize, udpPayloadSize, reserve: decision.reserve ?? 0 };
+    const expire = (zone: string, soaExpire: number): void => {
+      if (asked) pack.ednsOptions = expireOption(expireFor?.(zone, soaExpire) ?? soaExpire);
+    };
     const sign = decision.sign;
     let index = 0;
     const out = (message: Buffer): Buffer => (sign === undefined ? message : sign(message, index++));
     const epochTtl = this.#options.epochTtl();
     const started = performance.now();
+    const metrics = this.#options.metrics;
+    const type = transferType(query);
     let count = 0;
     let bytes = 0;
     let kind = 'axfr';
+    let completed = false;
     const body = function* (): Generator<Buffer> {
       if (catalog !== undefined) {
         // The catalog has no journal: an IXFR of it is the whole catalog (RFC 1995 §4), or its
@@ -258,6 +303,7 @@ export class TransferServer {
           catalogMembers(store.zones()),
         );
         const soa = zone.soa();
+        expire(zone.name, catalog.params.expire);
         let records: DnsRecord[];
         if (clientSerial !== undefined && (clientSerial === zone.serial || serialGreater(clientSerial, zone.serial))) {
           kind = 'current';
@@ -270,6 +316,7 @@ export class TransferServer {
         return;
       }
       const zone = store.zone(query.qname)!;
+      expire(zone.name, zone.expire);
       let records: Iterable<DnsRecord>;
       if (clientSerial === undefined) {
         records = axfrRecords(store, zone, epochTtl);
@@ -305,9 +352,14 @@ export class TransferServer {
       for (const message of store.snapshot(body)) {
         count++;
         bytes += message.length;
+        metrics?.transferMessage(type, message.length);
+        // Over UDP the reply is one message: the handler takes it and lets the rest go.
+        if (proto === 'udp') completed = true;
         yield message;
       }
+      completed = true;
     } finally {
+      metrics?.transfer(type, completed ? 'ok' : 'error');
       log.info(
         {
           zone: query.qname,
@@ -319,6 +371,7 @@ export class TransferServer {
           key: decision.key,
           messages: count,
           bytes,
+          ...(completed ? {} : { completed }),
           seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
         },
         'zone transfer',
@@ -334,6 +387,9 @@ export class TransferServer {
     });
   }
 }
+
+/** The metrics' type label: the request's QTYPE (an IXFR answered in AXFR form stays 'ixfr'). */
+const transferType = (query: ParsedQuery): 'axfr' | 'ixfr' => (query.qtype === Type.AXFR ? 'axfr' : 'ixfr');
 
 /** The serial of the SOA in an IXFR query's authority section (RFC 1995 §3), or undefined. */
 function ixfrSerial(request: Buffer): number | undefined {

@@ -98,10 +98,13 @@ export interface PackOptions {
   reserve?: number;
   /** Our EDNS payload size, in each message's OPT when the query had one. */
   udpPayloadSize: number;
+  /** Option bytes for each message's OPT (EXPIRE, RFC 7314 §3), when the query had one. */
+  ednsOptions?: Uint8Array | undefined;
 }
 
 const OPT_SIZE = RR_MIN;
 const MAX_MESSAGE = 0xffff;
+const EMPTY = new Uint8Array(0);
 
 /**
  * Packs records into as few messages as fit in `maxSize - reserve` bytes each (RFC 5936 §2.2:
@@ -117,7 +120,7 @@ export function* packMessages(
   records: Iterable<DnsRecord>,
   options: PackOptions,
 ): Generator<Buffer> {
-  const optSize = query.edns ? OPT_SIZE : 0;
+  const optSize = query.edns ? OPT_SIZE + (options.ednsOptions?.length ?? 0) : 0;
   const limit = Math.min(options.maxSize, MAX_MESSAGE) - (options.reserve ?? 0) - optSize;
   let first = true;
   let w = start(request, query, first);
@@ -136,7 +139,7 @@ export function* packMessages(
     if (over) {
       if (count === 0) throw new WireError(`${rr.name} ${rr.type} does not fit in one ${limit}-byte message`);
       w.len = mark;
-      yield finish(w, query, first, count, options.udpPayloadSize);
+      yield finish(w, query, first, count, options);
       first = false;
       w = start(request, query, false);
       count = 0;
@@ -145,7 +148,7 @@ export function* packMessages(
     }
     count++;
   }
-  yield finish(w, query, first, count, options.udpPayloadSize);
+  yield finish(w, query, first, count, options);
 }
 
 function start(request: Buffer, query: TransferQuery, withQuestion: boolean): Writer {
@@ -159,9 +162,10 @@ function start(request: Buffer, query: TransferQuery, withQuestion: boolean): Wr
   return w;
 }
 
-function finish(w: Writer, query: TransferQuery, withQuestion: boolean, count: number, udpPayloadSize: number): Buffer {
+function finish(w: Writer, query: TransferQuery, withQuestion: boolean, count: number, options: PackOptions): Buffer {
   const optAt = w.len;
-  const out = Buffer.allocUnsafe(optAt + (query.edns ? OPT_SIZE : 0));
+  const extra = options.ednsOptions ?? EMPTY;
+  const out = Buffer.allocUnsafe(optAt + (query.edns ? OPT_SIZE + extra.length : 0));
   w.buf.copy(out, 0, 0, optAt);
   let flags = Flag.QR | Flag.AA | ((query.opcode & OPCODE_MASK) << OPCODE_SHIFT);
   if (query.rd) flags |= Flag.RD;
@@ -175,9 +179,10 @@ function finish(w: Writer, query: TransferQuery, withQuestion: boolean, count: n
   if (query.edns) {
     out[optAt] = 0;
     out.writeUInt16BE(Type.OPT, optAt + 1);
-    out.writeUInt16BE(udpPayloadSize, optAt + 3);
+    out.writeUInt16BE(options.udpPayloadSize, optAt + 3);
     out.writeUInt32BE(query.edns.do ? OptTtl.DO : 0, optAt + 5);
-    out.writeUInt16BE(0, optAt + 9);
+    out.writeUInt16BE(extra.length, optAt + 9);
+    out.set(extra, optAt + OPT_SIZE);
   }
   return out;
 }

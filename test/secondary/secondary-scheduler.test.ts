@@ -61,6 +61,9 @@ function fakes(clock: { now(): number }) {
   const primary = new Map<string, number>();
   const local = new Map<string, LocalCopy>();
   const success = new Map<string, number>();
+  const expires = new Map<string, number>();
+  /** The EXPIRE option (RFC 7314) the primary sends: a secondary's seconds left; undefined: none. */
+  let expireLeft: number | undefined;
   const calls: { op: string; zone: string; at: number }[] = [];
   let down = false;
   let members: string[] = [];
@@ -70,7 +73,7 @@ function fakes(clock: { now(): number }) {
   const soaOf = (zone: string): SoaInfo => {
     const serial = primary.get(zone);
     if (serial === undefined) throw Object.assign(new Error(`primary has no zone ${zone}`), { code: 'ERR_NOTAUTH' });
-    return { serial, ...SOA };
+    return { serial, ...SOA, ...(expireLeft !== undefined ? { expireLeft } : {}) };
   };
   const transferer: ZoneTransferer = {
     async soa(zone, signal) {
@@ -125,13 +128,22 @@ function fakes(clock: { now(): number }) {
       if (ms === undefined) success.delete(zone);
       else success.set(zone, ms);
     },
+    expiresAt: (zone) => expires.get(zone),
+    putExpiresAt(zone, ms) {
+      if (ms === undefined) expires.delete(zone);
+      else expires.set(zone, ms);
+    },
   };
   return {
     primary,
     local,
     success,
+    expires,
     calls,
     dropped,
+    setExpireLeft: (seconds: number | undefined) => {
+      expireLeft = seconds;
+    },
     transferer,
     state,
     setDown: (value: boolean) => {
@@ -389,6 +401,63 @@ describe('secondary scheduler', () => {
     await secondary.settled();
     assert.equal(secondary.expired.has(A), false, 'the SOA check succeeded');
     assert.deepEqual(secondary.unready(), { missing: [], expired: [] });
+    secondary.close();
+  });
+
+  it("takes the primary's EXPIRE option as its timer (RFC 7314 §4): a secondary of a secondary with 20 s left expires after 20 s", async () => {
+    const { clock, f, secondary } = setup([A], (f) => {
+      f.primary.set(A, 5);
+      f.setExpireLeft(20);
+    });
+    secondary.start();
+    await secondary.settled();
+    assert.deepEqual(ops(f), ['refresh']);
+    // Passed on down the chain: what this copy has left, not the SOA's 1000.
+    assert.equal(secondary.expireFor(A, 1000), 20);
+    assert.equal(f.expires.get(A), clock.now() + 20_000, 'persisted for a restart');
+    f.setDown(true);
+    clock.advance(19_000);
+    await secondary.settled();
+    assert.equal(secondary.expired.has(A), false, 'a second before');
+    assert.equal(secondary.expireFor(A, 1000), 1);
+    clock.advance(1000);
+    await secondary.settled();
+    assert.equal(secondary.expired.has(A), true, 'after 20 s, not after the SOA expire');
+    // The middle secondary refreshed from the primary: its EXPIRE is long again.
+    f.setDown(false);
+    f.setExpireLeft(500);
+    secondary.notify(A);
+    await secondary.settled();
+    assert.equal(secondary.expired.has(A), false);
+    assert.equal(secondary.expireFor(A, 1000), 500);
+    // An SOA check never shortens the timer (BIND does the same); a longer EXPIRE lengthens it.
+    clock.advance(10_000);
+    f.setExpireLeft(100);
+    secondary.notify(A);
+    await secondary.settled();
+    assert.equal(secondary.expireFor(A, 1000), 490);
+    f.setExpireLeft(5000);
+    secondary.notify(A);
+    await secondary.settled();
+    assert.equal(secondary.expireFor(A, 1000), 1000, 'never past the SOA expire');
+    secondary.close();
+  });
+
+  it('a restart keeps the persisted expiry that an EXPIRE option shortened', async () => {
+    const { clock, f, secondary } = setup([A], (f) => {
+      f.local.set(A, { serial: 5, ...SOA });
+      f.setDown(true);
+    });
+    // Refreshed 10 s ago from a secondary whose copy had 15 s left: 5 s to go, not 990.
+    f.success.set(A, clock.now() - 10_000);
+    f.expires.set(A, clock.now() + 5000);
+    const release = f.hold();
+    secondary.start();
+    assert.equal(secondary.expireFor(A, 1000), 5);
+    release();
+    await secondary.settled();
+    clock.advance(5000);
+    assert.equal(secondary.expired.has(A), true);
     secondary.close();
   });
 
