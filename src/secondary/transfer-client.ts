@@ -354,6 +354,28 @@ export class TransferClient implements ZoneTransferer {
     }
   }
 
+  /**
+   * One message of a transfer stream: its TSIG verified in the stream (RFC 8945 §5.3.1: the first
+   * signed, up to 99 unsigned between signed ones), decoded, its rcode NOERROR. @throws TransferError
+   */
+  #streamMessage(
+    reply: Buffer,
+    index: number,
+    verifier: TsigStreamVerifier | undefined,
+    key: TsigKey | undefined,
+    what: string,
+  ): DecodedMessage {
+    if (verifier !== undefined) {
+      const result = verifier.verify(reply);
+      if (result.status !== 'ok' && !(result.status === 'unsigned' && index > 0)) {
+        throw this.#tsigFailed(result, reply, what, key!);
+      }
+    }
+    const decoded = this.#decode(reply, what);
+    this.#checkRcode(decoded, what);
+    return decoded;
+  }
+
   #decode(reply: Buffer, what: string): DecodedMessage {
     try {
       return decodeMessage(reply);
@@ -419,14 +441,7 @@ export class TransferClient implements ZoneTransferer {
     const verifier = key === undefined ? undefined : new TsigStreamVerifier(key, signed.mac, { now: this.#clock });
     const reader = new ReplyReader(zone, ours, { store: this.#store, namespace: this.#namespace, what });
     const onMessage: OnMessage = (reply, index) => {
-      if (verifier !== undefined) {
-        const result = verifier.verify(reply);
-        if (result.status !== 'ok' && !(result.status === 'unsigned' && index > 0)) {
-          throw this.#tsigFailed(result, reply, what, key!);
-        }
-      }
-      const decoded = this.#decode(reply, what);
-      this.#checkRcode(decoded, what);
+      const decoded = this.#streamMessage(reply, index, verifier, key, what);
       expireLeft ??= expireOf(decoded);
       reader.message(decoded.answer, index === 0);
       if (!reader.done) return false;
@@ -593,14 +608,7 @@ export class TransferClient implements ZoneTransferer {
       this.#primary.address,
       message,
       (reply, index) => {
-        if (verifier !== undefined) {
-          const result = verifier.verify(reply);
-          if (result.status !== 'ok' && !(result.status === 'unsigned' && index > 0)) {
-            throw this.#tsigFailed(result, reply, what, key!);
-          }
-        }
-        const decoded = this.#decode(reply, what);
-        this.#checkRcode(decoded, what);
+        const decoded = this.#streamMessage(reply, index, verifier, key, what);
         for (const rr of decoded.answer) {
           if ('typeCode' in rr) continue;
           if (done) throw new TransferError('ERR_XFR_MALFORMED', `${what}: records after the closing SOA`);
