@@ -385,7 +385,7 @@ export class QueryHandler {
   }
 
   /**
-   * A NOTIFY to a secondary (RFC 1996 §3.7–3.11), or an UPDATE to one: its TSIG verified first,
+   * A NOTIFY to a secondary (RFC 1996 §3.7–3.11): its TSIG verified first,
    * as any signed query (RFC 8945 §5.2: a failure is NOTAUTH with BADKEY/BADSIG/BADTIME); then
    * `decide` (given the verified key's name, undefined when unsigned, and a NOTIFY's SOA serial)
    * sets the rcode. The reply echoes the question, has no answer (RFC 1996 §4.7), AA when
@@ -408,29 +408,16 @@ export class QueryHandler {
     }
     const { query, serial } = parsed;
     const { metrics } = this.#options;
-    const out = this.#out;
-    this.#out = undefined;
-    let reply: Buffer;
-    let rcode: number;
-    try {
+    return this.#outsideSlot(() => {
       const result = query.tsig === undefined ? undefined : verifyMessage(request, this.tsigKeys, { now: this.#clock });
       if (result !== undefined) metrics.tsig(result.status, 'key' in result ? result.key.name : undefined);
-      if (result !== undefined && result.status !== 'ok') {
-        ({ reply, rcode } = this.#tsigFailure(request, query, proto, result));
-      } else {
-        const decided = decide(query, result?.key.name, serial);
-        rcode = decided.rcode;
-        reply = this.#error(request, query, decided.rcode, decided.ede);
-        if (decided.aa === true) reply.writeUInt16BE(reply.readUInt16BE(Hdr.FLAGS) | Flag.AA, Hdr.FLAGS);
-        if (result !== undefined) reply = signMessage(reply, result.key, { requestMac: result.mac, now: this.#clock });
-      }
-    } finally {
-      this.#out = out;
-    }
-    if (out === undefined) return { reply, rcode };
-    if (this.#outOffset + reply.length > out.length) throw new RangeError('a reply does not fit its slot');
-    out.set(reply, this.#outOffset);
-    return { reply: out.subarray(this.#outOffset, this.#outOffset + reply.length), rcode };
+      if (result !== undefined && result.status !== 'ok') return this.#tsigFailure(request, query, proto, result);
+      const decided = decide(query, result?.key.name, serial);
+      let reply = this.#error(request, query, decided.rcode, decided.ede);
+      if (decided.aa === true) reply.writeUInt16BE(reply.readUInt16BE(Hdr.FLAGS) | Flag.AA, Hdr.FLAGS);
+      if (result !== undefined) reply = signMessage(reply, result.key, { requestMac: result.mac, now: this.#clock });
+      return { reply, rcode: decided.rcode };
+    });
   }
 
   /** The answer from the route index, for URI, TXT and ANY questions of an indexed route. */
@@ -610,26 +597,33 @@ export class QueryHandler {
     const { metrics } = this.#options;
     const result = verifyMessage(request, this.tsigKeys, { now: this.#clock });
     metrics.tsig(result.status, 'key' in result ? result.key.name : undefined);
+    return this.#outsideSlot(() => {
+      if (result.status !== 'ok') return this.#tsigFailure(request, query, proto, result);
+      const answered = this.#answer(request, query, proto, tsigSize(result.key), { key: result.key, mac: result.mac });
+      const reply = answered.signed
+        ? answered.reply
+        : signMessage(answered.reply, result.key, { requestMac: result.mac, now: this.#clock });
+      return { reply, rcode: answered.rcode };
+    });
+  }
+
+  /**
+   * Runs `build` with every reply it makes in a new Buffer (a reply signed or changed after it
+   * is built cannot be written into the slot first), then copies the result into the caller's
+   * slot when handleInto gave one.
+   */
+  #outsideSlot(build: () => { reply: Buffer; rcode: number }): { reply: Buffer; rcode: number } {
     const out = this.#out;
     this.#out = undefined;
-    let reply: Buffer;
-    let rcode: number = Rcode.NOTAUTH;
+    let built: { reply: Buffer; rcode: number };
     try {
-      if (result.status === 'ok') {
-        const answered = this.#answer(request, query, proto, tsigSize(result.key), {
-          key: result.key,
-          mac: result.mac,
-        });
-        rcode = answered.rcode;
-        reply = answered.signed
-          ? answered.reply
-          : signMessage(answered.reply, result.key, { requestMac: result.mac, now: this.#clock });
-      } else ({ reply, rcode } = this.#tsigFailure(request, query, proto, result));
+      built = build();
     } finally {
       this.#out = out;
     }
-    if (out === undefined) return { reply, rcode };
-    if (this.#outOffset + reply.length > out.length) throw new RangeError('a signed reply does not fit its slot');
+    const { reply, rcode } = built;
+    if (out === undefined) return built;
+    if (this.#outOffset + reply.length > out.length) throw new RangeError('a reply does not fit its slot');
     out.set(reply, this.#outOffset);
     return { reply: out.subarray(this.#outOffset, this.#outOffset + reply.length), rcode };
   }
@@ -682,11 +676,8 @@ export class QueryHandler {
    */
   #update(request: Buffer, proto: Proto): { reply: Buffer; rcode: number } {
     const { metrics } = this.#options;
-    const out = this.#out;
-    this.#out = undefined;
-    let answered: { reply: Buffer; rcode: number };
-    try {
-      answered = this.#options.updates!.respond(request, {
+    return this.#outsideSlot(() =>
+      this.#options.updates!.respond(request, {
         verify: () => {
           const result = verifyMessage(request, this.tsigKeys, { now: this.#clock });
           metrics.tsig(result.status, 'key' in result ? result.key.name : undefined);
@@ -699,15 +690,8 @@ export class QueryHandler {
           return this.#reject(request, parsed, rcode);
         },
         tsigFailure: (query, result) => this.#tsigFailure(request, query, proto, result),
-      });
-    } finally {
-      this.#out = out;
-    }
-    const { reply, rcode } = answered;
-    if (out === undefined) return answered;
-    if (this.#outOffset + reply.length > out.length) throw new RangeError('an UPDATE reply does not fit its slot');
-    out.set(reply, this.#outOffset);
-    return { reply: out.subarray(this.#outOffset, this.#outOffset + reply.length), rcode };
+      }),
+    );
   }
 
   #servfail(request: Buffer, proto: Proto, error: unknown): Buffer | undefined {
