@@ -13,48 +13,15 @@ import {
   Secondary,
   type SecondaryOptions,
   type SecondaryState,
-  type SecondaryTimers,
 } from '../../src/secondary/secondary.js';
 import type { RefreshOutcome, SoaInfo, ZoneTransferer } from '../../src/secondary/types.js';
+import { fakeClock } from '../helpers/fake-clock.js';
 
 const A = 'a.aws.psarn.internal.';
 const B = 'b.aws.psarn.internal.';
 const C = 'c.aws.psarn.internal.';
 const CAT = 'catalog.psarn.internal.';
 const SOA: Omit<SoaInfo, 'serial'> = { refresh: 100, retry: 10, expire: 1000, minimum: 30 };
-
-/** A clock and one-shot timers that run only in advance(). */
-function fakeClock(start = 1_000_000) {
-  let now = start;
-  let seq = 0;
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  const api: SecondaryTimers & { now(): number; advance(ms: number): void; armed(): number } = {
-    now: () => now,
-    setTimeout(fn, ms) {
-      const id = ++seq;
-      timers.set(id, { at: now + ms, fn });
-      return id;
-    },
-    clearTimeout(handle) {
-      timers.delete(handle as number);
-    },
-    advance(ms) {
-      const end = now + ms;
-      for (;;) {
-        let next: [number, { at: number; fn: () => void }] | undefined;
-        for (const entry of timers)
-          if (entry[1].at <= end && (next === undefined || entry[1].at < next[1].at)) next = entry;
-        if (next === undefined) break;
-        timers.delete(next[0]);
-        now = next[1].at;
-        next[1].fn();
-      }
-      now = end;
-    },
-    armed: () => timers.size,
-  };
-  return api;
-}
 
 /** The primary's zones and a local store, with every call the scheduler made. */
 function fakes(clock: { now(): number }) {
@@ -178,7 +145,7 @@ function fakes(clock: { now(): number }) {
 }
 
 function setup(zones: SecondaryOptions['zones'], prepare?: (f: ReturnType<typeof fakes>) => void) {
-  const clock = fakeClock();
+  const clock = fakeClock(1_000_000);
   const f = fakes(clock);
   prepare?.(f);
   const changed: string[] = [];

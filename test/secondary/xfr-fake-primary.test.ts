@@ -13,27 +13,16 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { TransferError } from '../../src/secondary/errors.js';
 import { TransferClient } from '../../src/secondary/transfer-client.js';
 import { Store } from '../../src/store/store.js';
-import type { ZoneParams } from '../../src/store/types.js';
 import { Flag, Hdr } from '../../src/wire/cursor.js';
 import { decodeMessage } from '../../src/wire/message.js';
 import { parseQuery } from '../../src/wire/query.js';
 import { FrameDecoder, frame } from '../../src/wire/tcp.js';
 import type { DnsRecord, SoaRecord } from '../../src/wire/types.js';
 import { packMessages } from '../../src/zonefile/transfer.js';
+import { PARAMS } from '../helpers/fixtures.js';
 
 const Z = '123456789012.us-east-1.aws.psarn.internal.';
 const NS = 'psarn.internal.';
-const PARAMS: ZoneParams = {
-  soaTtl: 3600,
-  mname: 'ns.psarn.internal.',
-  rname: `hostmaster.${NS}`,
-  refresh: 3600,
-  retry: 600,
-  expire: 86400,
-  minimum: 30,
-  nsTtl: 3600,
-  nameservers: ['ns.psarn.internal.'],
-};
 const A = `a.svc.${Z}`;
 const B = `b.svc.${Z}`;
 const C = `c.svc.${Z}`;

@@ -17,9 +17,9 @@ import { promisify } from 'node:util';
 import { freePort } from '../../bench/knot.js';
 import { TransferClient } from '../../src/secondary/transfer-client.js';
 import { Store } from '../../src/store/store.js';
-import type { ZoneParams } from '../../src/store/types.js';
 import { makeTsigKey } from '../../src/wire/tsig.js';
 import { cliOn } from '../helpers/daemon.js';
+import { PARAMS } from '../helpers/fixtures.js';
 import { knotPrimaryConfig, stopKnot } from '../helpers/knot.js';
 import { skipUnlessTool, toolAvailable, toolPath } from '../helpers/tools.js';
 
@@ -30,17 +30,6 @@ const SECRET = randomBytes(32).toString('base64');
 const KEY = makeTsigKey('transfer-key', 'hmac-sha256', SECRET);
 const P = (path: string) => `arn:aws:psarn:us-east-1:123456789012:${path}`;
 const Q = (name: string) => `arn:aws:sqs:us-east-1:123456789012:${name}`;
-const PARAMS: ZoneParams = {
-  soaTtl: 3600,
-  mname: 'ns.psarn.internal.',
-  rname: `hostmaster.${NS}`,
-  refresh: 3600,
-  retry: 600,
-  expire: 86400,
-  minimum: 30,
-  nsTtl: 3600,
-  nameservers: ['ns.psarn.internal.'],
-};
 /** Outside the route model: Knot serves it, the secondary skips it. */
 const EXTRA = `www.${Z} 300 IN A 192.0.2.1\n`;
 

@@ -14,27 +14,16 @@ import { after, before, describe, it } from 'node:test';
 import { TransferError } from '../../src/secondary/errors.js';
 import { TransferClient } from '../../src/secondary/transfer-client.js';
 import { Store } from '../../src/store/store.js';
-import type { ZoneParams } from '../../src/store/types.js';
 import { FrameDecoder, frame } from '../../src/wire/tcp.js';
 import { findTsig, makeTsigKey, readTsig } from '../../src/wire/tsig.js';
 import { cliOn, type RunningDaemon, startAll, startPsarnd } from '../helpers/daemon.js';
+import { PARAMS } from '../helpers/fixtures.js';
 
 const Z = '123456789012.us-east-1.aws.psarn.internal.';
 const NS = 'psarn.internal.';
 const SECRET = randomBytes(32).toString('base64');
 const KEY = makeTsigKey('transfer-key', 'hmac-sha256', SECRET);
 const P = (path: string) => `arn:aws:psarn:us-east-1:123456789012:${path}`;
-const PARAMS: ZoneParams = {
-  soaTtl: 3600,
-  mname: 'ns.psarn.internal.',
-  rname: `hostmaster.${NS}`,
-  refresh: 3600,
-  retry: 600,
-  expire: 86400,
-  minimum: 30,
-  nsTtl: 3600,
-  nameservers: ['ns.psarn.internal.'],
-};
 
 describe('transfers in from a psarnd primary', () => {
   const dir = mkdtempSync(join(tmpdir(), 'psarn-xfr-in-'));

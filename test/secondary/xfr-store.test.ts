@@ -6,20 +6,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { Store } from '../../src/store/store.js';
-import type { ZoneParams } from '../../src/store/types.js';
+import { PARAMS } from '../helpers/fixtures.js';
 
 const Z = '123456789012.us-east-1.aws.psarn.internal.';
-const PARAMS: ZoneParams = {
-  soaTtl: 3600,
-  mname: 'ns.psarn.internal.',
-  rname: 'hostmaster.psarn.internal.',
-  refresh: 3600,
-  retry: 600,
-  expire: 86400,
-  minimum: 30,
-  nsTtl: 3600,
-  nameservers: ['ns.psarn.internal.'],
-};
 const route = (target: string) => ({
   policy: 'weighted' as const,
   ttl: 300,

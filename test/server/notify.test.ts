@@ -16,7 +16,6 @@ import {
   Notifier,
   type NotifierOptions,
   type NotifyPeer,
-  type NotifyTimers,
   type NotifyZone,
 } from '../../src/server/notify.js';
 import { Flag, Hdr } from '../../src/wire/cursor.js';
@@ -24,6 +23,7 @@ import { decodeMessage } from '../../src/wire/message.js';
 import { Opcode, Rcode, Type } from '../../src/wire/types.js';
 import { buildCatalog } from '../../src/zone/catalog.js';
 import type { ZoneChanges } from '../../src/zone/store-view.js';
+import { fakeClock } from '../helpers/fake-clock.js';
 import { PARAMS } from '../helpers/fixtures.js';
 
 const ZA = 'orders.123456789012.us-east-1.aws.psarn.internal.';
@@ -41,39 +41,6 @@ function withTsig(message: Buffer, marker: number): Buffer {
   const out = Buffer.concat([message, rr]);
   out.writeUInt16BE(out.readUInt16BE(Hdr.ARCOUNT) + 1, Hdr.ARCOUNT);
   return out;
-}
-
-/** A clock and one-shot timers that run only in advance(). */
-function fakeClock() {
-  let now = 0;
-  let seq = 0;
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  const api: NotifyTimers & { now(): number; advance(ms: number): void; armed(): number } = {
-    now: () => now,
-    setTimeout(fn, ms) {
-      const id = ++seq;
-      timers.set(id, { at: now + ms, fn });
-      return id;
-    },
-    clearTimeout(handle) {
-      timers.delete(handle as number);
-    },
-    advance(ms) {
-      const end = now + ms;
-      for (;;) {
-        let next: [number, { at: number; fn: () => void }] | undefined;
-        for (const entry of timers)
-          if (entry[1].at <= end && (next === undefined || entry[1].at < next[1].at)) next = entry;
-        if (next === undefined) break;
-        timers.delete(next[0]);
-        now = next[1].at;
-        next[1].fn();
-      }
-      now = end;
-    },
-    armed: () => timers.size,
-  };
-  return api;
 }
 
 interface Sent {
