@@ -7,17 +7,17 @@
  */
 import type { HostPort } from '../config/config.js';
 import { addressBytes } from '../wire/cookie.js';
-import { Cursor, Hdr, OPCODE_MASK, OPCODE_SHIFT, u16At } from '../wire/cursor.js';
+import { Cursor } from '../wire/cursor.js';
 import { readName } from '../wire/name.js';
-import { type ParsedQuery, parseQuery, type QueryParse } from '../wire/query.js';
-import { Section, scanRecords } from '../wire/scan.js';
+import { type ParsedQuery, parseMessage, type QueryParse } from '../wire/query.js';
+import { Section } from '../wire/scan.js';
 import { canonicalName } from '../wire/tsig.js';
 import { Type } from '../wire/types.js';
 
 export type NotifyParse =
   | { kind: 'notify'; query: ParsedQuery; serial: number | undefined }
   /** As parseQuery: malformed (FORMERR, its question echoed when it parsed). */
-  | Exclude<QueryParse, { kind: 'query' | 'notimp' }>;
+  | Extract<QueryParse, { kind: 'formerr' }>;
 
 /** What the secondary is told of a NOTIFY whose TSIG (if any) verified. */
 export interface IncomingNotify {
@@ -32,40 +32,25 @@ export interface IncomingNotify {
 }
 
 /**
- * Parses a message with opcode NOTIFY (or UPDATE, which a secondary refuses after its TSIG). The checks are parseQuery's (one question, names, counts,
+ * Parses a message with opcode NOTIFY by parseMessage's rules (one question, names, counts,
  * OPT and TSIG placement); the answer section may hold records (§3.7: the SOA).
  */
 export function parseNotify(request: Buffer): NotifyParse {
-  // parseQuery classifies by opcode first: read a copy with opcode QUERY, then say NOTIFY again.
-  const opcode = (u16At(request, Hdr.FLAGS) >>> OPCODE_SHIFT) & OPCODE_MASK;
-  const copy = Buffer.from(request);
-  copy[Hdr.FLAGS] = copy[Hdr.FLAGS]! & ~((OPCODE_MASK << OPCODE_SHIFT) >> 8);
-  const parsed = parseQuery(copy);
-  if (parsed.kind === 'formerr') return { ...parsed, header: { ...parsed.header, opcode } };
-  if (parsed.kind !== 'query') return { kind: 'drop', reason: parsed.reason };
-  const query = parsed.query;
-  // Every reply built from it carries the request's opcode (RFC 1996 §4.7, RFC 2136 §3.8).
-  (query as { opcode: number }).opcode = opcode;
   let serial: number | undefined;
-  scanRecords(
-    copy,
-    query.questionEnd,
-    [u16At(copy, Hdr.ANCOUNT), u16At(copy, Hdr.NSCOUNT), u16At(copy, Hdr.ARCOUNT)],
-    { end: query.questionEnd },
-    (rr) => {
-      if (serial !== undefined || rr.section !== Section.ANSWER || rr.type !== Type.SOA) return;
-      // SOA rdata: MNAME, RNAME, then SERIAL (RFC 1035 §3.3.13).
-      const cur = new Cursor(copy, rr.rdataStart, rr.rdataStart + rr.rdlen);
-      try {
-        readName(cur);
-        readName(cur);
-        serial = cur.u32('SOA serial');
-      } catch {
-        // A malformed SOA is no hint; the NOTIFY still asks for a refresh.
-      }
-    },
-  );
-  return { kind: 'notify', query, serial };
+  const parsed = parseMessage(request, (rr) => {
+    if (serial !== undefined || rr.section !== Section.ANSWER || rr.type !== Type.SOA) return;
+    // SOA rdata: MNAME, RNAME, then SERIAL (RFC 1035 §3.3.13).
+    const cur = new Cursor(request, rr.rdataStart, rr.rdataStart + rr.rdlen);
+    try {
+      readName(cur);
+      readName(cur);
+      serial = cur.u32('SOA serial');
+    } catch {
+      // A malformed SOA is no hint; the NOTIFY still asks for a refresh.
+    }
+  });
+  if (parsed.kind === 'formerr') return parsed;
+  return { kind: 'notify', query: parsed.query, serial };
 }
 
 /**

@@ -399,9 +399,8 @@ export class QueryHandler {
       key: string | undefined,
       serial: number | undefined,
     ) => { rcode: RcodeValue; aa?: boolean; ede?: Buffer },
-  ): { reply: Buffer | undefined; rcode: number } {
+  ): { reply: Buffer; rcode: number } {
     const parsed = parseNotify(request);
-    if (parsed.kind === 'drop') return { reply: undefined, rcode: Rcode.FORMERR };
     if (parsed.kind === 'formerr') {
       this.#options.metrics.formerr(proto);
       return { reply: this.#reject(request, parsed, Rcode.FORMERR), rcode: Rcode.FORMERR };

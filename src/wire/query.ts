@@ -7,7 +7,7 @@
 import { Cursor, Flag, Hdr, OPCODE_MASK, OPCODE_SHIFT, QUESTION_FIXED, u16At } from './cursor.js';
 import { WireError } from './errors.js';
 import { escapeLabel, readName } from './name.js';
-import type { OptInfo, ScanState } from './scan.js';
+import type { OptInfo, RrInfo, ScanState } from './scan.js';
 import { scanRecords } from './scan.js';
 import { Type } from './types.js';
 
@@ -129,18 +129,48 @@ export function parseQuery(buf: Buffer): QueryParse {
   if (buf.length < Hdr.SIZE) return { kind: 'drop', reason: 'shorter than a DNS header' };
   const flags = u16At(buf, Hdr.FLAGS);
   if (flags & Flag.QR) return { kind: 'drop', reason: 'QR set: a response, not a query' };
-  const header: HeaderInfo = {
+  const header = headerOf(buf);
+  // RFC 8906 §3.1.2: an unknown opcode gets NOTIMP whatever follows the header.
+  if (header.opcode !== 0) {
+    const reason = `opcode ${header.opcode} not implemented`;
+    return { kind: 'notimp', header, reason, ...salvage(buf, u16At(buf, Hdr.QDCOUNT)) };
+  }
+  return parseBody(buf, header);
+}
+
+/**
+ * A message of another opcode that parseQuery classified `notimp` (so: a header at least, QR
+ * clear), read by the same rules as a query: one question (a NOTIFY's SOA question, RFC 1996
+ * §3.7; an UPDATE's zone section, RFC 2136 §2.3), then every record bounds-checked with the OPT
+ * and TSIG rules, each record of the answer, authority and additional sections passed to
+ * `onRecord` (a NOTIFY's SOA, an UPDATE's prerequisites and updates). The query it returns has
+ * the message's opcode, so every reply built from it carries that opcode (RFC 1996 §4.7, RFC
+ * 2136 §3.8). Never throws; a throw in `onRecord` is FORMERR at its offset.
+ */
+export function parseMessage(
+  buf: Buffer,
+  onRecord: (rr: RrInfo) => void,
+): Exclude<QueryParse, { kind: 'drop' | 'notimp' }> {
+  return parseBody(buf, headerOf(buf), onRecord);
+}
+
+function headerOf(buf: Buffer): HeaderInfo {
+  const flags = u16At(buf, Hdr.FLAGS);
+  return {
     id: u16At(buf, Hdr.ID),
     opcode: (flags >>> OPCODE_SHIFT) & OPCODE_MASK,
     rd: (flags & Flag.RD) !== 0,
     cd: (flags & Flag.CD) !== 0,
   };
+}
+
+/** The question and the records after the header: a query, or FORMERR. */
+function parseBody(
+  buf: Buffer,
+  header: HeaderInfo,
+  onRecord?: (rr: RrInfo) => void,
+): Exclude<QueryParse, { kind: 'drop' | 'notimp' }> {
   const qdcount = u16At(buf, Hdr.QDCOUNT);
-  // RFC 8906 §3.1.2: an unknown opcode gets NOTIMP whatever follows the header.
-  if (header.opcode !== 0) {
-    const reason = `opcode ${header.opcode} not implemented`;
-    return { kind: 'notimp', header, reason, ...salvage(buf, qdcount) };
-  }
   if (qdcount !== 1) {
     const { edns } = salvage(buf, qdcount);
     const reason = `QDCOUNT is ${qdcount}, not 1`;
@@ -163,7 +193,13 @@ export function parseQuery(buf: Buffer): QueryParse {
 
   const state: ScanState = { end: questionEnd };
   try {
-    scanRecords(buf, questionEnd, [u16At(buf, Hdr.ANCOUNT), u16At(buf, Hdr.NSCOUNT), u16At(buf, Hdr.ARCOUNT)], state);
+    scanRecords(
+      buf,
+      questionEnd,
+      [u16At(buf, Hdr.ANCOUNT), u16At(buf, Hdr.NSCOUNT), u16At(buf, Hdr.ARCOUNT)],
+      state,
+      onRecord,
+    );
   } catch (err) {
     const bad = formerr(header, err);
     bad.questionEnd = questionEnd;

@@ -7,11 +7,11 @@
  * An UPDATE reuses the header: QDCOUNT is ZOCOUNT (the zone section, one "question" whose type
  * is SOA), ANCOUNT PRCOUNT (prerequisites), NSCOUNT UPCOUNT (updates), ARCOUNT ADCOUNT (§2.2).
  */
-import { Cursor, Flag, Hdr, OPCODE_MASK, OPCODE_SHIFT, OptTtl, u16At } from './cursor.js';
+import { Cursor, Hdr, OPCODE_SHIFT, OptTtl } from './cursor.js';
 import { WireError } from './errors.js';
 import { presentName, readName } from './name.js';
-import type { EdnsInfo, HeaderInfo, ParsedQuery } from './query.js';
-import { type OptInfo, type RrInfo, type ScanState, Section, scanRecords } from './scan.js';
+import { type EdnsInfo, type HeaderInfo, type ParsedQuery, parseMessage } from './query.js';
+import { type RrInfo, Section } from './scan.js';
 import { nameWire } from './tsig.js';
 import { Class, type DnsRecord, Opcode, Type } from './types.js';
 import { encodeUriRdata } from './uri.js';
@@ -57,73 +57,27 @@ export type UpdateParse =
 
 /**
  * Classifies one received UPDATE message (opcode 5, QR clear, at least a header long: parseQuery
- * drops anything shorter). Never throws.
+ * drops anything shorter), read by parseMessage's rules with the zone section as its question.
+ * Never throws.
  */
 export function parseUpdate(buf: Buffer): UpdateParse {
-  const flags = u16At(buf, Hdr.FLAGS);
-  const header: HeaderInfo = {
-    id: u16At(buf, Hdr.ID),
-    opcode: (flags >>> OPCODE_SHIFT) & OPCODE_MASK,
-    rd: (flags & Flag.RD) !== 0,
-    cd: (flags & Flag.CD) !== 0,
-  };
-  // RFC 2136 §3.1.1: exactly one zone.
-  const zocount = u16At(buf, Hdr.QDCOUNT);
-  if (zocount !== 1) return { kind: 'formerr', header, reason: `ZOCOUNT is ${zocount}, not 1`, offset: Hdr.QDCOUNT };
-  const cur = new Cursor(buf, Hdr.SIZE);
-  const zoneLabels: number[] = [];
-  let ztype: number;
-  let zclass: number;
-  try {
-    // Nothing precedes the zone name that a pointer could point at (RFC 1035 §4.1.4).
-    readName(cur, zoneLabels, false);
-    ztype = cur.u16('zone type');
-    zclass = cur.u16('zone class');
-  } catch (err) {
-    return formerr(header, err);
-  }
-  const questionEnd = cur.pos;
-  const state: ScanState = { end: questionEnd };
   const rrs: RrInfo[] = [];
-  const counts = [u16At(buf, Hdr.ANCOUNT), u16At(buf, Hdr.NSCOUNT), u16At(buf, Hdr.ARCOUNT)] as const;
-  let prerequisites: UpdateRecord[];
-  let updates: UpdateRecord[];
+  const parsed = parseMessage(buf, (rr) => {
+    if (rr.section !== Section.ADDITIONAL) rrs.push(rr);
+  });
+  if (parsed.kind === 'formerr') return parsed;
+  const query = parsed.query;
+  const prerequisites: UpdateRecord[] = [];
+  const updates: UpdateRecord[] = [];
   try {
-    scanRecords(buf, questionEnd, counts, state, (rr) => {
-      if (rr.section !== Section.ADDITIONAL) rrs.push(rr);
-    });
-    prerequisites = [];
-    updates = [];
     for (const rr of rrs) (rr.section === Section.ANSWER ? prerequisites : updates).push(updateRecord(buf, rr));
   } catch (err) {
-    const bad = formerr(header, err);
-    bad.questionEnd = questionEnd;
-    if (state.opt) bad.edns = ednsInfo(state.opt);
-    return bad;
+    const offset = err instanceof WireError ? err.offset : -1;
+    const reason = err instanceof WireError ? err.message : `internal: ${String(err)}`;
+    const { questionEnd, edns } = query;
+    return { kind: 'formerr', header: query, reason, offset, questionEnd, ...(edns ? { edns } : {}) };
   }
-  const labels: string[] = [];
-  for (let i = 0; i < zoneLabels.length; i += 2) {
-    labels.push(asciiLowerLatin1(buf, zoneLabels[i]!, zoneLabels[i + 1]!));
-  }
-  const zone = presentName(buf, zoneLabels, true);
-  const update: ParsedUpdate = {
-    id: header.id,
-    opcode: header.opcode,
-    rd: header.rd,
-    cd: header.cd,
-    labels,
-    qname: zone,
-    qtype: ztype,
-    qclass: zclass,
-    questionEnd,
-    key: `${labels.map((l) => String.fromCharCode(l.length) + l).join('')}\0${buf.toString('latin1', questionEnd - 4, questionEnd)}`,
-    zone,
-    prerequisites,
-    updates,
-  };
-  if (state.opt) update.edns = ednsInfo(state.opt);
-  if (state.tsig !== undefined) update.tsig = state.tsig;
-  return { kind: 'update', update };
+  return { kind: 'update', update: Object.assign(query, { zone: query.qname, prerequisites, updates }) };
 }
 
 function updateRecord(buf: Buffer, rr: RrInfo): UpdateRecord {
@@ -209,24 +163,6 @@ function asciiLowerLatin1(buf: Buffer, start: number, len: number): string {
     s += String.fromCharCode(b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
   }
   return s;
-}
-
-/** RFC 6891 §6.2.5: a payload size under 512 is treated as 512 (as parseQuery does). */
-function ednsInfo(opt: OptInfo): EdnsInfo {
-  return {
-    udpSize: Math.max(512, opt.udpSize),
-    version: opt.version,
-    do: opt.do,
-    optionsAt: opt.rdataStart,
-    optionsLength: opt.rdlen,
-  };
-}
-
-type FormErr = Extract<UpdateParse, { kind: 'formerr' }>;
-
-function formerr(header: HeaderInfo, err: unknown): FormErr {
-  if (err instanceof WireError) return { kind: 'formerr', header, reason: err.message, offset: err.offset };
-  return { kind: 'formerr', header, reason: `internal: ${String(err)}`, offset: -1 };
 }
 
 // ---------------------------------------------------------------------------------------------
