@@ -16,7 +16,7 @@ import { freePort } from '../../bench/knot.js';
 import { main } from '../../src/cli/main.js';
 import { Type } from '../../src/wire/types.js';
 import { cliOn, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
-import { query } from '../helpers/dns.js';
+import { askUntil } from '../helpers/dns.js';
 import { knotSecondaryConfig, stopKnot } from '../helpers/knot.js';
 import { skipUnlessTool, toolPath } from '../helpers/tools.js';
 
@@ -78,17 +78,10 @@ describe('psarn --server against a Knot secondary of psarnd: the same routes', (
     });
     // Knot serves the zone once its AXFR is done: poll (10 ms, 10 s at most) for the metadata.
     const knotAt = { host: '127.0.0.1', port: knotPort };
-    const started = performance.now();
-    let served = false;
-    while (!served && performance.now() - started < 10_000 && knot.exitCode === null) {
-      try {
-        const m = await query(knotAt, `_meta.created.orders.${Z}`, Type.TXT, { edns: false });
-        served = m.answer.length === 2;
-      } catch {
-        // knotd not listening yet
-      }
-      if (!served) await new Promise((r) => setTimeout(r, 10));
-    }
+    const metaName = `_meta.created.orders.${Z}`;
+    const served =
+      (await askUntil(knotAt, metaName, (m) => m.answer.length === 2, 10_000, { qtype: Type.TXT })).reply?.answer
+        .length === 2;
     assert.ok(served, `Knot does not serve the metadata:\n${log.slice(-1500)}`);
 
     const psarnd = `127.0.0.1:${d.dns.port}`;
