@@ -312,20 +312,19 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     // DNS UPDATE writes on a connection of its own with a short busy timeout: a write runs on
     // the event loop, and waiting 5 s for a `zone import`'s lock would stall every query
     // (docs/design.md#dns-update). ':memory:' has no second connection: its one writes then.
-    updateWriter =
-      opened.file === ':memory:'
-        ? undefined
-        : Store.open(opened.file, {
-            create: false,
-            busyTimeoutMs: UPDATE_BUSY_TIMEOUT_MS,
-            cacheKiB: 2048,
-            journalKeep: config.journal.keep,
-          });
+    // Opened on the first UPDATE a key allows: a daemon without update.allow never opens it.
+    const updateStore = (): Store => {
+      if (opened.file === ':memory:') return opened;
+      updateWriter ??= Store.open(opened.file, {
+        create: false,
+        busyTimeoutMs: UPDATE_BUSY_TIMEOUT_MS,
+        cacheKiB: 2048,
+        journalKeep: config.journal.keep,
+      });
+      return updateWriter;
+    };
     // Picked up at once after the write, not at the next poll: served and NOTIFYed before the reply.
-    const updates = new UpdateServer(
-      { store: updateWriter ?? opened, metrics, log, changed: () => sync?.poll(true) },
-      config,
-    );
+    const updates = new UpdateServer({ store: updateStore, metrics, log, changed: () => sync?.poll(true) }, config);
     // Secondary mode (docs/design.md#secondary-mode): the scheduler refreshes the local copy
     // through a connection of its own, so that this connection's data_version moves and the
     // pickup serves each refresh as it serves a CLI write (':memory:' has one connection: its

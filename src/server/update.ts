@@ -52,8 +52,11 @@ export interface UpdateReplies {
 }
 
 export interface UpdateServerOptions {
-  /** The daemon's store connection: writes go through it. */
-  store: Store;
+  /**
+   * The store connection writes go through, opened on the first UPDATE a key of update.allow
+   * sends: a daemon that takes none never opens it.
+   */
+  store: () => Store;
   metrics: DaemonMetrics;
   log: Logger;
   /**
@@ -189,7 +192,8 @@ export class UpdateServer {
 
   /** Plans, then checks and applies in one write transaction. @throws UpdateError, StoreError, TargetError */
   #apply(update: ParsedUpdate, key: TsigKey, settings: Settings): EditResult & { flushed: boolean } {
-    const { store, log } = this.#options;
+    const { log } = this.#options;
+    const store = this.#options.store();
     const plan = planUpdate(update, settings.namespace);
     const zone = plan.zone;
     const context = {

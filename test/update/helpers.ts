@@ -70,7 +70,7 @@ export function bench(configure: (config: Config) => Config = (c) => c): Bench {
   const log = pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line)) });
   let changed = 0;
   let time = NOW;
-  const updates = new UpdateServer({ store, metrics, log, changed: () => changed++ }, config);
+  const updates = new UpdateServer({ store: () => store, metrics, log, changed: () => changed++ }, config);
   const handler = new QueryHandler({
     view: new MemoryView(''),
     cache: new AnswerCache(),
