@@ -465,6 +465,20 @@ describe('Notifier with host names (resolved at each change, every address a pee
     });
   });
 
+  it('an IP entry already answered while a name was looked up: that address is not notified again by the name', async () => {
+    const dns = fakeResolver({ 'b.sidecars.example': ['10.1.0.3', '10.1.0.4'] });
+    const { net, notifier } = setup({ peers: [IP, B], resolve: dns.resolve, sign });
+    dns.hold();
+    notifier.notify(zone(ZA, 2));
+    assert.deepEqual(to(net.sent), ['10.1.0.3:8053']);
+    // The IP entry's NOTIFY is acked before the name's lookup returns: its slot is gone.
+    net.answer(net.sent[0]!.message, at('10.1.0.3'));
+    assert.equal(notifier.pending, 0);
+    dns.release();
+    await settle();
+    assert.deepEqual(to(net.sent), ['10.1.0.3:8053', '10.1.0.4:8053 key-b'], 'one NOTIFY per address and change');
+  });
+
   it("resolves again at every change: a name's new set is notified, an address gone is not", async () => {
     const dns = fakeResolver({ 'a.sidecars.example': ['10.1.0.1', '10.1.0.2'] });
     const { net, notifier } = setup({ peers: [A], resolve: dns.resolve, sign });
