@@ -129,7 +129,7 @@ export function parseQuery(buf: Buffer): QueryParse {
   if (buf.length < Hdr.SIZE) return { kind: 'drop', reason: 'shorter than a DNS header' };
   const flags = u16At(buf, Hdr.FLAGS);
   if (flags & Flag.QR) return { kind: 'drop', reason: 'QR set: a response, not a query' };
-  const header = headerOf(buf);
+  const header = headerOf(buf, flags);
   // RFC 8906 §3.1.2: an unknown opcode gets NOTIMP whatever follows the header.
   if (header.opcode !== 0) {
     const reason = `opcode ${header.opcode} not implemented`;
@@ -151,11 +151,10 @@ export function parseMessage(
   buf: Buffer,
   onRecord: (rr: RrInfo) => void,
 ): Exclude<QueryParse, { kind: 'drop' | 'notimp' }> {
-  return parseBody(buf, headerOf(buf), onRecord);
+  return parseBody(buf, headerOf(buf, u16At(buf, Hdr.FLAGS)), onRecord);
 }
 
-function headerOf(buf: Buffer): HeaderInfo {
-  const flags = u16At(buf, Hdr.FLAGS);
+function headerOf(buf: Buffer, flags: number): HeaderInfo {
   return {
     id: u16At(buf, Hdr.ID),
     opcode: (flags >>> OPCODE_SHIFT) & OPCODE_MASK,
