@@ -87,6 +87,11 @@ export const ERROR_CODES = {
     by: ['StoreError'],
     meaning: 'deleting, or turning into an alias, a route that aliases point at',
   },
+  ERR_OPERATION_CONFLICT: {
+    by: ['StoreError'],
+    meaning: 'the route already has an active operation of that kind (a rollout, a hold)',
+  },
+  ERR_OPERATION_NOT_FOUND: { by: ['StoreError'], meaning: 'no such operation (rollout, hold)' },
   // A secondary's zone transfers in (src/secondary/).
   ERR_XFR_CONNECT: { by: ['TransferError'], meaning: 'the primary could not be reached for a SOA query or a transfer' },
   ERR_XFR_TIMEOUT: {

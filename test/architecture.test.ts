@@ -30,8 +30,10 @@ const ALLOWED: Record<string, string[]> = {
   secondary: ['client', 'config', 'psarn', 'store', 'wire', 'zone', 'zonefile'],
   // DNS UPDATE's meaning on the routes (docs/design.md#dns-update): pure, over store values and records.
   update: ['psarn', 'store', 'wire', 'zone', 'zonefile'],
-  server: ['config', 'psarn', 'secondary', 'store', 'update', 'wire', 'zone', 'zonefile', '.'],
-  cli: ['client', 'config', 'psarn', 'store', 'wire', 'zone', 'zonefile', '.'],
+  // Route operations (docs/design.md#operations): rollouts, gates, holds and replay, apply, history.
+  ops: ['client', 'config', 'psarn', 'store', 'wire', 'zone', 'zonefile'],
+  server: ['config', 'ops', 'psarn', 'secondary', 'store', 'update', 'wire', 'zone', 'zonefile', '.'],
+  cli: ['client', 'config', 'ops', 'psarn', 'store', 'wire', 'zone', 'zonefile', '.'],
   '.': ['psarn', 'wire', 'client', 'store', 'zone', 'zonefile', 'config'],
 };
 

@@ -11,12 +11,19 @@ export type {
   ImportRoute,
   JournalEntry,
   JournalOp,
+  NewOperation,
+  Operation,
+  OperationFilter,
+  OperationKind,
+  OperationPatch,
+  OperationStatus,
   Policy,
   RouteChange,
   RouteData,
   RouteEdit,
   RouteList,
   RouteSpec,
+  SavedRoute,
   StoredRoute,
   StoreErrorCode,
   TargetRouteSpec,
@@ -27,4 +34,4 @@ export type {
   ZoneParams,
   ZoneRow,
 } from './types.js';
-export { ALIAS_NAMES_SHOWN, StoreError } from './types.js';
+export { ACTIVE_STATUSES, ALIAS_NAMES_SHOWN, StoreError } from './types.js';

@@ -119,8 +119,34 @@ CREATE TABLE settings (
 ) STRICT, WITHOUT ROWID;
 `;
 
+// Operations on routes (docs/design.md#operations): rollouts and holds, each a sequence of
+// ordinary route changes whose state lives here so that it survives a restart of psarnd or of
+// the CLI. `saved` is the route before the operation (journal form: StoredRoute without zone
+// and serial), what `rollout abort` and `release` restore byte for byte. `state` is the kind's
+// own JSON. `due_at` (unix ms) is when psarnd next acts on a running rollout. At most one
+// active operation of each kind per route (the partial unique index); finished ones stay as
+// history until their zone goes.
+const V5 = `
+CREATE TABLE operations (
+  id         INTEGER PRIMARY KEY,
+  zone_id    INTEGER NOT NULL REFERENCES zones (id) ON DELETE CASCADE,
+  path       TEXT    NOT NULL CHECK (length(path) BETWEEN 1 AND 511),
+  kind       TEXT    NOT NULL CHECK (kind IN ('rollout', 'hold')),
+  status     TEXT    NOT NULL CHECK (status IN ('running', 'paused', 'done', 'aborted', 'held', 'released')),
+  saved      TEXT    NOT NULL CHECK (json_valid(saved)),
+  state      TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(state)),
+  due_at     INTEGER,
+  actor      TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX operations_active ON operations (zone_id, path, kind)
+  WHERE status IN ('running', 'paused', 'held');
+CREATE INDEX operations_due ON operations (due_at) WHERE status = 'running';
+`;
+
 /** Migration i takes the schema from version i to i + 1. */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

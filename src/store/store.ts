@@ -20,6 +20,7 @@ import {
   sqliteCode,
 } from './faults.js';
 import { type ImportResult, importZones } from './import.js';
+import { type OperationStatements, prepareOperationStatements, toOperation } from './operations.js';
 import { migrate } from './schema.js';
 import { nextSerial, serialGreater } from './serial.js';
 import {
@@ -35,6 +36,10 @@ import type {
   EditOptions,
   EditResult,
   JournalEntry,
+  NewOperation,
+  Operation,
+  OperationFilter,
+  OperationPatch,
   RouteChange,
   RouteContent,
   RouteData,
@@ -152,6 +157,10 @@ const oneLineOf = (err: unknown): string => {
   const code = typeof e.code === 'string' && !String(e.message).includes(e.code) ? ` (${e.code})` : '';
   return `${String(e.message ?? err).split('\n', 1)[0]}${code}`;
 };
+
+/** A UNIQUE constraint failed (the extended code; sqliteCode() keeps only the primary one). */
+const isUniqueViolation = (err: unknown): boolean =>
+  err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE';
 
 export class Store {
   readonly file: string;
@@ -858,6 +867,118 @@ export class Store {
       if (value === undefined) this.#q.deleteSetting.run({ key });
       else this.#q.putSetting.run({ key, value });
     });
+  }
+
+  /**
+   * Runs `fn` in one write transaction (IMMEDIATE): the writes of this store it makes (editRoutes,
+   * insertOperation, updateOperation, flush) nest in it as savepoints and commit together, or
+   * none does when it throws. A rollout step is its route change and its state in one commit.
+   */
+  transaction<T>(fn: () => T): T {
+    return this.#write(fn);
+  }
+
+  /**
+   * Records a new operation on a route (docs/design.md#operations), in a transaction of its own or
+   * the caller's.
+   * @throws StoreError ERR_ZONE_NOT_FOUND; ERR_OPERATION_CONFLICT when the route already has an
+   *   active operation of that kind
+   */
+  insertOperation<S>(op: NewOperation<S>): Operation<S> {
+    const q = this.#opsQ();
+    return this.#write(() => {
+      if (this.#q.zone.get(op.zone) === undefined) throw new StoreError('ERR_ZONE_NOT_FOUND', `no zone ${op.zone}`);
+      const at = this.#now();
+      try {
+        const { lastInsertRowid } = q.insert.run({
+          zone: op.zone,
+          path: op.path,
+          kind: op.kind,
+          status: op.status,
+          saved: JSON.stringify(op.saved),
+          state: JSON.stringify(op.state),
+          dueAt: op.dueAt ?? null,
+          actor: op.actor ?? null,
+          at,
+        });
+        return toOperation(q.byId.get(Number(lastInsertRowid))!) as Operation<S>;
+      } catch (err) {
+        if (isUniqueViolation(err)) {
+          throw new StoreError('ERR_OPERATION_CONFLICT', `${op.path} in ${op.zone} already has an active ${op.kind}`, {
+            cause: err,
+          });
+        }
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * Changes an operation's status, state or due time (each field given; `dueAt: null` clears it).
+   * @throws StoreError ERR_OPERATION_NOT_FOUND; ERR_OPERATION_CONFLICT when it would make a second
+   *   active operation of its kind on the route
+   */
+  updateOperation<S>(id: number, patch: OperationPatch<S>): Operation<S> {
+    const q = this.#opsQ();
+    return this.#write(() => {
+      try {
+        q.update.run({
+          id,
+          status: patch.status ?? null,
+          state: patch.state === undefined ? null : JSON.stringify(patch.state),
+          setDue: patch.dueAt === undefined ? 0 : 1,
+          dueAt: patch.dueAt ?? null,
+          at: this.#now(),
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) {
+          throw new StoreError('ERR_OPERATION_CONFLICT', `operation ${id} would be a second active one on its route`, {
+            cause: err,
+          });
+        }
+        throw err;
+      }
+      const row = q.byId.get(id);
+      if (row === undefined) throw new StoreError('ERR_OPERATION_NOT_FOUND', `no operation ${id}`);
+      return toOperation(row) as Operation<S>;
+    });
+  }
+
+  /** The operation of an id, or undefined. */
+  operation<S = Record<string, unknown>>(id: number): Operation<S> | undefined {
+    const row = this.read(() => this.#opsQ().byId.get(id));
+    return row && (toOperation(row) as Operation<S>);
+  }
+
+  /** Operations matching `filter`, newest first. */
+  operations<S = Record<string, unknown>>(filter: OperationFilter = {}): Operation<S>[] {
+    const rows = this.read(() =>
+      this.#opsQ().list.all({
+        zone: filter.zone ?? null,
+        path: filter.path ?? null,
+        kind: filter.kind ?? null,
+        active: filter.active === true ? 1 : 0,
+        limit: filter.limit ?? -1,
+      }),
+    );
+    return rows.map((r) => toOperation(r) as Operation<S>);
+  }
+
+  /** Running operations due at or before `now` (unix ms), soonest first. */
+  dueOperations<S = Record<string, unknown>>(now: number): Operation<S>[] {
+    return this.read(() => this.#opsQ().due.all(now)).map((r) => toOperation(r) as Operation<S>);
+  }
+
+  /** The soonest due time (unix ms) of a running operation, or undefined when none runs. */
+  nextOperationDue(): number | undefined {
+    return this.read(() => this.#opsQ().nextDue.get()) ?? undefined;
+  }
+
+  #opsStatements: OperationStatements | undefined;
+  /** Prepared on first use: only the operation commands and psarnd's driver need them. */
+  #opsQ(): OperationStatements {
+    this.#opsStatements ??= prepareOperationStatements(this.#db);
+    return this.#opsStatements;
   }
 
   /** True when the database holds no zones at all. */

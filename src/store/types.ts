@@ -245,6 +245,64 @@ export interface ZoneImport extends Omit<ZoneContent, 'routes'> {
   routes: RouteList;
 }
 
+/** What an operation on a route is (docs/design.md#operations). */
+export type OperationKind = 'rollout' | 'hold';
+
+/**
+ * Where an operation is: a rollout is `running` (psarnd steps it at `dueAt`) or `paused`, and
+ * ends `done` or `aborted`; a hold is `held` until it is `released`. The first three are active:
+ * a route has at most one active operation of each kind.
+ */
+export type OperationStatus = 'running' | 'paused' | 'done' | 'aborted' | 'held' | 'released';
+
+/** The statuses of an operation still in progress. */
+export const ACTIVE_STATUSES: readonly OperationStatus[] = ['running', 'paused', 'held'];
+
+/** The route as an operation saved it: a StoredRoute without zone and serial (the journal's form). */
+export type SavedRoute = Omit<StoredRoute, 'zone' | 'serial'>;
+
+/** An operation on a route (schema 5's operations table), `S` the kind's own state. */
+export interface Operation<S = Record<string, unknown>> {
+  id: number;
+  zone: string;
+  path: string;
+  kind: OperationKind;
+  status: OperationStatus;
+  /** The route before the operation: what abort and release restore, byte for byte. */
+  saved: SavedRoute;
+  state: S;
+  /** Unix ms at which psarnd next acts on a running rollout; undefined otherwise. */
+  dueAt?: number;
+  /** Who started it (docs/design.md#change-actors). */
+  actor?: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What Store.insertOperation takes. */
+export type NewOperation<S = Record<string, unknown>> = Pick<
+  Operation<S>,
+  'zone' | 'path' | 'kind' | 'status' | 'saved' | 'state' | 'dueAt' | 'actor'
+>;
+
+/** What Store.updateOperation changes: each field given (dueAt null clears it). */
+export interface OperationPatch<S = Record<string, unknown>> {
+  status?: OperationStatus;
+  state?: S;
+  dueAt?: number | null;
+}
+
+/** Which operations Store.operations lists. */
+export interface OperationFilter {
+  zone?: string;
+  path?: string;
+  kind?: OperationKind;
+  /** Only active ones (running, paused, held). */
+  active?: boolean;
+  /** At most this many, newest first (default all). */
+  limit?: number;
+}
+
 /** The stable codes of StoreError. */
 export type StoreErrorCode =
   | 'ERR_DB_MISSING'
@@ -270,7 +328,10 @@ export type StoreErrorCode =
   /** The alias would point at a name that is no route (WriteOptions.force allows it). */
   | 'ERR_ALIAS_DANGLING'
   /** Aliases point at the route being deleted or turned into an alias (WriteOptions.force allows it). */
-  | 'ERR_ROUTE_ALIASED';
+  | 'ERR_ROUTE_ALIASED'
+  /** No zone for an operation, or the route already has an active operation of that kind. */
+  | 'ERR_OPERATION_CONFLICT'
+  | 'ERR_OPERATION_NOT_FOUND';
 
 export class StoreError extends PsarnBaseError {
   readonly code: StoreErrorCode;
