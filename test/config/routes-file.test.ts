@@ -23,7 +23,10 @@ function fails(yaml: string, key: string, message: string): void {
       assert.ok(err instanceof RoutesFileError, String(err));
       assert.equal(err.code, 'ERR_ROUTES_FILE');
       assert.equal(err.key, key);
-      assert.equal(err.message, `routes file r.yaml: ${message}`);
+      assert.equal(err.message, message);
+      // The line is the one the message names; the route too, when it names one.
+      assert.equal(err.line, Number(/^r\.yaml:(\d+)/.exec(message)![1]));
+      if (err.route !== undefined) assert.ok(message.includes(`: ${err.route}: `));
       return true;
     },
   );
@@ -100,103 +103,118 @@ routes:
             { target: 'https://h.example/hook?a=b', weight: 0, priority: 10 },
           ],
         },
+        line: 3,
+        targetLines: [7, 8],
       },
-      { psarn: parsePsarn(`${A}:y`), ttl: 0, spec: { alias: parsePsarn(`${A}:orders/x`) } },
+      { psarn: parsePsarn(`${A}:y`), ttl: 0, spec: { alias: parsePsarn(`${A}:orders/x`) }, line: 9, targetLines: [] },
     ]);
     assert.deepEqual(parseRoutesYaml('routes: []\n'), []);
   });
 
+  // Every error names the file, the line and the route (`routes[i]` while its psARN is what is wrong).
   const cases: [string, string, string][] = [
-    ['', '', 'the file must be a mapping with a routes: list (got null)'],
-    ['routes: 5\n', 'routes', 'routes must be a list of routes (got 5)'],
-    ['route: []\n', 'route', "unknown key 'route'; check the spelling"],
+    ['', '', 'r.yaml:1: the file must be a mapping with a routes: list (got null)'],
+    ['routes: 5\n', 'routes', 'r.yaml:1: routes must be a list of routes (got 5)'],
+    ['# routes\nroute: []\n', 'route', "r.yaml:2: unknown key 'route'; check the spelling"],
     [
       'routes:\n  - targets: [x]\n',
       'routes[0].psarn',
-      'routes[0].psarn must be a psARN such as arn:aws:psarn:us-east-1:123456789012:orders/created (got nothing)',
+      'r.yaml:2: routes[0]: psarn must be a psARN such as arn:aws:psarn:us-east-1:123456789012:orders/created (got nothing)',
     ],
     [
-      `routes:\n  - psarn: ${A}:a/.b\n    targets: [${L}:f]\n`,
-      'routes[0].psarn',
-      `routes[0].psarn is not a valid psARN: '${A}:a/.b': segment 2 has '.'; use letters, digits, - or _`,
+      `routes:\n  - psarn: ${A}:a\n    targets: [${L}:f]\n  - targets: [${L}:f]\n    psarn:\n`,
+      'routes[1].psarn',
+      'r.yaml:5: routes[1]: psarn must be a psARN such as arn:aws:psarn:us-east-1:123456789012:orders/created (got null)',
     ],
-    [`routes:\n  - psarn: ${A}:a\n`, 'routes[0].targets', 'routes[0].targets must be a list of targets (got nothing)'],
+    [
+      `routes:\n  - targets: [${L}:f]\n    psarn: ${A}:a/.b\n`,
+      'routes[0].psarn',
+      `r.yaml:3: routes[0]: psarn is not a valid psARN: '${A}:a/.b': segment 2 has '.'; use letters, digits, - or _`,
+    ],
+    [`routes:\n  - psarn: ${A}:a\n`, 'routes[0].targets', `r.yaml:2: ${A}:a: targets must be a list of targets (got nothing)`],
     [
       `routes:\n  - psarn: ${A}:a\n    targets: []\n`,
       'routes[0].targets',
-      'routes[0].targets must list at least one target (got [])',
+      `r.yaml:3: ${A}:a: targets must list at least one target (got [])`,
     ],
     [
       `routes:\n  - psarn: ${A}:a\n    targets: [${L}:f]\n    policy: random\n`,
       'routes[0].policy',
-      "routes[0].policy must be weighted or fanout (got 'random')",
+      `r.yaml:4: ${A}:a: policy must be weighted or fanout (got 'random')`,
     ],
     [
       `routes:\n  - psarn: ${A}:a\n    ttl: 172801\n    targets: [${L}:f]\n`,
       'routes[0].ttl',
-      'routes[0].ttl must be an integer from 0 to 172800 (got 172801)',
+      `r.yaml:3: ${A}:a: ttl 172801 is out of range 0..172800`,
     ],
     [
-      `routes:\n  - psarn: ${A}:a\n    targets: [${L}:f]\n  - psarn: ${A}:b\n    targets:\n      - { target: ${L}:g, weight: 70000 }\n`,
+      `routes:\n  - psarn: ${A}:a\n    targets: [${L}:f]\n  - psarn: ${A}:orders/created\n    targets:\n      - { target: ${L}:g, weight: 70000 }\n`,
       'routes[1].targets[0].weight',
-      'routes[1].targets[0].weight must be an integer from 0 to 65535 (got 70000)',
+      `r.yaml:6: ${A}:orders/created: targets[0].weight 70000 is out of range 0..65535`,
+    ],
+    [
+      `routes:\n  - psarn: ${A}:b\n    targets:\n      - target: ${L}:g\n        weight: 5\n      - target: ${L}:h\n        priority: 1.5\n`,
+      'routes[0].targets[1].priority',
+      `r.yaml:7: ${A}:b: targets[1].priority must be an integer from 0 to 65535 (got 1.5)`,
+    ],
+    [
+      `routes:\n  - psarn: ${A}:a\n    targets:\n      - ${L}:f\n      - 5\n`,
+      'routes[0].targets[1]',
+      `r.yaml:5: ${A}:a: targets[1] must be a target: { target, weight?, priority? } or the text ARN=WEIGHT@PRIORITY (got 5)`,
     ],
     [
       `routes:\n  - psarn: ${A}:a\n    targets:\n      - { target: ${L}:g, wieght: 7 }\n`,
       'routes[0].targets[0].wieght',
-      "unknown key 'routes[0].targets[0].wieght'; check the spelling",
+      `r.yaml:4: ${A}:a: unknown key 'targets[0].wieght'; check the spelling`,
     ],
     [
       `routes:\n  - psarn: ${A}:a\n    targets:\n      - { target: "arn:aws:lambda" }\n`,
       'routes[0].targets[0].target',
-      "routes[0].targets[0].target is not a valid target: 'arn:aws:lambda': an ARN has 6 parts arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE",
+      `r.yaml:4: ${A}:a: targets[0].target is not a valid target: 'arn:aws:lambda': an ARN has 6 parts arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`,
     ],
     [
-      `routes:\n  - psarn: ${A}:a\n    targets: ["http://x.example/=5"]\n`,
-      'routes[0].targets[0]',
-      "routes[0].targets[0] is not a valid target: 'http://x.example/': uses http://; only https:// URLs are allowed",
+      `routes:\n  - psarn: ${A}:a\n    targets:\n      - ${L}:f\n      - "http://x.example/=5"\n`,
+      'routes[0].targets[1]',
+      `r.yaml:5: ${A}:a: targets[1] is not a valid target: 'http://x.example/': uses http://; only https:// URLs are allowed`,
     ],
     [
-      `routes:\n  - psarn: ${A}:a\n    targets: [${L}:f]\n  - psarn: ${A}:A\n    targets: [${L}:f]\n`,
+      `routes:\n  - psarn: ${A}:a\n    targets: [${L}:f]\n\n  - psarn: ${A}:A\n    targets: [${L}:f]\n`,
       'routes[1].psarn',
-      `routes[1].psarn repeats the route of routes[0] (${A}:a); keep one`,
+      `r.yaml:5: ${A}:a: repeats the route of line 2; keep one`,
     ],
     [
       `routes:\n  - psarn: ${A}:a\n    alias: ${A}:A\n`,
       'routes[0].alias',
-      'routes[0].alias points to the route itself; an alias must name another psARN',
+      `r.yaml:3: ${A}:a: alias points to the route itself; an alias must name another psARN`,
+    ],
+    [
+      `routes:\n  - psarn: ${A}:b\n    alias: nope\n`,
+      'routes[0].alias',
+      `r.yaml:3: ${A}:b: alias is not a valid psARN: 'nope': must start with 'arn:'; write arn:PARTITION:psarn:REGION:ACCOUNT:PATH`,
     ],
     [
       `routes:\n  - psarn: ${A}:a\n    alias: ${A}:b\n    targets: [${L}:f]\n`,
       'routes[0]',
-      'routes[0] has both alias and targets; a route is one or the other',
+      `r.yaml:2: ${A}:a: has both alias and targets; a route is one or the other`,
     ],
     [
       `routes:\n  - psarn: ${A}:a\n    alias: ${A}:b\n    policy: fanout\n`,
       'routes[0].policy',
-      "unknown key 'routes[0].policy'; check the spelling",
+      `r.yaml:4: ${A}:a: unknown key 'policy'; check the spelling`,
     ],
     [
       'routes: [a,\n',
       '',
       'r.yaml:2:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]; fix the file',
     ],
+    [
+      `routes:\n  - psarn: ${A}:a\n    targets: [${L}:f]\n    targets: [${L}:g]\n`,
+      '',
+      'r.yaml:4:5: YAML syntax error: Map keys must be unique; fix the file',
+    ],
   ];
   for (const [yaml, key, message] of cases) {
-    it(`rejects ${JSON.stringify(yaml.slice(0, 60))} at '${key}'`, () => {
-      if (message.startsWith('r.yaml:')) {
-        assert.throws(
-          () => parseRoutesYaml(yaml, 'r.yaml'),
-          (err: unknown) => {
-            assert.ok(err instanceof RoutesFileError);
-            assert.equal(err.message, `routes file ${message}`);
-            return true;
-          },
-        );
-      } else {
-        fails(yaml, key, message);
-      }
-    });
+    it(`rejects ${JSON.stringify(yaml.slice(0, 60))} at '${key}'`, () => fails(yaml, key, message));
   }
 
   it('names an unreadable file', () => {
@@ -242,9 +260,10 @@ routes:
       (err: unknown) => {
         assert.ok(err instanceof RoutesFileError);
         assert.equal(err.key, 'routes[2].targets[0]');
+        assert.equal(err.line, 5);
         assert.match(
           err.message,
-          /^routes file r\.yaml: routes\[2\]\.targets\[0\] target '[^']+' is not allowed: .*link-local/,
+          /^r\.yaml:5: arn:aws:psarn:us-east-1:123456789012:orders\/meta: targets\[0\] target '[^']+' is not allowed: .*link-local/,
         );
         return true;
       },
@@ -257,7 +276,7 @@ routes:
     assert.equal(warnings.length, 1);
     assert.match(
       warnings[0]!,
-      /^routes file r\.yaml: routes\[0\]\.targets\[1\]: target '[^']*token=…' has what looks like a credential/,
+      /^r\.yaml:3: arn:aws:psarn:us-east-1:123456789012:orders\/created: targets\[1\]: target '[^']*token=…' has what looks like a credential/,
     );
     assert.ok(!warnings[0]!.includes('abc'));
   });

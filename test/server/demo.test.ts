@@ -71,7 +71,7 @@ describe('demo routes', () => {
     const config = withDemo({ targets: { ...DEFAULT_TARGET_POLICY, services: ['lambda'] } });
     assert.throws(
       () => demoRoutesFor(config),
-      /routes\[1\]\.targets\[0\] target 'arn:aws:sqs:[^']+' is not allowed: service 'sqs' is not in targets\.services/,
+      /demo-routes\.yaml:\d+: arn:aws:psarn:us-east-1:123456789012:orders\/audit: targets\[0\] target 'arn:aws:sqs:[^']+' is not allowed: service 'sqs' is not in targets\.services/,
     );
   });
 });
