@@ -42,6 +42,7 @@ export type Command =
   | { kind: 'invoke'; psarn: Psarn; server?: ServerArg; payload: PayloadArg; event: boolean; json: boolean }
   | { kind: 'zone export'; zone: string; output?: string }
   | { kind: 'zone import'; file: string }
+  | { kind: 'apply'; file: string; dryRun: boolean; prune: boolean; json: boolean }
   | { kind: 'db init' }
   | { kind: 'key generate'; name: string; algorithm: TsigAlgorithm };
 
@@ -253,6 +254,9 @@ function buildCommand(name: string, rest: string[], v: Values): Command {
     case 'zone import':
       expectArgs(name, rest, 1, 1, '<file>');
       return { kind: name, file: rest[0]! };
+    case 'apply':
+      expectArgs(name, rest, 1, 1, '<routes.yaml>');
+      return { kind: name, file: rest[0]!, dryRun: v['dry-run'] === true, prune: v.prune === true, json: v.json === true };
     case 'db init':
       expectArgs(name, rest, 0, 0, '');
       return { kind: name };

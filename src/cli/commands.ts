@@ -167,6 +167,23 @@ export const COMMANDS: Record<string, CommandSpec> = {
     flags: {},
     help: ['Every zone in the file is replaced whole; zones not in the file are left alone.'],
   },
+  apply: {
+    usage: 'psarn apply <routes.yaml> [--dry-run] [--prune] [--json]',
+    summary: 'make the database match a routes file: print the plan, then apply it in one transaction',
+    flags: { 'dry-run': { type: 'boolean' }, prune: { type: 'boolean' }, json: { type: 'boolean' } },
+    help: [
+      'Prints the plan like terraform plan (+ add, ~ change with old → new, - delete), then writes it in',
+      'one transaction: one serial bump per zone touched, or nothing at all. A second apply prints',
+      "'No changes.' and writes nothing. The file is the truth for each route it lists: a field it",
+      'leaves out takes its default (ttl: config defaultTtl, policy weighted, no metadata).',
+      'Refused (nothing written): a route with an active rollout or hold (exit 1). Exit 2: a bad file',
+      '(every error names the file, the line and the route). Format: config/demo-routes.yaml.',
+      '--dry-run       print the plan only; write nothing',
+      '--prune         also delete the routes of the zones the file names that it does not list',
+      '                (other zones are never touched)',
+      '--json          print the plan (and the serials written) as one JSON object',
+    ],
+  },
   'db init': {
     usage: 'psarn db init',
     summary: 'create an empty database (no demo routes); other commands never create one',

@@ -14,6 +14,7 @@ import { Store } from '../store/store.js';
 import { packageVersion } from '../version.js';
 import { type Command, type Invocation, parseArgv } from './args.js';
 import { dbInit, flush } from './commands/admin.js';
+import { apply } from './commands/apply.js';
 import { keyText } from './commands/key.js';
 import { routeGet, routeList } from './commands/route.js';
 import { routeAlias, routeDelete, routeSet, routeWeight } from './commands/route-write.js';
@@ -102,6 +103,12 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
     await runRemote(command as RemoteCommand, ctx, remote, options.remote);
     return;
   }
+  // apply writes a local database in one transaction, which DNS UPDATE cannot carry across zones.
+  if (remote !== undefined && command.kind === 'apply') {
+    throw usageError(
+      `psarn apply writes a local database, not a server (${remote.label}); run it where the primary's database is, with --db FILE`,
+    );
+  }
   try {
     await run(command, ctx, options, remote);
   } catch (err) {
@@ -162,6 +169,8 @@ async function run(
       return zoneImport(command, ctx);
     case 'db init':
       return dbInit(command, ctx);
+    case 'apply':
+      return apply(command, ctx);
     case 'dig':
       io.stdout.write(
         await runDig(remoteDig(command.dig, remote), command.args, config, {

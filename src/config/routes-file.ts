@@ -61,18 +61,20 @@ export class RoutesFileError extends PsarnBaseError {
 }
 
 /**
- * The error about `route` (its psARN text, or undefined for the file as a whole) at `line`.
+ * The error about `route` (its psARN text, or undefined for the file as a whole) at `line`
+ * (undefined when no line of the file is at fault: a route `psarn apply --prune` would delete).
  * `file` is already echoed.
  */
 export function routesFileError(
   file: string,
-  at: { line: number; route?: string | undefined; key?: string },
+  at: { line?: number | undefined; route?: string | undefined; key?: string },
   detail: string,
   cause?: unknown,
 ): RoutesFileError {
   const route = at.route === undefined ? '' : `${at.route}: `;
-  return new RoutesFileError(at.key ?? '', `${file}:${at.line}: ${route}${detail}`, {
-    line: at.line,
+  const line = at.line === undefined ? '' : `:${at.line}`;
+  return new RoutesFileError(at.key ?? '', `${file}${line}: ${route}${detail}`, {
+    ...(at.line === undefined ? {} : { line: at.line }),
     ...(at.route === undefined ? {} : { route: at.route }),
     ...(cause === undefined ? {} : { cause }),
   });
