@@ -177,7 +177,7 @@ export function planApply(store: Store, entries: readonly RouteEntry[], options:
       });
     }
   }
-  checkAliases(store, wanted, byName, deleted, items, options);
+  checkAliases(store, wanted, byName, deleted, options);
   const count = (a: PlanItem['action']) => items.filter((i) => i.action === a).length;
   return {
     items,
@@ -268,7 +268,7 @@ function wantedOf(entry: RouteEntry, options: ApplyOptions): Wanted {
 
 /**
  * The alias checks on the result of the whole plan (docs/design.md#alias-checks): every alias
- * the plan writes must end, within MAX_ALIAS_CHAIN aliases and without a loop, at a route with
+ * of the file must end, within MAX_ALIAS_CHAIN aliases and without a loop, at a route with
  * targets, in the file or in the store (not one the plan deletes); and no alias outside the
  * file may point at a route the plan deletes.
  */
@@ -277,7 +277,6 @@ function checkAliases(
   wanted: readonly Wanted[],
   byName: ReadonlyMap<string, Wanted>,
   deleted: ReadonlySet<string>,
-  items: readonly PlanItem[],
   options: ApplyOptions,
 ): void {
   const ns = options.namespace;
@@ -290,9 +289,9 @@ function checkAliases(
     const r = at && store.getRoute(at.zone, at.path);
     return r && { alias: r.alias ?? null };
   };
-  const written = new Set(items.filter((i) => i.action !== 'delete').map((i) => routeName(i.zone, i.path)));
+  // Every alias of the file, changed or not: an unchanged one may point at a route the plan deletes.
   for (const w of wanted) {
-    if (w.checked.alias === null || !written.has(w.name)) continue;
+    if (w.checked.alias === null) continue;
     const fail = (why: string): never => {
       throw routesFileError(options.file, { line: w.entry.line, route: w.psarn }, why);
     };
