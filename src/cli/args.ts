@@ -256,7 +256,13 @@ function buildCommand(name: string, rest: string[], v: Values): Command {
       return { kind: name, file: rest[0]! };
     case 'apply':
       expectArgs(name, rest, 1, 1, '<routes.yaml>');
-      return { kind: name, file: rest[0]!, dryRun: v['dry-run'] === true, prune: v.prune === true, json: v.json === true };
+      return {
+        kind: name,
+        file: rest[0]!,
+        dryRun: v['dry-run'] === true,
+        prune: v.prune === true,
+        json: v.json === true,
+      };
     case 'db init':
       expectArgs(name, rest, 0, 0, '');
       return { kind: name };

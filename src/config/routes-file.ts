@@ -168,10 +168,14 @@ export function parseRoutesYaml(text: string, name = '<routes>'): RouteEntry[] {
   if (error) {
     const at = error.linePos?.[0];
     const reason = echo(error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''), ECHO_LONG);
-    throw new RoutesFileError('', `${file}${at ? `:${at.line}:${at.col}` : ''}: YAML syntax error: ${reason}; fix the file`, {
-      cause: error,
-      ...(at ? { line: at.line } : {}),
-    });
+    throw new RoutesFileError(
+      '',
+      `${file}${at ? `:${at.line}:${at.col}` : ''}: YAML syntax error: ${reason}; fix the file`,
+      {
+        cause: error,
+        ...(at ? { line: at.line } : {}),
+      },
+    );
   }
   const lineAt = lineFinder(doc, counter);
   const data: unknown = doc.toJS();
@@ -186,7 +190,12 @@ export function parseRoutesYaml(text: string, name = '<routes>'): RouteEntry[] {
     const text = (raw as { psarn?: unknown } | null)?.psarn;
     let route = typeof text === 'string' && isPsarn(text) ? formatPsarn(parsePsarn(text)) : `routes[${i}]`;
     const fail = (rel: Step[], detail: string, cause?: unknown): never => {
-      throw routesFileError(file, { line: lineAt([...at, ...rel]), route, key: keyText([...at, ...rel]) }, detail, cause);
+      throw routesFileError(
+        file,
+        { line: lineAt([...at, ...rel]), route, key: keyText([...at, ...rel]) },
+        detail,
+        cause,
+      );
     };
     const isAlias = raw !== null && typeof raw === 'object' && 'alias' in raw;
     if (isAlias && 'targets' in raw) fail([], 'has both alias and targets; a route is one or the other');
@@ -203,7 +212,8 @@ export function parseRoutesYaml(text: string, name = '<routes>'): RouteEntry[] {
     let targetLines: number[] = [];
     if ('alias' in parsed.data) {
       const alias = psarnOf(parsed.data.alias, 'alias', fail);
-      if (formatPsarn(alias) === key) fail(['alias'], 'alias points to the route itself; an alias must name another psARN');
+      if (formatPsarn(alias) === key)
+        fail(['alias'], 'alias points to the route itself; an alias must name another psARN');
       spec = { alias };
     } else {
       const targets = parsed.data.targets.map((t, j) => {
@@ -229,7 +239,10 @@ export function parseRoutesYaml(text: string, name = '<routes>'): RouteEntry[] {
 
 /** `routes[2].targets[0].weight` from its steps. */
 function keyText(path: readonly Step[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
 }
 
 /**
@@ -305,7 +318,11 @@ function psarnOf(text: string, key: 'psarn' | 'alias', fail: Fail): Psarn {
   }
 }
 
-function targetOf(t: string | { target: string; weight?: number; priority?: number }, at: Step[], fail: Fail): TargetSpec {
+function targetOf(
+  t: string | { target: string; weight?: number; priority?: number },
+  at: Step[],
+  fail: Fail,
+): TargetSpec {
   try {
     if (typeof t === 'string') return parseTargetArg(t);
     validateTarget(t.target);

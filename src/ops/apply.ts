@@ -164,7 +164,9 @@ export function planApply(store: Store, entries: readonly RouteEntry[], options:
   if (options.prune) {
     const listed = new Set(wanted.map((w) => key(w.zone, w.path)));
     const gone = [...stored.values()].filter((r) => !listed.has(key(r.zone, r.path)));
-    gone.sort((a, b) => (a.zone === b.zone ? (a.path < b.path ? -1 : 1) : zones.indexOf(a.zone) - zones.indexOf(b.zone)));
+    gone.sort((a, b) =>
+      a.zone === b.zone ? (a.path < b.path ? -1 : 1) : zones.indexOf(a.zone) - zones.indexOf(b.zone),
+    );
     for (const r of gone) {
       deleted.add(routeName(r.zone, r.path));
       items.push({
@@ -292,25 +294,29 @@ function checkAliases(
   // Every alias of the file, changed or not: an unchanged one may point at a route the plan deletes.
   for (const w of wanted) {
     if (w.checked.alias === null) continue;
-    const fail = (why: string): never => {
-      throw routesFileError(options.file, { line: w.entry.line, route: w.psarn }, why);
-    };
+    const fail = (why: string) => routesFileError(options.file, { line: w.entry.line, route: w.psarn }, why);
     const chain = [w.name];
     let next: string = w.checked.alias;
     for (;;) {
       if (chain.includes(next)) {
-        fail(`alias would make a loop: ${[...chain, next].map((n) => showName(n, ns)).join(' → ')}`);
+        throw fail(`alias would make a loop: ${[...chain, next].map((n) => showName(n, ns)).join(' → ')}`);
       }
       chain.push(next);
       const route = final(next);
       if (route === undefined) {
-        const via = chain.length > 2 ? ` through ${chain.slice(1, -1).map((n) => showName(n, ns)).join(' → ')}` : '';
+        const via =
+          chain.length > 2
+            ? ` through ${chain
+                .slice(1, -1)
+                .map((n) => showName(n, ns))
+                .join(' → ')}`
+            : '';
         const gone = deleted.has(next) ? ' (this apply deletes it)' : ' (not in the file, nor in the database)';
-        return fail(`alias points${via} at ${showName(next, ns)}, which is not a route${gone}`);
+        throw fail(`alias points${via} at ${showName(next, ns)}, which is not a route${gone}`);
       }
       if (route.alias === null) break;
       if (chain.length > MAX_ALIAS_CHAIN) {
-        fail(
+        throw fail(
           `alias would make a chain of more than ${MAX_ALIAS_CHAIN} aliases: ${chain.map((n) => showName(n, ns)).join(' → ')} → …; a DNS answer follows at most ${MAX_ALIAS_CHAIN} CNAMEs`,
         );
       }
@@ -353,4 +359,3 @@ export function showName(name: string, namespace: string): string {
 function psarnOf(zone: string, path: string, namespace: string): string {
   return showName(routeName(zone, path), namespace);
 }
-

@@ -131,7 +131,11 @@ routes:
       'routes[0].psarn',
       `r.yaml:3: routes[0]: psarn is not a valid psARN: '${A}:a/.b': segment 2 has '.'; use letters, digits, - or _`,
     ],
-    [`routes:\n  - psarn: ${A}:a\n`, 'routes[0].targets', `r.yaml:2: ${A}:a: targets must be a list of targets (got nothing)`],
+    [
+      `routes:\n  - psarn: ${A}:a\n`,
+      'routes[0].targets',
+      `r.yaml:2: ${A}:a: targets must be a list of targets (got nothing)`,
+    ],
     [
       `routes:\n  - psarn: ${A}:a\n    targets: []\n`,
       'routes[0].targets',

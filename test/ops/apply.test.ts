@@ -118,11 +118,14 @@ describe('planApply', () => {
   it('a route the store would refuse is an error at its line, before anything is written', () => {
     assert.throws(
       () =>
-        plan(`routes:\n  - psarn: ${A}:a\n    targets: [${L}:f]\n  - psarn: ${A}:b\n    targets: ["${L}:g=5", "${L}:g=5"]\n`),
+        plan(
+          `routes:\n  - psarn: ${A}:a\n    targets: [${L}:f]\n  - psarn: ${A}:b\n    targets: ["${L}:g=5", "${L}:g=5"]\n`,
+        ),
       (err: unknown) =>
         err instanceof RoutesFileError &&
         err.line === 4 &&
-        err.message === `r.yaml:4: ${A}:b: target 2 '${L}:g' repeats an earlier target with the same weight and priority`,
+        err.message ===
+          `r.yaml:4: ${A}:b: target 2 '${L}:g' repeats an earlier target with the same weight and priority`,
     );
   });
 });

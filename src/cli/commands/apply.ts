@@ -118,7 +118,12 @@ export function apply(cmd: Of<'apply'>, ctx: Context): void {
   const started = ctx.now();
   const entries = readFile(cmd, ctx);
   const ns = ctx.config.namespace;
-  const options = { file: echo(cmd.file, ECHO_LONG), defaultTtl: ctx.config.defaultTtl, namespace: ns, prune: cmd.prune };
+  const options = {
+    file: echo(cmd.file, ECHO_LONG),
+    defaultTtl: ctx.config.defaultTtl,
+    namespace: ns,
+    prune: cmd.prune,
+  };
   const out = ctx.io.stdout;
   if (cmd.dryRun) {
     const store = ctx.openStore();
