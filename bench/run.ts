@@ -22,6 +22,8 @@
  * the psarnd primary to served by a Knot secondary (and a psarnd secondary, through its HOOK),
  * AXFR psarnd → Knot beside Knot → Knot, IXFR of one change; the 1M zone with
  * BENCH_REPLICATION_BIG=1.
+ * After the DNS UPDATE figures: `psarn apply` of 10k routes, plan, apply and the second apply
+ * (bench/apply.ts, env BENCH_APPLY=0 skips it).
  * Before both: the caller's package, psarn-client (bench/client-package.ts): install time and
  * size, minified bundle size, import time.
  * The table ends with every row that states a target or goal again, together.
@@ -34,6 +36,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ANCHOR_NAMES, ANCHORS_SCRIPT, startAnchors } from './anchors.js';
+import { measureApply } from './apply.js';
 import { measureChangeLatency } from './changes.js';
 import { measureClient } from './client.js';
 import { measureClientPackage } from './client-package.js';
@@ -677,6 +680,12 @@ async function main(): Promise<number> {
     const small = await scoped((cleanups) => benchSmall(rows, dir, cleanups));
     say('DNS UPDATE throughput (bench/update.ts)');
     rows.push(...(await measureUpdates()));
+    if (process.env.BENCH_APPLY === '0') {
+      rows.push(section('psarn apply'), ...skippedRows(['psarn apply figures'], 'skipped: BENCH_APPLY=0'));
+    } else {
+      say('psarn apply of 10k routes (bench/apply.ts)');
+      rows.push(...(await measureApply(dir)));
+    }
     await scoped((cleanups) => benchBig(rows, dir, cleanups, small));
     if (process.env.BENCH_REPLICATION === '0') {
       rows.push(section('replication'), ...skippedRows(['replication figures'], 'skipped: BENCH_REPLICATION=0'));
