@@ -37,6 +37,8 @@ export interface RouteEntry {
   line: number;
   /** 1-based line of each target (empty for an alias), for the targets policy's errors. */
   targetLines: number[];
+  /** 1-based line of an alias's `alias:`, for the errors about where it points. */
+  aliasLine?: number;
 }
 
 /**
@@ -210,7 +212,9 @@ export function parseRoutesYaml(text: string, name = '<routes>'): RouteEntry[] {
     const { ttl, metadata } = parsed.data;
     let spec: RouteEntry['spec'];
     let targetLines: number[] = [];
+    let aliasLine: number | undefined;
     if ('alias' in parsed.data) {
+      aliasLine = lineAt([...at, 'alias']);
       const alias = psarnOf(parsed.data.alias, 'alias', fail);
       if (formatPsarn(alias) === key)
         fail(['alias'], 'alias points to the route itself; an alias must name another psARN');
@@ -232,6 +236,7 @@ export function parseRoutesYaml(text: string, name = '<routes>'): RouteEntry[] {
       spec,
       line,
       targetLines,
+      ...(aliasLine === undefined ? {} : { aliasLine }),
     });
   });
   return entries;

@@ -294,7 +294,8 @@ function checkAliases(
   // Every alias of the file, changed or not: an unchanged one may point at a route the plan deletes.
   for (const w of wanted) {
     if (w.checked.alias === null) continue;
-    const fail = (why: string) => routesFileError(options.file, { line: w.entry.line, route: w.psarn }, why);
+    const line = w.entry.aliasLine ?? w.entry.line;
+    const fail = (why: string) => routesFileError(options.file, { line, route: w.psarn }, why);
     const chain = [w.name];
     let next: string = w.checked.alias;
     for (;;) {

@@ -106,7 +106,14 @@ routes:
         line: 3,
         targetLines: [7, 8],
       },
-      { psarn: parsePsarn(`${A}:y`), ttl: 0, spec: { alias: parsePsarn(`${A}:orders/x`) }, line: 9, targetLines: [] },
+      {
+        psarn: parsePsarn(`${A}:y`),
+        ttl: 0,
+        spec: { alias: parsePsarn(`${A}:orders/x`) },
+        line: 9,
+        targetLines: [],
+        aliasLine: 11,
+      },
     ]);
     assert.deepEqual(parseRoutesYaml('routes: []\n'), []);
   });

@@ -248,6 +248,17 @@ routes:
       `routes:\n  - { psarn: "${A}:a", alias: "${A}:b" }\n  - { psarn: "${A}:b", alias: "${A}:a" }\n`,
       `r.yaml:2: ${A}:a: alias would make a loop: ${A}:a → ${A}:b → ${A}:a`,
     );
+    // The line is the alias's own, in a block mapping.
+    refused(
+      `routes:\n  - psarn: ${A}:d\n    ttl: 5\n    alias: ${A}:gone\n`,
+      `r.yaml:4: ${A}:d: alias points at ${A}:gone, which is not a route (not in the file, nor in the database)`,
+    );
+    // A chain of 9 aliases: a DNS answer follows at most 8 CNAMEs.
+    const chain = Array.from({ length: 9 }, (_, i) => `  - { psarn: "${A}:c${i}", alias: "${A}:c${i + 1}" }`);
+    refused(
+      `routes:\n${chain.join('\n')}\n  - { psarn: "${A}:c9", targets: ["${L}:c"] }\n`,
+      `r.yaml:2: ${A}:c0: alias would make a chain of more than 8 aliases: ${Array.from({ length: 9 }, (_, i) => `${A}:c${i}`).join(' → ')} → …; a DNS answer follows at most 8 CNAMEs`,
+    );
     assert.equal(snapshot(), before);
     apply(`routes:\n  - { psarn: "${A}:a", targets: ["${L}:a"] }\n`);
     apply(`routes:\n  - { psarn: "${W}:to-a", alias: "${A}:a" }\n`);
