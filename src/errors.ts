@@ -117,7 +117,7 @@ export const ERROR_CODES = {
   },
   // Files and command lines.
   ERR_CONFIG: { by: ['ConfigError'], meaning: 'a configuration value is invalid' },
-  ERR_ROUTES_FILE: { by: ['RoutesFileError'], meaning: 'a routes file (demo routes) is invalid' },
+  ERR_ROUTES_FILE: { by: ['RoutesFileError'], meaning: 'a routes file (demo routes, psarn apply) is invalid' },
   // The daemon.
   ERR_LISTEN: { by: ['ListenError'], meaning: 'psarnd cannot bind its DNS or HTTP address (in use, not allowed)' },
   ERR_ZONEFILE: { by: ['ZoneFileError'], meaning: 'a master (zone) file is invalid' },
