@@ -211,6 +211,12 @@ describe('psarn errors through the real binary: one line on stderr, exit 2 (usag
   usage('missing alias target', ['route', 'alias', P], /^missing <target psARN> for 'psarn route alias'/);
   usage('missing zone', ['flush'], /^missing <psARN\|zone> for 'psarn flush'/);
   usage('missing file', ['zone', 'import'], /^missing <file> for 'psarn zone import'/);
+  usage('apply without a file', ['apply', '--dry-run'], /^missing <routes\.yaml> for 'psarn apply'/);
+  runtime(
+    'apply of a missing file',
+    ['apply', 'missing.yaml'],
+    /^routes file missing\.yaml: cannot read it \(ENOENT\)$/,
+  );
   usage('extra argument', ['route', 'get', P, 'extra'], /^unexpected argument 'extra' for 'psarn route get'/);
   usage('extra list argument', ['route', 'list', 'a', 'b'], /^unexpected argument 'b' for 'psarn route list'/);
   usage('extra db init argument', ['db', 'init', 'x'], /^unexpected argument 'x' for 'psarn db init'/);
