@@ -92,16 +92,9 @@ export function stickyOrder(targets: readonly RouteTarget[], key: string, picker
 
 /** u in (0, 1) from the hash of (target, key). */
 export function unitHash(target: string, key: string): number {
-  let a = 0xdeadbeef;
-  let b = 0x41c6ce57;
-  for (let i = 0; i < target.length; i++) {
-    const c = target.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x9e3779b1);
-    b = Math.imul(b ^ c, 0x5f356495);
-  }
-  // A separator between target and key, so that (target, key) pairs cannot run together.
-  a = Math.imul(a ^ 0x10000, 0x9e3779b1);
-  b = Math.imul(b ^ 0x10000, 0x5f356495);
+  const state = targetState(target);
+  let a = state[0]!;
+  let b = state[1]!;
   for (let i = 0; i < key.length; i++) {
     const c = key.charCodeAt(i);
     a = Math.imul(a ^ c, 0x9e3779b1);
@@ -114,6 +107,35 @@ export function unitHash(target: string, key: string): number {
   );
   // Top 52 bits: all 32 of hi and the top 20 of lo.
   return (outHi * 1048576 + (outLo >>> 12) + 0.5) / 4503599627370496;
+}
+
+/**
+ * The lanes after absorbing a target and the separator, computed once per target string: a
+ * route's targets are the same on every pick, and an ARN is longer than most keys. Bounded: past
+ * MAX_TARGET_STATES distinct targets the memo starts over (a process sees a few dozen).
+ */
+const targetStates = new Map<string, readonly [number, number]>();
+const MAX_TARGET_STATES = 4096;
+
+function targetState(target: string): readonly [number, number] {
+  let state = targetStates.get(target);
+  if (state === undefined) {
+    let a = 0xdeadbeef;
+    let b = 0x41c6ce57;
+    for (let i = 0; i < target.length; i++) {
+      const c = target.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x9e3779b1);
+      b = Math.imul(b ^ c, 0x5f356495);
+    }
+    // A separator between target and key (0x10000 is no UTF-16 code unit), so that (target, key)
+    // pairs cannot run together.
+    a = Math.imul(a ^ 0x10000, 0x9e3779b1);
+    b = Math.imul(b ^ 0x10000, 0x5f356495);
+    if (targetStates.size >= MAX_TARGET_STATES) targetStates.clear();
+    state = [a, b];
+    targetStates.set(target, state);
+  }
+  return state;
 }
 
 // mix13 and mul64 return through these two (no tuple to allocate on every score).
