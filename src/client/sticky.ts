@@ -33,6 +33,9 @@ export type Picker = (targets: readonly RouteTarget[], key: string, tried?: Read
  * if (i !== NONE) send(route.targets[i].target);
  */
 export const pickSticky: Picker = (targets, key, tried) => {
+  hash64(key); // once per pick; each target's own hash is memoised
+  const keyHi = outHi;
+  const keyLo = outLo;
   let floor = -1;
   for (;;) {
     let priority = Number.POSITIVE_INFINITY;
@@ -54,7 +57,7 @@ export const pickSticky: Picker = (targets, key, tried) => {
       // All-zero group: even split (Route 53's rule). Otherwise weight 0 scores 0 and never wins.
       const weight = groupSum === 0 ? 1 : t.weight;
       if (weight === 0) continue;
-      const score = weight / -Math.log(unitHash(t.target, key));
+      const score = weight / -Math.log(unit(keyHi, keyLo, t.target));
       // Strictly greater: a tie (equal hashes, ~2^-52) goes to the first in route order, so the
       // pick is the same everywhere.
       if (score > bestScore) {
@@ -81,64 +84,65 @@ export function stickyOrder(targets: readonly RouteTarget[], key: string, picker
   return order;
 }
 
-// The hash. A 64-bit hash of (target, key) on their UTF-16 code units, written here because the
-// client has no dependencies (docs/design.md#two-packages) and node:crypto's SHA-256 costs
-// ~1 µs a call: two 32-bit multiply-xor lanes over the characters (cyrb53's absorption, with
-// the target first and a separator so (t, k) pairs cannot run together), then the lanes are
-// crossed and put through SplitMix64's 64-bit finaliser (Stafford's Mix13), which makes every
-// output bit depend on every input bit. Both steps are bijections on the state, so two distinct
-// keys collide only by chance. u takes the top 52 bits: (m + 0.5) / 2^52 is exact in a double
-// and lies strictly inside (0, 1), so -ln(u) is finite and positive.
+// The hash. u comes from H(key, target) = Mix13(h(key) XOR h(target)), where h is a 64-bit
+// string hash and Mix13 is SplitMix64's finaliser (Stafford's variant 13), a bijection whose every
+// output bit depends on every input bit: as the key varies, the targets' values behave as
+// independent uniforms. Written here because the client has no dependencies
+// (docs/design.md#two-packages) and node:crypto's SHA-256 costs a microsecond a call. h runs two
+// 32-bit multiply-xor lanes over the UTF-16 code units (cyrb53's absorption and final crossing),
+// then Mix13. A pick hashes the key once and each target once per process (memoised), then costs
+// one Mix13 and one log per target. u takes the top 52 bits: (m + 0.5) / 2^52 is exact in a
+// double and lies strictly inside (0, 1), so -ln(u) is finite and positive.
 
 /** u in (0, 1) from the hash of (target, key). */
 export function unitHash(target: string, key: string): number {
-  const state = targetState(target);
-  let a = state[0]!;
-  let b = state[1]!;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x9e3779b1);
-    b = Math.imul(b ^ c, 0x5f356495);
-  }
-  // Cross the lanes (cyrb53's final step), then Mix13 on hi:lo.
-  mix13(
-    (Math.imul(b ^ (b >>> 16), 0x85ebca6b) ^ Math.imul(a ^ (a >>> 13), 0xc2b2ae35)) >>> 0,
-    (Math.imul(a ^ (a >>> 16), 0x85ebca6b) ^ Math.imul(b ^ (b >>> 13), 0xc2b2ae35)) >>> 0,
-  );
+  hash64(key);
+  return unit(outHi, outLo, target);
+}
+
+/** u for a target, given the key's hash. */
+function unit(keyHi: number, keyLo: number, target: string): number {
+  const h = targetHash(target);
+  mix13((keyHi ^ h[0]) >>> 0, (keyLo ^ h[1]) >>> 0);
   // Top 52 bits: all 32 of hi and the top 20 of lo.
   return (outHi * 1048576 + (outLo >>> 12) + 0.5) / 4503599627370496;
 }
 
 /**
- * The lanes after absorbing a target and the separator, computed once per target string: a
- * route's targets are the same on every pick, and an ARN is longer than most keys. Bounded: past
- * MAX_TARGET_STATES distinct targets the memo starts over (a process sees a few dozen).
+ * Each target's 64-bit hash, computed once per target string: a route's targets are the same on
+ * every pick, and an ARN is longer than most keys. Bounded: past MAX_TARGET_HASHES distinct
+ * targets the memo starts over (a process sees a few dozen).
  */
-const targetStates = new Map<string, readonly [number, number]>();
-const MAX_TARGET_STATES = 4096;
+const targetHashes = new Map<string, readonly [number, number]>();
+const MAX_TARGET_HASHES = 4096;
 
-function targetState(target: string): readonly [number, number] {
-  let state = targetStates.get(target);
-  if (state === undefined) {
-    let a = 0xdeadbeef;
-    let b = 0x41c6ce57;
-    for (let i = 0; i < target.length; i++) {
-      const c = target.charCodeAt(i);
-      a = Math.imul(a ^ c, 0x9e3779b1);
-      b = Math.imul(b ^ c, 0x5f356495);
-    }
-    // A separator between target and key (0x10000 is no UTF-16 code unit), so that (target, key)
-    // pairs cannot run together.
-    a = Math.imul(a ^ 0x10000, 0x9e3779b1);
-    b = Math.imul(b ^ 0x10000, 0x5f356495);
-    if (targetStates.size >= MAX_TARGET_STATES) targetStates.clear();
-    state = [a, b];
-    targetStates.set(target, state);
+function targetHash(target: string): readonly [number, number] {
+  let h = targetHashes.get(target);
+  if (h === undefined) {
+    hash64(target);
+    h = [outHi, outLo];
+    if (targetHashes.size >= MAX_TARGET_HASHES) targetHashes.clear();
+    targetHashes.set(target, h);
   }
-  return state;
+  return h;
 }
 
-// mix13 and mul64 return through these two (no tuple to allocate on every score).
+/** h(text) into outHi:outLo. */
+function hash64(text: string): void {
+  let a = 0xdeadbeef;
+  let b = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x9e3779b1);
+    b = Math.imul(b ^ c, 0x5f356495);
+  }
+  mix13(
+    (Math.imul(b ^ (b >>> 16), 0x85ebca6b) ^ Math.imul(a ^ (a >>> 13), 0xc2b2ae35)) >>> 0,
+    (Math.imul(a ^ (a >>> 16), 0x85ebca6b) ^ Math.imul(b ^ (b >>> 13), 0xc2b2ae35)) >>> 0,
+  );
+}
+
+// hash64, mix13 and mul64 return through these two (no tuple to allocate on every score).
 let outHi = 0;
 let outLo = 0;
 

@@ -314,7 +314,7 @@ describe('psarn resolve and invoke against psarnd', () => {
         { target: V2, priority: 10, weight: 10 },
       ];
       // Two keys that land on different targets, so the test sees the key decide, not the 90/10 odds.
-      const keys = ['tenant-0', 'tenant-1', 'tenant-2', 'tenant-3', 'tenant-4', 'tenant-5', 'tenant-6'];
+      const keys = Array.from({ length: 40 }, (_, i) => `tenant-${i}`);
       const onV2 = keys.find((k) => pickSticky(targets, k) === 1)!;
       const onV1 = keys.find((k) => pickSticky(targets, k) === 0)!;
       assert.ok(onV1 && onV2, 'fixture: one key on each target');
