@@ -7,12 +7,13 @@ import { FirehoseInvoker, firehoseData } from '../../../src/client/invokers/fire
 import { KinesisInvoker, partitionKey } from '../../../src/client/invokers/kinesis.js';
 import { PSARN } from './contract.js';
 import { dataText } from './fake-aws.js';
-import { localSdkConfig, useFakeAws } from './local-sdk.js';
+import { CREDENTIALS, localSdkConfig, useFakeAws } from './local-sdk.js';
 
 const STREAM = 'arn:aws:kinesis:eu-west-1:123456789012:stream/orders';
 const DELIVERY = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/orders-to-s3';
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 type Body = Record<string, unknown>;
+const CREDENTIALS_ONLY = { credentials: CREDENTIALS, maxAttempts: 1 };
 
 /** Sets an env variable for one describe, restored after each test. */
 function withEnv(name: string): (value: string) => void {
@@ -59,6 +60,17 @@ describe('KinesisInvoker (real SDK, fake Kinesis)', () => {
     for (const payload of ['a', 'a', 'b']) await invoker.invoke({ target: STREAM, payload, psarn: PSARN });
     const keys = aws.fake.requests.map((r) => (r.body as Body).PartitionKey);
     assert.deepEqual(keys, [sha256('a'), sha256('a'), sha256('b')]);
+  });
+
+  it("talks HTTP/1.1 by default (the SDK's HTTP/2 default fails against HTTP/1.1 endpoints), or what the caller gives", async () => {
+    // No requestHandler in the config: the SDK alone would open an HTTP/2 session to the fake
+    // (plain HTTP/1.1) and fail with "Protocol error".
+    const plain = new KinesisInvoker({ clients: aws.clients({ ...CREDENTIALS_ONLY, endpoint: aws.fake.url }) });
+    await plain.invoke({ target: STREAM, payload: 'h1', psarn: PSARN, timeoutMs: 5000 });
+    assert.equal(aws.fake.last('kinesis').headers.connection, 'keep-alive');
+    const own = new KinesisInvoker({ clients: aws.clients(localSdkConfig(aws.fake.url)) });
+    await own.invoke({ target: STREAM, payload: 'own', psarn: PSARN });
+    assert.equal(dataText((aws.fake.last('kinesis').body as Body).Data), 'own');
   });
 
   it('refuses targets that are not a stream', async () => {
