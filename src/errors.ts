@@ -51,6 +51,10 @@ export const ERROR_CODES = {
     by: ['InvokerError'],
     meaning: "the AWS SDK client package of a target's service is not installed (an optional peer dependency)",
   },
+  ERR_INVALID_PAYLOAD: {
+    by: ['InvokerError'],
+    meaning: 'the event cannot be sent to that kind of target (a dynamodb item must be an object); nothing was sent',
+  },
   ERR_DNS_TIMEOUT: { by: ['TransportError'], meaning: 'no matching DNS reply within the timeout' },
   ERR_DNS_CONNECT: { by: ['TransportError'], meaning: 'the DNS server could not be reached' },
   ERR_DNS_MALFORMED: {

@@ -39,7 +39,16 @@ export type Command =
   | { kind: 'flush'; scope: string }
   | { kind: 'dig'; dig: DigArgs; args: string[] }
   | { kind: 'resolve'; psarn: Psarn; server?: ServerArg; json: boolean }
-  | { kind: 'invoke'; psarn: Psarn; server?: ServerArg; payload: PayloadArg; event: boolean; json: boolean }
+  | {
+      kind: 'invoke';
+      psarn: Psarn;
+      server?: ServerArg;
+      payload: PayloadArg;
+      event: boolean;
+      json: boolean;
+      /** --sticky-key: pick by weighted rendezvous hashing of it (docs/client.md#sticky-picks). */
+      stickyKey?: string;
+    }
   | { kind: 'zone export'; zone: string; output?: string }
   | { kind: 'zone import'; file: string }
   | { kind: 'apply'; file: string; dryRun: boolean; prune: boolean; json: boolean }
@@ -247,6 +256,7 @@ function buildCommand(name: string, rest: string[], v: Values): Command {
         payload: typeof v.payload === 'string' ? parsePayloadArg(v.payload) : { json: {} },
         event: v.event === true,
         json: v.json === true,
+        ...stickyKeyArg(v['sticky-key']),
       };
     case 'zone export':
       expectArgs(name, rest, 1, 1, '<zone>');
@@ -280,4 +290,9 @@ function buildCommand(name: string, rest: string[], v: Values): Command {
     default:
       throw usageError(`unknown command ${quote(name)}; run 'psarn help' for the commands`);
   }
+}
+
+/** `--sticky-key KEY` (not `--key`, the global TSIG key flag); the flag parser refuses an empty value. */
+function stickyKeyArg(value: Values[string]): { stickyKey?: string } {
+  return typeof value === 'string' ? { stickyKey: value } : {};
 }

@@ -30,4 +30,6 @@ export type { InvokeRequest, InvokeResponse, Invoker } from './invokers/index.js
 export { AwsClientCache, defaultInvokers, InvokerError } from './invokers/index.js';
 export type { MetricsRegistry } from './metrics.js';
 export type { ResolverOptions } from './resolver.js';
+export { NONE, pickWeighted } from './selection.js';
+export { type Picker, pickSticky } from './sticky.js';
 export type { Clock, Policy, Random, Route, RouteTarget } from './types.js';

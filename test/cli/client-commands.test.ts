@@ -9,6 +9,7 @@ import { createSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { type PayloadArg, parseArgv, parsePayloadArg } from '../../src/cli/args.js';
+import { pickSticky } from '../../src/client/sticky.js';
 import { type FakeAws, startFakeAws } from '../client/invokers/fake-aws.js';
 import { entryArgs, type RunningDaemon, startAll, startPsarnd } from '../helpers/daemon.js';
 import { type RunResult, Sandbox, usage } from './helpers.js';
@@ -59,6 +60,10 @@ describe('parseArgv: resolve and invoke', () => {
       ['invoke', CREATED, '--payload', 'null'],
       { kind: 'invoke', psarn, payload: { json: null }, event: false, json: false },
     ],
+    [
+      ['invoke', CREATED, '--sticky-key', 'tenant 42'],
+      { kind: 'invoke', psarn, payload: { json: {} }, event: false, json: false, stickyKey: 'tenant 42' },
+    ],
   ];
   for (const [argv, command] of accepted) {
     it(`accepts ${argv.join(' ')}`, () => {
@@ -78,6 +83,7 @@ describe('parseArgv: resolve and invoke', () => {
     [['invoke', CREATED, '--payload', '@'], /^invalid --payload '@': give a file after @/],
     [['invoke', CREATED, '--payload'], /^missing value for --payload in 'psarn invoke'/],
     [['invoke', CREATED, '--events'], /^unknown flag '--events' for 'psarn invoke'/],
+    [['invoke', CREATED, '--sticky-key', ''], /^empty value for --sticky-key in 'psarn invoke'/],
   ];
   for (const [argv, message] of rejected) {
     it(`rejects ${argv.join(' ')}`, () => {
@@ -300,6 +306,27 @@ describe('psarn resolve and invoke against psarnd', () => {
         r.stdout,
         `ok     lambda  ${fn}  (status 200)\ndelivered: 1 of 1 target accepted the event (policy weighted, stale false)\n`,
       );
+    });
+
+    it('--sticky-key sends every event of a key to the target pickSticky names', async () => {
+      const targets = [
+        { target: V1, priority: 10, weight: 90 },
+        { target: V2, priority: 10, weight: 10 },
+      ];
+      // Two keys that land on different targets, so the test sees the key decide, not the 90/10 odds.
+      const keys = Array.from({ length: 40 }, (_, i) => `tenant-${i}`);
+      const onV2 = keys.find((k) => pickSticky(targets, k) === 1)!;
+      const onV1 = keys.find((k) => pickSticky(targets, k) === 0)!;
+      assert.ok(onV1 && onV2, 'fixture: one key on each target');
+      for (const [key, want] of [
+        [onV2, V2],
+        [onV1, V1],
+      ] as const) {
+        fake.reset();
+        for (let i = 0; i < 3; i++) assert.equal((await cli(['invoke', CREATED, '--sticky-key', key, at])).status, 0);
+        const fns = fake.requests.map((r) => decodeURIComponent(/functions\/([^/]+)\//.exec(r.url)![1]!));
+        assert.deepEqual(fns, [want, want, want], key);
+      }
     });
 
     it('--event invokes asynchronously; the default payload is {}', async () => {

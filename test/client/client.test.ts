@@ -8,6 +8,9 @@ import { Registry } from 'prom-client';
 import { PsarnClient } from '../../src/client/client.js';
 import { PsarnClientError } from '../../src/client/errors.js';
 import type { InvokeRequest, Invoker } from '../../src/client/invokers/invoker.js';
+import { NONE } from '../../src/client/selection.js';
+import { pickSticky } from '../../src/client/sticky.js';
+import type { RouteTarget } from '../../src/client/types.js';
 import { cliOn, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
 import { prng } from '../wire/build.js';
 
@@ -162,6 +165,116 @@ describe('PsarnClient against psarnd', () => {
     assert.match(text, /psarn_client_invocations_total\{service="recorder",outcome="ok"\} 2/);
     assert.match(text, /psarn_client_lookups_total\{outcome="hit"\} 1/);
     assert.doesNotMatch(text, /orders/);
+  });
+});
+
+describe('PsarnClient sticky picks (docs/design.md#sticky-picks)', () => {
+  let d: RunningDaemon;
+  const THREE = `${ACCOUNT}:sticky/three`;
+  const fn = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:${name}`;
+  before(async () => {
+    d = await startPsarnd();
+    await cliOn(
+      d,
+      'route',
+      'set',
+      THREE,
+      '--target',
+      `${fn('a')}=30`,
+      '--target',
+      `${fn('b')}=50`,
+      '--target',
+      `${fn('c')}=20`,
+    );
+  });
+  after(async () => {
+    await d?.stop();
+  });
+  const client = (recorder: Recorder, extra: Record<string, unknown> = {}) =>
+    new PsarnClient({ servers: [`${d.dns.host}:${d.dns.port}`], invokers: [recorder], ...extra });
+
+  it('invoke with a key sends every event of the key to the target pickSticky names, and hands the key on', async () => {
+    const recorder = new Recorder();
+    // A random source that would spread the events: the key must win over it.
+    const c = client(recorder, { random: prng(3) });
+    const route = await c.resolve(THREE);
+    for (const key of ['tenant-1', 'tenant-2', 'order-9']) {
+      const want = route.targets[pickSticky(route.targets, key)]!.target;
+      for (let i = 0; i < 20; i++) await c.invoke(THREE, { i }, { key });
+      const got = new Set(recorder.calls.filter((call) => call.key === key).map((call) => call.target));
+      assert.deepEqual([...got], [want], key);
+    }
+  });
+
+  it('without a key the picks stay random', async () => {
+    const recorder = new Recorder();
+    const c = client(recorder, { random: prng(3) });
+    for (let i = 0; i < 60; i++) await c.invoke(THREE, i);
+    assert.equal(new Set(recorder.calls.map((call) => call.target)).size, 3);
+    assert.ok(recorder.calls.every((call) => call.key === undefined));
+  });
+
+  it('fails over in the same order for a key, every time; pick(route, key) lists that order', async () => {
+    const recorder = new Recorder();
+    const c = client(recorder);
+    const route = await c.resolve(THREE);
+    const order = c.pick(route, 'tenant-7').map((x) => x.target);
+    assert.equal(order.length, 3);
+    assert.deepEqual(
+      c.pick(route, 'tenant-7').map((x) => x.target),
+      order,
+    );
+    recorder.failing.add(order[0]!);
+    for (let i = 0; i < 5; i++) {
+      const result = await c.invoke(THREE, i, { key: 'tenant-7' });
+      assert.deepEqual(
+        result.outcomes.map((o) => [o.target, o.ok]),
+        [
+          [order[0], false],
+          [order[1], true],
+        ],
+      );
+    }
+  });
+
+  it('pick on a fanout route lists every target with weight, key or not', async () => {
+    const c = client(new Recorder());
+    const audit = await c.resolve(`${ACCOUNT}:orders/audit`);
+    assert.deepEqual(
+      c.pick(audit, 'k').map((x) => x.target),
+      audit.targets.map((x) => x.target),
+    );
+    const result = await c.invoke(`${ACCOUNT}:orders/audit`, 1, { key: 'k' });
+    assert.equal(result.outcomes.length, 2);
+  });
+
+  it("takes a picker of the caller's own, and refuses one that repeats itself", async () => {
+    const recorder = new Recorder();
+    const last = (targets: readonly RouteTarget[], _key: string, tried?: ReadonlySet<number>) => {
+      for (let i = targets.length - 1; i >= 0; i--) if (!tried?.has(i)) return i;
+      return NONE;
+    };
+    const c = client(recorder, { picker: last });
+    const route = await c.resolve(THREE);
+    await c.invoke(THREE, 1, { key: 'x' });
+    assert.equal(recorder.calls[0]!.target, route.targets.at(-1)!.target);
+    assert.deepEqual(c.pick(route, 'x'), [...route.targets].reverse());
+
+    recorder.failing.add(route.targets.at(-1)!.target);
+    const stuck = client(recorder, { picker: () => route.targets.length - 1 });
+    await assert.rejects(stuck.invoke(THREE, 1, { key: 'x' }), {
+      code: 'ERR_INVALID_OPTION',
+      message: /picker returned 2/,
+    });
+    assert.throws(() => client(recorder, { picker: 'rendezvous' }), { code: 'ERR_INVALID_OPTION' });
+  });
+
+  it('refuses a key that is not a string', async () => {
+    const c = client(new Recorder());
+    await assert.rejects(c.invoke(THREE, 1, { key: 42 as unknown as string }), {
+      code: 'ERR_INVALID_OPTION',
+      message: /use String\(id\)/,
+    });
   });
 });
 

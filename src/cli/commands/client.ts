@@ -194,7 +194,10 @@ export async function invokeCommand(cmd: Of<'invoke'>, ctx: Context): Promise<vo
   let view: InvokeView;
   let failure: PsarnClientError | undefined;
   try {
-    const result: InvokeResult = await client.invoke(psarn, payload, cmd.event ? { invocationType: 'Event' } : {});
+    const result: InvokeResult = await client.invoke(psarn, payload, {
+      ...(cmd.event ? { invocationType: 'Event' as const } : {}),
+      ...(cmd.stickyKey !== undefined ? { key: cmd.stickyKey } : {}),
+    });
     view = {
       psarn: result.psarn,
       policy: result.policy,

@@ -1,8 +1,11 @@
-/** The six built-in invokers, sharing one cache of AWS SDK clients. */
+/** The nine built-in invokers, sharing one cache of AWS SDK clients. */
 import { AwsClientCache } from './aws-clients.js';
+import { DynamoDbInvoker } from './dynamodb.js';
 import { EventsInvoker } from './events.js';
+import { FirehoseInvoker } from './firehose.js';
 import { HttpsInvoker } from './https.js';
 import type { Invoker } from './invoker.js';
+import { KinesisInvoker } from './kinesis.js';
 import { LambdaInvoker } from './lambda.js';
 import { SnsInvoker } from './sns.js';
 import { SqsInvoker } from './sqs.js';
@@ -20,7 +23,7 @@ export interface DefaultInvokersOptions {
 }
 
 /**
- * lambda, sqs, sns, events, states and https, in that order. SDK clients are made on first use,
+ * lambda, sqs, sns, events, states, dynamodb, kinesis, firehose and https, in that order. SDK clients are made on first use,
  * one per service and region.
  * @example
  * const invokers = defaultInvokers({ clientConfig: { maxAttempts: 2 } });
@@ -34,6 +37,9 @@ export function defaultInvokers(options: DefaultInvokersOptions = {}): Invoker[]
     new SnsInvoker({ clients }),
     new EventsInvoker({ clients }),
     new StatesInvoker({ clients }),
+    new DynamoDbInvoker({ clients }),
+    new KinesisInvoker({ clients }),
+    new FirehoseInvoker({ clients }),
     new HttpsInvoker({ fetch: options.fetch, allowHttp: options.allowHttp }),
   ];
 }

@@ -12,11 +12,13 @@ export type InvokerErrorCode =
   /** The call did not complete: the SDK or fetch threw (service exception, network, timeout, bad checksum). */
   | 'ERR_TARGET_FAILED'
   /** The service answered but refused the event: Lambda FunctionError, a failed PutEvents entry, HTTP non-2xx. */
-  | 'ERR_TARGET_REJECTED';
+  | 'ERR_TARGET_REJECTED'
+  /** The payload cannot be sent to this kind of target (a dynamodb item must be an object); nothing was sent. */
+  | 'ERR_INVALID_PAYLOAD';
 
 export class InvokerError extends PsarnBaseError {
   readonly code: InvokerErrorCode;
-  /** The invoker's service name (lambda, sqs, sns, events, states, https). */
+  /** The invoker's service name (lambda, sqs, sns, events, states, dynamodb, kinesis, firehose, https). */
   readonly service: string;
   readonly target: string;
   /** HTTP status (https) or Lambda StatusCode, when the target answered. */

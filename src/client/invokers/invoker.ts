@@ -14,6 +14,8 @@ export interface InvokeRequest {
   invocationType?: 'RequestResponse' | 'Event';
   /** Abort after this many ms (default per invoker, e.g. 10000 for https). */
   timeoutMs?: number;
+  /** The caller's sticky key, when it gave one (Kinesis: the PartitionKey). */
+  key?: string;
 }
 
 /** What a target said when it accepted the event. */

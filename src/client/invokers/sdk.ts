@@ -1,6 +1,6 @@
 /**
  * The AWS SDK clients, loaded on first use (docs/design.md#two-packages). A Lambda pays every
- * module it imports on each cold start, and the five SDK clients cost about 200 ms there: a
+ * module it imports on each cold start, and five of the SDK clients cost about 200 ms there: a
  * caller whose routes point only at Lambda functions loads only @aws-sdk/client-lambda, on its
  * first invocation. The packages are optional peer dependencies of psarn-client (the Lambda
  * Node.js runtime ships them), so a missing one is a clear error naming what to install.
@@ -14,6 +14,9 @@ interface SdkModules {
   sns: typeof import('@aws-sdk/client-sns');
   events: typeof import('@aws-sdk/client-eventbridge');
   states: typeof import('@aws-sdk/client-sfn');
+  dynamodb: typeof import('@aws-sdk/client-dynamodb');
+  kinesis: typeof import('@aws-sdk/client-kinesis');
+  firehose: typeof import('@aws-sdk/client-firehose');
 }
 
 export type SdkService = keyof SdkModules;
@@ -25,6 +28,9 @@ const LOADERS: { [S in SdkService]: () => Promise<SdkModule<S>> } = {
   sns: () => import('@aws-sdk/client-sns'),
   events: () => import('@aws-sdk/client-eventbridge'),
   states: () => import('@aws-sdk/client-sfn'),
+  dynamodb: () => import('@aws-sdk/client-dynamodb'),
+  kinesis: () => import('@aws-sdk/client-kinesis'),
+  firehose: () => import('@aws-sdk/client-firehose'),
 };
 
 /** The npm package of each service's SDK client. */
@@ -34,6 +40,9 @@ export const SDK_PACKAGES: Readonly<Record<SdkService, string>> = {
   sns: '@aws-sdk/client-sns',
   events: '@aws-sdk/client-eventbridge',
   states: '@aws-sdk/client-sfn',
+  dynamodb: '@aws-sdk/client-dynamodb',
+  kinesis: '@aws-sdk/client-kinesis',
+  firehose: '@aws-sdk/client-firehose',
 };
 
 /** One import per service and process; concurrent first calls share it. A failed one is retried next time. */

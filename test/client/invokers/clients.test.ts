@@ -36,11 +36,11 @@ describe('AwsClientCache', () => {
 describe('defaultInvokers', () => {
   const aws = useFakeAws();
 
-  it('returns the six built-in invokers; each sample target has exactly one taker', () => {
+  it('returns the nine built-in invokers; each sample target has exactly one taker', () => {
     const invokers = defaultInvokers();
     assert.deepEqual(
       invokers.map((i) => i.service),
-      ['lambda', 'sqs', 'sns', 'events', 'states', 'https'],
+      ['lambda', 'sqs', 'sns', 'events', 'states', 'dynamodb', 'kinesis', 'firehose', 'https'],
     );
     for (const [service, target] of Object.entries(SAMPLE_TARGETS)) {
       assert.deepEqual(

@@ -2,14 +2,16 @@
  * A fake of just enough AWS, on 127.0.0.1:0, for the real SDK clients (3.1164) to talk to:
  * Lambda (REST-JSON `POST /2015-03-31/functions/<name>/invocations`), SQS (AWS JSON 1.0,
  * `x-amz-target: AmazonSQS.*`), SNS (AWS Query: form-encoded request, XML answer), EventBridge
- * (AWS JSON 1.1, `AWSEvents.*`) and Step Functions (AWS JSON 1.0, `AWSStepFunctions.*`).
+ * (AWS JSON 1.1, `AWSEvents.*`), Step Functions (AWS JSON 1.0, `AWSStepFunctions.*`), DynamoDB
+ * (AWS JSON 1.0, `DynamoDB_20120810.*`, SDK 3.1164), Kinesis (AWS JSON 1.1, `Kinesis_20131202.*`:
+ * client-kinesis 3.1143 speaks JSON 1.1, not CBOR) and Firehose (AWS JSON 1.1, `Firehose_20150804.*`).
  * It records every request and answers success, or what a test configured.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FakeService = 'lambda' | 'sqs' | 'sns' | 'events' | 'states';
+export type FakeService = 'lambda' | 'sqs' | 'sns' | 'events' | 'states' | 'dynamodb' | 'kinesis' | 'firehose';
 
 export interface FakeRequest {
   service: FakeService;
@@ -71,6 +73,12 @@ function success(request: FakeRequest, n: number): Reply {
       return json(json11, { FailedEntryCount: 0, Entries: [{ EventId: `evt-${n}` }] });
     case 'states':
       return json(json10, { executionArn: `${String(body.stateMachineArn)}:exec-${n}`, startDate: 1700000000 });
+    case 'dynamodb':
+      return json(json10, {});
+    case 'kinesis':
+      return json(json11, { ShardId: 'shardId-000000000000', SequenceNumber: `4960000000000000000000000000${n}` });
+    case 'firehose':
+      return json(json11, { RecordId: `rec-${n}`, Encrypted: false });
   }
 }
 
@@ -90,9 +98,11 @@ function failure(service: FakeService, code: string, message: string, status: nu
         body: `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>req-err</RequestId></ErrorResponse>`,
       };
     default:
-      return { ...json(service === 'events' ? json11 : json10, { __type: code, message }), status };
+      return { ...json(JSON11.has(service) ? json11 : json10, { __type: code, message }), status };
   }
 }
+
+const JSON11: ReadonlySet<FakeService> = new Set(['events', 'kinesis', 'firehose']);
 
 function json(contentType: string, value: unknown): Reply {
   return { status: 200, headers: { 'content-type': contentType }, body: JSON.stringify(value) };
@@ -111,6 +121,9 @@ function classify(
   if (prefix === 'AmazonSQS') return { service: 'sqs', operation, body: parsed() };
   if (prefix === 'AWSEvents') return { service: 'events', operation, body: parsed() };
   if (prefix === 'AWSStepFunctions') return { service: 'states', operation, body: parsed() };
+  if (prefix === 'DynamoDB_20120810') return { service: 'dynamodb', operation, body: parsed() };
+  if (prefix === 'Kinesis_20131202') return { service: 'kinesis', operation, body: parsed() };
+  if (prefix === 'Firehose_20150804') return { service: 'firehose', operation, body: parsed() };
   const form = Object.fromEntries(new URLSearchParams(raw));
   if (form.Action) return { service: 'sns', operation: form.Action, body: form };
   throw new Error(`fake AWS: cannot tell the service of ${url} (x-amz-target '${target}')`);
@@ -165,3 +178,33 @@ export async function startFakeAws(): Promise<FakeAws> {
     },
   };
 }
+
+/** A DynamoDB item as the wire JSON carries it (B base64), back to plain values: N as number, B as Buffer. */
+export function unmarshalItem(item: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, unmarshalValue(v as Record<string, unknown>)]));
+}
+
+function unmarshalValue(value: Record<string, unknown>): unknown {
+  const [type, v] = Object.entries(value)[0] as [string, unknown];
+  switch (type) {
+    case 'S':
+      return v;
+    case 'N':
+      return Number(v);
+    case 'BOOL':
+      return v;
+    case 'NULL':
+      return null;
+    case 'B':
+      return Buffer.from(String(v), 'base64');
+    case 'L':
+      return (v as Record<string, unknown>[]).map(unmarshalValue);
+    case 'M':
+      return unmarshalItem(v as Record<string, unknown>);
+    default:
+      throw new Error(`fake AWS: attribute type ${type} is not one psarn writes`);
+  }
+}
+
+/** A base64 Data field (Kinesis, Firehose) as text. */
+export const dataText = (data: unknown): string => Buffer.from(String(data), 'base64').toString('utf8');
