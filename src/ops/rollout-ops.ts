@@ -165,7 +165,8 @@ export function resumeRollout(
   return store.transaction(() => {
     const op = findRollout(store, { id });
     if (op === undefined) return { kind: 'missing', refused: `no rollout #${id}` } as Refusal;
-    if (op.status !== 'paused') return { kind: 'refused', refused: `rollout #${id} is ${op.status}, not paused` } as Refusal;
+    if (op.status !== 'paused')
+      return { kind: 'refused', refused: `rollout #${id} is ${op.status}, not paused` } as Refusal;
     const hold = activeHold(store, op.zone, op.path);
     if (hold !== undefined) {
       return {
@@ -232,7 +233,9 @@ function ended(ctx: WriteContext, op: RolloutOperation, how: 'promote' | 'abort'
     ...rest,
     endReason: reason,
     serial: result.serial,
-    ...(how === 'promote' ? { step: op.state.steps.length - 1, written: targetsAt(op.saved.targets, op.state.to, 100) } : {}),
+    ...(how === 'promote'
+      ? { step: op.state.steps.length - 1, written: targetsAt(op.saved.targets, op.state.to, 100) }
+      : {}),
   };
   const updated = store.updateOperation<RolloutState>(op.id, {
     status: how === 'abort' ? 'aborted' : 'done',

@@ -117,7 +117,9 @@ export function parseSteps(text: string): Parsed<number[]> {
 export function scheduleOf(flags: { preset?: string; steps?: string; every?: string }): Parsed<Schedule> {
   if (flags.preset !== undefined) {
     if (flags.steps !== undefined || flags.every !== undefined) {
-      return { problem: `--preset ${flags.preset} fixes the steps and their interval; give --preset or --steps/--every` };
+      return {
+        problem: `--preset ${flags.preset} fixes the steps and their interval; give --preset or --steps/--every`,
+      };
     }
     const preset = PRESETS[flags.preset];
     if (preset === undefined) {
