@@ -83,14 +83,14 @@ export function findRollout(store: Store, where: { id: number } | { zone: string
  */
 export function startRollout(
   ctx: WriteContext,
-  request: { zone: string; path: string; to: string; schedule: Schedule; gate?: Gate },
+  request: { zone: string; path: string; to: string; schedule: Schedule; gate?: Gate; show?: (name: string) => string },
 ): Written | Refusal {
   const { store } = ctx;
   const { zone, path, to, schedule } = request;
   return store.transaction((): Written | Refusal => {
     const route = store.getRoute(zone, path);
     if (route === undefined) return { kind: 'missing', refused: 'no such route' };
-    const problem = startProblem(route, to);
+    const problem = startProblem(route, to, request.show);
     if (problem !== undefined) return { kind: 'refused', refused: problem };
     const hold = activeHold(store, zone, path);
     if (hold !== undefined) {

@@ -170,10 +170,17 @@ export interface RolloutState {
   lastGate?: string;
 }
 
-/** Why the rollout cannot start on this route, or undefined when it can. */
-export function startProblem(route: StoredRoute | SavedRoute, to: string): string | undefined {
+/**
+ * Why the rollout cannot start on this route, or undefined when it can. `show` names an alias
+ * target in the message (the CLI shows psARNs).
+ */
+export function startProblem(
+  route: StoredRoute | SavedRoute,
+  to: string,
+  show: (name: string) => string = (name) => name,
+): string | undefined {
   if (route.alias !== undefined) {
-    return `it is an alias of ${route.alias}; start the rollout on the route the alias points at`;
+    return `it is an alias of ${show(route.alias)}; start the rollout on the route the alias points at`;
   }
   if (route.policy === 'fanout') {
     return 'its policy is fanout (every target gets each event): there is no weight to shift; add the target with psarn route set';

@@ -32,7 +32,7 @@ import { validateTarget } from '../../psarn/target.js';
 import type { Store } from '../../store/store.js';
 import { type Context, localActor } from '../context.js';
 import { oneLine, usageError } from '../errors.js';
-import { routePsarn, table } from '../format.js';
+import { aliasPsarn, routePsarn, table } from '../format.js';
 import { locate, notFound, targetChecker } from './route.js';
 import { printChange } from './route-write.js';
 
@@ -169,6 +169,7 @@ function start(cmd: Of<'rollout start'>, ctx: Context, wallClock: () => number):
       to: cmd.to,
       schedule: cmd.schedule,
       ...(cmd.gate === undefined ? {} : { gate: cmd.gate }),
+      show: (name) => aliasPsarn(name, ctx.config.namespace),
     });
     if ('refused' in r) throw refusal(r, at.text);
     written = r;
