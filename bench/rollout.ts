@@ -46,7 +46,7 @@ export async function measureRollout(options: { steps?: number } = {}): Promise<
   const samples: number[] = [];
   let missed = 0;
   try {
-    daemon = await startPsarnd(db, 60_000, [], { PSARN_LOG_LEVEL: 'warn' });
+    daemon = await startPsarnd(db);
     await psarnCli(db, ['route', 'set', PSARN, '--target', OLD]);
     reader = Store.open(db, { readonly: true, create: false });
     const prober = new UdpProbe(daemon.dns);
