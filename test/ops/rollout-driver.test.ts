@@ -272,6 +272,29 @@ describe('RolloutDriver', () => {
     }
   });
 
+  it('keeps a TTL or metadata change made during the rollout: the rollout owns the targets only', async () => {
+    const r = rig();
+    try {
+      r.store.updateRoute(
+        ZONE,
+        'orders',
+        (before) => ({ ...(before as { policy: 'weighted' } & typeof before)!, ttl: 5, metadata: { team: 'b' } }),
+        PARAMS,
+        {
+          actor: 'user:bob',
+        },
+      );
+      await r.advance(EVERY);
+      assert.equal(r.reload().status, 'running');
+      assert.deepEqual(r.weights(), [5000, 5000]);
+      assert.equal(r.store.getRoute(ZONE, 'orders')!.ttl, 5);
+      assert.deepEqual(r.store.getRoute(ZONE, 'orders')!.metadata, { team: 'b' });
+    } finally {
+      await r.driver.close();
+      r.store.close();
+    }
+  });
+
   it('after a restart with several steps overdue, takes one step after its gate and waits the interval again', async () => {
     const file = join(dir, 'restart.db');
     const first = rig({ steps: '10,20,30,40', file });

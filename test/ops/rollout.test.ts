@@ -209,7 +209,7 @@ describe('rollout refusals and the manual-change check', () => {
     assert.match(startProblem(route([t('n', 1), t('a', 0)]), 'n')!, /already gets all/);
   });
 
-  it('tells the route a step wrote from one changed since', () => {
+  it('tells the route a step wrote from one whose targets were changed since; TTL and metadata are not its own', () => {
     const saved = route([t('a', 1)], { metadata: { k: 'v' } });
     const state = { written: targetsAt(saved.targets, 'n', 10) } as RolloutState;
     const stored = (over: Partial<SavedRoute> = {}) => ({
@@ -219,12 +219,26 @@ describe('rollout refusals and the manual-change check', () => {
       serial: 3,
       ...over,
     });
-    assert.ok(isAsWritten(stored(), saved, state));
-    assert.ok(!isAsWritten(undefined, saved, state));
-    assert.ok(!isAsWritten(stored({ targets: [t('a', 9000), t('n', 1001)] }), saved, state));
-    assert.ok(!isAsWritten(stored({ targets: [t('n', 1000), t('a', 9000)] }), saved, state), 'order');
-    assert.ok(!isAsWritten(stored({ ttl: 61 }), saved, state));
-    assert.ok(!isAsWritten(stored({ metadata: { k: 'w' } }), saved, state));
-    assert.ok(!isAsWritten(stored({ policy: 'fanout' }), saved, state));
+    assert.ok(isAsWritten(stored(), state));
+    assert.ok(!isAsWritten(undefined, state));
+    assert.ok(!isAsWritten(stored({ targets: [t('a', 9000), t('n', 1001)] }), state));
+    assert.ok(!isAsWritten(stored({ targets: [t('a', 9000), t('n', 1000, 11)] }), state), 'priority');
+    assert.ok(!isAsWritten(stored({ targets: [t('n', 1000), t('a', 9000)] }), state), 'order');
+    assert.ok(!isAsWritten(stored({ targets: [t('a', 9000)] }), state));
+    assert.ok(!isAsWritten(stored({ policy: 'fanout' }), state));
+    assert.ok(!isAsWritten(stored({ alias: 'x.', policy: undefined, targets: [] }), state));
+    assert.ok(isAsWritten(stored({ ttl: 61 }), state), 'a TTL change is not the rollout’s business');
+    assert.ok(isAsWritten(stored({ metadata: { k: 'w' } }), state));
+  });
+
+  it('takes TTL and metadata from the route as it is now', () => {
+    const saved = route([t('a', 1)], { ttl: 60, metadata: { k: 'v' } });
+    const at = routeAt(saved, 'n', 50, { ttl: 3600, metadata: { k: 'w' } });
+    assert.deepEqual(at, {
+      policy: 'weighted',
+      ttl: 3600,
+      targets: [t('a', 5000), t('n', 5000)],
+      metadata: { k: 'w' },
+    });
   });
 });
