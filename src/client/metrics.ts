@@ -31,7 +31,7 @@ type PromClient = typeof import('prom-client');
 export interface CounterLike<L extends string> {
   inc(labels: Partial<Record<L, string>>): void;
   inc(): void;
-  labels(...values: string[]): { inc(): void };
+  labels(...values: string[]): { inc(value?: number): void };
 }
 export interface HistogramLike<L extends string> {
   observe(labels: Partial<Record<L, string>>, value: number): void;
@@ -139,6 +139,11 @@ export class ClientMetrics {
       else {
         label = targetLabel(target);
         this.#targets.set(target, label);
+        // Both outcomes start at 0 with the target's first invocation: a series that appears
+        // with its first error would hide that error from increase()/rate(), which need two
+        // samples (docs/design.md#rollout-gates).
+        this.invocations.labels(service, label, 'ok').inc(0);
+        this.invocations.labels(service, label, 'error').inc(0);
       }
     }
     this.invocations.labels(service, label, outcome).inc();

@@ -51,6 +51,19 @@ describe('ClientMetrics.invoked', () => {
     assert.doesNotMatch(text, /secret|token=/);
   });
 
+  it("starts a target's error counter at 0 with its first invocation, so increase() sees its first error", async () => {
+    const registry = new Registry();
+    const m = new ClientMetrics(registry);
+    m.invoked('lambda', 'arn:aws:lambda:eu-west-1:1:function:v2', 'ok');
+    const text = await registry.metrics();
+    assert.ok(
+      text.includes(
+        'psarn_client_invocations_total{service="lambda",target="arn:aws:lambda:eu-west-1:1:function:v2",outcome="error"} 0',
+      ),
+      text,
+    );
+  });
+
   it(`names at most ${MAX_TARGET_LABELS} targets; later ones count as '${OTHER_TARGET}', earlier ones keep their name`, async () => {
     const registry = new Registry();
     const m = new ClientMetrics(registry);
@@ -58,7 +71,7 @@ describe('ClientMetrics.invoked', () => {
     m.invoked('sqs', 'arn:aws:sqs:us-east-1:1:q0', 'error');
     const text = await registry.metrics();
     const series = text.split('\n').filter((l) => l.startsWith('psarn_client_invocations_total{'));
-    assert.equal(series.length, MAX_TARGET_LABELS + 2, 'the named targets, other, and q0 error');
+    assert.equal(series.length, 2 * MAX_TARGET_LABELS + 1, 'the named targets (ok and error), and other');
     assert.ok(text.includes(`psarn_client_invocations_total{service="sqs",target="${OTHER_TARGET}",outcome="ok"} 50`));
     assert.ok(
       text.includes(
