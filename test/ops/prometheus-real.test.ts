@@ -31,7 +31,7 @@ describe('PrometheusGate with a real Prometheus scraping the client library', ()
     if (toolPath('prometheus') === undefined) return;
     psarnd = await startPsarnd();
     await cliOn(psarnd, 'route', 'set', PSARN, '--target', `${V1}=70`, '--target', `${V2}=30`, '--ttl', '1');
-    traffic = await startTraffic({ dns: `127.0.0.1:${psarnd.dns.port}`, psarn: PSARN });
+    traffic = await startTraffic({ dns: `127.0.0.1:${psarnd.dns.port}`, psarns: [PSARN] });
     prometheus = await startPrometheus({ targets: [traffic.metrics] });
   });
   after(async () => {
