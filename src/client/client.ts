@@ -154,7 +154,7 @@ export class PsarnClient {
           psarn: route.psarn,
         },
       );
-      this.#metrics?.invocations.labels('none', 'error').inc();
+      this.#metrics?.invoked('none', target, 'error');
       return { target, service: 'none', ok: false, error };
     }
     const stop = this.#metrics?.invokeDuration.labels(invoker.service).startTimer();
@@ -166,10 +166,10 @@ export class PsarnClient {
         ...(options.invocationType !== undefined ? { invocationType: options.invocationType } : {}),
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       });
-      this.#metrics?.invocations.labels(invoker.service, 'ok').inc();
+      this.#metrics?.invoked(invoker.service, target, 'ok');
       return { target, service: invoker.service, ok: true, response };
     } catch (err) {
-      this.#metrics?.invocations.labels(invoker.service, 'error').inc();
+      this.#metrics?.invoked(invoker.service, target, 'error');
       const error = err instanceof Error ? err : new Error(String(err));
       return { target, service: invoker.service, ok: false, error };
     } finally {

@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type Config, ConfigError, type HostPort, zoneParams } from '../config/config.js';
+import { PrometheusGate } from '../ops/prometheus.js';
 import { type DriverClock, RolloutDriver } from '../ops/rollout-driver.js';
 import type { GateEvaluator } from '../ops/types.js';
 import { notifyAcceptor } from '../secondary/notify-in.js';
@@ -73,14 +74,6 @@ export interface DaemonOptions {
   /** The rollout driver's clock and timers (default the real ones), for tests. */
   rolloutClock?: DriverClock;
 }
-
-/**
- * The gate of this build until the Prometheus client is merged: every gate is "cannot be
- * evaluated", so a gated rollout pauses before its second step and never promotes blindly.
- */
-const NO_GATE: GateEvaluator = {
-  evaluate: async () => ({ ok: false, reason: 'no Prometheus client in this build' }),
-};
 
 export interface Daemon {
   /** Bound DNS address (UDP and TCP share the port). */
@@ -458,7 +451,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       driver = new RolloutDriver({
         store: own,
         params: zoneParams(config),
-        gate: options.gate ?? NO_GATE,
+        gate: options.gate ?? new PrometheusGate(),
         log,
         metrics,
         changed: () => sync?.poll(true),
