@@ -24,6 +24,8 @@
  * BENCH_REPLICATION_BIG=1.
  * After the DNS UPDATE figures: `psarn apply` of 10k routes, plan, apply and the second apply
  * (bench/apply.ts, env BENCH_APPLY=0 skips it).
+ * Then a rollout of 100 steps at --every 1s (bench/rollout.ts, env BENCH_ROLLOUT=0 skips it):
+ * each step's due time to its weights served, p50/p99.
  * Before both: the caller's package, psarn-client (bench/client-package.ts): install time and
  * size, minified bundle size, import time.
  * The table ends with every row that states a target or goal again, together.
@@ -55,6 +57,7 @@ import {
   which,
 } from './proc.js';
 import { benchReplication } from './replication.js';
+import { measureRollout } from './rollout.js';
 import {
   type BenchServer,
   CPU_RATE,
@@ -685,6 +688,12 @@ async function main(): Promise<number> {
     } else {
       say('psarn apply of 10k routes (bench/apply.ts)');
       rows.push(...(await measureApply(dir)));
+    }
+    if (process.env.BENCH_ROLLOUT === '0') {
+      rows.push(section('rollout'), ...skippedRows(['rollout step latency'], 'skipped: BENCH_ROLLOUT=0'));
+    } else {
+      say('rollout step latency: 100 steps at --every 1s (bench/rollout.ts)');
+      rows.push(...(await measureRollout()));
     }
     await scoped((cleanups) => benchBig(rows, dir, cleanups, small));
     if (process.env.BENCH_REPLICATION === '0') {

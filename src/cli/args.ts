@@ -13,6 +13,7 @@ import type { Policy, TargetSpec } from '../store/types.js';
 import { isTsigAlgorithm, TSIG_ALGORITHMS, type TsigAlgorithm } from '../wire/tsig.js';
 import { findCommand, helpTopic, optionsOf, scanArgv, unknownFlag } from './argv.js';
 import { DEFAULT_KEY_NAME } from './commands/key.js';
+import { type RolloutCommand, rolloutCommand } from './commands/rollout.js';
 import { COMMANDS, type FlagSpec, GLOBAL_FLAGS } from './commands.js';
 import { type DigArgs, parseDigArgs, parseServerArg } from './dig-args.js';
 import { oneLine, usageError } from './errors.js';
@@ -34,6 +35,7 @@ export type Command =
   | { kind: 'help'; topic?: string }
   | { kind: 'version' }
   | RouteWriteCommand
+  | RolloutCommand
   | { kind: 'route get'; psarn: Psarn; json: boolean }
   | { kind: 'route list'; scope?: string; json: boolean }
   | { kind: 'flush'; scope: string }
@@ -232,6 +234,16 @@ function buildCommand(name: string, rest: string[], v: Values): Command {
     case 'route alias':
     case 'route delete':
       return routeWriteCommand(name, rest, v, {
+        psarn: psarnArg,
+        expect: (min, max, what) => expectArgs(name, rest, min, max, what),
+      });
+    case 'rollout start':
+    case 'rollout status':
+    case 'rollout pause':
+    case 'rollout resume':
+    case 'rollout promote':
+    case 'rollout abort':
+      return rolloutCommand(name, rest, v, {
         psarn: psarnArg,
         expect: (min, max, what) => expectArgs(name, rest, min, max, what),
       });

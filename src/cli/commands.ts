@@ -158,6 +158,76 @@ export const COMMANDS: Record<string, CommandSpec> = {
       "--json          print the result: psarn, policy, stale, delivered, and each target's outcome",
     ],
   },
+  'rollout start': {
+    usage:
+      'psarn rollout start <psARN> --to <ARN|URL> [--preset NAME | --steps 10,25,50,100 [--every 5m]] [--abort-if PROMQL --prometheus URL]',
+    summary: 'shift a route to a new target in timed steps; the first step is written at once',
+    flags: {
+      to: { type: 'string' },
+      steps: { type: 'string' },
+      every: { type: 'string' },
+      preset: { type: 'string' },
+      'abort-if': { type: 'string' },
+      prometheus: { type: 'string' },
+    },
+    help: [
+      "At step k% the new target has k% of the primary group's weight (out of 10000) and the targets",
+      'there before share the rest in their old proportions; after the last step the new target is',
+      'alone in the group (failover groups, TTL, policy and metadata stay). The primary psarnd takes',
+      'each later step when due; the first is written now. Every write prints what changed.',
+      '--to T          the new target (ARN or https:// URL); may be a primary target already on the route',
+      '--preset P      canary10-5m, canary10-15m (10% then 100%), linear10-1m, linear10-10m (10%',
+      '                more each time), all-at-once (the default when neither --preset nor --steps)',
+      '--steps L       whole percents, increasing, 1-100; 100 is added when the list does not end at it',
+      '                (--steps 100 is blue/green: the new target at once)',
+      '--every D       between steps: 30s, 5m, 1h, 1h30m (default 5m; 1s to 168h)',
+      '--abort-if Q    PromQL asked before each step after the first: a non-empty result aborts',
+      '                (the route as before); a gate that cannot be asked pauses the rollout',
+      '--prometheus U  the Prometheus server of --abort-if, e.g. http://prometheus:9090',
+      'Refused: an alias, a fanout route, a held route, a route with a rollout in progress.',
+    ],
+  },
+  'rollout status': {
+    usage: 'psarn rollout status [<psARN>] [--json]',
+    summary: 'show the rollouts in progress, or the latest rollout of a route',
+    flags: { json: { type: 'boolean' } },
+    help: [
+      'Without a psARN: one line per running or paused rollout, then why each paused one is paused.',
+      "With one: the route's latest rollout, finished or not: step, schedule, next step, gate, why it",
+      'paused or ended, who started it.',
+      '--json          a JSON object (with a psARN) or array',
+    ],
+  },
+  'rollout pause': {
+    usage: 'psarn rollout pause <psARN>',
+    summary: 'stop taking steps; the route stays as it is',
+    flags: {},
+    help: ["'psarn rollout resume' goes on, 'promote' finishes at once, 'abort' restores the route."],
+  },
+  'rollout resume': {
+    usage: 'psarn rollout resume <psARN>',
+    summary: 'go on with a paused rollout: the next step one interval from now',
+    flags: {},
+    help: [
+      'A route changed by hand while paused is taken as it is (a warning names who changed it); the',
+      "next step writes the rollout's weights over it. Refused while the route is held.",
+    ],
+  },
+  'rollout promote': {
+    usage: 'psarn rollout promote <psARN>',
+    summary: 'finish a rollout now: the new target alone in the primary group',
+    flags: {},
+    help: ['Skips the remaining steps and their gate; prints what changed.'],
+  },
+  'rollout abort': {
+    usage: 'psarn rollout abort <psARN>',
+    summary: 'end a rollout now and put the route back exactly as it was before it',
+    flags: {},
+    help: [
+      'Writes the route saved at start, byte for byte (targets and their order, weights, priorities,',
+      'TTL, policy, metadata), whatever the steps did; prints what changed.',
+    ],
+  },
   'zone export': {
     usage: 'psarn zone export <zone> [--output FILE]',
     summary: 'write a zone as an RFC 1035 master file',
@@ -219,6 +289,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
 /** What each command group is for, in `psarn help <group>`. */
 export const GROUP_SUMMARIES: Record<string, string> = {
   route: 'manage routes',
+  rollout: 'shift a route to a new target in timed steps, with an optional metric gate',
   zone: 'export and import zones as RFC 1035 master files',
   db: 'manage the database file',
   key: 'make TSIG keys (RFC 8945) for transfers, NOTIFY, UPDATE and the remote CLI',

@@ -16,6 +16,7 @@ import { type Command, type Invocation, parseArgv } from './args.js';
 import { dbInit, flush } from './commands/admin.js';
 import { apply } from './commands/apply.js';
 import { keyText } from './commands/key.js';
+import { rollout } from './commands/rollout.js';
 import { routeGet, routeList } from './commands/route.js';
 import { routeAlias, routeDelete, routeSet, routeWeight } from './commands/route-write.js';
 import { zoneExport, zoneImport } from './commands/zone.js';
@@ -35,6 +36,8 @@ export interface MainOptions {
   dig?: DigDeps;
   /** The remote commands' connection (timeouts, host lookup, clock), for tests. */
   remote?: SessionOptions;
+  /** Unix ms for the rollout commands' due times (default Date.now), for tests. */
+  wallClock?: () => number;
 }
 
 /** The commands `--server` sends to a server (docs/cli.md#remote). */
@@ -171,6 +174,19 @@ async function run(
       return dbInit(command, ctx);
     case 'apply':
       return apply(command, ctx);
+    case 'rollout start':
+    case 'rollout status':
+    case 'rollout pause':
+    case 'rollout resume':
+    case 'rollout promote':
+    case 'rollout abort':
+      // The operations table is in the primary's database: there is no DNS form of these.
+      if (remote !== undefined) {
+        throw usageError(
+          `'psarn ${command.kind}' works on the primary's database, not over --server (${remote.label}); run it where psarnd's database is`,
+        );
+      }
+      return rollout(command, ctx, options.wallClock);
     case 'dig':
       io.stdout.write(
         await runDig(remoteDig(command.dig, remote), command.args, config, {

@@ -212,7 +212,7 @@ export class PsarnClient {
           psarn: route.psarn,
         },
       );
-      this.#metrics?.invocations.labels('none', 'error').inc();
+      this.#metrics?.invoked('none', target, 'error');
       return { target, service: 'none', ok: false, error };
     }
     const stop = this.#metrics?.invokeDuration.labels(invoker.service).startTimer();
@@ -225,10 +225,10 @@ export class PsarnClient {
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
         ...(options.key !== undefined ? { key: options.key } : {}),
       });
-      this.#metrics?.invocations.labels(invoker.service, 'ok').inc();
+      this.#metrics?.invoked(invoker.service, target, 'ok');
       return { target, service: invoker.service, ok: true, response };
     } catch (err) {
-      this.#metrics?.invocations.labels(invoker.service, 'error').inc();
+      this.#metrics?.invoked(invoker.service, target, 'error');
       const error = err instanceof Error ? err : new Error(String(err));
       return { target, service: invoker.service, ok: false, error };
     } finally {

@@ -7,6 +7,9 @@ import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type Config, ConfigError, type HostPort, zoneParams } from '../config/config.js';
+import { PrometheusGate } from '../ops/prometheus.js';
+import { type DriverClock, RolloutDriver } from '../ops/rollout-driver.js';
+import type { GateEvaluator } from '../ops/types.js';
 import { notifyAcceptor } from '../secondary/notify-in.js';
 import { Secondary } from '../secondary/secondary.js';
 import { expiresSetting, PRIMARY_SETTING, refreshedSetting, storeState } from '../secondary/state-store.js';
@@ -18,7 +21,7 @@ import { canonicalName, keyringReplyVerifier, keyringSigner } from '../wire/tsig
 import { AnswerCache } from '../zone/cache.js';
 import { RouteIndexer } from '../zone/route-indexer.js';
 import { StoreZoneView, type ZoneChanges } from '../zone/store-view.js';
-import { ZoneSync } from '../zone/zone-sync.js';
+import { type SyncTimers, ZoneSync } from '../zone/zone-sync.js';
 import { type DemoRoutes, demoRoutesFor, loadDemoRoutes } from './demo.js';
 import { connectionCaps } from './fd-budget.js';
 import { QueryHandler } from './handler.js';
@@ -61,6 +64,15 @@ export interface DaemonOptions {
   transferer?: (context: { store: Store; primary: Primary; log: Logger }) => ZoneTransferer;
   /** Milliseconds since the epoch for the secondary's timers (default Date.now). */
   wallClock?: () => number;
+  /**
+   * Take the due steps of rollouts (docs/design.md#rollouts): default true; of cluster workers
+   * only the first does, and a secondary never does (its routes are its primary's).
+   */
+  rollouts?: boolean;
+  /** Evaluates rollout gates (docs/design.md#rollout-gates); tests put a fake in. */
+  gate?: GateEvaluator;
+  /** The rollout driver's clock and timers (default the real ones), for tests. */
+  rolloutClock?: DriverClock;
 }
 
 export interface Daemon {
@@ -185,6 +197,8 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   let ready = false;
   let indexer: RouteIndexer | undefined;
   let updateWriter: Store | undefined;
+  let driver: RolloutDriver | undefined;
+  let driverStore: Store | undefined;
   const storeHealthy = (): boolean => store?.readFailure() === undefined;
   const serving = new LateHandler();
   checkSecondary(config);
@@ -284,7 +298,17 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       onError: (error) => log.error({ err: error }, 'building the route index failed; answering from the store'),
     });
     const routes = indexer;
-    sync = new ZoneSync({ view, cache, index: routes, pollMs: options.pollMs ?? 100 });
+    // The rollout driver notices the CLI's rollout writes at the change poll's tick, by its own
+    // connection's data_version (docs/design.md#rollouts): no timer of its own polls the table.
+    const pollTimers: SyncTimers = {
+      setInterval: (fn, ms) =>
+        setInterval(() => {
+          fn();
+          driver?.notice();
+        }, ms).unref(),
+      clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
+    };
+    sync = new ZoneSync({ view, cache, index: routes, pollMs: options.pollMs ?? 100, timers: pollTimers });
     let edns = ednsIdentity(config, undefined);
     // The ACL of transfer.allow (re-read on reload), unless a test put its own in.
     let acl = options.allowTransfer ?? allowTransferByKeys(config.transfer.allow);
@@ -410,6 +434,38 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     serving.serve(handler);
     // The copy is served from here on (zones past expire answer SERVFAIL); then every zone refreshes.
     secondary?.start();
+    if (config.secondary === undefined && options.rollouts !== false) {
+      // A connection of its own, as UPDATE's (short busy timeout: a step runs on the event
+      // loop); its commits move the serving connection's data_version, and `changed` picks each
+      // step up at once: served and NOTIFYed as an UPDATE's write is.
+      const own =
+        opened.file === ':memory:'
+          ? opened
+          : Store.open(opened.file, {
+              create: false,
+              busyTimeoutMs: UPDATE_BUSY_TIMEOUT_MS,
+              cacheKiB: 2048,
+              journalKeep: config.journal.keep,
+            });
+      driverStore = own;
+      driver = new RolloutDriver({
+        store: own,
+        params: zoneParams(config),
+        gate: options.gate ?? new PrometheusGate(),
+        log,
+        metrics,
+        changed: () => sync?.poll(true),
+        ...(options.rolloutClock !== undefined ? { clock: options.rolloutClock } : {}),
+      });
+      metrics.rolloutCounts = () => {
+        const counts = { running: 0, paused: 0 };
+        for (const op of own.operations({ kind: 'rollout', active: true })) {
+          if (op.status === 'running' || op.status === 'paused') counts[op.status]++;
+        }
+        return counts;
+      };
+      driver.start();
+    }
     ready = true;
     log.info(
       { dns: udp.address, udp: udp.io, http: http?.address, db: config.db },
@@ -454,6 +510,8 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       },
       async close() {
         ready = false;
+        await driver?.close();
+        if (driverStore !== opened) driverStore?.close();
         secondary?.close();
         sync?.stop();
         notifier?.close();
@@ -470,6 +528,8 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       },
     };
   } catch (error) {
+    await driver?.close();
+    if (driverStore !== store) driverStore?.close();
     secondary?.close();
     if (transferStore !== store) transferStore?.close();
     sync?.stop();

@@ -134,6 +134,8 @@ export async function main(argv: string[]): Promise<number> {
         reusePort: role === 'worker',
         // One NOTIFY per change, not one per worker: the first worker sends them.
         notify: role !== 'worker' || cluster.worker?.id === 1,
+        // One driver of rollouts per database, as one sender of NOTIFY (docs/design.md#rollouts).
+        rollouts: role !== 'worker' || cluster.worker?.id === 1,
       });
       if (role === 'worker') announceWorker(daemon.metrics.registry, daemon.dns, () => daemon.storeHealthy());
       running = {

@@ -101,6 +101,10 @@ export class DaemonMetrics implements NotifyMetrics, SecondaryMetrics, TransferM
   readonly secondaryLag: Gauge<'zone'>;
   readonly secondaryExpired: Gauge<'zone'>;
   readonly secondaryRefreshes: Counter<'zone' | 'kind' | 'result'>;
+  /** Rollouts by status, read when scraped (the daemon sets it where the driver runs: docs/design.md#rollouts). */
+  rolloutCounts: (() => Partial<Record<'running' | 'paused', number>>) | undefined;
+  readonly rollouts: Gauge<'status'>;
+  readonly rolloutSteps: Counter<'result'>;
   readonly #udp: ProtoSeries;
   readonly #tcp: ProtoSeries;
   /** Ready-answer cache outcomes, for either transport. */
@@ -294,6 +298,24 @@ export class DaemonMetrics implements NotifyMetrics, SecondaryMetrics, TransferM
       labelNames: ['code'],
       registers,
     });
+    this.rollouts = new Gauge({
+      name: 'psarn_rollouts',
+      help: 'Rollouts in progress by status (running, paused), in the primary that drives them.',
+      labelNames: ['status'],
+      aggregator: 'max',
+      registers,
+      collect() {
+        const counts = self.rolloutCounts?.();
+        if (counts === undefined) return;
+        for (const status of ['running', 'paused'] as const) this.set({ status }, counts[status] ?? 0);
+      },
+    });
+    this.rolloutSteps = new Counter({
+      name: 'psarn_rollout_steps_total',
+      help: "Due rollout steps psarnd handled, by result: applied (a step written), aborted (the gate fired: the route restored), paused (the route was changed by someone else), gate_error (the gate could not be evaluated: paused), held (the route is held: the step waits). The CLI's writes (start's first step, promote, abort) are not counted.",
+      labelNames: ['result'],
+      registers,
+    });
     this.notifyPendingGauge = new Gauge({
       name: 'psarn_notify_pending',
       help: 'NOTIFYs (one per zone and secondary) waiting to be sent or answered.',
@@ -474,6 +496,11 @@ export class DaemonMetrics implements NotifyMetrics, SecondaryMetrics, TransferM
   /** One refresh of a secondary's zone (src/secondary/secondary.ts). */
   secondaryRefresh(zone: string, kind: 'ixfr' | 'axfr' | 'current', result: 'ok' | 'error'): void {
     this.secondaryRefreshes.inc({ zone, kind, result });
+  }
+
+  /** What psarnd's rollout driver did with a due step (src/ops/rollout-driver.ts). */
+  rolloutStep(result: 'applied' | 'aborted' | 'paused' | 'gate_error' | 'held'): void {
+    this.rolloutSteps.inc({ result });
   }
 
   /** A zone dropped from a secondary's copy: its refresh counts go with it. */

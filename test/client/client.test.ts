@@ -156,15 +156,27 @@ describe('PsarnClient against psarnd', () => {
     assert.equal(recorder.calls.at(-1)!.target, 'arn:aws:sqs:us-east-1:123456789012:new');
   });
 
-  it('counts lookups and invocations in the registry it is given', async () => {
+  it('counts lookups and invocations by target in the registry it is given, never a psARN', async () => {
     const registry = new Registry();
-    const c = client(new Recorder(), { registry });
-    await c.invoke(CREATED, 1);
-    await c.invoke(CREATED, 2);
+    const recorder = new Recorder();
+    const v2 = 'arn:aws:lambda:us-east-1:123456789012:function:orders-created-v2';
+    recorder.failing.add(v2);
+    const c = client(recorder, { registry, random: prng(3) });
+    for (let i = 0; i < 60; i++) await c.invoke(CREATED, i);
     const text = await registry.metrics();
-    assert.match(text, /psarn_client_invocations_total\{service="recorder",outcome="ok"\} 2/);
-    assert.match(text, /psarn_client_lookups_total\{outcome="hit"\} 1/);
-    assert.doesNotMatch(text, /orders/);
+    const failed = recorder.count('orders-created-v2');
+    assert.ok(failed > 0, 'the seed sends some events to v2');
+    const line = (target: string, outcome: string, n: number) =>
+      `psarn_client_invocations_total{service="recorder",target="${target}",outcome="${outcome}"} ${n}`;
+    for (const expected of [
+      line(v2, 'error', failed),
+      line(v2, 'ok', 0),
+      line(v2.replace('v2', 'v1'), 'ok', recorder.count('orders-created-v1')),
+    ]) {
+      assert.ok(text.includes(expected), `${expected}\nin\n${text}`);
+    }
+    assert.match(text, /psarn_client_lookups_total\{outcome="hit"\} 59/);
+    assert.doesNotMatch(text, /psarn:|orders\/created/, 'never a psARN');
   });
 });
 
