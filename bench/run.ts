@@ -22,6 +22,8 @@
  * the psarnd primary to served by a Knot secondary (and a psarnd secondary, through its HOOK),
  * AXFR psarnd → Knot beside Knot → Knot, IXFR of one change; the 1M zone with
  * BENCH_REPLICATION_BIG=1.
+ * Then a rollout of 100 steps at --every 1s (bench/rollout.ts, env BENCH_ROLLOUT=0 skips it):
+ * each step's due time to its weights served, p50/p99.
  * Before both: the caller's package, psarn-client (bench/client-package.ts): install time and
  * size, minified bundle size, import time.
  * The table ends with every row that states a target or goal again, together.
@@ -52,6 +54,7 @@ import {
   which,
 } from './proc.js';
 import { benchReplication } from './replication.js';
+import { measureRollout } from './rollout.js';
 import {
   type BenchServer,
   CPU_RATE,
@@ -677,6 +680,12 @@ async function main(): Promise<number> {
     const small = await scoped((cleanups) => benchSmall(rows, dir, cleanups));
     say('DNS UPDATE throughput (bench/update.ts)');
     rows.push(...(await measureUpdates()));
+    if (process.env.BENCH_ROLLOUT === '0') {
+      rows.push(section('rollout'), ...skippedRows(['rollout step latency'], 'skipped: BENCH_ROLLOUT=0'));
+    } else {
+      say('rollout step latency: 100 steps at --every 1s (bench/rollout.ts)');
+      rows.push(...(await measureRollout()));
+    }
     await scoped((cleanups) => benchBig(rows, dir, cleanups, small));
     if (process.env.BENCH_REPLICATION === '0') {
       rows.push(section('replication'), ...skippedRows(['replication figures'], 'skipped: BENCH_REPLICATION=0'));

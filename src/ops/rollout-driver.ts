@@ -235,7 +235,13 @@ export class RolloutDriver {
       case 'applied': {
         const { state, status } = outcome.op;
         log.info(
-          { ...fields, step: state.step + 1, of: state.steps.length, percent: state.steps[state.step], serial: state.serial },
+          {
+            ...fields,
+            step: state.step + 1,
+            of: state.steps.length,
+            percent: state.steps[state.step],
+            serial: state.serial,
+          },
           status === 'done' ? 'rollout done' : 'rollout step applied',
         );
         break;

@@ -83,14 +83,14 @@ export function findRollout(store: Store, where: { id: number } | { zone: string
  */
 export function startRollout(
   ctx: WriteContext,
-  request: { zone: string; path: string; to: string; schedule: Schedule; gate?: Gate },
+  request: { zone: string; path: string; to: string; schedule: Schedule; gate?: Gate; show?: (name: string) => string },
 ): Written | Refusal {
   const { store } = ctx;
   const { zone, path, to, schedule } = request;
   return store.transaction((): Written | Refusal => {
     const route = store.getRoute(zone, path);
     if (route === undefined) return { kind: 'missing', refused: 'no such route' };
-    const problem = startProblem(route, to);
+    const problem = startProblem(route, to, request.show);
     if (problem !== undefined) return { kind: 'refused', refused: problem };
     const hold = activeHold(store, zone, path);
     if (hold !== undefined) {
@@ -165,7 +165,8 @@ export function resumeRollout(
   return store.transaction(() => {
     const op = findRollout(store, { id });
     if (op === undefined) return { kind: 'missing', refused: `no rollout #${id}` } as Refusal;
-    if (op.status !== 'paused') return { kind: 'refused', refused: `rollout #${id} is ${op.status}, not paused` } as Refusal;
+    if (op.status !== 'paused')
+      return { kind: 'refused', refused: `rollout #${id} is ${op.status}, not paused` } as Refusal;
     const hold = activeHold(store, op.zone, op.path);
     if (hold !== undefined) {
       return {
@@ -182,7 +183,7 @@ export function resumeRollout(
     }
     const { pauseReason: _reason, ...state } = op.state;
     let changedBy: string | undefined;
-    if (!isAsWritten(route, op.saved, op.state)) {
+    if (!isAsWritten(route, op.state)) {
       changedBy = changedSince(store, op) ?? 'someone';
       state.written = route.targets;
       state.serial = route.serial;
@@ -225,14 +226,21 @@ function finish(ctx: WriteContext, id: number, how: 'promote' | 'abort', reason?
 /** Writes the end of a rollout (inside the caller's transaction): the route and the status. */
 function ended(ctx: WriteContext, op: RolloutOperation, how: 'promote' | 'abort', reason: string): Written {
   const { store } = ctx;
-  const spec = how === 'abort' ? savedSpec(op.saved) : routeAt(op.saved, op.state.to, 100);
+  // Promote keeps the TTL and metadata the route has now (a rollout owns the targets only).
+  const current = store.getRoute(op.zone, op.path);
+  const spec =
+    how === 'abort'
+      ? savedSpec(op.saved)
+      : routeAt(op.saved, op.state.to, 100, current?.alias === undefined ? current : undefined);
   const result = store.editRoutes(op.zone, [{ path: op.path, make: () => spec }], ctx.params, { actor: ctx.actor });
   const { pauseReason: _reason, ...rest } = op.state;
   const state: RolloutState = {
     ...rest,
     endReason: reason,
     serial: result.serial,
-    ...(how === 'promote' ? { step: op.state.steps.length - 1, written: targetsAt(op.saved.targets, op.state.to, 100) } : {}),
+    ...(how === 'promote'
+      ? { step: op.state.steps.length - 1, written: targetsAt(op.saved.targets, op.state.to, 100) }
+      : {}),
   };
   const updated = store.updateOperation<RolloutState>(op.id, {
     status: how === 'abort' ? 'aborted' : 'done',
@@ -289,7 +297,7 @@ function blocked(ctx: WriteContext, op: RolloutOperation): StepOutcome | undefin
     };
   }
   const route = store.getRoute(op.zone, op.path);
-  if (!isAsWritten(route, op.saved, op.state)) {
+  if (!isAsWritten(route, op.state)) {
     const who = changedSince(store, op) ?? (route === undefined ? 'a delete' : 'someone');
     const reason = `the route was changed by ${who} after ${stepText(op.state)}; psarnd does not overwrite it: resume to continue with the rollout's weights, or abort to restore the route before the rollout`;
     return { result: 'paused', op: pausedOp(store, op, reason), reason };
@@ -323,7 +331,7 @@ export function takeStep(ctx: WriteContext, id: number, step: number, gate?: Gat
     }
     const next = step + 1;
     const percent = op.state.steps[next]!;
-    const spec = routeAt(op.saved, op.state.to, percent);
+    const spec = routeAt(op.saved, op.state.to, percent, store.getRoute(op.zone, op.path));
     const result = store.editRoutes(op.zone, [{ path: op.path, make: () => spec }], ctx.params, { actor: ctx.actor });
     const last = next === op.state.steps.length - 1;
     const state: RolloutState = {

@@ -117,7 +117,9 @@ export function parseSteps(text: string): Parsed<number[]> {
 export function scheduleOf(flags: { preset?: string; steps?: string; every?: string }): Parsed<Schedule> {
   if (flags.preset !== undefined) {
     if (flags.steps !== undefined || flags.every !== undefined) {
-      return { problem: `--preset ${flags.preset} fixes the steps and their interval; give --preset or --steps/--every` };
+      return {
+        problem: `--preset ${flags.preset} fixes the steps and their interval; give --preset or --steps/--every`,
+      };
     }
     const preset = PRESETS[flags.preset];
     if (preset === undefined) {
@@ -168,10 +170,17 @@ export interface RolloutState {
   lastGate?: string;
 }
 
-/** Why the rollout cannot start on this route, or undefined when it can. */
-export function startProblem(route: StoredRoute | SavedRoute, to: string): string | undefined {
+/**
+ * Why the rollout cannot start on this route, or undefined when it can. `show` names an alias
+ * target in the message (the CLI shows psARNs).
+ */
+export function startProblem(
+  route: StoredRoute | SavedRoute,
+  to: string,
+  show: (name: string) => string = (name) => name,
+): string | undefined {
   if (route.alias !== undefined) {
-    return `it is an alias of ${route.alias}; start the rollout on the route the alias points at`;
+    return `it is an alias of ${show(route.alias)}; start the rollout on the route the alias points at`;
   }
   if (route.policy === 'fanout') {
     return 'its policy is fanout (every target gets each event): there is no weight to shift; add the target with psarn route set';
@@ -247,13 +256,22 @@ export function apportion(total: number, weights: readonly number[]): number[] {
   return out;
 }
 
-/** The route a step writes: the saved route's policy, TTL and metadata, the targets at `percent`. */
-export function routeAt(saved: SavedRoute, to: string, percent: number): TargetRouteSpec {
+/**
+ * The route a step writes: the targets at `percent` from the saved route, and the TTL, policy
+ * and metadata of `current` (the route as it is now; default the saved one). A rollout owns
+ * the targets only: a TTL or metadata change made during it stays.
+ */
+export function routeAt(
+  saved: SavedRoute,
+  to: string,
+  percent: number,
+  current: Pick<SavedRoute, 'ttl' | 'metadata'> = saved,
+): TargetRouteSpec {
   return {
-    policy: saved.policy ?? 'weighted',
-    ttl: saved.ttl,
+    policy: 'weighted',
+    ttl: current.ttl,
     targets: targetsAt(saved.targets, to, percent),
-    metadata: { ...saved.metadata },
+    metadata: { ...current.metadata },
   };
 }
 
@@ -268,11 +286,13 @@ export function savedSpec(saved: SavedRoute): RouteSpec {
   };
 }
 
-/** True when the route is what the last step wrote: the targets, and the saved policy, TTL and metadata. */
-export function isAsWritten(route: StoredRoute | undefined, saved: SavedRoute, state: RolloutState): boolean {
-  if (route === undefined || route.alias !== undefined) return false;
-  if (route.policy !== (saved.policy ?? 'weighted') || route.ttl !== saved.ttl) return false;
-  if (!sameRecord(route.metadata, saved.metadata)) return false;
+/**
+ * True when the route's targets are what the last step wrote (each target, weight, priority, in
+ * order) and it is still a weighted route: the rollout owns the targets, so anything else there
+ * is someone else's change. TTL and metadata are not the rollout's (steps keep them as they are).
+ */
+export function isAsWritten(route: StoredRoute | undefined, state: Pick<RolloutState, 'written'>): boolean {
+  if (route === undefined || route.alias !== undefined || route.policy !== 'weighted') return false;
   const w = state.written;
   return (
     route.targets.length === w.length &&
@@ -280,11 +300,6 @@ export function isAsWritten(route: StoredRoute | undefined, saved: SavedRoute, s
       (t, i) => t.target === w[i]!.target && t.weight === w[i]!.weight && t.priority === w[i]!.priority,
     )
   );
-}
-
-function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }
 
 /** `step 2 of 4 (25%)`. */

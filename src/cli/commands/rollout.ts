@@ -32,9 +32,9 @@ import { validateTarget } from '../../psarn/target.js';
 import type { Store } from '../../store/store.js';
 import { type Context, localActor } from '../context.js';
 import { oneLine, usageError } from '../errors.js';
-import { routePsarn, table } from '../format.js';
-import { printChange } from './route-write.js';
+import { aliasPsarn, routePsarn, table } from '../format.js';
 import { locate, notFound, targetChecker } from './route.js';
+import { printChange } from './route-write.js';
 
 export type RolloutCommand =
   | {
@@ -138,14 +138,9 @@ type Of<K extends RolloutCommand['kind']> = Extract<RolloutCommand, { kind: K }>
 
 /** Runs a rollout command; `wallClock` is unix ms (due times are wall-clock times psarnd reads). */
 export function rollout(cmd: RolloutCommand, ctx: Context, wallClock: () => number = Date.now): void {
-  switch (cmd.kind) {
-    case 'rollout start':
-      return start(cmd, ctx, wallClock);
-    case 'rollout status':
-      return status(cmd, ctx, wallClock);
-    default:
-      return control(cmd, ctx, wallClock);
-  }
+  if (cmd.kind === 'rollout start') start(cmd, ctx, wallClock);
+  else if (cmd.kind === 'rollout status') status(cmd, ctx, wallClock);
+  else control(cmd, ctx, wallClock);
 }
 
 function writeContext(ctx: Context, store: Store, wallClock: () => number): WriteContext {
@@ -174,6 +169,7 @@ function start(cmd: Of<'rollout start'>, ctx: Context, wallClock: () => number):
       to: cmd.to,
       schedule: cmd.schedule,
       ...(cmd.gate === undefined ? {} : { gate: cmd.gate }),
+      show: (name) => aliasPsarn(name, ctx.config.namespace),
     });
     if ('refused' in r) throw refusal(r, at.text);
     written = r;
@@ -225,7 +221,9 @@ function control(
           );
         }
         const next = r.op.state.steps[r.op.state.step + 1];
-        out.write(`resumed rollout #${op.id} of ${at.text} at ${stepText(r.op.state)}; next: ${next}% at ${iso(r.next)}\n`);
+        out.write(
+          `resumed rollout #${op.id} of ${at.text} at ${stepText(r.op.state)}; next: ${next}% at ${iso(r.next)}\n`,
+        );
         return;
       }
       case 'rollout promote':
