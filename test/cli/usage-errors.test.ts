@@ -254,6 +254,22 @@ describe('psarn errors through the real binary: one line on stderr, exit 2 (usag
   usage('resolve without a psARN', ['resolve'], /^missing <psARN> for 'psarn resolve'/);
   usage('resolve: a bad server', ['resolve', P, '@bad_host!'], /^invalid server '@bad_host!'/);
   usage('invoke: two servers', ['invoke', P, '@a', '@b'], /^unexpected second server '@b'/);
+  // rollout (docs/cli.md#psarn-rollout).
+  usage('rollout start without --to', ['rollout', 'start', P], /^missing --to <ARN\|URL> for 'psarn rollout start'/);
+  usage(
+    'rollout start: bad --steps',
+    ['rollout', 'start', P, '--to', L1, '--steps', '50,10'],
+    /^invalid --steps '50,10'/,
+  );
+  usage(
+    'rollout status: two psARNs',
+    ['rollout', 'status', P, P],
+    /^unexpected argument .* for 'psarn rollout status'/,
+  );
+  usage('rollout pause without a psARN', ['rollout', 'pause'], /^missing <psARN> for 'psarn rollout pause'/);
+  usage('rollout resume without a psARN', ['rollout', 'resume'], /^missing <psARN> for 'psarn rollout resume'/);
+  usage('rollout promote: extra argument', ['rollout', 'promote', P, 'x'], /^unexpected argument 'x'/);
+  usage('rollout abort: a bad psARN', ['rollout', 'abort', 'arn:x'], /^invalid psARN 'arn:x'/);
   // Runtime failures.
   runtime(
     'a missing database',
@@ -287,6 +303,7 @@ describe('psarn errors through the real binary: one line on stderr, exit 2 (usag
   );
   runtime('db init on a folder', ['db', 'init', '--db', 'afolder'], /^database '.*afolder' is a folder/);
   runtime('a route that does not exist', ['route', 'get', MISSING], /^route '.*orders\/missing' not found/);
+  runtime('rollout abort of no rollout', ['rollout', 'abort', P], /^no rollout in progress on '.*orders\/created'/);
   runtime('a zone file that does not exist', ['zone', 'import', 'nope.zone'], /^cannot read zone file 'nope\.zone'/);
   runtime('a config file that does not exist', ['route', 'list', '--config', 'missing.yaml'], /missing\.yaml/);
   runtime(
