@@ -17,7 +17,7 @@ export interface PrometheusGateOptions {
   now?: () => number;
   /**
    * Sent as `Authorization: Bearer <token>` when the URL carries no userinfo. Default: env
-   * PSARN_PROMETHEUS_TOKEN, read at construction (docs/design.md#rollout-gates).
+   * PSARN_PROMETHEUS_TOKEN, read at construction (docs/design.md#rollout-gates); `''` sends none.
    */
   token?: string;
 }

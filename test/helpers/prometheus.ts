@@ -41,6 +41,8 @@ export interface PrometheusOptions {
   scrapeIntervalSeconds?: number;
   /** Until /-/ready answers 200. Default 60 s. */
   readyTimeoutMs?: number;
+  /** Where each try's port comes from (default: a port free a moment ago); tests of the retry. */
+  port?: () => Promise<number>;
 }
 
 const STOP_GRACE_MS = 10_000;
@@ -72,7 +74,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
   let lastError: unknown;
   for (let attempt = 0; attempt < BIND_TRIES; attempt++) {
     try {
-      return await startOnce(binary, await freePort(), options);
+      return await startOnce(binary, await (options.port ?? freePort)(), options);
     } catch (error) {
       lastError = error;
       if (!(error instanceof BindError)) throw error;
