@@ -316,6 +316,27 @@ describe('psarn rollout', () => {
     );
   });
 
+  it('never shows the password of a --prometheus URL in status, plain or JSON', async () => {
+    await ok([
+      'rollout',
+      'start',
+      P,
+      '--to',
+      V2,
+      '--preset',
+      'canary10-15m',
+      '--abort-if',
+      'sum(rate(psarn_client_errors_total[1m])) > 0',
+      '--prometheus',
+      'http://ops:s3cret@127.0.0.1:9090',
+    ]);
+    const view = JSON.parse(await ok(['rollout', 'status', P, '--json']));
+    assert.equal(view.gate.prometheus, 'http://ops:***@127.0.0.1:9090/');
+    const plain = await ok(['rollout', 'status', P]);
+    assert.doesNotMatch(plain, /s3cret/);
+    assert.match(plain, /^gate: .* at http:\/\/ops:\*\*\*@127\.0\.0\.1:9090\/$/m);
+  });
+
   it('is refused over --server: the operations live in the primary database', async () => {
     const r = await s.run(['rollout', 'status', '--server', '127.0.0.1:53']);
     assert.equal(r.status, 2);

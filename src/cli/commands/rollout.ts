@@ -244,6 +244,21 @@ function control(
   }
 }
 
+/**
+ * A Prometheus URL as status shows it: a password in its userinfo (basic auth,
+ * docs/design.md#rollout-gates) becomes `***`, so `rollout status` never prints a secret.
+ */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password === '') return url;
+    u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
 /** The JSON form of a rollout in `rollout status --json`. */
 export interface RolloutView {
   id: number;
@@ -286,7 +301,7 @@ export function rolloutView(op: RolloutOperation, namespace: string): RolloutVie
     every: formatDuration(s.everyMs),
     everyMs: s.everyMs,
     ...(s.preset === undefined ? {} : { preset: s.preset }),
-    ...(s.gate === undefined ? {} : { gate: s.gate }),
+    ...(s.gate === undefined ? {} : { gate: { query: s.gate.query, prometheus: shownUrl(s.gate.prometheus) } }),
     ...(op.dueAt === undefined ? {} : { nextStepAt: iso(op.dueAt), nextPercent: s.steps[s.step + 1]! }),
     ...(s.pauseReason === undefined ? {} : { pauseReason: s.pauseReason }),
     ...(s.endReason === undefined ? {} : { endReason: s.endReason }),
