@@ -178,7 +178,8 @@ function releaseStep(
         `rollout #${pausedRollout.id} of ${at.text} stays paused: 'psarn rollout resume ${at.text}' resumes it`,
       );
     }
-    (cmd.json ? ctx.io.stderr : ctx.io.stdout).write(`${lines.join('\n')}\n`);
+    // --json --replay: the replay's JSON on stdout says it all (hold id, counts).
+    if (!cmd.json) ctx.io.stdout.write(`${lines.join('\n')}\n`);
     return hold;
   } catch (err) {
     if (err instanceof HoldError && err.code === 'ERR_HOLD_STATE' && cmd.replay && err.hold?.status === 'released') {
