@@ -22,6 +22,8 @@
  * the psarnd primary to served by a Knot secondary (and a psarnd secondary, through its HOOK),
  * AXFR psarnd → Knot beside Knot → Knot, IXFR of one change; the 1M zone with
  * BENCH_REPLICATION_BIG=1.
+ * Then replay throughput and the client's CPU per replayed message (bench/replay.ts, env
+ * BENCH_REPLAY=0 skips it).
  * Before both: the caller's package, psarn-client (bench/client-package.ts): install time and
  * size, minified bundle size, import time.
  * The table ends with every row that states a target or goal again, together.
@@ -51,6 +53,7 @@ import {
   startPsarnd,
   which,
 } from './proc.js';
+import { benchReplay } from './replay.js';
 import { benchReplication } from './replication.js';
 import {
   type BenchServer,
@@ -682,6 +685,11 @@ async function main(): Promise<number> {
       rows.push(section('replication'), ...skippedRows(['replication figures'], 'skipped: BENCH_REPLICATION=0'));
     } else {
       await scoped((cleanups) => benchReplication(rows, { dir, say, bound, track }, cleanups));
+    }
+    if (process.env.BENCH_REPLAY === '0') {
+      rows.push(section('replay'), ...skippedRows(['replay figures'], 'skipped: BENCH_REPLAY=0'));
+    } else {
+      rows.push(...(await benchReplay(say)));
     }
   } catch (error) {
     failure = error;
