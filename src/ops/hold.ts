@@ -5,6 +5,7 @@
  * the route's TTL, docs/design.md#the-epoch-override) and the operation row commit together.
  */
 import { parseArn } from '../client/invokers/invoker.js';
+import { PsarnBaseError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { Operation, RouteChange, SavedRoute, StoredRoute, TargetRouteSpec, ZoneParams } from '../store/types.js';
 
@@ -26,20 +27,22 @@ export interface HoldState {
 export type HoldErrorCode =
   /** Bad input: not an SQS queue ARN, an alias, a queue the route already sends to. */
   | 'ERR_HOLD_INPUT'
-  | 'ERR_HOLD_NOT_FOUND'
+  | 'ERR_ROUTE_NOT_FOUND'
   /** The route is held already (hold), or is not held (release). */
   | 'ERR_HOLD_STATE'
   /** The route was changed by hand while held (release without force). */
   | 'ERR_HOLD_CHANGED';
 
-export class HoldError extends Error {
-  override readonly name = 'HoldError';
+export class HoldError extends PsarnBaseError {
+  readonly code: HoldErrorCode;
   constructor(
-    readonly code: HoldErrorCode,
+    code: HoldErrorCode,
     message: string,
     options?: { cause?: unknown; hold?: Operation<HoldState>; current?: StoredRoute | undefined; held?: StoredRoute },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(message, options);
+    this.name = 'HoldError';
+    this.code = code;
     this.hold = options?.hold;
     this.current = options?.current;
     this.held = options?.held;
@@ -131,7 +134,7 @@ export interface HoldResult {
 /**
  * Holds a route: saves it, writes it as fanout to `queue` alone, bumps the zone's epoch, and
  * pauses a running rollout of the route, all in one transaction.
- * @throws HoldError ERR_HOLD_INPUT (bad queue, alias, queue already a target), ERR_HOLD_NOT_FOUND,
+ * @throws HoldError ERR_HOLD_INPUT (bad queue, alias, queue already a target), ERR_ROUTE_NOT_FOUND,
  *   ERR_HOLD_STATE (already held: the message names the queue)
  */
 export function holdRoute(store: Store, input: HoldInput): HoldResult {
@@ -142,7 +145,7 @@ export function holdRoute(store: Store, input: HoldInput): HoldResult {
     throw new HoldError('ERR_HOLD_INPUT', `--queue '${queue}' is not an SQS queue ARN: ${problem}`);
   return store.transaction(() => {
     const route = store.getRoute(zone, path);
-    if (route === undefined) throw new HoldError('ERR_HOLD_NOT_FOUND', `route '${name}' not found; nothing held`);
+    if (route === undefined) throw new HoldError('ERR_ROUTE_NOT_FOUND', `route '${name}' not found; nothing held`);
     const active = store.operations<HoldState>({ zone, path, kind: 'hold', active: true })[0];
     if (active !== undefined) {
       throw new HoldError(

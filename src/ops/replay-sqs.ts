@@ -9,6 +9,7 @@
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import { parseArn } from '../client/invokers/invoker.js';
 import { queueUrl } from '../client/invokers/sqs.js';
+import { PsarnBaseError } from '../errors.js';
 import type { QueueMessage, QueueSource } from './replay.js';
 
 export interface SqsSource extends QueueSource {
@@ -23,9 +24,13 @@ function why(err: unknown): string {
   return `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`;
 }
 
-export class SqsSourceError extends Error {
-  override readonly name = 'SqsSourceError';
-  readonly code = 'ERR_SQS';
+/** An SQS call of the replay failed; the SDK's error is the cause. */
+export class SqsSourceError extends PsarnBaseError {
+  readonly code = 'ERR_REPLAY_QUEUE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SqsSourceError';
+  }
 }
 
 /**

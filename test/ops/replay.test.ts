@@ -191,6 +191,26 @@ describe('replay', () => {
     assert.equal(q.live().length, 30);
   });
 
+  it('an interrupt (Ctrl-C) lets the batch in flight finish and be deleted, then stops', async () => {
+    const clock = virtualClock();
+    const q = memoryQueue(bodies(50), clock);
+    const interrupt = new AbortController();
+    let calls = 0;
+    const result = await replay({
+      source: q.source,
+      clock,
+      workers: 1,
+      signal: interrupt.signal,
+      invoke: async () => {
+        if (++calls === 15) interrupt.abort();
+      },
+    });
+    assert.equal(result.stopped, 'interrupted');
+    assert.equal(result.replayed, 20);
+    assert.equal(result.notDeleted, 0);
+    assert.equal(q.live().length, 30);
+  });
+
   it('at --rate N, no second of invocation starts holds more than N (slots on the injected clock)', async () => {
     const clock = virtualClock();
     const q = memoryQueue(bodies(95), clock);

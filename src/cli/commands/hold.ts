@@ -94,7 +94,7 @@ function cliError(err: unknown): unknown {
   switch (err.code) {
     case 'ERR_HOLD_INPUT':
       return usageError(err.message, err);
-    case 'ERR_HOLD_NOT_FOUND':
+    case 'ERR_ROUTE_NOT_FOUND':
       return new CliError('ERR_NOT_FOUND', `${err.message} ('psarn route list' shows the routes)`, { cause: err });
     default:
       return new CliError('ERR_RUNTIME', err.message, { cause: err });
@@ -244,7 +244,16 @@ async function replayQueue(
   const reporter = progressReporter(ctx.io.stderr as ProgressStream);
   // Loaded here: the client library and the SQS client are not needed by the other commands.
   const { runReplay } = await import('../../ops/replay-run.js');
+  // A first Ctrl-C stops receiving and lets the batches in flight finish and be deleted, then
+  // prints the counts; a second one kills at once (nothing is lost either way: at least once).
+  const interrupt = new AbortController();
+  const onSigint = () => {
+    ctx.io.stderr.write('\npsarn: stopping after the messages in flight (Ctrl-C again to quit at once)\n');
+    interrupt.abort();
+  };
+  process.once('SIGINT', onSigint);
   const result = await runReplay({
+    signal: interrupt.signal,
     psarn,
     queue,
     servers: [replayServer(cmd.dns, ctx)],
@@ -253,7 +262,7 @@ async function replayQueue(
     clock: { now: () => ctx.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
     ...(cmd.rate !== undefined ? { rate: cmd.rate } : {}),
     onProgress: (p) => reporter.update(p),
-  });
+  }).finally(() => process.off('SIGINT', onSigint));
   reporter.end();
   recordReplay(ctx, hold, result);
   ctx.io.stdout.write(
