@@ -26,6 +26,8 @@
  * (bench/apply.ts, env BENCH_APPLY=0 skips it).
  * Then a rollout of 100 steps at --every 1s (bench/rollout.ts, env BENCH_ROLLOUT=0 skips it):
  * each step's due time to its weights served, p50/p99.
+ * Then replay throughput and the client's CPU per replayed message (bench/replay.ts, env
+ * BENCH_REPLAY=0 skips it).
  * Before both: the caller's package, psarn-client (bench/client-package.ts): install time and
  * size, minified bundle size, import time.
  * The table ends with every row that states a target or goal again, together.
@@ -56,6 +58,7 @@ import {
   startPsarnd,
   which,
 } from './proc.js';
+import { benchReplay } from './replay.js';
 import { benchReplication } from './replication.js';
 import { measureRollout } from './rollout.js';
 import {
@@ -700,6 +703,11 @@ async function main(): Promise<number> {
       rows.push(section('replication'), ...skippedRows(['replication figures'], 'skipped: BENCH_REPLICATION=0'));
     } else {
       await scoped((cleanups) => benchReplication(rows, { dir, say, bound, track }, cleanups));
+    }
+    if (process.env.BENCH_REPLAY === '0') {
+      rows.push(section('replay'), ...skippedRows(['replay figures'], 'skipped: BENCH_REPLAY=0'));
+    } else {
+      rows.push(...(await benchReplay(say)));
     }
   } catch (error) {
     failure = error;

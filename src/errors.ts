@@ -31,7 +31,7 @@ export const ERROR_CODES = {
     meaning: 'a target is not an ARN or https:// URL, or not one the invoker can call',
   },
   // The client library (public).
-  ERR_ROUTE_NOT_FOUND: { by: ['PsarnClientError', 'StoreError'], meaning: 'no route at that psARN' },
+  ERR_ROUTE_NOT_FOUND: { by: ['PsarnClientError', 'StoreError', 'HoldError'], meaning: 'no route at that psARN' },
   ERR_NO_SERVER: { by: ['PsarnClientError'], meaning: 'no DNS server answered and nothing stale was cached' },
   ERR_SERVER_LOOKUP: {
     by: ['PsarnClientError'],
@@ -132,6 +132,14 @@ export const ERROR_CODES = {
   },
   ERR_NOT_FOUND: { by: ['CliError'], meaning: 'the route or zone a psarn command names does not exist (exit 1)' },
   ERR_RUNTIME: { by: ['CliError'], meaning: 'a psarn command failed at run time (exit 1)' },
+  // Hold and release (docs/design.md#hold-and-release).
+  ERR_HOLD_INPUT: {
+    by: ['HoldError'],
+    meaning: 'a hold cannot be made as asked: not an SQS queue ARN, an alias, a queue the route already sends to',
+  },
+  ERR_HOLD_STATE: { by: ['HoldError'], meaning: 'the route is held already (hold), or is not held (release)' },
+  ERR_HOLD_CHANGED: { by: ['HoldError'], meaning: 'the route was changed by hand while held; release refused' },
+  ERR_REPLAY_QUEUE: { by: ['SqsSourceError'], meaning: 'an SQS call of the replay failed (receive, attributes)' },
 } as const satisfies Record<string, { by: readonly string[]; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

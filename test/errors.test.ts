@@ -24,6 +24,8 @@ import {
   printable,
   quote,
 } from '../src/errors.js';
+import { HoldError, type HoldErrorCode } from '../src/ops/hold.js';
+import { SqsSourceError } from '../src/ops/replay-sqs.js';
 import { PsarnError, type PsarnErrorCode } from '../src/psarn/psarn.js';
 import { TargetError } from '../src/psarn/target.js';
 import { TargetPolicyError } from '../src/psarn/target-policy.js';
@@ -76,6 +78,7 @@ const STORE = [
   'ERR_OPERATION_NOT_FOUND',
 ] as const;
 const CLI = ['ERR_USAGE', 'ERR_NOT_FOUND', 'ERR_RUNTIME'] as const;
+const HOLD = ['ERR_HOLD_INPUT', 'ERR_ROUTE_NOT_FOUND', 'ERR_HOLD_STATE', 'ERR_HOLD_CHANGED'] as const;
 const TRANSFER = [
   'ERR_XFR_CONNECT',
   'ERR_XFR_TIMEOUT',
@@ -99,6 +102,8 @@ const instances: PsarnBaseError[] = [
   ...(STORE satisfies Exhaustive<StoreErrorCode, typeof STORE>).map((c) => new StoreError(c, 'm')),
   ...(CLI satisfies Exhaustive<CliErrorCode, typeof CLI>).map((c) => new CliError(c, 'm')),
   ...(TRANSFER satisfies Exhaustive<TransferErrorCode, typeof TRANSFER>).map((c) => new TransferError(c, 'm')),
+  ...(HOLD satisfies Exhaustive<HoldErrorCode, typeof HOLD>).map((c) => new HoldError(c, 'm')),
+  new SqsSourceError('m'),
   new TargetError('x', 'm'),
   new TargetPolicyError('x', 'm'),
   new OutputClosedError(),

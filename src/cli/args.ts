@@ -12,6 +12,7 @@ import { parseTargetArg } from '../psarn/target.js';
 import type { Policy, TargetSpec } from '../store/types.js';
 import { isTsigAlgorithm, TSIG_ALGORITHMS, type TsigAlgorithm } from '../wire/tsig.js';
 import { findCommand, helpTopic, optionsOf, scanArgv, unknownFlag } from './argv.js';
+import { type HoldCommand, holdCommand } from './commands/hold.js';
 import { DEFAULT_KEY_NAME } from './commands/key.js';
 import { type RolloutCommand, rolloutCommand } from './commands/rollout.js';
 import { COMMANDS, type FlagSpec, GLOBAL_FLAGS } from './commands.js';
@@ -36,6 +37,7 @@ export type Command =
   | { kind: 'version' }
   | RouteWriteCommand
   | RolloutCommand
+  | HoldCommand
   | { kind: 'route get'; psarn: Psarn; json: boolean }
   | { kind: 'route list'; scope?: string; json: boolean }
   | { kind: 'flush'; scope: string }
@@ -254,6 +256,12 @@ function buildCommand(name: string, rest: string[], v: Values): Command {
     case 'route list':
       expectArgs(name, rest, 0, 1, '<prefix psARN or zone>');
       return { kind: name, ...(rest[0] === undefined ? {} : { scope: rest[0] }), json: v.json === true };
+    case 'hold':
+    case 'release':
+      return holdCommand(name, rest, v, {
+        psarn: psarnArg,
+        expect: (min, max, what) => expectArgs(name, rest, min, max, what),
+      });
     case 'flush':
       expectArgs(name, rest, 1, 1, '<psARN|zone>');
       return { kind: name, scope: rest[0]! };

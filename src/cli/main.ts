@@ -187,6 +187,17 @@ async function run(
         );
       }
       return rollout(command, ctx, options.wallClock);
+    case 'hold':
+    case 'release': {
+      // A hold is an operation row beside the routes: DNS UPDATE cannot carry it.
+      if (remote !== undefined) {
+        throw usageError(
+          `psarn ${command.kind} works on the local database only (not over --server ${remote.label}); run it where the primary's database is, with --db FILE`,
+        );
+      }
+      const { hold, release } = await import('./commands/hold.js');
+      return command.kind === 'hold' ? hold(command, ctx) : release(command, ctx);
+    }
     case 'dig':
       io.stdout.write(
         await runDig(remoteDig(command.dig, remote), command.args, config, {

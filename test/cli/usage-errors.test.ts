@@ -210,6 +210,12 @@ describe('psarn errors through the real binary: one line on stderr, exit 2 (usag
   usage('missing psARN', ['route', 'get'], /^missing <psARN> for 'psarn route get'; usage: psarn route get/);
   usage('missing alias target', ['route', 'alias', P], /^missing <target psARN> for 'psarn route alias'/);
   usage('missing zone', ['flush'], /^missing <psARN\|zone> for 'psarn flush'/);
+  usage(
+    'hold: not an SQS queue',
+    ['hold', P, '--queue', 'arn:aws:sns:us-east-1:123456789012:t'],
+    /^invalid --queue .*is not sqs/,
+  );
+  runtime('release: not held', ['release', P], /^route '.*orders\/created' is not held; nothing released$/);
   usage('missing file', ['zone', 'import'], /^missing <file> for 'psarn zone import'/);
   usage('apply without a file', ['apply', '--dry-run'], /^missing <routes\.yaml> for 'psarn apply'/);
   runtime(
