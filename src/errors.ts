@@ -140,6 +140,10 @@ export const ERROR_CODES = {
   ERR_HOLD_STATE: { by: ['HoldError'], meaning: 'the route is held already (hold), or is not held (release)' },
   ERR_HOLD_CHANGED: { by: ['HoldError'], meaning: 'the route was changed by hand while held; release refused' },
   ERR_REPLAY_QUEUE: { by: ['SqsSourceError'], meaning: 'an SQS call of the replay failed (receive, attributes)' },
+  ERR_CONTROL_RECORD: {
+    by: ['ControlError'],
+    meaning: 'a control record (a remote operation request or state) that cannot be read',
+  },
 } as const satisfies Record<string, { by: readonly string[]; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

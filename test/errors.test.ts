@@ -24,6 +24,7 @@ import {
   printable,
   quote,
 } from '../src/errors.js';
+import { ControlError } from '../src/ops/control.js';
 import { HoldError, type HoldErrorCode } from '../src/ops/hold.js';
 import { SqsSourceError } from '../src/ops/replay-sqs.js';
 import { PsarnError, type PsarnErrorCode } from '../src/psarn/psarn.js';
@@ -104,6 +105,7 @@ const instances: PsarnBaseError[] = [
   ...(TRANSFER satisfies Exhaustive<TransferErrorCode, typeof TRANSFER>).map((c) => new TransferError(c, 'm')),
   ...(HOLD satisfies Exhaustive<HoldErrorCode, typeof HOLD>).map((c) => new HoldError(c, 'm')),
   new SqsSourceError('m'),
+  new ControlError('m'),
   new TargetError('x', 'm'),
   new TargetPolicyError('x', 'm'),
   new OutputClosedError(),

@@ -15,6 +15,8 @@
  *   same form with `op=status` and the state as JSON.
  */
 
+import { PsarnBaseError } from '../errors.js';
+
 /** The operation kinds that have a control name. */
 export type ControlKind = 'rollout' | 'hold';
 
@@ -36,7 +38,8 @@ const OP = 'op=';
 const MAX_STRING = 255;
 
 /** A control record's content that cannot be read: the UPDATE is answered FORMERR. */
-export class ControlError extends Error {
+export class ControlError extends PsarnBaseError {
+  readonly code = 'ERR_CONTROL_RECORD';
   constructor(message: string) {
     super(message);
     this.name = 'ControlError';
