@@ -14,6 +14,7 @@ import { Store } from '../store/store.js';
 import { packageVersion } from '../version.js';
 import { type Command, type Invocation, parseArgv } from './args.js';
 import { dbInit, flush } from './commands/admin.js';
+import { remoteHistoryRefusal, routeHistory, routeRevert } from './commands/history.js';
 import { keyText } from './commands/key.js';
 import { routeGet, routeList } from './commands/route.js';
 import { routeAlias, routeDelete, routeSet, routeWeight } from './commands/route-write.js';
@@ -84,7 +85,12 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
       let store: Store;
       try {
         // quick_check before the first write: a command must not write into a damaged file.
-        store = Store.open(config.db, { create: false, checkBeforeWrite: true, journalKeep: config.journal.keep });
+        store = Store.open(config.db, {
+          create: false,
+          checkBeforeWrite: true,
+          journalKeep: config.journal.keep,
+          journalMaxAgeMs: config.journal.maxAgeMs,
+        });
       } catch (err) {
         throw (
           databaseFault(config.db, err) ?? new CliError('ERR_RUNTIME', oneLine((err as Error).message), { cause: err })
@@ -94,6 +100,10 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
       return store;
     },
   };
+  // The journal is not served over DNS (docs/design.md#history-and-revert): no local fallback either.
+  if (remote !== undefined && (command.kind === 'route history' || command.kind === 'route revert')) {
+    throw remoteHistoryRefusal(command.kind, remote.label);
+  }
   if (remote !== undefined && REMOTE_KINDS.has(command.kind)) {
     // Both on the line: the user cannot mean both (PSARN_DB and a config's db are just unused).
     if (inv.global.db !== undefined) {
@@ -154,6 +164,10 @@ async function run(
       return routeDelete(command, ctx);
     case 'route alias':
       return routeAlias(command, ctx);
+    case 'route history':
+      return routeHistory(command, ctx);
+    case 'route revert':
+      return routeRevert(command, ctx);
     case 'flush':
       return flush(command, ctx);
     case 'zone export':
