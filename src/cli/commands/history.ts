@@ -4,6 +4,7 @@
  * Both read the local database: the journal is not served over DNS.
  */
 import { zoneParams } from '../../config/config.js';
+import { hasCredentialQuery } from '../../psarn/target-policy.js';
 import { CHANGES, type HistoryChange, type RouteHistory, type RouteHistoryEntry } from '../../store/history.js';
 import type { Store } from '../../store/store.js';
 import {
@@ -58,16 +59,16 @@ function shortLabel(target: string): string {
 }
 
 function fullLabel(target: string): string {
-  // Query values that look like credentials are hidden, as in every diff (format.ts).
-  if (!target.startsWith('https://')) return target;
-  try {
-    const url = new URL(target);
-    if (url.search === '') return target;
-    for (const key of [...url.searchParams.keys()]) url.searchParams.set(key, '…');
-    return url.toString();
-  } catch {
-    return target;
-  }
+  // A query that looks like it carries a credential shows its names only, as in every diff
+  // (format.ts): `?token=…&x=…`.
+  if (!hasCredentialQuery(target)) return target;
+  const q = target.indexOf('?');
+  const hash = target.indexOf('#', q);
+  const names = target
+    .slice(q + 1, hash < 0 ? undefined : hash)
+    .split('&')
+    .map((pair) => (pair.includes('=') ? `${pair.slice(0, pair.indexOf('='))}=…` : pair));
+  return `${target.slice(0, q)}?${names.join('&')}`;
 }
 
 /** `label=WEIGHT[@PRIORITY]`, as `route weight` takes it; the priority only when not the default. */
@@ -174,7 +175,8 @@ export function formatHistory(h: RouteHistory, psarn: string, ns: string): strin
     );
   }
   if (h.entries.length === 0) {
-    lines.push(`no change of ${psarn} in the journal${h.route === undefined ? '' : ' (the route is as it was then)'}`);
+    const kept = h.oldestSerial === undefined ? '' : ` (it keeps serials ${h.oldestSerial} to ${h.serial})`;
+    lines.push(`no change of ${psarn} in the journal${kept}`);
     return `${lines.join('\n')}\n`;
   }
   const labels = targetLabels(h.entries.flatMap((e) => [e.before, e.after]));
