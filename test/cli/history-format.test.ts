@@ -1,10 +1,10 @@
 /**
- * The words of a history line (src/cli/commands/history.ts), pure: short target names that stay
+ * The words of a history line (src/cli/history-format.ts), pure: short target names that stay
  * unambiguous and hide credential-like query values, and the line of each kind of change.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeEntry, targetLabels } from '../../src/cli/commands/history.js';
+import { describeEntry, targetLabels } from '../../src/cli/history-format.js';
 import type { RouteHistoryEntry } from '../../src/store/history.js';
 import type { SavedRoute } from '../../src/store/types.js';
 
