@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { Store } from '../../src/store/index.js';
+import { PARAMS } from '../helpers/fixtures.js';
 import { Sandbox } from './helpers.js';
 
 const ZONE = '123456789012.us-east-1.aws.psarn.internal.';
@@ -30,7 +31,11 @@ function sandbox(user = 'alice'): Sandbox {
 /** The history lines without the header, as [serial, who, change] (the time checked by shape). */
 async function lines(s: Sandbox, psarn = P): Promise<string[][]> {
   const out = await s.ok(['route', 'history', psarn]);
-  const rows = out.trimEnd().split('\n');
+  // A first line `# older changes are pruned: …` when they are.
+  const rows = out
+    .trimEnd()
+    .split('\n')
+    .filter((row) => !row.startsWith('# '));
   assert.match(rows[0]!, /^SERIAL +TIME +WHO +CHANGE$/);
   return rows.slice(1).map((row) => {
     const m = new RegExp(`^(\\d+) +(${TIME}) +(\\S+) +(.*)$`).exec(row);
@@ -67,7 +72,7 @@ describe('psarn route history', () => {
           make: () => ({ policy: 'fanout', ttl: 60, targets: [{ target: V3, weight: 1, priority: 5 }], metadata: {} }),
         },
       ],
-      store.zones()[0]!,
+      PARAMS,
       { actor: 'key:ci-deploy' },
     ); // 6
     store.close();
@@ -158,6 +163,33 @@ describe('psarn route history', () => {
     const r = await s.run(['route', 'history', `${A}:orders/never`]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^psarn: route '.*orders\/never' not found in .*, and no change of it in the journal/);
+  });
+});
+
+describe('journal.maxAge in the CLI', () => {
+  it('a CLI write prunes the rows older than PSARN_JOURNAL_MAX_AGE; history then says so', async () => {
+    const s = sandbox();
+    await s.ok(['db', 'init']);
+    // Two changes written three hours ago (the store's clock injected), then one now.
+    const past = Store.open(s.db, { now: () => Date.now() - 3 * 3_600_000 });
+    past.setRoute(
+      ZONE,
+      'orders/created',
+      { policy: 'weighted', ttl: 300, targets: [{ target: V1, weight: 1, priority: 10 }] },
+      PARAMS,
+    );
+    past.close();
+    s.env.PSARN_JOURNAL_MAX_AGE = '2h';
+    await s.ok(['route', 'set', P, '--target', V2]);
+    assert.deepEqual(
+      (await lines(s)).map(([serial]) => serial),
+      ['3'],
+    );
+    assert.match(
+      await s.ok(['route', 'history', P]),
+      /^# older changes are pruned: the journal of zone .* starts at serial 3\n/,
+    );
+    s.cleanup();
   });
 });
 
