@@ -8,8 +8,9 @@
 
 import type { ServerAddress } from '../../client/transport.js';
 import { zoneParams } from '../../config/config.js';
-import { ECHO_LONG, quote } from '../../errors.js';
-import { HoldError, type HoldState, holdRoute, queueArnProblem, releaseRoute } from '../../ops/hold.js';
+import { quote } from '../../errors.js';
+import { readHoldArgs } from '../../ops/control-args.js';
+import { HoldError, type HoldState, holdRoute, releaseRoute } from '../../ops/hold.js';
 import { type ProgressStream, progressReporter } from '../../ops/progress.js';
 import type { ReplayResult } from '../../ops/replay.js';
 import type { Psarn } from '../../psarn/psarn.js';
@@ -56,12 +57,8 @@ export function holdCommand(
     if (typeof v.queue !== 'string') {
       throw usageError("missing --queue for 'psarn hold'; give the SQS queue ARN that takes the events while held");
     }
-    const problem = queueArnProblem(v.queue);
-    if (problem !== undefined) {
-      throw usageError(
-        `invalid --queue ${quote(v.queue, ECHO_LONG)}: ${problem}; write arn:aws:sqs:REGION:ACCOUNT:QUEUE`,
-      );
-    }
+    const queue = readHoldArgs({ queue: v.queue });
+    if ('problem' in queue) throw usageError(queue.problem);
     return { kind: 'hold', psarn, queue: v.queue, json };
   }
   const replay = v.replay === true;
