@@ -172,7 +172,9 @@ export function controlState(
   }
   if (path === undefined) return undefined;
   const hold: ReturnType<typeof latestHold> = latestHold(store, zone, path);
-  return hold === undefined ? undefined : holdView(hold, namespace, store.zone(zone)?.epoch);
+  if (hold === undefined) return undefined;
+  const rollout = store.operations({ zone, path, kind: 'rollout', active: true, limit: 1 })[0];
+  return holdView(hold, namespace, store.zone(zone)?.epoch, rollout);
 }
 
 export type { HoldState };

@@ -106,8 +106,27 @@ export interface HoldView {
   psarn: string;
   hold: Operation<HoldState>;
   epoch?: number;
+  /** The route's active rollout, if any (what `hold --json` and `release --json` show as pausedRollout). */
+  rollout?: Operation;
 }
 
-export function holdView(op: Operation<HoldState>, namespace: string, epoch: number | undefined): HoldView {
-  return { psarn: routePsarnOf(op, namespace), hold: op, ...(epoch === undefined ? {} : { epoch }) };
+export function holdView(
+  op: Operation<HoldState>,
+  namespace: string,
+  epoch: number | undefined,
+  rollout: Operation | undefined,
+): HoldView {
+  return {
+    psarn: routePsarnOf(op, namespace),
+    hold: op,
+    ...(epoch === undefined ? {} : { epoch }),
+    ...(rollout === undefined ? {} : { rollout: redacted(rollout) }),
+  };
+}
+
+/** A rollout operation with its gate's Prometheus password shown as `***` (a state read never carries a secret). */
+function redacted(op: Operation): Operation {
+  const state = op.state as Partial<RolloutState> | undefined;
+  if (state?.gate === undefined) return op;
+  return { ...op, state: { ...state, gate: { ...state.gate, prometheus: shownUrl(state.gate.prometheus) } } };
 }

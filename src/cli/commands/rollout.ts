@@ -266,8 +266,21 @@ function status(cmd: Of<'rollout status'>, ctx: Context, wallClock: () => number
       out.write(cmd.json ? `${JSON.stringify(view, null, 2)}\n` : formatRolloutBlock(view, wallClock()));
       return;
     }
-    const views = store.operations<RolloutState>({ kind: 'rollout', active: true }).map((op) => rolloutView(op, ns));
-    if (cmd.json) {
+    printRollouts(
+      ctx,
+      store.operations<RolloutState>({ kind: 'rollout', active: true }).map((op) => rolloutView(op, ns)),
+      cmd.json,
+    );
+  } finally {
+    store.close();
+  }
+}
+
+/** `rollout status` without a psARN: the active rollouts, newest first (the remote command prints them too). */
+export function printRollouts(ctx: Context, views: readonly RolloutView[], json: boolean): void {
+  const out = ctx.io.stdout;
+  {
+    if (json) {
       out.write(`${JSON.stringify(views, null, 2)}\n`);
       return;
     }
@@ -288,7 +301,5 @@ function status(cmd: Of<'rollout status'>, ctx: Context, wallClock: () => number
     ];
     out.write(`${table(rows).join('\n')}\n`);
     for (const v of views) if (v.pauseReason) out.write(`#${v.id} paused: ${v.pauseReason}\n`);
-  } finally {
-    store.close();
   }
 }
