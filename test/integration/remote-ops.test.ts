@@ -19,8 +19,9 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { type MainOptions, main } from '../../src/cli/main.js';
 import { Type } from '../../src/wire/types.js';
-import { type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
+import { entryArgs, projectRoot, type RunningDaemon, startAll, startPsarnd } from '../helpers/daemon.js';
 import { query } from '../helpers/dns.js';
+import { type FakeSqs, startFakeSqs } from '../helpers/fake-sqs.js';
 import { skipUnlessTool } from '../helpers/tools.js';
 
 const Z = '123456789012.us-east-1.aws.psarn.internal.';
@@ -251,5 +252,76 @@ describe('psarn --server rollout/hold/release against psarnd: as the local comma
     const status = await remote(['rollout', 'status', `${P}:orders/nsupdate`, '--json']);
     const view = JSON.parse(status.stdout) as { status: string; percent: number; startedBy: string };
     assert.deepEqual([view.status, view.percent, view.startedBy], ['running', 50, 'key:writer']);
+  });
+});
+
+describe('psarn --server release --replay: the queue read from the hold state, the route resolved at the server', () => {
+  let d: RunningDaemon | undefined;
+  let fake: FakeSqs | undefined;
+  const key = randomBytes(32).toString('base64');
+  const ROUTE = `${P}:replay/remote`;
+  const QUEUE = 'arn:aws:sqs:us-east-1:123456789012:remote-hold';
+  const FUNCTION = `${FN}replayed`;
+
+  before(async () => {
+    [d, fake] = await startAll([
+      startPsarnd({ demoRoutes: '', env: { PSARN_TSIG_KEYS: `writer:${key}`, PSARN_UPDATE_ALLOW: 'writer' } }),
+      startFakeSqs({ maxWaitMs: 100 }),
+    ]);
+  });
+  after(async () => {
+    await d?.stop();
+    await fake?.close();
+  });
+
+  /** The CLI as a child (the SDK reads AWS_ENDPOINT_URL from its environment), with --server and --key. */
+  async function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('PSARN_')) env[k] = v;
+    Object.assign(env, {
+      PSARN_SERVER: `${d!.dns.host}:${d!.dns.port}`,
+      PSARN_KEY: `writer:${key}`,
+      AWS_ENDPOINT_URL: fake!.url,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIDTEST',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_MAX_ATTEMPTS: '1',
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    });
+    const child = spawn(process.execPath, [...entryArgs('cli'), ...args], { cwd: projectRoot, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const [status] = (await once(child, 'close')) as [number | null];
+    clearTimeout(timer);
+    return { status, stdout, stderr };
+  }
+
+  it('releases by UPDATE, then replays every message through the restored route', async () => {
+    assert.equal((await cli('route', 'set', ROUTE, '--target', FUNCTION)).status, 0);
+    const held = await cli('hold', ROUTE, '--queue', QUEUE);
+    assert.equal(held.status, 0, held.stderr);
+    fake!.createQueue(QUEUE);
+    const sent = Array.from({ length: 20 }, (_, n) => JSON.stringify({ n }));
+    fake!.send(QUEUE, sent);
+    const run = await cli('release', ROUTE, '--replay', '--json');
+    assert.equal(run.status, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as { replayed: number; failed: number; queue: string };
+    assert.deepEqual([result.replayed, result.failed, result.queue], [20, 0, QUEUE]);
+    assert.deepEqual(
+      fake!.lambdaCalls
+        .filter((c) => c.function.endsWith(':replayed'))
+        .map((c) => c.body)
+        .sort(),
+      [...sent].sort(),
+    );
+    // Again: released already, so what is left in the queue of the last hold (nothing) is replayed.
+    const again = await cli('release', ROUTE, '--replay', '--json');
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /was released already \(hold #\d+\); replaying what is left in .*remote-hold/);
+    assert.equal((JSON.parse(again.stdout) as { received: number }).received, 0);
   });
 });
