@@ -91,6 +91,15 @@ export const ERROR_CODES = {
     by: ['StoreError'],
     meaning: 'deleting, or turning into an alias, a route that aliases point at',
   },
+  ERR_JOURNAL_PRUNED: {
+    by: ['StoreError'],
+    meaning: "a serial older than the zone's oldest kept journal row (journal.keep, journal.maxAge)",
+  },
+  ERR_SERIAL_UNKNOWN: { by: ['StoreError'], meaning: 'a serial that no change of the zone produced' },
+  ERR_HISTORY_GAP: {
+    by: ['StoreError'],
+    meaning: 'the journal does not record the route at that serial (zone imports on both sides of it)',
+  },
   ERR_OPERATION_CONFLICT: {
     by: ['StoreError'],
     meaning: 'the route already has an active operation of that kind (a rollout, a hold)',
@@ -140,6 +149,10 @@ export const ERROR_CODES = {
   ERR_HOLD_STATE: { by: ['HoldError'], meaning: 'the route is held already (hold), or is not held (release)' },
   ERR_HOLD_CHANGED: { by: ['HoldError'], meaning: 'the route was changed by hand while held; release refused' },
   ERR_REPLAY_QUEUE: { by: ['SqsSourceError'], meaning: 'an SQS call of the replay failed (receive, attributes)' },
+  ERR_CONTROL_RECORD: {
+    by: ['ControlError'],
+    meaning: 'a control record (a remote operation request or state) that cannot be read',
+  },
 } as const satisfies Record<string, { by: readonly string[]; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -24,6 +24,7 @@ import {
   printable,
   quote,
 } from '../src/errors.js';
+import { ControlError } from '../src/ops/control.js';
 import { HoldError, type HoldErrorCode } from '../src/ops/hold.js';
 import { SqsSourceError } from '../src/ops/replay-sqs.js';
 import { PsarnError, type PsarnErrorCode } from '../src/psarn/psarn.js';
@@ -74,6 +75,9 @@ const STORE = [
   'ERR_ALIAS_CHAIN',
   'ERR_ALIAS_DANGLING',
   'ERR_ROUTE_ALIASED',
+  'ERR_JOURNAL_PRUNED',
+  'ERR_SERIAL_UNKNOWN',
+  'ERR_HISTORY_GAP',
   'ERR_OPERATION_CONFLICT',
   'ERR_OPERATION_NOT_FOUND',
 ] as const;
@@ -104,6 +108,7 @@ const instances: PsarnBaseError[] = [
   ...(TRANSFER satisfies Exhaustive<TransferErrorCode, typeof TRANSFER>).map((c) => new TransferError(c, 'm')),
   ...(HOLD satisfies Exhaustive<HoldErrorCode, typeof HOLD>).map((c) => new HoldError(c, 'm')),
   new SqsSourceError('m'),
+  new ControlError('m'),
   new TargetError('x', 'm'),
   new TargetPolicyError('x', 'm'),
   new OutputClosedError(),

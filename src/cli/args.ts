@@ -40,6 +40,8 @@ export type Command =
   | HoldCommand
   | { kind: 'route get'; psarn: Psarn; json: boolean }
   | { kind: 'route list'; scope?: string; json: boolean }
+  | { kind: 'route history'; psarn: Psarn; json: boolean; limit?: number }
+  | { kind: 'route revert'; psarn: Psarn; to?: number; force: boolean }
   | { kind: 'flush'; scope: string }
   | { kind: 'dig'; dig: DigArgs; args: string[] }
   | { kind: 'resolve'; psarn: Psarn; server?: ServerArg; json: boolean }
@@ -152,6 +154,14 @@ function psarnArg(input: string): Psarn {
   }
 }
 
+/** A whole number from min to max, for `flag`. */
+function wholeNumber(flag: string, input: string, min: number, max: number): number {
+  if (!/^\d{1,10}$/.test(input) || Number(input) < min || Number(input) > max) {
+    throw usageError(`invalid ${flag} ${quote(input)}: use a whole number from ${min} to ${max}`);
+  }
+  return Number(input);
+}
+
 /** Whole seconds 0..172800. */
 export function parseTtl(input: string): number {
   if (!/^\d{1,7}$/.test(input) || Number(input) > MAX_TTL) {
@@ -262,6 +272,22 @@ function buildCommand(name: string, rest: string[], v: Values): Command {
         psarn: psarnArg,
         expect: (min, max, what) => expectArgs(name, rest, min, max, what),
       });
+    case 'route history': {
+      expectArgs(name, rest, 1, 1, '<psARN>');
+      const limit = typeof v.limit === 'string' ? wholeNumber('--limit', v.limit, 1, 1_000_000_000) : undefined;
+      return {
+        kind: name,
+        psarn: psarnArg(rest[0]!),
+        json: v.json === true,
+        ...(limit === undefined ? {} : { limit }),
+      };
+    }
+    case 'route revert': {
+      expectArgs(name, rest, 1, 1, '<psARN>');
+      // A zone serial (RFC 1982: 32 bits; psarn never gives a zone serial 0).
+      const to = typeof v.to === 'string' ? wholeNumber('--to', v.to, 1, 4294967295) : undefined;
+      return { kind: name, psarn: psarnArg(rest[0]!), force: v.force === true, ...(to === undefined ? {} : { to }) };
+    }
     case 'flush':
       expectArgs(name, rest, 1, 1, '<psARN|zone>');
       return { kind: name, scope: rest[0]! };

@@ -15,6 +15,7 @@ import { packageVersion } from '../version.js';
 import { type Command, type Invocation, parseArgv } from './args.js';
 import { dbInit, flush } from './commands/admin.js';
 import { apply } from './commands/apply.js';
+import { remoteHistoryRefusal, routeHistory, routeRevert } from './commands/history.js';
 import { keyText } from './commands/key.js';
 import { rollout } from './commands/rollout.js';
 import { routeGet, routeList } from './commands/route.js';
@@ -101,7 +102,12 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
       let store: Store;
       try {
         // quick_check before the first write: a command must not write into a damaged file.
-        store = Store.open(config.db, { create: false, checkBeforeWrite: true, journalKeep: config.journal.keep });
+        store = Store.open(config.db, {
+          create: false,
+          checkBeforeWrite: true,
+          journalKeep: config.journal.keep,
+          journalMaxAgeMs: config.journal.maxAgeMs,
+        });
       } catch (err) {
         throw (
           databaseFault(config.db, err) ?? new CliError('ERR_RUNTIME', oneLine((err as Error).message), { cause: err })
@@ -111,6 +117,10 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
       return store;
     },
   };
+  // The journal is not served over DNS (docs/design.md#history-and-revert): no local fallback either.
+  if (remote !== undefined && (command.kind === 'route history' || command.kind === 'route revert')) {
+    throw remoteHistoryRefusal(command.kind, remote.label);
+  }
   if (remote !== undefined && REMOTE_KINDS.has(command.kind)) {
     // Both on the line: the user cannot mean both (PSARN_DB and a config's db are just unused).
     if (inv.global.db !== undefined) {
@@ -187,6 +197,10 @@ async function run(
       return routeDelete(command, ctx);
     case 'route alias':
       return routeAlias(command, ctx);
+    case 'route history':
+      return routeHistory(command, ctx);
+    case 'route revert':
+      return routeRevert(command, ctx);
     case 'flush':
       return flush(command, ctx);
     case 'zone export':

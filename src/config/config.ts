@@ -20,6 +20,7 @@ import type { ZoneParams } from '../store/types.js';
 import { decodeSecret, makeTsigKey, parseTsigKey, type TsigKey } from '../wire/tsig.js';
 import type { ConfigLayer, LogLevel, RawConfig, TsigKeyEntry, UdpIo } from './schema.js';
 import {
+  ageMs,
   CONFIG_KEYS,
   DEFAULTS,
   envKeyFor,
@@ -87,8 +88,12 @@ export interface Config {
   nsid: string | undefined;
   /** DNS Cookies' 16-byte server secret; undefined: random at each start. Never logged. */
   cookieSecret: Buffer | undefined;
-  /** Changes kept per zone in the journal, for IXFR (docs/design.md#transfers). Default 10000. */
-  journal: { keep: number };
+  /**
+   * Changes kept per zone in the journal, for IXFR (docs/design.md#transfers) and route history
+   * (docs/design.md#history-and-revert). Default 10000. `maxAgeMs`: rows older than it are pruned
+   * too; absent: no age limit (the default).
+   */
+  journal: { keep: number; maxAgeMs?: number };
   /** TSIG key names that may transfer zones (AXFR/IXFR). Default none: every transfer is REFUSED. */
   transfer: { allow: string[] };
   /** TSIG key names that may change routes by DNS UPDATE (RFC 2136). Default none: every UPDATE is REFUSED. */
@@ -433,7 +438,10 @@ function finish(raw: RawConfig, cwd: string): Config {
     })),
     nsid: nsidOf(raw.nsid),
     cookieSecret: raw.cookieSecret ? Buffer.from(raw.cookieSecret, 'hex') : undefined,
-    journal: { ...raw.journal },
+    journal: {
+      keep: raw.journal.keep,
+      ...(raw.journal.maxAge === null ? {} : { maxAgeMs: ageMs(raw.journal.maxAge)! }),
+    },
     transfer: { allow: [...raw.transfer.allow] },
     update: { allow: [...raw.update.allow] },
     secondary: secondaryOf(raw.secondary),

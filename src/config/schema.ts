@@ -51,7 +51,8 @@ export const DEFAULTS = {
   /** Secondaries sent a NOTIFY after each change (docs/design.md#notify). */
   notify: [] as NotifyEntry[],
   // docs/design.md#transfers: changes kept per zone for IXFR; older ones are pruned.
-  journal: { keep: 10000 },
+  // maxAge (docs/design.md#history-and-revert): rows older than it are pruned too; null: no age limit.
+  journal: { keep: 10000, maxAge: null as string | null },
   // TSIG key names allowed to transfer (AXFR/IXFR); none by default, so nothing is offered.
   transfer: { allow: [] as string[] },
   // TSIG key names allowed to change routes by DNS UPDATE (RFC 2136); none by default.
@@ -110,6 +111,7 @@ export const CONFIG_KEYS = [
   'tsig.keys',
   'notify',
   'journal.keep',
+  'journal.maxAge',
   'transfer.allow',
   'update.allow',
   'secondary.primary',
@@ -234,6 +236,23 @@ export function fileModeProblem(value: string | number): string | undefined {
 /** The mode of a valid `dbMode` value. */
 export function parseFileMode(value: string | number): number {
   return Number.parseInt(typeof value === 'number' ? String(value) : value.replace(/^0o/i, ''), 8);
+}
+
+const AGE_UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const AGE_MIN_MS = AGE_UNITS.h!;
+const AGE_MAX_MS = 36_500 * AGE_UNITS.d!;
+const AGE_USAGE = 'must be a duration such as 90d, 720h or 30m (s, m, h, d), from 1h to 36500d, or null for none';
+
+/** Why `value` is not a journal.maxAge duration, or undefined. */
+export function ageProblem(value: string): string | undefined {
+  const ms = ageMs(value);
+  return ms === undefined || ms < AGE_MIN_MS || ms > AGE_MAX_MS ? AGE_USAGE : undefined;
+}
+
+/** A duration `<digits><s|m|h|d>` in ms, or undefined when it is not one. */
+export function ageMs(value: string): number | undefined {
+  const m = /^(\d{1,9})([smhd])$/.exec(value.trim());
+  return m ? Number(m[1]) * AGE_UNITS[m[2]!]! : undefined;
 }
 
 function int(min: number, max: number) {
@@ -387,7 +406,21 @@ export const layerSchema = z
         { error: mapping },
       )
       .partial(),
-    journal: z.strictObject({ keep: int(1, 100_000_000) }, { error: mapping }).partial(),
+    journal: z
+      .strictObject(
+        {
+          keep: int(1, 100_000_000),
+          maxAge: z
+            .string({ error: AGE_USAGE })
+            .superRefine((v, ctx) => {
+              const p = ageProblem(v);
+              if (p) ctx.addIssue({ code: 'custom', message: p });
+            })
+            .nullable(),
+        },
+        { error: mapping },
+      )
+      .partial(),
     transfer: z
       .strictObject(
         {

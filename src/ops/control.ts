@@ -15,6 +15,7 @@
  *   same form with `op=status` and the state as JSON.
  */
 
+import { PsarnBaseError } from '../errors.js';
 import { Class, Type } from '../wire/types.js';
 import { txtRdata, type UpdateRecordSpec } from '../wire/update.js';
 
@@ -39,7 +40,8 @@ const OP = 'op=';
 const MAX_STRING = 255;
 
 /** A control record's content that cannot be read: the UPDATE is answered FORMERR. */
-export class ControlError extends Error {
+export class ControlError extends PsarnBaseError {
+  readonly code = 'ERR_CONTROL_RECORD';
   constructor(message: string) {
     super(message);
     this.name = 'ControlError';

@@ -163,7 +163,12 @@ export function prepareStore(config: Config, log: Logger): void {
   checkSecondary(config);
   // A secondary's routes are its primary's: no demo routes.
   const demo = config.secondary === undefined ? demoRoutesFor(config, (line) => log.warn(line)) : undefined;
-  const store = Store.open(config.db, { create: true, mode: config.dbMode, journalKeep: config.journal.keep });
+  const store = Store.open(config.db, {
+    create: true,
+    mode: config.dbMode,
+    journalKeep: config.journal.keep,
+    journalMaxAgeMs: config.journal.maxAgeMs,
+  });
   try {
     loadDemo(store, demo, log);
     markRole(store, config, log);
@@ -269,6 +274,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       mode: config.dbMode,
       cacheKiB: 16384,
       journalKeep: config.journal.keep,
+      journalMaxAgeMs: config.journal.maxAgeMs,
     });
     store = opened;
     loadDemo(opened, demo, log);
@@ -344,6 +350,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         busyTimeoutMs: UPDATE_BUSY_TIMEOUT_MS,
         cacheKiB: 2048,
         journalKeep: config.journal.keep,
+        journalMaxAgeMs: config.journal.maxAgeMs,
       });
       return updateWriter;
     };
@@ -358,7 +365,12 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       const own =
         opened.file === ':memory:'
           ? opened
-          : Store.open(opened.file, { create: false, cacheKiB: 2048, journalKeep: config.journal.keep });
+          : Store.open(opened.file, {
+              create: false,
+              cacheKiB: 2048,
+              journalKeep: config.journal.keep,
+              journalMaxAgeMs: config.journal.maxAgeMs,
+            });
       transferStore = own;
       // The key as tsig.keys has it now: a SIGHUP that rotates its secret applies to the next
       // query (docs/design.md#secondary-mode).
@@ -446,6 +458,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
               busyTimeoutMs: UPDATE_BUSY_TIMEOUT_MS,
               cacheKiB: 2048,
               journalKeep: config.journal.keep,
+              journalMaxAgeMs: config.journal.maxAgeMs,
             });
       driverStore = own;
       driver = new RolloutDriver({

@@ -159,6 +159,8 @@ export interface Statements {
   journalHas: Statement<unknown[], number>;
   /** Deletes a zone's (`@zone` id) journal rows older than its newest `@keep`. */
   pruneJournal: Statement<unknown[], never>;
+  /** Deletes a zone's (`@zone` id) oldest journal rows, up to the first written at or after `@cutoff` (unix ms). */
+  pruneJournalAge: Statement<unknown[], never>;
   /** The value of the setting `@key`, or undefined. */
   setting: Statement<unknown[], string>;
   /** Writes the setting `@key` = `@value`. */
@@ -300,6 +302,13 @@ export function prepareStatements(db: Database): Statements {
     pruneJournal: s<never>(
       `DELETE FROM journal WHERE zone_id = @zone AND seq < (
          SELECT seq FROM journal WHERE zone_id = @zone ORDER BY seq DESC LIMIT 1 OFFSET @keep - 1)`,
+    ),
+    // journal.maxAge (docs/design.md#history-and-revert): walks journal_zone_seq from the oldest
+    // row to the first young enough, so it costs one index step when there is nothing to prune.
+    // Rows go oldest first, by seq: a row behind a younger one (the clock stepped back) waits.
+    pruneJournalAge: s<never>(
+      `DELETE FROM journal WHERE zone_id = @zone AND seq < (
+         SELECT seq FROM journal WHERE zone_id = @zone AND at >= @cutoff ORDER BY seq LIMIT 1)`,
     ),
     setting: one<string>('SELECT value FROM settings WHERE key = @key'),
     putSetting: s<never>(

@@ -19,6 +19,15 @@ import {
   shownPath,
   sqliteCode,
 } from './faults.js';
+import {
+  CHANGES,
+  deriveEntries,
+  type HistoryStatements,
+  prepareHistoryStatements,
+  type RouteHistory,
+  savedRoute,
+  stateAfter,
+} from './history.js';
 import { type ImportResult, importZones } from './import.js';
 import { type OperationStatements, prepareOperationStatements, toOperation } from './operations.js';
 import { migrate } from './schema.js';
@@ -46,6 +55,7 @@ import type {
   RouteEdit,
   RoutePage,
   RouteSpec,
+  SavedRoute,
   StoredRoute,
   WriteOptions,
   ZoneImport,
@@ -124,6 +134,11 @@ export interface OpenOptions {
    * `journalKeep` and `journalKeep + JOURNAL_PRUNE_EVERY - 1` rows. Default 10000.
    */
   journalKeep?: number;
+  /**
+   * Journal rows older than this (ms, by the store's clock) are pruned too, at every write of
+   * their zone (config journal.maxAge, docs/design.md#history-and-revert). Default: no age limit.
+   */
+  journalMaxAgeMs?: number;
 }
 
 /** Default of config journal.keep. */
@@ -175,6 +190,7 @@ export class Store {
   readonly #busyTimeoutMs: number;
   readonly #failureWindowMs: number;
   readonly #journalKeep: number;
+  readonly #journalMaxAgeMs: number | undefined;
   #checkBeforeWrite: boolean;
   #lastFailure: ReadFailure | undefined;
   #failures = 0;
@@ -191,6 +207,13 @@ export class Store {
     this.#journalKeep = options.journalKeep ?? JOURNAL_KEEP;
     if (!(Number.isSafeInteger(this.#journalKeep) && this.#journalKeep >= 1)) {
       throw new RangeError(`journalKeep must be an integer of at least 1, not ${this.#journalKeep}`);
+    }
+    this.#journalMaxAgeMs = options.journalMaxAgeMs;
+    if (
+      this.#journalMaxAgeMs !== undefined &&
+      !(Number.isSafeInteger(this.#journalMaxAgeMs) && this.#journalMaxAgeMs >= 1)
+    ) {
+      throw new RangeError(`journalMaxAgeMs must be an integer of at least 1, not ${this.#journalMaxAgeMs}`);
     }
     this.#checkBeforeWrite = options.checkBeforeWrite ?? false;
     this.#q = prepareStatements(db);
@@ -828,6 +851,98 @@ export class Store {
   }
 
   /**
+   * The history of one route (docs/design.md#history-and-revert): every kept journal row of its
+   * zone that concerns it, oldest first, each with the route before and after (an import's told
+   * from the rows around it), flushes of the zone included, imports that left the route as it was
+   * left out. `limit`: only the newest that many. Undefined when there is no such zone. One
+   * snapshot (nests in read() and transaction()).
+   */
+  routeHistory(zone: string, path: string, options: { limit?: number } = {}): RouteHistory | undefined {
+    const found = this.#history(zone, path);
+    if (found === undefined) return undefined;
+    const { history } = found;
+    const shown = history.entries.filter((e) => e.change !== 'unchanged');
+    const limit = options.limit;
+    return { ...history, entries: limit === undefined ? shown : shown.slice(Math.max(0, shown.length - limit)) };
+  }
+
+  /**
+   * The route as it was at zone serial `serial`, right after the change that produced it: the
+   * route (journal form), or null when it did not exist then. One snapshot.
+   * @throws StoreError ERR_ZONE_NOT_FOUND; ERR_JOURNAL_PRUNED (older than the oldest kept row,
+   *   which the message names); ERR_SERIAL_UNKNOWN (no change of the zone produced it);
+   *   ERR_HISTORY_GAP (zone imports on both sides of it: the route then is not recorded)
+   */
+  routeAt(zone: string, path: string, serial: number): SavedRoute | null {
+    return this.read(() => {
+      const found = this.#history(zone, path);
+      if (found === undefined) throw new StoreError('ERR_ZONE_NOT_FOUND', `no zone ${zone}`);
+      const { history, zoneId } = found;
+      const seq = this.#historyQ().serialSeq.get({ zone: zoneId, serial });
+      if (seq === null || seq === undefined) {
+        const kept =
+          history.oldestSerial === undefined
+            ? 'its journal is empty'
+            : `its journal keeps serials ${history.oldestSerial} to ${history.serial}`;
+        if (
+          history.oldestSerial !== undefined &&
+          serialGreater(history.oldestSerial, serial) &&
+          !serialGreater(serial, history.serial)
+        ) {
+          throw new StoreError(
+            'ERR_JOURNAL_PRUNED',
+            `serial ${serial} of zone ${zone} is pruned from the journal: the oldest kept is serial ${history.oldestSerial} (config journal.keep, journal.maxAge)`,
+          );
+        }
+        throw new StoreError('ERR_SERIAL_UNKNOWN', `serial ${serial} is not one of zone ${zone}'s: ${kept}`);
+      }
+      const state = stateAfter(history.entries, seq, history.route ?? null);
+      if (state === undefined) {
+        throw new StoreError(
+          'ERR_HISTORY_GAP',
+          `the journal does not record route '${path}' at serial ${serial}: a zone import replaced zone ${zone} without a row per route; pick a serial next to a change of the route`,
+        );
+      }
+      return state;
+    });
+  }
+
+  /** The full history (every concerning row, `unchanged` imports too) and the zone's id. */
+  #history(zone: string, path: string): { history: RouteHistory; zoneId: number } | undefined {
+    const q = this.#historyQ();
+    try {
+      return this.read(() => {
+        const z = this.#q.zone.get(zone);
+        if (z === undefined) return undefined;
+        const stored = groupRoutes(this.#q.routeById.all(z.id, path)).next().value;
+        const route = stored === undefined ? undefined : savedRoute(stored);
+        const oldest = q.oldest.get(z.id);
+        const entries = deriveEntries(q.rows.all({ zone: z.id, path }), route ?? null);
+        const history: RouteHistory = {
+          zone,
+          path,
+          serial: z.serial,
+          complete: oldest?.op === 'create',
+          entries,
+          changes: entries.filter((e) => CHANGES.has(e.change)).length,
+          ...(oldest === undefined ? {} : { oldestSerial: oldest.serial }),
+          ...(route === undefined ? {} : { route }),
+        };
+        return { history, zoneId: z.id };
+      });
+    } catch (err) {
+      throw this.#readFailed(err);
+    }
+  }
+
+  #historyStatements: HistoryStatements | undefined;
+  /** Prepared on first use: only `psarn route history|revert` read a route's history. */
+  #historyQ(): HistoryStatements {
+    this.#historyStatements ??= prepareHistoryStatements(this.#db);
+    return this.#historyStatements;
+  }
+
+  /**
    * Runs the generator `fn` returns inside one read transaction held open across its yields, and
    * yields what it yields: a zone transfer streams a whole zone from one snapshot while the
    * socket drains. The transaction ends when the generator ends, throws, or is returned early.
@@ -1041,11 +1156,16 @@ export class Store {
 
   /**
    * Prunes the zone's journal to its newest journalKeep rows, in the write transaction: on every
-   * JOURNAL_PRUNE_EVERY-th serial, or always (`always`, after an import).
+   * JOURNAL_PRUNE_EVERY-th serial, or always (`always`, after an import); and, with
+   * journalMaxAgeMs, its rows older than that, at every write.
    */
   #prune(zoneId: number, serial: number, always = false): void {
     if (always || serial % JOURNAL_PRUNE_EVERY === 0)
       this.#q.pruneJournal.run({ zone: zoneId, keep: this.#journalKeep });
+    // Every write: the walk stops at the first young row, so an age limit holds to the write
+    // rather than to the next 64th serial. The row just appended is never older than the cutoff.
+    if (this.#journalMaxAgeMs !== undefined)
+      this.#q.pruneJournalAge.run({ zone: zoneId, cutoff: this.#now() - this.#journalMaxAgeMs });
   }
 
   /** Sets the zone's next serial (and epoch); returns the serial. */

@@ -329,6 +329,12 @@ export type StoreErrorCode =
   | 'ERR_ALIAS_DANGLING'
   /** Aliases point at the route being deleted or turned into an alias (WriteOptions.force allows it). */
   | 'ERR_ROUTE_ALIASED'
+  /** A serial older than the zone's oldest kept journal row (journal.keep, journal.maxAge pruned it). */
+  | 'ERR_JOURNAL_PRUNED'
+  /** A serial no change of the zone produced (ahead of its serial, or skipped by an import). */
+  | 'ERR_SERIAL_UNKNOWN'
+  /** The journal does not record the route at that serial (zone imports on both sides of it). */
+  | 'ERR_HISTORY_GAP'
   /** No zone for an operation, or the route already has an active operation of that kind. */
   | 'ERR_OPERATION_CONFLICT'
   | 'ERR_OPERATION_NOT_FOUND';

@@ -246,6 +246,26 @@ describe('psarn errors through the real binary: one line on stderr, exit 2 (usag
   );
   usage('not a zone', ['flush', 'example.com'], /^invalid zone 'example\.com'/);
   usage('an alias to itself', ['route', 'alias', P, P], /cannot alias .* to itself/);
+  // route history, route revert (docs/design.md#history-and-revert).
+  usage('history without a psARN', ['route', 'history'], /^missing <psARN> for 'psarn route history'/);
+  usage('history --limit 0', ['route', 'history', P, '--limit', '0'], /^invalid --limit '0': use a whole number/);
+  usage('revert --to x', ['route', 'revert', P, '--to', 'x'], /^invalid --to 'x': use a whole number from 1 to/);
+  usage(
+    'revert --to a serial the zone never had',
+    ['route', 'revert', P, '--to', '99'],
+    /^serial 99 is not one of zone .*: its journal keeps serials 1 to 2; 'psarn route history .*' lists the serials/,
+  );
+  usage(
+    'history with --server',
+    ['route', 'history', P, '--server', '127.0.0.1:53'],
+    /^psarn route history reads the change journal, which psarnd does not serve over DNS .*--db FILE/,
+  );
+  usage(
+    'revert with --server',
+    ['route', 'revert', P, '--server', '127.0.0.1:53'],
+    /^psarn route revert reads the change journal, which psarnd does not serve over DNS/,
+  );
+  runtime('history of a route never written', ['route', 'history', MISSING], /^route '.*orders\/missing' not found/);
   // dig, resolve, invoke.
   usage('dig without a name', ['dig', '+short'], /^missing <psARN\|name> for 'psarn dig'/);
   usage('dig: an unknown TYPE', ['dig', P, 'BOGUS'], /^unknown type 'BOGUS'; use URI/);

@@ -237,6 +237,24 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads journal.maxAge as a duration in ms, from the file or PSARN_JOURNAL_MAX_AGE; none by default', () => {
+    assert.equal(loadConfig({ cwd: withConfig('journal: { keep: 7 }\n'), env: {} }).config.journal.maxAgeMs, undefined);
+    const day = 86_400_000;
+    for (const [yaml, ms] of [
+      ['journal: { maxAge: 90d }', 90 * day],
+      ['journal: { maxAge: 720h }', 30 * day],
+      ['journal: { maxAge: 3600s }', 3_600_000],
+      ['journal: { maxAge: null }', undefined],
+    ] as const) {
+      assert.equal(loadConfig({ cwd: withConfig(`${yaml}\n`), env: {} }).config.journal.maxAgeMs, ms, yaml);
+    }
+    const { config } = loadConfig({
+      cwd: withConfig('journal: { maxAge: 90d }\n'),
+      env: { PSARN_JOURNAL_MAX_AGE: '12h' },
+    });
+    assert.deepEqual(config.journal, { keep: 10000, maxAgeMs: 12 * 3_600_000 });
+  });
+
   it('merges the targets keys one by one', () => {
     const cwd = withConfig('targets:\n  accounts: ["123456789012"]\n  httpsHosts: []\n');
     const { config } = loadConfig({ cwd, env: { PSARN_TARGETS_SERVICES: 'lambda' } });
@@ -426,6 +444,21 @@ describe('loadConfig', () => {
       "transfer.allow[0] must be a key name: dot-separated labels of letters, digits, - and _ (got 'transfer key')",
     ],
     ['journal: { keep: 0 }', 'journal.keep', 'journal.keep must be an integer from 1 to 100000000 (got 0)'],
+    [
+      'journal: { maxAge: 90 }',
+      'journal.maxAge',
+      'journal.maxAge must be a duration such as 90d, 720h or 30m (s, m, h, d), from 1h to 36500d, or null for none (got 90)',
+    ],
+    [
+      'journal: { maxAge: 30m }',
+      'journal.maxAge',
+      "journal.maxAge must be a duration such as 90d, 720h or 30m (s, m, h, d), from 1h to 36500d, or null for none (got '30m')",
+    ],
+    [
+      'journal: { maxAge: 3w }',
+      'journal.maxAge',
+      "journal.maxAge must be a duration such as 90d, 720h or 30m (s, m, h, d), from 1h to 36500d, or null for none (got '3w')",
+    ],
     [
       'targets: { accounts: ["12345"] }',
       'targets.accounts[0]',

@@ -65,7 +65,7 @@ function writeOptions(ctx: Context, force = false): WriteOptions {
  * A refused alias write as a usage error (exit 2: the command as given can never succeed
  * against this database; nothing was written), with what to do.
  */
-function aliasRefusal(err: unknown): unknown {
+export function aliasRefusal(err: unknown): unknown {
   if (!(err instanceof StoreError)) return err;
   switch (err.code) {
     case 'ERR_ALIAS_LOOP':
