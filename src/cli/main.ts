@@ -28,6 +28,7 @@ import { type DigDeps, runDig } from './dig.js';
 import type { DigArgs } from './dig-args.js';
 import { CliError, OutputClosedError, oneLine, stderrLine, usageError } from './errors.js';
 import { type RemoteCommand, runRemote } from './remote/commands.js';
+import type { RemoteOpCommand } from './remote/ops.js';
 import type { SessionOptions } from './remote/session.js';
 import { type RemoteTarget, remoteTarget } from './remote/target.js';
 
@@ -53,6 +54,18 @@ const REMOTE_KINDS: ReadonlySet<Command['kind']> = new Set([
   'zone export',
   'zone import',
   'db init',
+]);
+
+/** The operation commands `--server` sends as control records (docs/design.md#remote-operations). */
+const REMOTE_OP_KINDS: ReadonlySet<Command['kind']> = new Set([
+  'rollout start',
+  'rollout status',
+  'rollout pause',
+  'rollout resume',
+  'rollout promote',
+  'rollout abort',
+  'hold',
+  'release',
 ]);
 
 async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<void> {
@@ -114,6 +127,16 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
       throw usageError(`give --db FILE (the local database) or --server (${remote.label}), not both`);
     }
     await runRemote(command as RemoteCommand, ctx, remote, options.remote);
+    return;
+  }
+  // rollout, hold, release: a control record in a signed UPDATE, run by the primary psarnd
+  // (docs/design.md#remote-operations).
+  if (remote !== undefined && REMOTE_OP_KINDS.has(command.kind)) {
+    if (inv.global.db !== undefined) {
+      throw usageError(`give --db FILE (the local database) or --server (${remote.label}), not both`);
+    }
+    const { runRemoteOp } = await import('./remote/ops.js');
+    await runRemoteOp(command as RemoteOpCommand, ctx, remote, options.remote, options.wallClock);
     return;
   }
   // apply writes a local database in one transaction, which DNS UPDATE cannot carry across zones.
@@ -194,21 +217,9 @@ async function run(
     case 'rollout resume':
     case 'rollout promote':
     case 'rollout abort':
-      // The operations table is in the primary's database: there is no DNS form of these.
-      if (remote !== undefined) {
-        throw usageError(
-          `'psarn ${command.kind}' works on the primary's database, not over --server (${remote.label}); run it where psarnd's database is`,
-        );
-      }
       return rollout(command, ctx, options.wallClock);
     case 'hold':
     case 'release': {
-      // A hold is an operation row beside the routes: DNS UPDATE cannot carry it.
-      if (remote !== undefined) {
-        throw usageError(
-          `psarn ${command.kind} works on the local database only (not over --server ${remote.label}); run it where the primary's database is, with --db FILE`,
-        );
-      }
       const { hold, release } = await import('./commands/hold.js');
       return command.kind === 'hold' ? hold(command, ctx) : release(command, ctx);
     }

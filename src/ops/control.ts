@@ -16,6 +16,8 @@
  */
 
 import { PsarnBaseError } from '../errors.js';
+import { Class, Type } from '../wire/types.js';
+import { txtRdata, type UpdateRecordSpec } from '../wire/update.js';
 
 /** The operation kinds that have a control name. */
 export type ControlKind = 'rollout' | 'hold';
@@ -65,9 +67,17 @@ export function parseControlName(name: string): { kind: ControlKind; routeName: 
   return undefined;
 }
 
-/** The TXT character-strings of a request or a state: `v=psarn1`, `op=<verb>`, the JSON in ≤255-byte pieces. */
-export function encodeControl(verb: string, args: unknown): Buffer[] {
-  const json = Buffer.from(JSON.stringify(args ?? {}), 'utf8');
+/**
+ * The TXT character-strings of a request or a state: `v=psarn1`, `op=<verb>`, the JSON in ≤255-byte pieces.
+ * `ascii`: every non-ASCII character of the JSON written as a `\uXXXX` escape (the same JSON
+ * value), so no piece splits a UTF-8 sequence: psarnd's TXT writer takes strings, not bytes.
+ */
+export function encodeControl(verb: string, args: unknown, options: { ascii?: boolean } = {}): Buffer[] {
+  let text = JSON.stringify(args ?? {});
+  if (options.ascii === true) {
+    text = text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  }
+  const json = Buffer.from(text, 'utf8');
   const out = [Buffer.from(VERSION), Buffer.from(`${OP}${verb}`)];
   for (let p = 0; p < json.length; p += MAX_STRING) out.push(json.subarray(p, p + MAX_STRING));
   return out;
@@ -94,4 +104,15 @@ export function decodeControl(strings: readonly Uint8Array[]): { verb: string; a
     throw new ControlError("a control record's arguments are a JSON object");
   }
   return { verb: opText.slice(OP.length), args: args as Record<string, unknown> };
+}
+
+/** The update RR of a request: TXT, class IN, TTL 0, at the route's control name (encodeUpdate sends it). */
+export function controlRecord(kind: ControlKind, routeName: string, verb: string, args: unknown): UpdateRecordSpec {
+  return {
+    name: controlName(kind, routeName),
+    type: Type.TXT,
+    klass: Class.IN,
+    ttl: 0,
+    rdata: txtRdata(encodeControl(verb, args)),
+  };
 }

@@ -259,6 +259,7 @@ export class QueryHandler {
     proto: Proto,
     reserve = 0,
     tsig?: VerifiedTsig,
+    control?: ReadyAnswer,
   ): { reply: Buffer; rcode: number; signed?: boolean } {
     const edns = query.edns;
     // RFC 6891 §6.1.3: an EDNS version we do not implement gets BADVERS, and no answer data.
@@ -293,7 +294,7 @@ export class QueryHandler {
       out.set(first!, this.#outOffset);
       return { reply: out.subarray(this.#outOffset, this.#outOffset + first!.length), rcode: replies.rcode, signed };
     }
-    const ready = this.#expired(query) ?? this.#indexed(request, query) ?? this.#ready(query, proto);
+    const ready = control ?? this.#expired(query) ?? this.#indexed(request, query) ?? this.#ready(query, proto);
     const maxSize =
       (proto === 'tcp' ? TCP_MAX : edns !== undefined ? Math.min(edns.udpSize, this.udpPayloadSize) : UDP_CLASSIC) -
       reserve;
@@ -598,7 +599,18 @@ export class QueryHandler {
     metrics.tsig(result.status, 'key' in result ? result.key.name : undefined);
     return this.#outsideSlot(() => {
       if (result.status !== 'ok') return this.#tsigFailure(request, query, proto, result);
-      const answered = this.#answer(request, query, proto, tsigSize(result.key), { key: result.key, mac: result.mac });
+      // A control name (`_rollout.<route>`, `_hold.<route>`) read with a key that may: the
+      // operation's state (docs/design.md#remote-operations); unsigned queries never get here.
+      const control =
+        query.labels[0]?.charCodeAt(0) === 95 ? this.#options.updates?.controlRead(query, result.key.name) : undefined;
+      const answered = this.#answer(
+        request,
+        query,
+        proto,
+        tsigSize(result.key),
+        { key: result.key, mac: result.mac },
+        control,
+      );
       const reply = answered.signed
         ? answered.reply
         : signMessage(answered.reply, result.key, { requestMac: result.mac, now: this.#clock });

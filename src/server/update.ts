@@ -10,11 +10,14 @@
  * 5. the zone, prerequisites and updates (src/update/plan.ts), applied with one
  *    `Store.editRoutes`: one transaction, one serial, one journal row per route, actor
  *    `key:<name>`; then the daemon picks the change up at once (served, NOTIFYed).
+ *    An update section that holds a control record (`_rollout.<route>`, `_hold.<route>`) runs
+ *    that operation instead, never stored (docs/design.md#remote-operations, src/server/control.ts).
  * Every reply to a verified request is signed with its key (RFC 8945 §5.3).
  */
 import type { Logger } from 'pino';
 import type { Config, HostPort } from '../config/config.js';
 import { zoneParams } from '../config/config.js';
+import { type ControlOutcome, runControl } from '../ops/control-run.js';
 import { validateTarget } from '../psarn/target.js';
 import { TargetRules } from '../psarn/target-policy.js';
 import type { Store } from '../store/store.js';
@@ -22,10 +25,12 @@ import { type EditResult, StoreError, type ZoneParams } from '../store/types.js'
 import { UpdateError } from '../update/errors.js';
 import { checkPrerequisites, planUpdate, routeEdit } from '../update/plan.js';
 import type { EdnsInfo, HeaderInfo, ParsedQuery } from '../wire/query.js';
+import type { ReadyAnswer } from '../wire/response.js';
 import { Ede, ednsOption } from '../wire/response.js';
 import { canonicalName, signMessage, type TsigKey, type TsigVerifyResult } from '../wire/tsig.js';
 import { Rcode, type RcodeValue } from '../wire/types.js';
 import { type ParsedUpdate, parseUpdate } from '../wire/update.js';
+import { controlKindOf, controlRead, hasControl, readControlUpdate } from './control.js';
 import type { DaemonMetrics } from './metrics.js';
 
 /** What psarn_dns_updates_total counts an UPDATE as. */
@@ -74,10 +79,18 @@ export interface UpdateServerOptions {
  */
 export const UPDATE_EDE_TEXT_MAX = 255;
 
+/**
+ * EXTRA-TEXT of a control UPDATE's refusal: the whole message the local CLI prints (a psARN or
+ * two and why), which the remote CLI prints in its place; it travels over TCP.
+ */
+export const CONTROL_EDE_TEXT_MAX = 1024;
+
 /** The config an UPDATE reads, replaced on reload. */
 interface Settings {
   namespace: string;
   allow: ReadonlySet<string>;
+  /** Keys that may read operation state (update.allow and transfer.allow). */
+  readers: ReadonlySet<string>;
   secondary: HostPort | undefined;
   params: ZoneParams;
   epochTtl: number;
@@ -98,6 +111,7 @@ export class UpdateServer {
     this.#settings = {
       namespace: config.namespace,
       allow: new Set(config.update.allow.map(canonicalName)),
+      readers: new Set([...config.update.allow, ...config.transfer.allow].map(canonicalName)),
       secondary: config.secondary?.primary,
       params: zoneParams(config),
       epochTtl: config.epochTtl,
@@ -159,6 +173,7 @@ export class UpdateServer {
     if (!settings.allow.has(key.name)) {
       return fail(Rcode.REFUSED, Ede.PROHIBITED, `key ${bareName(key)} may not UPDATE: it is not in update.allow`);
     }
+    if (hasControl(update)) return this.#control(update, key, settings, replies, sign);
     let result: EditResult & { flushed: boolean };
     try {
       result = this.#apply(update, key, settings);
@@ -187,6 +202,98 @@ export class UpdateServer {
       },
       'UPDATE applied',
     );
+    return { reply: sign(replies.error(update, Rcode.NOERROR)), rcode: Rcode.NOERROR };
+  }
+
+  /**
+   * The state a signed TXT query at a control name reads (docs/design.md#remote-operations), for
+   * a key of update.allow or transfer.allow, on a primary; undefined otherwise: the query is then
+   * answered as any (so an unsigned or other key learns nothing of operations).
+   */
+  controlRead(query: ParsedQuery, keyName: string): ReadyAnswer | undefined {
+    const settings = this.#settings!;
+    if (settings.secondary !== undefined || !settings.readers.has(keyName)) return undefined;
+    if (controlKindOf(query.labels[0]) === undefined) return undefined;
+    return controlRead(query, this.#options.store(), settings.namespace);
+  }
+
+  /**
+   * An UPDATE holding a control record: read it (FORMERR when it is not exactly one well-formed
+   * control RR), check its prerequisites and run the operation in one write transaction, actor
+   * `key:<name>`; a refusal is REFUSED + EDE 18 with the local CLI's words.
+   */
+  #control(
+    update: ParsedUpdate,
+    key: TsigKey,
+    settings: Settings,
+    replies: UpdateReplies,
+    sign: (reply: Buffer) => Buffer,
+  ): { reply: Buffer; rcode: number } {
+    const { metrics, log } = this.#options;
+    const now = replies.now;
+    const fail = (rcode: RcodeValue, ede: number, text: string) => {
+      metrics.update(resultOf(rcode));
+      return { reply: sign(replies.error(update, rcode, updateEde(ede, text, CONTROL_EDE_TEXT_MAX))), rcode };
+    };
+    let outcome: ControlOutcome;
+    let request: ReturnType<typeof readControlUpdate>;
+    try {
+      request = readControlUpdate(update);
+      // The zone and prerequisite checks of any UPDATE; the control RR is not a route record
+      // (the plan refuses it as "not a route name"), so its part of the plan is dropped.
+      const plan = { ...planUpdate(update, settings.namespace), routes: new Map(), refusal: undefined, flush: false };
+      const store = this.#options.store();
+      outcome = store.transaction(() => {
+        checkPrerequisites(plan, {
+          zone: store.zone(plan.zone),
+          route: (path) => store.getRoute(plan.zone, path),
+          epochTtl: settings.epochTtl,
+        });
+        return runControl(
+          {
+            store,
+            namespace: settings.namespace,
+            params: settings.params,
+            actor: `key:${bareName(key)}`,
+            now,
+            targetProblem: (target) => {
+              try {
+                validateTarget(target);
+                for (const line of settings.rules.check(target)) log.warn({ key: bareName(key) }, line);
+                return undefined;
+              } catch (err) {
+                return (err as Error).message;
+              }
+            },
+          },
+          request,
+        );
+      });
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'ERR_DB_LOCKED') {
+        log.warn({ key: bareName(key), zone: update.zone }, 'control UPDATE not applied: the database is locked');
+        return fail(Rcode.SERVFAIL, Ede.OTHER, 'the route database is locked by another writer; retry');
+      }
+      const refusal = asUpdateError(err);
+      if (refusal === undefined) throw err;
+      return fail(refusal.rcode, refusal.ede ?? Ede.OTHER, refusal.message);
+    }
+    const fields = {
+      key: bareName(key),
+      zone: request.zone,
+      path: request.path,
+      op: `${request.kind} ${request.verb}`,
+    };
+    if (outcome.result === 'bad') return fail(Rcode.FORMERR, Ede.OTHER, outcome.text);
+    if (outcome.result === 'refused') {
+      log.debug({ ...fields, reason: outcome.text }, 'control UPDATE refused');
+      return fail(Rcode.REFUSED, Ede.PROHIBITED, outcome.text);
+    }
+    // Served and NOTIFYed before the reply, as a route UPDATE's change; an operation's own
+    // change (pause, resume) reaches the rollout driver at its next tick (data_version).
+    this.#options.changed?.();
+    metrics.update('ok');
+    log.info(fields, 'control UPDATE applied');
     return { reply: sign(replies.error(update, Rcode.NOERROR)), rcode: Rcode.NOERROR };
   }
 
@@ -272,10 +379,10 @@ function resultOf(rcode: RcodeValue): UpdateResult {
 }
 
 /** An EDE option (RFC 8914 §2) with EXTRA-TEXT up to UPDATE_EDE_TEXT_MAX bytes, cut on a character boundary. */
-export function updateEde(infoCode: number, text: string): Buffer {
+export function updateEde(infoCode: number, text: string, max = UPDATE_EDE_TEXT_MAX): Buffer {
   let bytes = Buffer.from(text, 'utf8');
-  if (bytes.length > UPDATE_EDE_TEXT_MAX) {
-    let cut = UPDATE_EDE_TEXT_MAX;
+  if (bytes.length > max) {
+    let cut = max;
     while (cut > 0 && (bytes[cut]! & 0xc0) === 0x80) cut--;
     bytes = bytes.subarray(0, cut);
   }

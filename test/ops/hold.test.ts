@@ -190,10 +190,13 @@ describe('psarn hold / release (local database)', () => {
     }
   });
 
-  it('is refused over --server (a hold is not a DNS UPDATE)', async () => {
+  it('over --server: arguments checked before connecting (exit 2), then sent to the server (docs/design.md#remote-operations)', async () => {
+    const bad = await box.run(['hold', PSARN, '--queue', 'arn:aws:sqs:us-east-1:1:q', '--server', '127.0.0.1:1']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /invalid --queue/);
     const r = await box.run(['hold', PSARN, '--queue', QUEUE, '--server', '127.0.0.1:1']);
-    assert.equal(r.status, 2);
-    assert.match(r.stderr, /works on the local database only/);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /cannot reach server 127\.0\.0\.1:1/);
   });
 
   it('--json prints the hold', async () => {

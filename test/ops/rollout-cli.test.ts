@@ -337,10 +337,13 @@ describe('psarn rollout', () => {
     assert.match(plain, /^gate: .* at http:\/\/ops:\*\*\*@127\.0\.0\.1:9090\/$/m);
   });
 
-  it('is refused over --server: the operations live in the primary database', async () => {
-    const r = await s.run(['rollout', 'status', '--server', '127.0.0.1:53']);
-    assert.equal(r.status, 2);
-    assert.match(r.stderr, /works on the primary's database, not over --server/);
+  it('over --server: arguments checked before connecting (exit 2), then sent to the server (docs/design.md#remote-operations)', async () => {
+    const bad = await s.run(['rollout', 'start', P, '--to', V2, '--steps', '50,10', '--server', '127.0.0.1:1']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /percents must increase/);
+    const r = await s.run(['rollout', 'status', '--server', '127.0.0.1:1']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /cannot reach server 127\.0\.0\.1:1/);
   });
 
   it('has help', async () => {

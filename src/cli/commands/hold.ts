@@ -8,8 +8,9 @@
 
 import type { ServerAddress } from '../../client/transport.js';
 import { zoneParams } from '../../config/config.js';
-import { ECHO_LONG, quote } from '../../errors.js';
-import { HoldError, type HoldState, holdRoute, queueArnProblem, releaseRoute } from '../../ops/hold.js';
+import { quote } from '../../errors.js';
+import { readHoldArgs } from '../../ops/control-args.js';
+import { HoldError, type HoldState, holdRoute, releaseRoute } from '../../ops/hold.js';
 import { type ProgressStream, progressReporter } from '../../ops/progress.js';
 import type { ReplayResult } from '../../ops/replay.js';
 import type { Psarn } from '../../psarn/psarn.js';
@@ -56,12 +57,8 @@ export function holdCommand(
     if (typeof v.queue !== 'string') {
       throw usageError("missing --queue for 'psarn hold'; give the SQS queue ARN that takes the events while held");
     }
-    const problem = queueArnProblem(v.queue);
-    if (problem !== undefined) {
-      throw usageError(
-        `invalid --queue ${quote(v.queue, ECHO_LONG)}: ${problem}; write arn:aws:sqs:REGION:ACCOUNT:QUEUE`,
-      );
-    }
+    const queue = readHoldArgs({ queue: v.queue });
+    if ('problem' in queue) throw usageError(queue.problem);
     return { kind: 'hold', psarn, queue: v.queue, json };
   }
   const replay = v.replay === true;
@@ -232,10 +229,16 @@ export function formatReplay(r: ReplayResult, queue: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function replayQueue(
+/**
+ * Replays the hold's queue through the restored route. `remote`: run with --server
+ * (docs/design.md#remote-operations): the route is resolved at that server unless --dns says
+ * otherwise, and the counts are not recorded in the hold (the operations table is the server's).
+ */
+export async function replayQueue(
   cmd: Extract<HoldCommand, { kind: 'release' }>,
   ctx: Context,
   hold: Operation<HoldState>,
+  remote?: ServerAddress,
 ): Promise<void> {
   // The AWS SDK's multi-line Node-version notice would break the one-line stderr (as psarn invoke).
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -256,7 +259,11 @@ async function replayQueue(
     signal: interrupt.signal,
     psarn,
     queue,
-    servers: [replayServer(cmd.dns, ctx)],
+    servers: [
+      remote === undefined
+        ? replayServer(cmd.dns, ctx)
+        : { host: cmd.dns?.host ?? remote.host, port: cmd.dns?.port ?? remote.port },
+    ],
     namespace: ctx.config.namespace,
     epochTtl: ctx.config.epochTtl,
     clock: { now: () => ctx.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
@@ -264,7 +271,7 @@ async function replayQueue(
     onProgress: (p) => reporter.update(p),
   }).finally(() => process.off('SIGINT', onSigint));
   reporter.end();
-  recordReplay(ctx, hold, result);
+  if (remote === undefined) recordReplay(ctx, hold, result);
   ctx.io.stdout.write(
     cmd.json ? `${JSON.stringify({ psarn, queue, hold: hold.id, ...result }, null, 2)}\n` : formatReplay(result, queue),
   );

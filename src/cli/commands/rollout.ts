@@ -6,6 +6,7 @@
  */
 import { zoneParams } from '../../config/config.js';
 import { quote } from '../../errors.js';
+import { parseGate } from '../../ops/control-args.js';
 import {
   formatDuration,
   type Gate,
@@ -21,18 +22,18 @@ import {
   pauseRollout,
   promoteRollout,
   type Refusal,
-  type RolloutOperation,
   resumeRollout,
   startRollout,
   type WriteContext,
   type Written,
 } from '../../ops/rollout-ops.js';
+import { type RolloutView, rolloutView } from '../../ops/rollout-view.js';
 import type { Psarn } from '../../psarn/psarn.js';
 import { validateTarget } from '../../psarn/target.js';
 import type { Store } from '../../store/store.js';
 import { type Context, localActor } from '../context.js';
 import { oneLine, usageError } from '../errors.js';
-import { aliasPsarn, routePsarn, table } from '../format.js';
+import { aliasPsarn, table } from '../format.js';
 import { locate, notFound, targetChecker } from './route.js';
 import { printChange } from './route-write.js';
 
@@ -109,29 +110,11 @@ export function rolloutCommand(name: string, rest: string[], v: Values, h: ArgHe
   }
 }
 
-/** `--abort-if PROMQL --prometheus URL`: both or neither; only where a step follows the first. */
+/** `--abort-if PROMQL --prometheus URL` (src/ops/control-args.ts, the parser psarnd uses too). */
 function gateOf(query: string | undefined, prometheus: string | undefined, schedule: Schedule): Gate | undefined {
-  if (query === undefined && prometheus === undefined) return undefined;
-  if (query === undefined) throw usageError('--prometheus is given without --abort-if PROMQL; give both, or neither');
-  if (prometheus === undefined) {
-    throw usageError('--abort-if needs --prometheus URL (the Prometheus server to ask, e.g. http://prometheus:9090)');
-  }
-  if (query.trim() === '') throw usageError('--abort-if is empty: give the PromQL whose non-empty result aborts');
-  let url: URL;
-  try {
-    url = new URL(prometheus);
-  } catch {
-    throw usageError(`invalid --prometheus ${quote(prometheus)}: give an http:// or https:// URL`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw usageError(`invalid --prometheus ${quote(prometheus)}: give an http:// or https:// URL`);
-  }
-  if (schedule.steps.length === 1) {
-    throw usageError(
-      '--abort-if is evaluated before each step after the first, and this rollout has one step (taken at start); give --steps with more than one',
-    );
-  }
-  return { query, prometheus };
+  const gate = parseGate(query, prometheus, schedule);
+  if ('problem' in gate) throw usageError(gate.problem);
+  return gate.value;
 }
 
 type Of<K extends RolloutCommand['kind']> = Extract<RolloutCommand, { kind: K }>;
@@ -244,73 +227,7 @@ function control(
   }
 }
 
-/**
- * A Prometheus URL as status shows it: a password in its userinfo (basic auth,
- * docs/design.md#rollout-gates) becomes `***`, so `rollout status` never prints a secret.
- */
-export function shownUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password === '') return url;
-    u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
-
-/** The JSON form of a rollout in `rollout status --json`. */
-export interface RolloutView {
-  id: number;
-  psarn: string;
-  zone: string;
-  path: string;
-  to: string;
-  status: string;
-  /** 1-based, the last step written. */
-  step: number;
-  steps: number[];
-  percent: number;
-  every: string;
-  everyMs: number;
-  preset?: string;
-  gate?: Gate;
-  /** When psarnd takes the next step (running only). */
-  nextStepAt?: string;
-  nextPercent?: number;
-  pauseReason?: string;
-  endReason?: string;
-  lastGate?: string;
-  startedBy?: string;
-  startedAt: string;
-  updatedAt: string;
-}
-
-export function rolloutView(op: RolloutOperation, namespace: string): RolloutView {
-  const s: RolloutState = op.state;
-  return {
-    id: op.id,
-    psarn: routePsarn(op, namespace),
-    zone: op.zone,
-    path: op.path,
-    to: s.to,
-    status: op.status,
-    step: s.step + 1,
-    steps: s.steps,
-    percent: s.steps[s.step]!,
-    every: formatDuration(s.everyMs),
-    everyMs: s.everyMs,
-    ...(s.preset === undefined ? {} : { preset: s.preset }),
-    ...(s.gate === undefined ? {} : { gate: { query: s.gate.query, prometheus: shownUrl(s.gate.prometheus) } }),
-    ...(op.dueAt === undefined ? {} : { nextStepAt: iso(op.dueAt), nextPercent: s.steps[s.step + 1]! }),
-    ...(s.pauseReason === undefined ? {} : { pauseReason: s.pauseReason }),
-    ...(s.endReason === undefined ? {} : { endReason: s.endReason }),
-    ...(s.lastGate === undefined ? {} : { lastGate: s.lastGate }),
-    ...(op.actor === undefined ? {} : { startedBy: op.actor }),
-    startedAt: iso(op.createdAt),
-    updatedAt: iso(op.updatedAt),
-  };
-}
+export { type RolloutView, rolloutView, shownUrl } from '../../ops/rollout-view.js';
 
 /** `rollout status <psARN>`: one rollout as a block. */
 export function formatRolloutBlock(v: RolloutView, now: number): string {
@@ -349,8 +266,21 @@ function status(cmd: Of<'rollout status'>, ctx: Context, wallClock: () => number
       out.write(cmd.json ? `${JSON.stringify(view, null, 2)}\n` : formatRolloutBlock(view, wallClock()));
       return;
     }
-    const views = store.operations<RolloutState>({ kind: 'rollout', active: true }).map((op) => rolloutView(op, ns));
-    if (cmd.json) {
+    printRollouts(
+      ctx,
+      store.operations<RolloutState>({ kind: 'rollout', active: true }).map((op) => rolloutView(op, ns)),
+      cmd.json,
+    );
+  } finally {
+    store.close();
+  }
+}
+
+/** `rollout status` without a psARN: the active rollouts, newest first (the remote command prints them too). */
+export function printRollouts(ctx: Context, views: readonly RolloutView[], json: boolean): void {
+  const out = ctx.io.stdout;
+  {
+    if (json) {
       out.write(`${JSON.stringify(views, null, 2)}\n`);
       return;
     }
@@ -371,7 +301,5 @@ function status(cmd: Of<'rollout status'>, ctx: Context, wallClock: () => number
     ];
     out.write(`${table(rows).join('\n')}\n`);
     for (const v of views) if (v.pauseReason) out.write(`#${v.id} paused: ${v.pauseReason}\n`);
-  } finally {
-    store.close();
   }
 }

@@ -33,7 +33,7 @@ export async function routeGet(cmd: Of<'route get'>, ctx: Context, session: Remo
 }
 
 /** The zones the server lists in its catalog zone (RFC 9432), by name. */
-async function catalogZones(session: RemoteSession, namespace: string): Promise<string[]> {
+export async function catalogZones(session: RemoteSession, namespace: string): Promise<string[]> {
   const zones: string[] = [];
   for await (const records of session.transfer(catalogName(namespace))) {
     for (const r of knownRecords(records)) if (r.type === 'PTR') zones.push(r.target);
