@@ -26,6 +26,7 @@ import { databaseFault } from './db-faults.js';
 import { type DigDeps, runDig } from './dig.js';
 import type { DigArgs } from './dig-args.js';
 import { CliError, OutputClosedError, oneLine, stderrLine, usageError } from './errors.js';
+import { remoteApply } from './remote/apply.js';
 import { type RemoteCommand, runRemote } from './remote/commands.js';
 import type { SessionOptions } from './remote/session.js';
 import { type RemoteTarget, remoteTarget } from './remote/target.js';
@@ -106,11 +107,13 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
     await runRemote(command as RemoteCommand, ctx, remote, options.remote);
     return;
   }
-  // apply writes a local database in one transaction, which DNS UPDATE cannot carry across zones.
+  // apply reads the server's zones by AXFR and writes them by UPDATE (src/cli/remote/apply.ts).
   if (remote !== undefined && command.kind === 'apply') {
-    throw usageError(
-      `psarn apply writes a local database, not a server (${remote.label}); run it where the primary's database is, with --db FILE`,
-    );
+    if (inv.global.db !== undefined) {
+      throw usageError(`give --db FILE (the local database) or --server (${remote.label}), not both`);
+    }
+    await remoteApply(command, ctx, remote, options.remote);
+    return;
   }
   try {
     await run(command, ctx, options, remote);
