@@ -176,8 +176,9 @@ function locate(name: string, namespace: string): { zone: string; path: string }
 /**
  * The plan's zones in the order their UPDATEs go: each zone after the zones whose UPDATE it
  * needs first, otherwise in plan order (the file's). Zone B goes before zone A when
- * - an alias A's UPDATE writes leads (through any chain) to a route B's UPDATE adds or changes
- *   (psarnd refuses an alias to a route that is not there yet: docs/design.md#alias-checks);
+ * - an alias A's UPDATE writes leads (through any chain) to a route B's UPDATE adds, or turns
+ *   into or out of an alias (psarnd refuses an alias to a route that is not there yet:
+ *   docs/design.md#alias-checks);
  * - B's UPDATE deletes a route that an alias of A points at now, and A's UPDATE re-points or
  *   deletes that alias (psarnd refuses deleting a route aliases point at).
  * @throws CliError ERR_RUNTIME before anything is sent, when the zones need each other both ways
@@ -195,7 +196,10 @@ export function zoneOrder(plan: ApplyPlan, reader: ApplyReader, namespace: strin
     for (let hop = 0; next !== undefined && hop <= 9; hop++) {
       const target = planned.get(next);
       if (target !== undefined) {
-        if (target.after !== undefined && target.zone !== item.zone) before.get(item.zone)!.add(target.zone);
+        // A route added, or one whose alias changes (the chain goes on elsewhere); a change of
+        // targets alone needs no order: the route is there either way.
+        const moves = target.action === 'add' || target.before?.alias !== target.after?.alias;
+        if (moves && target.after !== undefined && target.zone !== item.zone) before.get(item.zone)!.add(target.zone);
         next = target.after?.alias;
         continue;
       }
