@@ -311,6 +311,16 @@ describe('psarn --server … apply against psarnd: what the local apply does', (
           `^psarn: server ${at} refused the UPDATE of zone ${EAST.replaceAll('.', '\\.')}: REFUSED \\(EDE 18: [^\\n]*${server}[^\\n]*\\); nothing was written\\n$`,
         ),
       );
+      // --json: the object still, saying nothing was written and which zones were not.
+      const json = await remote(['apply', 'new.yaml', '--json'], { PSARN_SERVER: at });
+      assert.equal(json.status, 1);
+      const out = JSON.parse(json.stdout) as {
+        applied: boolean;
+        add: number;
+        serials: unknown[];
+        notApplied: string[];
+      };
+      assert.deepEqual([out.applied, out.add, out.serials, out.notApplied], [false, 1, [], [EAST]]);
       const got = await remote(['route', 'get', `${E}:orders/secondary`]);
       assert.equal(got.status, 1, 'not on the primary');
     } finally {
