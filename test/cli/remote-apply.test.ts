@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { MissingZones, RemoteApplyReader, type ZoneRead } from '../../src/cli/remote/apply-reader.js';
+import { RemoteApplyReader, type ZoneRead } from '../../src/cli/remote/apply-reader.js';
 import { MAX_UPDATE_BYTES, zoneOrder, zoneUpdates } from '../../src/cli/remote/apply-update.js';
 import type { RemoteSession } from '../../src/cli/remote/session.js';
 import { parseRoutesYaml } from '../../src/config/routes-file.js';
@@ -187,16 +187,15 @@ describe('remote apply: the UPDATEs of a zone', () => {
 });
 
 describe('remote apply: the reader', () => {
-  it('a zone not read yet is asked for (MissingZones), every zone for a listing of all', () => {
+  it('a zone not read yet: no route, and noted (every zone for a listing of all) for the next round', () => {
     const reader = new RemoteApplyReader({} as RemoteSession, NS);
-    assert.throws(
-      () => reader.getRoute(EAST, 'a'),
-      (err: unknown) => err instanceof MissingZones && (err.zones as string[])[0] === EAST,
-    );
-    assert.throws(
-      () => reader.listRoutes(),
-      (err: unknown) => err instanceof MissingZones && err.zones === 'all',
-    );
+    assert.equal(reader.getRoute(EAST, 'a'), undefined);
+    assert.deepEqual([...reader.listRoutes(WEST)], []);
+    assert.deepEqual(reader.takeMissing(), [EAST, WEST]);
+    assert.equal(reader.takeMissing(), undefined, 'taken');
+    assert.deepEqual([...reader.listRoutes()], []);
+    reader.getRoute(EAST, 'a');
+    assert.equal(reader.takeMissing(), 'all');
     assert.deepEqual([...reader.operations()], []);
   });
 });

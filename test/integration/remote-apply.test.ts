@@ -186,6 +186,14 @@ describe('psarn --server … apply against psarnd: what the local apply does', (
     assert.deepEqual(applied().slice(-2), [WEST, EAST]);
     assert.equal(await serialOf(EAST), 13);
     assert.equal(await serialOf(WEST), 11);
+    // An alias into a zone the file does not name: that zone is read too, and the alias checked there.
+    file('into-west.yaml', `routes:\n  - { psarn: "${E}:orders/to-west", alias: "${W}:orders/created" }\n`);
+    const into = await same('apply', 'into-west.yaml');
+    assert.match(into.stdout, /^Plan: 1 to add, 0 to change, 0 to delete\.$/m);
+    file('dangling.yaml', `routes:\n  - { psarn: "${E}:orders/to-none", alias: "${W}:orders/none" }\n`);
+    const dangling = await same('apply', 'dangling.yaml');
+    assert.equal(dangling.status, 2);
+    assert.match(dangling.stderr, /which is not a route \(not in the file, nor in the database\)/);
   });
 
   it('a bad file: exit 2, the local message, before connecting', async () => {

@@ -8,9 +8,9 @@
  * `RemoteApplyReader` is the ApplyReader planApply reads (src/ops/apply.ts). planApply is
  * synchronous (locally it runs inside one SQLite transaction), and it reads a zone outside the
  * file only when an alias leads there, or every zone when `--prune` deletes a route (is an alias
- * outside the file pointing at it?). So a read of a zone not yet fetched throws MissingZones,
- * and the caller fetches it and plans again: each round fetches at least one more zone, so the
- * rounds end.
+ * outside the file pointing at it?). So a read of a zone not yet fetched answers "no route" and
+ * notes the zone (`missing`); the caller then drops that plan (or its error), fetches the zones
+ * and plans again: each round fetches at least one more zone, so the rounds end.
  */
 import type { ApplyReader } from '../../ops/apply.js';
 import { routeName } from '../../psarn/name.js';
@@ -36,16 +36,6 @@ export interface ZoneRead {
   routes: Map<string, StoredRoute>;
   /** Every record of the zone by owner name, as sent. */
   records: Map<string, DnsRecord[]>;
-}
-
-/** planApply read a zone not fetched yet: fetch these (or every zone of the catalog) and plan again. */
-export class MissingZones extends Error {
-  readonly zones: readonly string[] | 'all';
-  constructor(zones: readonly string[] | 'all') {
-    super(`zones not read yet: ${zones === 'all' ? 'all' : zones.join(', ')}`);
-    this.name = 'MissingZones';
-    this.zones = zones;
-  }
 }
 
 /** Reads `zone` whole: SOA query (does it exist), then AXFR. @throws CliError naming the server */
@@ -112,6 +102,7 @@ async function catalogZones(session: RemoteSession, namespace: string): Promise<
 export class RemoteApplyReader implements ApplyReader {
   readonly zones = new Map<string, ZoneRead>();
   #all = false;
+  #missing: string[] | 'all' | undefined;
   readonly #session: RemoteSession;
   readonly #namespace: string;
 
@@ -129,20 +120,35 @@ export class RemoteApplyReader implements ApplyReader {
     if (zones === 'all') this.#all = true;
   }
 
-  #zone(zone: string): ZoneRead {
-    const read = this.zones.get(zone);
-    if (read === undefined) throw new MissingZones([zone]);
-    return read;
+  /**
+   * The zones planApply asked for that were not fetched (`'all'`: a listing of every zone) since
+   * the last call; undefined when none: the last plan read only what was fetched.
+   */
+  takeMissing(): string[] | 'all' | undefined {
+    const missing = this.#missing;
+    this.#missing = undefined;
+    return missing;
+  }
+
+  #note(zone: string | 'all'): void {
+    if (zone === 'all' || this.#missing === 'all') this.#missing = 'all';
+    else this.#missing = [...new Set([...(this.#missing ?? []), zone])];
   }
 
   getRoute(zone: string, path: string): StoredRoute | undefined {
-    return this.#zone(zone).routes.get(path);
+    const read = this.zones.get(zone);
+    if (read === undefined) this.#note(zone);
+    return read?.routes.get(path);
   }
 
   listRoutes(zone?: string): Iterable<StoredRoute> {
-    if (zone !== undefined) return [...this.#zone(zone).routes.values()].sort((a, b) => cmp(a.path, b.path));
-    if (!this.#all) throw new MissingZones('all');
-    return [...this.zones.keys()].sort(cmp).flatMap((z) => this.listRoutes(z) as StoredRoute[]);
+    if (zone === undefined) {
+      if (!this.#all) this.#note('all');
+      return [...this.zones.keys()].sort(cmp).flatMap((z) => this.listRoutes(z) as StoredRoute[]);
+    }
+    const read = this.zones.get(zone);
+    if (read === undefined) this.#note(zone);
+    return [...(read?.routes.values() ?? [])].sort((a, b) => cmp(a.path, b.path));
   }
 
   /** Operations live in the primary's database; DNS does not show them (docs/design.md#apply). */

@@ -13,6 +13,7 @@
  * would have: an alias loop, …); the same apply run again writes only what is left.
  */
 
+import type { RouteEntry } from '../../config/routes-file.js';
 import { ECHO_LONG, echo } from '../../errors.js';
 import type { ApplyPlan, PlanItem } from '../../ops/apply.js';
 import { planApply } from '../../ops/apply.js';
@@ -21,7 +22,7 @@ import type { Command } from '../args.js';
 import { appliedLine, fileError, formatPlan, planJson, readFile } from '../commands/apply.js';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
-import { MissingZones, RemoteApplyReader } from './apply-reader.js';
+import { RemoteApplyReader } from './apply-reader.js';
 import { zoneOrder, zoneUpdates } from './apply-update.js';
 import { readZoneSerial } from './route-read.js';
 import { RemoteSession, type SessionOptions } from './session.js';
@@ -49,17 +50,22 @@ export async function remoteApply(
   const session = await RemoteSession.open(target, sessionOptions);
   try {
     const reader = new RemoteApplyReader(session, ns);
-    // The file's zones first; planApply asks for any other it needs (MissingZones).
-    await reader.fetch([...new Set(entries.map((e) => zoneName(e.psarn, ns)))]);
-    let plan: ApplyPlan;
-    for (;;) {
+    // The file's zones first; then any other a plan asks for (takeMissing).
+    await reader.fetch(fileZones(entries, ns));
+    let plan: ApplyPlan | undefined;
+    while (plan === undefined) {
+      let failure: unknown;
       try {
         plan = planApply(reader, entries, options);
-        break;
       } catch (err) {
-        if (!(err instanceof MissingZones)) throw fileError(err, cmd.file, cmd.file);
-        await reader.fetch(err.zones);
+        failure = err;
       }
+      // A plan (or a refusal) that read a zone not fetched yet is dropped: fetch it, plan again.
+      const missing = reader.takeMissing();
+      if (missing !== undefined) {
+        plan = undefined;
+        await reader.fetch(missing);
+      } else if (plan === undefined) throw fileError(failure, cmd.file, cmd.file);
     }
     if (cmd.dryRun) {
       if (cmd.json) out.write(`${JSON.stringify({ dryRun: true, applied: false, ...planJson(plan, ns) })}\n`);
@@ -78,7 +84,11 @@ export async function remoteApply(
     // Every message is built (and the order found) before the first is sent: a refusal here writes nothing.
     const order = zoneOrder(plan, reader, ns);
     const byZone = new Map<string, PlanItem[]>();
-    for (const item of plan.items) byZone.set(item.zone, [...(byZone.get(item.zone) ?? []), item]);
+    for (const item of plan.items) {
+      const list = byZone.get(item.zone) ?? [];
+      byZone.set(item.zone, list);
+      list.push(item);
+    }
     const updates = order.map((zone) => ({
       zone,
       messages: zoneUpdates(reader.zones.get(zone)!, byZone.get(zone)!, plan, reader, ns, () => session.id()),
@@ -110,6 +120,19 @@ export async function remoteApply(
   } finally {
     session.close();
   }
+}
+
+/** The zones the file names; an entry whose name is bad is left to planApply, which says so with its line. */
+function fileZones(entries: readonly RouteEntry[], namespace: string): string[] {
+  const zones = new Set<string>();
+  for (const entry of entries) {
+    try {
+      zones.add(zoneName(entry.psarn, namespace));
+    } catch {
+      // planApply reports it (wantedOf), naming the line.
+    }
+  }
+  return [...zones];
 }
 
 /** The error of an UPDATE that failed, with what was written before it and what was not. */
