@@ -324,6 +324,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'leaves out takes its default (ttl: config defaultTtl, policy weighted, no metadata).',
       'Refused (nothing written): a route with an active rollout or hold (exit 1). Exit 2: a bad file',
       '(every error names the file, the line and the route). Format: config/demo-routes.yaml.',
+      'With --server: the same plan from the zones read by AXFR, then one UPDATE per zone (each zone',
+      'all or nothing; the first that fails stops the apply and names the zones written).',
       '--dry-run       print the plan only; write nothing',
       '--prune         also delete the routes of the zones the file names that it does not list',
       '                (other zones are never touched)',

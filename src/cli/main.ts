@@ -27,6 +27,7 @@ import { databaseFault } from './db-faults.js';
 import { type DigDeps, runDig } from './dig.js';
 import type { DigArgs } from './dig-args.js';
 import { CliError, OutputClosedError, oneLine, stderrLine, usageError } from './errors.js';
+import { remoteApply } from './remote/apply.js';
 import { type RemoteCommand, runRemote } from './remote/commands.js';
 import type { RemoteOpCommand } from './remote/ops.js';
 import type { SessionOptions } from './remote/session.js';
@@ -121,29 +122,24 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
   if (remote !== undefined && (command.kind === 'route history' || command.kind === 'route revert')) {
     throw remoteHistoryRefusal(command.kind, remote.label);
   }
-  if (remote !== undefined && REMOTE_KINDS.has(command.kind)) {
+  const remoteKind = REMOTE_KINDS.has(command.kind) || REMOTE_OP_KINDS.has(command.kind) || command.kind === 'apply';
+  if (remote !== undefined && remoteKind) {
     // Both on the line: the user cannot mean both (PSARN_DB and a config's db are just unused).
     if (inv.global.db !== undefined) {
       throw usageError(`give --db FILE (the local database) or --server (${remote.label}), not both`);
     }
-    await runRemote(command as RemoteCommand, ctx, remote, options.remote);
-    return;
-  }
-  // rollout, hold, release: a control record in a signed UPDATE, run by the primary psarnd
-  // (docs/design.md#remote-operations).
-  if (remote !== undefined && REMOTE_OP_KINDS.has(command.kind)) {
-    if (inv.global.db !== undefined) {
-      throw usageError(`give --db FILE (the local database) or --server (${remote.label}), not both`);
+    if (command.kind === 'apply') {
+      // The server's zones read by AXFR, written by UPDATE (src/cli/remote/apply.ts).
+      await remoteApply(command, ctx, remote, options.remote);
+    } else if (REMOTE_OP_KINDS.has(command.kind)) {
+      // rollout, hold, release: a control record in a signed UPDATE, run by the primary psarnd
+      // (docs/design.md#remote-operations).
+      const { runRemoteOp } = await import('./remote/ops.js');
+      await runRemoteOp(command as RemoteOpCommand, ctx, remote, options.remote, options.wallClock);
+    } else {
+      await runRemote(command as RemoteCommand, ctx, remote, options.remote);
     }
-    const { runRemoteOp } = await import('./remote/ops.js');
-    await runRemoteOp(command as RemoteOpCommand, ctx, remote, options.remote, options.wallClock);
     return;
-  }
-  // apply writes a local database in one transaction, which DNS UPDATE cannot carry across zones.
-  if (remote !== undefined && command.kind === 'apply') {
-    throw usageError(
-      `psarn apply writes a local database, not a server (${remote.label}); run it where the primary's database is, with --db FILE`,
-    );
   }
   try {
     await run(command, ctx, options, remote);

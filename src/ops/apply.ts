@@ -26,6 +26,19 @@ import {
 } from '../store/types.js';
 import { type CheckedRoute, checkRoute, MAX_ALIAS_CHAIN } from '../store/validate.js';
 
+/**
+ * What planApply reads: the routes as they are now, and the operations that own some of them.
+ * The Store is one (the local apply, inside its transaction); the remote apply reads a server's
+ * zones by AXFR into another (src/cli/remote/apply-reader.ts), so both print the same plan.
+ */
+export interface ApplyReader {
+  getRoute(zone: string, path: string): StoredRoute | undefined;
+  /** Every route of `zone`, or of every zone when undefined. */
+  listRoutes(zone?: string): Iterable<StoredRoute>;
+  /** The active operations (rollouts, holds); a reader that cannot see them returns none. */
+  operations(filter: { active: true }): Iterable<Pick<Operation, 'id' | 'kind' | 'status' | 'zone' | 'path'>>;
+}
+
 export interface ApplyOptions {
   /** Names the file in errors (already as it should be shown). */
   file: string;
@@ -129,14 +142,15 @@ interface Wanted {
 }
 
 /**
- * What applying `entries` to `store` would do. Reads only; call it in a transaction (as
- * applyRoutes does) for a plan no other writer can change before it is written.
+ * What applying `entries` to the routes `store` holds would do. Reads only; with the Store, call
+ * it in a transaction (as applyRoutes does) for a plan no other writer can change before it is
+ * written.
  * @throws RoutesFileError naming the file, the line and the route: a route the store refuses
  *   (too large, a repeated target), a name too long under the namespace, an alias the plan
  *   would leave pointing at nothing, into a loop or past MAX_ALIAS_CHAIN aliases, a prune that
  *   would leave an alias outside the file pointing at nothing
  */
-export function planApply(store: Store, entries: readonly RouteEntry[], options: ApplyOptions): ApplyPlan {
+export function planApply(store: ApplyReader, entries: readonly RouteEntry[], options: ApplyOptions): ApplyPlan {
   const wanted = entries.map((entry) => wantedOf(entry, options));
   const byName = new Map(wanted.map((w) => [w.name, w]));
   const zones = [...new Set(wanted.map((w) => w.zone))];
@@ -240,9 +254,9 @@ export function blockedError(blocked: readonly BlockedItem[]): StoreError {
   );
 }
 
-function blockedItems(store: Store, items: readonly PlanItem[]): BlockedItem[] {
+function blockedItems(store: ApplyReader, items: readonly PlanItem[]): BlockedItem[] {
   if (items.length === 0) return [];
-  const active = new Map<string, Operation>();
+  const active = new Map<string, Pick<Operation, 'id' | 'kind' | 'status'>>();
   for (const op of store.operations({ active: true })) active.set(key(op.zone, op.path), op);
   if (active.size === 0) return [];
   return items.flatMap((item) => {
@@ -275,7 +289,7 @@ function wantedOf(entry: RouteEntry, options: ApplyOptions): Wanted {
  * file may point at a route the plan deletes.
  */
 function checkAliases(
-  store: Store,
+  store: ApplyReader,
   wanted: readonly Wanted[],
   byName: ReadonlyMap<string, Wanted>,
   deleted: ReadonlySet<string>,

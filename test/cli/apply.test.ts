@@ -240,10 +240,11 @@ describe('psarn apply refusals', () => {
     );
     await refused(['apply', 'missing.yaml'], 1, 'routes file missing.yaml: cannot read it (ENOENT)');
     await refused(['apply'], 2, /^psarn: missing <routes\.yaml> for 'psarn apply'/);
+    // apply runs over --server (test/integration/remote-apply.test.ts), but not on both at once.
     await refused(
-      ['apply', 'base.yaml', '--server', '127.0.0.1:53'],
+      ['apply', 'base.yaml', '--server', '127.0.0.1:53', '--db', s.db],
       2,
-      /^psarn: psarn apply writes a local database, not a server/,
+      /^psarn: give --db FILE \(the local database\) or --server \(127\.0\.0\.1:53\), not both\n$/,
     );
   });
 

@@ -57,7 +57,8 @@ export function formatPlan(plan: ApplyPlan, namespace: string, file: string): st
   return `${plan.items.map((i) => formatPlanItem(i, namespace)).join('')}\n${planSummary(plan)}\n`;
 }
 
-function planJson(plan: ApplyPlan, namespace: string) {
+/** The plan as `--json` prints it (without `dryRun`, `applied`, `serials`). */
+export function planJson(plan: ApplyPlan, namespace: string) {
   return {
     add: plan.add,
     change: plan.change,
@@ -76,7 +77,7 @@ function planJson(plan: ApplyPlan, namespace: string) {
 }
 
 /** The file read and checked (grammar, limits, the targets policy) before any database is opened. */
-function readFile(cmd: Of<'apply'>, ctx: Context): RouteEntry[] {
+export function readFile(cmd: Of<'apply'>, ctx: Context): RouteEntry[] {
   const path = resolve(ctx.io.cwd, cmd.file);
   try {
     const entries = loadRoutesFile(path);
@@ -94,7 +95,7 @@ function readFile(cmd: Of<'apply'>, ctx: Context): RouteEntry[] {
 }
 
 /** A bad file is bad input (exit 2); messages name the file as the user typed it. */
-function fileError(err: unknown, shown: string, path: string): unknown {
+export function fileError(err: unknown, shown: string, path: string): unknown {
   if (!(err instanceof RoutesFileError)) return err;
   // loadRoutesFile names the resolved path; the user typed `shown`.
   const message = err.message.split(echo(path, ECHO_LONG)).join(echo(shown, ECHO_LONG));
@@ -160,9 +161,15 @@ export function apply(cmd: Of<'apply'>, ctx: Context): void {
   }
   out.write(formatPlan(plan, ns, options.file));
   if (plan.items.length === 0) return;
-  const ms = Math.round(ctx.now() - started);
+  out.write(appliedLine(plan, serials, ctx.now() - started));
+}
+
+/** `Applied: 1 added, 0 changed, 0 deleted in 1 zone (Z serial 7) in 4 ms.` */
+export function appliedLine(
+  plan: Pick<ApplyPlan, 'add' | 'change' | 'delete'>,
+  serials: readonly { zone: string; serial: number }[],
+  ms: number,
+): string {
   const zones = serials.map((s) => `${s.zone} serial ${s.serial}`).join(', ');
-  out.write(
-    `Applied: ${plan.add} added, ${plan.change} changed, ${plan.delete} deleted in ${serials.length} ${serials.length === 1 ? 'zone' : 'zones'} (${zones}) in ${ms} ms.\n`,
-  );
+  return `Applied: ${plan.add} added, ${plan.change} changed, ${plan.delete} deleted in ${serials.length} ${serials.length === 1 ? 'zone' : 'zones'} (${zones}) in ${Math.round(ms)} ms.\n`;
 }

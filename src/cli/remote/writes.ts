@@ -32,7 +32,7 @@ const PREREQUISITE_FAILED: ReadonlySet<number> = new Set([
  * Sends one UPDATE and checks its answer.
  * @throws CliError "… changed on the server meanwhile" when a prerequisite failed; the refusal otherwise
  */
-async function sendUpdate(session: RemoteSession, update: UpdateMessage, what: string): Promise<void> {
+export async function sendUpdate(session: RemoteSession, update: UpdateMessage, what: string): Promise<void> {
   const reply: RemoteReply = await session.exchange(encodeUpdate(update));
   const rcode = reply.message.rcode;
   if (rcode === Rcode.NOERROR) return;
