@@ -235,6 +235,11 @@ function buildCommand(name: string, rest: string[], v: Values): Command {
   // No argument of any command may be empty (a file, a psARN, a zone, a name).
   const empty = rest.indexOf('');
   if (empty >= 0) throw usageError(`empty argument ${empty + 1} for 'psarn ${name}'; usage: ${COMMANDS[name]!.usage}`);
+  // What the command groups that parse their own arguments (route writes, rollout, hold) are given.
+  const helpers = {
+    psarn: psarnArg,
+    expect: (min: number, max: number, what: string) => expectArgs(name, rest, min, max, what),
+  };
   switch (name) {
     case 'help': {
       expectArgs(name, rest, 0, 2, 'command');
@@ -245,20 +250,14 @@ function buildCommand(name: string, rest: string[], v: Values): Command {
     case 'route weight':
     case 'route alias':
     case 'route delete':
-      return routeWriteCommand(name, rest, v, {
-        psarn: psarnArg,
-        expect: (min, max, what) => expectArgs(name, rest, min, max, what),
-      });
+      return routeWriteCommand(name, rest, v, helpers);
     case 'rollout start':
     case 'rollout status':
     case 'rollout pause':
     case 'rollout resume':
     case 'rollout promote':
     case 'rollout abort':
-      return rolloutCommand(name, rest, v, {
-        psarn: psarnArg,
-        expect: (min, max, what) => expectArgs(name, rest, min, max, what),
-      });
+      return rolloutCommand(name, rest, v, helpers);
     case 'route get': {
       expectArgs(name, rest, 1, 1, '<psARN>');
       return { kind: name, psarn: psarnArg(rest[0]!), json: v.json === true };
@@ -268,10 +267,7 @@ function buildCommand(name: string, rest: string[], v: Values): Command {
       return { kind: name, ...(rest[0] === undefined ? {} : { scope: rest[0] }), json: v.json === true };
     case 'hold':
     case 'release':
-      return holdCommand(name, rest, v, {
-        psarn: psarnArg,
-        expect: (min, max, what) => expectArgs(name, rest, min, max, what),
-      });
+      return holdCommand(name, rest, v, helpers);
     case 'route history': {
       expectArgs(name, rest, 1, 1, '<psARN>');
       const limit = typeof v.limit === 'string' ? wholeNumber('--limit', v.limit, 1, 1_000_000_000) : undefined;

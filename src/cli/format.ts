@@ -2,34 +2,13 @@
  * Output of the route commands, pure: a StoredRoute as a readable block, a list line, or JSON,
  * and what a write changed, old → new.
  */
-import { nameToPsarn, parseZoneName, routeName } from '../psarn/name.js';
-import { formatPsarn } from '../psarn/psarn.js';
+import { aliasPsarn, routeName, routePsarn } from '../psarn/name.js';
 import { hasCredentialQuery, redactTarget } from '../psarn/target-policy.js';
 import type { RouteChange, StoredRoute, TargetSpec } from '../store/types.js';
 import { computeShares, formatShare } from './shares.js';
 
-/**
- * The psARN of a stored route. A zone the grammar no longer takes (a region such as `useast1`
- * written before the AWS region rule) is still shown, from its labels, so listing never fails.
- */
-export function routePsarn(route: Pick<StoredRoute, 'zone' | 'path'>, namespace: string): string {
-  try {
-    const key = parseZoneName(route.zone, namespace);
-    return formatPsarn({ ...key, path: route.path.split('/') });
-  } catch {
-    const [account, region, partition] = route.zone.split('.');
-    return `arn:${partition}:psarn:${region}:${account}:${route.path}`;
-  }
-}
-
-/** An alias target (a DNS name) as a psARN, or the name itself when it is not one. */
-export function aliasPsarn(alias: string, namespace: string): string {
-  try {
-    return formatPsarn(nameToPsarn(alias, namespace));
-  } catch {
-    return alias;
-  }
-}
+// The psARN of a stored route and of an alias target (src/psarn/name.ts: psarnd's control reads show them too).
+export { aliasPsarn, routePsarn };
 
 export interface RouteView {
   psarn: string;

@@ -5,6 +5,8 @@
  * words them, so `psarn --server … rollout abort` says what `psarn rollout abort` says. Also the
  * state a signed control query reads: the views `rollout status --json` and `hold --json` print.
  */
+
+import { aliasPsarn, routePsarn } from '../psarn/name.js';
 import type { Store } from '../store/store.js';
 import type { ZoneParams } from '../store/types.js';
 import type { ControlKind } from './control.js';
@@ -21,7 +23,7 @@ import {
   startRollout,
   type WriteContext,
 } from './rollout-ops.js';
-import { aliasPsarnOf, type HoldView, holdView, type RolloutView, rolloutView, routePsarnOf } from './rollout-view.js';
+import { type HoldView, holdView, type RolloutView, rolloutView } from './rollout-view.js';
 
 export interface ControlEnv {
   store: Store;
@@ -78,11 +80,11 @@ function holdRefusal(err: HoldError): ControlOutcome {
  */
 export function runControl(env: ControlEnv, req: ControlRequest): ControlOutcome {
   const { store } = env;
-  const psarn = routePsarnOf(req, env.namespace);
+  const psarn = routePsarn(req, env.namespace);
   const wc: WriteContext = { store, params: env.params, actor: env.actor, now: env.now() };
   const bad = (text: string): ControlOutcome => ({ result: 'bad', text });
   if (req.kind === 'hold') {
-    const show = (zone: string, path: string) => routePsarnOf({ zone, path }, env.namespace);
+    const show = (zone: string, path: string) => routePsarn({ zone, path }, env.namespace);
     try {
       if (req.verb === 'hold') {
         const args = readHoldArgs(req.args);
@@ -125,7 +127,7 @@ export function runControl(env: ControlEnv, req: ControlRequest): ControlOutcome
       to: args.value.to,
       schedule: args.value.schedule,
       ...(args.value.gate === undefined ? {} : { gate: args.value.gate }),
-      show: (name) => aliasPsarnOf(name, env.namespace),
+      show: (name) => aliasPsarn(name, env.namespace),
     });
     if ('refused' in r) return rolloutRefusal(r, psarn);
     return { result: 'done', routeChanged: r.change !== undefined };

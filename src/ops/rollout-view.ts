@@ -5,31 +5,10 @@
  * the local one prints.
  */
 
-import { nameToPsarn, parseZoneName } from '../psarn/name.js';
-import { formatPsarn } from '../psarn/psarn.js';
-import type { Operation, StoredRoute } from '../store/types.js';
+import { routePsarn } from '../psarn/name.js';
+import type { Operation } from '../store/types.js';
 import type { HoldState } from './hold.js';
 import { formatDuration, type Gate, type RolloutState } from './rollout.js';
-
-/** A route's psARN (its zone and path); the raw form when the zone is not of the namespace. */
-export function routePsarnOf(route: Pick<StoredRoute, 'zone' | 'path'>, namespace: string): string {
-  try {
-    const key = parseZoneName(route.zone, namespace);
-    return formatPsarn({ ...key, path: route.path.split('/') });
-  } catch {
-    const [account, region, partition] = route.zone.split('.');
-    return `arn:${partition}:psarn:${region}:${account}:${route.path}`;
-  }
-}
-
-/** An alias target (a DNS name) as a psARN, or the name itself when it is not one. */
-export function aliasPsarnOf(alias: string, namespace: string): string {
-  try {
-    return formatPsarn(nameToPsarn(alias, namespace));
-  } catch {
-    return alias;
-  }
-}
 
 /**
  * A Prometheus URL as status shows it: a password in its userinfo (basic auth,
@@ -79,7 +58,7 @@ export function rolloutView(op: Operation<RolloutState>, namespace: string): Rol
   const s: RolloutState = op.state;
   return {
     id: op.id,
-    psarn: routePsarnOf(op, namespace),
+    psarn: routePsarn(op, namespace),
     zone: op.zone,
     path: op.path,
     to: s.to,
@@ -117,7 +96,7 @@ export function holdView(
   rollout: Operation | undefined,
 ): HoldView {
   return {
-    psarn: routePsarnOf(op, namespace),
+    psarn: routePsarn(op, namespace),
     hold: op,
     ...(epoch === undefined ? {} : { epoch }),
     ...(rollout === undefined ? {} : { rollout: redacted(rollout) }),

@@ -306,3 +306,27 @@ export function labelsToPath(relativeLabels: readonly string[]): string[] | unde
   }
   return path;
 }
+
+/**
+ * The psARN of a route of a zone (a stored route, an operation). A zone the grammar no longer
+ * takes (a region such as `useast1` written before the AWS region rule) is still shown, from its
+ * labels, so listing never fails.
+ */
+export function routePsarn(route: { zone: string; path: string }, namespace: string): string {
+  try {
+    const key = parseZoneName(route.zone, namespace);
+    return formatPsarn({ ...key, path: route.path.split('/') });
+  } catch {
+    const [account, region, partition] = route.zone.split('.');
+    return `arn:${partition}:psarn:${region}:${account}:${route.path}`;
+  }
+}
+
+/** An alias target (a DNS name) as a psARN, or the name itself when it is not one. */
+export function aliasPsarn(alias: string, namespace: string): string {
+  try {
+    return formatPsarn(nameToPsarn(alias, namespace));
+  } catch {
+    return alias;
+  }
+}

@@ -13,7 +13,8 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type MainOptions, main } from '../../src/cli/main.js';
+import type { MainOptions } from '../../src/cli/main.js';
+import { type Run, run } from '../helpers/cli-main.js';
 import { cliOn, projectRoot, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
 
 const EAST = '123456789012.us-east-1.aws.psarn.internal.';
@@ -22,23 +23,6 @@ const E = 'arn:aws:psarn:us-east-1:123456789012';
 const W = 'arn:aws:psarn:us-west-2:123456789012';
 const L = 'arn:aws:lambda:us-east-1:123456789012:function';
 const KEY = randomBytes(32).toString('base64');
-
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(argv: string[], env: Record<string, string>, cwd: string, options: MainOptions = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const status = await main(
-    argv,
-    { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env, cwd },
-    options,
-  );
-  return { status, stdout, stderr };
-}
 
 /** The time an apply took is the one thing that differs between two runs. */
 const timeless = (r: Run): Run => ({ ...r, stdout: r.stdout.replace(/ in \d+ ms\.$/m, ' in <n> ms.') });

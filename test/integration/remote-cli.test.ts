@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import { type MainOptions, main } from '../../src/cli/main.js';
+import type { MainOptions } from '../../src/cli/main.js';
+import { type Run, run } from '../helpers/cli-main.js';
 import { cliOn, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
 
 const Z = '123456789012.us-east-1.aws.psarn.internal.';
@@ -35,23 +36,6 @@ audit.orders 120 IN URI 10 1 "${Q1}"
 audit.orders 120 IN TXT "v=psarn1" "policy=fanout" "epoch=3"
 latest.orders 60 IN CNAME created.orders
 `;
-
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(argv: string[], env: Record<string, string>, cwd: string, options: MainOptions = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const status = await main(
-    argv,
-    { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env, cwd },
-    options,
-  );
-  return { status, stdout, stderr };
-}
 
 describe('psarn --server against psarnd: same output as the local command', () => {
   let d: RunningDaemon;

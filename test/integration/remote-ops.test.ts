@@ -17,8 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import { type MainOptions, main } from '../../src/cli/main.js';
 import { Type } from '../../src/wire/types.js';
+import { type Run, run } from '../helpers/cli-main.js';
 import { entryArgs, projectRoot, type RunningDaemon, startAll, startPsarnd } from '../helpers/daemon.js';
 import { query } from '../helpers/dns.js';
 import { type FakeSqs, startFakeSqs } from '../helpers/fake-sqs.js';
@@ -48,23 +48,6 @@ audit.orders 120 IN URI 10 1 "${Q1}"
 audit.orders 120 IN TXT "v=psarn1" "policy=fanout"
 latest.orders 60 IN CNAME created.orders
 `;
-
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(argv: string[], env: Record<string, string>, cwd: string, options: MainOptions = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const status = await main(
-    argv,
-    { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env, cwd },
-    options,
-  );
-  return { status, stdout, stderr };
-}
 
 /** What differs by nature between the two: the times (two clocks), the actor. */
 function norm(text: string): string {

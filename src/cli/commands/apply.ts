@@ -115,16 +115,21 @@ function writeError(err: unknown): unknown {
   return err;
 }
 
+/** What planApply needs of the command and the config (the local and the remote apply). */
+export function planOptions(cmd: Of<'apply'>, ctx: Context) {
+  return {
+    file: echo(cmd.file, ECHO_LONG),
+    defaultTtl: ctx.config.defaultTtl,
+    namespace: ctx.config.namespace,
+    prune: cmd.prune,
+  };
+}
+
 export function apply(cmd: Of<'apply'>, ctx: Context): void {
   const started = ctx.now();
   const entries = readFile(cmd, ctx);
   const ns = ctx.config.namespace;
-  const options = {
-    file: echo(cmd.file, ECHO_LONG),
-    defaultTtl: ctx.config.defaultTtl,
-    namespace: ns,
-    prune: cmd.prune,
-  };
+  const options = planOptions(cmd, ctx);
   const out = ctx.io.stdout;
   if (cmd.dryRun) {
     const store = ctx.openStore();

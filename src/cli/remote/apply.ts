@@ -14,12 +14,11 @@
  */
 
 import type { RouteEntry } from '../../config/routes-file.js';
-import { ECHO_LONG, echo } from '../../errors.js';
 import type { ApplyPlan, PlanItem } from '../../ops/apply.js';
 import { planApply } from '../../ops/apply.js';
 import { zoneName } from '../../psarn/name.js';
 import type { Command } from '../args.js';
-import { appliedLine, fileError, formatPlan, planJson, readFile } from '../commands/apply.js';
+import { appliedLine, fileError, formatPlan, planJson, planOptions, readFile } from '../commands/apply.js';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
 import { RemoteApplyReader } from './apply-reader.js';
@@ -40,12 +39,7 @@ export async function remoteApply(
   const started = ctx.now();
   const entries = readFile(cmd, ctx);
   const ns = ctx.config.namespace;
-  const options = {
-    file: echo(cmd.file, ECHO_LONG),
-    defaultTtl: ctx.config.defaultTtl,
-    namespace: ns,
-    prune: cmd.prune,
-  };
+  const options = planOptions(cmd, ctx);
   const out = ctx.io.stdout;
   const session = await RemoteSession.open(target, sessionOptions);
   try {
