@@ -1,4 +1,5 @@
 /** The CLI's main() in this process, its output captured: what the remote-CLI tests compare. */
+import { copyFileSync } from 'node:fs';
 import { type MainOptions, main } from '../../src/cli/main.js';
 
 export interface Run {
@@ -22,4 +23,20 @@ export async function run(
     options,
   );
   return { status, stdout, stderr };
+}
+
+/**
+ * `psarn db init` then `psarn zone import <zoneFile>` into `db` (zoneFile relative to `dir`),
+ * then a byte-for-byte copy at `copy`: a server's database and the local twin the remote-CLI
+ * tests run the same command on.
+ */
+export async function seedTwins(dir: string, zoneFile: string, db: string, copy: string): Promise<void> {
+  for (const argv of [
+    ['db', 'init'],
+    ['zone', 'import', zoneFile],
+  ]) {
+    const r = await run(argv, { PSARN_DB: db }, dir);
+    if (r.status !== 0) throw new Error(`psarn ${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+  }
+  copyFileSync(db, copy);
 }

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MainOptions } from '../../src/cli/main.js';
-import { type Run, run } from '../helpers/cli-main.js';
+import { type Run, run, seedTwins } from '../helpers/cli-main.js';
 import { cliOn, projectRoot, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
 
 const EAST = '123456789012.us-east-1.aws.psarn.internal.';
@@ -83,14 +83,7 @@ describe('psarn --server … apply against psarnd: what the local apply does', (
         )
         .join(''),
     );
-    for (const argv of [
-      ['db', 'init'],
-      ['zone', 'import', 'seed.zone'],
-    ]) {
-      const r = await run(argv, { PSARN_DB: db }, dir);
-      assert.equal(r.status, 0, r.stderr);
-    }
-    copyFileSync(db, copy);
+    await seedTwins(dir, 'seed.zone', db, copy);
     copyFileSync(join(projectRoot, 'config', 'demo-routes.yaml'), join(dir, 'demo-routes.yaml'));
     d = await startPsarnd({
       db,

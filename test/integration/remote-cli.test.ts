@@ -8,14 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import type { MainOptions } from '../../src/cli/main.js';
-import { type Run, run } from '../helpers/cli-main.js';
+import { type Run, run, seedTwins } from '../helpers/cli-main.js';
 import { cliOn, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
 
 const Z = '123456789012.us-east-1.aws.psarn.internal.';
@@ -74,14 +74,7 @@ describe('psarn --server against psarnd: same output as the local command', () =
     const db = join(dir, 'server.db');
     copy = join(dir, 'copy.db');
     writeFileSync(join(dir, 'seed.zone'), SEED);
-    for (const argv of [
-      ['db', 'init'],
-      ['zone', 'import', 'seed.zone'],
-    ]) {
-      const r = await run(argv, { PSARN_DB: db }, dir);
-      assert.equal(r.status, 0, r.stderr);
-    }
-    copyFileSync(db, copy);
+    await seedTwins(dir, 'seed.zone', db, copy);
     d = await startPsarnd({
       db,
       demoRoutes: '',

@@ -12,13 +12,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { Type } from '../../src/wire/types.js';
-import { type Run, run } from '../helpers/cli-main.js';
+import { type Run, run, seedTwins } from '../helpers/cli-main.js';
 import { entryArgs, projectRoot, type RunningDaemon, startAll, startPsarnd } from '../helpers/daemon.js';
 import { query } from '../helpers/dns.js';
 import { type FakeSqs, startFakeSqs } from '../helpers/fake-sqs.js';
@@ -83,14 +83,7 @@ describe('psarn --server rollout/hold/release against psarnd: as the local comma
     const db = join(dir, 'server.db');
     copy = join(dir, 'copy.db');
     writeFileSync(join(dir, 'seed.zone'), SEED);
-    for (const argv of [
-      ['db', 'init'],
-      ['zone', 'import', 'seed.zone'],
-    ]) {
-      const r = await run(argv, { PSARN_DB: db }, dir);
-      assert.equal(r.status, 0, r.stderr);
-    }
-    copyFileSync(db, copy);
+    await seedTwins(dir, 'seed.zone', db, copy);
     d = await startPsarnd({
       db,
       demoRoutes: '',
