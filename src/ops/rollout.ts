@@ -44,8 +44,11 @@ export const PRESETS: Readonly<Record<string, Readonly<Schedule>>> = {
   'all-at-once': { steps: [100], everyMs: 5 * MINUTE },
 };
 
-/** With neither `--preset` nor `--steps`: CodeDeploy's default deployment config (and Argo's without steps). */
-export const DEFAULT_PRESET = 'all-at-once';
+/**
+ * With neither `--preset` nor `--steps`: the steps of the contract's synopsis, `--steps
+ * 10,25,50,100` (docs/design.md#rollouts), every `--every` (default 5m).
+ */
+export const DEFAULT_STEPS: readonly number[] = [10, 25, 50, 100];
 
 /** `--every` when `--steps` is given without it: the interval of CodeDeploy's canary10-5m. */
 export const DEFAULT_EVERY_MS = 5 * MINUTE;
@@ -133,10 +136,7 @@ export function scheduleOf(flags: { preset?: string; steps?: string; every?: str
     if ('problem' in every) return { problem: `--every: ${every.problem}` };
     everyMs = every.value;
   }
-  if (flags.steps === undefined) {
-    const preset = PRESETS[DEFAULT_PRESET]!;
-    return { value: { steps: [...preset.steps], everyMs, preset: DEFAULT_PRESET } };
-  }
+  if (flags.steps === undefined) return { value: { steps: [...DEFAULT_STEPS], everyMs } };
   const steps = parseSteps(flags.steps);
   if ('problem' in steps) return steps;
   return { value: { steps: steps.value, everyMs } };

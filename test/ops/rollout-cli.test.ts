@@ -220,6 +220,15 @@ describe('psarn rollout', () => {
     await ok(['rollout', 'start', P, '--to', V2, '--steps', '50']);
   });
 
+  it('without --preset or --steps takes the steps 10,25,50,100, at --every when given', async () => {
+    await ok(['rollout', 'start', P, '--to', V2, '--every', '1s']);
+    const view = JSON.parse(await ok(['rollout', 'status', P, '--json']));
+    assert.deepEqual(
+      [view.steps, view.everyMs, view.step, view.percent, view.preset],
+      [[10, 25, 50, 100], 1000, 1, 10, undefined],
+    );
+  });
+
   it('blue/green (--steps 100) switches at once and is done', async () => {
     const out = await ok(['rollout', 'start', P, '--to', V2, '--steps', '100']);
     assert.match(out, /: 100% at once\n/);

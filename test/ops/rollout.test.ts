@@ -67,8 +67,9 @@ describe('rollout schedules', () => {
     assert.match(problem(parseSteps('')), /is not a whole percent/);
   });
 
-  it('takes a preset, or steps and every, never both; the default is all-at-once', () => {
-    assert.deepEqual(value(scheduleOf({})), { steps: [100], everyMs: 300_000, preset: 'all-at-once' });
+  it('takes a preset, or steps and every, never both; the default is 10,25,50,100 every 5m', () => {
+    assert.deepEqual(value(scheduleOf({})), { steps: [10, 25, 50, 100], everyMs: 300_000 });
+    assert.deepEqual(value(scheduleOf({ every: '1s' })), { steps: [10, 25, 50, 100], everyMs: 1000 });
     assert.deepEqual(value(scheduleOf({ preset: 'linear10-1m' })).steps.length, 10);
     assert.deepEqual(value(scheduleOf({ steps: '5,50' })), { steps: [5, 50, 100], everyMs: 300_000 });
     assert.deepEqual(value(scheduleOf({ steps: '5,50', every: '1s' })), { steps: [5, 50, 100], everyMs: 1000 });
