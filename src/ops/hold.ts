@@ -6,6 +6,7 @@
  */
 import { parseArn } from '../client/invokers/invoker.js';
 import { PsarnBaseError } from '../errors.js';
+import { savedRoute } from '../store/statements.js';
 import type { Store } from '../store/store.js';
 import type { Operation, RouteChange, SavedRoute, StoredRoute, TargetRouteSpec, ZoneParams } from '../store/types.js';
 
@@ -91,11 +92,6 @@ export function savedSpec(saved: SavedRoute): TargetRouteSpec {
   };
 }
 
-function toSaved(route: StoredRoute): SavedRoute {
-  const { zone: _z, serial: _s, ...saved } = route;
-  return saved;
-}
-
 /** True when `route` is what a hold to `queue` wrote over `saved`. */
 function isHeldRoute(route: StoredRoute | undefined, saved: SavedRoute, queue: string): boolean {
   if (route === undefined || route.alias !== undefined) return false;
@@ -166,7 +162,7 @@ export function holdRoute(store: Store, input: HoldInput): HoldResult {
         `route '${name}' already sends to ${queue}; hold in another queue (a replay would send the messages back into it)`,
       );
     }
-    const saved = toSaved(route);
+    const saved = savedRoute(route);
     const rollout = store.operations({ zone, path, kind: 'rollout', active: true })[0];
     const edit = store.editRoutes(zone, [{ path, make: () => heldSpec(saved, queue) }], input.params, {
       ...(input.actor !== undefined ? { actor: input.actor } : {}),
@@ -260,7 +256,7 @@ export function releaseRoute(store: Store, input: ReleaseInput): ReleaseResult {
       ...hold.state,
       releasedAt: (input.now ?? Date.now)(),
       ...(input.actor !== undefined ? { releasedBy: input.actor } : {}),
-      ...(changed ? { overwritten: current === undefined ? null : toSaved(current) } : {}),
+      ...(changed ? { overwritten: current === undefined ? null : savedRoute(current) } : {}),
     };
     const released = store.updateOperation<HoldState>(hold.id, { status: 'released', state });
     const rollout = store.operations({ zone, path, kind: 'rollout', active: true })[0];

@@ -4,16 +4,9 @@
  * journal row with its actor) and the operation's new state commit together. The CLI and
  * psarnd's driver both write through here. A refusal is a value (`{ refused }`), never a write.
  */
+import { savedRoute } from '../store/statements.js';
 import type { Store } from '../store/store.js';
-import {
-  type EditResult,
-  type Operation,
-  type RouteChange,
-  type SavedRoute,
-  type StoredRoute,
-  StoreError,
-  type ZoneParams,
-} from '../store/types.js';
+import { type EditResult, type Operation, type RouteChange, StoreError, type ZoneParams } from '../store/types.js';
 import {
   type Gate,
   isAsWritten,
@@ -50,12 +43,6 @@ export interface Written {
   op: RolloutOperation;
   /** The route change, undefined when the route did not change (pause, resume). */
   change?: RouteChange;
-}
-
-/** The route as an operation saves it (the journal's form: a StoredRoute without zone and serial). */
-export function savedOf(route: StoredRoute): SavedRoute {
-  const { zone: _zone, serial: _serial, ...rest } = route;
-  return rest;
 }
 
 function firstChange(result: EditResult): RouteChange | undefined {
@@ -103,7 +90,7 @@ export function startRollout(
         refused: `it already has rollout #${running.id} (${running.status}); promote or abort it first`,
       };
     }
-    const saved = savedOf(route);
+    const saved = savedRoute(route);
     const spec = routeAt(saved, to, schedule.steps[0]!);
     const result = store.editRoutes(zone, [{ path, make: () => spec }], ctx.params, { actor: ctx.actor });
     const done = schedule.steps.length === 1;

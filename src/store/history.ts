@@ -8,7 +8,7 @@
  * kept row). Kept apart from statements.ts: only `psarn route history|revert` read it.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import type { JournalOp, SavedRoute, StoredRoute } from './types.js';
+import type { JournalOp, SavedRoute } from './types.js';
 
 /** A journal row of the zone that concerns the route: its own set/delete rows and the zone-wide ones. */
 export interface HistoryRow {
@@ -98,12 +98,6 @@ export interface RouteHistory {
 
 /** What the journal says a route was at some point: a route, none (null), or not recorded (undefined). */
 export type RouteState = SavedRoute | null | undefined;
-
-/** The journal form of a stored route (as statements.ts journalRoute writes it). */
-export function savedRoute(route: StoredRoute): SavedRoute {
-  const { zone: _zone, serial: _serial, ...rest } = route;
-  return rest;
-}
 
 const parse = (text: string | null): SavedRoute | null => (text === null ? null : (JSON.parse(text) as SavedRoute));
 

@@ -6,7 +6,16 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { labelsToPath, routeName } from '../psarn/name.js';
 import { MAX_CNAME_CHAIN } from '../wire/types.js';
-import type { JournalEntry, JournalOp, Policy, RoutePage, StoredRoute, ZoneParams, ZoneRow } from './types.js';
+import type {
+  JournalEntry,
+  JournalOp,
+  Policy,
+  RoutePage,
+  SavedRoute,
+  StoredRoute,
+  ZoneParams,
+  ZoneRow,
+} from './types.js';
 
 const ZONE_COLUMNS = `id, name, serial, epoch, soa_ttl AS soaTtl, mname, rname, refresh, retry, expire, minimum,
   ns_ttl AS nsTtl, nameservers, created`;
@@ -400,9 +409,16 @@ export function* groupRoutes(rows: Iterable<RouteJoinRow>): Generator<StoredRout
   if (current !== undefined) yield current;
 }
 
-/** The route as the journal records it: StoredRoute without zone and serial. */
-export function journalRoute(route: StoredRoute | undefined): string | null {
-  if (route === undefined) return null;
+/**
+ * A route as the journal records it and an operation saves it (SavedRoute): the StoredRoute
+ * without zone and serial.
+ */
+export function savedRoute(route: StoredRoute): SavedRoute {
   const { zone: _zone, serial: _serial, ...rest } = route;
-  return JSON.stringify(rest);
+  return rest;
+}
+
+/** The journal's JSON of a route (savedRoute), or null for none. */
+export function journalRoute(route: StoredRoute | undefined): string | null {
+  return route === undefined ? null : JSON.stringify(savedRoute(route));
 }

@@ -25,7 +25,6 @@ import {
   type HistoryStatements,
   prepareHistoryStatements,
   type RouteHistory,
-  savedRoute,
   stateAfter,
 } from './history.js';
 import { type ImportResult, importZones } from './import.js';
@@ -37,6 +36,7 @@ import {
   journalRoute,
   prepareStatements,
   type Statements,
+  savedRoute,
   toJournalEntry,
   toParamsRow,
   toZoneRow,

@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { driverActor, type RolloutState, scheduleOf, WEIGHT_SCALE } from '../../src/ops/rollout.js';
 import { RolloutDriver } from '../../src/ops/rollout-driver.js';
-import { type RolloutOperation, savedOf, startRollout } from '../../src/ops/rollout-ops.js';
+import { type RolloutOperation, startRollout } from '../../src/ops/rollout-ops.js';
 import type { GateEvaluator, GateResult } from '../../src/ops/types.js';
+import { savedRoute } from '../../src/store/statements.js';
 import { Store } from '../../src/store/store.js';
 import { type FakeClock, fakeClock } from '../helpers/fake-clock.js';
 import { PARAMS, ZONE } from '../helpers/fixtures.js';
@@ -167,7 +168,7 @@ describe('RolloutDriver', () => {
       assert.equal(op.status, 'aborted');
       assert.match(op.state.endReason!, /^aborted by the gate before step 3 of 4: 1 series: errors 0.3$/);
       assert.equal(op.dueAt, undefined);
-      assert.deepEqual(savedOf(r.store.getRoute(ZONE, 'orders')!), {
+      assert.deepEqual(savedRoute(r.store.getRoute(ZONE, 'orders')!), {
         ...op.saved,
         updatedAt: r.store.getRoute(ZONE, 'orders')!.updatedAt,
       });
