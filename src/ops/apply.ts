@@ -254,7 +254,11 @@ export function blockedError(blocked: readonly BlockedItem[]): StoreError {
   );
 }
 
-function blockedItems(store: ApplyReader, items: readonly PlanItem[]): BlockedItem[] {
+/**
+ * The items an active operation of `store` owns, in plan order. With two on a route (a hold that
+ * paused a rollout), the one shown is the older: the last of the newest-first listing.
+ */
+export function blockedItems(store: ApplyReader, items: readonly PlanItem[]): BlockedItem[] {
   if (items.length === 0) return [];
   const active = new Map<string, Pick<Operation, 'id' | 'kind' | 'status'>>();
   for (const op of store.operations({ active: true })) active.set(key(op.zone, op.path), op);

@@ -5,7 +5,8 @@
  * --dry-run writing nothing; two zones with an alias from the first in the file into a route
  * the second creates; a zone too big for one UPDATE; a change on the server between the read
  * and the UPDATEs refused by their prerequisites (nothing written, or the zones written named);
- * a psarnd secondary refusing, naming its primary.
+ * a psarnd secondary refusing, naming its primary; routes a hold or a rollout owns refused as
+ * the local apply refuses them (read from psarnd's control names), nothing written.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +24,9 @@ const E = 'arn:aws:psarn:us-east-1:123456789012';
 const W = 'arn:aws:psarn:us-west-2:123456789012';
 const L = 'arn:aws:lambda:us-east-1:123456789012:function';
 const KEY = randomBytes(32).toString('base64');
+/** A key of transfer.allow only: what a review (`--dry-run`) runs with. */
+const REVIEW = randomBytes(32).toString('base64');
+const QUEUE = 'arn:aws:sqs:us-east-1:123456789012:held';
 
 /** The time an apply took is the one thing that differs between two runs. */
 const timeless = (r: Run): Run => ({ ...r, stdout: r.stdout.replace(/ in \d+ ms\.$/m, ' in <n> ms.') });
@@ -88,7 +92,11 @@ describe('psarn --server … apply against psarnd: what the local apply does', (
     d = await startPsarnd({
       db,
       demoRoutes: '',
-      env: { PSARN_TSIG_KEYS: `ci:${KEY}`, PSARN_UPDATE_ALLOW: 'ci', PSARN_TRANSFER_ALLOW: 'ci' },
+      env: {
+        PSARN_TSIG_KEYS: `ci:${KEY},review:${REVIEW}`,
+        PSARN_UPDATE_ALLOW: 'ci',
+        PSARN_TRANSFER_ALLOW: 'ci,review',
+      },
     });
     server = `127.0.0.1:${d.dns.port}`;
   });
@@ -171,6 +179,92 @@ describe('psarn --server … apply against psarnd: what the local apply does', (
     const dangling = await same('apply', 'dangling.yaml');
     assert.equal(dangling.status, 2);
     assert.match(dangling.stderr, /which is not a route \(not in the file, nor in the database\)/);
+  });
+
+  it('routes a hold or a rollout owns: refused with the local message, nothing written, --dry-run too', async () => {
+    /** The operation on the server (psarnd runs it) and on the copy, in the same order: the same ids. */
+    const both = async (...argv: string[]) => {
+      for (const r of [await remote(argv), await local(...argv)])
+        assert.equal(r.status, 0, `${argv.join(' ')}: ${r.stderr}`);
+    };
+    file('spare.yaml', `routes:\n  - psarn: ${W}:orders/spare\n    targets: ["${L}:spare"]\n`);
+    assert.equal((await same('apply', 'spare.yaml')).status, 0);
+    await both('hold', `${E}:orders/created`, '--queue', QUEUE);
+    await both(
+      'rollout',
+      'start',
+      `${W}:orders/created`,
+      '--to',
+      `${L}:orders-west-v2`,
+      '--steps',
+      '10,50',
+      '--every',
+      '1h',
+    );
+    await both('hold', `${W}:orders/spare`, '--queue', QUEUE);
+    // Changes both owned routes, leaves one alias as it is, adds one.
+    file(
+      'owned.yaml',
+      `routes:
+  - psarn: ${E}:orders/created
+    targets: ["${L}:orders-created-v3"]
+  - psarn: ${W}:orders/created
+    targets: ["${L}:orders-west-v3"]
+  - psarn: ${W}:orders/next
+    alias: ${E}:orders/created
+  - psarn: ${E}:orders/fresh
+    targets: ["${L}:fresh"]
+`,
+    );
+    const serials = async () => [await serialOf(EAST), await serialOf(WEST)];
+    const before = await serials();
+    const end = (kind: string, psarn: string) =>
+      kind === 'rollout' ? `psarn rollout promote|abort ${psarn}` : `psarn release ${psarn}`;
+    const owned = (id: number, kind: string, status: string, psarn: string) =>
+      `${psarn} has ${kind} ${id} ${status} (end it first: ${end(kind, psarn)})`;
+    const refused = (...owners: string[]) =>
+      `psarn: cannot apply: ${owners.join('; ')}; apply changes no route an operation owns, so nothing was written\n`;
+    const r = await same('apply', 'owned.yaml');
+    assert.deepEqual(r, {
+      status: 1,
+      stdout: '',
+      stderr: refused(
+        owned(1, 'hold', 'held', `${E}:orders/created`),
+        owned(2, 'rollout', 'running', `${W}:orders/created`),
+      ),
+    });
+    // --prune deletes the held spare route: a delete is refused as a change is.
+    const pruned = await same('apply', 'owned.yaml', '--prune');
+    assert.equal(pruned.status, 1);
+    assert.ok(
+      pruned.stderr.includes(`; ${owned(3, 'hold', 'held', `${W}:orders/spare`)}; apply changes`),
+      pruned.stderr,
+    );
+    assert.equal(pruned.stdout, '');
+    await same('apply', 'owned.yaml', '--json');
+    // A review prints the plan and fails the same way; a key of transfer.allow only may read the state.
+    const dry = await same('apply', 'owned.yaml', '--dry-run');
+    assert.equal(dry.status, 1);
+    assert.match(dry.stdout, /^Plan: 1 to add, 2 to change, 0 to delete\.\nDry run: nothing written/m);
+    assert.equal(dry.stderr, r.stderr);
+    const review = await remote(['apply', 'owned.yaml', '--dry-run'], { PSARN_KEY: `hmac-sha256:review:${REVIEW}` });
+    assert.deepEqual(review, dry);
+    await same('apply', 'owned.yaml', '--dry-run', '--json');
+    assert.deepEqual(await serials(), before, 'no UPDATE was sent');
+    // A hold pauses the route's rollout: the older of the two is named, as locally.
+    await both('hold', `${W}:orders/created`, '--queue', QUEUE);
+    const held = await serials();
+    const paused = await same('apply', 'owned.yaml');
+    assert.match(paused.stderr, new RegExp(`${W}:orders/created has rollout 2 paused`));
+    assert.deepEqual(await serials(), held, 'no UPDATE was sent');
+    // Ended: the same file applies (the later tests start from routes no operation owns).
+    await both('release', `${W}:orders/created`);
+    await both('rollout', 'abort', `${W}:orders/created`);
+    await both('release', `${W}:orders/spare`);
+    await both('release', `${E}:orders/created`);
+    await sameRoutes();
+    file('fresh.yaml', `routes:\n  - psarn: ${E}:orders/fresh\n    targets: ["${L}:fresh"]\n`);
+    assert.equal((await same('apply', 'fresh.yaml')).status, 0);
   });
 
   it('a bad file: exit 2, the local message, before connecting', async () => {
@@ -272,7 +366,7 @@ describe('psarn --server … apply against psarnd: what the local apply does', (
     assert.match(got.stdout, /bulk\/r394/);
   });
 
-  it('against a psarnd secondary: refused, naming the primary, nothing written', async () => {
+  it('against a psarnd secondary: refused, naming the primary (or, for a change, that it shows no operations), nothing written', async () => {
     const secondary = await startPsarnd({
       db: join(dir, 'secondary.db'),
       demoRoutes: '',
@@ -308,6 +402,23 @@ describe('psarn --server … apply against psarnd: what the local apply does', (
       assert.deepEqual([out.applied, out.add, out.serials, out.notApplied], [false, 1, [], [EAST]]);
       const got = await remote(['route', 'get', `${E}:orders/secondary`]);
       assert.equal(got.status, 1, 'not on the primary');
+      // A change: the secondary shows no operations, so a review plans with a warning and a write stops first.
+      file('fresh-v2.yaml', `routes:\n  - psarn: ${E}:orders/fresh\n    targets: ["${L}:fresh-v2"]\n`);
+      let dry = await remote(['apply', 'fresh-v2.yaml', '--dry-run'], { PSARN_SERVER: at });
+      for (let i = 0; i < 200 && !/^Plan: 0 to add, 1 to change/m.test(dry.stdout); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50)); // the secondary transfers the zone in
+        dry = await remote(['apply', 'fresh-v2.yaml', '--dry-run'], { PSARN_SERVER: at });
+      }
+      assert.equal(dry.status, 0, dry.stderr);
+      assert.match(dry.stdout, /^Plan: 0 to add, 1 to change, 0 to delete\.$/m);
+      const unseen = `server ${at} shows no rollout or hold state at _rollout.${EAST} TXT (is it a secondary, or the key in neither update.allow nor transfer.allow?)`;
+      assert.equal(dry.stderr, `psarn: warning: ${unseen}; this plan does not check them\n`);
+      const write = await remote(['apply', 'fresh-v2.yaml'], { PSARN_SERVER: at });
+      assert.deepEqual(write, {
+        status: 1,
+        stdout: '',
+        stderr: `psarn: ${unseen}; apply checks that no rollout or hold owns a route it changes: point --server at the primary psarnd; nothing was written\n`,
+      });
     } finally {
       await secondary.stop();
     }

@@ -11,14 +11,21 @@
  * outside the file pointing at it?). So a read of a zone not yet fetched answers "no route" and
  * notes the zone (`missing`); the caller then drops that plan (or its error), fetches the zones
  * and plans again: each round fetches at least one more zone, so the rounds end.
+ *
+ * Operations (rollouts, holds) are rows in the primary's database, not records: psarnd shows
+ * them at control names to a key of update.allow or transfer.allow
+ * (docs/design.md#remote-operations), which readOperations reads once the plan says which routes
+ * it changes or deletes.
  */
-import type { ApplyReader } from '../../ops/apply.js';
+import type { ApplyReader, PlanItem } from '../../ops/apply.js';
+import type { HoldView, RolloutView } from '../../ops/rollout-view.js';
 import { routeName } from '../../psarn/name.js';
 import { EPOCH_LABEL, parseRouteTxt } from '../../psarn/txt.js';
-import type { StoredRoute } from '../../store/types.js';
+import { ACTIVE_STATUSES, type Operation, type OperationStatus, type StoredRoute } from '../../store/types.js';
 import type { DnsRecord } from '../../wire/types.js';
 import { catalogName } from '../../zone/catalog.js';
 import { META_LABEL } from '../../zonefile/meta.js';
+import { readControlState } from './ops.js';
 import { knownRecords, RemoteZoneReader, routesOf } from './records.js';
 import type { RouteRrsets } from './route-read.js';
 import { readZoneSerial } from './route-read.js';
@@ -98,9 +105,19 @@ async function catalogZones(session: RemoteSession, namespace: string): Promise<
   return zones;
 }
 
-/** The server's zones as planApply reads them; operations are not visible over DNS (none). */
+/** An active operation as planApply reads it. */
+type ActiveOperation = Pick<Operation, 'id' | 'kind' | 'status' | 'zone' | 'path'>;
+
+/** State reads in flight at once on the session's connection (pipelined, RFC 7766 §6.2.1). */
+const STATE_READS_IN_FLIGHT = 64;
+
+/**
+ * The server's zones as planApply reads them, and the active operations of the routes a plan
+ * changes or deletes once readOperations has read them (none before).
+ */
 export class RemoteApplyReader implements ApplyReader {
   readonly zones = new Map<string, ZoneRead>();
+  #operations: ActiveOperation[] = [];
   #all = false;
   #missing: string[] | 'all' | undefined;
   readonly #session: RemoteSession;
@@ -151,10 +168,57 @@ export class RemoteApplyReader implements ApplyReader {
     return [...(read?.routes.values() ?? [])].sort((a, b) => cmp(a.path, b.path));
   }
 
-  /** Operations live in the primary's database; DNS does not show them (docs/design.md#apply). */
-  operations(): [] {
-    return [];
+  /** The operations readOperations read, newest first as Store.operations lists them. */
+  operations(): ActiveOperation[] {
+    return this.#operations;
+  }
+
+  /**
+   * Reads from psarnd's control names (docs/design.md#remote-operations) the active operations
+   * of the routes `items` change or delete (docs/design.md#apply, "Over `--server`"): the zone's
+   * active rollouts (`_rollout.<zone>`) once per zone, and each route's latest hold
+   * (`_hold.<route>`), pipelined. A route the plan adds is not read: the zone does not have it.
+   * Resolves with the control name the server read no state at (not a psarnd primary that shows
+   * state to this key: a secondary, say), or undefined when it read them all.
+   * @throws CliError naming the server on a refusal, a timeout, a TXT that is not psarnd's state
+   */
+  async readOperations(items: readonly PlanItem[]): Promise<string | undefined> {
+    const routes = items.filter((i) => i.action !== 'add' && this.zones.get(i.zone)?.exists === true);
+    const reads: (() => Promise<string | undefined>)[] = [];
+    const found: ActiveOperation[] = [];
+    for (const zone of new Set(routes.map((i) => i.zone))) {
+      reads.push(async () => {
+        const read = await readControlState<{ rollouts: RolloutView[] }>(this.#session, 'rollout', zone);
+        if (!read.answered) return `_rollout.${zone}`;
+        for (const r of read.state?.rollouts ?? []) {
+          const status = r.status as OperationStatus;
+          if (ACTIVE_STATUSES.includes(status)) found.push({ id: r.id, kind: 'rollout', status, ...at(r) });
+        }
+        return undefined;
+      });
+    }
+    for (const item of routes) {
+      reads.push(async () => {
+        const name = routeName(item.zone, item.path);
+        const read = await readControlState<HoldView>(this.#session, 'hold', name);
+        if (!read.answered) return `_hold.${name}`;
+        const hold = read.state?.hold;
+        if (hold !== undefined && ACTIVE_STATUSES.includes(hold.status)) {
+          found.push({ id: hold.id, kind: 'hold', status: hold.status, ...at(hold) });
+        }
+        return undefined;
+      });
+    }
+    let unanswered: string | undefined;
+    for (let i = 0; i < reads.length; i += STATE_READS_IN_FLIGHT) {
+      const results = await Promise.all(reads.slice(i, i + STATE_READS_IN_FLIGHT).map((read) => read()));
+      unanswered ??= results.find((r) => r !== undefined);
+      if (unanswered !== undefined) break;
+    }
+    this.#operations = found.sort((a, b) => b.id - a.id);
+    return unanswered;
   }
 }
 
+const at = (op: { zone: string; path: string }) => ({ zone: op.zone, path: op.path });
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

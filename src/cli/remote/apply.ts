@@ -4,7 +4,9 @@
  * 1. the file is read and checked as the local apply reads it, before connecting (exit 2);
  * 2. each zone the file names is read from the server by signed AXFR (apply-reader.ts), and
  *    planned by the local apply's own planApply, so the plan printed is the local one;
- *    `--dry-run` stops there;
+ *    then the active rollouts and holds of the routes it changes or deletes are read from psarnd's
+ *    control names (apply-reader.ts), and a plan that changes a route one owns is refused as
+ *    locally (exit 1, nothing sent; `--dry-run` prints the plan first); `--dry-run` stops there;
  * 3. each zone the plan touches is written by one signed UPDATE (apply-update.ts) pinned to the
  *    zone as read, in an order where psarnd's alias checks pass each one; a zone whose changes
  *    do not fit in one DNS message (64 KiB) is written by several, in an order where each passes.
@@ -15,7 +17,7 @@
 
 import type { RouteEntry } from '../../config/routes-file.js';
 import type { ApplyPlan, PlanItem } from '../../ops/apply.js';
-import { planApply } from '../../ops/apply.js';
+import { blockedError, blockedItems, planApply } from '../../ops/apply.js';
 import { zoneName } from '../../psarn/name.js';
 import type { Command } from '../args.js';
 import { appliedLine, fileError, formatPlan, planJson, planOptions, readFile } from '../commands/apply.js';
@@ -61,14 +63,33 @@ export async function remoteApply(
         await reader.fetch(missing);
       } else if (plan === undefined) throw fileError(failure, cmd.file, cmd.file);
     }
+    // Routes an operation owns are refused, as locally (docs/design.md#apply): psarnd shows the
+    // active rollouts and holds at control names; read before anything is printed or sent.
+    const unseen = plan.items.length === 0 ? undefined : await reader.readOperations(plan.items);
+    if (unseen !== undefined) {
+      const why = `server ${session.target.label} shows no rollout or hold state at ${unseen} TXT (is it a secondary, or the key in neither update.allow nor transfer.allow?)`;
+      // A review may plan from a secondary (as the local --dry-run on its database); a write may not guess.
+      if (!cmd.dryRun) {
+        throw new CliError(
+          'ERR_RUNTIME',
+          `${why}; apply checks that no rollout or hold owns a route it changes: point --server at the primary psarnd; nothing was written`,
+        );
+      }
+      ctx.io.stderr.write(`psarn: warning: ${why}; this plan does not check them\n`);
+    }
+    plan.blocked = blockedItems(reader, plan.items);
     if (cmd.dryRun) {
       if (cmd.json) out.write(`${JSON.stringify({ dryRun: true, applied: false, ...planJson(plan, ns) })}\n`);
       else {
         out.write(formatPlan(plan, ns, options.file));
         if (plan.items.length > 0) out.write('Dry run: nothing written; run without --dry-run to apply.\n');
       }
+      // A plan that cannot be applied fails the review too, as the local --dry-run.
+      if (plan.blocked.length > 0) throw new CliError('ERR_RUNTIME', blockedError(plan.blocked).message);
       return;
     }
+    // Nothing printed, nothing sent: what the local apply's transaction does.
+    if (plan.blocked.length > 0) throw new CliError('ERR_RUNTIME', blockedError(plan.blocked).message);
     if (plan.items.length === 0) {
       if (cmd.json)
         out.write(`${JSON.stringify({ dryRun: false, applied: false, ...planJson(plan, ns), serials: [] })}\n`);

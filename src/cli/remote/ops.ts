@@ -110,23 +110,7 @@ class RemoteOps {
 
   /** The state at a control name (a signed TXT query), or undefined when there is none (NODATA). */
   async #state<T>(kind: 'rollout' | 'hold', name: string): Promise<T | undefined> {
-    const qname = controlName(kind, name);
-    const reply = await this.#session.query(qname, Type.TXT);
-    if (reply.message.rcode === Rcode.NXDOMAIN || reply.message.rcode === Rcode.REFUSED) return undefined;
-    if (reply.message.rcode !== Rcode.NOERROR) throw this.#session.refused(reply, `a query of ${qname} TXT`);
-    const rr = knownRecords(reply.message.answer).find((r) => r.type === 'TXT' && r.name === qname);
-    if (rr?.type !== 'TXT') return undefined;
-    try {
-      const { verb, args } = decodeControl(rr.strings.map((s) => Buffer.from(s, 'utf8')));
-      if (verb === STATUS_VERB) return args as T;
-    } catch {
-      // Below: not a state psarnd wrote.
-    }
-    // Another server (or a record someone wrote there): not psarnd's state.
-    throw new CliError(
-      'ERR_RUNTIME',
-      `server ${this.#server} answered ${qname} TXT without operation state; is it a psarnd primary, and does the key appear in its update.allow or transfer.allow?`,
-    );
+    return (await readControlState<T>(this.#session, kind, name)).state;
   }
 
   async #route(at: Located): Promise<{ route?: StoredRoute; serial: number }> {
@@ -303,6 +287,37 @@ class RemoteOps {
     const { replayQueue } = await import('../commands/hold.js');
     await replayQueue(cmd, this.#ctx, hold, this.#session.target.server);
   }
+}
+
+/**
+ * The state psarnd shows at a control name (docs/design.md#remote-operations), read by a signed
+ * TXT query: `answered` false when the server did not read state there (NXDOMAIN or REFUSED: a
+ * key outside update.allow and transfer.allow, a secondary, a zone it does not have), `state`
+ * undefined when it did and there is none (NODATA).
+ * @throws CliError naming the server on another rcode, or a TXT there that is not psarnd's state
+ */
+export async function readControlState<T>(
+  session: RemoteSession,
+  kind: 'rollout' | 'hold',
+  name: string,
+): Promise<{ answered: boolean; state?: T }> {
+  const qname = controlName(kind, name);
+  const reply = await session.query(qname, Type.TXT);
+  if (reply.message.rcode === Rcode.NXDOMAIN || reply.message.rcode === Rcode.REFUSED) return { answered: false };
+  if (reply.message.rcode !== Rcode.NOERROR) throw session.refused(reply, `a query of ${qname} TXT`);
+  const rr = knownRecords(reply.message.answer).find((r) => r.type === 'TXT' && r.name === qname);
+  if (rr?.type !== 'TXT') return { answered: true };
+  try {
+    const { verb, args } = decodeControl(rr.strings.map((s) => Buffer.from(s, 'utf8')));
+    if (verb === STATUS_VERB) return { answered: true, state: args as T };
+  } catch {
+    // Below: not a state psarnd wrote.
+  }
+  // Another server (or a record someone wrote there): not psarnd's state.
+  throw new CliError(
+    'ERR_RUNTIME',
+    `server ${session.target.label} answered ${qname} TXT without operation state; is it a psarnd primary, and does the key appear in its update.allow or transfer.allow?`,
+  );
 }
 
 function epochText(epoch: number | undefined): string {
