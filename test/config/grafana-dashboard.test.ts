@@ -6,13 +6,23 @@
  * rather than leaving a panel that silently shows "No data".
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
 import { ClientMetrics } from '../../src/client/metrics.js';
 import { DaemonMetrics } from '../../src/server/metrics.js';
 import { projectRoot } from '../helpers/daemon.js';
+import { skipUnlessTool, toolPath } from '../helpers/tools.js';
+
+const execFileAsync = promisify(execFile);
+const dirs: string[] = [];
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 interface Target {
   expr?: string;
@@ -272,6 +282,23 @@ describe('config/grafana-dashboard.json', () => {
         assert.ok(!overlap, `"${panels[i]!.title}" overlaps "${panels[j]!.title}"`);
       }
     }
+  });
+
+  it("parses as PromQL: promtool (Debian's prometheus package) accepts every panel expression", async (t) => {
+    if (!skipUnlessTool(t, 'promtool')) return;
+    // Grafana's variables replaced by values Prometheus accepts; each expression a recording rule.
+    const rules = expressions(dashboard)
+      .filter(({ where }) => !where.startsWith('variable'))
+      .map(({ expr }, i) => {
+        const promql = expr.replaceAll('$__rate_interval', '1m').replaceAll('$__range', '1h').replace(/\$\w+/g, 'x');
+        return `  - record: dashboard:expr${i}\n    expr: ${JSON.stringify(promql)}\n`;
+      });
+    const dir = mkdtempSync(join(tmpdir(), 'psarn-dashboard-'));
+    dirs.push(dir);
+    const file = join(dir, 'rules.yml');
+    writeFileSync(file, `groups:\n- name: dashboard\n  rules:\n${rules.join('')}`);
+    const { stdout } = await execFileAsync(toolPath('promtool')!, ['check', 'rules', file], { timeout: 60_000 });
+    assert.match(stdout, new RegExp(`SUCCESS: ${rules.length} rules found`));
   });
 
   it('sets a unit on every panel that has queries', () => {
