@@ -125,6 +125,21 @@ export function planOptions(cmd: Of<'apply'>, ctx: Context) {
   };
 }
 
+/**
+ * What `--dry-run` prints (the plan, or its JSON) and how it ends: a plan that cannot be applied
+ * (a route an operation owns) fails the review too. The local and the remote apply.
+ */
+export function printDryRun(plan: ApplyPlan, cmd: Of<'apply'>, ctx: Context): void {
+  const ns = ctx.config.namespace;
+  const out = ctx.io.stdout;
+  if (cmd.json) out.write(`${JSON.stringify({ dryRun: true, applied: false, ...planJson(plan, ns) })}\n`);
+  else {
+    out.write(formatPlan(plan, ns, planOptions(cmd, ctx).file));
+    if (plan.items.length > 0) out.write('Dry run: nothing written; run without --dry-run to apply.\n');
+  }
+  if (plan.blocked.length > 0) throw new CliError('ERR_RUNTIME', blockedError(plan.blocked).message);
+}
+
 export function apply(cmd: Of<'apply'>, ctx: Context): void {
   const started = ctx.now();
   const entries = readFile(cmd, ctx);
@@ -141,13 +156,7 @@ export function apply(cmd: Of<'apply'>, ctx: Context): void {
     } finally {
       store.close();
     }
-    if (cmd.json) out.write(`${JSON.stringify({ dryRun: true, applied: false, ...planJson(plan, ns) })}\n`);
-    else {
-      out.write(formatPlan(plan, ns, options.file));
-      if (plan.items.length > 0) out.write('Dry run: nothing written; run without --dry-run to apply.\n');
-    }
-    // A plan that cannot be applied fails the review too.
-    if (plan.blocked.length > 0) throw new CliError('ERR_RUNTIME', blockedError(plan.blocked).message);
+    printDryRun(plan, cmd, ctx);
     return;
   }
   const store = ctx.openStore('write');

@@ -20,15 +20,13 @@
 import type { ApplyReader, PlanItem } from '../../ops/apply.js';
 import type { HoldView, RolloutView } from '../../ops/rollout-view.js';
 import { routeName } from '../../psarn/name.js';
-import { EPOCH_LABEL, parseRouteTxt } from '../../psarn/txt.js';
 import { ACTIVE_STATUSES, type Operation, type OperationStatus, type StoredRoute } from '../../store/types.js';
 import type { DnsRecord } from '../../wire/types.js';
 import { catalogName } from '../../zone/catalog.js';
 import { META_LABEL } from '../../zonefile/meta.js';
 import { readControlState } from './ops.js';
 import { knownRecords, RemoteZoneReader, routesOf } from './records.js';
-import type { RouteRrsets } from './route-read.js';
-import { readZoneSerial } from './route-read.js';
+import { isRouteTxt, type RouteRrsets, readZoneSerial } from './route-read.js';
 import type { RemoteSession } from './session.js';
 
 /** One zone as read from the server. */
@@ -51,21 +49,19 @@ export async function readZone(session: RemoteSession, zone: string, namespace: 
   if ((await readZoneSerial(session, zone)) === undefined) return read;
   read.exists = true;
   const builder = new RemoteZoneReader(namespace, session.target.label);
-  const epochName = `${EPOCH_LABEL}.${zone}`;
   for await (const batch of session.transfer(zone)) {
     for (const r of knownRecords(batch)) {
       builder.add(r);
       if (r.type === 'SOA' && r.name === zone) read.soa ??= r;
-      if (r.type === 'TXT' && r.name === epochName) {
-        const m = /^epoch=(\d{1,15})$/.exec(r.strings.join(''));
-        if (m) read.epoch = Number(m[1]);
-      }
       const list = read.records.get(r.name) ?? [];
       read.records.set(r.name, list);
       list.push(r);
     }
   }
-  for (const route of routesOf(builder.finish().filter((z) => z.name === zone))) read.routes.set(route.path, route);
+  // The zone-file builder reads `_epoch` TXT as `zone import` does.
+  const zones = builder.finish().filter((z) => z.name === zone);
+  read.epoch = zones[0]?.epoch ?? 0;
+  for (const route of routesOf(zones)) read.routes.set(route.path, route);
   return read;
 }
 
@@ -85,15 +81,6 @@ export function rrsetsOf(read: ZoneRead, path: string): { name: string; metaName
       meta: (read.records.get(metaName) ?? []).filter((r) => r.type === 'TXT'),
     },
   };
-}
-
-function isRouteTxt(strings: readonly string[]): boolean {
-  try {
-    parseRouteTxt(strings);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The zones the server lists in its catalog zone (RFC 9432). */

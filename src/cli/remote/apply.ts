@@ -20,7 +20,7 @@ import type { ApplyPlan, PlanItem } from '../../ops/apply.js';
 import { blockedError, blockedItems, planApply } from '../../ops/apply.js';
 import { zoneName } from '../../psarn/name.js';
 import type { Command } from '../args.js';
-import { appliedLine, fileError, formatPlan, planJson, planOptions, readFile } from '../commands/apply.js';
+import { appliedLine, fileError, formatPlan, planJson, planOptions, printDryRun, readFile } from '../commands/apply.js';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
 import { RemoteApplyReader } from './apply-reader.js';
@@ -79,13 +79,7 @@ export async function remoteApply(
     }
     plan.blocked = blockedItems(reader, plan.items);
     if (cmd.dryRun) {
-      if (cmd.json) out.write(`${JSON.stringify({ dryRun: true, applied: false, ...planJson(plan, ns) })}\n`);
-      else {
-        out.write(formatPlan(plan, ns, options.file));
-        if (plan.items.length > 0) out.write('Dry run: nothing written; run without --dry-run to apply.\n');
-      }
-      // A plan that cannot be applied fails the review too, as the local --dry-run.
-      if (plan.blocked.length > 0) throw new CliError('ERR_RUNTIME', blockedError(plan.blocked).message);
+      printDryRun(plan, cmd, ctx);
       return;
     }
     // Nothing printed, nothing sent: what the local apply's transaction does.

@@ -14,7 +14,7 @@ import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
 import { formatRouteBlock, formatRouteLine, routeView } from '../format.js';
 import { outputSink } from './output.js';
-import { knownRecords, RemoteZoneReader, routesOf } from './records.js';
+import { epochOfTxt, knownRecords, RemoteZoneReader, routesOf } from './records.js';
 import { readRoute, readZoneSerial } from './route-read.js';
 import type { RemoteSession } from './session.js';
 
@@ -137,7 +137,7 @@ export async function zoneExport(cmd: Of<'zone export'>, ctx: Context, session: 
           }
           pending.push(r);
           if (r.type === 'TXT' && r.name === `_epoch.${zone}`) {
-            flushPending(/^epoch=(\d+)$/.exec(r.strings.join(''))?.[1] ?? '0');
+            flushPending(String(epochOfTxt(r.strings) ?? 0));
           }
         }
       }

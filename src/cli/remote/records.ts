@@ -11,6 +11,12 @@ import type { DnsRecord } from '../../wire/types.js';
 import { ZoneBuilder } from '../../zonefile/import.js';
 import { CliError, oneLine } from '../errors.js';
 
+/** The epoch of an `_epoch.<zone>` TXT (`"epoch=N"`), or undefined when it holds none. */
+export function epochOfTxt(strings: readonly string[]): number | undefined {
+  const m = /^epoch=(\d{1,15})$/.exec(strings.join(''));
+  return m ? Number(m[1]) : undefined;
+}
+
 /** The records psarn reads (SOA, NS, URI, TXT, CNAME, PTR); a type it does not know is left out. */
 export function knownRecords(records: readonly DecodedRecord[]): DnsRecord[] {
   return records.filter((r): r is DnsRecord & { class: number } => typeof r.type === 'string' && !('rdata' in r));

@@ -11,7 +11,7 @@ import type { StoredRoute } from '../../store/types.js';
 import type { DnsRecord } from '../../wire/types.js';
 import { Rcode, Type } from '../../wire/types.js';
 import { META_LABEL } from '../../zonefile/meta.js';
-import { knownRecords, routeFromRecords } from './records.js';
+import { epochOfTxt, knownRecords, routeFromRecords } from './records.js';
 import type { RemoteReply, RemoteSession } from './session.js';
 
 /** The RRsets of a route, as the server holds them. */
@@ -65,8 +65,8 @@ export async function readEpoch(
   const records = owned(reply, name, 'TXT');
   for (const r of records) {
     if (r.type !== 'TXT') continue;
-    const m = /^epoch=(\d{1,15})$/.exec(r.strings.join(''));
-    if (m) return { epoch: Number(m[1]), records };
+    const epoch = epochOfTxt(r.strings);
+    if (epoch !== undefined) return { epoch, records };
   }
   return { epoch: 0, records };
 }
@@ -124,7 +124,8 @@ export async function readRoute(
   };
 }
 
-function isRouteTxt(strings: readonly string[]): boolean {
+/** True when a TXT is psarn's route TXT (`v=psarn1` …): the one TXT at a route's name psarn reads. */
+export function isRouteTxt(strings: readonly string[]): boolean {
   try {
     parseRouteTxt(strings);
     return true;
