@@ -17,7 +17,7 @@ import { dbInit, flush } from './commands/admin.js';
 import { apply } from './commands/apply.js';
 import { remoteHistoryRefusal, routeHistory, routeRevert } from './commands/history.js';
 import { keyText } from './commands/key.js';
-import { rollout } from './commands/rollout.js';
+import { ROLLOUT_KINDS, rollout } from './commands/rollout.js';
 import { routeGet, routeList } from './commands/route.js';
 import { routeAlias, routeDelete, routeSet, routeWeight } from './commands/route-write.js';
 import { zoneExport, zoneImport } from './commands/zone.js';
@@ -58,16 +58,7 @@ const REMOTE_KINDS: ReadonlySet<Command['kind']> = new Set([
 ]);
 
 /** The operation commands `--server` sends as control records (docs/design.md#remote-operations). */
-const REMOTE_OP_KINDS: ReadonlySet<Command['kind']> = new Set([
-  'rollout start',
-  'rollout status',
-  'rollout pause',
-  'rollout resume',
-  'rollout promote',
-  'rollout abort',
-  'hold',
-  'release',
-]);
+const REMOTE_OP_KINDS: ReadonlySet<Command['kind']> = new Set([...ROLLOUT_KINDS, 'hold', 'release']);
 
 async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<void> {
   const { command } = inv;

@@ -65,8 +65,8 @@ const UDP_CLASSIC = 512;
 const EDE_NOT_AUTHORITATIVE = edeOption(Ede.NOT_AUTHORITATIVE);
 /** A stored answer the encoder cannot write: the reason, for the operator's dig. */
 const EDE_UNENCODABLE = edeOption(Ede.OTHER, 'stored data cannot be encoded; see the server log');
-/** A secondary's zone past expire (RFC 8914 §4.23): SERVFAIL, 22 No Reachable Authority. */
-const EXPIRED: ReadyAnswer = {
+/** A SERVFAIL without records, carrying an EDE option. */
+const servfail = (ede: Buffer): ReadyAnswer => ({
   rcode: Rcode.SERVFAIL,
   aa: false,
   ancount: 0,
@@ -74,8 +74,12 @@ const EXPIRED: ReadyAnswer = {
   arcount: 0,
   body: EMPTY,
   additionalAt: 0,
-  ede: edeOption(Ede.NO_REACHABLE_AUTHORITY, 'zone expired; the primary did not answer within SOA expire'),
-};
+  ede,
+});
+/** A secondary's zone past expire (RFC 8914 §4.23): SERVFAIL, 22 No Reachable Authority. */
+const EXPIRED = servfail(
+  edeOption(Ede.NO_REACHABLE_AUTHORITY, 'zone expired; the primary did not answer within SOA expire'),
+);
 /** Our server cookie reply: code, length 24, client cookie 8, server cookie 16 (RFC 9018 §4). */
 const COOKIE_REPLY_SIZE = 4 + 8 + 16;
 
@@ -462,16 +466,7 @@ export class QueryHandler {
         { err: error, qname: query.qname, qtype: query.qtype },
         'cannot encode the answer; answering SERVFAIL until the data it was read from changes',
       );
-      ready = {
-        rcode: Rcode.SERVFAIL,
-        aa: false,
-        ancount: 0,
-        nscount: 0,
-        arcount: 0,
-        body: EMPTY,
-        additionalAt: 0,
-        ede: EDE_UNENCODABLE,
-      };
+      ready = servfail(EDE_UNENCODABLE);
     }
     cache.set(query.key, ready, found.deps);
     return ready;
