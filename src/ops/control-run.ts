@@ -175,7 +175,7 @@ export function controlState(
   if (path === undefined) return undefined;
   const hold: ReturnType<typeof latestHold> = latestHold(store, zone, path);
   if (hold === undefined) return undefined;
-  const rollout = store.operations({ zone, path, kind: 'rollout', active: true, limit: 1 })[0];
+  const rollout = store.activeOperation(zone, path, 'rollout');
   return holdView(hold, namespace, store.zone(zone)?.epoch, rollout);
 }
 

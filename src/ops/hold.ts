@@ -142,7 +142,7 @@ export function holdRoute(store: Store, input: HoldInput): HoldResult {
   return store.transaction(() => {
     const route = store.getRoute(zone, path);
     if (route === undefined) throw new HoldError('ERR_ROUTE_NOT_FOUND', `route '${name}' not found; nothing held`);
-    const active = store.operations<HoldState>({ zone, path, kind: 'hold', active: true })[0];
+    const active = store.activeOperation<HoldState>(zone, path, 'hold');
     if (active !== undefined) {
       throw new HoldError(
         'ERR_HOLD_STATE',
@@ -163,7 +163,7 @@ export function holdRoute(store: Store, input: HoldInput): HoldResult {
       );
     }
     const saved = savedRoute(route);
-    const rollout = store.operations({ zone, path, kind: 'rollout', active: true })[0];
+    const rollout = store.activeOperation(zone, path, 'rollout');
     const edit = store.editRoutes(zone, [{ path, make: () => heldSpec(saved, queue) }], input.params, {
       ...(input.actor !== undefined ? { actor: input.actor } : {}),
       epoch: (e) => e + 1,
@@ -227,7 +227,7 @@ export function releaseRoute(store: Store, input: ReleaseInput): ReleaseResult {
   const { zone, path } = input;
   const name = input.show?.(zone, path) ?? `${path} in ${zone}`;
   return store.transaction(() => {
-    const hold = store.operations<HoldState>({ zone, path, kind: 'hold', active: true })[0];
+    const hold = store.activeOperation<HoldState>(zone, path, 'hold');
     if (hold === undefined) {
       const last = latestHold(store, zone, path);
       throw new HoldError(
@@ -259,7 +259,7 @@ export function releaseRoute(store: Store, input: ReleaseInput): ReleaseResult {
       ...(changed ? { overwritten: current === undefined ? null : savedRoute(current) } : {}),
     };
     const released = store.updateOperation<HoldState>(hold.id, { status: 'released', state });
-    const rollout = store.operations({ zone, path, kind: 'rollout', active: true })[0];
+    const rollout = store.activeOperation(zone, path, 'rollout');
     return {
       hold: released,
       change: edit.changes[0],

@@ -6,7 +6,7 @@
  */
 import { savedRoute } from '../store/statements.js';
 import type { Store } from '../store/store.js';
-import { type EditResult, type Operation, type RouteChange, StoreError, type ZoneParams } from '../store/types.js';
+import type { EditResult, Operation, RouteChange, ZoneParams } from '../store/types.js';
 import {
   type Gate,
   isAsWritten,
@@ -51,7 +51,7 @@ function firstChange(result: EditResult): RouteChange | undefined {
 
 /** The active hold of a route, if any (psarnd never steps a held route). */
 export function activeHold(store: Store, zone: string, path: string): Operation | undefined {
-  return store.operations({ zone, path, kind: 'hold', active: true, limit: 1 })[0];
+  return store.activeOperation(zone, path, 'hold');
 }
 
 /** The rollout an id names, or the active one of a route. */
@@ -60,7 +60,7 @@ export function findRollout(store: Store, where: { id: number } | { zone: string
     const op = store.operation<RolloutState>(where.id);
     return op?.kind === 'rollout' ? op : undefined;
   }
-  return store.operations<RolloutState>({ ...where, kind: 'rollout', active: true, limit: 1 })[0];
+  return store.activeOperation<RolloutState>(where.zone, where.path, 'rollout');
 }
 
 /**
@@ -336,9 +336,4 @@ export function takeStep(ctx: WriteContext, id: number, step: number, gate?: Gat
     const change = firstChange(result);
     return { result: 'applied', op: updated, ...(change ? { change } : {}) };
   });
-}
-
-/** Whether an error is the store's "another active rollout" refusal. */
-export function isConflict(err: unknown): boolean {
-  return err instanceof StoreError && err.code === 'ERR_OPERATION_CONFLICT';
 }

@@ -48,6 +48,7 @@ import type {
   NewOperation,
   Operation,
   OperationFilter,
+  OperationKind,
   OperationPatch,
   RouteChange,
   RouteContent,
@@ -1077,6 +1078,18 @@ export class Store {
       }),
     );
     return rows.map((r) => toOperation(r) as Operation<S>);
+  }
+
+  /**
+   * The active (running, paused or held) operation of `kind` on a route, or undefined: there is at
+   * most one (schema 5's partial unique index).
+   */
+  activeOperation<S = Record<string, unknown>>(
+    zone: string,
+    path: string,
+    kind: OperationKind,
+  ): Operation<S> | undefined {
+    return this.operations<S>({ zone, path, kind, active: true, limit: 1 })[0];
   }
 
   /** Running operations due at or before `now` (unix ms), soonest first. */

@@ -71,7 +71,11 @@ describe('Store operations', () => {
     // A hold beside a rollout is allowed (the hold pauses the rollout: docs/design.md#operations).
     store.insertOperation({ ...base, kind: 'hold', status: 'held' });
     store.updateOperation(first.id, { status: 'aborted' });
+    assert.equal(store.activeOperation(ZONE, 'a', 'rollout'), undefined);
+    assert.equal(store.activeOperation(ZONE, 'a', 'hold')?.status, 'held');
     const second = store.insertOperation({ ...base, kind: 'rollout', status: 'running' });
+    assert.equal(store.activeOperation(ZONE, 'a', 'rollout')?.id, second.id);
+    assert.equal(store.activeOperation(ZONE, 'b', 'rollout'), undefined);
     assert.deepEqual(
       store.operations({ kind: 'rollout' }).map((o) => [o.id, o.status]),
       [
