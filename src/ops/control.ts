@@ -53,17 +53,10 @@ export function controlName(kind: ControlKind, routeName: string): string {
   return `${CONTROL_LABEL[kind]}.${routeName}`;
 }
 
-/**
- * The kind and route name of a control name, or undefined when `name` (absolute, lowercase) is
- * not one. The route name is not checked against the grammar here: the caller maps it to a path.
- */
-export function parseControlName(name: string): { kind: ControlKind; routeName: string } | undefined {
-  const dot = name.indexOf('.');
-  if (dot < 0) return undefined;
-  const first = name.slice(0, dot);
-  for (const kind of Object.keys(CONTROL_LABEL) as ControlKind[]) {
-    if (CONTROL_LABEL[kind] === first) return { kind, routeName: name.slice(dot + 1) };
-  }
+/** The control kind a name's first label names (`_rollout`, `_hold`), or undefined. */
+export function controlKindOf(label: string | undefined): ControlKind | undefined {
+  if (label === CONTROL_LABEL.rollout) return 'rollout';
+  if (label === CONTROL_LABEL.hold) return 'hold';
   return undefined;
 }
 

@@ -9,6 +9,7 @@ import {
   CONTROL_VERBS,
   ControlError,
   type ControlKind,
+  controlKindOf,
   decodeControl,
   encodeControl,
   STATUS_VERB,
@@ -22,13 +23,6 @@ import { encodeReady, type ReadyAnswer } from '../wire/response.js';
 import { Class, Rcode, Type } from '../wire/types.js';
 import { type ParsedUpdate, txtStrings, type UpdateRecord } from '../wire/update.js';
 import { negativeSoaRecord } from '../zone/records.js';
-
-/** The control kind a first label names, if any (`_rollout`, `_hold`). */
-export function controlKindOf(label: string | undefined): ControlKind | undefined {
-  if (label === CONTROL_LABEL.rollout) return 'rollout';
-  if (label === CONTROL_LABEL.hold) return 'hold';
-  return undefined;
-}
 
 /** True when an UPDATE's update section holds a control record (an RR at a control name). */
 export function hasControl(update: ParsedUpdate): boolean {

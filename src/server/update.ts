@@ -17,6 +17,7 @@
 import type { Logger } from 'pino';
 import type { Config, HostPort } from '../config/config.js';
 import { zoneParams } from '../config/config.js';
+import { controlKindOf } from '../ops/control.js';
 import { type ControlOutcome, runControl } from '../ops/control-run.js';
 import { validateTarget } from '../psarn/target.js';
 import { TargetRules } from '../psarn/target-policy.js';
@@ -30,7 +31,7 @@ import { Ede, ednsOption } from '../wire/response.js';
 import { canonicalName, signMessage, type TsigKey, type TsigVerifyResult } from '../wire/tsig.js';
 import { Rcode, type RcodeValue } from '../wire/types.js';
 import { type ParsedUpdate, parseUpdate } from '../wire/update.js';
-import { controlKindOf, controlRead, hasControl, readControlUpdate } from './control.js';
+import { controlRead, hasControl, readControlUpdate } from './control.js';
 import type { DaemonMetrics } from './metrics.js';
 
 /** What psarn_dns_updates_total counts an UPDATE as. */
