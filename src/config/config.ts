@@ -104,6 +104,17 @@ export interface Config {
    * (lowercase, trailing dot). Default undefined: a primary.
    */
   secondary: { primary: HostPort; key?: string; zones: 'catalog' | string[] } | undefined;
+  /**
+   * The bearer token of the web console and its JSON API (docs/design.md#web-console); psarnd
+   * refuses to start with `http` on a non-loopback address without one. Never logged.
+   */
+  httpToken: string | undefined;
+  /**
+   * The caller map (docs/design.md#the-caller-map): at most `maxCallers` caller ids and
+   * `maxEntries` (caller, name) pairs in memory (0: no map), written to the database every
+   * `persistEveryMs`, and sent by a secondary to its primary every `reportEveryMs`.
+   */
+  callers: { maxCallers: number; maxEntries: number; persistEveryMs: number; reportEveryMs: number };
 }
 
 export class ConfigError extends PsarnBaseError {
@@ -445,6 +456,13 @@ function finish(raw: RawConfig, cwd: string): Config {
     transfer: { allow: [...raw.transfer.allow] },
     update: { allow: [...raw.update.allow] },
     secondary: secondaryOf(raw.secondary),
+    httpToken: raw.httpToken ?? undefined,
+    callers: {
+      maxCallers: raw.callers.maxCallers,
+      maxEntries: raw.callers.maxEntries,
+      persistEveryMs: ageMs(raw.callers.persistEvery)!,
+      reportEveryMs: ageMs(raw.callers.reportEvery)!,
+    },
   };
 }
 

@@ -59,6 +59,11 @@ export const DEFAULTS = {
   update: { allow: [] as string[] },
   // docs/design.md#secondary-mode: a primary makes this psarnd a secondary (null: a primary).
   secondary: { primary: null as string | null, key: null as string | null, zones: 'catalog' as string | string[] },
+  // docs/design.md#web-console: the bearer token of the web console and its JSON API; required
+  // by psarnd whenever `http` is not a loopback address (null: none, loopback only).
+  httpToken: null as string | null,
+  // docs/design.md#the-caller-map: the bounded map of (caller, name, serial, last seen). maxEntries 0 turns it off.
+  callers: { maxCallers: 10000, maxEntries: 100000, persistEvery: '5s', reportEvery: '30s' },
 };
 
 /** A TSIG key as written in the config: the secret inline (base64) or in a file read at load. */
@@ -117,6 +122,11 @@ export const CONFIG_KEYS = [
   'secondary.primary',
   'secondary.key',
   'secondary.zones',
+  'httpToken',
+  'callers.maxCallers',
+  'callers.maxEntries',
+  'callers.persistEvery',
+  'callers.reportEvery',
 ] as const;
 
 /** Keys whose env/flag text is a comma-separated list. */
@@ -247,6 +257,21 @@ const AGE_USAGE = 'must be a duration such as 90d, 720h or 30m (s, m, h, d), fro
 export function ageProblem(value: string): string | undefined {
   const ms = ageMs(value);
   return ms === undefined || ms < AGE_MIN_MS || ms > AGE_MAX_MS ? AGE_USAGE : undefined;
+}
+
+const INTERVAL_USAGE = 'must be a duration such as 5s, 30s or 2m (s, m, h), from 1s to 1h';
+
+/** Why `value` is not a callers.persistEvery / reportEvery interval (1s..1h), or undefined. */
+export function intervalProblem(value: string): string | undefined {
+  const ms = /d$/.test(value.trim()) ? undefined : ageMs(value);
+  return ms === undefined || ms < AGE_UNITS.s! || ms > AGE_UNITS.h! ? INTERVAL_USAGE : undefined;
+}
+
+/** Why `value` is not an httpToken (16 to 256 visible ASCII characters), or undefined. */
+export function httpTokenProblem(value: string): string | undefined {
+  return /^[\x21-\x7e]{16,256}$/.test(value)
+    ? undefined
+    : 'must be 16 to 256 visible ASCII characters (no spaces), e.g. from `openssl rand -hex 32`';
 }
 
 /** A duration `<digits><s|m|h|d>` in ms, or undefined when it is not one. */
@@ -457,6 +482,18 @@ export const layerSchema = z
             ],
             { error: "must be 'catalog' or a list of zone names" },
           ),
+        },
+        { error: mapping },
+      )
+      .partial(),
+    httpToken: refined(httpTokenProblem, 'must be a token of 16 to 256 visible ASCII characters').nullable(),
+    callers: z
+      .strictObject(
+        {
+          maxCallers: int(1, 10_000_000),
+          maxEntries: int(0, 100_000_000),
+          persistEvery: refined(intervalProblem, INTERVAL_USAGE),
+          reportEvery: refined(intervalProblem, INTERVAL_USAGE),
         },
         { error: mapping },
       )

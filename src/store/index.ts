@@ -1,3 +1,4 @@
+export type { CallerFilter, CallerRow } from './callers.js';
 export type { HistoryChange, RouteHistory, RouteHistoryEntry } from './history.js';
 export type { ImportResult } from './import.js';
 export { MIGRATIONS, SCHEMA_VERSION } from './schema.js';

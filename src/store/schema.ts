@@ -145,8 +145,35 @@ CREATE UNIQUE INDEX operations_active ON operations (zone_id, path, kind)
 CREATE INDEX operations_due ON operations (due_at) WHERE status = 'running';
 `;
 
+// The caller map (docs/design.md#the-caller-map): which caller fetched which name, the zone
+// serial of the answer it last got, and when. psarnd keeps the map in memory, bounded, and writes
+// it here every callers.persistEvery so that a restart keeps it and the CLI can read it;
+// `reporter` is '' for this psarnd's own callers, else the TSIG key name of the secondary that
+// reported them. `name` is the DNS name asked (lowercase, trailing dot): a route, an alias or
+// `_epoch.<zone>`. And `zones.epoch_serial`, the serial of the zone's last epoch change (a flush,
+// a hold, a release): a caller has a route's current answer once it fetched it at or after
+// max(route serial, epoch_serial), since every route's TXT carries the epoch. NULL: no epoch
+// change since this migration.
+const V6 = `
+CREATE TABLE callers (
+  caller     TEXT    NOT NULL CHECK (length(caller) BETWEEN 1 AND 255),
+  name       TEXT    NOT NULL CHECK (length(name) BETWEEN 1 AND 255),
+  reporter   TEXT    NOT NULL DEFAULT '',
+  serial     INTEGER NOT NULL CHECK (serial BETWEEN 0 AND 4294967295),
+  first_seen INTEGER NOT NULL,
+  last_seen  INTEGER NOT NULL,
+  lookups    INTEGER NOT NULL DEFAULT 0 CHECK (lookups >= 0),
+  PRIMARY KEY (caller, name, reporter)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX callers_name ON callers (name);
+ALTER TABLE zones ADD COLUMN epoch_serial INTEGER;
+CREATE TRIGGER zones_epoch_serial AFTER UPDATE OF epoch ON zones WHEN NEW.epoch <> OLD.epoch BEGIN
+  UPDATE zones SET epoch_serial = NEW.serial WHERE id = NEW.id;
+END;
+`;
+
 /** Migration i takes the schema from version i to i + 1. */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

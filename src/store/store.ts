@@ -8,6 +8,13 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { routeName } from '../psarn/name.js';
 import { checkAliasWrite, checkReferrers } from './aliases.js';
+import {
+  type CallerFilter,
+  type CallerRow,
+  type CallerStatements,
+  prepareCallerStatements,
+  toCallerRow,
+} from './callers.js';
 import { createDatabase } from './create.js';
 import {
   corruptError,
@@ -1107,6 +1114,53 @@ export class Store {
   #opsQ(): OperationStatements {
     this.#opsStatements ??= prepareOperationStatements(this.#db);
     return this.#opsStatements;
+  }
+
+  /**
+   * Writes part of the caller map (docs/design.md#the-caller-map) in one transaction: each row
+   * of `rows` added or merged into its stored one (the newer last lookup brings its serial;
+   * `lookups` is the count since the last save, added), each key of `removed` deleted (evicted
+   * from the in-memory map). No route, serial or journal changes.
+   */
+  saveCallers(
+    rows: readonly CallerRow[],
+    removed: readonly Pick<CallerRow, 'caller' | 'name' | 'reporter'>[] = [],
+  ): void {
+    const q = this.#callersQ();
+    this.#write(() => {
+      for (const row of rows) q.upsert.run(row);
+      for (const key of removed) q.remove.run(key.caller, key.name, key.reporter);
+    });
+  }
+
+  /** Rows of the persisted caller map matching `filter`, by name, caller and reporter. */
+  callerRows(filter: CallerFilter = {}): CallerRow[] {
+    return this.read(() =>
+      this.#callersQ()
+        .list.all({
+          name: filter.name ?? null,
+          zone: filter.zone ?? null,
+          caller: filter.caller ?? null,
+          reporter: filter.reporter ?? null,
+        })
+        .map(toCallerRow),
+    );
+  }
+
+  /**
+   * The serial of the zone's last epoch change (a flush, a hold, a release), or undefined when
+   * there was none since schema 6 or there is no such zone: a caller has a route's current
+   * answer once it fetched it at or after the larger of this and the route's serial.
+   */
+  epochSerial(zone: string): number | undefined {
+    return this.read(() => this.#callersQ().epochSerial.get(zone)) ?? undefined;
+  }
+
+  #callersStatements: CallerStatements | undefined;
+  /** Prepared on first use: the answer path never needs them. */
+  #callersQ(): CallerStatements {
+    this.#callersStatements ??= prepareCallerStatements(this.#db);
+    return this.#callersStatements;
   }
 
   /** True when the database holds no zones at all. */

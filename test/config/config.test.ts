@@ -80,6 +80,8 @@ describe('loadConfig', () => {
       transfer: { allow: [] },
       update: { allow: [] },
       secondary: undefined,
+      httpToken: undefined,
+      callers: { maxCallers: 10000, maxEntries: 100000, persistEveryMs: 5000, reportEveryMs: 30000 },
     });
     assert.deepEqual(config, defaultConfig(cwd));
   });
@@ -177,6 +179,11 @@ describe('loadConfig', () => {
       PSARN_SECONDARY_PRIMARY: '10.0.0.5:8053',
       PSARN_SECONDARY_KEY: 'transfer-key',
       PSARN_SECONDARY_ZONES: '123456789012.US-EAST-1.aws.psarn.internal, 123456789012.us-east-1.aws.psarn.internal.',
+      PSARN_HTTP_TOKEN: 'c0ffee-c0ffee-c0ffee',
+      PSARN_CALLERS_MAX_CALLERS: '5',
+      PSARN_CALLERS_MAX_ENTRIES: '0',
+      PSARN_CALLERS_PERSIST_EVERY: '2m',
+      PSARN_CALLERS_REPORT_EVERY: '1s',
     };
     const { config } = loadConfig({ cwd, env });
     assert.deepEqual(config, {
@@ -223,6 +230,8 @@ describe('loadConfig', () => {
         key: 'transfer-key',
         zones: ['123456789012.us-east-1.aws.psarn.internal.'],
       },
+      httpToken: 'c0ffee-c0ffee-c0ffee',
+      callers: { maxCallers: 5, maxEntries: 0, persistEveryMs: 120_000, reportEveryMs: 1000 },
     });
   });
 
@@ -338,7 +347,7 @@ describe('loadConfig', () => {
     configError(
       () => loadConfig({ cwd: withConfig('listen: 127.0.0.1:1\nlisten_port: 53\n'), env: {} }),
       'listen_port',
-      "config config/psarnd.yaml: unknown key 'listen_port'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, nsid, cookieSecret, targets, tsig, notify, journal, transfer, update, secondary)",
+      "config config/psarnd.yaml: unknown key 'listen_port'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, nsid, cookieSecret, targets, tsig, notify, journal, transfer, update, secondary, httpToken, callers)",
     );
     configError(
       () => loadConfig({ cwd: withConfig('tcp:\n  maxConnections: 0\n  idleTimeout: 5\n'), env: {} }),
@@ -579,7 +588,7 @@ describe('loadConfig', () => {
     configError(
       () => loadConfig({ cwd, env: {}, overrides: { ttl: '5' } }),
       'ttl',
-      "config flag ttl: unknown key 'ttl'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, nsid, cookieSecret, targets, tsig, notify, journal, transfer, update, secondary)",
+      "config flag ttl: unknown key 'ttl'; check the spelling (known: listen, http, db, dbMode, namespace, nameservers, defaultTtl, epochTtl, soa, tcp, udpPayloadSize, udpIo, workers, routeIndex, log, demoRoutes, nsid, cookieSecret, targets, tsig, notify, journal, transfer, update, secondary, httpToken, callers)",
     );
   });
 });
@@ -668,7 +677,7 @@ describe('loadConfig: messages are bounded and printable (issue 8, defect 5.7)',
     assert.throws(
       () => loadConfig({ cwd: withConfig(`${key}: 1\n`), env: {} }),
       (err: unknown) =>
-        err instanceof ConfigError && err.message.startsWith(`${F}: unknown key 'kxxx`) && err.message.length < 400,
+        err instanceof ConfigError && err.message.startsWith(`${F}: unknown key 'kxxx`) && err.message.length < 500,
     );
     const list = `[${Array.from({ length: 50_000 }, (_, i) => i).join(', ')}]`;
     assert.throws(
