@@ -27,13 +27,19 @@ const ALLOWED: Record<string, string[]> = {
   zonefile: ['psarn', 'store', 'wire', 'zone'],
   config: ['psarn', 'store', 'wire'],
   client: ['psarn', 'wire'],
-  secondary: ['client', 'config', 'psarn', 'store', 'wire', 'zone', 'zonefile'],
+  secondary: ['client', 'config', 'map', 'psarn', 'store', 'wire', 'zone', 'zonefile'],
   // DNS UPDATE's meaning on the routes (docs/design.md#dns-update): pure, over store values and records.
   update: ['psarn', 'store', 'wire', 'zone', 'zonefile'],
   // Route operations (docs/design.md#operations): rollouts, gates, holds and replay, apply, history.
   ops: ['client', 'config', 'psarn', 'store', 'wire', 'zone', 'zonefile'],
-  server: ['config', 'ops', 'psarn', 'secondary', 'store', 'update', 'wire', 'zone', 'zonefile', '.'],
-  cli: ['client', 'config', 'ops', 'psarn', 'store', 'wire', 'zone', 'zonefile', '.'],
+  // The map (docs/design.md#the-caller-map): the caller map, the graph and change confirmation,
+  // over store values, routes and the operations on them.
+  map: ['config', 'ops', 'psarn', 'store', 'wire', 'zone', 'zonefile'],
+  // The web console's browser code (docs/design.md#web-console): it reads the JSON API only, and
+  // may share the map's types.
+  console: ['map'],
+  server: ['config', 'map', 'ops', 'psarn', 'secondary', 'store', 'update', 'wire', 'zone', 'zonefile', '.'],
+  cli: ['client', 'config', 'map', 'ops', 'psarn', 'store', 'wire', 'zone', 'zonefile', '.'],
   '.': ['psarn', 'wire', 'client', 'store', 'zone', 'zonefile', 'config'],
 };
 
