@@ -274,11 +274,19 @@ export class CallerReporter {
     }
     const ede = edeText(reply);
     if (verified.status !== 'ok') {
+      // Knot and BIND answer an UPDATE their ACL does not allow this way (NOTAUTH with a TSIG
+      // error, or REFUSED unsigned): the whole round stops, not just this zone.
       this.#problems.warn(
-        { primary: at, zone, rcode: rcodeName(reply.rcode), tsig: verified.status, ...(ede ? { ede } : {}) },
-        "caller report refused: the primary's answer is not signed with secondary.key (a primary that is not psarnd, or another key); will retry every callers.reportEvery",
+        {
+          primary: at,
+          zone,
+          rcode: rcodeName(reply.rcode),
+          tsig: verified.status === 'peer-error' ? `peer-error ${verified.error}` : verified.status,
+          ...(ede ? { ede } : {}),
+        },
+        "caller report refused: the primary's answer does not verify with secondary.key (a primary that is not psarnd refuses UPDATEs so); will retry every callers.reportEvery",
       );
-      return reply.rcode === Rcode.NOTAUTH ? 'notauth' : 'refused';
+      return 'refused';
     }
     switch (reply.rcode) {
       case Rcode.NOERROR:

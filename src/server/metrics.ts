@@ -272,7 +272,7 @@ export class DaemonMetrics implements NotifyMetrics, SecondaryMetrics, TransferM
     // Caller reports (docs/design.md#caller-reports-from-secondaries): never by reporter or zone.
     this.callerReports = new Counter({
       name: 'psarn_callers_reports_total',
-      help: "Caller report messages (a secondary's callers sent to its primary, one signed UPDATE per zone and batch) by direction (sent: by this secondary; received: by this primary) and result: ok, refused (the peer or this server refused it: a key not in transfer.allow, a secondary, a primary that is not psarnd, the map off), notauth (a zone the primary does not have, a TSIG that failed), formerr, servfail, error (sent: no answer, a connection or TSIG failure).",
+      help: "Caller report messages (a secondary's callers sent to its primary, one signed UPDATE per zone and batch) by direction (sent: by this secondary; received: by this primary) and result: ok, refused (the peer or this server refused it: a key not in transfer.allow, a secondary, a primary that is not psarnd, the map off), notauth (a zone the primary does not have; received: also a TSIG that failed), formerr, servfail, error (sent: no answer, a connection failure, a malformed answer).",
       labelNames: ['direction', 'result'],
       registers,
     });
