@@ -1,7 +1,7 @@
 /**
  * Caller reports from secondaries (docs/design.md#caller-reports-from-secondaries), real
- * processes on 127.0.0.1: a psarnd secondary (callers.reportEvery 1s) sends the callers in its
- * own table to its psarnd primary, which stores them under the secondary's TSIG key name; with
+ * processes on 127.0.0.1: a psarnd secondary (callers.reportEvery 1s) sends the callers written
+ * to its own table while it runs to its psarnd primary, which stores them under the secondary's TSIG key name; with
  * the primary killed the secondary keeps serving, and once the primary is back the latest state
  * of every row arrives. A Knot primary refuses the reports: the psarnd secondary logs that once
  * and keeps serving.
@@ -107,11 +107,6 @@ describe('caller reports: a psarnd secondary to its psarnd primary', () => {
     secondaryPort = await freePort();
     primary = await startPrimary();
     primaryPort = primary.dns.port;
-    // The secondary's map, persisted before it starts (its own rows: reporter '').
-    seed(secondaryDb, [
-      own({ caller: 'orders-api', serial: 5 }),
-      own({ caller: 'billing', name: `_epoch.${ZONE}`, serial: 5, lookups: 1 }),
-    ]);
     secondary = await startPsarnd({
       db: secondaryDb,
       demoRoutes: '',
@@ -126,13 +121,19 @@ describe('caller reports: a psarnd secondary to its psarnd primary', () => {
     });
     const served = await askUntil(secondary.dns, ROUTE, (m) => m.rcode === Rcode.NOERROR, 10_000);
     assert.equal(served.reply?.rcode, Rcode.NOERROR, secondary.stderr());
+    // The secondary's map, as it persists it (its own rows: reporter ''), written while it runs:
+    // a report covers the rows seen since the last one, whenever the process started.
+    seed(secondaryDb, [
+      own({ caller: 'orders-api', serial: 5 }),
+      own({ caller: 'billing', name: `_epoch.${ZONE}`, serial: 5, lookups: 1 }),
+    ]);
     const rows = await rowsAt(primaryDb, 'transfer-key', (r) => r.length === 2);
     assert.equal(rows.length, 2, `the primary has ${JSON.stringify(rows)}\n${secondary.stderr()}`);
     const got = byCaller(rows);
     assert.equal(got.get('orders-api')?.name, ROUTE);
     assert.equal(got.get('orders-api')?.serial, 5);
     assert.equal(got.get('billing')?.name, `_epoch.${ZONE}`);
-    // Seen within the last two intervals when the secondary started: their lookups come along.
+    // First seen since the reporter started: their lookups come along.
     assert.equal(got.get('orders-api')?.lookups, 3);
     assert.ok((await counter(secondary, 'psarn_callers_reports_total{direction="sent",result="ok"}')) >= 1);
     assert.ok((await counter(primary, 'psarn_callers_reports_total{direction="received",result="ok"}')) >= 1);
@@ -213,7 +214,6 @@ describe('caller reports: a psarnd secondary of Knot DNS', () => {
     assert.equal(up.reply?.rcode, Rcode.NOERROR, `knotd does not serve the zone:\n${knotLog.slice(-1500)}`);
 
     const secondaryDb = join(dir, 'secondary.db');
-    seed(secondaryDb, [own({ caller: 'orders-api' })]);
     secondary = await startPsarnd({
       db: secondaryDb,
       demoRoutes: '',
@@ -227,6 +227,7 @@ describe('caller reports: a psarnd secondary of Knot DNS', () => {
     });
     const served = await askUntil(secondary.dns, ROUTE, (m) => m.rcode === Rcode.NOERROR, 10_000);
     assert.equal(served.reply?.rcode, Rcode.NOERROR, secondary.stderr());
+    seed(secondaryDb, [own({ caller: 'orders-api' })]);
     // Two refused rounds at least: tried again at the interval, and logged once.
     let refused = 0;
     for (let i = 0; i < 200 && refused < 2; i++) {
