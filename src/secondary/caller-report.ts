@@ -93,6 +93,8 @@ export class CallerReporter {
   readonly #randomId: () => number;
   readonly #problems: LineLog;
   readonly #sent = new Map<string, Sent>();
+  /** callers.* as of the start or the last reload. */
+  #timing: Pick<CallerReporterOptions, 'everyMs' | 'persistEveryMs' | 'maxTracked'>;
   /** Rows last seen after this were not all taken by the primary yet; undefined before the first round. */
   #since: number | undefined;
   /** A row not remembered as sent and first seen before this had its lookups reported before a restart. */
@@ -104,6 +106,7 @@ export class CallerReporter {
 
   constructor(options: CallerReporterOptions) {
     this.#o = options;
+    this.#timing = { everyMs: options.everyMs, persistEveryMs: options.persistEveryMs, maxTracked: options.maxTracked };
     this.#now = options.now ?? Date.now;
     this.#timers = options.timers ?? realTimers;
     this.#send = options.send ?? tcpSend(options.timeoutMs ?? 10_000);
@@ -114,6 +117,11 @@ export class CallerReporter {
   /** Reports every everyMs, the first after one interval (the map has something to say by then). */
   start(): void {
     this.#schedule();
+  }
+
+  /** Takes callers.reportEvery, persistEvery and maxEntries (SIGHUP): from the round after the next. */
+  configure(timing: Pick<CallerReporterOptions, 'everyMs' | 'persistEveryMs' | 'maxTracked'>): void {
+    this.#timing = { ...timing };
   }
 
   /** Stops the timer and aborts a round in flight. */
@@ -135,7 +143,7 @@ export class CallerReporter {
       void this.#running
         .catch((err: unknown) => this.#o.log.warn({ err }, 'caller report failed; will retry'))
         .finally(() => this.#schedule());
-    }, this.#o.everyMs);
+    }, this.#timing.everyMs);
   }
 
   /**
@@ -147,10 +155,10 @@ export class CallerReporter {
   async report(): Promise<RoundResult> {
     const now = this.#now();
     if (this.#since === undefined) {
-      this.#since = now - 2 * this.#o.everyMs;
+      this.#since = now - 2 * this.#timing.everyMs;
       this.#baseline = this.#since;
     }
-    const byZone = this.#changed(this.#o.rowsSince(this.#since - this.#o.persistEveryMs - 1000));
+    const byZone = this.#changed(this.#o.rowsSince(this.#since - this.#timing.persistEveryMs - 1000));
     const result: RoundResult = { messages: 0, rows: 0, stopped: false };
     for (const [zone, rows] of byZone) {
       let done = 0;
@@ -237,7 +245,7 @@ export class CallerReporter {
   #remember(key: string, row: ReportRow, total: number): void {
     this.#sent.delete(key);
     this.#sent.set(key, { serial: row.serial, lastSeen: row.lastSeen, lookups: total });
-    while (this.#sent.size > Math.max(1, this.#o.maxTracked)) {
+    while (this.#sent.size > Math.max(1, this.#timing.maxTracked)) {
       this.#sent.delete(this.#sent.keys().next().value!);
     }
   }

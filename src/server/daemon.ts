@@ -540,6 +540,11 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         }
         transfers.udpPayloadSize = next.udpPayloadSize;
         updates.configure({ ...next, namespace: current.namespace });
+        reporter?.configure({
+          everyMs: next.callers.reportEveryMs,
+          persistEveryMs: next.callers.persistEveryMs,
+          maxTracked: next.callers.maxEntries,
+        });
         if (options.allowTransfer === undefined) acl = allowTransferByKeys(next.transfer.allow);
         if (next.epochTtl !== view.epochTtl) {
           view.epochTtl = next.epochTtl;

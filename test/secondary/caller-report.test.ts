@@ -266,8 +266,14 @@ describe('caller reports from a secondary', () => {
     await new Promise((r) => setImmediate(r));
     assert.equal(s.atPrimary().length, 1);
     assert.equal(s.timers.length, 2, 'the next round scheduled');
-    s.reporter.close();
+    // A reload (SIGHUP) with another reportEvery: the round after the next one waits that long.
+    s.reporter.configure({ everyMs: 5000, persistEveryMs: 5000, maxTracked: 1000 });
     s.timers[1]!.fn();
+    await s.reporter.settled();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(s.timers[2]?.ms, 5000);
+    s.reporter.close();
+    s.timers[2]!.fn();
     await s.reporter.settled();
     assert.equal(s.sent.length, 1, 'nothing sent after close()');
   });
