@@ -141,7 +141,8 @@ export class CallerReporter {
     this.#timer = this.#timers.setTimeout(() => {
       this.#running = this.report();
       void this.#running
-        .catch((err: unknown) => this.#o.log.warn({ err }, 'caller report failed; will retry'))
+        // A fault of the local store (locked, damaged): rate-limited as the refusals.
+        .catch((err: unknown) => this.#problems.warn({ err }, 'caller report failed; will retry'))
         .finally(() => this.#schedule());
     }, this.#timing.everyMs);
   }
