@@ -14,24 +14,12 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { HostPort } from '../config/config.js';
 import { type ReportRow, relativeName, reportableRow, reportRecords } from '../map/report-codec.js';
 import { parseZoneName } from '../psarn/name.js';
 import type { CallerRow } from '../store/callers.js';
-import { type DecodedMessage, decodeMessage } from '../wire/message.js';
-import { rcodeName } from '../wire/mnemonics.js';
-import { signMessageMac, verifyMessage } from '../wire/tsig.js';
-import { Rcode } from '../wire/types.js';
-import { encodeUpdate, type UpdateRecordSpec } from '../wire/update.js';
-import { tcpStream } from './exchange.js';
+import { type LineLog, type SendMessage, type SentResult, sendReport, tcpSend } from './caller-report-send.js';
 import type { SecondaryTimers } from './secondary.js';
 import type { Primary } from './types.js';
-
-/** Sends one message over TCP and resolves with its reply (TcpExchange by default; a fake in tests). */
-export type SendMessage = (to: HostPort, message: Buffer, signal: AbortSignal) => Promise<Buffer>;
-
-/** The outcome of one report message, as psarn_callers_reports_total{direction="sent"} counts it. */
-export type SentResult = 'ok' | 'refused' | 'notauth' | 'formerr' | 'servfail' | 'error';
 
 export interface CallerReporterOptions {
   /** The secondary's own rows (reporter '') last seen after `since` (Store.callerRowsSeenSince). */
@@ -58,11 +46,6 @@ export interface CallerReporterOptions {
   randomId?: () => number;
   /** Ms for one message's exchange. Default 10 s. */
   timeoutMs?: number;
-}
-
-/** A log that takes warnings as fields and a constant message (a RateLimitedLog keys on the message). */
-export interface LineLog {
-  warn(fields: Record<string, unknown>, message: string): void;
 }
 
 /** What one round did. */
@@ -168,7 +151,16 @@ export class CallerReporter {
         rows.map((r) => r.row),
       )) {
         if (this.#closed) return { ...result, stopped: true };
-        const outcome = await this.#exchange(zone, batch.record, batch.rows);
+        const outcome = await sendReport(zone, batch.record, {
+          primary: this.#o.primary,
+          send: this.#send,
+          randomId: this.#randomId,
+          now: this.#now,
+          signal: this.#abort.signal,
+          log: this.#o.log,
+          problems: this.#problems,
+          rows: batch.rows,
+        });
         result.messages++;
         this.#o.metrics?.callerReport('sent', outcome, outcome === 'ok' ? batch.rows : 0);
         if (outcome === 'notauth') break;
@@ -250,110 +242,4 @@ export class CallerReporter {
       this.#sent.delete(this.#sent.keys().next().value!);
     }
   }
-
-  /** Sends one report message and classifies the answer; problems are logged (rate-limited). */
-  async #exchange(zone: string, record: UpdateRecordSpec, rows: number): Promise<SentResult> {
-    const { primary } = this.#o;
-    const at = hostPort(primary.address);
-    const key = primary.key;
-    if (key === undefined) return 'refused';
-    const message = encodeUpdate({ id: this.#randomId(), zone, updates: [record] });
-    const signed = signMessageMac(message, key, { now: this.#now });
-    let bytes: Buffer;
-    try {
-      bytes = await this.#send(primary.address, signed.message, this.#abort.signal);
-    } catch (err) {
-      if (this.#closed) return 'error';
-      this.#problems.warn(
-        { primary: at, zone, reason: (err as Error).message },
-        'caller report not sent: no answer from the primary; will retry every callers.reportEvery',
-      );
-      return 'error';
-    }
-    const verified = verifyMessage(bytes, new Map([[key.name, key]]), { requestMac: signed.mac, now: this.#now });
-    let reply: DecodedMessage;
-    try {
-      reply = decodeMessage(bytes);
-    } catch (err) {
-      this.#problems.warn(
-        { primary: at, zone, reason: (err as Error).message },
-        'caller report: the primary answered a malformed message',
-      );
-      return 'error';
-    }
-    const ede = edeText(reply);
-    if (verified.status !== 'ok') {
-      // Knot and BIND answer an UPDATE their ACL does not allow this way (NOTAUTH with a TSIG
-      // error, or REFUSED unsigned): the whole round stops, not just this zone.
-      this.#problems.warn(
-        {
-          primary: at,
-          zone,
-          rcode: rcodeName(reply.rcode),
-          tsig: verified.status === 'peer-error' ? `peer-error ${verified.error}` : verified.status,
-          ...(ede ? { ede } : {}),
-        },
-        "caller report refused: the primary's answer does not verify with secondary.key (a primary that is not psarnd refuses UPDATEs so); will retry every callers.reportEvery",
-      );
-      return 'refused';
-    }
-    switch (reply.rcode) {
-      case Rcode.NOERROR:
-        return 'ok';
-      case Rcode.NOTAUTH:
-      case Rcode.NOTZONE:
-        this.#o.log.debug(
-          { primary: at, zone, ...(ede ? { ede } : {}) },
-          'caller report: the primary has no such zone',
-        );
-        return 'notauth';
-      case Rcode.FORMERR:
-        this.#problems.warn(
-          { primary: at, zone, rows, ...(ede ? { ede } : {}) },
-          'caller report: the primary could not read it (FORMERR); those rows are dropped',
-        );
-        return 'formerr';
-      case Rcode.SERVFAIL:
-        this.#problems.warn(
-          { primary: at, zone, ...(ede ? { ede } : {}) },
-          'caller report: the primary failed to store it (SERVFAIL); will retry',
-        );
-        return 'servfail';
-      default:
-        this.#problems.warn(
-          { primary: at, zone, rcode: rcodeName(reply.rcode), ...(ede ? { ede } : {}) },
-          'caller report refused by the primary; will retry every callers.reportEvery',
-        );
-        return 'refused';
-    }
-  }
-}
-
-/** The EXTRA-TEXT of a reply's first EDE (RFC 8914), or undefined. */
-function edeText(reply: DecodedMessage): string | undefined {
-  const option = reply.edns?.options.find((o) => o.code === 15);
-  return option === undefined
-    ? undefined
-    : `${option.data.readUInt16BE(0)}: ${option.data.subarray(2).toString('utf8')}`;
-}
-
-function hostPort(at: HostPort): string {
-  return at.host.includes(':') ? `[${at.host}]:${at.port}` : `${at.host}:${at.port}`;
-}
-
-/** One message over a new TCP connection (RFC 7766 framing), its first reply. */
-export function tcpSend(timeoutMs: number): SendMessage {
-  return async (to, message, signal) => {
-    let reply: Buffer | undefined;
-    await tcpStream(
-      to,
-      message,
-      (m) => {
-        reply = m;
-        return true;
-      },
-      { timeoutMs, signal, what: `caller report to primary ${hostPort(to)}` },
-    );
-    return reply!;
-  };
 }
