@@ -153,6 +153,10 @@ export const ERROR_CODES = {
     by: ['ControlError'],
     meaning: 'a control record (a remote operation request or state) that cannot be read',
   },
+  ERR_CALLER_REPORT: {
+    by: ['ReportError'],
+    meaning: "a secondary's caller report that cannot be read (answered FORMERR)",
+  },
 } as const satisfies Record<string, { by: readonly string[]; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -24,6 +24,7 @@ import {
   printable,
   quote,
 } from '../src/errors.js';
+import { ReportError } from '../src/map/report-codec.js';
 import { ControlError } from '../src/ops/control.js';
 import { HoldError, type HoldErrorCode } from '../src/ops/hold.js';
 import { SqsSourceError } from '../src/ops/replay-sqs.js';
@@ -109,6 +110,7 @@ const instances: PsarnBaseError[] = [
   ...(HOLD satisfies Exhaustive<HoldErrorCode, typeof HOLD>).map((c) => new HoldError(c, 'm')),
   new SqsSourceError('m'),
   new ControlError('m'),
+  new ReportError('m'),
   new TargetError('x', 'm'),
   new TargetPolicyError('x', 'm'),
   new OutputClosedError(),

@@ -10,6 +10,7 @@ import { type Config, ConfigError, type HostPort, zoneParams } from '../config/c
 import { PrometheusGate } from '../ops/prometheus.js';
 import { type DriverClock, RolloutDriver } from '../ops/rollout-driver.js';
 import type { GateEvaluator } from '../ops/types.js';
+import { CallerReporter } from '../secondary/caller-report.js';
 import { notifyAcceptor } from '../secondary/notify-in.js';
 import { Secondary } from '../secondary/secondary.js';
 import { expiresSetting, PRIMARY_SETTING, refreshedSetting, storeState } from '../secondary/state-store.js';
@@ -208,6 +209,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   const serving = new LateHandler();
   checkSecondary(config);
   let secondary: Secondary | undefined;
+  let reporter: CallerReporter | undefined;
   let transferStore: Store | undefined;
   // Before any socket: a peer naming a key there is no signer for is a config error. By default
   // NOTIFYs are signed and their answers verified with config tsig.keys (src/wire/tsig.ts).
@@ -409,6 +411,30 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
       });
       metrics.secondaryStatus = () => secondary?.status() ?? [];
       if (options.wallClock !== undefined) metrics.wallClock = options.wallClock;
+      // Its callers, sent to the primary signed with secondary.key: the primary's map covers
+      // every server (docs/design.md#caller-reports-from-secondaries). Unsigned, the primary
+      // could not tell who reports: no reports.
+      if (keyName === undefined || config.callers.maxEntries === 0) {
+        log.info(
+          { reason: keyName === undefined ? 'no secondary.key' : 'callers.maxEntries is 0' },
+          'caller reports to the primary are off',
+        );
+      } else {
+        reporter = new CallerReporter({
+          rowsSince: (since) => opened.callerRowsSeenSince('', since),
+          hasZone: (zone) => opened.zone(zone) !== undefined,
+          namespace: config.namespace,
+          primary,
+          everyMs: config.callers.reportEveryMs,
+          persistEveryMs: config.callers.persistEveryMs,
+          maxTracked: config.callers.maxEntries,
+          log,
+          // A primary that takes no reports (Knot, BIND) refuses every one: one line an hour.
+          problems: new RateLimitedLog(log, { limit: 1, intervalMs: 3_600_000 }),
+          metrics,
+          ...(options.wallClock !== undefined ? { now: options.wallClock } : {}),
+        });
+      }
     }
     const follower = secondary;
     const handler = new QueryHandler({
@@ -446,6 +472,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     serving.serve(handler);
     // The copy is served from here on (zones past expire answer SERVFAIL); then every zone refreshes.
     secondary?.start();
+    reporter?.start();
     if (config.secondary === undefined && options.rollouts !== false) {
       // A connection of its own, as UPDATE's (short busy timeout: a step runs on the event
       // loop); its commits move the serving connection's data_version, and `changed` picks each
@@ -513,6 +540,11 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         }
         transfers.udpPayloadSize = next.udpPayloadSize;
         updates.configure({ ...next, namespace: current.namespace });
+        reporter?.configure({
+          everyMs: next.callers.reportEveryMs,
+          persistEveryMs: next.callers.persistEveryMs,
+          maxTracked: next.callers.maxEntries,
+        });
         if (options.allowTransfer === undefined) acl = allowTransferByKeys(next.transfer.allow);
         if (next.epochTtl !== view.epochTtl) {
           view.epochTtl = next.epochTtl;
@@ -526,6 +558,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         await driver?.close();
         if (driverStore !== opened) driverStore?.close();
         secondary?.close();
+        reporter?.close();
         sync?.stop();
         notifier?.close();
         await listeners.udp.close();
@@ -535,6 +568,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         updateWriter?.close();
         // Aborted refreshes end soon; one that ignores its signal is not waited for long.
         await settledWithin(secondary, SETTLE_MS);
+        await reporter?.settled();
         if (transferStore !== opened) transferStore?.close();
         opened.close();
         log.info('psarnd stopped');
@@ -544,6 +578,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     await driver?.close();
     if (driverStore !== store) driverStore?.close();
     secondary?.close();
+    reporter?.close();
     if (transferStore !== store) transferStore?.close();
     sync?.stop();
     notifier?.close();

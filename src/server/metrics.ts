@@ -13,6 +13,9 @@ import type { TransferMetrics, TransferResult } from './transfer.js';
 
 export type Proto = 'udp' | 'tcp';
 
+/** The result label of psarn_callers_reports_total. */
+export type CallerReportResult = 'ok' | 'refused' | 'notauth' | 'formerr' | 'servfail' | 'error';
+
 /** qtype label values; anything else counts as "other" so a peer cannot grow the series. */
 const QTYPE_LABELS = new Map<number, string>(
   (['A', 'NS', 'CNAME', 'SOA', 'PTR', 'MX', 'TXT', 'AAAA', 'SRV', 'IXFR', 'AXFR', 'ANY', 'URI'] as const).map(
@@ -86,6 +89,8 @@ export class DaemonMetrics implements NotifyMetrics, SecondaryMetrics, TransferM
   readonly changesApplied: Counter;
   readonly tsigVerifications: Counter<'result' | 'key'>;
   readonly updates: Counter<'result'>;
+  readonly callerReports: Counter<'direction' | 'result'>;
+  readonly callerReportRows: Counter<'direction'>;
   readonly notifySent: Counter<'peer' | 'result'>;
   readonly transfers: Counter<'type' | 'result'>;
   readonly transferMessages: Counter<'type'>;
@@ -262,6 +267,19 @@ export class DaemonMetrics implements NotifyMetrics, SecondaryMetrics, TransferM
       name: 'psarn_dns_updates_total',
       help: 'DNS UPDATE messages by outcome: ok (applied), refused (unsigned, key not allowed, a secondary, outside the route model), prereq (a prerequisite failed), notauth (not our zone, a name outside it, a TSIG that failed), formerr, servfail (the database locked by another writer).',
       labelNames: ['result'],
+      registers,
+    });
+    // Caller reports (docs/design.md#caller-reports-from-secondaries): never by reporter or zone.
+    this.callerReports = new Counter({
+      name: 'psarn_callers_reports_total',
+      help: "Caller report messages (a secondary's callers sent to its primary, one signed UPDATE per zone and batch) by direction (sent: by this secondary; received: by this primary) and result: ok, refused (the peer or this server refused it: a key not in transfer.allow, a secondary, a primary that is not psarnd, the map off), notauth (a zone the primary does not have; received: also a TSIG that failed), formerr, servfail, error (sent: no answer, a connection failure, a malformed answer).",
+      labelNames: ['direction', 'result'],
+      registers,
+    });
+    this.callerReportRows = new Counter({
+      name: 'psarn_callers_report_rows_total',
+      help: 'Caller map rows in caller reports accepted by the primary, by direction (sent: by this secondary; received: stored by this primary).',
+      labelNames: ['direction'],
       registers,
     });
     // By peer (a configured entry: an address, or a name for all its addresses; a few) and result, never by zone: an account per zone makes
@@ -456,6 +474,12 @@ export class DaemonMetrics implements NotifyMetrics, SecondaryMetrics, TransferM
   /** What became of a DNS UPDATE (src/server/update.ts). */
   update(result: 'ok' | 'refused' | 'prereq' | 'notauth' | 'formerr' | 'servfail'): void {
     this.updates.inc({ result });
+  }
+
+  /** A caller report message sent (by a secondary) or received (by a primary), and its rows when accepted. */
+  callerReport(direction: 'sent' | 'received', result: CallerReportResult, rows: number): void {
+    this.callerReports.inc({ direction, result });
+    if (rows > 0) this.callerReportRows.inc({ direction }, rows);
   }
 
   /** What became of one transfer request (src/server/transfer.ts), counted once when it ends. */

@@ -12,6 +12,9 @@
  *    `key:<name>`; then the daemon picks the change up at once (served, NOTIFYed).
  *    An update section that holds a control record (`_rollout.<route>`, `_hold.<route>`) runs
  *    that operation instead, never stored (docs/design.md#remote-operations, src/server/control.ts).
+ * A caller report (an RR at `_callers.<zone>`, docs/design.md#caller-reports-from-secondaries)
+ * takes step 4 with transfer.allow instead: its rows go to the callers table under the key's
+ * name (src/server/caller-report.ts).
  * Every reply to a verified request is signed with its key (RFC 8945 §5.3).
  */
 import type { Logger } from 'pino';
@@ -31,8 +34,9 @@ import { Ede, ednsOption } from '../wire/response.js';
 import { canonicalName, signMessage, type TsigKey, type TsigVerifyResult } from '../wire/tsig.js';
 import { Rcode, type RcodeValue } from '../wire/types.js';
 import { type ParsedUpdate, parseUpdate } from '../wire/update.js';
+import { hasReport, ReportTrims, storeReport } from './caller-report.js';
 import { controlRead, hasControl, readControlUpdate } from './control.js';
-import type { DaemonMetrics } from './metrics.js';
+import type { CallerReportResult, DaemonMetrics } from './metrics.js';
 
 /** What psarn_dns_updates_total counts an UPDATE as. */
 export type UpdateResult = 'ok' | 'refused' | 'prereq' | 'notauth' | 'formerr' | 'servfail';
@@ -92,15 +96,23 @@ interface Settings {
   allow: ReadonlySet<string>;
   /** Keys that may read operation state (update.allow and transfer.allow). */
   readers: ReadonlySet<string>;
+  /** Keys that may report callers: transfer.allow (docs/design.md#caller-reports-from-secondaries). */
+  reporters: ReadonlySet<string>;
+  /** callers.maxEntries: rows one reporter may hold; 0: the map is off, reports refused. */
+  maxEntries: number;
   secondary: HostPort | undefined;
   params: ZoneParams;
   epochTtl: number;
   rules: TargetRules;
 }
 
+/** A reporter's rows are trimmed to callers.maxEntries at most this often (src/server/caller-report.ts). */
+export const REPORT_TRIM_EVERY_MS = 10_000;
+
 export class UpdateServer {
   readonly #options: UpdateServerOptions;
   #settings: Settings | undefined;
+  readonly #trims = new ReportTrims(REPORT_TRIM_EVERY_MS);
 
   constructor(options: UpdateServerOptions, config: Config) {
     this.#options = options;
@@ -113,6 +125,8 @@ export class UpdateServer {
       namespace: config.namespace,
       allow: new Set(config.update.allow.map(canonicalName)),
       readers: new Set([...config.update.allow, ...config.transfer.allow].map(canonicalName)),
+      reporters: new Set(config.transfer.allow.map(canonicalName)),
+      maxEntries: config.callers.maxEntries,
       secondary: config.secondary?.primary,
       params: zoneParams(config),
       epochTtl: config.epochTtl,
@@ -171,6 +185,7 @@ export class UpdateServer {
         `this server is a secondary of ${hostPort(settings.secondary)}; send UPDATEs to the primary`,
       );
     }
+    if (hasReport(update)) return this.#report(update, key, settings, replies, sign);
     if (!settings.allow.has(key.name)) {
       return fail(Rcode.REFUSED, Ede.PROHIBITED, `key ${bareName(key)} may not UPDATE: it is not in update.allow`);
     }
@@ -298,6 +313,66 @@ export class UpdateServer {
     return { reply: sign(replies.error(update, Rcode.NOERROR)), rcode: Rcode.NOERROR };
   }
 
+  /**
+   * A caller report (docs/design.md#caller-reports-from-secondaries): from a key of
+   * transfer.allow (whoever may copy the zone may say who reads it), with the map on; its rows
+   * written under reporter = the key's name, never stored as records, nothing served changes.
+   */
+  #report(
+    update: ParsedUpdate,
+    key: TsigKey,
+    settings: Settings,
+    replies: UpdateReplies,
+    sign: (reply: Buffer) => Buffer,
+  ): { reply: Buffer; rcode: number } {
+    const { metrics, log } = this.#options;
+    const reporter = bareName(key);
+    const fail = (rcode: RcodeValue, ede: number, text: string) => {
+      metrics.update(resultOf(rcode));
+      metrics.callerReport('received', reportResultOf(rcode), 0);
+      return { reply: sign(replies.error(update, rcode, updateEde(ede, text))), rcode };
+    };
+    if (!settings.reporters.has(key.name)) {
+      return fail(Rcode.REFUSED, Ede.PROHIBITED, `key ${reporter} may not report callers: it is not in transfer.allow`);
+    }
+    if (settings.maxEntries === 0) {
+      return fail(Rcode.REFUSED, Ede.PROHIBITED, 'the caller map is off on this server (callers.maxEntries: 0)');
+    }
+    const now = replies.now();
+    let result: ReturnType<typeof storeReport>;
+    try {
+      result = storeReport(
+        update,
+        {
+          store: this.#options.store(),
+          namespace: settings.namespace,
+          reporter,
+          maxEntries: settings.maxEntries,
+          trim: this.#trims.due(reporter, now),
+        },
+        now,
+      );
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'ERR_DB_LOCKED') {
+        log.warn({ key: reporter, zone: update.zone }, 'caller report not stored: the database is locked');
+        return fail(Rcode.SERVFAIL, Ede.OTHER, 'the route database is locked by another writer; retry');
+      }
+      if (!(err instanceof UpdateError)) throw err;
+      log.debug({ key: reporter, zone: update.zone, reason: err.message }, 'caller report refused');
+      return fail(err.rcode, err.ede ?? Ede.OTHER, err.message);
+    }
+    metrics.update('ok');
+    metrics.callerReport('received', 'ok', result.rows);
+    log.debug({ key: reporter, zone: update.zone, rows: result.rows, trimmed: result.trimmed }, 'caller report stored');
+    if (result.trimmed > 0) {
+      log.info(
+        { key: reporter, trimmed: result.trimmed, maxEntries: settings.maxEntries },
+        "a secondary's callers past callers.maxEntries deleted, least recent first",
+      );
+    }
+    return { reply: sign(replies.error(update, Rcode.NOERROR)), rcode: Rcode.NOERROR };
+  }
+
   /** Plans, then checks and applies in one write transaction. @throws UpdateError, StoreError, TargetError */
   #apply(update: ParsedUpdate, key: TsigKey, settings: Settings): EditResult & { flushed: boolean } {
     const { log } = this.#options;
@@ -358,6 +433,12 @@ function asUpdateError(err: unknown): UpdateError | undefined {
     return new UpdateError(Rcode.REFUSED, (err as Error).message, Ede.OTHER, { cause: err });
   }
   return undefined;
+}
+
+/** What psarn_callers_reports_total{direction="received"} counts a refused report as. */
+function reportResultOf(rcode: RcodeValue): CallerReportResult {
+  const result = resultOf(rcode);
+  return result === 'prereq' || result === 'ok' ? 'refused' : result;
 }
 
 function resultOf(rcode: RcodeValue): UpdateResult {

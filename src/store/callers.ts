@@ -52,6 +52,15 @@ export interface CallerStatements {
   remove: Statement<unknown[], never>;
   list: Statement<unknown[], CallerDbRow>;
   epochSerial: Statement<unknown[], number | null>;
+  /** A reporter's rows seen after @since (a secondary's report: docs/design.md#caller-reports-from-secondaries). */
+  seenSince: Statement<unknown[], CallerDbRow>;
+  /** How many rows a reporter has. */
+  countReporter: Statement<unknown[], number>;
+  /**
+   * Deletes a reporter's least recently seen rows past the first @keep (most recent first): the
+   * bound on what one secondary can hold in its primary's table (callers.maxEntries).
+   */
+  trimReporter: Statement<unknown[], never>;
 }
 
 export function prepareCallerStatements(db: Database): CallerStatements {
@@ -75,6 +84,16 @@ export function prepareCallerStatements(db: Database): CallerStatements {
        ORDER BY name, caller, reporter`,
     ),
     epochSerial: db.prepare<unknown[], number | null>('SELECT epoch_serial FROM zones WHERE name = ?').pluck(),
+    seenSince: db.prepare<unknown[], CallerDbRow>(
+      `SELECT caller, name, reporter, serial, first_seen, last_seen, lookups FROM callers
+       WHERE reporter = @reporter AND last_seen > @since ORDER BY name, caller`,
+    ),
+    countReporter: db.prepare<unknown[], number>('SELECT count(*) FROM callers WHERE reporter = ?').pluck(),
+    trimReporter: db.prepare<unknown[], never>(
+      `DELETE FROM callers WHERE reporter = @reporter AND (caller, name) IN (
+         SELECT caller, name FROM callers WHERE reporter = @reporter
+         ORDER BY last_seen DESC, caller, name LIMIT -1 OFFSET @keep)`,
+    ),
   };
 }
 

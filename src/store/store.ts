@@ -1156,6 +1156,25 @@ export class Store {
     return this.read(() => this.#callersQ().epochSerial.get(zone)) ?? undefined;
   }
 
+  /**
+   * `reporter`'s rows last seen after `since` (ms), by name and caller: what a secondary sends its
+   * primary (docs/design.md#caller-reports-from-secondaries).
+   */
+  callerRowsSeenSince(reporter: string, since: number): CallerRow[] {
+    return this.read(() => this.#callersQ().seenSince.all({ reporter, since }).map(toCallerRow));
+  }
+
+  /**
+   * Keeps `reporter`'s `keep` most recently seen rows and deletes the rest (one transaction);
+   * returns how many were deleted. The primary's bound on one secondary's reports.
+   */
+  trimCallers(reporter: string, keep: number): number {
+    const q = this.#callersQ();
+    return this.#write(() =>
+      q.countReporter.get(reporter)! > keep ? q.trimReporter.run({ reporter, keep }).changes : 0,
+    );
+  }
+
   #callersStatements: CallerStatements | undefined;
   /** Prepared on first use: the answer path never needs them. */
   #callersQ(): CallerStatements {
