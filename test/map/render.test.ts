@@ -273,7 +273,6 @@ describe('renderMermaid', () => {
       // Browser code: the DOM types are not in this project's lib, so the few used are named here.
       interface El {
         innerHTML: string;
-        innerText?: string;
         textContent: string | null;
         getAttribute(name: string): string | null;
         querySelectorAll(q: string): ArrayLike<El>;
@@ -285,7 +284,7 @@ describe('renderMermaid', () => {
       box.innerHTML = s;
       doc.body.append(box);
       const nodes = Array.from(box.querySelectorAll('g.node')).map((n) => ({
-        text: n.innerText ?? n.textContent ?? '',
+        text: n.textContent ?? '',
         classes: n.getAttribute('class') ?? '',
       }));
       const scripts = box.querySelectorAll('img, script').length;
