@@ -101,7 +101,7 @@ describe('psarn route callers', () => {
       new RegExp(`^billing +${before} +\\S+ +old until ${iso(flush.at + 5000)} +this psarnd$`, 'm'),
     );
     assert.match(r.stdout, new RegExp(`^fresh +${flush.serial} +\\S+ +current +this psarnd$`, 'm'));
-    assert.equal(lines.at(-1), `1 of 3 callers have serial ${flush.serial}`);
+    assert.equal(lines.at(-1), `1 of 3 callers has serial ${flush.serial}`);
     r = await at(flush.at + 5001);
     assert.match(r.stdout, /^billing .* old, expired — refetches on its next call +this psarnd$/m);
 
@@ -196,7 +196,7 @@ describe('psarn graph and route callers through the real CLI process', () => {
   it('route callers prints the view; --json the same data', async () => {
     const { stdout } = await psarn('route', 'callers', P);
     assert.match(stdout, /^checkout +\d+ +\S+ +current +this psarnd$/m);
-    assert.match(stdout, /^1 of 1 caller have serial \d+$/m);
+    assert.match(stdout, /^1 of 1 caller has serial \d+$/m);
     const json = JSON.parse((await psarn('route', 'callers', P, '--json')).stdout) as RouteCallers;
     assert.deepEqual(
       json.callers.map((c) => [c.caller, c.current]),

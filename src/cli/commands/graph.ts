@@ -91,8 +91,9 @@ export function formatRouteCallers(v: RouteCallers, now: number): string {
     );
   }
   const current = v.callers.filter((c) => c.current).length;
+  const m = v.callers.length;
   lines.push(
-    `${current} of ${v.callers.length} caller${v.callers.length === 1 ? '' : 's'} have serial ${v.currentSerial}`,
+    `${current} of ${m} caller${m === 1 ? '' : 's'} ${current === 1 ? 'has' : 'have'} serial ${v.currentSerial}`,
   );
   return `${lines.join('\n')}\n`;
 }
