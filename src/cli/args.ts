@@ -42,6 +42,8 @@ export type Command =
   | { kind: 'route list'; scope?: string; json: boolean }
   | { kind: 'route history'; psarn: Psarn; json: boolean; limit?: number }
   | { kind: 'route revert'; psarn: Psarn; to?: number; force: boolean }
+  | { kind: 'route callers'; psarn: Psarn; json: boolean }
+  | { kind: 'graph'; scope?: string; format: GraphFormat }
   | { kind: 'flush'; scope: string }
   | { kind: 'dig'; dig: DigArgs; args: string[] }
   | { kind: 'resolve'; psarn: Psarn; server?: ServerArg; json: boolean }
@@ -60,6 +62,10 @@ export type Command =
   | { kind: 'apply'; file: string; dryRun: boolean; prune: boolean; json: boolean }
   | { kind: 'db init' }
   | { kind: 'key generate'; name: string; algorithm: TsigAlgorithm };
+
+/** `psarn graph --format` (docs/design.md#the-graph). */
+export type GraphFormat = 'dot' | 'mermaid' | 'json';
+export const GRAPH_FORMATS: readonly GraphFormat[] = ['dot', 'mermaid', 'json'];
 
 /** `@HOST[:PORT]` of `resolve` and `invoke`; no port means the config's listen port. */
 export interface ServerArg {
@@ -283,6 +289,17 @@ function buildCommand(name: string, rest: string[], v: Values): Command {
       // A zone serial (RFC 1982: 32 bits; psarn never gives a zone serial 0).
       const to = typeof v.to === 'string' ? wholeNumber('--to', v.to, 1, 4294967295) : undefined;
       return { kind: name, psarn: psarnArg(rest[0]!), force: v.force === true, ...(to === undefined ? {} : { to }) };
+    }
+    case 'route callers':
+      expectArgs(name, rest, 1, 1, '<psARN>');
+      return { kind: name, psarn: psarnArg(rest[0]!), json: v.json === true };
+    case 'graph': {
+      expectArgs(name, rest, 0, 1, '<zone or psARN prefix>');
+      const format = typeof v.format === 'string' ? v.format : 'dot';
+      if (!(GRAPH_FORMATS as readonly string[]).includes(format)) {
+        throw usageError(`invalid --format ${quote(format)}: use ${GRAPH_FORMATS.join(', ')}`);
+      }
+      return { kind: name, ...(rest[0] === undefined ? {} : { scope: rest[0] }), format: format as GraphFormat };
     }
     case 'flush':
       expectArgs(name, rest, 1, 1, '<psARN|zone>');

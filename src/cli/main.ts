@@ -15,6 +15,7 @@ import { packageVersion } from '../version.js';
 import { type Command, type Invocation, parseArgv } from './args.js';
 import { dbInit, flush } from './commands/admin.js';
 import { apply } from './commands/apply.js';
+import { graph, remoteMapRefusal, routeCallersCommand } from './commands/graph.js';
 import { remoteHistoryRefusal, routeHistory, routeRevert } from './commands/history.js';
 import { keyText } from './commands/key.js';
 import { ROLLOUT_KINDS, rollout } from './commands/rollout.js';
@@ -39,7 +40,7 @@ export interface MainOptions {
   dig?: DigDeps;
   /** The remote commands' connection (timeouts, host lookup, clock), for tests. */
   remote?: SessionOptions;
-  /** Unix ms for the rollout commands' due times (default Date.now), for tests. */
+  /** Unix ms for the rollout commands' due times and the map's views (default Date.now), for tests. */
   wallClock?: () => number;
 }
 
@@ -112,6 +113,10 @@ async function execute(inv: Invocation, io: Io, options: MainOptions): Promise<v
   // The journal is not served over DNS (docs/design.md#history-and-revert): no local fallback either.
   if (remote !== undefined && (command.kind === 'route history' || command.kind === 'route revert')) {
     throw remoteHistoryRefusal(command.kind, remote.label);
+  }
+  // Nor is the caller map (docs/design.md#the-graph): the console's JSON API serves it.
+  if (remote !== undefined && (command.kind === 'graph' || command.kind === 'route callers')) {
+    throw remoteMapRefusal(command.kind, remote.label);
   }
   const remoteKind = REMOTE_KINDS.has(command.kind) || REMOTE_OP_KINDS.has(command.kind) || command.kind === 'apply';
   if (remote !== undefined && remoteKind) {
@@ -188,6 +193,10 @@ async function run(
       return routeHistory(command, ctx);
     case 'route revert':
       return routeRevert(command, ctx);
+    case 'route callers':
+      return routeCallersCommand(command, ctx, options.wallClock);
+    case 'graph':
+      return graph(command, ctx, options.wallClock);
     case 'flush':
       return flush(command, ctx);
     case 'zone export':

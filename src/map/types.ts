@@ -25,6 +25,8 @@ export interface GraphNode {
   hold?: { id: number; queue: string };
   /** Caller nodes: unix ms of their last lookup of any name in the graph. */
   lastSeen?: number;
+  /** A name an alias points at that is no route (a dangling alias): drawn so the alias edge has an end. */
+  missing?: boolean;
 }
 
 /** An edge: a caller looked a psARN up, a route sends to a target, or an alias points at a psARN. */
@@ -35,8 +37,14 @@ export interface GraphEdge {
   /** `routes`: the URI record's weight and priority. */
   weight?: number;
   priority?: number;
-  /** `routes`: the share of the traffic the target gets, 0..1 (its weight in its priority group; 1 for fanout). */
+  /**
+   * `routes`: the share of the calls the target gets, 0..1 (docs/design.md#selection-semantics):
+   * its weight in the lowest priority group; 0 in the other groups (failover only) and at weight
+   * 0 (drained); 1 for every fanout target with weight > 0.
+   */
   share?: number;
+  /** `routes`: why the share is what it is: `primary` (the group in use), `failover`, `drained`. */
+  role?: 'primary' | 'failover' | 'drained';
   /** `calls`: lookups seen and the last one (unix ms). */
   lookups?: number;
   lastSeen?: number;
@@ -47,6 +55,8 @@ export interface Graph {
   generatedAt: number;
   /** The zone it was limited to; absent: every zone. */
   zone?: string;
+  /** The route path it was limited to (`psarn graph <psARN prefix>`): that route and those under it. */
+  prefix?: string;
   nodes: GraphNode[];
   edges: GraphEdge[];
 }
