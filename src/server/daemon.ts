@@ -22,6 +22,8 @@ import { AnswerCache } from '../zone/cache.js';
 import { RouteIndexer } from '../zone/route-indexer.js';
 import { StoreZoneView, type ZoneChanges } from '../zone/store-view.js';
 import { type SyncTimers, ZoneSync } from '../zone/zone-sync.js';
+import { checkHttpExposure } from './console-auth.js';
+import { consoleHttp } from './console-http.js';
 import { type DemoRoutes, demoRoutesFor, loadDemoRoutes } from './demo.js';
 import { connectionCaps } from './fd-budget.js';
 import { QueryHandler } from './handler.js';
@@ -109,6 +111,7 @@ const RESTART_KEYS = [
   'udpIo',
   'notify',
   'secondary',
+  'httpToken',
 ] as const;
 
 /**
@@ -207,6 +210,9 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   const storeHealthy = (): boolean => store?.readFailure() === undefined;
   const serving = new LateHandler();
   checkSecondary(config);
+  if (options.http !== false) checkHttpExposure(config.http, config.httpToken);
+  /** The console API's own read-only connection, opened at its first read (console-http.ts). */
+  let apiStore: Store | undefined;
   let secondary: Secondary | undefined;
   let transferStore: Store | undefined;
   // Before any socket: a peer naming a key there is no signer for is a config error. By default
@@ -259,6 +265,18 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
           ...(config.secondary !== undefined
             ? { secondary: () => secondary?.unready() ?? { missing: [], expired: [] } }
             : {}),
+          console: consoleHttp(config, {
+            log,
+            store: () => {
+              if (!ready || store === undefined) return undefined;
+              apiStore ??=
+                store.file === ':memory:'
+                  ? store
+                  : Store.open(store.file, { readonly: true, create: false, cacheKiB: 2048 });
+              return apiStore;
+            },
+            epochTtl: () => current.epochTtl,
+          }),
           log,
         });
       } catch (error) {
@@ -531,6 +549,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         await listeners.udp.close();
         await listeners.tcp.close();
         await listeners.http?.close();
+        if (apiStore !== opened) apiStore?.close();
         await routes.close();
         updateWriter?.close();
         // Aborted refreshes end soon; one that ignores its signal is not waited for long.
@@ -550,6 +569,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     await udp?.close();
     await tcp?.close(0);
     await http?.close();
+    if (apiStore !== store) apiStore?.close();
     await indexer?.close();
     updateWriter?.close();
     store?.close();
