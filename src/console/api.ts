@@ -34,7 +34,9 @@ export interface RouteInfo {
   path: string;
   ttl: number;
   policy?: 'weighted' | 'fanout';
+  /** An alias's target: its DNS name, and as a psARN (the name itself when it is none). */
   alias?: string;
+  aliasPsarn?: string;
   targets: TargetInfo[];
   metadata: Record<string, string>;
   serial: number;

@@ -120,8 +120,9 @@ async function poll(): Promise<void> {
   const routes = was === undefined || was.routes !== v.routes;
   const ops = was === undefined || was.operations !== v.operations;
   const callers = was === undefined || was.callers !== v.callers;
+  // The zones first: they decide which zone the other reads are of (the first, on the first look).
+  if (routes) await loadZones();
   const work: Promise<void>[] = [];
-  if (routes) work.push(loadZones());
   if (routes || ops) work.push(loadRoutes());
   if (ops || (state.holds > 0 && Date.now() - state.depthsAt >= DEPTH_MS)) work.push(loadOperations());
   if (routes || ops || callers) work.push(loadGraph());

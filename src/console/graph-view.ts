@@ -168,7 +168,6 @@ export class GraphView {
         elements: els,
         style: STYLE,
         layout: { name: 'preset', fit: true, padding: 24 },
-        wheelSensitivity: 0.3,
         minZoom: 0.1,
         maxZoom: 3,
       });

@@ -34,7 +34,8 @@ export function renderZones(
 
 /** A route's targets: one row each, its share of the calls as a bar. */
 function targets(route: RouteInfo): HTMLElement {
-  if (route.alias !== undefined) return h('div', { class: 'alias' }, '→ ', route.alias);
+  if (route.alias !== undefined)
+    return h('div', { class: 'alias', title: route.alias }, '→ ', route.aliasPsarn ?? route.alias);
   return h(
     'div',
     { class: 'targets' },

@@ -11,7 +11,7 @@ import { edgeShares } from '../map/shares.js';
 import type { HoldState } from '../ops/hold.js';
 import type { RolloutState } from '../ops/rollout.js';
 import { rolloutView } from '../ops/rollout-view.js';
-import { parseZoneArg, routePsarn } from '../psarn/name.js';
+import { aliasPsarn, parseZoneArg, routePsarn } from '../psarn/name.js';
 import type { Store } from '../store/store.js';
 import { type Operation, StoreError } from '../store/types.js';
 import type { QueueDepth, QueueDepths } from './console-queue.js';
@@ -184,7 +184,7 @@ export class ConsoleApi {
             path: r.path,
             ttl: r.ttl,
             ...(r.policy === undefined ? {} : { policy: r.policy }),
-            ...(r.alias === undefined ? {} : { alias: r.alias }),
+            ...(r.alias === undefined ? {} : { alias: r.alias, aliasPsarn: aliasPsarn(r.alias, ns) }),
             targets: r.targets.map((t, i) => ({ ...t, share: shares[i]!.share, role: shares[i]!.role })),
             metadata: r.metadata,
             serial: r.serial,

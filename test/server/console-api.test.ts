@@ -108,6 +108,7 @@ describe('console API', () => {
       ],
     );
     assert.equal(latest!.alias, psarnToName(`${ACCOUNT_PSARN}:orders/created`, NS));
+    assert.equal(latest!.aliasPsarn, `${ACCOUNT_PSARN}:orders/created`);
     assert.deepEqual(latest!.targets, []);
   });
 
