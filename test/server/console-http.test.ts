@@ -155,6 +155,11 @@ describe('psarnd with httpToken', () => {
     assert.equal(js.headers.get('content-type'), 'text/javascript; charset=utf-8');
     const etag = js.headers.get('etag')!;
     await js.body?.cancel();
+    // fetch asks for gzip: the bundle comes compressed, and as it is to a client that does not.
+    assert.equal(js.headers.get('content-encoding'), 'gzip');
+    const plain = await fetch(`${base}/console/app.js`, { headers: { 'accept-encoding': 'identity' } });
+    assert.equal(plain.headers.get('content-encoding'), null);
+    assert.match(await plain.text(), /cytoscape|Cytoscape/);
     const again = await fetch(`${base}/console/app.js`, { headers: { 'if-none-match': etag } });
     assert.equal(again.status, 304);
     const css = await fetch(`${base}/console/app.css`);
