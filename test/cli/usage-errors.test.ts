@@ -266,6 +266,28 @@ describe('psarn errors through the real binary: one line on stderr, exit 2 (usag
     /^psarn route revert reads the change journal, which psarnd does not serve over DNS/,
   );
   runtime('history of a route never written', ['route', 'history', MISSING], /^route '.*orders\/missing' not found/);
+  // route callers, graph (docs/design.md#the-graph, #change-confirmation).
+  usage('callers without a psARN', ['route', 'callers'], /^missing <psARN> for 'psarn route callers'/);
+  usage('callers of a bad psARN', ['route', 'callers', 'arn:aws:psarn:x'], /^invalid psARN 'arn:aws:psarn:x'/);
+  usage(
+    'callers with --server',
+    ['route', 'callers', P, '--server', '127.0.0.1:53'],
+    /^psarn route callers reads the caller map in the database, which psarnd does not serve over DNS .*\/api\/v1\/callers/,
+  );
+  runtime('callers of a missing route', ['route', 'callers', MISSING], /^route '.*orders\/missing' not found in /);
+  usage('graph --format png', ['graph', '--format', 'png'], /^invalid --format 'png': use dot, mermaid, json$/);
+  usage('graph of a bad zone', ['graph', 'example.com'], /^invalid zone 'example\.com'/);
+  usage('graph with two zones', ['graph', ZONE, ZONE], /^unexpected argument '.*' for 'psarn graph'/);
+  usage(
+    'graph with --server',
+    ['graph', '--server', '127.0.0.1:53'],
+    /^psarn graph reads the caller map in the database, which psarnd does not serve over DNS .*\/api\/v1\/graph/,
+  );
+  runtime(
+    'graph of a missing zone',
+    ['graph', '999999999999.us-east-1.aws.psarn.internal'],
+    /^zone '999999999999\..*' not found in /,
+  );
   // dig, resolve, invoke.
   usage('dig without a name', ['dig', '+short'], /^missing <psARN\|name> for 'psarn dig'/);
   usage('dig: an unknown TYPE', ['dig', P, 'BOGUS'], /^unknown type 'BOGUS'; use URI/);

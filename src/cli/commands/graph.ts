@@ -63,8 +63,8 @@ export function routeCallersCommand(cmd: Of<'route callers'>, ctx: Context, wall
   ctx.io.stdout.write(cmd.json ? `${JSON.stringify(view, null, 2)}\n` : formatRouteCallers(view, now));
 }
 
-/** `2026-12-03T16:40:05Z`: UTC to the second. */
-const utc = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** `2026-12-03T16:40:05.123Z`: UTC, as `route history` shows times. */
+const utc = (ms: number) => new Date(ms).toISOString();
 
 /** The STATUS column: `current`, `old until <time>`, or `old, expired — refetches on its next call`. */
 export function callerStatus(c: CallerState, now: number): string {
@@ -91,8 +91,9 @@ export function formatRouteCallers(v: RouteCallers, now: number): string {
     );
   }
   const current = v.callers.filter((c) => c.current).length;
+  const m = v.callers.length;
   lines.push(
-    `${current} of ${v.callers.length} caller${v.callers.length === 1 ? '' : 's'} have serial ${v.currentSerial}`,
+    `${current} of ${m} caller${m === 1 ? '' : 's'} ${current === 1 ? 'has' : 'have'} serial ${v.currentSerial}`,
   );
   return `${lines.join('\n')}\n`;
 }
