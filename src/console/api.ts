@@ -89,16 +89,19 @@ export interface Operations {
 
 export type CallersInfo = RouteCallers & { total: number };
 
-/** The API said 401: the page asks for the token (again). */
-export class Unauthorized extends Error {}
-
-/** Any other failure, with the API's stable code when it sent one. */
-export class ApiError extends Error {
+/**
+ * A read the API refused (401: the page asks for the token again) or failed, with its stable
+ * code when it sent one. Not an Error subclass: it is an answer, caught by the page, and psarn's
+ * error family (src/errors.ts) is for errors that leave a module.
+ */
+export class ApiFailure {
   constructor(
+    readonly status: number,
     readonly code: string,
-    message: string,
-  ) {
-    super(message);
+    readonly message: string,
+  ) {}
+  get unauthorized(): boolean {
+    return this.status === 401;
   }
 }
 
@@ -108,7 +111,7 @@ export const token = {
   clear: (): void => sessionStorage.removeItem(TOKEN_KEY),
 };
 
-/** GET /api/v1/<path>, as JSON. @throws Unauthorized, ApiError */
+/** GET /api/v1/<path>, as JSON. @throws ApiFailure (or a TypeError when psarnd is unreachable) */
 export async function get<T>(path: string, params: Record<string, string | undefined> = {}): Promise<T> {
   const query = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined) query.set(k, v);
@@ -121,9 +124,10 @@ export async function get<T>(path: string, params: Record<string, string | undef
     cache: 'no-store',
     credentials: 'omit',
   });
-  if (res.status === 401) throw new Unauthorized('the token was refused');
   const body = (await res.json().catch(() => undefined)) as { error?: { code: string; message: string } } | undefined;
-  if (!res.ok) throw new ApiError(body?.error?.code ?? `HTTP_${res.status}`, body?.error?.message ?? res.statusText);
+  if (!res.ok) {
+    throw new ApiFailure(res.status, body?.error?.code ?? `HTTP_${res.status}`, body?.error?.message ?? res.statusText);
+  }
   return body as T;
 }
 

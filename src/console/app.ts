@@ -4,12 +4,14 @@
  * keeps them live: it polls /api/v1/version every second and fetches again only the parts whose
  * token moved (a `route set` shows within about a second, without a reload).
  */
-import { ApiError, api, type RouteInfo, type RoutesPage, token, Unauthorized, type Version } from './api.js';
+import { ApiFailure, api, type RouteInfo, type RoutesPage, token, type Version } from './api.js';
 import { byId, fill, h } from './dom.js';
 import { GraphView } from './graph-view.js';
 import { renderCallers, renderOperations, renderRoutes, renderZones } from './views.js';
 
 const POLL_MS = 1000;
+/** A tab in the background looks less often: a forgotten tab costs psarnd little. */
+const HIDDEN_POLL_MS = 10_000;
 /** Queue depths are cached 30 s by psarnd: the holds are read again as often, while there are any. */
 const DEPTH_MS = 30_000;
 const PAGE = 200;
@@ -84,7 +86,7 @@ async function loadGraph(): Promise<void> {
     graph.show(await api.graph(state.zone));
     byId('graph-note').textContent = '';
   } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
+    if (!(err instanceof ApiFailure) || err.unauthorized) throw err;
     byId('graph-note').textContent = err.message;
   }
 }
@@ -95,7 +97,7 @@ async function loadCallers(): Promise<void> {
   try {
     renderCallers(byId('callers'), await api.callers(state.psarn), Date.now());
   } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
+    if (!(err instanceof ApiFailure) || err.unauthorized) throw err;
     fill(byId('callers'), h('p', { class: 'error' }, err.message));
   }
 }
@@ -133,25 +135,25 @@ async function poll(): Promise<void> {
 }
 
 function failed(err: unknown): void {
-  if (err instanceof Unauthorized) {
+  if (err instanceof ApiFailure && err.unauthorized) {
     showLogin(token.get() === null ? '' : 'The token was refused.');
     return;
   }
-  status(`not updating: ${err instanceof Error ? err.message : String(err)}`, 'down');
+  status(`not updating: ${err instanceof Error || err instanceof ApiFailure ? err.message : String(err)}`, 'down');
 }
 
 function loop(): void {
   if (state.polling) return;
   state.polling = true;
+  const later = (): void => {
+    setTimeout(tick, document.hidden ? HIDDEN_POLL_MS : POLL_MS);
+  };
   const tick = (): void => {
-    poll().then(
-      () => setTimeout(tick, POLL_MS),
-      (err: unknown) => {
-        failed(err);
-        if (err instanceof Unauthorized) state.polling = false;
-        else setTimeout(tick, POLL_MS);
-      },
-    );
+    poll().then(later, (err: unknown) => {
+      failed(err);
+      if (err instanceof ApiFailure && err.unauthorized) state.polling = false;
+      else later();
+    });
   };
   tick();
 }

@@ -47,10 +47,12 @@ export function apiError(status: number, code: ApiErrorCode, message: string): A
   return { status, body: { error: { code, message } } };
 }
 
-class ApiFault extends Error {
-  constructor(readonly reply: ApiReply) {
-    super(String((reply.body as { error: { message: string } }).error.message));
-  }
+/**
+ * An API answer other than 200, thrown from deep in a view and caught in handle(). Not an Error:
+ * it never leaves this module, and psarn's error family (src/errors.ts) is for errors that do.
+ */
+class ApiFault {
+  constructor(readonly reply: ApiReply) {}
 }
 
 const fault = (status: number, code: ApiErrorCode, message: string): ApiFault =>
