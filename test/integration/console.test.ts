@@ -14,6 +14,7 @@ import { psarnToName } from '../../src/psarn/name.js';
 import { Store } from '../../src/store/store.js';
 import { artifactsDir, launchChromium } from '../helpers/browser.js';
 import { cliOn, type RunningDaemon, startPsarnd } from '../helpers/daemon.js';
+import { type FakeSqs, startFakeSqs } from '../helpers/fake-sqs.js';
 
 const TOKEN = 'e2e-console-token-0123456789abcdef';
 const ACCOUNT = 'arn:aws:psarn:us-east-1:123456789012';
@@ -28,6 +29,7 @@ const TARGETS = [
 ];
 const NEW = `${ACCOUNT}:invoices/sent`;
 const NEW_TARGET = 'arn:aws:lambda:us-east-1:123456789012:function:invoices-sent';
+const QUEUE = 'arn:aws:sqs:us-east-1:123456789012:payments-held';
 /** A caller id as hostile as caller ids may be: markup that must stay text. */
 const CALLER = '<img src=x onerror=alert(1)>billing';
 
@@ -67,16 +69,31 @@ describe('web console in Chromium', () => {
   let browser: Browser | undefined;
   let d: RunningDaemon | undefined;
   let open: RunningDaemon | undefined;
+  let sqs: FakeSqs | undefined;
   after(async () => {
     await browser?.close();
     await d?.stop();
     await open?.stop();
+    await sqs?.close();
   });
 
   it('logs in with the token, shows the demo routes and graph, and a route set without a reload', async (t) => {
     browser = await launchChromium(t);
     if (browser === undefined) return;
-    d = await startPsarnd({ env: { PSARN_HTTP_TOKEN: TOKEN } });
+    // The held queue's depth comes from SQS through the SDK's default configuration: here the
+    // stand-in, named by the environment as an operator would name a local endpoint.
+    sqs = await startFakeSqs();
+    sqs.createQueue(QUEUE);
+    sqs.send(QUEUE, ['m1', 'm2', 'm3']);
+    d = await startPsarnd({
+      env: {
+        PSARN_HTTP_TOKEN: TOKEN,
+        AWS_ENDPOINT_URL_SQS: sqs.url,
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_REGION: 'us-east-1',
+      },
+    });
     const base = `http://${d.http.host}:${d.http.port}`;
     const page = await browser.newPage({ viewport: { width: 1400, height: 1800 } });
     const requests: string[] = [];
@@ -162,6 +179,23 @@ describe('web console in Chromium', () => {
       await page.evaluate(() => (globalThis as unknown as PageGlobals).sessionStorage.getItem('psarn.httpToken')),
       TOKEN,
     );
+
+    // A rollout and a hold, as the operations panel shows them: step and gate, queue depth.
+    await cliOn(d, 'rollout', 'start', DEMO[0]!, '--to', NEW_TARGET, '--steps', '10,50,100', '--every', '1h');
+    await cliOn(d, 'hold', DEMO[2]!, '--queue', QUEUE);
+    await page.waitForSelector('table.rollouts', { timeout: WAIT_MS });
+    await page.waitForFunction(
+      () => {
+        const g = globalThis as unknown as PageGlobals;
+        return /3 \(\+0 in flight\)/.test(g.document.getElementById('operations')?.textContent ?? '');
+      },
+      undefined,
+      { timeout: WAIT_MS },
+    );
+    const ops = (await page.textContent('#operations')) ?? '';
+    assert.match(ops, /1\/3: 10%/);
+    assert.ok(ops.includes(QUEUE), ops);
+    await waitForNode(page, `target:${QUEUE}`);
 
     mkdirSync(artifactsDir(), { recursive: true });
     await page.screenshot({ path: join(artifactsDir(), 'console.png'), fullPage: true });
