@@ -8,6 +8,7 @@ import { formatPsarn, parsePsarn } from '../psarn/psarn.js';
 import { serialGreater } from '../store/serial.js';
 import type { Store } from '../store/store.js';
 import { type JournalEntry, type StoredRoute, StoreError } from '../store/types.js';
+import { locateName } from './scope.js';
 import type { CallerState, RouteCallers } from './types.js';
 
 export interface RouteCallersOptions {
@@ -24,7 +25,8 @@ export interface RouteCallersOptions {
  * that reported them), sorted by caller id.
  *
  * A caller has the current answer when the zone serial it fetched is at or after
- * `currentSerial` = max(the route's serial, the zone's last epoch change). One that is not may
+ * `currentSerial` = max(the route's serial, for an alias the serials of the routes its chain
+ * passes through in the zone, the zone's last epoch change). One that is not may
  * use what it fetched until `holdsUntil`: its last lookup plus the TTL of the version it fetched
  * (from the journal when it still holds that serial, else the route's current TTL), but no later
  * than the epoch change's time plus `epochTtl` when an epoch change came after its fetch (every
@@ -45,8 +47,8 @@ export function routeCallers(store: Store, psarn: string, options: RouteCallersO
       throw new StoreError('ERR_ROUTE_NOT_FOUND', `route '${text}' not found; 'psarn route list' shows the routes`);
     }
     const epochSerial = store.epochSerial(zone);
-    const currentSerial =
-      epochSerial !== undefined && serialGreater(epochSerial, route.serial) ? epochSerial : route.serial;
+    let currentSerial = answerSerial(store, route);
+    if (epochSerial !== undefined && serialGreater(epochSerial, currentSerial)) currentSerial = epochSerial;
     const rows = store.callerRows({ name });
     const ttlAt = fetchedTtl(store, route);
     const epochAt = epochSerial === undefined ? undefined : epochChangeAt(store, zone, epochSerial);
@@ -94,6 +96,28 @@ export function routeCallers(store: Store, psarn: string, options: RouteCallersO
     return { psarn: text, zone, path, serial: route.serial, currentSerial, ttl: route.ttl, callers };
   });
 }
+
+/**
+ * The serial of the newest change in what a lookup of the route answers: the route's own, and
+ * for an alias the routes its chain passes through in the same zone (their records come in the
+ * same answer). Serials of another zone do not compare with this zone's (RFC 1982 serials are
+ * per zone): a chain that leaves the zone counts up to there.
+ */
+function answerSerial(store: Store, route: StoredRoute): number {
+  let serial = route.serial;
+  let at = route;
+  for (let hops = 0; at.alias !== undefined && hops < MAX_CHAIN; hops++) {
+    const next = locateName(at.alias, [route.zone]);
+    const to = next === undefined ? undefined : store.getRoute(next.zone, next.path);
+    if (to === undefined) break;
+    if (serialGreater(to.serial, serial)) serial = to.serial;
+    at = to;
+  }
+  return serial;
+}
+
+/** Aliases followed at most (a DNS answer follows 8 CNAMEs). */
+const MAX_CHAIN = 8;
 
 /**
  * The TTL of the route as it was at a zone serial, from the journal (store.routeAt), memoised

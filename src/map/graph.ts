@@ -222,8 +222,8 @@ function readData(store: Store, scope: GraphScope | undefined): GraphData {
   // Follow each alias to where it ends, out of the scope if need be: the reader sees where its
   // callers' traffic goes. At most MAX_CHAIN hops (a loop stops at a route already drawn).
   const queue = routes.filter((r) => r.alias !== undefined).map((r) => ({ route: r, hops: 0 }));
-  while (queue.length > 0) {
-    const { route, hops } = queue.shift()!;
+  for (let i = 0; i < queue.length; i++) {
+    const { route, hops } = queue[i]!;
     const name = route.alias!;
     const at = locateName(name, zones);
     const to = at === undefined ? undefined : store.getRoute(at.zone, at.path);

@@ -152,6 +152,18 @@ describe('routeCallers', () => {
     });
   });
 
+  it('for an alias, counts a change of the route it names in the zone: its answer carries those records', () => {
+    const latest = 'arn:aws:psarn:us-east-1:123456789012:orders/latest';
+    const aliasSerial = store.setRoute(ZONE, 'orders/latest', { ttl: 60, alias: NAME }, PARAMS).serial;
+    store.saveCallers([seen('via-alias', aliasSerial, clock, { name: `latest.orders.${ZONE}` })]);
+    let v = routeCallers(store, latest, { epochTtl: EPOCH_TTL, namespace: NS });
+    assert.deepEqual([v.serial, v.currentSerial, v.callers[0]!.current], [aliasSerial, aliasSerial, true]);
+    clock += 1000;
+    const changed = store.setRoute(ZONE, 'orders/created', spec(60, 'v9'), PARAMS).serial;
+    v = routeCallers(store, latest, { epochTtl: EPOCH_TTL, namespace: NS });
+    assert.deepEqual([v.serial, v.currentSerial, v.callers[0]!.current], [aliasSerial, changed, false]);
+  });
+
   it("uses the route's current TTL when the journal no longer knows the fetched version", () => {
     const t2 = tempDir();
     let t = 0;
