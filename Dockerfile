@@ -39,6 +39,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/src/client/package.json ./src/client/package.json
 COPY --from=build /app/src/client/dist/index.js ./src/client/dist/index.js
 COPY --from=build /app/dist/src ./dist/src
+# The web console's bundle (npm run build:console; served at / by dist/src/server/console-http.js).
+COPY --from=build /app/dist/console ./dist/console
 # The native UDP batcher built by npm ci's install script. The build stage has a compiler, so a
 # missing file fails the image build instead of shipping psarnd on the slower node:dgram carrier.
 # dist/src/server/udp-batch.js looks for it at ../../../src/native/build/Release/ (addonCandidates

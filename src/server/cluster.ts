@@ -12,6 +12,9 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Config, HostPort } from '../config/config.js';
+import { Store } from '../store/store.js';
+import { checkHttpExposure } from './console-auth.js';
+import { consoleHttp } from './console-http.js';
 import { prepareStore } from './daemon.js';
 import { connectionCaps } from './fd-budget.js';
 import { HTTP_MAX_CONNECTIONS, type HttpListener, listenHttp } from './http.js';
@@ -96,6 +99,9 @@ export async function startPrimary(config: Config, options: { log: Logger }): Pr
   // No unhandled rejection when a worker fails before the primary awaits `starting`.
   starting.catch(() => {});
 
+  checkHttpExposure(config.http, config.httpToken);
+  /** The console API reads the database the workers serve, on a read-only connection of its own. */
+  let apiStore: Store | undefined;
   let http: HttpListener;
   try {
     http = await listenHttp(config.http, {
@@ -104,6 +110,15 @@ export async function startPrimary(config: Config, options: { log: Logger }): Pr
       contentType: aggregator.contentType,
       ready: () => started && ready.size === count,
       storeHealthy: () => failing.size === 0,
+      console: consoleHttp(config, {
+        log,
+        store: () => {
+          if (!started) return undefined;
+          apiStore ??= Store.open(config.db, { readonly: true, create: false, cacheKiB: 2048 });
+          return apiStore;
+        },
+        epochTtl: () => config.epochTtl,
+      }),
       log,
     });
   } catch (error) {
@@ -186,6 +201,7 @@ export async function startPrimary(config: Config, options: { log: Logger }): Pr
   } catch (error) {
     await stopWorkers();
     await http.close();
+    apiStore?.close();
     throw error;
   }
 
@@ -199,6 +215,7 @@ export async function startPrimary(config: Config, options: { log: Logger }): Pr
     async close() {
       await stopWorkers();
       await http.close();
+      apiStore?.close();
       log.info('psarnd stopped');
     },
   };

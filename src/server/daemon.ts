@@ -23,6 +23,8 @@ import { AnswerCache } from '../zone/cache.js';
 import { RouteIndexer } from '../zone/route-indexer.js';
 import { StoreZoneView, type ZoneChanges } from '../zone/store-view.js';
 import { type SyncTimers, ZoneSync } from '../zone/zone-sync.js';
+import { checkHttpExposure } from './console-auth.js';
+import { consoleHttp } from './console-http.js';
 import { type DemoRoutes, demoRoutesFor, loadDemoRoutes } from './demo.js';
 import { connectionCaps } from './fd-budget.js';
 import { QueryHandler } from './handler.js';
@@ -110,6 +112,7 @@ const RESTART_KEYS = [
   'udpIo',
   'notify',
   'secondary',
+  'httpToken',
 ] as const;
 
 /**
@@ -208,6 +211,9 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   const storeHealthy = (): boolean => store?.readFailure() === undefined;
   const serving = new LateHandler();
   checkSecondary(config);
+  if (options.http !== false) checkHttpExposure(config.http, config.httpToken);
+  /** The console API's own read-only connection, opened at its first read (console-http.ts). */
+  let apiStore: Store | undefined;
   let secondary: Secondary | undefined;
   let reporter: CallerReporter | undefined;
   let transferStore: Store | undefined;
@@ -261,6 +267,18 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
           ...(config.secondary !== undefined
             ? { secondary: () => secondary?.unready() ?? { missing: [], expired: [] } }
             : {}),
+          console: consoleHttp(config, {
+            log,
+            store: () => {
+              if (!ready || store === undefined) return undefined;
+              apiStore ??=
+                store.file === ':memory:'
+                  ? store
+                  : Store.open(store.file, { readonly: true, create: false, cacheKiB: 2048 });
+              return apiStore;
+            },
+            epochTtl: () => current.epochTtl,
+          }),
           log,
         });
       } catch (error) {
@@ -564,6 +582,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         await listeners.udp.close();
         await listeners.tcp.close();
         await listeners.http?.close();
+        if (apiStore !== opened) apiStore?.close();
         await routes.close();
         updateWriter?.close();
         // Aborted refreshes end soon; one that ignores its signal is not waited for long.
@@ -585,6 +604,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     await udp?.close();
     await tcp?.close(0);
     await http?.close();
+    if (apiStore !== store) apiStore?.close();
     await indexer?.close();
     updateWriter?.close();
     store?.close();

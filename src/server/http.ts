@@ -1,6 +1,7 @@
 /**
  * HTTP side: /metrics (Prometheus text), /health (liveness), /ready (zones loaded, listeners
- * up, and the store answering reads). Its clients are a scraper and a few probes, so connections
+ * up, and the store answering reads), and the web console at / with its JSON API under /api/
+ * (console-http.ts; docs/design.md#web-console). Its clients are a scraper and a few probes, so connections
  * are capped and short-lived: a request must arrive whole within a few seconds, an idle
  * keep-alive connection is closed soon, and at the cap the connection idle longest is closed to
  * admit a new one, so idle or slow peers cannot hold every descriptor and keep /health from
@@ -10,6 +11,7 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config/config.js';
+import type { ConsoleHttp } from './console-http.js';
 import { listenOn } from './listen.js';
 
 /** Zone names /ready lists per reason at most (the counts say how many in all). */
@@ -62,6 +64,8 @@ export async function listenHttp(
      * /ready answers 503 naming them until both lists are empty. Absent on a primary.
      */
     secondary?: () => { missing: string[]; expired: string[] };
+    /** The web console and its API (`/`, `/console/`, `/api/`); absent: those paths are 404. */
+    console?: ConsoleHttp;
     log: Logger;
     now?: () => number;
   },
@@ -118,7 +122,7 @@ export async function listenHttp(
       res
         .writeHead(body.status === 'ready' ? 200 : 503, { 'content-type': 'application/json' })
         .end(`${JSON.stringify(body)}\n`);
-    } else {
+    } else if (options.console?.handle(path, req, res) !== true) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}\n');
     }
   });

@@ -24,7 +24,7 @@ const USAGE = `usage: psarnd [--config FILE] [--db FILE] [--listen HOST:PORT] [-
   --config FILE        config file (default: env PSARN_CONFIG, else config/psarnd.yaml)
   --db FILE            SQLite database (default ./data/psarn.db)
   --listen HOST:PORT   DNS over UDP and TCP (default 127.0.0.1:8053)
-  --http HOST:PORT     /metrics /health /ready (default 127.0.0.1:9153)
+  --http HOST:PORT     /metrics /health /ready and the web console at / (default 127.0.0.1:9153)
   --workers N          DNS worker processes sharing the sockets (default 1: serve in this process)
   --version, --help`;
 
