@@ -116,13 +116,28 @@ export class ConsoleHttp {
       return true;
     }
     if (path === '/' || path === '/index.html' || path.startsWith('/console/')) {
-      this.#serveAsset(path === '/index.html' ? '/' : path, req, res);
+      const page = path === '/index.html' ? '/' : path;
+      // docs/design.md#web-console: with a token, the page itself needs it too (DESIGN §9), as
+      // `curl` or a proxy sees it: without the Bearer header `/` answers 401 with its challenge.
+      // Its body is still the page (no data in it), which a browser renders and which asks for
+      // the token; the scripts under /console/ are code, public like any bundle.
+      if (page === '/' && this.#check !== undefined && !this.#check.matches(req.headers.authorization)) {
+        this.#serveAsset(page, req, res, 401, { 'www-authenticate': BEARER_CHALLENGE });
+        return true;
+      }
+      this.#serveAsset(page, req, res);
       return true;
     }
     return false;
   }
 
-  #serveAsset(path: string, req: IncomingMessage, res: ServerResponse): void {
+  #serveAsset(
+    path: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    status = 200,
+    extra: Record<string, string> = {},
+  ): void {
     const asset = this.#assets.get(path);
     if (asset === undefined) {
       const [status, message] =
@@ -139,15 +154,16 @@ export class ConsoleHttp {
       etag: asset.etag,
       vary: 'accept-encoding',
       'content-security-policy': CONSOLE_CSP,
+      ...extra,
     };
-    if (req.headers['if-none-match'] === asset.etag) {
+    if (status === 200 && req.headers['if-none-match'] === asset.etag) {
       res.writeHead(304, headers).end();
       return;
     }
     const gzip = asset.gzip !== undefined && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
     const body = gzip ? asset.gzip! : asset.body;
     res
-      .writeHead(200, { ...headers, 'content-length': body.length, ...(gzip ? { 'content-encoding': 'gzip' } : {}) })
+      .writeHead(status, { ...headers, 'content-length': body.length, ...(gzip ? { 'content-encoding': 'gzip' } : {}) })
       .end(body);
   }
 

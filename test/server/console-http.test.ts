@@ -139,7 +139,16 @@ describe('psarnd with httpToken', () => {
   });
 
   it('serves the page (no data in it) with a strict CSP, its assets with their types and ETags', async () => {
-    const page = await fetch(`${base}/`);
+    // With a token the page needs it too: without, 401 with the challenge, and the page as the
+    // body (it asks for the token); with it, 200. The scripts under /console/ are public code.
+    const challenged = await fetch(`${base}/`);
+    assert.equal(challenged.status, 401);
+    assert.equal(challenged.headers.get('www-authenticate'), 'Bearer realm="psarn"');
+    assert.match(await challenged.text(), /<script type="module" src="\/console\/app\.js"><\/script>/);
+    const wrongPage = await fetch(`${base}/index.html`, { headers: { authorization: `Bearer ${TOKEN}x` } });
+    assert.equal(wrongPage.status, 401);
+    await wrongPage.body?.cancel();
+    const page = await fetch(`${base}/`, { headers: { authorization: `Bearer ${TOKEN}` } });
     assert.equal(page.status, 200);
     assert.equal(page.headers.get('content-type'), 'text/html; charset=utf-8');
     const csp = page.headers.get('content-security-policy') ?? '';
