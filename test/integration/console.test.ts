@@ -110,7 +110,9 @@ describe('web console in Chromium', () => {
       if (f === page.mainFrame()) navigations++;
     });
 
-    await page.goto(`${base}/`);
+    // The navigation carries no Bearer header: 401 with the challenge, and the page renders anyway.
+    const first = await page.goto(`${base}/`);
+    assert.equal(first?.status(), 401);
     await page.waitForSelector('#login:not([hidden])', { timeout: WAIT_MS });
     // A wrong token first: refused, still on the login page.
     await page.fill('#token', 'not-the-token-0123456789');
