@@ -4,6 +4,7 @@
  * compression pointers with a jump limit, section counts that match the bytes, OPT rules.
  * Parsing only classifies; the server decides the answer.
  */
+import { CALLER_OPTION, type CallerIgnored, callerProblem } from './caller.js';
 import { Cursor, Flag, Hdr, OPCODE_MASK, OPCODE_SHIFT, QUESTION_FIXED, u16At } from './cursor.js';
 import { WireError } from './errors.js';
 import { escapeLabel, readName } from './name.js';
@@ -36,6 +37,11 @@ export const EdnsOption = {
   COOKIE: 10,
   /** RFC 8914 */
   EDE: 15,
+  /**
+   * The caller id (docs/design.md#the-caller-map): a code of the Local/Experimental Use range
+   * 65001-65534 (RFC 6891 §9), its data the caller's name in visible ASCII. Never echoed.
+   */
+  CALLER: CALLER_OPTION,
 } as const;
 
 /** What a query's EDNS options ask of the reply; unknown options are ignored (RFC 6891 §6.1.2). */
@@ -48,6 +54,13 @@ export interface EdnsRequest {
   cookie: Uint8Array | undefined;
   /** Why the options make the query FORMERR (two COOKIE options), or undefined. */
   malformed: string | undefined;
+  /** The caller id of a valid CALLER option (docs/design.md#the-caller-map), or undefined. */
+  caller: string | undefined;
+  /**
+   * Why a CALLER option was ignored (bad bytes, too long, empty, a second one), or undefined:
+   * a bad caller option never fails the query (RFC 6891 §6.1.2 ignores what it cannot use).
+   */
+  callerIgnored: CallerIgnored | undefined;
 }
 
 /**
@@ -55,7 +68,15 @@ export interface EdnsRequest {
  * the rdata). Views into `buf`: read them within the handler's call.
  */
 export function readEdnsRequest(buf: Buffer, edns: EdnsInfo): EdnsRequest {
-  const out: EdnsRequest = { nsid: false, expire: false, cookie: undefined, malformed: undefined };
+  const out: EdnsRequest = {
+    nsid: false,
+    expire: false,
+    cookie: undefined,
+    malformed: undefined,
+    caller: undefined,
+    callerIgnored: undefined,
+  };
+  let callers = 0;
   const end = edns.optionsAt + edns.optionsLength;
   let pos = edns.optionsAt;
   while (pos + 4 <= end) {
@@ -69,6 +90,15 @@ export function readEdnsRequest(buf: Buffer, edns: EdnsInfo): EdnsRequest {
       // BIND and Knot answer FORMERR to a second COOKIE: which one to echo is not defined.
       if (out.cookie !== undefined) out.malformed = 'more than one COOKIE option';
       out.cookie = data;
+    } else if (code === EdnsOption.CALLER) {
+      // Only the first counts: a second one is ignored (and counted), never a FORMERR.
+      if (++callers > 1) {
+        out.callerIgnored = 'duplicate';
+        continue;
+      }
+      const problem = callerProblem(data);
+      if (problem !== undefined) out.callerIgnored = problem;
+      else out.caller = buf.toString('latin1', pos - length, pos);
     }
   }
   return out;
