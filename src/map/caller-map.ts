@@ -39,8 +39,7 @@ class Entry {
   lookups: number;
   /** Its row exists in the database (so an eviction must delete it). */
   saved: boolean;
-  /** The serial and last-seen the database has. */
-  savedSerial: number;
+  /** The last-seen the database has. */
   savedLastSeen: number;
   /** Queued in the dirty list. */
   dirty = false;
@@ -55,13 +54,13 @@ class Entry {
     this.lastSeen = lastSeen;
     this.lookups = saved ? 0 : 1;
     this.saved = saved;
-    this.savedSerial = saved ? serial : -1;
     this.savedLastSeen = saved ? lastSeen : -1;
   }
 }
 
 /** One caller's names. */
 interface Caller {
+  id: string;
   names: Map<string, Entry>;
   lastSeen: number;
 }
@@ -86,6 +85,7 @@ export class CallerMap {
   /** Keys evicted after they were saved: rows to delete. */
   #removed: CallerKey[] = [];
   #evicted = 0;
+  #scratch = new Float64Array(0);
 
   constructor(options: CallerMapOptions) {
     this.#maxCallers = options.maxCallers;
@@ -137,7 +137,7 @@ export class CallerMap {
     const now = this.#now();
     let held = this.#callers.get(caller);
     if (held === undefined) {
-      held = { names: new Map(), lastSeen: now };
+      held = { id: caller, names: new Map(), lastSeen: now };
       this.#callers.set(caller, held);
     }
     held.lastSeen = now;
@@ -178,7 +178,7 @@ export class CallerMap {
       return;
     }
     if (held === undefined) {
-      held = { names: new Map(), lastSeen: row.lastSeen };
+      held = { id: row.caller, names: new Map(), lastSeen: row.lastSeen };
       this.#callers.set(row.caller, held);
     }
     held.lastSeen = Math.max(held.lastSeen, row.lastSeen);
@@ -216,7 +216,6 @@ export class CallerMap {
     for (const entry of taken) {
       entry.dirty = false;
       entry.saved = true;
-      entry.savedSerial = entry.serial;
       entry.savedLastSeen = entry.lastSeen;
       entry.lookups = 0;
     }
@@ -238,6 +237,12 @@ export class CallerMap {
     }
   }
 
+  /** A scratch array of at least `n` slots (kept: evictions come again at the same size). */
+  #times(n: number): Float64Array {
+    if (this.#scratch.length < n) this.#scratch = new Float64Array(Math.ceil(n * 1.2));
+    return this.#scratch;
+  }
+
   #queue(entry: Entry): void {
     entry.dirty = true;
     this.#dirty.push(entry);
@@ -248,36 +253,38 @@ export class CallerMap {
     let dropped = 0;
     if (this.#callers.size > this.#maxCallers) {
       const keep = Math.floor(this.#maxCallers * (1 - EVICT_SHARE));
-      const cut = threshold(
-        [...this.#callers.values()].map((c) => c.lastSeen),
-        this.#callers.size - keep,
-      );
+      const times = this.#times(this.#callers.size);
+      let n = 0;
+      for (const held of this.#callers.values()) times[n++] = held.lastSeen;
+      const cut = kthSmallest(times, n, this.#callers.size - keep);
       let over = this.#callers.size - keep;
-      for (const [id, held] of this.#callers) {
+      // Iterating values(), not entries(): no [key, value] pair allocated per step.
+      for (const held of this.#callers.values()) {
         if (over <= 0) break;
         if (held.lastSeen > cut) continue;
         for (const entry of held.names.values()) dropped += this.#evict(entry);
-        this.#callers.delete(id);
+        this.#callers.delete(held.id);
         over--;
       }
     }
     if (this.#size > this.#maxEntries) {
       const keep = Math.floor(this.#maxEntries * (1 - EVICT_SHARE));
-      const times: number[] = [];
-      for (const held of this.#callers.values()) for (const entry of held.names.values()) times.push(entry.lastSeen);
-      const cut = threshold(times, this.#size - keep);
+      const times = this.#times(this.#size);
+      let n = 0;
+      for (const held of this.#callers.values()) for (const entry of held.names.values()) times[n++] = entry.lastSeen;
+      const cut = kthSmallest(times, n, this.#size - keep);
       let over = this.#size - keep;
-      for (const [id, held] of this.#callers) {
+      for (const held of this.#callers.values()) {
         if (over <= 0) break;
-        for (const [name, entry] of held.names) {
+        for (const entry of held.names.values()) {
           if (over <= 0) break;
           if (entry.lastSeen > cut) continue;
           dropped += this.#evict(entry);
-          held.names.delete(name);
+          held.names.delete(entry.name);
           over--;
         }
         // A caller whose last name went is dropped.
-        if (held.names.size === 0) this.#callers.delete(id);
+        if (held.names.size === 0) this.#callers.delete(held.id);
       }
     }
     if (dropped > 0) {
@@ -295,8 +302,33 @@ export class CallerMap {
   }
 }
 
-/** The `count`-th smallest of `values` (1-based): everything at or under it may go. */
-function threshold(values: number[], count: number): number {
-  const sorted = Float64Array.from(values).sort();
-  return sorted[Math.min(sorted.length, Math.max(1, count)) - 1] ?? Number.POSITIVE_INFINITY;
+/**
+ * The `k`-th smallest (1-based) of values[0, n), by quickselect (Hoare's FIND: O(n) on average,
+ * no sort); the values are reordered. Everything at or under it may go.
+ */
+export function kthSmallest(values: Float64Array, n: number, k: number): number {
+  if (n === 0) return Number.POSITIVE_INFINITY;
+  const target = Math.min(n, Math.max(1, k)) - 1;
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >>> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i]! < pivot) i++;
+      while (values[j]! > pivot) j--;
+      if (i <= j) {
+        const t = values[i]!;
+        values[i] = values[j]!;
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return values[target]!;
+  }
+  return values[target]!;
 }

@@ -107,6 +107,24 @@ export const UPDATE_BUSY_TIMEOUT_MS = 200;
  */
 const CALLERS_BUSY_TIMEOUT_MS = 100;
 
+/**
+ * A pair seen again with the same serial has its last-seen written at most this often (or every
+ * persistEvery, when longer): the serial, what change confirmation needs, is written at the next
+ * persist; a last-seen-only upsert every 5 s for every busy pair (each caller's `_epoch` check)
+ * cost more CPU than answering the queries (docs/design.md#the-caller-map).
+ */
+const CALLERS_TOUCH_MS = 60_000;
+
+function touchEvery(config: Config): number {
+  return Math.max(config.callers.persistEveryMs, CALLERS_TOUCH_MS);
+}
+
+/**
+ * The caller map's clock ticks this often (docs/design.md#the-caller-map): a last-seen to a
+ * tenth of a second is plenty, and a Date.now() per recorded query showed in profiles.
+ */
+const CALLERS_CLOCK_MS = 100;
+
 /** Keys whose change needs a restart: sockets and the database are opened once. */
 const RESTART_KEYS = [
   'listen',
@@ -215,6 +233,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   let driverStore: Store | undefined;
   let callerStore: Store | undefined;
   let callerPersister: CallerPersister | undefined;
+  let callersClock: NodeJS.Timeout | undefined;
   const storeHealthy = (): boolean => store?.readFailure() === undefined;
   const serving = new LateHandler();
   checkSecondary(config);
@@ -425,10 +444,15 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     // rows, written through a connection of its own with a short busy timeout (a write runs on
     // the event loop; a busy database only delays it to the next tick). Every cluster worker
     // keeps and writes its own; the upsert merges them. A secondary keeps its own too.
+    let wallNow = Date.now();
+    callersClock = setInterval(() => {
+      wallNow = Date.now();
+    }, CALLERS_CLOCK_MS).unref();
     const callerMap = new CallerMap({
+      now: () => wallNow,
       maxCallers: config.callers.maxCallers,
       maxEntries: config.callers.maxEntries,
-      touchEveryMs: config.callers.persistEveryMs,
+      touchEveryMs: touchEvery(config),
       onEvicted: (pairs) => metrics.callersEvicted.inc(pairs),
     });
     metrics.callerMap = callerMap;
@@ -565,7 +589,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         callerMap.configure({
           maxCallers: next.callers.maxCallers,
           maxEntries: next.callers.maxEntries,
-          touchEveryMs: next.callers.persistEveryMs,
+          touchEveryMs: touchEvery(next),
         });
         persister.setInterval(next.callers.persistEveryMs);
         if (next.epochTtl !== view.epochTtl) {
@@ -588,6 +612,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         await routes.close();
         // No query comes any more: the last changes of the caller map are written.
         await persister.stop();
+        clearInterval(callersClock);
         if (callerStore !== opened) callerStore?.close();
         updateWriter?.close();
         // Aborted refreshes end soon; one that ignores its signal is not waited for long.
@@ -609,6 +634,7 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     await http?.close();
     await indexer?.close();
     await callerPersister?.stop();
+    clearInterval(callersClock);
     if (callerStore !== store) callerStore?.close();
     updateWriter?.close();
     store?.close();

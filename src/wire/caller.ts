@@ -15,14 +15,18 @@ export const MAX_CALLER_LENGTH = 128;
 export type CallerIgnored = 'empty' | 'too_long' | 'bad_bytes' | 'duplicate';
 
 /**
- * Why `data` is not a caller id, or undefined when it is one: 1 to MAX_CALLER_LENGTH bytes of
+ * Why `data[start, end)` is not a caller id, or undefined when it is one: 1 to MAX_CALLER_LENGTH bytes of
  * visible ASCII (0x21-0x7e), so an id never needs escaping in a log line, a graph label or a
  * table cell.
  */
-export function callerProblem(data: Uint8Array): Exclude<CallerIgnored, 'duplicate'> | undefined {
-  if (data.length === 0) return 'empty';
-  if (data.length > MAX_CALLER_LENGTH) return 'too_long';
-  for (let i = 0; i < data.length; i++) {
+export function callerProblem(
+  data: Uint8Array,
+  start = 0,
+  end = data.length,
+): Exclude<CallerIgnored, 'duplicate'> | undefined {
+  if (end <= start) return 'empty';
+  if (end - start > MAX_CALLER_LENGTH) return 'too_long';
+  for (let i = start; i < end; i++) {
     const b = data[i]!;
     if (b < 0x21 || b > 0x7e) return 'bad_bytes';
   }

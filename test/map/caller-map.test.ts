@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type CallerKey, CallerMap, type CallerMapOptions } from '../../src/map/caller-map.js';
+import { type CallerKey, CallerMap, type CallerMapOptions, kthSmallest } from '../../src/map/caller-map.js';
 import type { CallerRow } from '../../src/store/callers.js';
 
 function setup(options: Partial<CallerMapOptions> = {}) {
@@ -217,5 +217,27 @@ describe('CallerMap', () => {
     map.configure({ maxEntries: 100, maxCallers: 20, touchEveryMs: 5000 });
     assert.equal(map.callers, 18);
     assert.ok([...map.entries()].some((e) => e.caller === 'c49'));
+  });
+});
+
+describe('kthSmallest', () => {
+  it('finds the k-th smallest as a sort would, duplicates included', () => {
+    let seed = 3;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (const n of [1, 2, 3, 10, 101, 1000]) {
+      const values = Float64Array.from({ length: n }, () => Math.floor(random() * (n / 3 + 1)));
+      const sorted = Float64Array.from(values).sort();
+      for (const k of [1, 2, Math.ceil(n / 10), Math.ceil(n / 2), n]) {
+        assert.equal(
+          kthSmallest(Float64Array.from(values), n, k),
+          sorted[Math.min(n, Math.max(1, k)) - 1],
+          `n ${n} k ${k}`,
+        );
+      }
+    }
+    assert.equal(kthSmallest(new Float64Array(4), 0, 1), Number.POSITIVE_INFINITY);
   });
 });

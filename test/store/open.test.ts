@@ -60,7 +60,16 @@ describe('Store.open', () => {
     assert.ok(existsSync(file));
     assert.ok(SCHEMA_VERSION >= 1);
     assert.equal(userVersion(file), SCHEMA_VERSION);
-    assert.deepEqual(tables(file), ['callers', 'catalog', 'journal', 'operations', 'routes', 'settings', 'targets', 'zones']);
+    assert.deepEqual(tables(file), [
+      'callers',
+      'catalog',
+      'journal',
+      'operations',
+      'routes',
+      'settings',
+      'targets',
+      'zones',
+    ]);
     const db = new Database(file, { readonly: true });
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     db.close();
