@@ -122,3 +122,45 @@ describe('callers end to end', () => {
     assert.deepEqual(pairs(rows(db)), pairs(stopped), 'nothing lost across the restart');
   });
 });
+
+describe('callers with workers: 2', () => {
+  let d: RunningDaemon | undefined;
+  after(async () => {
+    await d?.stop();
+  });
+
+  it('each worker keeps its own map and writes it on a clean stop; the table is their union', async (t) => {
+    if (!skipUnlessTool(t, 'dig')) return;
+    const dir = mkdtempSync(join(tmpdir(), 'psarn-callers-workers-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const db = join(dir, 'psarn.db');
+    d = await startPsarnd({
+      db,
+      args: ['--workers', '2'],
+      env: { PSARN_CALLERS_PERSIST_EVERY: '1h' },
+      timeoutMs: 60_000,
+    });
+    // Each dig is a new socket, so the kernel spreads them over both workers.
+    const callers = Array.from({ length: 12 }, (_, i) => `worker-test-${i}`);
+    for (const caller of callers) {
+      const out = await run('dig', [
+        `@${d.dns.host}`,
+        '-p',
+        String(d.dns.port),
+        '+time=2',
+        '+tries=2',
+        `+ednsopt=65001:${hex(caller)}`,
+        CREATED,
+        'URI',
+      ]);
+      assert.match(out.stdout, /status: NOERROR/);
+    }
+    assert.equal(await d.stop('SIGTERM'), 0);
+    assert.deepEqual(
+      rows(db)
+        .map((r) => r.caller)
+        .sort(),
+      [...callers].sort(),
+    );
+  });
+});
