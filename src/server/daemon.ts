@@ -111,7 +111,7 @@ const CALLERS_BUSY_TIMEOUT_MS = 100;
  * A pair seen again with the same serial has its last-seen written at most this often (or every
  * persistEvery, when longer): the serial, what change confirmation needs, is written at the next
  * persist; a last-seen-only upsert every 5 s for every busy pair (each caller's `_epoch` check)
- * cost more CPU than answering the queries (docs/design.md#the-caller-map).
+ * cost as much CPU as answering the queries (docs/design.md#the-caller-map).
  */
 const CALLERS_TOUCH_MS = 60_000;
 
