@@ -28,6 +28,9 @@
  * each step's due time to its weights served, p50/p99.
  * Then replay throughput and the client's CPU per replayed message (bench/replay.ts, env
  * BENCH_REPLAY=0 skips it).
+ * Then the caller map (bench/callers.ts, env BENCH_CALLERS=0 skips it): UDP saturation and CPU
+ * per query of psarnd with and without the caller option (EDNS 65001), and the map's memory at
+ * its default bounds under 10k callers × 10k psARNs.
  * Before both: the caller's package, psarn-client (bench/client-package.ts): install time and
  * size, minified bundle size, import time.
  * The table ends with every row that states a target or goal again, together.
@@ -41,6 +44,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ANCHOR_NAMES, ANCHORS_SCRIPT, startAnchors } from './anchors.js';
 import { measureApply } from './apply.js';
+import { benchCallers } from './callers.js';
 import { measureChangeLatency } from './changes.js';
 import { measureClient } from './client.js';
 import { measureClientPackage } from './client-package.js';
@@ -708,6 +712,11 @@ async function main(): Promise<number> {
       rows.push(section('replay'), ...skippedRows(['replay figures'], 'skipped: BENCH_REPLAY=0'));
     } else {
       rows.push(...(await benchReplay(say)));
+    }
+    if (process.env.BENCH_CALLERS === '0') {
+      rows.push(section('caller map'), ...skippedRows(['caller map figures'], 'skipped: BENCH_CALLERS=0'));
+    } else {
+      rows.push(...(await benchCallers(say)));
     }
   } catch (error) {
     failure = error;

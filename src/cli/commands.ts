@@ -321,7 +321,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     help: ['Every zone in the file is replaced whole; zones not in the file are left alone.'],
   },
   dig: {
-    usage: 'psarn dig <psARN|name> [TYPE] [@HOST[:PORT]] [+short] [+tcp] [+json] [+timeout=S] [+tries=N]',
+    usage: 'psarn dig <psARN|name> [TYPE] [@HOST[:PORT]] [+short] [+tcp] [+json] [+timeout=S] [+tries=N] [+caller=ID]',
     summary: 'query a psarnd server, like dig, and summarise the route',
     flags: {},
     help: [
@@ -332,6 +332,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       '+json           one JSON object',
       '+timeout=S      seconds to wait per try (default 2)',
       '+tries=N        UDP tries (default 3)',
+      '+caller=ID      send ID as the caller (EDNS option 65001), as the client library does: psarnd records it',
     ],
   },
   resolve: {

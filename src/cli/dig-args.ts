@@ -6,6 +6,7 @@ import { isIPv6 } from 'node:net';
 import { quote } from '../errors.js';
 import type { Psarn } from '../psarn/psarn.js';
 import { parsePsarn } from '../psarn/psarn.js';
+import { callerProblem, MAX_CALLER_LENGTH } from '../wire/caller.js';
 import { typeCode } from '../wire/mnemonics.js';
 import { Type } from '../wire/types.js';
 import { oneLine, usageError } from './errors.js';
@@ -23,9 +24,22 @@ export interface DigArgs {
   json: boolean;
   timeoutMs: number;
   tries: number;
+  /** The caller id to send in EDNS option 65001 (docs/design.md#the-caller-map), or none. */
+  caller?: string;
 }
 
-const USAGE = 'usage: psarn dig <psARN|name> [TYPE] [@HOST[:PORT]] [+short] [+tcp] [+json]';
+const USAGE = 'usage: psarn dig <psARN|name> [TYPE] [@HOST[:PORT]] [+short] [+tcp] [+json] [+caller=ID]';
+
+/** `+caller=ID`: the wire rule of the option, checked here so a bad id is exit 2, not a silent ignore. */
+function callerArg(arg: string, value: string | undefined): string {
+  const rule = `give 1-${MAX_CALLER_LENGTH} characters of visible ASCII, e.g. +caller=orders-handler`;
+  if (value === undefined || value === '') throw usageError(`${quote(arg)} needs a caller id; ${rule}`);
+  const problem = callerProblem(Buffer.from(value, 'utf8'));
+  if (problem === 'too_long')
+    throw usageError(`invalid ${quote(arg.slice(0, 60))}: over ${MAX_CALLER_LENGTH} bytes; ${rule}`);
+  if (problem !== undefined) throw usageError(`invalid ${quote(arg)}: not visible ASCII; ${rule}`);
+  return value;
+}
 
 /** `@127.0.0.1`, `@127.0.0.1:8053`, `@localhost:53`, `@::1`, `@[::1]:8053`. */
 export function parseServerArg(input: string): { host: string; port?: number } {
@@ -94,8 +108,12 @@ export function parseDigArgs(args: readonly string[]): DigArgs {
         out.timeoutMs = Math.round(positiveNumber(option, value, false) * 1000);
       } else if (m && no === undefined && value !== undefined && option === 'tries') {
         out.tries = positiveNumber(option, value, true);
+      } else if (arg === '+caller' || arg.startsWith('+caller=')) {
+        out.caller = callerArg(arg, arg.startsWith('+caller=') ? arg.slice('+caller='.length) : undefined);
       } else {
-        throw usageError(`unknown dig option ${quote(arg)}; use +short, +tcp, +json, +timeout=S or +tries=N`);
+        throw usageError(
+          `unknown dig option ${quote(arg)}; use +short, +tcp, +json, +timeout=S, +tries=N or +caller=ID`,
+        );
       }
     } else if (!arg.includes('.') && !arg.includes(':') && qtype === undefined && typeCode(arg) !== undefined) {
       // A word that is a type mnemonic is the type (dig does the same); names have dots.

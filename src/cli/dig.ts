@@ -11,6 +11,7 @@ import { exchange, formatServer, type ServerAddress, TransportError } from '../c
 import type { Config } from '../config/config.js';
 import { quote } from '../errors.js';
 import { psarnToName } from '../psarn/name.js';
+import { callerOption } from '../wire/caller.js';
 import { encodeQuery } from '../wire/message.js';
 import { signMessageMac, type TsigKey, verifyMessage } from '../wire/tsig.js';
 import type { DigArgs } from './dig-args.js';
@@ -46,7 +47,9 @@ export async function runDig(
   const id = (deps.randomId ?? (() => randomInt(0, 65536)))();
   let query: Buffer;
   try {
-    query = encodeQuery({ id, name, qtype: dig.qtype });
+    // +caller=ID: the option a client library sends (docs/design.md#the-caller-map).
+    const edns = dig.caller === undefined ? {} : { edns: { options: [callerOption(dig.caller)] } };
+    query = encodeQuery({ id, name, qtype: dig.qtype, ...edns });
   } catch (err) {
     throw usageError(`invalid name ${quote(dig.name)}: ${oneLine((err as Error).message)}`, err);
   }

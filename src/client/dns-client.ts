@@ -11,6 +11,7 @@
  * carries it as `malformed`: the caller reports a bad answer, not "no server answered".
  */
 import { randomInt } from 'node:crypto';
+import { callerOption } from '../wire/caller.js';
 import type { DecodedMessage } from '../wire/message.js';
 import { encodeQuery } from '../wire/message.js';
 import { Rcode } from '../wire/types.js';
@@ -36,6 +37,8 @@ export interface DnsClientOptions {
   udp?: Omit<UdpChannelOptions, 'now'> | undefined;
   /** Addresses of servers given by host name (server-lookup.ts). Default node:dns lookup. */
   lookup?: HostLookup | undefined;
+  /** The caller id every query carries (EDNS option 65001, docs/design.md#the-caller-map); none when undefined. */
+  caller?: string | undefined;
 }
 
 export type DnsOutcome =
@@ -64,6 +67,8 @@ export class DnsClient {
   #sent = 0;
   /** Each server's addresses with one long-lived UDP channel each (index-aligned with #servers). */
   readonly #endpoints: ServerEndpoints<UdpChannel>[];
+  /** The OPT of every query: the caller option, encoded once; or no option at all. */
+  readonly #edns: { options: Buffer[] } | undefined;
 
   constructor(options: DnsClientOptions) {
     this.#servers = options.servers;
@@ -72,6 +77,7 @@ export class DnsClient {
     this.#random = options.random;
     this.#metrics = options.metrics;
     this.#exchange = options.exchange ?? realExchange;
+    this.#edns = options.caller === undefined ? undefined : { options: [callerOption(options.caller)] };
     const udp: UdpChannelOptions = { ...options.udp, ...(options.now ? { now: options.now } : {}) };
     this.#endpoints = this.#servers.map(
       (server) =>
@@ -131,7 +137,7 @@ export class DnsClient {
       for (const { address, channel } of list) {
         // RFC 5452 §9.2: an unpredictable id per query.
         const id = this.#nextId();
-        const query = encodeQuery({ id, name, qtype });
+        const query = encodeQuery({ id, name, qtype, ...(this.#edns !== undefined ? { edns: this.#edns } : {}) });
         this.#sent++;
         try {
           const result = await this.#exchange(address, query, {

@@ -4,10 +4,11 @@
  */
 import { isIPv6 } from 'node:net';
 import { DEFAULT_NAMESPACE, normalizeNamespace } from '../psarn/name.js';
+import { callerProblem, MAX_CALLER_LENGTH } from '../wire/caller.js';
 import { PsarnClientError } from './errors.js';
 import type { ClientMetrics } from './metrics.js';
 import type { HostLookup } from './server-lookup.js';
-import { systemClock } from './system.js';
+import { systemCaller, systemClock } from './system.js';
 import type { exchange, ServerAddress } from './transport.js';
 import type { Clock, Random } from './types.js';
 
@@ -42,6 +43,14 @@ export interface ResolverOptions {
    * lookup, both families (server-lookup.ts). IP literals are never looked up.
    */
   lookup?: HostLookup;
+  /**
+   * The caller id every query carries (EDNS option 65001), so psarnd can tell who fetched which
+   * route at which serial (docs/design.md#the-caller-map): 1-128 characters of visible ASCII
+   * (a function name, a host name, an ARN). Default: env AWS_LAMBDA_FUNCTION_NAME, else the
+   * host name (one too long is cut to 128 characters; one with other characters sends none).
+   * `false` sends none.
+   */
+  caller?: string | false;
 }
 
 /** RFC 2181 §8: a TTL is at most 2^31 - 1 seconds. */
@@ -63,6 +72,8 @@ export interface ResolvedOptions {
   metrics: ClientMetrics | undefined;
   exchange: typeof exchange | undefined;
   lookup: HostLookup | undefined;
+  /** The caller id sent with every query, or undefined for none. */
+  caller: string | undefined;
 }
 
 function invalid(option: string, value: unknown, what: string): PsarnClientError {
@@ -122,6 +133,31 @@ export function parseServer(value: string | ServerAddress, index: number): Serve
   return { host, port };
 }
 
+/**
+ * The caller id to send: the option as given (checked: a bad one is ERR_INVALID_OPTION), none for
+ * `false`, else the system's (cut to MAX_CALLER_LENGTH; none when it has other characters: a
+ * default must never stop a client from starting).
+ * @throws PsarnClientError ERR_INVALID_OPTION
+ */
+export function resolveCaller(value: unknown, system: () => string = systemCaller): string | undefined {
+  if (value === false) return undefined;
+  if (value === undefined) {
+    const id = system().slice(0, MAX_CALLER_LENGTH);
+    return callerProblem(Buffer.from(id, 'utf8')) === undefined ? id : undefined;
+  }
+  const rule = `use 1-${MAX_CALLER_LENGTH} characters of visible ASCII (letters, digits, punctuation; no spaces), e.g. a function or host name, or false to send none`;
+  if (typeof value !== 'string') throw invalid('caller', typeof value, rule);
+  const problem = callerProblem(Buffer.from(value, 'utf8'));
+  if (problem === undefined) return value;
+  const shown = value.length > 40 ? `${value.slice(0, 40)}… (${value.length} characters)` : value;
+  const why = {
+    empty: 'it is empty',
+    too_long: `it is over ${MAX_CALLER_LENGTH} bytes`,
+    bad_bytes: 'it has a character outside visible ASCII',
+  }[problem];
+  throw invalid('caller', shown, `${why}; ${rule}`);
+}
+
 export function resolveOptions(options: ResolverOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw invalid('options', options, 'pass an object');
   const rawServers = options.servers ?? ['127.0.0.1:8053'];
@@ -159,5 +195,6 @@ export function resolveOptions(options: ResolverOptions): ResolvedOptions {
     metrics,
     exchange: fn<typeof exchange>('exchange', options.exchange),
     lookup: fn<HostLookup>('lookup', options.lookup),
+    caller: resolveCaller(options.caller),
   };
 }

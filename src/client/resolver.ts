@@ -72,6 +72,7 @@ export class RouteResolver {
       exchange: this.#o.exchange,
       now: this.#o.now,
       lookup: this.#o.lookup,
+      caller: this.#o.caller,
     });
     this.#cache = new RouteCache(this.#o.maxEntries);
   }

@@ -7,6 +7,8 @@ import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type Config, ConfigError, type HostPort, zoneParams } from '../config/config.js';
+import { CallerMap } from '../map/caller-map.js';
+import { CallerPersister, loadCallers } from '../map/caller-persist.js';
 import { PrometheusGate } from '../ops/prometheus.js';
 import { type DriverClock, RolloutDriver } from '../ops/rollout-driver.js';
 import type { GateEvaluator } from '../ops/types.js';
@@ -100,6 +102,31 @@ export interface Daemon {
  * milliseconds (docs/design.md#dns-update).
  */
 export const UPDATE_BUSY_TIMEOUT_MS = 200;
+
+/**
+ * How long a caller map write waits for another writer's lock before it gives up until the next
+ * persist (docs/design.md#the-caller-map): it runs on the event loop, and losing one tick costs
+ * nothing (the map keeps what was not written). Other workers' persists take a few ms.
+ */
+const CALLERS_BUSY_TIMEOUT_MS = 100;
+
+/**
+ * A pair seen again with the same serial has its last-seen written at most this often (or every
+ * persistEvery, when longer): the serial, what change confirmation needs, is written at the next
+ * persist; a last-seen-only upsert every 5 s for every busy pair (each caller's `_epoch` check)
+ * cost as much CPU as answering the queries (docs/design.md#the-caller-map).
+ */
+const CALLERS_TOUCH_MS = 60_000;
+
+function touchEvery(config: Config): number {
+  return Math.max(config.callers.persistEveryMs, CALLERS_TOUCH_MS);
+}
+
+/**
+ * The caller map's clock ticks this often (docs/design.md#the-caller-map): a last-seen to a
+ * tenth of a second is plenty, and a Date.now() per recorded query showed in profiles.
+ */
+const CALLERS_CLOCK_MS = 100;
 
 /** Keys whose change needs a restart: sockets and the database are opened once. */
 const RESTART_KEYS = [
@@ -208,6 +235,9 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
   let updateWriter: Store | undefined;
   let driver: RolloutDriver | undefined;
   let driverStore: Store | undefined;
+  let callerStore: Store | undefined;
+  let callerPersister: CallerPersister | undefined;
+  let callersClock: NodeJS.Timeout | undefined;
   const storeHealthy = (): boolean => store?.readFailure() === undefined;
   const serving = new LateHandler();
   checkSecondary(config);
@@ -454,8 +484,49 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         });
       }
     }
+    // The caller map (docs/design.md#the-caller-map): this process's own, read back from its
+    // rows, written through a connection of its own with a short busy timeout (a write runs on
+    // the event loop; a busy database only delays it to the next tick). Every cluster worker
+    // keeps and writes its own; the upsert merges them. A secondary keeps its own too.
+    let wallNow = Date.now();
+    callersClock = setInterval(() => {
+      wallNow = Date.now();
+    }, CALLERS_CLOCK_MS).unref();
+    const callerMap = new CallerMap({
+      now: () => wallNow,
+      maxCallers: config.callers.maxCallers,
+      maxEntries: config.callers.maxEntries,
+      touchEveryMs: touchEvery(config),
+      onEvicted: (pairs) => metrics.callersEvicted.inc(pairs),
+    });
+    metrics.callerMap = callerMap;
+    const callersOwn =
+      opened.file === ':memory:'
+        ? opened
+        : Store.open(opened.file, { create: false, busyTimeoutMs: CALLERS_BUSY_TIMEOUT_MS, cacheKiB: 1024 });
+    callerStore = callersOwn;
+    try {
+      const rows = loadCallers(callerMap, callersOwn);
+      if (rows > 0) log.info({ rows, held: callerMap.size }, 'caller map loaded');
+    } catch (error) {
+      log.warn({ err: error }, 'reading the saved caller map failed; starting with an empty one');
+    }
+    const persistErrors = new RateLimitedLog(log);
+    callerPersister = new CallerPersister({
+      map: callerMap,
+      store: callersOwn,
+      everyMs: config.callers.persistEveryMs,
+      onPersisted: (seconds) => metrics.callersPersistSeconds.observe(seconds),
+      onError: (error) => {
+        metrics.callersPersistFailures.inc();
+        persistErrors.error({ err: error }, 'writing the caller map failed; will retry at the next persist');
+      },
+    });
+    callerPersister.start();
+    const persister = callerPersister;
     const follower = secondary;
     const handler = new QueryHandler({
+      callers: callerMap,
       transfers,
       updates,
       view: sync.view,
@@ -564,6 +635,13 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
           maxTracked: next.callers.maxEntries,
         });
         if (options.allowTransfer === undefined) acl = allowTransferByKeys(next.transfer.allow);
+        // Bounds and cadence apply at once; a map turned on by a reload starts empty.
+        callerMap.configure({
+          maxCallers: next.callers.maxCallers,
+          maxEntries: next.callers.maxEntries,
+          touchEveryMs: touchEvery(next),
+        });
+        persister.setInterval(next.callers.persistEveryMs);
         if (next.epochTtl !== view.epochTtl) {
           view.epochTtl = next.epochTtl;
           cache.clear();
@@ -584,6 +662,10 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         await listeners.http?.close();
         if (apiStore !== opened) apiStore?.close();
         await routes.close();
+        // No query comes any more: the last changes of the caller map are written.
+        await persister.stop();
+        clearInterval(callersClock);
+        if (callerStore !== opened) callerStore?.close();
         updateWriter?.close();
         // Aborted refreshes end soon; one that ignores its signal is not waited for long.
         await settledWithin(secondary, SETTLE_MS);
@@ -606,6 +688,9 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
     await http?.close();
     if (apiStore !== store) apiStore?.close();
     await indexer?.close();
+    await callerPersister?.stop();
+    clearInterval(callersClock);
+    if (callerStore !== store) callerStore?.close();
     updateWriter?.close();
     store?.close();
     throw error;

@@ -134,6 +134,12 @@ export interface HandlerOptions {
    * answer SERVFAIL with EDE 22 No Reachable Authority (docs/design.md#secondary-mode).
    */
   expired?: ReadonlySet<string>;
+  /**
+   * Where a query's caller is recorded (src/map/caller-map.ts, docs/design.md#the-caller-map):
+   * told of each query with a valid caller option answered NOERROR with records for a URI, TXT
+   * or ANY question, with the serial of the zone data the answer came from. Without: not recorded.
+   */
+  callers?: { readonly enabled: boolean; record(caller: string, name: string, serial: number): void };
 }
 
 const NO_KEYS: TsigKeyring = new Map();
@@ -272,6 +278,7 @@ export class QueryHandler {
     }
     // Options are read only when the OPT has any: the common query pays nothing for them.
     const asked = edns !== undefined && edns.optionsLength > 0 ? readEdnsRequest(request, edns) : undefined;
+    if (asked?.callerIgnored !== undefined) this.#options.metrics.callerIgnored(asked.callerIgnored);
     if (asked !== undefined && this.#badOptions(asked)) {
       this.#options.metrics.formerr(proto);
       return { reply: this.#error(request, query, Rcode.FORMERR, undefined, null), rcode: Rcode.FORMERR };
@@ -299,6 +306,8 @@ export class QueryHandler {
       return { reply: out.subarray(this.#outOffset, this.#outOffset + first!.length), rcode: replies.rcode, signed };
     }
     const ready = control ?? this.#expired(query) ?? this.#indexed(request, query) ?? this.#ready(query, proto);
+    // The caller option changes nothing in the reply (it is not echoed): it is only recorded.
+    if (asked?.caller !== undefined && control === undefined) this.#recordCaller(request, query, asked.caller, ready);
     const maxSize =
       (proto === 'tcp' ? TCP_MAX : edns !== undefined ? Math.min(edns.udpSize, this.udpPayloadSize) : UDP_CLASSIC) -
       reserve;
@@ -443,6 +452,26 @@ export class QueryHandler {
       body: this.#scratch.subarray(0, records.end),
       additionalAt: records.additionalAt,
     };
+  }
+
+  /**
+   * Records `caller` for a NOERROR answer with records to a URI, TXT or ANY question (a route,
+   * an alias, `_epoch`): the serial is the zone's as the route index holds it for an index
+   * answer, else as the view holds it (the cache is dropped at the same pickup that moves it).
+   * docs/design.md#the-caller-map
+   */
+  #recordCaller(request: Buffer, query: ParsedQuery, caller: string, ready: ReadyAnswer): void {
+    const callers = this.#options.callers;
+    if (callers === undefined || !callers.enabled || ready.rcode !== Rcode.NOERROR || ready.ancount === 0) return;
+    if (!isRouteQuestion(query.qtype)) return;
+    const index = this.#options.routes?.index;
+    let serial: number;
+    // An index answer is written in #scratch; its entry is looked up again here rather than
+    // remembered by #indexed, so a query without the option pays not even a field write.
+    if (index !== undefined && ready.body.buffer === this.#scratch.buffer) {
+      serial = index.serialOf(index.lookup(request, Hdr.SIZE, query.questionEnd - QUESTION_FIXED));
+    } else serial = this.#options.view.findZone(query.labels)?.serial ?? 0;
+    callers.record(caller, query.qname, serial);
   }
 
   #ready(query: ParsedQuery, proto: Proto): ReadyAnswer {

@@ -4,8 +4,9 @@
  * in `_seconds`; label values come from small fixed sets, never from the query name.
  * The per-query metrics are hot-metrics series (an add per query); the rest are prom-client's.
  */
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { SecondaryMetrics, ZoneStatus } from '../secondary/secondary.js';
+import type { CallerIgnored } from '../wire/caller.js';
 import { Rcode, Type } from '../wire/types.js';
 import { type CounterSeries, type HistogramSeries, HotCounter, HotHistogram } from './hot-metrics.js';
 import type { NotifyMetrics, NotifyResult } from './notify.js';
@@ -110,6 +111,17 @@ export class DaemonMetrics implements NotifyMetrics, SecondaryMetrics, TransferM
   rolloutCounts: (() => Partial<Record<'running' | 'paused', number>>) | undefined;
   readonly rollouts: Gauge<'status'>;
   readonly rolloutSteps: Counter<'result'>;
+  /**
+   * The caller map (docs/design.md#the-caller-map), read when scraped (the daemon sets it).
+   * Caller ids are never a label: only counts.
+   */
+  callerMap: { readonly size: number; readonly callers: number } | undefined;
+  readonly callersEntries: Gauge;
+  readonly callersIds: Gauge;
+  readonly callersEvicted: Counter;
+  readonly callersIgnored: Counter<'reason'>;
+  readonly callersPersistSeconds: Histogram;
+  readonly callersPersistFailures: Counter;
   readonly #udp: ProtoSeries;
   readonly #tcp: ProtoSeries;
   /** Ready-answer cache outcomes, for either transport. */
@@ -385,6 +397,44 @@ export class DaemonMetrics implements NotifyMetrics, SecondaryMetrics, TransferM
       labelNames: ['zone', 'kind', 'result'],
       registers,
     });
+    this.callersEntries = new Gauge({
+      name: 'psarn_callers_entries',
+      help: '(caller, name) pairs held in the caller map (bounded by callers.maxEntries).',
+      registers,
+      collect() {
+        if (self.callerMap !== undefined) this.set(self.callerMap.size);
+      },
+    });
+    this.callersIds = new Gauge({
+      name: 'psarn_callers_ids',
+      help: 'Caller ids held in the caller map (bounded by callers.maxCallers).',
+      registers,
+      collect() {
+        if (self.callerMap !== undefined) this.set(self.callerMap.callers);
+      },
+    });
+    this.callersEvicted = new Counter({
+      name: 'psarn_callers_evicted_total',
+      help: '(caller, name) pairs evicted from the caller map, least recently seen first, to stay within its bounds.',
+      registers,
+    });
+    this.callersIgnored = new Counter({
+      name: 'psarn_callers_ignored_total',
+      help: 'Caller options (EDNS 65001) ignored, by reason: empty, too_long (over 128 bytes), bad_bytes (not visible ASCII), duplicate (a second one in a query).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.callersPersistSeconds = new Histogram({
+      name: 'psarn_callers_persist_seconds',
+      help: 'Time to write the caller map changes of one persist to the database (all its chunks).',
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers,
+    });
+    this.callersPersistFailures = new Counter({
+      name: 'psarn_callers_persist_failures_total',
+      help: 'Caller map persists that failed (the store was busy or failing); retried at the next one.',
+      registers,
+    });
     this.#hit = this.cacheHits.series();
     this.#miss = this.cacheMisses.series();
     this.#indexHit = this.indexHits.series();
@@ -525,6 +575,11 @@ export class DaemonMetrics implements NotifyMetrics, SecondaryMetrics, TransferM
   /** What psarnd's rollout driver did with a due step (src/ops/rollout-driver.ts). */
   rolloutStep(result: 'applied' | 'aborted' | 'paused' | 'gate_error' | 'held'): void {
     this.rolloutSteps.inc({ result });
+  }
+
+  /** A caller option ignored (the query is answered all the same). */
+  callerIgnored(reason: CallerIgnored): void {
+    this.callersIgnored.inc({ reason });
   }
 
   /** A zone dropped from a secondary's copy: its refresh counts go with it. */

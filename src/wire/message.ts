@@ -45,8 +45,12 @@ export interface QueryOptions {
   /** Default Class.IN. */
   qclass?: number;
   rd?: boolean;
-  /** Add an OPT with this UDP payload size (default: 1232); false sends no OPT. */
-  edns?: { udpSize?: number; do?: boolean; version?: number } | false;
+  /**
+   * Add an OPT with this UDP payload size (default: 1232); false sends no OPT. `options`: option
+   * bytes already encoded (code, length, data each; e.g. wire/caller.ts's callerOption), written
+   * in order as the OPT's rdata.
+   */
+  edns?: { udpSize?: number; do?: boolean; version?: number; options?: readonly Uint8Array[] } | false;
 }
 
 /**
@@ -69,7 +73,10 @@ export function encodeQuery(options: QueryOptions): Buffer {
 
   let nameLength = 1;
   for (const label of labels) nameLength += 1 + label.length;
-  const buf = Buffer.alloc(Hdr.SIZE + nameLength + QUESTION_FIXED + (edns ? RR_MIN : 0));
+  let rdlen = 0;
+  for (const option of edns?.options ?? []) rdlen += option.length;
+  checkUint('EDNS options length', rdlen, 0xffff);
+  const buf = Buffer.alloc(Hdr.SIZE + nameLength + QUESTION_FIXED + (edns ? RR_MIN + rdlen : 0));
   buf.writeUInt16BE(options.id, Hdr.ID);
   // QR=0, opcode QUERY, RD as asked; every other bit zero (RFC 1035 §4.1.1).
   buf.writeUInt16BE(options.rd ? Flag.RD : 0, Hdr.FLAGS);
@@ -88,10 +95,15 @@ export function encodeQuery(options: QueryOptions): Buffer {
   at = buf.writeUInt16BE(qclass, at);
   if (edns) {
     // OPT (RFC 6891 §6.1.2): root owner, CLASS = our payload size, TTL = extended rcode 0,
-    // version, DO (RFC 3225 §3); no options (RDLENGTH 0).
+    // version, DO (RFC 3225 §3); then the options, if any (RFC 6891 §6.1.2).
     at = buf.writeUInt16BE(Type.OPT, at + 1);
     at = buf.writeUInt16BE(udpSize, at);
-    buf.writeUInt32BE(((version << OptTtl.VERSION_SHIFT) | (edns.do ? OptTtl.DO : 0)) >>> 0, at);
+    at = buf.writeUInt32BE(((version << OptTtl.VERSION_SHIFT) | (edns.do ? OptTtl.DO : 0)) >>> 0, at);
+    at = buf.writeUInt16BE(rdlen, at);
+    for (const option of edns.options ?? []) {
+      buf.set(option, at);
+      at += option.length;
+    }
   }
   return buf;
 }

@@ -4,6 +4,7 @@
  * compression pointers with a jump limit, section counts that match the bytes, OPT rules.
  * Parsing only classifies; the server decides the answer.
  */
+import { CALLER_OPTION, type CallerIgnored, callerProblem } from './caller.js';
 import { Cursor, Flag, Hdr, OPCODE_MASK, OPCODE_SHIFT, QUESTION_FIXED, u16At } from './cursor.js';
 import { WireError } from './errors.js';
 import { escapeLabel, readName } from './name.js';
@@ -36,6 +37,11 @@ export const EdnsOption = {
   COOKIE: 10,
   /** RFC 8914 */
   EDE: 15,
+  /**
+   * The caller id (docs/design.md#the-caller-map): a code of the Local/Experimental Use range
+   * 65001-65534 (RFC 6891 §9), its data the caller's name in visible ASCII. Never echoed.
+   */
+  CALLER: CALLER_OPTION,
 } as const;
 
 /** What a query's EDNS options ask of the reply; unknown options are ignored (RFC 6891 §6.1.2). */
@@ -48,6 +54,13 @@ export interface EdnsRequest {
   cookie: Uint8Array | undefined;
   /** Why the options make the query FORMERR (two COOKIE options), or undefined. */
   malformed: string | undefined;
+  /** The caller id of a valid CALLER option (docs/design.md#the-caller-map), or undefined. */
+  caller: string | undefined;
+  /**
+   * Why a CALLER option was ignored (bad bytes, too long, empty, a second one), or undefined:
+   * a bad caller option never fails the query (RFC 6891 §6.1.2 ignores what it cannot use).
+   */
+  callerIgnored: CallerIgnored | undefined;
 }
 
 /**
@@ -55,20 +68,36 @@ export interface EdnsRequest {
  * the rdata). Views into `buf`: read them within the handler's call.
  */
 export function readEdnsRequest(buf: Buffer, edns: EdnsInfo): EdnsRequest {
-  const out: EdnsRequest = { nsid: false, expire: false, cookie: undefined, malformed: undefined };
+  const out: EdnsRequest = {
+    nsid: false,
+    expire: false,
+    cookie: undefined,
+    malformed: undefined,
+    caller: undefined,
+    callerIgnored: undefined,
+  };
+  let callers = 0;
   const end = edns.optionsAt + edns.optionsLength;
   let pos = edns.optionsAt;
   while (pos + 4 <= end) {
     const code = u16At(buf, pos);
     const length = u16At(buf, pos + 2);
-    const data = buf.subarray(pos + 4, pos + 4 + length);
     pos += 4 + length;
     if (code === EdnsOption.NSID) out.nsid = true;
     else if (code === EdnsOption.EXPIRE) out.expire = true;
     else if (code === EdnsOption.COOKIE) {
       // BIND and Knot answer FORMERR to a second COOKIE: which one to echo is not defined.
       if (out.cookie !== undefined) out.malformed = 'more than one COOKIE option';
-      out.cookie = data;
+      out.cookie = buf.subarray(pos - length, pos);
+    } else if (code === EdnsOption.CALLER) {
+      // Only the first counts: a second one is ignored (and counted), never a FORMERR.
+      if (++callers > 1) {
+        out.callerIgnored = 'duplicate';
+        continue;
+      }
+      const problem = callerProblem(buf, pos - length, pos);
+      if (problem !== undefined) out.callerIgnored = problem;
+      else out.caller = buf.toString('latin1', pos - length, pos);
     }
   }
   return out;
@@ -238,6 +267,7 @@ class Query implements ParsedQuery {
   readonly #labelAt: number[];
   #key: string | undefined;
   #labels: string[] | undefined;
+  #qname: string | undefined;
 
   constructor(buf: Buffer, header: HeaderInfo, labelAt: number[], qtype: number, qclass: number, questionEnd: number) {
     this.id = header.id;
@@ -293,11 +323,47 @@ class Query implements ParsedQuery {
     return this.#labels;
   }
 
+  /**
+   * One flat string, built once: from the request bytes in one pass when no label needs an
+   * escape (every psARN name), else label by label with escapes. The caller map keys on it
+   * (docs/design.md#the-caller-map): a rope of labels would be flattened at every lookup.
+   */
   get qname(): string {
+    if (this.#qname === undefined)
+      this.#qname = plainName(this.#buf, this.questionEnd - QUESTION_FIXED) ?? this.#escapedName();
+    return this.#qname;
+  }
+
+  #escapedName(): string {
     let qname = '';
     for (const label of this.labels) qname += `${escapeLabel(label)}.`;
     return qname || '.';
   }
+}
+
+/** Where plainName writes (a name is at most 255 octets, RFC 1035 §2.3.4). */
+const NAME_SCRATCH = Buffer.alloc(256);
+
+/**
+ * The question name at buf[12, end) (plain labels: the parser allows no pointer there) in
+ * presentation form, lowercase, trailing dot, as one latin1 decode; undefined when a byte needs
+ * an escape (outside 0x21-0x7e, or "." or "\" inside a label): escapeLabel's rule.
+ */
+function plainName(buf: Buffer, end: number): string | undefined {
+  let pos: number = Hdr.SIZE;
+  let n = 0;
+  while (pos < end) {
+    const len = buf[pos]!;
+    if (len === 0) break;
+    for (let i = pos + 1; i <= pos + len; i++) {
+      const b = buf[i]!;
+      if (b < 0x21 || b > 0x7e || b === 0x2e || b === 0x5c) return undefined;
+      NAME_SCRATCH[n++] = b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
+    }
+    NAME_SCRATCH[n++] = 0x2e;
+    pos += 1 + len;
+  }
+  return n === 0 ? '.' : NAME_SCRATCH.toString('latin1', 0, n);
 }
 
 /** RFC 6891 §6.2.5: a payload size under 512 is treated as 512. */

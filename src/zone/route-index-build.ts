@@ -58,7 +58,7 @@ export function buildRouteIndex(store: Store, shard?: BuildShard): BuiltRouteInd
     const index = new RouteIndex();
     const serials = new Map<string, number>();
     for (const zone of store.zones()) {
-      index.setZone(zone.name, zone.epoch);
+      index.setZone(zone.name, zone.epoch, zone.serial);
       serials.set(zone.name, zone.serial);
       const range = rangeOf(zone.name, shard);
       if (range === null) continue;

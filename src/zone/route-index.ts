@@ -98,11 +98,15 @@ export class RouteIndex {
     return this.#arena.bytes + this.#table.bytes;
   }
 
-  /** Declares a zone (or updates its epoch). Its routes are found only while it is declared. */
-  setZone(name: string, epoch: number): void {
-    if (this.#zones.setEpoch(name, epoch)) return;
+  /**
+   * Declares a zone (or updates its epoch and serial: the serial its routes here are as of, which
+   * a caller is recorded with, docs/design.md#the-caller-map). Its routes are found only while it
+   * is declared.
+   */
+  setZone(name: string, epoch: number, serial = 0): void {
+    if (this.#zones.setEpoch(name, epoch, serial)) return;
     // Names of an enclosing zone that fall in this one are now this one's (the deepest zone answers).
-    for (const { slot, below } of this.#zones.declare(name, epoch).covers) {
+    for (const { slot, below } of this.#zones.declare(name, epoch, serial).covers) {
       this.#removeWhere((ref) => {
         if (this.#zoneOf(ref) !== slot) return false;
         const chunk = this.#arena.chunk(ref);
@@ -246,6 +250,11 @@ export class RouteIndex {
     src.at = entryBodyAt(chunk, at);
     src.epoch = this.#zones.epoch(entryZone(chunk, at));
     return writeRouteRecords(out, 0, Hdr.SIZE, qtype, src, result);
+  }
+
+  /** The zone serial of entry `ref`'s routes (what setZone last gave its zone). */
+  serialOf(ref: number): number {
+    return this.#zones.serial(entryZone(this.#arena.chunk(ref), this.#arena.offset(ref)));
   }
 
   /** NameMatcher (name-table.ts): whether entry `ref` is the name at `buf[start, end)`, ignoring ASCII case. */

@@ -135,12 +135,12 @@ export class RouteIndexer {
     // answers); its own routes are loaded now when it is small, else by a rebuild, and answered
     // from the store until then.
     for (const zone of changes.added) {
-      index.setZone(zone.name, zone.epoch);
+      index.setZone(zone.name, zone.epoch, zone.serial);
       if (!this.#loadZone(index, zone)) rebuild = true;
     }
     for (const zone of changes.changed) {
       if (!index.hasZone(zone.name)) continue; // dropped earlier; a rebuild is on its way
-      index.setZone(zone.name, zone.epoch);
+      index.setZone(zone.name, zone.epoch, zone.serial);
       if (!this.#applyEntries(index, zone, changes.entries.get(zone.name) ?? [])) rebuild = true;
     }
     return rebuild;
@@ -159,7 +159,7 @@ export class RouteIndexer {
       pages.return?.();
       if (!first.done && first.value.routes.length >= limit) return false;
       index.dropZone(zone.name);
-      index.setZone(zone.name, zone.epoch);
+      index.setZone(zone.name, zone.epoch, zone.serial);
       if (!first.done) index.load(zone.name, first.value);
       return true;
     });
@@ -204,7 +204,7 @@ export class RouteIndexer {
         if (!this.#loadZone(index, zone)) again = true;
         continue;
       }
-      index.setZone(zone.name, zone.epoch);
+      index.setZone(zone.name, zone.epoch, zone.serial);
       // Only what the view has seen past the snapshot: a snapshot ahead of the view (a commit
       // the next poll picks up) already holds it, and that poll re-applies it harmlessly.
       if (serialGreater(zone.serial, serial) && !this.#applyEntries(index, zone, store.journal(zone.name, serial)))

@@ -12,6 +12,11 @@ interface Slot {
   apex: Buffer;
   valid: boolean;
   epoch: Buffer;
+  /**
+   * The zone serial the slot's routes are as of (set with the epoch by ZoneSync's pickup): the
+   * serial a caller is recorded with (docs/design.md#the-caller-map).
+   */
+  serial: number;
 }
 
 const MAX_ZONES = 0x10000;
@@ -24,7 +29,7 @@ export class ZoneSlots {
   constructor(names: readonly string[] = []) {
     for (const name of names) {
       if (name !== '') this.#byName.set(name, this.#slots.length);
-      this.#slots.push({ name, apex: apexWire(name || '.'), valid: name !== '', epoch: epochText(0) });
+      this.#slots.push({ name, apex: apexWire(name || '.'), valid: name !== '', epoch: epochText(0), serial: 0 });
     }
   }
 
@@ -52,11 +57,18 @@ export class ZoneSlots {
     return this.#slots[slot]!.epoch;
   }
 
-  /** Updates a declared zone's epoch. @returns false when the zone is not declared. */
-  setEpoch(name: string, epoch: number): boolean {
+  /** The zone serial of the slot's routes. */
+  serial(slot: number): number {
+    return this.#slots[slot]!.serial;
+  }
+
+  /** Updates a declared zone's epoch and serial. @returns false when the zone is not declared. */
+  setEpoch(name: string, epoch: number, serial: number): boolean {
     const slot = this.#byName.get(name);
     if (slot === undefined) return false;
-    this.#slots[slot]!.epoch = epochText(epoch);
+    const s = this.#slots[slot]!;
+    s.epoch = epochText(epoch);
+    s.serial = serial;
     return true;
   }
 
@@ -64,7 +76,7 @@ export class ZoneSlots {
    * Declares a zone. @returns its slot and, for each declared zone that encloses it, the labels
    * between the two apexes: the enclosing zone's names ending in them are now the new zone's.
    */
-  declare(name: string, epoch: number): { slot: number; covers: { slot: number; below: Buffer }[] } {
+  declare(name: string, epoch: number, serial = 0): { slot: number; covers: { slot: number; below: Buffer }[] } {
     if (this.#slots.length >= MAX_ZONES && !this.#slots.some((s) => !s.valid && s.name === name)) {
       throw new RangeError('more than 65536 zones in one route index');
     }
@@ -80,9 +92,9 @@ export class ZoneSlots {
     let slot = this.#slots.findIndex((s) => !s.valid && s.name === name);
     if (slot < 0) {
       slot = this.#slots.length;
-      this.#slots.push({ name, apex, valid: true, epoch: epochText(epoch) });
+      this.#slots.push({ name, apex, valid: true, epoch: epochText(epoch), serial });
     } else {
-      this.#slots[slot] = { name, apex, valid: true, epoch: epochText(epoch) };
+      this.#slots[slot] = { name, apex, valid: true, epoch: epochText(epoch), serial };
     }
     this.#byName.set(name, slot);
     return { slot, covers };

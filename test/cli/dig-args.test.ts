@@ -35,6 +35,15 @@ describe('parseDigArgs', () => {
     assert.equal(d.tries, 1);
   });
 
+  it('reads +caller=ID (EDNS option 65001) and sends none by default', () => {
+    assert.equal(parseDigArgs([P, '+caller=orders-handler']).caller, 'orders-handler');
+    assert.equal(
+      parseDigArgs([P, '+caller=arn:aws:lambda:us-east-1:123456789012:function:f']).caller,
+      'arn:aws:lambda:us-east-1:123456789012:function:f',
+    );
+    assert.equal(parseDigArgs([P]).caller, undefined);
+  });
+
   it('accepts the class IN after the name', () => {
     assert.equal(parseDigArgs(['x.example', 'IN', 'TXT']).qtype, 16);
   });
@@ -50,6 +59,11 @@ describe('parseDigArgs', () => {
     ['malformed psARN', ['arn:aws:psarn:us-east-1:123:orders'], /invalid psARN/],
     ['zero timeout', [P, '+timeout=0'], /invalid '\+timeout=0'/],
     ['fractional tries', [P, '+tries=1.5'], /invalid '\+tries=1.5'/],
+    ['+caller without an id', [P, '+caller'], /'\+caller' needs a caller id/],
+    ['+caller= empty', [P, '+caller='], /'\+caller=' needs a caller id/],
+    ['+caller with a space', [P, '+caller=a b'], /invalid '\+caller=a b': not visible ASCII/],
+    ['+caller not ASCII', [P, '+caller=café'], /not visible ASCII/],
+    ['+caller too long', [P, `+caller=${'a'.repeat(129)}`], /over 128 bytes/],
   ];
   for (const [title, args, pattern] of errors) {
     it(`rejects ${title}`, () => {
