@@ -3,6 +3,7 @@
  * text, `+short` lines, or one JSON object, with a psARN summary of the route it answers.
  */
 
+import { edgeShares, type ShareRole } from '../map/shares.js';
 import { nameToPsarn } from '../psarn/name.js';
 import { formatPsarn } from '../psarn/psarn.js';
 import { parseRouteTxt, TXT_VERSION } from '../psarn/txt.js';
@@ -11,7 +12,7 @@ import type { DecodedMessage, DecodedRecord } from '../wire/message.js';
 import { className, opcodeName, rcodeName, typeName } from '../wire/mnemonics.js';
 import type { DnsRecord, TxtRecord, UriRecord } from '../wire/types.js';
 import { formatRdata, formatRecord } from '../zonefile/presentation.js';
-import { computeShares, formatShare, type ShareRole } from './shares.js';
+import { formatShare } from './shares.js';
 
 export interface DigContext {
   /** The dig arguments as typed, for the banner line. */
@@ -91,7 +92,7 @@ export function psarnSummary(m: DecodedMessage, namespace: string): PsarnSummary
       // A TXT we cannot read: show the targets under the default policy.
     }
   }
-  const shares = computeShares(policy, set);
+  const shares = edgeShares(policy, set);
   const aliases = m.answer
     .filter((r) => !isRaw(r) && r.type === 'CNAME')
     .map((r) => ({

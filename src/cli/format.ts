@@ -2,10 +2,12 @@
  * Output of the route commands, pure: a StoredRoute as a readable block, a list line, or JSON,
  * and what a write changed, old → new.
  */
+
+import { edgeShares } from '../map/shares.js';
 import { aliasPsarn, routeName, routePsarn } from '../psarn/name.js';
 import { hasCredentialQuery, redactTarget } from '../psarn/target-policy.js';
 import type { RouteChange, StoredRoute, TargetSpec } from '../store/types.js';
-import { computeShares, formatShare } from './shares.js';
+import { formatShare } from './shares.js';
 
 // The psARN of a stored route and of an alias target (src/psarn/name.ts: psarnd's control reads show them too).
 export { aliasPsarn, routePsarn };
@@ -32,7 +34,7 @@ export interface RouteView {
  * which carries no serial or time of the route's last write (docs/cli.md#remote): left out.
  */
 export function routeView(route: StoredRoute, namespace: string, epoch?: number, remote = false): RouteView {
-  const shares = route.policy ? computeShares(route.policy, route.targets) : [];
+  const shares = route.policy ? edgeShares(route.policy, route.targets) : [];
   return {
     psarn: routePsarn(route, namespace),
     name: routeName(route.zone, route.path),

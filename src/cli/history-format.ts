@@ -2,7 +2,7 @@
  * What `psarn route history` prints (docs/design.md#history-and-revert), pure: a history line per
  * change in words, short target names, and the JSON form of an entry.
  */
-import { hasCredentialQuery } from '../psarn/target-policy.js';
+import { targetLabel } from '../map/graph.js';
 import type { HistoryChange, RouteHistory, RouteHistoryEntry } from '../store/history.js';
 import type { SavedRoute, TargetSpec } from '../store/types.js';
 import { aliasPsarn, table } from './format.js';
@@ -29,29 +29,16 @@ export function targetLabels(routes: Iterable<SavedRoute | null | undefined>): M
     owners.set(label, (owners.get(label) ?? 0) + 1);
   }
   const labels = new Map<string, string>();
-  for (const [target, label] of short) labels.set(target, owners.get(label) === 1 ? label : fullLabel(target));
+  for (const [target, label] of short) labels.set(target, owners.get(label) === 1 ? label : targetLabel(target));
   return labels;
 }
 
 function shortLabel(target: string): string {
-  if (!target.startsWith('arn:')) return fullLabel(target);
+  if (!target.startsWith('arn:')) return targetLabel(target);
   const parts = target.split(':');
   if (parts.length < 6) return target;
   const resource = parts.slice(5).join(':');
   return resource.startsWith('function:') && resource.length > 9 ? resource.slice(9) : resource;
-}
-
-function fullLabel(target: string): string {
-  // A query that looks like it carries a credential shows its names only, as in every diff
-  // (format.ts): `?token=…&x=…`.
-  if (!hasCredentialQuery(target)) return target;
-  const q = target.indexOf('?');
-  const hash = target.indexOf('#', q);
-  const names = target
-    .slice(q + 1, hash < 0 ? undefined : hash)
-    .split('&')
-    .map((pair) => (pair.includes('=') ? `${pair.slice(0, pair.indexOf('='))}=…` : pair));
-  return `${target.slice(0, q)}?${names.join('&')}`;
 }
 
 /** `label=WEIGHT[@PRIORITY]`, as `route weight` takes it; the priority only when not the default. */

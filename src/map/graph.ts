@@ -7,7 +7,7 @@
 import type { HoldState } from '../ops/hold.js';
 import type { RolloutState } from '../ops/rollout.js';
 import { routeName, routePsarn } from '../psarn/name.js';
-import { hasCredentialQuery } from '../psarn/target-policy.js';
+import { hasCredentialQuery, hideQueryValues } from '../psarn/target-policy.js';
 import type { CallerRow } from '../store/callers.js';
 import type { Store } from '../store/store.js';
 import { type Operation, type StoredRoute, StoreError } from '../store/types.js';
@@ -40,14 +40,7 @@ export const psarnId = (psarn: string) => `psarn:${psarn}`;
  * the console.
  */
 export function targetLabel(target: string): string {
-  if (!hasCredentialQuery(target)) return target;
-  const q = target.indexOf('?');
-  const hash = target.indexOf('#', q);
-  const names = target
-    .slice(q + 1, hash < 0 ? undefined : hash)
-    .split('&')
-    .map((pair) => (pair.includes('=') ? `${pair.slice(0, pair.indexOf('='))}=…` : pair));
-  return `${target.slice(0, q)}?${names.join('&')}`;
+  return hasCredentialQuery(target) ? hideQueryValues(target) : target;
 }
 
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

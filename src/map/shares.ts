@@ -1,7 +1,7 @@
 /**
- * The share of the calls each target of a route gets (docs/design.md#selection-semantics), for
- * the graph's `routes` edges. Pure. The same rules as `psarn route get` (src/cli/shares.ts; the
- * map may not import the CLI, and test/map/graph.test.ts checks that both agree):
+ * The share of the calls each target of a route gets (docs/design.md#selection-semantics): the
+ * graph's `routes` edges, the console's bars, and what `psarn route get`, `psarn dig` and `psarn
+ * invoke` print (src/cli/shares.ts formats them). Pure.
  *
  * - weighted: the lowest priority value is the group the client uses; each of its targets gets
  *   weight / sum of the group's weights; weight 0 is drained, unless every weight in the group

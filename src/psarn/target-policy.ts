@@ -150,15 +150,23 @@ function hostOf(url: URL): string {
 
 /** `https://host/path?token=…`: the target with every query value hidden, bounded and escaped. */
 export function redactTarget(target: string): string {
+  return quoteInput(hideQueryValues(target));
+}
+
+/**
+ * `https://host/path?token=…&x=…`: the target with every query value hidden (the names kept),
+ * as it is otherwise; for labels that escape on their own (the graph, history).
+ */
+export function hideQueryValues(target: string): string {
   const q = target.indexOf('?');
-  if (q < 0) return quoteInput(target);
+  if (q < 0) return target;
   const hash = target.indexOf('#', q);
   const query = target.slice(q + 1, hash < 0 ? undefined : hash);
   const names = query.split('&').map((pair) => {
     const eq = pair.indexOf('=');
     return eq < 0 ? pair : `${pair.slice(0, eq)}=…`;
   });
-  return quoteInput(`${target.slice(0, q)}?${names.join('&')}`);
+  return `${target.slice(0, q)}?${names.join('&')}`;
 }
 
 /** Query parameter names that carry credentials by convention (OAuth, SigV4, SAS, API keys). */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { computeShares, formatShare } from '../../src/cli/shares.js';
+import { formatShare } from '../../src/cli/shares.js';
+import { edgeShares } from '../../src/map/shares.js';
 import type { Policy } from '../../src/store/types.js';
 
 /** [policy, targets as `weight@priority`, expected shares as formatShare prints them] */
@@ -25,15 +26,15 @@ function targets(specs: string[]) {
   });
 }
 
-describe('computeShares', () => {
+describe('edgeShares', () => {
   for (const [title, policy, specs, expected] of table) {
     it(title, () => {
-      assert.deepEqual(computeShares(policy, targets(specs)).map(formatShare), expected);
+      assert.deepEqual(edgeShares(policy, targets(specs)).map(formatShare), expected);
     });
   }
 
   it('returns exact fractions that sum to 1 in the primary group', () => {
-    const shares = computeShares('weighted', targets(['90@10', '10@10', '5@20']));
+    const shares = edgeShares('weighted', targets(['90@10', '10@10', '5@20']));
     assert.equal(shares[0]!.share, 0.9);
     assert.equal(shares[1]!.share, 0.1);
     assert.deepEqual(shares[2], { share: 0, role: 'failover' });

@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { computeShares } from '../../src/cli/shares.js';
 import { buildGraph, targetLabel } from '../../src/map/graph.js';
 import { edgeShares } from '../../src/map/shares.js';
 import type { Graph, GraphEdge, GraphNode } from '../../src/map/types.js';
@@ -71,28 +70,6 @@ describe('edgeShares', () => {
       { share: 0, role: 'drained' },
       { share: 1, role: 'primary' },
     ]);
-  });
-
-  it('agrees with the shares psarn route get prints', () => {
-    const cases = [
-      [
-        { weight: 90, priority: 10 },
-        { weight: 10, priority: 10 },
-      ],
-      [
-        { weight: 1, priority: 0 },
-        { weight: 2, priority: 1 },
-        { weight: 0, priority: 0 },
-      ],
-      [{ weight: 0, priority: 7 }],
-      [
-        { weight: 65535, priority: 65535 },
-        { weight: 1, priority: 65535 },
-      ],
-    ];
-    for (const policy of ['weighted', 'fanout'] as const) {
-      for (const targets of cases) assert.deepEqual(edgeShares(policy, targets), computeShares(policy, targets));
-    }
   });
 });
 

@@ -18,12 +18,13 @@ import { parseArn } from '../../client/invokers/invoker.js';
 import { formatServer, type ServerAddress } from '../../client/transport.js';
 import type { Route } from '../../client/types.js';
 import { ECHO_LONG, echo, quote } from '../../errors.js';
+import { edgeShares } from '../../map/shares.js';
 import { formatPsarn } from '../../psarn/psarn.js';
 import type { Command, PayloadArg } from '../args.js';
 import type { Context } from '../context.js';
 import { CliError, lookupFailure, oneLine, usageError } from '../errors.js';
 import { table } from '../format.js';
-import { computeShares, formatShare } from '../shares.js';
+import { formatShare } from '../shares.js';
 
 type Of<K extends Command['kind']> = Extract<Command, { kind: K }>;
 
@@ -75,7 +76,7 @@ export function formatResolved(route: Route, extra: { cache: string; queries: nu
     ['queries:', String(extra.queries)],
     ['server:', extra.server],
   ]);
-  const shares = computeShares(route.policy, route.targets);
+  const shares = edgeShares(route.policy, route.targets);
   lines.push('targets:');
   const rows = [
     ['priority', 'weight', 'share', 'target'],
