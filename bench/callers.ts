@@ -29,7 +29,7 @@ import { Type } from '../src/wire/types.js';
 import { parseDnsperf } from './dnsperf.js';
 import { cpuSeconds, psarnCli, runTimed, startPsarnd, which } from './proc.js';
 import { fmt, formatTable, machine, median, type Row, section } from './table.js';
-import { routeDnsName, writeZoneFile } from './zonefile.js';
+import { mulberry32, routeDnsName, writeZoneFile } from './zonefile.js';
 
 const ROUTES = 10_000;
 /** Queries per file: each (route, caller) pair of the file is one pair of the map. */
@@ -40,18 +40,6 @@ const ROUNDS = Number(process.env.BENCH_CALLERS_ROUNDS ?? 2);
 const RATE = 20_000;
 
 type Say = (text: string) => void;
-
-/** A small seeded PRNG (mulberry32): the same files on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The two query files: the same URI questions, with and without a caller option. */
 function writeQueryFiles(dir: string): { plain: string; caller: string } {

@@ -97,8 +97,8 @@ export function writeQueryFile(path: string, routes: number, seed = 1): void {
   }
 }
 
-/** A small seeded PRNG (mulberry32): a shuffle that is the same on every run. */
-function mulberry32(seed: number): () => number {
+/** A small seeded PRNG (mulberry32): the same shuffle, and the same query files, on every run. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
