@@ -19,6 +19,7 @@ import {
   pauseRollout,
   promoteRollout,
   type Refusal,
+  refusalText,
   resumeRollout,
   startRollout,
   type WriteContext,
@@ -53,10 +54,7 @@ export type ControlOutcome =
 
 /** A rollout refusal as the local CLI words it (src/cli/commands/rollout.ts). */
 function rolloutRefusal(r: Refusal, psarn: string): ControlOutcome {
-  return {
-    result: 'refused',
-    text: r.refused === 'no such route' ? `route '${psarn}' not found` : `rollout on '${psarn}' refused: ${r.refused}`,
-  };
+  return { result: 'refused', text: refusalText(r, psarn) };
 }
 
 /** A HoldError as the local CLI words it (src/cli/commands/hold.ts). */

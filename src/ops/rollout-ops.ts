@@ -39,6 +39,11 @@ export interface Refusal {
   kind: 'missing' | 'refused';
 }
 
+/** A refusal in the words both the local CLI and a remote (control record) refusal use. */
+export function refusalText(r: Refusal, psarn: string): string {
+  return r.refused === 'no such route' ? `route '${psarn}' not found` : `rollout on '${psarn}' refused: ${r.refused}`;
+}
+
 export interface Written {
   op: RolloutOperation;
   /** The route change, undefined when the route did not change (pause, resume). */

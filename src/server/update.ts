@@ -194,12 +194,8 @@ export class UpdateServer {
     try {
       result = this.#apply(update, key, settings);
     } catch (err) {
-      // Another writer held the lock past the write connection's short busy timeout: SERVFAIL,
-      // the client retries (RFC 2136 §3: the server could not process it now); not a bug.
-      if (err instanceof StoreError && err.code === 'ERR_DB_LOCKED') {
-        this.#options.log.warn({ key: bareName(key), zone: update.zone }, 'UPDATE not applied: the database is locked');
-        return fail(Rcode.SERVFAIL, Ede.OTHER, 'the route database is locked by another writer; retry');
-      }
+      const locked = this.#locked(err, 'UPDATE not applied', { key: bareName(key), zone: update.zone }, fail);
+      if (locked !== undefined) return locked;
       const refusal = asUpdateError(err);
       if (refusal === undefined) throw err;
       this.#options.log.debug({ key: bareName(key), zone: update.zone, reason: refusal.message }, 'UPDATE not applied');
@@ -286,10 +282,8 @@ export class UpdateServer {
         );
       });
     } catch (err) {
-      if (err instanceof StoreError && err.code === 'ERR_DB_LOCKED') {
-        log.warn({ key: bareName(key), zone: update.zone }, 'control UPDATE not applied: the database is locked');
-        return fail(Rcode.SERVFAIL, Ede.OTHER, 'the route database is locked by another writer; retry');
-      }
+      const locked = this.#locked(err, 'control UPDATE not applied', { key: bareName(key), zone: update.zone }, fail);
+      if (locked !== undefined) return locked;
       const refusal = asUpdateError(err);
       if (refusal === undefined) throw err;
       return fail(refusal.rcode, refusal.ede ?? Ede.OTHER, refusal.message);
@@ -353,10 +347,8 @@ export class UpdateServer {
         now,
       );
     } catch (err) {
-      if (err instanceof StoreError && err.code === 'ERR_DB_LOCKED') {
-        log.warn({ key: reporter, zone: update.zone }, 'caller report not stored: the database is locked');
-        return fail(Rcode.SERVFAIL, Ede.OTHER, 'the route database is locked by another writer; retry');
-      }
+      const locked = this.#locked(err, 'caller report not stored', { key: reporter, zone: update.zone }, fail);
+      if (locked !== undefined) return locked;
       if (!(err instanceof UpdateError)) throw err;
       log.debug({ key: reporter, zone: update.zone, reason: err.message }, 'caller report refused');
       return fail(err.rcode, err.ede ?? Ede.OTHER, err.message);
@@ -371,6 +363,22 @@ export class UpdateServer {
       );
     }
     return { reply: sign(replies.error(update, Rcode.NOERROR)), rcode: Rcode.NOERROR };
+  }
+
+  /**
+   * A write that found the database locked: another writer held the lock past the write
+   * connection's short busy timeout. SERVFAIL, and the client retries (RFC 2136 §3: the server
+   * could not process it now); logged as a warning, not a bug. Undefined for any other error.
+   */
+  #locked<R>(
+    err: unknown,
+    what: string,
+    fields: { key: string; zone: string },
+    fail: (rcode: RcodeValue, ede: number, text: string) => R,
+  ): R | undefined {
+    if (!(err instanceof StoreError && err.code === 'ERR_DB_LOCKED')) return undefined;
+    this.#options.log.warn(fields, `${what}: the database is locked`);
+    return fail(Rcode.SERVFAIL, Ede.OTHER, 'the route database is locked by another writer; retry');
   }
 
   /** Plans, then checks and applies in one write transaction. @throws UpdateError, StoreError, TargetError */

@@ -22,6 +22,7 @@ import {
   pauseRollout,
   promoteRollout,
   type Refusal,
+  refusalText,
   resumeRollout,
   startRollout,
   type WriteContext,
@@ -132,7 +133,7 @@ function writeContext(ctx: Context, store: Store, wallClock: () => number): Writ
 
 /** A refusal as the CLI says it: a missing route or rollout exit 1, a refused one exit 2. */
 function refusal(r: Refusal, at: string): Error {
-  const message = `${r.refused === 'no such route' ? `route '${at}' not found` : `rollout on '${at}' refused: ${r.refused}`}`;
+  const message = refusalText(r, at);
   return r.kind === 'missing' ? notFound(message) : usageError(message);
 }
 
