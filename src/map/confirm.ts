@@ -8,6 +8,7 @@ import { formatPsarn, parsePsarn } from '../psarn/psarn.js';
 import { serialGreater } from '../store/serial.js';
 import type { Store } from '../store/store.js';
 import { type JournalEntry, type StoredRoute, StoreError } from '../store/types.js';
+import { MAX_CNAME_CHAIN } from '../wire/types.js';
 import { locateName } from './scope.js';
 import type { CallerState, RouteCallers } from './types.js';
 
@@ -106,7 +107,7 @@ export function routeCallers(store: Store, psarn: string, options: RouteCallersO
 function answerSerial(store: Store, route: StoredRoute): number {
   let serial = route.serial;
   let at = route;
-  for (let hops = 0; at.alias !== undefined && hops < MAX_CHAIN; hops++) {
+  for (let hops = 0; at.alias !== undefined && hops < MAX_CNAME_CHAIN; hops++) {
     const next = locateName(at.alias, [route.zone]);
     const to = next === undefined ? undefined : store.getRoute(next.zone, next.path);
     if (to === undefined) break;
@@ -115,9 +116,6 @@ function answerSerial(store: Store, route: StoredRoute): number {
   }
   return serial;
 }
-
-/** Aliases followed at most (a DNS answer follows 8 CNAMEs). */
-const MAX_CHAIN = 8;
 
 /**
  * The TTL of the route as it was at a zone serial, from the journal (store.routeAt), memoised

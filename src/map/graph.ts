@@ -11,6 +11,7 @@ import { hasCredentialQuery, hideQueryValues } from '../psarn/target-policy.js';
 import type { CallerRow } from '../store/callers.js';
 import type { Store } from '../store/store.js';
 import { type Operation, type StoredRoute, StoreError } from '../store/types.js';
+import { MAX_CNAME_CHAIN } from '../wire/types.js';
 import { type GraphScope, graphScope, locateName } from './scope.js';
 import { edgeShares } from './shares.js';
 import type { Graph, GraphEdge, GraphNode } from './types.js';
@@ -26,9 +27,6 @@ export interface GraphOptions {
   /** Config `namespace`: how zone names map to psARNs. */
   namespace: string;
 }
-
-/** At most this many aliases followed out of the scope from one alias (a DNS answer follows 8 CNAMEs). */
-const MAX_CHAIN = 8;
 
 /** Node ids (docs/design.md#the-graph): the kind, then the caller id, psARN or target. */
 export const callerId = (caller: string) => `caller:${caller}`;
@@ -213,7 +211,7 @@ function readData(store: Store, scope: GraphScope | undefined): GraphData {
   const followed: StoredRoute[] = [];
   const aliasEdges: [StoredRoute, AliasEnd][] = [];
   // Follow each alias to where it ends, out of the scope if need be: the reader sees where its
-  // callers' traffic goes. At most MAX_CHAIN hops (a loop stops at a route already drawn).
+  // callers' traffic goes. At most MAX_CNAME_CHAIN hops (a loop stops at a route already drawn).
   const queue = routes.filter((r) => r.alias !== undefined).map((r) => ({ route: r, hops: 0 }));
   for (let i = 0; i < queue.length; i++) {
     const { route, hops } = queue[i]!;
@@ -224,7 +222,7 @@ function readData(store: Store, scope: GraphScope | undefined): GraphData {
     if (to === undefined || at === undefined || seen.has(`${at.zone} ${at.path}`)) continue;
     seen.add(`${at.zone} ${at.path}`);
     followed.push(to);
-    if (to.alias !== undefined && hops + 1 < MAX_CHAIN) queue.push({ route: to, hops: hops + 1 });
+    if (to.alias !== undefined && hops + 1 < MAX_CNAME_CHAIN) queue.push({ route: to, hops: hops + 1 });
   }
   const rollouts = new Map<string, Operation<RolloutState>>();
   const holds = new Map<string, Operation<HoldState>>();
