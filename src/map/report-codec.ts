@@ -41,7 +41,7 @@ const MAX_NAME = 255;
  */
 export const REPORT_JSON_BYTES = 32_000;
 
-/** One row of a report: the secondary's caller map entry, with the lookups since its last report. */
+/** One row of a report: the secondary's caller map entry as its table holds it, lookups the total. */
 export interface ReportRow {
   caller: string;
   /** Absolute, lowercase, trailing dot: inside the report's zone. */

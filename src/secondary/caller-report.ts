@@ -8,9 +8,10 @@
  * secondary keeps serving and tries again at the next interval, from the same point, so the
  * latest state of every row arrives once the primary takes reports again.
  *
- * What is in memory: the watermark (reports resume from the last round the primary took whole)
- * and, per row sent, the lookups and lastSeen sent (so a row is sent again only when it changed,
- * with the lookups since), bounded by callers.maxEntries, least recently sent forgotten first.
+ * A row carries the secondary's own totals (its table's lookups), which the primary stores as
+ * they come, the newer row winning: a report is idempotent, so a round reads back an overlap
+ * (rows written up to persistEvery after their lastSeen) without counting anything twice, and
+ * nothing is kept in memory but the watermark (the last round the primary took whole).
  */
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -32,8 +33,6 @@ export interface CallerReporterOptions {
   everyMs: number;
   /** callers.persistEveryMs: a row's lastSeen can be this much older than its write (overlap). */
   persistEveryMs: number;
-  /** Rows remembered as sent (callers.maxEntries). */
-  maxTracked: number;
   log: Pick<Logger, 'debug' | 'info' | 'warn'>;
   /** Where refusals and failures are logged: a rate-limited log (the daemon's: once an hour). */
   problems?: LineLog;
@@ -61,13 +60,6 @@ const realTimers: SecondaryTimers = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-/** What is remembered of a row sent. */
-interface Sent {
-  serial: number;
-  lastSeen: number;
-  lookups: number;
-}
-
 export class CallerReporter {
   readonly #o: CallerReporterOptions;
   readonly #now: () => number;
@@ -75,13 +67,10 @@ export class CallerReporter {
   readonly #send: SendMessage;
   readonly #randomId: () => number;
   readonly #problems: LineLog;
-  readonly #sent = new Map<string, Sent>();
   /** callers.* as of the start or the last reload. */
-  #timing: Pick<CallerReporterOptions, 'everyMs' | 'persistEveryMs' | 'maxTracked'>;
+  #timing: Pick<CallerReporterOptions, 'everyMs' | 'persistEveryMs'>;
   /** Rows last seen after this were not all taken by the primary yet; undefined before the first round. */
   #since: number | undefined;
-  /** A row not remembered as sent and first seen before this had its lookups reported before a restart. */
-  #baseline = 0;
   #timer: unknown;
   #running: Promise<RoundResult> | undefined;
   readonly #abort = new AbortController();
@@ -89,7 +78,7 @@ export class CallerReporter {
 
   constructor(options: CallerReporterOptions) {
     this.#o = options;
-    this.#timing = { everyMs: options.everyMs, persistEveryMs: options.persistEveryMs, maxTracked: options.maxTracked };
+    this.#timing = { everyMs: options.everyMs, persistEveryMs: options.persistEveryMs };
     this.#now = options.now ?? Date.now;
     this.#timers = options.timers ?? realTimers;
     this.#send = options.send ?? tcpSend(options.timeoutMs ?? 10_000);
@@ -102,8 +91,8 @@ export class CallerReporter {
     this.#schedule();
   }
 
-  /** Takes callers.reportEvery, persistEvery and maxEntries (SIGHUP): from the round after the next. */
-  configure(timing: Pick<CallerReporterOptions, 'everyMs' | 'persistEveryMs' | 'maxTracked'>): void {
+  /** Takes callers.reportEvery and persistEvery (SIGHUP): from the round after the next. */
+  configure(timing: Pick<CallerReporterOptions, 'everyMs' | 'persistEveryMs'>): void {
     this.#timing = { ...timing };
   }
 
@@ -131,25 +120,17 @@ export class CallerReporter {
   }
 
   /**
-   * One round: the rows seen since the watermark (minus persistEvery, the write's lag) that
-   * changed since they were sent, by zone, in messages of ≤32 KB. On the first round the
-   * watermark is two intervals back: what a restart may not have sent; their lookups were
-   * counted before, so only rows first seen since then bring theirs.
+   * One round: the rows seen since the watermark (minus persistEvery, the write's lag, so a row
+   * written late is not missed), by zone, in messages of ≤32 KB. On the first round the
+   * watermark is two intervals back: what the process before a restart may not have sent.
    */
   async report(): Promise<RoundResult> {
     const now = this.#now();
-    if (this.#since === undefined) {
-      this.#since = now - 2 * this.#timing.everyMs;
-      this.#baseline = this.#since;
-    }
-    const byZone = this.#changed(this.#o.rowsSince(this.#since - this.#timing.persistEveryMs - 1000));
+    this.#since ??= now - 2 * this.#timing.everyMs;
+    const byZone = this.#byZone(this.#o.rowsSince(this.#since - this.#timing.persistEveryMs - 1000));
     const result: RoundResult = { messages: 0, rows: 0, stopped: false };
     for (const [zone, rows] of byZone) {
-      let done = 0;
-      for (const batch of reportRecords(
-        zone,
-        rows.map((r) => r.row),
-      )) {
+      for (const batch of reportRecords(zone, rows)) {
         if (this.#closed) return { ...result, stopped: true };
         const outcome = await sendReport(zone, batch.record, {
           primary: this.#o.primary,
@@ -164,14 +145,9 @@ export class CallerReporter {
         result.messages++;
         this.#o.metrics?.callerReport('sent', outcome, outcome === 'ok' ? batch.rows : 0);
         if (outcome === 'notauth') break;
-        if (outcome === 'ok' || outcome === 'formerr') {
-          // Sent: remembered. A batch the primary cannot read would get the same answer again.
-          for (const { key, row, total } of rows.slice(done, done + batch.rows)) this.#remember(key, row, total);
-          done += batch.rows;
-          if (outcome === 'ok') result.rows += batch.rows;
-          continue;
-        }
-        return { ...result, stopped: true };
+        // A batch the primary cannot read (FORMERR) would get the same answer again: passed over.
+        if (outcome === 'ok') result.rows += batch.rows;
+        else if (outcome !== 'formerr') return { ...result, stopped: true };
       }
     }
     this.#since = now;
@@ -179,39 +155,22 @@ export class CallerReporter {
     return result;
   }
 
-  /** The rows to send, by zone: reportable, in a zone served, changed since sent; lookups since sent. */
-  #changed(rows: readonly CallerRow[]): Map<string, { key: string; row: ReportRow; total: number }[]> {
-    const out = new Map<string, { key: string; row: ReportRow; total: number }[]>();
+  /** The rows to send, by zone: reportable, in a zone served; lookups are the row's total. */
+  #byZone(rows: readonly CallerRow[]): Map<string, ReportRow[]> {
+    const out = new Map<string, ReportRow[]>();
     const zones = new Map<string, string | undefined>();
     for (const row of rows) {
       const zone = this.#zoneOf(row.name, zones);
       if (zone === undefined || relativeName(row.name, zone) === undefined) continue;
-      const key = `${row.caller}\n${row.name}`;
-      const sent = this.#sent.get(key);
-      if (
-        sent !== undefined &&
-        sent.lastSeen === row.lastSeen &&
-        sent.lookups === row.lookups &&
-        sent.serial === row.serial
-      ) {
-        continue;
-      }
-      const lookups =
-        sent !== undefined
-          ? row.lookups >= sent.lookups
-            ? row.lookups - sent.lookups
-            : row.lookups
-          : row.firstSeen > this.#baseline
-            ? row.lookups
-            : 0;
-      const report: ReportRow = { ...row, lookups: Math.min(lookups, 0xffff_ffff) };
+      const { reporter: _, ...report } = row;
+      report.lookups = Math.min(report.lookups, 0xffff_ffff);
       if (!reportableRow(report, zone)) continue;
       let list = out.get(zone);
       if (list === undefined) {
         list = [];
         out.set(zone, list);
       }
-      list.push({ key, row: report, total: row.lookups });
+      list.push(report);
     }
     return out;
   }
@@ -233,13 +192,5 @@ export class CallerReporter {
     }
     cache.set(candidate, zone);
     return zone;
-  }
-
-  #remember(key: string, row: ReportRow, total: number): void {
-    this.#sent.delete(key);
-    this.#sent.set(key, { serial: row.serial, lastSeen: row.lastSeen, lookups: total });
-    while (this.#sent.size > Math.max(1, this.#timing.maxTracked)) {
-      this.#sent.delete(this.#sent.keys().next().value!);
-    }
   }
 }

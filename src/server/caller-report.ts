@@ -79,7 +79,13 @@ export function storeReport(update: ParsedUpdate, context: ReportContext, now: n
   if (store.zone(update.zone) === undefined) {
     throw new UpdateError(Rcode.NOTAUTH, `this server has no zone ${update.zone}`);
   }
-  store.saveCallers(rows.map((row) => ({ ...row, reporter })));
+  // A row carries the secondary's total lookups: a report sent again (the secondary reads back
+  // an overlap each round) or late changes nothing it should not.
+  store.saveCallers(
+    rows.map((row) => ({ ...row, reporter })),
+    [],
+    { lookups: 'total' },
+  );
   const trimmed = context.trim ? store.trimCallers(reporter, context.maxEntries) : 0;
   return { rows: rows.length, trimmed };
 }

@@ -475,7 +475,6 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
           primary,
           everyMs: config.callers.reportEveryMs,
           persistEveryMs: config.callers.persistEveryMs,
-          maxTracked: config.callers.maxEntries,
           log,
           // A primary that takes no reports (Knot, BIND) refuses every one: one line an hour.
           problems: new RateLimitedLog(log, { limit: 1, intervalMs: 3_600_000 }),
@@ -632,7 +631,6 @@ export async function startDaemon(config: Config, options: DaemonOptions): Promi
         reporter?.configure({
           everyMs: next.callers.reportEveryMs,
           persistEveryMs: next.callers.persistEveryMs,
-          maxTracked: next.callers.maxEntries,
         });
         if (options.allowTransfer === undefined) acl = allowTransferByKeys(next.transfer.allow);
         // Bounds and cadence apply at once; a map turned on by a reload starts empty.

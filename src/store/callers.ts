@@ -49,6 +49,12 @@ export interface CallerStatements {
    * first_seen stays, lookups are added (`@lookups` is the count since the last persist).
    */
   upsert: Statement<unknown[], never>;
+  /**
+   * A secondary's report (docs/design.md#caller-reports-from-secondaries): its rows carry the
+   * secondary's own totals, so the newer last_seen brings its serial and its lookups (replaced,
+   * not added: a report sent twice changes nothing), the older first_seen stays.
+   */
+  replace: Statement<unknown[], never>;
   remove: Statement<unknown[], never>;
   list: Statement<unknown[], CallerDbRow>;
   epochSerial: Statement<unknown[], number | null>;
@@ -73,6 +79,15 @@ export function prepareCallerStatements(db: Database): CallerStatements {
          first_seen = min(first_seen, excluded.first_seen),
          last_seen = max(last_seen, excluded.last_seen),
          lookups = lookups + excluded.lookups`,
+    ),
+    replace: db.prepare<unknown[], never>(
+      `INSERT INTO callers (caller, name, reporter, serial, first_seen, last_seen, lookups)
+       VALUES (@caller, @name, @reporter, @serial, @firstSeen, @lastSeen, @lookups)
+       ON CONFLICT (caller, name, reporter) DO UPDATE SET
+         serial = CASE WHEN excluded.last_seen >= last_seen THEN excluded.serial ELSE serial END,
+         lookups = CASE WHEN excluded.last_seen >= last_seen THEN excluded.lookups ELSE lookups END,
+         first_seen = min(first_seen, excluded.first_seen),
+         last_seen = max(last_seen, excluded.last_seen)`,
     ),
     remove: db.prepare<unknown[], never>('DELETE FROM callers WHERE caller = ? AND name = ? AND reporter = ?'),
     list: db.prepare<unknown[], CallerDbRow>(

@@ -1120,15 +1120,18 @@ export class Store {
    * Writes part of the caller map (docs/design.md#the-caller-map) in one transaction: each row
    * of `rows` added or merged into its stored one (the newer last lookup brings its serial;
    * `lookups` is the count since the last save, added), each key of `removed` deleted (evicted
-   * from the in-memory map). No route, serial or journal changes.
+   * from the in-memory map). No route, serial or journal changes. With `lookups: 'total'` (a
+   * secondary's report) each row's lookups are its reporter's total: the newer row replaces them.
    */
   saveCallers(
     rows: readonly CallerRow[],
     removed: readonly Pick<CallerRow, 'caller' | 'name' | 'reporter'>[] = [],
+    options: { lookups?: 'since' | 'total' } = {},
   ): void {
     const q = this.#callersQ();
+    const upsert = options.lookups === 'total' ? q.replace : q.upsert;
     this.#write(() => {
-      for (const row of rows) q.upsert.run(row);
+      for (const row of rows) upsert.run(row);
       for (const key of removed) q.remove.run(key.caller, key.name, key.reporter);
     });
   }

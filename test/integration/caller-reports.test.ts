@@ -166,7 +166,7 @@ describe('caller reports: a psarnd secondary to its psarnd primary', () => {
     });
     const got = byCaller(rows);
     assert.equal(got.get('orders-api')?.serial, 6, `${JSON.stringify(rows)}\n${secondary.stderr()}`);
-    assert.equal(got.get('orders-api')?.lookups, 7, 'the 4 lookups since the last report, added');
+    assert.equal(got.get('orders-api')?.lookups, 7, "the secondary's total: 3 before the outage, 4 during it");
     assert.equal(got.get('during-outage')?.lookups, 2);
     const warned = secondary.logs.filter((l) => String(l.msg).startsWith('caller report not sent'));
     assert.equal(warned.length, 1, 'one warning for the outage (rate-limited)');

@@ -93,14 +93,21 @@ describe('caller reports at the primary', () => {
     assert.match(await b.metrics.registry.metrics(), /psarn_callers_report_rows_total\{direction="received"\} 2/);
   });
 
-  it('merges a later report: lookups added, the newer lastSeen brings its serial', () => {
+  it("merges a later report: the newer lastSeen brings its serial and the secondary's total lookups; a repeat or an older one changes nothing", () => {
     const b = primary();
     assert.equal(b.send({ updates: [report([row()])] }, { key: reportKey }).rcode, Rcode.NOERROR);
+    const newer = row({ serial: 9, lastSeen: NOW - 10, lookups: 12 });
+    assert.equal(b.send({ updates: [report([newer])] }, { key: reportKey }).rcode, Rcode.NOERROR);
+    assert.deepEqual(stored(b), [newer]);
+    // The same report again (a secondary reads an overlap back each round): nothing counted twice.
+    assert.equal(b.send({ updates: [report([newer])] }, { key: reportKey }).rcode, Rcode.NOERROR);
+    assert.deepEqual(stored(b), [newer]);
+    // A late, older report: neither the serial, the lookups nor the lastSeen go back.
     assert.equal(
-      b.send({ updates: [report([row({ serial: 9, lastSeen: NOW - 10, lookups: 3 })])] }, { key: reportKey }).rcode,
+      b.send({ updates: [report([row({ lastSeen: NOW - 500, lookups: 1 })])] }, { key: reportKey }).rcode,
       Rcode.NOERROR,
     );
-    assert.deepEqual(stored(b), [row({ serial: 9, lastSeen: NOW - 10, lookups: 8 })]);
+    assert.deepEqual(stored(b), [newer]);
   });
 
   it('clamps a lastSeen in the future to the clock', () => {
