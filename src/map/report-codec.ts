@@ -17,6 +17,7 @@
  */
 import { PsarnBaseError } from '../errors.js';
 import { ControlError, decodeControl, encodeControl } from '../ops/control.js';
+import { callerProblem, MAX_CALLER_LENGTH } from '../wire/caller.js';
 import { Class, Type } from '../wire/types.js';
 import { txtRdata, type UpdateRecordSpec } from '../wire/update.js';
 
@@ -25,8 +26,6 @@ export const REPORT_LABEL = '_callers';
 /** The verb of a report. */
 export const REPORT_VERB = 'report';
 
-/** Longest caller id a report carries, in bytes; every byte visible ASCII (0x21–0x7e). */
-export const MAX_CALLER_BYTES = 128;
 /** Largest serial (RFC 1982: 32 bits) and per-report lookup count. */
 const MAX_U32 = 0xffff_ffff;
 /** Largest time, ms since the epoch (ECMAScript's Date range). */
@@ -175,8 +174,9 @@ function checkRow(row: unknown, i: number, zone: string, now: number): ReportRow
     throw bad('is [caller, name, serial, firstSeen, lastSeen, lookups]');
   }
   const [caller, relative, serial, firstSeen, lastSeen, lookups] = row as unknown[];
-  if (typeof caller !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(caller)) {
-    throw bad(`the caller is 1-${MAX_CALLER_BYTES} visible ASCII characters`);
+  // The rule psarnd applies to the option itself (src/wire/caller.ts): a report keeps no id a query could not.
+  if (typeof caller !== 'string' || callerProblem(Buffer.from(caller, 'utf8')) !== undefined) {
+    throw bad(`the caller is 1-${MAX_CALLER_LENGTH} visible ASCII characters`);
   }
   if (typeof relative !== 'string') throw bad('the name is a string');
   const name = relative === '' ? zone : `${relative.toLowerCase()}.${zone}`;
