@@ -46,8 +46,12 @@ const TYPES: Record<string, string> = {
 
 interface Asset {
   body: Buffer;
-  /** The body gzipped once at start, when that saves (the bundle: 460 KB, 150 KB gzipped). */
-  gzip?: Buffer;
+  /**
+   * The body gzipped, made at the first request that accepts it and kept (the bundle: 460 KB,
+   * 150 KB gzipped; level 9 takes ~20 ms, which psarnd's start need not pay); null: gzip does
+   * not save (a small file).
+   */
+  gzip?: Buffer | null;
   type: string;
   etag: string;
 }
@@ -71,15 +75,18 @@ function loadAssets(dir: string): Map<string, Asset> {
     if (type === undefined) continue;
     const body = readFileSync(join(dir, name));
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
-    const gzip = body.length > 1024 ? gzipSync(body, { level: 9 }) : undefined;
-    assets.set(name === 'index.html' ? '/' : `/console/${name}`, {
-      body,
-      type,
-      etag,
-      ...(gzip !== undefined && gzip.length < body.length ? { gzip } : {}),
-    });
+    assets.set(name === 'index.html' ? '/' : `/console/${name}`, { body, type, etag });
   }
   return assets;
+}
+
+/** The asset gzipped, made once; null when gzip does not save (under 1 KB, or no smaller). */
+function gzipOf(asset: Asset): Buffer | null {
+  if (asset.gzip === undefined) {
+    const zipped = asset.body.length > 1024 ? gzipSync(asset.body, { level: 9 }) : null;
+    asset.gzip = zipped !== null && zipped.length < asset.body.length ? zipped : null;
+  }
+  return asset.gzip;
 }
 
 export interface ConsoleHttpOptions {
@@ -160,10 +167,14 @@ export class ConsoleHttp {
       res.writeHead(304, headers).end();
       return;
     }
-    const gzip = asset.gzip !== undefined && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-    const body = gzip ? asset.gzip! : asset.body;
+    const gzipped = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) ? gzipOf(asset) : null;
+    const body = gzipped ?? asset.body;
     res
-      .writeHead(status, { ...headers, 'content-length': body.length, ...(gzip ? { 'content-encoding': 'gzip' } : {}) })
+      .writeHead(status, {
+        ...headers,
+        'content-length': body.length,
+        ...(gzipped !== null ? { 'content-encoding': 'gzip' } : {}),
+      })
       .end(body);
   }
 
